@@ -1,0 +1,37 @@
+/**
+ * Every limit of the switch, named once, with the reason for its value.
+ * Units come last in the name (TigerBeetle style): `...Bytes`, `...Ms`, `...Count`.
+ * Change a limit here and nowhere else; docs/scheme-rules.md quotes these values.
+ */
+export const limits = {
+  /** Largest inbound file. 100,000 pacs.008 transactions are about 100 MB; 256 MiB leaves room for
+   * verbose remittance data while keeping a single file well inside the 512 MB memory budget, since
+   * validation streams the file in windows and never holds more than the raw bytes plus one window. */
+  fileSizeBytesMax: 256 * 1024 * 1024,
+  /** Deepest element nesting accepted. The deepest path in the supported ISO messages is about 14
+   * levels (camt.053 entry details); 64 allows any wrapper and leaves no room for depth bombs. */
+  nestingDepthMax: 64,
+  /** Transactions in one message. The scheme XSDs restrict NbOfTxs to at most six digits; bulk files of
+   * 100,000 transactions must pass, so the bound sits above that with margin. */
+  transactionsPerMessageMax: 999_999,
+  /** Attributes on one element: ISO messages carry at most two (Ccy, xmlns). Caps attribute floods. */
+  attributesPerElementMax: 16,
+  /** Length of one element or attribute name; ISO tags are short (the longest is under 40). */
+  nameLengthMax: 128,
+  /** Transactions per XSD validation window. Each window is validated as its own document (group
+   * header + window + trailer); 2,000 pacs.008 transactions are about 2 MB, so the WebAssembly heap
+   * of one window stays near 30 MB while the per-call cost is amortised. */
+  xsdWindowTransactionCount: 2_000,
+  /** Small messages queued for one batched XSD call. One call parses the schema once for the batch. */
+  xsdBatchMessageCountMax: 256,
+  /** How long a single message may wait for its batch to fill before the XSD call runs anyway. */
+  xsdBatchDelayMs: 2,
+  /** Worker threads running XSD validation. One per core leaves the main thread for parsing. */
+  xsdWorkerCount: 1,
+  /** WebAssembly memory ceiling per XSD call, in 64 KiB pages (512 MiB): a window plus the schema
+   * never comes near it; it only stops a pathological input from taking the machine. */
+  xsdMemoryPagesMax: 8192,
+  /** Findings kept per file. A 100,000-transaction file that is wrong everywhere would otherwise
+   * produce a report larger than the file; past this count the report says how many were dropped. */
+  findingsPerFileMax: 10_000,
+} as const;
