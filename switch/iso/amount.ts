@@ -5,13 +5,19 @@ import currencyCodes from 'currency-codes';
 
 const exponentCache = new Map<string, number | null>();
 
+/**
+ * ISO 4217 codes whose minor unit is "N.A." (precious metals, bond-market units, SDR, Sucre, ADB unit,
+ * test and no-currency codes): not payable. currency-codes reports 0 digits for them, so they are
+ * named here. XAF, XOF, XPF (0 decimals) and XCD (2) are ordinary currencies and are not in this set.
+ */
+const notPayable = new Set(['XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX']);
+
 /** The ISO 4217 minor-unit exponent of a currency, or null for an unknown code. */
 export function currencyExponent(currency: string): number | null {
   const cached = exponentCache.get(currency);
   if (cached !== undefined) return cached;
   const entry = /^[A-Z]{3}$/.test(currency) ? currencyCodes.code(currency) : undefined;
-  // Codes without a defined exponent (funds codes, XXX, precious metals) are not payable currencies.
-  const exponent = entry && typeof entry.digits === 'number' && !/^X[A-Z]{2}$/.test(currency) ? entry.digits : null;
+  const exponent = entry && typeof entry.digits === 'number' && !notPayable.has(currency) ? entry.digits : null;
   exponentCache.set(currency, exponent);
   return exponent;
 }

@@ -5,6 +5,7 @@
  */
 import type { Finding } from './finding.ts';
 import type { XmlElement } from './xml.ts';
+import type { FactSpec } from '../validation/facts.ts';
 
 export interface MessageModule<M> {
   /** e.g. 'pacs.008.001.08' */
@@ -26,6 +27,12 @@ export interface MessageModule<M> {
   buildTree(message: M): XmlElement;
   /** The facts the generic rules in switch/validation/rules.ts check (sums, counts, ids, BICs, IBANs). */
   facts(message: M): MessageFacts;
+  /**
+   * Where the facts stand in the XML, for streaming extraction of bulk files without an object tree
+   * (switch/validation/facts.ts). Must give exactly what facts(parse(...)) gives; a test holds them equal.
+   * Without it, validation parses the message with fast-xml-parser and calls facts().
+   */
+  readonly factSpec?: FactSpec;
   /** Rules particular to this message version beyond the generic ones (may be absent). */
   rules?(message: M, context: RuleContext): Finding[];
 }
@@ -83,6 +90,8 @@ export interface TransactionFacts {
   readonly endToEndId?: string;
   readonly uetr?: string;
   readonly amount?: AmountText;
+  /** Where `amount` stands, relative to the transaction (default 'IntrBkSttlmAmt'). */
+  readonly amountElement?: string;
   readonly settlementDate?: string;
   readonly instructingAgent?: string;
   readonly instructedAgent?: string;

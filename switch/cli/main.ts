@@ -1,0 +1,46 @@
+/**
+ * The clearhouse command line. Exit codes: 0 success, 1 the work found a problem (an invalid file),
+ * 2 usage or configuration error.
+ */
+import { Command, CommanderError } from 'commander';
+import { validateCommand } from './validate.ts';
+import { demoCommand } from './demo.ts';
+
+const program = new Command();
+program
+  .name('clearhouse')
+  .description('ISO 20022 clearing-house switch')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program
+  .command('validate')
+  .description('validate ISO 20022 files against the scheme schemas and rules')
+  .argument('<files...>', 'files to validate')
+  .option('--json', 'print one JSON report (see docs/validation.md)')
+  .option('--config <file>', 'scheme configuration: adds participant directory and limit rules')
+  .option('--sender <bic>', 'the authenticated sending participant (BAH From and InstgAgt must match)')
+  .option('--business-date <date>', 'current business date YYYY-MM-DD (enables settlement-date rules)')
+  .action(async (files: string[], options) => {
+    process.exitCode = await validateCommand(files, options);
+  });
+
+program
+  .command('demo')
+  .description('run the demonstration on the embedded default')
+  .option('--out <dir>', 'write every message the demo produces under this directory', 'out/demo')
+  .option('--json', 'print the results as JSON')
+  .action(async (options) => {
+    process.exitCode = await demoCommand(options);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`clearhouse: ${(error as Error).stack ?? error}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,457 @@
+/**
+ * The validation pipeline for one inbound file, with every result as data:
+ *
+ *   (a) hardening scan (scan.ts): size, UTF-8, no DTD/entities, depth; records the structure
+ *   (b) envelope: a bare Document, or a wrapper holding AppHdr (head.001.001.02) + Document
+ *   (c) XSD validation against the scheme schemas (xsd-pool.ts), in windows of transactions for
+ *       large files, run in a worker thread WHILE the main thread parses the same windows
+ *   (d) group-header and transaction rules (rules.ts) over the facts the message module extracts
+ *   (e) file outcome: ACCP (all pass), PART (some transactions rejected), RJCT (file rejected)
+ *
+ * Every finding carries an ISO reason code, an element path, a line and a plain message. All findings
+ * are collected (up to limits.findingsPerFileMax), not just the first.
+ */
+import type { Finding } from '../iso/finding.ts';
+import type { GroupFacts, MessageFacts, MessageModule, TransactionFacts } from '../iso/message.ts';
+import { createParser, type XmlElement } from '../iso/xml.ts';
+import { moduleForNamespace, NAMESPACE_PREFIX } from '../iso/registry.ts';
+import { REASON } from '../iso/reason-codes.ts';
+import { limits } from '../limits.ts';
+import { checkDuplicates, checkGroup, checkTransaction, type RuleOptions } from './rules.ts';
+import { scanXml, type ElementSpan, type ScanResult } from './scan.ts';
+import { extractFacts } from './facts.ts';
+import type { XsdError, XsdFile, XsdValidator } from './xsd-pool.ts';
+import type { SchemeDirectory } from './directory.ts';
+import * as head from '../iso/messages/head.001.001.02/index.ts';
+
+export type FileStatus = 'ACCP' | 'PART' | 'RJCT';
+
+export interface TransactionStatus {
+  readonly index: number;
+  readonly id?: string;
+  readonly status: 'ACCP' | 'RJCT';
+  readonly reasons: readonly string[];
+}
+
+export interface BusinessHeader {
+  readonly from: string;
+  readonly to: string;
+  readonly businessMessageId: string;
+  readonly messageDefinitionId: string;
+  readonly creationDate: string;
+  readonly possibleDuplicate?: boolean;
+}
+
+export interface FileReport {
+  /** e.g. 'pacs.008.001.08'; absent when the file was refused before the message was identified. */
+  readonly messageId?: string;
+  /** e.g. 'pacs.008' */
+  readonly messageType?: string;
+  /** e.g. '001.08' */
+  readonly version?: string;
+  readonly status: FileStatus;
+  readonly header?: BusinessHeader;
+  readonly group?: GroupFacts;
+  readonly findings: readonly Finding[];
+  /** Findings beyond limits.findingsPerFileMax that were counted but not kept. */
+  readonly findingsDropped: number;
+  readonly transactionCount: number;
+  readonly transactions: readonly TransactionStatus[];
+}
+
+export interface ValidateOptions {
+  readonly xsd: XsdValidator;
+  /** The authenticated sending participant's BIC: BAH From and GrpHdr InstgAgt must be it. */
+  readonly sender?: string;
+  /** Current business date of the scheme calendar (YYYY-MM-DD): enables settlement-date rules. */
+  readonly businessDate?: string;
+  /** Participant directory and limits: enables directory rules. */
+  readonly directory?: SchemeDirectory;
+  /** Called with each parsed window's model, in order (used by intake to avoid parsing twice). */
+  readonly onModel?: (model: unknown, firstTransactionIndex: number) => void;
+}
+
+const HEAD_ID = 'head.001.001.02';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8');
+
+export async function validateFile(bytes: Uint8Array, options: ValidateOptions): Promise<FileReport> {
+  const scan = scanXml(bytes);
+  if (scan.findings.length > 0 || !scan.root) return rejected(scan.findings);
+
+  const located = locate(scan);
+  if ('finding' in located) return rejected([located.finding]);
+  const { document, appHdr, messageRoot, module } = located;
+  const messageId = module.id;
+  const identity = { messageId, messageType: messageId.slice(0, 8), version: messageId.slice(9) };
+
+  // (b) Business application header, when present: validated and checked against the Document.
+  const findings: Finding[] = [];
+  let header: BusinessHeader | undefined;
+  const headerCheck = appHdr ? checkHeader(bytes, scan, appHdr, messageId, options) : undefined;
+
+  // (c) XSD in the worker while (d) parsing runs here.
+  const transactionSpans = module.transactionElement
+    ? spansInside(scan, messageRoot, module.transactionElement)
+    : [];
+  const windows = makeWindows(bytes, document, transactionSpans, inheritedNamespaces(scan, document));
+  const xsdPromise = validateWindows(options.xsd, messageId, windows);
+  const parsed = module.factSpec && !options.onModel
+    ? { facts: extractFacts(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec) }
+    : parseWindows(module, windows, options.onModel);
+
+  if (headerCheck) {
+    const result = await headerCheck;
+    findings.push(...result.findings);
+    header = result.header;
+  }
+  const xsdErrors = await xsdPromise;
+  if (xsdErrors.length > 0) {
+    findings.push(...xsdErrors.map((e) => schemaFinding(bytes, e, messageRoot)));
+    return report(identity, 'RJCT', header, undefined, findings, transactionSpans.length, []);
+  }
+  if ('error' in parsed) {
+    findings.push({ code: REASON.schemaInvalid, path: rootPath(document, messageRoot), line: messageRoot.line, message: parsed.error });
+    return report(identity, 'RJCT', header, undefined, findings, transactionSpans.length, []);
+  }
+
+  // (d) rules
+  const facts = parsed.facts;
+  const containers = facts.transactions.map((tx) => containerIndex(tx.path));
+  const lineOf = (index: number): number | undefined => {
+    const container = containers[index];
+    return container === undefined ? messageRoot.line : transactionSpans[container]?.line;
+  };
+  const ruleOptions: RuleOptions = {
+    rootPath: rootPath(document, messageRoot),
+    businessDate: options.businessDate,
+    sender: options.sender,
+    directory: options.directory,
+    transactionLine: lineOf,
+    groupLine: messageRoot.line,
+  };
+  findings.push(...checkGroup(facts, ruleOptions));
+  const transactionFindings = [
+    ...facts.transactions.flatMap((tx) => checkTransaction(tx, ruleOptions)),
+    ...checkDuplicates(facts.transactions, ruleOptions),
+  ];
+  findings.push(...transactionFindings);
+
+  // (e) outcome: any finding without a transaction index rejects the whole file.
+  const fileRejected = findings.some((f) => f.transactionIndex === undefined);
+  const reasonsByIndex = new Map<number, string[]>();
+  for (const f of transactionFindings) {
+    const list = reasonsByIndex.get(f.transactionIndex!) ?? [];
+    if (!list.includes(f.code)) list.push(f.code);
+    reasonsByIndex.set(f.transactionIndex!, list);
+  }
+  const transactions: TransactionStatus[] = facts.transactions.map((tx) => {
+    const reasons = reasonsByIndex.get(tx.index) ?? [];
+    return { index: tx.index, id: tx.transactionId, status: fileRejected || reasons.length > 0 ? 'RJCT' : 'ACCP', reasons };
+  });
+  const rejectedCount = transactions.filter((t) => t.status === 'RJCT').length;
+  const status: FileStatus = fileRejected || (transactions.length > 0 && rejectedCount === transactions.length)
+    ? 'RJCT' : rejectedCount > 0 ? 'PART' : 'ACCP';
+  return report(identity, status, header, facts.group, findings, facts.transactions.length, transactions);
+}
+
+function report(identity: { messageId: string; messageType: string; version: string }, status: FileStatus,
+  header: BusinessHeader | undefined, group: GroupFacts | undefined, findings: Finding[], transactionCount: number,
+  transactions: TransactionStatus[]): FileReport {
+  const kept = findings.slice(0, limits.findingsPerFileMax);
+  return {
+    ...identity, status, header, group, findings: kept, findingsDropped: findings.length - kept.length,
+    transactionCount, transactions,
+  };
+}
+
+function rejected(findings: Finding[]): FileReport {
+  return { status: 'RJCT', findings, findingsDropped: 0, transactionCount: 0, transactions: [] };
+}
+
+// ---------------------------------------------------------------- envelope
+
+interface Located {
+  readonly document: ElementSpan;
+  readonly appHdr?: ElementSpan;
+  readonly messageRoot: ElementSpan;
+  readonly module: MessageModule<unknown>;
+}
+
+function locate(scan: ScanResult): Located | { finding: Finding } {
+  const root = scan.root!;
+  const refuse = (code: string, path: string, line: number, message: string) => ({ finding: { code, path, line, message } });
+  let document: ElementSpan;
+  let appHdr: ElementSpan | undefined;
+  let messageRoots: ElementSpan[];
+  if (root.localName === 'Document') {
+    document = root;
+    messageRoots = scan.rootChildren;
+  } else {
+    const [first, second, ...rest] = scan.rootChildren;
+    if (!first || !second || rest.length > 0 || first.localName !== 'AppHdr' || second.localName !== 'Document') {
+      return refuse(REASON.unsupportedMessage, `/${root.localName}`, root.line,
+        `expected a Document, or an envelope holding exactly AppHdr then Document; found <${root.localName}> holding ` +
+        (scan.rootChildren.map((c) => `<${c.localName}>`).join(', ') || 'nothing'));
+    }
+    appHdr = first;
+    document = second;
+    messageRoots = scan.depth3.filter((e) => e.start > document.start && e.end <= document.end);
+    if (appHdr.namespace !== NAMESPACE_PREFIX + HEAD_ID) {
+      return refuse(REASON.unsupportedMessage, `/${root.localName}/AppHdr`, appHdr.line,
+        `AppHdr namespace ${appHdr.namespace ?? '(none)'} is not ${NAMESPACE_PREFIX + HEAD_ID}`);
+    }
+  }
+  const namespace = document.namespace ?? '';
+  const module = moduleForNamespace(namespace);
+  const documentPath = rootPath(document);
+  if (!module) {
+    return refuse(REASON.unsupportedMessage, documentPath, document.line,
+      `namespace ${namespace || '(none)'} is not a message version this scheme accepts`);
+  }
+  const [messageRoot, ...others] = messageRoots;
+  if (!messageRoot || others.length > 0 || messageRoot.localName !== module.rootElement) {
+    return refuse(REASON.schemaInvalid, documentPath, document.line,
+      `Document must hold exactly one <${module.rootElement}> for ${module.id}`);
+  }
+  return { document, appHdr, messageRoot, module };
+}
+
+function rootPath(document: ElementSpan, messageRoot?: ElementSpan): string {
+  return `/${document.localName}${messageRoot ? '/' + messageRoot.localName : ''}`;
+}
+
+async function checkHeader(bytes: Uint8Array, scan: ScanResult, appHdr: ElementSpan, messageId: string,
+  options: ValidateOptions): Promise<{ findings: Finding[]; header?: BusinessHeader }> {
+  const path = `/${scan.root!.localName}/AppHdr`;
+  const slice = withNamespaces(bytes.subarray(appHdr.start, appHdr.end), inheritedNamespaces(scan, appHdr));
+  const errors = await options.xsd.validateOne(HEAD_ID, slice);
+  if (errors.length > 0) {
+    return { findings: errors.map((e) => ({ code: REASON.schemaInvalid, path, line: mapLine(appHdr.line, e.line), message: e.message })) };
+  }
+  const model = head.parseXml(decoder.decode(slice));
+  const header: BusinessHeader = {
+    from: model.from, to: model.to, businessMessageId: model.businessMessageId,
+    messageDefinitionId: model.messageDefinitionId, creationDate: model.creationDate,
+    possibleDuplicate: model.possibleDuplicate,
+  };
+  const findings: Finding[] = [];
+  if (header.messageDefinitionId !== messageId) {
+    findings.push({ code: REASON.headerMismatch, path: `${path}/MsgDefIdr`, line: appHdr.line,
+      message: `MsgDefIdr ${header.messageDefinitionId} does not match the Document's message ${messageId}` });
+  }
+  if (options.sender !== undefined && header.from !== options.sender) {
+    findings.push({ code: REASON.senderMismatch, path: `${path}/Fr/FIId/FinInstnId/BICFI`, line: appHdr.line,
+      message: `BAH sender ${header.from} is not the authenticated participant ${options.sender}` });
+  }
+  return { findings, header };
+}
+
+function mapLine(startLine: number, line: number | undefined): number | undefined {
+  return line === undefined ? undefined : startLine + line - 1;
+}
+
+// ---------------------------------------------------------------- windows
+
+/**
+ * One unit of XSD validation and parsing: the Document's head (everything before the first
+ * transaction), a run of transactions, and the tail, as a standalone document. A file without
+ * repeating transactions, or with few, is a single window.
+ */
+interface Window {
+  readonly fileName: string;
+  readonly bytes: Uint8Array;
+  readonly firstTransaction: number;
+  readonly transactionCount: number;
+  /** Maps a line of this window to a line of the original file. */
+  readonly originalLine: (line: number) => number;
+}
+
+function makeWindows(bytes: Uint8Array, document: ElementSpan, transactions: readonly ElementSpan[],
+  namespaces: ReadonlyMap<string, string>): Window[] {
+  if (transactions.length <= limits.xsdWindowTransactionCount) {
+    return [{
+      fileName: 'w0.xml', bytes: withNamespaces(bytes.subarray(document.start, document.end), namespaces),
+      firstTransaction: 0, transactionCount: transactions.length,
+      originalLine: (line) => document.line + line - 1,
+    }];
+  }
+  const first = transactions[0]!;
+  const last = transactions[transactions.length - 1]!;
+  const headBytes = withNamespaces(bytes.subarray(document.start, first.start), namespaces);
+  const tailBytes = bytes.subarray(last.end, document.end);
+  const headLines = countNewlines(headBytes);
+  const tailStartLine = last.line + countNewlines(bytes.subarray(last.start, last.end));
+  const windows: Window[] = [];
+  for (let from = 0, w = 0; from < transactions.length; from += limits.xsdWindowTransactionCount, w++) {
+    const to = Math.min(from + limits.xsdWindowTransactionCount, transactions.length) - 1;
+    const body = bytes.subarray(transactions[from]!.start, transactions[to]!.end);
+    const joined = new Uint8Array(headBytes.length + body.length + tailBytes.length);
+    joined.set(headBytes, 0);
+    joined.set(body, headBytes.length);
+    joined.set(tailBytes, headBytes.length + body.length);
+    // Synthetic line headLines + 1 is shared by the head's last line and the body's first line;
+    // the body's last line is shared with the tail's first line.
+    const bodyStartLine = transactions[from]!.line;
+    const bodyLastLine = headLines + 1 + countNewlines(body);
+    windows.push({
+      fileName: `w${w}.xml`, bytes: joined, firstTransaction: from, transactionCount: to - from + 1,
+      originalLine: (line) => line <= headLines ? document.line + line - 1
+        : line <= bodyLastLine ? bodyStartLine + (line - headLines - 1)
+        : tailStartLine + (line - bodyLastLine),
+    });
+  }
+  return windows;
+}
+
+function countNewlines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/** Elements named `localName` that are direct children of `parent`. */
+function spansInside(scan: ScanResult, parent: ElementSpan, localName: string): ElementSpan[] {
+  const level = scan.root!.localName === 'Document' ? scan.depth3 : scan.depth4;
+  return level.filter((e) => e.localName === localName && e.start > parent.start && e.end <= parent.end);
+}
+
+/** Namespace declarations an element relies on from its ancestors (an envelope may declare prefixes). */
+function inheritedNamespaces(scan: ScanResult, element: ElementSpan): Map<string, string> {
+  const inherited = new Map<string, string>();
+  const root = scan.root!;
+  if (root === element) return inherited;
+  for (const [prefix, uri] of root.namespaces) if (!element.namespaces.has(prefix)) inherited.set(prefix, uri);
+  return inherited;
+}
+
+/** Copy namespace declarations into the start tag of a sliced element (on its first line). */
+function withNamespaces(slice: Uint8Array, namespaces: ReadonlyMap<string, string>): Uint8Array {
+  if (namespaces.size === 0) return slice;
+  let nameEnd = 1;
+  while (nameEnd < slice.length && ![0x20, 0x09, 0x0a, 0x0d, 0x3e, 0x2f].includes(slice[nameEnd]!)) nameEnd++;
+  const declarations = [...namespaces].map(([p, uri]) => ` ${p ? `xmlns:${p}` : 'xmlns'}="${uri.replace(/"/g, '&quot;')}"`).join('');
+  const inserted = encoder.encode(declarations);
+  const out = new Uint8Array(slice.length + inserted.length);
+  out.set(slice.subarray(0, nameEnd), 0);
+  out.set(inserted, nameEnd);
+  out.set(slice.subarray(nameEnd), nameEnd + inserted.length);
+  return out;
+}
+
+// ---------------------------------------------------------------- XSD and parsing
+
+interface MappedXsdError extends XsdError {
+  readonly originalLine: number | undefined;
+}
+
+/** Windows go to the worker in jobs of a bounded byte size, so the WebAssembly heap stays small. */
+const XSD_JOB_BYTES_MAX = 32 * 1024 * 1024;
+
+async function validateWindows(xsd: XsdValidator, messageId: string, windows: readonly Window[]): Promise<MappedXsdError[]> {
+  if (windows.length === 1) {
+    const errors = await xsd.validateOne(messageId, windows[0]!.bytes);
+    return errors.map((e) => ({ ...e, originalLine: e.line === undefined ? undefined : windows[0]!.originalLine(e.line) }));
+  }
+  const jobs: Window[][] = [[]];
+  let size = 0;
+  for (const w of windows) {
+    if (size + w.bytes.length > XSD_JOB_BYTES_MAX && jobs[jobs.length - 1]!.length > 0) {
+      jobs.push([]);
+      size = 0;
+    }
+    jobs[jobs.length - 1]!.push(w);
+    size += w.bytes.length;
+  }
+  const out: MappedXsdError[] = [];
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    const result = await xsd.validateFiles(messageId, job.map((w): XsdFile => ({ fileName: w.fileName, contents: w.bytes })));
+    for (const w of job) {
+      for (const e of result.errors.get(w.fileName) ?? []) {
+        const originalLine = e.line === undefined ? undefined : w.originalLine(e.line);
+        // The head and tail are repeated in every window: report their errors once.
+        const key = `${originalLine}\u0000${e.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ ...e, originalLine });
+      }
+    }
+  }
+  return out;
+}
+
+function parseWindows(module: MessageModule<unknown>, windows: readonly Window[],
+  onModel: ValidateOptions['onModel']): { facts: MessageFacts } | { error: string } {
+  const parser = createParser(module.repeatingElements);
+  let group: GroupFacts | undefined;
+  const transactions: TransactionFacts[] = [];
+  try {
+    for (const w of windows) {
+      const tree = parser.parse(decoder.decode(w.bytes)) as XmlElement;
+      const documentNode = tree['Document'] as XmlElement | undefined;
+      const root = documentNode?.[module.rootElement];
+      if (root === undefined || typeof root === 'string' || Array.isArray(root)) return { error: `no <${module.rootElement}> found` };
+      const model = module.parse(root);
+      onModel?.(model, w.firstTransaction);
+      const facts = module.facts(model);
+      group ??= facts.group;
+      // A module may give several facts per transaction element (camt entries): index facts by a
+      // running count, and re-base the container index in the path by the window's first element.
+      for (const tx of facts.transactions) {
+        transactions.push(windows.length === 1 ? tx : {
+          ...tx, index: transactions.length, path: rebasePath(tx.path, module.transactionElement, w.firstTransaction),
+        });
+      }
+    }
+  } catch (error) {
+    return { error: `message could not be read: ${(error as Error).message}` };
+  }
+  return { facts: { group: group!, transactions } };
+}
+
+function rebasePath(path: string, element: string | undefined, offset: number): string {
+  if (element === undefined || offset === 0) return path;
+  return path.replace(new RegExp(`^${element}\\[(\\d+)\\]`), (_m, k: string) => `${element}[${Number(k) + offset}]`);
+}
+
+/** The index of the transaction element a fact belongs to, read from its path ('CdtTrfTxInf[3]/...'). */
+function containerIndex(path: string): number | undefined {
+  const match = /^[A-Za-z]+\[(\d+)\]/.exec(path);
+  return match ? Number(match[1]) : undefined;
+}
+
+function schemaFinding(bytes: Uint8Array, error: MappedXsdError, messageRoot: ElementSpan): Finding {
+  const element = /Element '([^']+)'/.exec(error.message)?.[1];
+  const path = error.originalLine !== undefined && element
+    ? elementPathAt(bytes, error.originalLine, element.replace(/^.*:/, ''), messageRoot)
+    : undefined;
+  return {
+    code: REASON.schemaInvalid,
+    path: path ?? `/Document/${messageRoot.localName}`,
+    line: error.originalLine,
+    message: error.message.replace(/^Schemas validity error : /, '').replace(/^parser error : /, 'not well-formed: '),
+  };
+}
+
+/**
+ * The element path of the element named `name` whose start tag is on `line` (for error locations
+ * only: a light walk over the message root's bytes up to that line).
+ */
+function elementPathAt(bytes: Uint8Array, line: number, name: string, messageRoot: ElementSpan): string | undefined {
+  const text = decoder.decode(bytes.subarray(messageRoot.start, messageRoot.end));
+  const stack: string[] = [];
+  let currentLine = messageRoot.line;
+  const tag = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>|<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|\n/g;
+  for (let m = tag.exec(text); m; m = tag.exec(text)) {
+    if (m[0] === '\n') { currentLine++; continue; }
+    if (m[2] === undefined) { currentLine += (m[0].match(/\n/g) ?? []).length; continue; }
+    const local = m[2].replace(/^.*:/, '');
+    if (m[1] === '/') { stack.pop(); continue; }
+    if (currentLine === line && local === name) return `/Document/${[...stack, local].join('/')}`;
+    if (currentLine > line) break;
+    currentLine += (m[0].match(/\n/g) ?? []).length;
+    if (m[3] !== '/') stack.push(local);
+  }
+  return stack.length > 0 && currentLine >= line ? `/Document/${stack.join('/')}` : undefined;
+}

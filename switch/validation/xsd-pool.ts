@@ -1,0 +1,188 @@
+/**
+ * XSD validation service: a small pool of warm xmllint-wasm worker threads (xsd-worker.cjs) and a
+ * batcher in front of it.
+ *
+ * Why batch: one xmllint run compiles the schema (tens of milliseconds for pacs.008) and then validates
+ * every file it is given. Single messages arriving together are collected for up to
+ * limits.xsdBatchDelayMs (or limits.xsdBatchMessageCountMax messages) and validated in one run, so the
+ * schema cost is paid once per batch instead of once per message. Large files arrive already cut into
+ * windows and go as one job.
+ */
+import { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { limits } from '../limits.ts';
+
+export interface XsdFile {
+  readonly fileName: string;
+  readonly contents: Uint8Array;
+}
+
+export interface XsdError {
+  readonly fileName: string;
+  readonly line: number | undefined;
+  readonly message: string;
+}
+
+export interface XsdResult {
+  /** Per file name: its errors (empty when the file is valid). */
+  readonly errors: ReadonlyMap<string, XsdError[]>;
+}
+
+interface WorkerReply { id: number; exitCode: number; stderr: string }
+
+const schemaDirectory = join(fileURLToPath(import.meta.url), '..', '..', '..', 'schemas');
+
+/** Where the scheme's XSDs live; an alternative directory (the official XSDs) can be given instead. */
+export class XsdValidator {
+  private readonly workers: Worker[] = [];
+  private readonly busy: number[] = [];
+  private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  private readonly schemas = new Map<string, Uint8Array>();
+  private readonly batches = new Map<string, Batch>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly directory: string = schemaDirectory,
+    workerCount: number = limits.xsdWorkerCount,
+  ) {
+    for (let w = 0; w < workerCount; w++) {
+      const worker = new Worker(new URL('./xsd-worker.cjs', import.meta.url));
+      worker.on('message', (reply: WorkerReply) => {
+        const waiter = this.pending.get(reply.id);
+        this.pending.delete(reply.id);
+        if (--this.busy[w]! === 0) worker.unref();
+        waiter?.resolve(reply);
+      });
+      worker.on('error', (error) => {
+        for (const waiter of this.pending.values()) waiter.reject(error);
+        this.pending.clear();
+      });
+      worker.unref();
+      this.workers.push(worker);
+      this.busy.push(0);
+    }
+  }
+
+  /** True when this validator has a schema for the message id (e.g. 'pacs.008.001.08'). */
+  hasSchema(messageId: string): boolean {
+    try {
+      this.schema(messageId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private schema(messageId: string): Uint8Array {
+    let bytes = this.schemas.get(messageId);
+    if (!bytes) {
+      if (!/^[a-z]{4}\.\d{3}\.\d{3}\.\d{2}$/.test(messageId)) throw new Error(`bad message id ${messageId}`);
+      bytes = readFileSync(join(this.directory, `${messageId}.xsd`));
+      this.schemas.set(messageId, bytes);
+    }
+    return bytes;
+  }
+
+  /** Validate several files against one schema in one xmllint run. */
+  async validateFiles(messageId: string, files: readonly XsdFile[]): Promise<XsdResult> {
+    if (this.closed) throw new Error('XsdValidator is closed');
+    const schema = this.schema(messageId);
+    const id = this.nextId++;
+    const worker = this.leastBusy();
+    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.busy[worker]!++ === 0) this.workers[worker]!.ref();
+      this.workers[worker]!.postMessage({
+        id, schemaName: `${messageId}.xsd`, schema, files, maxMemoryPages: limits.xsdMemoryPagesMax,
+      });
+    });
+    return { errors: parseXmllintOutput(reply, files) };
+  }
+
+  /**
+   * Validate one small document, batched with others for the same schema that arrive within
+   * limits.xsdBatchDelayMs.
+   */
+  validateOne(messageId: string, contents: Uint8Array): Promise<XsdError[]> {
+    let batch = this.batches.get(messageId);
+    if (!batch) {
+      batch = { files: [], waiters: [], timer: undefined };
+      this.batches.set(messageId, batch);
+    }
+    const fileName = `m${batch.files.length}.xml`;
+    batch.files.push({ fileName, contents });
+    const promise = new Promise<XsdError[]>((resolve, reject) => batch!.waiters.push({ fileName, resolve, reject }));
+    if (batch.files.length >= limits.xsdBatchMessageCountMax) this.flush(messageId);
+    else if (!batch.timer) batch.timer = setTimeout(() => this.flush(messageId), limits.xsdBatchDelayMs);
+    return promise;
+  }
+
+  private flush(messageId: string): void {
+    const batch = this.batches.get(messageId);
+    if (!batch) return;
+    this.batches.delete(messageId);
+    if (batch.timer) clearTimeout(batch.timer);
+    this.validateFiles(messageId, batch.files).then(
+      (result) => { for (const w of batch.waiters) w.resolve(result.errors.get(w.fileName) ?? []); },
+      (error: Error) => { for (const w of batch.waiters) w.reject(error); },
+    );
+  }
+
+  private leastBusy(): number {
+    let best = 0;
+    for (let w = 1; w < this.busy.length; w++) if (this.busy[w]! < this.busy[best]!) best = w;
+    return best;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.batches.keys()]) this.flush(id);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+interface Batch {
+  files: XsdFile[];
+  waiters: { fileName: string; resolve: (e: XsdError[]) => void; reject: (e: Error) => void }[];
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * xmllint prints, per invalid file, lines "name:line: element X: Schemas validity error : ..." and a
+ * final "name fails to validate"; a valid file prints "name validates". A file it cannot parse prints
+ * parser errors ("name:line: parser error : ...") followed by source excerpt lines.
+ */
+export function parseXmllintOutput(reply: WorkerReply, files: readonly XsdFile[]): Map<string, XsdError[]> {
+  const errors = new Map<string, XsdError[]>(files.map((f) => [f.fileName, []]));
+  const known = new Set(errors.keys());
+  const seenVerdict = new Set<string>();
+  for (const line of reply.stderr.split('\n')) {
+    if (line.length === 0) continue;
+    const verdict = /^(\S+) (validates|fails to validate|validation generated an internal error)$/.exec(line);
+    if (verdict && known.has(verdict[1]!)) {
+      seenVerdict.add(verdict[1]!);
+      if (verdict[2] !== 'validates' && errors.get(verdict[1]!)!.length === 0) {
+        errors.get(verdict[1]!)!.push({ fileName: verdict[1]!, line: undefined, message: `schema validation: ${verdict[2]}` });
+      }
+      continue;
+    }
+    const located = /^(\S+?):(\d+): (.*)$/.exec(line);
+    if (located && known.has(located[1]!)) {
+      const message = located[3]!.replace(/^element \S+: /, '').replace(/\{urn:iso:std:iso:20022:tech:xsd:[^}]+\}/g, '');
+      errors.get(located[1]!)!.push({ fileName: located[1]!, line: Number(located[2]), message });
+    }
+  }
+  // A file without a verdict was never validated (xmllint aborted before reaching it): never a pass.
+  for (const f of files) {
+    if (!seenVerdict.has(f.fileName) && errors.get(f.fileName)!.length === 0) {
+      errors.get(f.fileName)!.push({
+        fileName: f.fileName, line: undefined,
+        message: `schema validation did not complete (exit ${reply.exitCode}): ${reply.stderr.slice(0, 200)}`,
+      });
+    }
+  }
+  return errors;
+}

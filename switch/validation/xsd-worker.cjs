@@ -1,0 +1,62 @@
+'use strict';
+/**
+ * XSD validation worker thread: libxml2's xmllint compiled to WebAssembly (the xmllint-wasm package),
+ * kept warm.
+ *
+ * xmllint-wasm's own validateXML() starts a new worker thread and compiles the 780 KB WebAssembly
+ * module on every call (about 120 ms here). This worker compiles the module once and, for each job,
+ * only instantiates it (a fresh instance and memory per job, so no state leaks between jobs) through
+ * Emscripten's documented `instantiateWasm` hook. Each job validates MANY files against one schema in
+ * one xmllint run, so the schema is compiled once per job, not per message.
+ *
+ * Plain CommonJS on purpose: worker threads do not inherit the TypeScript loader.
+ */
+const { parentPort } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const path = require('node:path');
+
+const gluePath = require.resolve('xmllint-wasm/xmllint-node.js');
+const createXmllint = require(gluePath);
+const compiled = new WebAssembly.Module(readFileSync(path.join(path.dirname(gluePath), 'xmllint.wasm')));
+const INITIAL_PAGES = 256; // 16 MiB
+
+/**
+ * Job: { id, schemaName, schema: Uint8Array, files: [{ fileName, contents: Uint8Array }], maxMemoryPages }
+ * Reply: { id, exitCode, stderr }
+ */
+function run(job) {
+  return new Promise((resolve) => {
+    let stderr = '';
+    let settled = false;
+    const finish = (exitCode) => {
+      if (settled) return;
+      settled = true;
+      resolve({ id: job.id, exitCode, stderr });
+    };
+    const inputFiles = [{ fileName: job.schemaName, contents: job.schema }, ...job.files];
+    const args = ['--schema', job.schemaName, '--noout', '--nonet', ...(job.extra || []), ...job.files.map((f) => f.fileName)];
+    createXmllint({
+      inputFiles,
+      arguments: args,
+      wasmMemory: new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: job.maxMemoryPages }),
+      instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance));
+        return {};
+      },
+      print() {},
+      printErr(text) { stderr += text + '\n'; },
+      onExit: finish,
+      onAbort(reason) { stderr += `WASM abort: ${reason}\n`; finish(-1); },
+    }).catch((error) => {
+      // Emscripten signals a normal exit by throwing ExitStatus after onExit has run.
+      if (error && error.name === 'ExitStatus') finish(error.status);
+      else { stderr += `worker error: ${error && error.message}\n`; finish(-2); }
+    });
+  });
+}
+
+// Jobs run one at a time per worker: an xmllint run is synchronous once started.
+let chain = Promise.resolve();
+parentPort.on('message', (job) => {
+  chain = chain.then(() => run(job)).then((reply) => parentPort.postMessage(reply));
+});
