@@ -26,8 +26,9 @@ export const limits = {
   xsdBatchMessageCountMax: 256,
   /** How long a single message may wait for its batch to fill before the XSD call runs anyway. */
   xsdBatchDelayMs: 2,
-  /** Worker threads running XSD validation. One per core leaves the main thread for parsing. */
-  xsdWorkerCount: 1,
+  /** Worker threads running XSD validation: one per core of the reference machine (2). Windows of a
+   * large file are spread over them while the main thread scans and extracts facts. */
+  xsdWorkerCount: 2,
   /** WebAssembly memory ceiling per XSD call, in 64 KiB pages (512 MiB): a window plus the schema
    * never comes near it; it only stops a pathological input from taking the machine. */
   xsdMemoryPagesMax: 8192,

@@ -42,9 +42,12 @@ export function createParser(repeating: ReadonlySet<string>): XMLParser {
     alwaysCreateTextNode: false,
     isArray: (tagName: string, _path: unknown, _leaf: boolean, isAttribute: boolean) =>
       !isAttribute && repeating.has(tagName),
-    // Only the five predefined entities and character references; DOCTYPEs never get this far.
+    // The five predefined entities and character references (&#65; &#x42;) must be decoded, as XML
+    // says. fast-xml-parser decodes character references only together with its HTML entity table;
+    // that is safe here because the hardening scan refuses every other entity reference (&nbsp; too)
+    // before the parser runs, and DOCTYPEs never get this far.
     processEntities: true,
-    htmlEntities: false,
+    htmlEntities: true,
     ignoreDeclaration: true,
     ignorePiTags: true,
     transformTagName: false,

@@ -25,6 +25,12 @@ export interface FactSpec {
   /** Local names collected anywhere inside a transaction as IBANs and BICs. */
   readonly ibanElement: 'IBAN';
   readonly bicElement: 'BICFI';
+  /**
+   * Paths relative to the transaction element (e.g. 'OrgnlTxRef/MndtRltdInf') under which IBANs and
+   * BICs are NOT collected: the parts of the transaction the module's model does not read, so that
+   * the streaming facts stay equal to module.facts().
+   */
+  readonly excludeUnder?: readonly string[];
 }
 
 const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, QUOT = 0x22, APOS = 0x27;
@@ -40,6 +46,11 @@ interface Leaf {
  * Walk bytes[from, to) (a well-formed run of sibling elements, as the hardening scan established),
  * calling `visit` for each leaf whose local name is in `names`, with its path relative to `from`.
  * `prefix` is prepended to paths.
+ *
+ * A leaf's text is built the way the fast-xml-parser configuration of ../iso/xml.ts builds it, so both
+ * fact paths agree: character data is joined across comments; each run of character data between
+ * CDATA sections and processing instructions is trimmed, then has its entities decoded; CDATA
+ * content is kept verbatim (neither trimmed nor decoded); the runs are concatenated.
  */
 function walkLeaves(bytes: Uint8Array, from: number, to: number, names: ReadonlySet<string>, prefix: string[],
   visit: (leaf: Leaf) => void): void {
@@ -49,26 +60,40 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
   let textStart = -1;
   let wanted: string | undefined;
   let currency: string | undefined;
+  /** Text of the wanted leaf so far (finished runs and CDATA). */
   let text = '';
+  /** Raw character data of the current run before the last comment(s), not yet trimmed or decoded. */
+  let pending = '';
   while (i >= 0 && i < to) {
     const next = bytes[i + 1];
     if (next === BANG) {
       if (bytes[i + 2] === 0x5b) {
-        // CDATA: its content is text.
+        // CDATA: ends the current run of character data; its content is text as it stands.
         const end = indexOf3(bytes, i + 9, 0x5d, 0x5d, GT);
-        if (wanted !== undefined) text += decoder.decode(bytes.subarray(i + 9, end));
-        i = bytes.indexOf(LT, end + 3);
+        if (wanted !== undefined) {
+          text += finishRun(bytes, pending, textStart, i) + decoder.decode(bytes.subarray(i + 9, end));
+          pending = '';
+        }
         textStart = end + 3;
+        i = bytes.indexOf(LT, end + 3);
         continue;
       }
+      // Comment: the character data on both sides is one run.
       const end = indexOf3(bytes, i + 4, 0x2d, 0x2d, GT);
-      if (wanted !== undefined && textStart >= 0) text += decodeText(bytes, textStart, i);
+      if (wanted !== undefined && textStart >= 0) pending += decoder.decode(bytes.subarray(textStart, i));
       textStart = end + 3;
       i = bytes.indexOf(LT, end + 3);
       continue;
     }
     if (next === QUESTION) {
-      const end = bytes.indexOf(GT, i);
+      // Processing instruction (ends at '?>'): ends the current run of character data.
+      let end = bytes.indexOf(GT, i + 2);
+      while (end > 0 && bytes[end - 1] !== QUESTION) end = bytes.indexOf(GT, end + 1);
+      if (end < 0) return;
+      if (wanted !== undefined) {
+        text += finishRun(bytes, pending, textStart, i);
+        pending = '';
+      }
       textStart = end + 1;
       i = bytes.indexOf(LT, end + 1);
       continue;
@@ -76,11 +101,12 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
     const close = tagEnd(bytes, i);
     if (next === SLASH) {
       if (wanted !== undefined) {
-        if (textStart >= 0) text += decodeText(bytes, textStart, i);
-        visit({ path: stack.slice(base).join('/'), text: text.trim(), currency });
+        text += finishRun(bytes, pending, textStart, i);
+        visit({ path: stack.slice(base).join('/'), text, currency });
         wanted = undefined;
         currency = undefined;
         text = '';
+        pending = '';
       }
       stack.pop();
       textStart = -1;
@@ -96,9 +122,10 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
     const local = ascii(bytes, colon >= 0 ? colon + 1 : i + 1, k);
     const selfClosing = bytes[close - 1] === SLASH;
     stack.push(local);
+    text = '';
+    pending = '';
     if (names.has(local)) {
       wanted = local;
-      text = '';
       currency = k < close ? attributeValue(bytes, k, close, 'Ccy') : undefined;
       if (selfClosing) {
         visit({ path: stack.slice(base).join('/'), text: '', currency });
@@ -113,20 +140,35 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
   }
 }
 
+/** The text of one run of character data: `pending` (before comments) and bytes[from, to), trimmed, then decoded. */
+function finishRun(bytes: Uint8Array, pending: string, from: number, to: number): string {
+  const raw = from >= 0 && from < to ? decoder.decode(bytes.subarray(from, to)) : '';
+  return decodeEntities((pending === '' ? raw : pending + raw).trim());
+}
+
 /** Offset of the '>' closing the tag that starts at `start`, skipping quoted attribute values. */
 function tagEnd(bytes: Uint8Array, start: number): number {
   let k = start + 1;
   for (;;) {
     const b = bytes[k];
     if (b === GT || b === undefined) return k;
-    if (b === QUOT || b === APOS) k = bytes.indexOf(b, k + 1);
+    if (b === QUOT || b === APOS) {
+      k = bytes.indexOf(b, k + 1);
+      if (k < 0) return bytes.length;
+    }
     k++;
   }
 }
 
+const attributePatterns = new Map<string, RegExp>();
 function attributeValue(bytes: Uint8Array, from: number, to: number, name: string): string | undefined {
   const source = decoder.decode(bytes.subarray(from, to));
-  const match = new RegExp(`(?:^|\\s)(?:[\\w.-]+:)?${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(source);
+  let pattern = attributePatterns.get(name);
+  if (pattern === undefined) {
+    pattern = new RegExp(`(?:^|\\s)(?:[\\w.-]+:)?${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`);
+    attributePatterns.set(name, pattern);
+  }
+  const match = pattern.exec(source);
   return match ? decodeEntities(match[1] ?? match[2] ?? '') : undefined;
 }
 
@@ -141,10 +183,6 @@ function ascii(bytes: Uint8Array, from: number, to: number): string {
   let s = '';
   for (let k = from; k < to; k++) s += String.fromCharCode(bytes[k]!);
   return s;
-}
-
-function decodeText(bytes: Uint8Array, from: number, to: number): string {
-  return decodeEntities(decoder.decode(bytes.subarray(from, to)));
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -186,6 +224,8 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
   const txNames = new Set([...txPaths.keys()].map(lastSegment));
   txNames.add(spec.ibanElement);
   txNames.add(spec.bicElement);
+  const excludedPrefixes = (spec.excludeUnder ?? []).map((prefix) => `${prefix}/`);
+  const excluded = (leafPath: string): boolean => excludedPrefixes.some((prefix) => leafPath.startsWith(prefix));
   const out: TransactionFacts[] = [];
   transactions.forEach((span, index) => {
     const path = `${transactionElement}[${index}]`;
@@ -194,8 +234,8 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
     const bics: Located[] = [];
     walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, [], (leaf) => {
       const local = lastSegment(leaf.path);
-      if (local === spec.ibanElement) ibans.push({ path: `${path}/${leaf.path}`, value: leaf.text });
-      if (local === spec.bicElement) bics.push({ path: `${path}/${leaf.path}`, value: leaf.text });
+      if (local === spec.ibanElement && !excluded(leaf.path)) ibans.push({ path: `${path}/${leaf.path}`, value: leaf.text });
+      if (local === spec.bicElement && !excluded(leaf.path)) bics.push({ path: `${path}/${leaf.path}`, value: leaf.text });
       const key = txPaths.get(leaf.path);
       if (key === undefined || fields[key] !== undefined) return;
       fields[key] = key === 'amount' ? { currency: leaf.currency ?? '', value: leaf.text } : leaf.text;

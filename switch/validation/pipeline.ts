@@ -17,7 +17,7 @@ import { createParser, type XmlElement } from '../iso/xml.ts';
 import { moduleForNamespace, NAMESPACE_PREFIX } from '../iso/registry.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
-import { checkDuplicates, checkGroup, checkTransaction, type RuleOptions } from './rules.ts';
+import { MessageChecker, type RuleOptions } from './rules.ts';
 import { scanXml, type ElementSpan, type ScanResult } from './scan.ts';
 import { extractFacts } from './facts.ts';
 import type { XsdError, XsdFile, XsdValidator } from './xsd-pool.ts';
@@ -130,12 +130,9 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     transactionLine: lineOf,
     groupLine: messageRoot.line,
   };
-  findings.push(...checkGroup(facts, ruleOptions));
-  const transactionFindings = [
-    ...facts.transactions.flatMap((tx) => checkTransaction(tx, ruleOptions)),
-    ...checkDuplicates(facts.transactions, ruleOptions),
-  ];
-  findings.push(...transactionFindings);
+  const checker = new MessageChecker(ruleOptions);
+  const transactionFindings = facts.transactions.flatMap((tx) => checker.add(tx));
+  findings.push(...checker.finish(facts.group), ...transactionFindings);
 
   // (e) outcome: any finding without a transaction index rejects the whole file.
   const fileRejected = findings.some((f) => f.transactionIndex === undefined);
@@ -153,6 +150,22 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   const status: FileStatus = fileRejected || (transactions.length > 0 && rejectedCount === transactions.length)
     ? 'RJCT' : rejectedCount > 0 ? 'PART' : 'ACCP';
   return report(identity, status, header, facts.group, findings, facts.transactions.length, transactions);
+}
+
+/**
+ * Hardening scan, envelope and XSD only (no rules): the schema-validation cost on its own, as the
+ * benchmark reports it beside native xmllint. Returns the schema findings.
+ */
+export async function validateSchemaOnly(bytes: Uint8Array, xsd: XsdValidator): Promise<Finding[]> {
+  const scan = scanXml(bytes);
+  if (scan.findings.length > 0 || !scan.root) return scan.findings;
+  const located = locate(scan);
+  if ('finding' in located) return [located.finding];
+  const { document, messageRoot, module } = located;
+  const spans = module.transactionElement ? spansInside(scan, messageRoot, module.transactionElement) : [];
+  const windows = makeWindows(bytes, document, spans, inheritedNamespaces(scan, document));
+  const errors = await validateWindows(xsd, module.id, windows);
+  return errors.map((e) => schemaFinding(bytes, e, messageRoot));
 }
 
 function report(identity: { messageId: string; messageType: string; version: string }, status: FileStatus,
@@ -260,7 +273,9 @@ function mapLine(startLine: number, line: number | undefined): number | undefine
  */
 interface Window {
   readonly fileName: string;
-  readonly bytes: Uint8Array;
+  /** Built when needed and dropped after use, so a large file is never held twice in memory. */
+  readonly materialize: () => Uint8Array;
+  readonly byteLength: number;
   readonly firstTransaction: number;
   readonly transactionCount: number;
   /** Maps a line of this window to a line of the original file. */
@@ -270,8 +285,9 @@ interface Window {
 function makeWindows(bytes: Uint8Array, document: ElementSpan, transactions: readonly ElementSpan[],
   namespaces: ReadonlyMap<string, string>): Window[] {
   if (transactions.length <= limits.xsdWindowTransactionCount) {
+    const whole = withNamespaces(bytes.subarray(document.start, document.end), namespaces);
     return [{
-      fileName: 'w0.xml', bytes: withNamespaces(bytes.subarray(document.start, document.end), namespaces),
+      fileName: 'w0.xml', materialize: () => whole, byteLength: whole.length,
       firstTransaction: 0, transactionCount: transactions.length,
       originalLine: (line) => document.line + line - 1,
     }];
@@ -286,16 +302,20 @@ function makeWindows(bytes: Uint8Array, document: ElementSpan, transactions: rea
   for (let from = 0, w = 0; from < transactions.length; from += limits.xsdWindowTransactionCount, w++) {
     const to = Math.min(from + limits.xsdWindowTransactionCount, transactions.length) - 1;
     const body = bytes.subarray(transactions[from]!.start, transactions[to]!.end);
-    const joined = new Uint8Array(headBytes.length + body.length + tailBytes.length);
-    joined.set(headBytes, 0);
-    joined.set(body, headBytes.length);
-    joined.set(tailBytes, headBytes.length + body.length);
+    const materialize = (): Uint8Array => {
+      const joined = new Uint8Array(headBytes.length + body.length + tailBytes.length);
+      joined.set(headBytes, 0);
+      joined.set(body, headBytes.length);
+      joined.set(tailBytes, headBytes.length + body.length);
+      return joined;
+    };
     // Synthetic line headLines + 1 is shared by the head's last line and the body's first line;
     // the body's last line is shared with the tail's first line.
     const bodyStartLine = transactions[from]!.line;
     const bodyLastLine = headLines + 1 + countNewlines(body);
     windows.push({
-      fileName: `w${w}.xml`, bytes: joined, firstTransaction: from, transactionCount: to - from + 1,
+      fileName: `w${w}.xml`, materialize, byteLength: headBytes.length + body.length + tailBytes.length,
+      firstTransaction: from, transactionCount: to - from + 1,
       originalLine: (line) => line <= headLines ? document.line + line - 1
         : line <= bodyLastLine ? bodyStartLine + (line - headLines - 1)
         : tailStartLine + (line - bodyLastLine),
@@ -345,30 +365,43 @@ interface MappedXsdError extends XsdError {
   readonly originalLine: number | undefined;
 }
 
-/** Windows go to the worker in jobs of a bounded byte size, so the WebAssembly heap stays small. */
-const XSD_JOB_BYTES_MAX = 32 * 1024 * 1024;
+/**
+ * Windows go to the workers in jobs of at most XSD_JOB_BYTES_MAX bytes, at most one job per worker in
+ * flight, so the WebAssembly heaps stay small and a 100 MB file needs a few tens of MB beyond itself.
+ */
+const XSD_JOB_BYTES_MAX = 8 * 1024 * 1024;
 
 async function validateWindows(xsd: XsdValidator, messageId: string, windows: readonly Window[]): Promise<MappedXsdError[]> {
   if (windows.length === 1) {
-    const errors = await xsd.validateOne(messageId, windows[0]!.bytes);
+    const errors = await xsd.validateOne(messageId, windows[0]!.materialize());
     return errors.map((e) => ({ ...e, originalLine: e.line === undefined ? undefined : windows[0]!.originalLine(e.line) }));
   }
   const jobs: Window[][] = [[]];
   let size = 0;
   for (const w of windows) {
-    if (size + w.bytes.length > XSD_JOB_BYTES_MAX && jobs[jobs.length - 1]!.length > 0) {
+    if (size + w.byteLength > XSD_JOB_BYTES_MAX && jobs[jobs.length - 1]!.length > 0) {
       jobs.push([]);
       size = 0;
     }
     jobs[jobs.length - 1]!.push(w);
-    size += w.bytes.length;
+    size += w.byteLength;
   }
+  const results: Map<string, XsdError[]>[] = new Array(jobs.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const index = next++;
+      const job = jobs[index]!;
+      const files = job.map((w): XsdFile => ({ fileName: w.fileName, contents: w.materialize() }));
+      results[index] = (await xsd.validateFiles(messageId, files)).errors as Map<string, XsdError[]>;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(xsd.workerCount, jobs.length) }, lane));
   const out: MappedXsdError[] = [];
   const seen = new Set<string>();
-  for (const job of jobs) {
-    const result = await xsd.validateFiles(messageId, job.map((w): XsdFile => ({ fileName: w.fileName, contents: w.bytes })));
+  jobs.forEach((job, index) => {
     for (const w of job) {
-      for (const e of result.errors.get(w.fileName) ?? []) {
+      for (const e of results[index]!.get(w.fileName) ?? []) {
         const originalLine = e.line === undefined ? undefined : w.originalLine(e.line);
         // The head and tail are repeated in every window: report their errors once.
         const key = `${originalLine}\u0000${e.message}`;
@@ -377,7 +410,7 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
         out.push({ ...e, originalLine });
       }
     }
-  }
+  });
   return out;
 }
 
@@ -388,7 +421,7 @@ function parseWindows(module: MessageModule<unknown>, windows: readonly Window[]
   const transactions: TransactionFacts[] = [];
   try {
     for (const w of windows) {
-      const tree = parser.parse(decoder.decode(w.bytes)) as XmlElement;
+      const tree = parser.parse(decoder.decode(w.materialize())) as XmlElement;
       const documentNode = tree['Document'] as XmlElement | undefined;
       const root = documentNode?.[module.rootElement];
       if (root === undefined || typeof root === 'string' || Array.isArray(root)) return { error: `no <${module.rootElement}> found` };

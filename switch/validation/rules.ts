@@ -9,7 +9,7 @@
 import { isValidIBAN } from 'ibantools';
 import { parseAmount, parseDecimalScaled } from '../iso/amount.ts';
 import type { Finding } from '../iso/finding.ts';
-import type { GroupFacts, MessageFacts, TransactionFacts } from '../iso/message.ts';
+import type { AmountText, GroupFacts, MessageFacts, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
 import type { SchemeDirectory } from './directory.ts';
@@ -36,78 +36,127 @@ const CONTROL_SUM_SCALE = 5;
 
 /**
  * Group-level findings make the whole message RJCT; transaction findings carry transactionIndex and
- * reject only their transaction (file outcome PART when others pass).
+ * reject only their transaction (file outcome PART when others pass). Group findings come first.
  */
 export function checkMessage(facts: MessageFacts, options: RuleOptions): Finding[] {
-  return [...checkGroup(facts, options), ...facts.transactions.flatMap((tx) => checkTransaction(tx, options)),
-    ...checkDuplicates(facts.transactions, options)];
+  const checker = new MessageChecker(options);
+  const transactionFindings = facts.transactions.flatMap((tx) => checker.add(tx));
+  return [...checker.finish(facts.group), ...transactionFindings];
 }
 
-export function checkGroup(facts: MessageFacts, options: RuleOptions): Finding[] {
-  const { group, transactions } = facts;
-  const findings: Finding[] = [];
-  const at = (relative: string, code: string, message: string): void => {
-    findings.push({ code, path: `${options.rootPath}/${relative}`, line: options.groupLine, message });
-  };
-  if (group.numberOfTransactions !== undefined) {
-    const declared = Number(group.numberOfTransactions);
-    if (declared !== transactions.length) {
-      at('GrpHdr/NbOfTxs', REASON.numberOfTransactionsMismatch,
-        `NbOfTxs is ${group.numberOfTransactions} but the message holds ${transactions.length} transactions`);
-    }
-  }
-  if (transactions.length > limits.transactionsPerMessageMax) {
-    at('GrpHdr/NbOfTxs', REASON.tooManyTransactions,
-      `${transactions.length} transactions exceed the scheme limit of ${limits.transactionsPerMessageMax}`);
-  }
-  if (group.controlSum !== undefined) {
-    const declared = parseDecimalScaled(group.controlSum, CONTROL_SUM_SCALE);
-    const actual = sumScaled(transactions);
-    if (declared === null || actual === null || declared !== actual) {
-      at('GrpHdr/CtrlSum', REASON.controlSumMismatch,
-        `CtrlSum ${group.controlSum} does not equal the sum of the transaction amounts` +
-        (actual === null ? '' : ` (${formatScaled(actual)})`));
-    }
-  }
-  if (group.totalAmount !== undefined) checkTotal(group, transactions, at);
-  if (group.settlementDate !== undefined) {
-    checkDate(group.settlementDate, options, (code, message) => at('GrpHdr/IntrBkSttlmDt', code, message));
-  }
-  if (options.sender !== undefined && group.instructingAgent !== undefined && group.instructingAgent !== options.sender) {
-    at('GrpHdr/InstgAgt/FinInstnId/BICFI', REASON.senderMismatch,
-      `instructing agent ${group.instructingAgent} is not the authenticated sender ${options.sender}`);
-  }
-  if (options.directory && group.instructingAgent !== undefined) {
-    const problem = options.directory.checkParticipant(group.instructingAgent);
-    if (problem) at('GrpHdr/InstgAgt/FinInstnId/BICFI', problem.code, problem.message);
-  }
-  return findings;
-}
+/**
+ * The rules applied one transaction at a time, keeping only what the group rules need (count, sums,
+ * the ids seen): a 100,000-transaction file is checked without holding its facts.
+ */
+export class MessageChecker {
+  private count = 0;
+  /** Sum of amounts at CONTROL_SUM_SCALE, or null once an amount is not a decimal. */
+  private controlSum: bigint | null = 0n;
+  /** Sum in minor units for the total amount check, in the first currency seen. */
+  private totalMinor = 0n;
+  private totalCurrency: string | undefined;
+  private totalProblem: { kind: 'currency'; index: number; currency: string } | { kind: 'unparseable' } | undefined;
+  private readonly seenTransactionIds = new Map<string, number>();
+  private readonly seenUetrs = new Map<string, number>();
 
-function checkTotal(group: GroupFacts, transactions: readonly TransactionFacts[],
-  at: (relative: string, code: string, message: string) => void): void {
-  const total = group.totalAmount!;
-  const parsed = parseAmount(total.value, total.currency);
-  if (!parsed.ok) {
-    at('GrpHdr/TtlIntrBkSttlmAmt', REASON.currencyInvalid,
-      `total amount ${total.value} ${total.currency} is not valid for its currency (${parsed.reason})`);
-    return;
+  constructor(private readonly options: RuleOptions) {}
+
+  /** Check one transaction; returns its findings (transaction rules, then duplicates). */
+  add(tx: TransactionFacts): Finding[] {
+    this.count++;
+    if (tx.amount) {
+      const scaled = parseDecimalScaled(tx.amount.value, CONTROL_SUM_SCALE);
+      this.controlSum = this.controlSum === null || scaled === null ? null : this.controlSum + scaled;
+      if (this.totalProblem === undefined) {
+        this.totalCurrency ??= tx.amount.currency;
+        if (tx.amount.currency !== this.totalCurrency) {
+          this.totalProblem = { kind: 'currency', index: tx.index, currency: tx.amount.currency };
+        } else {
+          const parsed = parseAmount(tx.amount.value, tx.amount.currency);
+          if (parsed.ok) this.totalMinor += parsed.minor;
+          else this.totalProblem = { kind: 'unparseable' };
+        }
+      }
+    }
+    const findings = checkTransaction(tx, this.options);
+    this.checkDuplicate(tx, 'TxId', tx.transactionId, this.seenTransactionIds, findings);
+    this.checkDuplicate(tx, 'UETR', tx.uetr, this.seenUetrs, findings);
+    return findings;
   }
-  let sum = 0n;
-  for (const tx of transactions) {
-    if (!tx.amount) continue;
-    if (tx.amount.currency !== total.currency) {
-      at('GrpHdr/TtlIntrBkSttlmAmt', REASON.totalAmountMismatch,
-        `total is in ${total.currency} but transaction ${tx.index + 1} is in ${tx.amount.currency}`);
+
+  private checkDuplicate(tx: TransactionFacts, kind: 'TxId' | 'UETR', value: string | undefined,
+    seen: Map<string, number>, findings: Finding[]): void {
+    if (value === undefined) return;
+    const first = seen.get(value);
+    if (first === undefined) {
+      seen.set(value, tx.index);
       return;
     }
-    const amount = parseAmount(tx.amount.value, tx.amount.currency);
-    if (!amount.ok) return; // reported on the transaction itself
-    sum += amount.minor;
+    findings.push({
+      code: REASON.duplicate, path: `${this.options.rootPath}/${tx.path}${kind === 'UETR' ? '/PmtId/UETR' : ''}`,
+      line: this.options.transactionLine?.(tx.index),
+      message: `${kind} ${value} repeats transaction ${first + 1} of this message`,
+      transactionId: tx.transactionId, transactionIndex: tx.index,
+    });
   }
-  if (sum !== parsed.minor) {
-    at('GrpHdr/TtlIntrBkSttlmAmt', REASON.totalAmountMismatch,
-      `total ${total.value} ${total.currency} does not equal the sum of the transactions`);
+
+  /** The group-header rules, once every transaction has been added. */
+  finish(group: GroupFacts): Finding[] {
+    const options = this.options;
+    const findings: Finding[] = [];
+    const at = (relative: string, code: string, message: string): void => {
+      findings.push({ code, path: `${options.rootPath}/${relative}`, line: options.groupLine, message });
+    };
+    if (group.numberOfTransactions !== undefined && Number(group.numberOfTransactions) !== this.count) {
+      at('GrpHdr/NbOfTxs', REASON.numberOfTransactionsMismatch,
+        `NbOfTxs is ${group.numberOfTransactions} but the message holds ${this.count} transactions`);
+    }
+    if (this.count > limits.transactionsPerMessageMax) {
+      at('GrpHdr/NbOfTxs', REASON.tooManyTransactions,
+        `${this.count} transactions exceed the scheme limit of ${limits.transactionsPerMessageMax}`);
+    }
+    if (group.controlSum !== undefined) {
+      const declared = parseDecimalScaled(group.controlSum, CONTROL_SUM_SCALE);
+      if (declared === null || this.controlSum === null || declared !== this.controlSum) {
+        at('GrpHdr/CtrlSum', REASON.controlSumMismatch,
+          `CtrlSum ${group.controlSum} does not equal the sum of the transaction amounts` +
+          (this.controlSum === null ? '' : ` (${formatScaled(this.controlSum)})`));
+      }
+    }
+    if (group.totalAmount !== undefined) this.checkTotal(group.totalAmount, at);
+    if (group.settlementDate !== undefined) {
+      checkDate(group.settlementDate, options, (code, message) => at('GrpHdr/IntrBkSttlmDt', code, message));
+    }
+    if (options.sender !== undefined && group.instructingAgent !== undefined && group.instructingAgent !== options.sender) {
+      at('GrpHdr/InstgAgt/FinInstnId/BICFI', REASON.senderMismatch,
+        `instructing agent ${group.instructingAgent} is not the authenticated sender ${options.sender}`);
+    }
+    if (options.directory && group.instructingAgent !== undefined) {
+      const problem = options.directory.checkParticipant(group.instructingAgent);
+      if (problem) at('GrpHdr/InstgAgt/FinInstnId/BICFI', problem.code, problem.message);
+    }
+    return findings;
+  }
+
+  private checkTotal(total: AmountText, at: (relative: string, code: string, message: string) => void): void {
+    const parsed = parseAmount(total.value, total.currency);
+    if (!parsed.ok) {
+      at('GrpHdr/TtlIntrBkSttlmAmt', parsed.reason === 'decimals' ? REASON.decimalsInvalid : REASON.currencyInvalid,
+        `total amount ${total.value} ${total.currency} is not valid for its currency (${parsed.reason})`);
+      return;
+    }
+    const problem = this.totalProblem;
+    if (problem?.kind === 'unparseable') return; // reported on the transaction itself
+    if (problem?.kind === 'currency' || (this.totalCurrency !== undefined && this.totalCurrency !== total.currency)) {
+      const [index, currency] = problem?.kind === 'currency' ? [problem.index, problem.currency] : [0, this.totalCurrency!];
+      at('GrpHdr/TtlIntrBkSttlmAmt', REASON.totalAmountMismatch,
+        `total is in ${total.currency} but transaction ${index + 1} is in ${currency}`);
+      return;
+    }
+    if (this.totalMinor !== parsed.minor) {
+      at('GrpHdr/TtlIntrBkSttlmAmt', REASON.totalAmountMismatch,
+        `total ${total.value} ${total.currency} does not equal the sum of the transactions`);
+    }
   }
 }
 
@@ -161,30 +210,6 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
   return findings;
 }
 
-/** Duplicate transaction ids and UETRs inside one message (across messages is the store's job). */
-export function checkDuplicates(transactions: readonly TransactionFacts[], options: RuleOptions): Finding[] {
-  const findings: Finding[] = [];
-  const seen = new Map<string, number>();
-  for (const tx of transactions) {
-    for (const [kind, value, relative] of [['TxId', tx.transactionId, 'id'], ['UETR', tx.uetr, 'PmtId/UETR']] as const) {
-      if (value === undefined) continue;
-      const key = `${kind}\u0000${value}`;
-      const first = seen.get(key);
-      if (first === undefined) {
-        seen.set(key, tx.index);
-        continue;
-      }
-      findings.push({
-        code: REASON.duplicate, path: `${options.rootPath}/${tx.path}${kind === 'UETR' ? '/' + relative : ''}`,
-        line: options.transactionLine?.(tx.index),
-        message: `${kind} ${value} repeats transaction ${first + 1} of this message`,
-        transactionId: tx.transactionId, transactionIndex: tx.index,
-      });
-    }
-  }
-  return findings;
-}
-
 function checkDate(date: string, options: RuleOptions, report: (code: string, message: string) => void): void {
   const match = DATE.exec(date);
   const valid = match !== null && isCalendarDate(Number(match[1]), Number(match[2]), Number(match[3]));
@@ -201,17 +226,6 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
   const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
   return day <= days[month - 1]!;
-}
-
-function sumScaled(transactions: readonly TransactionFacts[]): bigint | null {
-  let sum = 0n;
-  for (const tx of transactions) {
-    if (!tx.amount) continue;
-    const value = parseDecimalScaled(tx.amount.value, CONTROL_SUM_SCALE);
-    if (value === null) return null;
-    sum += value;
-  }
-  return sum;
 }
 
 function formatScaled(value: bigint): string {

@@ -120,6 +120,8 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
   let line = 1;
   let root: ElementSpan | undefined;
   const stack: OpenElement[] = [];
+  // A bare Document's transactions are at depth 3, an envelope's at depth 4: record no deeper.
+  let recordedDepth = RECORDED_DEPTH_MAX;
   // No closures over the loop's variables: V8 keeps them in registers only when nothing captures them.
   // Skip a UTF-8 byte order mark.
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3;
@@ -194,7 +196,7 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
           (open ? `<${utf8(bytes, open.nameStart, open.nameEnd)}>` : 'any open element'));
       }
       const depth = stack.length + 1;
-      if (depth <= RECORDED_DEPTH_MAX) {
+      if (depth <= recordedDepth) {
         const span = close(open!, k + 1);
         record(span, depth);
         if (depth === 1) root = span;
@@ -209,8 +211,9 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
     const nameEnd = k;
     if (nameEnd === i + 1) refuse(stack, line, REASON.notWellFormed, "'<' not followed by a name");
     if (nameEnd - i - 1 > limits.nameLengthMax) refuse(stack, line, REASON.notWellFormed, `element name longer than ${limits.nameLengthMax}`);
-    const shallow = stack.length < RECORDED_DEPTH_MAX;
+    const shallow = stack.length < recordedDepth;
     const name = shallow ? utf8(bytes, i + 1, nameEnd) : '';
+    if (stack.length === 0 && name.slice(name.indexOf(':') + 1) === 'Document') recordedDepth = 3;
     const startLine = line;
     const namespaces = shallow ? new Map<string, string>() : NO_NAMESPACES;
     let attributeCount = 0;

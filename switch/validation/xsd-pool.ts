@@ -67,6 +67,10 @@ export class XsdValidator {
   }
 
   /** True when this validator has a schema for the message id (e.g. 'pacs.008.001.08'). */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
   hasSchema(messageId: string): boolean {
     try {
       this.schema(messageId);

@@ -21,6 +21,25 @@ const compiled = new WebAssembly.Module(readFileSync(path.join(path.dirname(glue
 const INITIAL_PAGES = 256; // 16 MiB
 
 /**
+ * One WebAssembly memory per worker, reused by every job. A fresh memory per job would be freed only
+ * when this thread's garbage collector runs, which it rarely does (little JavaScript allocates here),
+ * so a large file's jobs would pile up hundreds of MB of dead heaps. Reuse is safe because the memory
+ * is zeroed before each job: a new instance then sees exactly what a new memory would give it (its
+ * data segments are copied in at instantiation; everything else, BSS included, must read as zero).
+ */
+let memory;
+let memoryMaximumPages = 0;
+function memoryFor(maximumPages) {
+  if (!memory || memoryMaximumPages !== maximumPages) {
+    memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maximumPages });
+    memoryMaximumPages = maximumPages;
+  } else {
+    new Uint8Array(memory.buffer).fill(0);
+  }
+  return memory;
+}
+
+/**
  * Job: { id, schemaName, schema: Uint8Array, files: [{ fileName, contents: Uint8Array }], maxMemoryPages }
  * Reply: { id, exitCode, stderr }
  */
@@ -38,7 +57,7 @@ function run(job) {
     createXmllint({
       inputFiles,
       arguments: args,
-      wasmMemory: new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: job.maxMemoryPages }),
+      wasmMemory: memoryFor(job.maxMemoryPages),
       instantiateWasm(imports, receive) {
         WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance));
         return {};

@@ -194,6 +194,20 @@ export const module: MessageModule<Pacs002> = {
       TxInfAndSts: message.transactions.map(transactionTree),
     }),
   facts,
+  factSpec: {
+    group: {
+      messageId: 'GrpHdr/MsgId', creationDateTime: 'GrpHdr/CreDtTm',
+      instructingAgent: 'GrpHdr/InstgAgt/FinInstnId/BICFI', instructedAgent: 'GrpHdr/InstdAgt/FinInstnId/BICFI',
+    },
+    transaction: {
+      transactionId: 'StsId', endToEndId: 'OrgnlEndToEndId',
+      instructingAgent: 'InstgAgt/FinInstnId/BICFI', instructedAgent: 'InstdAgt/FinInstnId/BICFI',
+    },
+    ibanElement: 'IBAN',
+    bicElement: 'BICFI',
+    // The scheme schema allows BICFIs and IBANs there, but the model does not read these parts.
+    excludeUnder: ['ChrgsInf', 'OrgnlTxRef/MndtRltdInf', 'OrgnlTxRef/DbtrAgtAcct', 'OrgnlTxRef/CdtrAgtAcct'],
+  },
 };
 
 const parser = createParser(repeatingElements);

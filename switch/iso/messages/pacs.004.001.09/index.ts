@@ -217,6 +217,22 @@ export const module: MessageModule<Pacs004> = {
       TxInf: message.transactions.map(transactionTree),
     }),
   facts,
+  factSpec: {
+    group: {
+      messageId: 'GrpHdr/MsgId', creationDateTime: 'GrpHdr/CreDtTm', numberOfTransactions: 'GrpHdr/NbOfTxs',
+      controlSum: 'GrpHdr/CtrlSum', totalAmount: 'GrpHdr/TtlRtrdIntrBkSttlmAmt', settlementDate: 'GrpHdr/IntrBkSttlmDt',
+      settlementMethod: 'GrpHdr/SttlmInf/SttlmMtd', instructingAgent: 'GrpHdr/InstgAgt/FinInstnId/BICFI',
+      instructedAgent: 'GrpHdr/InstdAgt/FinInstnId/BICFI',
+    },
+    transaction: {
+      transactionId: 'RtrId', endToEndId: 'OrgnlEndToEndId', amount: 'RtrdIntrBkSttlmAmt', settlementDate: 'IntrBkSttlmDt',
+      instructingAgent: 'InstgAgt/FinInstnId/BICFI', instructedAgent: 'InstdAgt/FinInstnId/BICFI',
+    },
+    ibanElement: 'IBAN',
+    bicElement: 'BICFI',
+    // The scheme schema allows BICFIs and IBANs there, but the model does not read these parts.
+    excludeUnder: ['RtrChain', 'OrgnlTxRef/MndtRltdInf'],
+  },
 };
 
 const parser = createParser(repeatingElements);

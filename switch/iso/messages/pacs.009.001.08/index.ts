@@ -192,6 +192,23 @@ export const module: MessageModule<Pacs009> = {
       CdtTrfTxInf: message.transactions.map(transactionTree),
     }),
   facts,
+  factSpec: {
+    group: {
+      messageId: 'GrpHdr/MsgId', creationDateTime: 'GrpHdr/CreDtTm', numberOfTransactions: 'GrpHdr/NbOfTxs',
+      controlSum: 'GrpHdr/CtrlSum', totalAmount: 'GrpHdr/TtlIntrBkSttlmAmt', settlementDate: 'GrpHdr/IntrBkSttlmDt',
+      settlementMethod: 'GrpHdr/SttlmInf/SttlmMtd', instructingAgent: 'GrpHdr/InstgAgt/FinInstnId/BICFI',
+      instructedAgent: 'GrpHdr/InstdAgt/FinInstnId/BICFI',
+    },
+    transaction: {
+      transactionId: 'PmtId/TxId', endToEndId: 'PmtId/EndToEndId', uetr: 'PmtId/UETR', amount: 'IntrBkSttlmAmt',
+      settlementDate: 'IntrBkSttlmDt', instructingAgent: 'InstgAgt/FinInstnId/BICFI',
+      instructedAgent: 'InstdAgt/FinInstnId/BICFI', debtorAgent: 'DbtrAgt/FinInstnId/BICFI',
+      creditorAgent: 'CdtrAgt/FinInstnId/BICFI',
+    },
+    // Every BICFI and IBAN the scheme schema allows in CdtTrfTxInf is one the model reads.
+    ibanElement: 'IBAN',
+    bicElement: 'BICFI',
+  },
 };
 
 const parser = createParser(repeatingElements);

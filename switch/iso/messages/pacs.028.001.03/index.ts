@@ -139,6 +139,20 @@ export const module: MessageModule<Pacs028> = {
       TxInf: message.transactions.map(transactionTree),
     }),
   facts,
+  factSpec: {
+    group: {
+      messageId: 'GrpHdr/MsgId', creationDateTime: 'GrpHdr/CreDtTm',
+      instructingAgent: 'GrpHdr/InstgAgt/FinInstnId/BICFI', instructedAgent: 'GrpHdr/InstdAgt/FinInstnId/BICFI',
+    },
+    transaction: {
+      transactionId: 'StsReqId', endToEndId: 'OrgnlEndToEndId',
+      instructingAgent: 'InstgAgt/FinInstnId/BICFI', instructedAgent: 'InstdAgt/FinInstnId/BICFI',
+    },
+    ibanElement: 'IBAN',
+    bicElement: 'BICFI',
+    // The scheme schema allows OrgnlTxRef (with BICFIs and IBANs), but the model does not read it.
+    excludeUnder: ['OrgnlTxRef'],
+  },
 };
 
 const parser = createParser(repeatingElements);

@@ -1,0 +1,134 @@
+/**
+ * The command line as a user runs it: `clearhouse validate` exit codes and JSON, and `clearhouse
+ * demo`, whose every answer must be valid against both the scheme's and the official XSDs.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
+import { limits } from '../../switch/limits.ts';
+import { officialXsdDirectory } from '../iso/official-xsd.ts';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const fixtures = join(root, 'test', 'fixtures');
+const cli = join(root, 'bin', 'clearhouse.js');
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('clearhouse validate', () => {
+  it('exit 0 and a text line per file when every file is valid', () => {
+    const r = run('validate', join(fixtures, 'pacs.008.001.08', 'valid-bulk-25.xml'), join(fixtures, 'envelope', 'valid-envelope-bah.xml'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /valid-bulk-25\.xml: ACCP pacs\.008\.001\.08, 25 transaction/);
+    assert.match(r.stdout, /valid-envelope-bah\.xml: ACCP/);
+  });
+
+  it('exit 1 and the documented JSON shape when any file is not', () => {
+    const r = run('validate', '--json', join(fixtures, 'pacs.008.001.08', 'valid-bulk-25.xml'),
+      join(fixtures, 'pacs.008.001.08', 'invalid-iban-check-digits.xml'), join(fixtures, 'security', 'xxe-file-read.xml'));
+    assert.equal(r.code, 1, r.stderr);
+    const out = JSON.parse(r.stdout) as { files: Array<Record<string, unknown>> };
+    assert.equal(out.files.length, 3);
+    const [clean, part, xxe] = out.files as Array<{
+      file: string; status: string; messageId?: string; messageType?: string; version?: string; transactionCount: number;
+      transactions: Array<{ index: number; id: string; status: string; reasons: string[] }>;
+      findings: Array<{ code: string; path: string; line: number; message: string; transactionIndex?: number }>;
+    }>;
+    assert.equal(clean!.status, 'ACCP');
+    assert.equal(clean!.messageType, 'pacs.008');
+    assert.equal(clean!.version, '001.08');
+    assert.equal(part!.status, 'PART');
+    assert.equal(part!.transactions.filter((t) => t.status === 'RJCT').length, 1);
+    const rejected = part!.transactions.find((t) => t.status === 'RJCT')!;
+    assert.deepEqual(rejected.reasons, ['AC01']);
+    assert.equal(part!.findings[0]!.transactionIndex, rejected.index);
+    assert.equal(xxe!.status, 'RJCT');
+    assert.equal(xxe!.messageId, undefined);
+    assert.equal(xxe!.findings[0]!.code, 'FF01');
+  });
+
+  it('an oversized file is refused without being read (FF01), exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearhouse-'));
+    const file = join(dir, 'huge.xml');
+    writeFileSync(file, '');
+    truncateSync(file, limits.fileSizeBytesMax + 1); // sparse: no disk used
+    const r = run('validate', '--json', file);
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout).files[0];
+    assert.equal(report.status, 'RJCT');
+    assert.equal(report.findings[0].code, 'FF01');
+    assert.match(report.findings[0].message, /limit is/);
+  });
+
+  it('exit 2 on usage errors: no file, unreadable file, bad configuration', () => {
+    assert.equal(run('validate').code, 2);
+    const missing = run('validate', join(fixtures, 'does-not-exist.xml'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read/);
+    const dir = mkdtempSync(join(tmpdir(), 'clearhouse-'));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'x', currencies: ['EURO'], participants: [] }));
+    const bad = run('validate', '--config', join(dir, 'bad.json'), join(fixtures, 'pacs.008.001.08', 'valid-bulk-25.xml'));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /EURO/);
+    assert.equal(run('no-such-command').code, 2);
+  });
+
+  it('--config applies the participant directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clearhouse-'));
+    const config = join(dir, 'scheme.json');
+    writeFileSync(config, JSON.stringify({
+      name: 'two-bank scheme', currencies: ['EUR'],
+      participants: [{ bic: 'BANKDEFFXXX', name: 'Bank A', status: 'active', currencies: ['EUR'] }],
+    }));
+    const r = run('validate', '--json', '--config', config, join(fixtures, 'pacs.008.001.08', 'valid-bulk-25.xml'));
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout).files[0];
+    // Every payment goes to a bank that is not in this scheme.
+    assert.equal(report.status, 'RJCT');
+    assert.ok(report.transactions.every((t: { reasons: string[] }) => t.reasons.includes('RC02')));
+  });
+});
+
+describe('clearhouse demo', () => {
+  it('runs the story, writes every inbound file and answer, and every answer is valid ISO 20022', async (t) => {
+    const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-'));
+    const r = run('demo', '--out', out, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as { files: Array<{ file: string; status: string; answer: string }> };
+    assert.ok(summary.files.length >= 15);
+    assert.ok(summary.files.some((f) => f.status === 'ACCP'));
+    assert.ok(summary.files.some((f) => f.status === 'PART'));
+    assert.ok(summary.files.some((f) => f.status === 'RJCT' && f.answer === 'admi.002.001.01'));
+    const answers = readdirSync(join(out, 'outbound'));
+    assert.equal(answers.length, summary.files.length);
+    assert.equal(readdirSync(join(out, 'inbound')).length, summary.files.length);
+    const byKind = new Map<string, { fileName: string; contents: Uint8Array }[]>();
+    for (const name of answers) {
+      const kind = /\.((?:pacs|admi)\.\d{3}\.\d{3}\.\d{2})\.xml$/.exec(name)![1]!;
+      const list = byKind.get(kind) ?? [];
+      list.push({ fileName: name, contents: readFileSync(join(out, 'outbound', name)) });
+      byKind.set(kind, list);
+    }
+    const directories = [join(root, 'schemas')];
+    if (existsSync(officialXsdDirectory)) directories.push(officialXsdDirectory);
+    else t.diagnostic('official ISO XSDs not found: answers checked against the scheme XSDs only');
+    for (const directory of directories) {
+      const xsd = new XsdValidator(directory);
+      try {
+        for (const [kind, files] of byKind) {
+          const result = await xsd.validateFiles(kind, files);
+          for (const [name, errors] of result.errors) assert.deepEqual(errors, [], `${name} against ${directory}`);
+        }
+      } finally {
+        await xsd.close();
+      }
+    }
+  });
+});

@@ -1,0 +1,371 @@
+/**
+ * The streaming fact extractor (switch/validation/facts.ts) against the object-tree path
+ * (module.facts(module.parse(...))): for every module with a factSpec they must give the same facts,
+ * on the fixtures, on the schema-valid demo samples, on documents built from the sample models, on
+ * generated pacs.008 messages, and on the XML spellings a participant may use (namespace prefixes,
+ * comments, CDATA, entities, empty elements, tags split across lines).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { formatAmount } from '../../switch/iso/amount.ts';
+import type { MessageFacts, MessageModule } from '../../switch/iso/message.ts';
+import type { Account, Party } from '../../switch/iso/messages/common.ts';
+import * as pacs002 from '../../switch/iso/messages/pacs.002.001.10/index.ts';
+import * as pacs004 from '../../switch/iso/messages/pacs.004.001.09/index.ts';
+import * as pacs008 from '../../switch/iso/messages/pacs.008.001.08/index.ts';
+import * as pacs009 from '../../switch/iso/messages/pacs.009.001.08/index.ts';
+import * as pacs028 from '../../switch/iso/messages/pacs.028.001.03/index.ts';
+import { messageModules } from '../../switch/iso/registry.ts';
+import { child, createParser, type XmlElement } from '../../switch/iso/xml.ts';
+import { samples } from '../../switch/demo/samples.ts';
+import { extractFacts } from '../../switch/validation/facts.ts';
+import { scanXml, type ElementSpan } from '../../switch/validation/scan.ts';
+import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
+import {
+  BIC,
+  IBAN,
+  pacs002Samples,
+  pacs004Samples,
+  pacs008Facts,
+  pacs008Samples,
+  pacs009Samples,
+  pacs028Samples,
+} from '../iso/payment-samples.ts';
+
+const fixtures = join(fileURLToPath(import.meta.url), '..', '..', 'fixtures');
+const encoder = new TextEncoder();
+
+const withSpec = messageModules.filter((m) => m.factSpec !== undefined);
+
+/** Facts read by the streaming extractor, with the spans found as the pipeline finds them. */
+function streamed(module: MessageModule<unknown>, xml: string): MessageFacts {
+  const bytes = encoder.encode(xml);
+  const scan = scanXml(bytes);
+  assert.deepEqual(scan.findings, [], 'the hardening scan accepts the document');
+  const root = scan.root!;
+  let messageRoot: ElementSpan;
+  let level: readonly ElementSpan[];
+  if (root.localName === 'Document') {
+    messageRoot = scan.rootChildren[0]!;
+    level = scan.depth3;
+  } else {
+    const document = scan.rootChildren.find((e) => e.localName === 'Document')!;
+    messageRoot = scan.depth3.find((e) => e.start > document.start && e.end <= document.end)!;
+    level = scan.depth4;
+  }
+  assert.equal(messageRoot.localName, module.rootElement);
+  const transactions = level.filter((e) =>
+    e.localName === module.transactionElement && e.start > messageRoot.start && e.end <= messageRoot.end);
+  return extractFacts(bytes, messageRoot, module.transactionElement, transactions, module.factSpec!);
+}
+
+/** Facts read through fast-xml-parser and the typed model (what the pipeline does without a factSpec). */
+function parsed(module: MessageModule<unknown>, xml: string): MessageFacts {
+  const tree = createParser(module.repeatingElements).parse(xml) as XmlElement;
+  const document = child(tree, 'Document') ?? Object.keys(tree).map((k) => child(child(tree, k), 'Document')).find((d) => d);
+  const root = child(document, module.rootElement);
+  assert.ok(root, `<${module.rootElement}> found`);
+  return module.facts(module.parse(root));
+}
+
+/** Both paths agree; returns the facts for further checks. */
+function same(module: MessageModule<unknown>, xml: string, what: string): MessageFacts {
+  const expected = parsed(module, xml);
+  assert.deepStrictEqual(streamed(module, xml), expected, `${module.id}: ${what}`);
+  return expected;
+}
+
+function moduleById(id: string): MessageModule<unknown> {
+  const found = withSpec.find((m) => m.id === id);
+  assert.ok(found, `${id} has a factSpec`);
+  return found;
+}
+
+test('the pacs modules whose facts are one per transaction element have a factSpec', () => {
+  const ids = withSpec.map((m) => m.id);
+  for (const id of ['pacs.008.001.08', 'pacs.009.001.08', 'pacs.004.001.09', 'pacs.002.001.10', 'pacs.028.001.03']) {
+    assert.ok(ids.includes(id), `${id} has a factSpec`);
+  }
+  for (const m of withSpec) assert.ok(m.transactionElement, `${m.id} has a transaction element`);
+});
+
+test('every valid fixture: streamed facts equal the parsed facts', () => {
+  for (const module of withSpec) {
+    const folder = join(fixtures, module.id);
+    const names = existsSync(folder) ? readdirSync(folder).filter((n) => /^valid-.*\.xml$/.test(n)).sort() : [];
+    assert.ok(names.length > 0, `${module.id} has valid fixtures`);
+    for (const name of names) same(module, readFileSync(join(folder, name), 'utf8'), name);
+  }
+});
+
+const xsd = new XsdValidator();
+after(() => xsd.close());
+
+async function schemaErrors(id: string, xml: string): Promise<string[]> {
+  return (await xsd.validateOne(id, encoder.encode(xml))).map((e) => e.message);
+}
+
+test('every schema-valid demo sample of a message with a factSpec: streamed facts equal the parsed facts', async () => {
+  let compared = 0;
+  for (const sample of samples()) {
+    const module = withSpec.find((m) => m.id === sample.folder);
+    if (module === undefined) continue;
+    const errors = await xsd.validateOne(module.id, encoder.encode(sample.xml));
+    if (errors.length > 0) continue;
+    same(module, sample.xml, sample.name);
+    compared++;
+  }
+  assert.ok(compared >= 5, `compared ${compared} samples`);
+});
+
+test('the envelope sample (AppHdr + Document): streamed facts equal the parsed facts', () => {
+  const sample = samples().find((s) => s.name === 'valid-envelope-bah.xml')!;
+  const facts = same(moduleById('pacs.008.001.08'), sample.xml, sample.name);
+  assert.equal(facts.transactions.length, 3);
+});
+
+test('documents built from the sample models: streamed facts equal the parsed facts', () => {
+  const suites: Array<[MessageModule<unknown>, (m: never) => string, Readonly<Record<string, unknown>>]> = [
+    [pacs008.module as MessageModule<unknown>, pacs008.build, { ...pacs008Samples, pacs008Facts }],
+    [pacs009.module as MessageModule<unknown>, pacs009.build, pacs009Samples],
+    [pacs004.module as MessageModule<unknown>, pacs004.build, pacs004Samples],
+    [pacs002.module as MessageModule<unknown>, pacs002.build, pacs002Samples],
+    [pacs028.module as MessageModule<unknown>, pacs028.build, pacs028Samples],
+  ];
+  for (const [module, build, models] of suites) {
+    assert.ok(module.factSpec, `${module.id} has a factSpec`);
+    for (const [name, model] of Object.entries(models)) same(module, build(model as never), name);
+  }
+});
+
+// ---------------------------------------------------------------- generated pacs.008 (borrowed from
+// test/iso/payments-property.test.ts, with transaction agents and dates added)
+
+const plain = { noNullPrototype: true } as const;
+const character = fc.constantFrom(...'ABCXYZabcxyz0179/-?:().,\'+&<>"');
+function isoText(maxLength: number, withSpaces = false): fc.Arbitrary<string> {
+  const unit = withSpaces ? fc.oneof({ weight: 6, arbitrary: character }, { weight: 1, arbitrary: fc.constant(' ') }) : character;
+  return fc.string({ unit, minLength: 1, maxLength }).map((value) => value.trim()).filter((value) => value.length > 0);
+}
+const bic = fc.constantFrom(...Object.values(BIC));
+const account: fc.Arbitrary<Account> = fc.oneof(
+  fc.constantFrom(...Object.values(IBAN)).map((iban) => ({ iban })),
+  isoText(34).map((id) => ({ other: { id } })),
+);
+const party: fc.Arbitrary<Party> = fc.record(
+  { name: isoText(140, true), postalAddress: fc.record({ townName: isoText(35, true), country: fc.constantFrom('DE', 'FR') }, plain) },
+  { requiredKeys: ['name'], noNullPrototype: true },
+);
+const transaction = (minor: bigint): fc.Arbitrary<pacs008.CreditTransferTransaction> => fc.record({
+  paymentIdentification: fc.record(
+    { instructionId: isoText(35), endToEndId: isoText(35), transactionId: isoText(35), uetr: fc.uuid({ version: 4 }) },
+    { requiredKeys: ['endToEndId'], noNullPrototype: true },
+  ),
+  interbankSettlementAmount: fc.constant({ currency: 'EUR', value: formatAmount(minor, 'EUR') }),
+  interbankSettlementDate: fc.constant('2024-05-13'),
+  chargeBearer: fc.constant('SLEV'),
+  instructingAgent: bic,
+  instructedAgent: bic,
+  ultimateDebtor: party,
+  debtor: party,
+  debtorAccount: account,
+  debtorAgent: bic,
+  creditorAgent: bic,
+  creditor: party,
+  creditorAccount: account,
+  remittance: fc.array(isoText(140, true), { minLength: 1, maxLength: 3 }).map((unstructured) => ({ unstructured })),
+}, {
+  requiredKeys: ['paymentIdentification', 'interbankSettlementAmount', 'chargeBearer', 'debtor', 'debtorAgent', 'creditorAgent', 'creditor'],
+  noNullPrototype: true,
+});
+const generatedPacs008: fc.Arbitrary<pacs008.Pacs008> = fc.array(fc.bigInt({ min: 1n, max: 99_999_999_999n }), { minLength: 1, maxLength: 20 })
+  .chain((amounts) => {
+    const total = formatAmount(amounts.reduce((sum, amount) => sum + amount, 0n), 'EUR');
+    return fc.record({
+      groupHeader: fc.record({
+        messageId: isoText(35),
+        creationDateTime: fc.constant('2024-05-13T10:15:00Z'),
+        numberOfTransactions: fc.constant(String(amounts.length)),
+        controlSum: fc.constant(total),
+        totalInterbankSettlementAmount: fc.constant({ currency: 'EUR', value: total }),
+        interbankSettlementDate: fc.constant('2024-05-13'),
+        settlementInformation: fc.constant({ method: 'CLRG' }),
+        instructingAgent: bic,
+        instructedAgent: bic,
+      }, { requiredKeys: ['messageId', 'creationDateTime', 'numberOfTransactions', 'settlementInformation'], noNullPrototype: true }),
+      transactions: fc.tuple(...amounts.map(transaction)),
+    }, plain);
+  });
+
+test('pacs.008 property: streamed facts equal the parsed facts on generated messages', () => {
+  const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
+  const module = pacs008.module as MessageModule<unknown>;
+  fc.assert(
+    fc.property(generatedPacs008, (message) => {
+      const xml = pacs008.build(message);
+      const facts = same(module, xml, 'generated');
+      assert.equal(facts.transactions.length, message.transactions.length);
+    }),
+    { numRuns: 50, ...(seed === undefined ? {} : { seed }) },
+  );
+});
+
+// ---------------------------------------------------------------- XML spellings
+
+const minimal008 = readFileSync(join(fixtures, 'pacs.008.001.08', 'valid-minimal.xml'), 'utf8');
+
+/** Replace the first occurrence of `from`, failing loudly if it is not there. */
+function edit(xml: string, from: string | RegExp, to: string): string {
+  const edited = xml.replace(from, to);
+  assert.notEqual(edited, xml, `edit did not apply: ${from}`);
+  return edited;
+}
+
+/** Every element of the document under prefix `p`, with the namespace declared on the root. */
+function prefixed(xml: string, prefix: string): string {
+  return xml
+    .replace(/<(\/?)([A-Za-z][\w.-]*)(?=[\s/>])/g, `<$1${prefix}:$2`)
+    .replace(/ xmlns="/, ` xmlns:${prefix}="`);
+}
+
+test('namespace prefixes: <p:Document xmlns:p=...> with every element prefixed', () => {
+  for (const module of withSpec) {
+    const folder = join(fixtures, module.id);
+    for (const name of readdirSync(folder).filter((n) => /^valid-.*\.xml$/.test(n))) {
+      const xml = prefixed(readFileSync(join(folder, name), 'utf8'), 'p');
+      assert.match(xml, /<p:Document xmlns:p="urn:iso:std:iso:20022:tech:xsd:/);
+      const facts = same(module, xml, `prefixed ${name}`);
+      assert.deepStrictEqual(facts, parsed(module, readFileSync(join(folder, name), 'utf8')));
+    }
+  }
+});
+
+test('comments inside values and between elements', () => {
+  let xml = edit(minimal008, '<MsgId>BANKDEFF-20250314-000001</MsgId>', '<MsgId> BANKDEFF-<!-- a comment with <tags> and -- dashes -->20250314-000001 </MsgId>');
+  xml = edit(xml, '<TxId>BANKDEFF-TX-000001</TxId>', '<!-- <TxId>NOT-THIS</TxId> --><TxId>BANKDEFF-TX-<!--x-->000001<!--y--></TxId>');
+  xml = edit(xml, '<BICFI>COBADEFFXXX</BICFI>', '<BICFI><!-- leading -->COBADEFFXXX</BICFI>');
+  xml = edit(xml, '<IBAN>DE89370400440532013000</IBAN>', '<IBAN>DE8937040044<!-- split -->0532013000</IBAN><!-- <IBAN>XX00</IBAN> -->');
+  const facts = same(pacs008.module as MessageModule<unknown>, xml, 'comments');
+  assert.equal(facts.group.messageId, 'BANKDEFF-20250314-000001');
+  assert.equal(facts.transactions[0]!.transactionId, 'BANKDEFF-TX-000001');
+  assert.equal(facts.transactions[0]!.creditorAgent, 'COBADEFFXXX');
+  assert.deepStrictEqual(facts.transactions[0]!.ibans.map((i) => i.value), ['DE89370400440532013000', 'DE44500105175407324931']);
+});
+
+test('CDATA inside values: verbatim, joined with the text around it', () => {
+  let xml = edit(minimal008, '<TxId>BANKDEFF-TX-000001</TxId>', '<TxId><![CDATA[BANKDEFF-TX-000001]]></TxId>');
+  xml = edit(xml, '<EndToEndId>INV-2025-0042</EndToEndId>', '<EndToEndId> INV<![CDATA[-&amp;<2025>-]]>0042 </EndToEndId>');
+  xml = edit(xml, '<EndToEndId>RENT-2025-03</EndToEndId>', '<EndToEndId> <![CDATA[ RENT ]]> </EndToEndId>');
+  xml = edit(xml, '<MsgId>BANKDEFF-20250314-000001</MsgId>', '<MsgId>BANKDEFF<![CDATA[]]>-20250314-<!--c--><![CDATA[000001]]></MsgId>');
+  const facts = same(pacs008.module as MessageModule<unknown>, xml, 'CDATA');
+  assert.equal(facts.group.messageId, 'BANKDEFF-20250314-000001');
+  assert.equal(facts.transactions[0]!.transactionId, 'BANKDEFF-TX-000001');
+  assert.equal(facts.transactions[0]!.endToEndId, 'INV-&amp;<2025>-0042');
+  assert.equal(facts.transactions[1]!.endToEndId, ' RENT ');
+});
+
+test('processing instructions inside values', () => {
+  const xml = edit(minimal008, '<TxId>BANKDEFF-TX-000001</TxId>', '<TxId>BANKDEFF-TX-<?pi a > b?>000001</TxId>');
+  assert.equal(same(pacs008.module as MessageModule<unknown>, xml, 'PI').transactions[0]!.transactionId, 'BANKDEFF-TX-000001');
+});
+
+test('entities: &amp; in a name and in the facts, attribute values with entities', () => {
+  let xml = edit(minimal008, '<Nm>Muster Handels GmbH</Nm>', '<Nm>Muster &amp; S&#246;hne &lt;GmbH&gt;</Nm>');
+  xml = edit(xml, '<MsgId>BANKDEFF-20250314-000001</MsgId>', '<MsgId>A&amp;B&lt;C&gt;D&quot;E&apos;F&amp;amp;</MsgId>');
+  xml = edit(xml, '<TxId>BANKDEFF-TX-000001</TxId>', '<TxId> &amp;TX </TxId>');
+  const facts = same(pacs008.module as MessageModule<unknown>, xml, 'entities');
+  assert.equal(facts.group.messageId, 'A&B<C>D"E\'F&amp;');
+  assert.equal(facts.transactions[0]!.transactionId, '&TX');
+});
+
+test('character references are decoded, by the extractor and by the parser alike', () => {
+  const xml = edit(minimal008, '<TxId>BANKDEFF-TX-000001</TxId>', '<TxId>TX-&#65;&#x42;</TxId>');
+  assert.equal(streamed(pacs008.module as MessageModule<unknown>, xml).transactions[0]!.transactionId, 'TX-AB');
+  same(pacs008.module as MessageModule<unknown>, xml, 'character references');
+});
+
+test('self-closing empty elements', () => {
+  let xml = edit(minimal008, '<InstrId>INSTR-000001</InstrId>', '<InstrId/>');
+  xml = edit(xml, '<UETR>3f2b8c1e-7d4a-4e6b-9a1c-5b2d8e0f4a71</UETR>', '<UETR />');
+  xml = edit(xml, '<TxId>BANKDEFF-TX-000002</TxId>', '<TxId></TxId>');
+  xml = edit(xml, '<Ustrd>Invoice 2025-0042</Ustrd>', '<Ustrd/><Ustrd>Invoice 2025-0042</Ustrd>');
+  xml = edit(xml, /<Dbtr>\s*<Nm>Muster Handels GmbH<\/Nm>\s*<\/Dbtr>/, '<Dbtr/>');
+  xml = edit(xml, '<CtrlSum>1751.25</CtrlSum>', '<CtrlSum/>');
+  const facts = same(pacs008.module as MessageModule<unknown>, xml, 'self-closing');
+  assert.equal(facts.transactions[0]!.uetr, '');
+  assert.equal(facts.transactions[1]!.transactionId, '');
+  assert.equal(facts.group.controlSum, '');
+  assert.equal(facts.transactions[0]!.debtorAgent, 'BANKDEFFXXX');
+});
+
+test('elements split across lines, attributes in single quotes, CRLF line ends', () => {
+  let xml = edit(minimal008, '<IntrBkSttlmAmt Ccy="EUR">1250.00</IntrBkSttlmAmt>', '<IntrBkSttlmAmt\n        Ccy = \'EUR\'\n      >1250.00</IntrBkSttlmAmt\n      >');
+  xml = edit(xml, '<TtlIntrBkSttlmAmt Ccy="EUR">1751.25</TtlIntrBkSttlmAmt>', '<TtlIntrBkSttlmAmt\r\n  Ccy="EUR">\r\n  1751.25\r\n</TtlIntrBkSttlmAmt>');
+  xml = edit(xml, '<TxId>BANKDEFF-TX-000001</TxId>', '<TxId\n>BANKDEFF-TX-000001</TxId\n>');
+  xml = edit(xml, /<DbtrAgt>\s*<FinInstnId>\s*<BICFI>BANKDEFFXXX<\/BICFI>/, '<DbtrAgt\n><FinInstnId\n\t><BICFI\n>BANKDEFFXXX</BICFI\n\t>');
+  const facts = same(pacs008.module as MessageModule<unknown>, xml, 'split tags');
+  assert.deepStrictEqual(facts.transactions[0]!.amount, { currency: 'EUR', value: '1250.00' });
+  assert.deepStrictEqual(facts.group.totalAmount, { currency: 'EUR', value: '1751.25' });
+  assert.equal(facts.transactions[0]!.transactionId, 'BANKDEFF-TX-000001');
+  assert.equal(facts.transactions[0]!.debtorAgent, 'BANKDEFFXXX');
+});
+
+// ---------------------------------------------------------------- parts of a transaction the models do not read
+
+const agent = (element: string, bicfi: string): string => `<${element}><FinInstnId><BICFI>${bicfi}</BICFI></FinInstnId></${element}>`;
+const ibanAccount = (element: string, iban: string): string => `<${element}><Id><IBAN>${iban}</IBAN></Id></${element}>`;
+
+test('pacs.004: BICs in RtrChain and under OrgnlTxRef/MndtRltdInf are left out on both paths', async () => {
+  const module = moduleById('pacs.004.001.09');
+  let xml = readFileSync(join(fixtures, module.id, 'valid-minimal.xml'), 'utf8');
+  xml = edit(xml, '<RtrRsnInf>', `<RtrChain><Dbtr>${agent('Agt', 'DEUTDEFFXXX')}</Dbtr>${agent('DbtrAgt', 'BNPAFRPPXXX')}` +
+    `<Cdtr><Pty><Nm>X</Nm></Pty></Cdtr></RtrChain><RtrRsnInf>`);
+  xml = edit(xml, /(<OrgnlTxRef>[\s\S]*?<\/SttlmInf>)/, `$1<MndtRltdInf><AmdmntInfDtls>${ibanAccount('OrgnlDbtrAcct', IBAN.carol)}` +
+    `${agent('OrgnlDbtrAgt', 'INGBNL2A')}</AmdmntInfDtls></MndtRltdInf>`);
+  assert.deepStrictEqual(await schemaErrors(module.id, xml), []);
+  const facts = same(module, xml, 'RtrChain and MndtRltdInf');
+  assert.deepStrictEqual(facts.transactions[0]!.bics.map((b) => b.value), ['BANKDEFFXXX', 'COBADEFFXXX']);
+  assert.deepStrictEqual(facts.transactions[0]!.ibans.map((b) => b.path), ['TxInf[0]/OrgnlTxRef/DbtrAcct/Id/IBAN', 'TxInf[0]/OrgnlTxRef/CdtrAcct/Id/IBAN']);
+  assert.equal(facts.transactions[0]!.amountElement, 'RtrdIntrBkSttlmAmt');
+});
+
+test('pacs.002: BICs and IBANs in ChrgsInf and under OrgnlTxRef agent accounts are left out on both paths', async () => {
+  const module = moduleById('pacs.002.001.10');
+  let xml = readFileSync(join(fixtures, module.id, 'valid-minimal.xml'), 'utf8');
+  xml = edit(xml, '</StsRsnInf>', `</StsRsnInf><ChrgsInf><Amt Ccy="EUR">1.00</Amt>${agent('Agt', 'DEUTDEFFXXX')}</ChrgsInf>`);
+  xml = edit(xml, /(<\/DbtrAgt>)(\s*<CdtrAgt>)/, `$1${ibanAccount('DbtrAgtAcct', IBAN.dave)}$2`);
+  xml = edit(xml, /(<OrgnlTxRef>[\s\S]*?<\/CdtrAgt>)/, `$1${ibanAccount('CdtrAgtAcct', IBAN.bob)}<Cdtr>${agent('Agt', 'ABNANL2A')}</Cdtr>`);
+  assert.deepStrictEqual(await schemaErrors(module.id, xml), []);
+  const facts = same(module, xml, 'ChrgsInf and agent accounts');
+  assert.deepStrictEqual(facts.transactions[0]!.bics.map((b) => b.value), ['BANKDEFFXXX', 'DEUTDEFFXXX', 'ABNANL2A']);
+  assert.deepStrictEqual(facts.transactions[0]!.ibans, []);
+});
+
+test('pacs.028: OrgnlTxRef is left out on both paths', async () => {
+  const module = moduleById('pacs.028.001.03');
+  let xml = readFileSync(join(fixtures, module.id, 'valid-minimal.xml'), 'utf8');
+  xml = edit(xml, '</TxInf>', `${agent('InstgAgt', 'BANKDEFFXXX')}<OrgnlTxRef>${agent('DbtrAgt', 'DEUTDEFFXXX')}` +
+    `${ibanAccount('CdtrAcct', IBAN.alice)}</OrgnlTxRef></TxInf>`);
+  assert.deepStrictEqual(await schemaErrors(module.id, xml), []);
+  const facts = same(module, xml, 'OrgnlTxRef');
+  assert.deepStrictEqual(facts.transactions[0]!.bics, [{ path: 'TxInf[0]/InstgAgt/FinInstnId/BICFI', value: 'BANKDEFFXXX' }]);
+  assert.deepStrictEqual(facts.transactions[0]!.ibans, []);
+});
+
+test('pacs.009: agents of every party, several transactions', async () => {
+  const module = moduleById('pacs.009.001.08');
+  const xml = readFileSync(join(fixtures, module.id, 'valid-minimal.xml'), 'utf8');
+  const tx = /<CdtTrfTxInf>[\s\S]*<\/CdtTrfTxInf>/.exec(xml)![0];
+  const second = tx.replace('BANKDEFF-LIQ-TX-0001', 'TX-2').replace(/(<\/DbtrAcct>)/, `$1${agent('DbtrAgt', 'DEUTDEFFXXX')}`)
+    .replace(/(<IntrBkSttlmAmt[^>]*>[^<]*<\/IntrBkSttlmAmt>)/, `$1<IntrBkSttlmDt>2025-03-14</IntrBkSttlmDt>`);
+  const two = xml.replace(tx, `${tx}\n    ${second}`);
+  assert.deepStrictEqual(await schemaErrors(module.id, two), []);
+  const facts = same(module, two, 'two transactions');
+  assert.equal(facts.transactions.length, 2);
+  assert.equal(facts.transactions[1]!.debtorAgent, 'DEUTDEFFXXX');
+  assert.equal(facts.transactions[1]!.path, 'CdtTrfTxInf[1]');
+});
