@@ -201,7 +201,7 @@ function lastSegment(path: string): string {
  * transaction elements (from the hardening scan), in document order.
  */
 export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
-  transactions: readonly ElementSpan[], spec: FactSpec): MessageFacts {
+  transactions: readonly ElementSpan[], spec: FactSpec, onTransaction?: (tx: TransactionFacts) => void): MessageFacts {
   // Group: everything in the root outside the transactions.
   const groupPaths = new Map<string, keyof GroupFacts>();
   for (const [key, path] of Object.entries(spec.group)) groupPaths.set(path!, key as keyof GroupFacts);
@@ -240,7 +240,10 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
       if (key === undefined || fields[key] !== undefined) return;
       fields[key] = key === 'amount' ? { currency: leaf.currency ?? '', value: leaf.text } : leaf.text;
     });
-    out.push({ index, path, ...fields, ...(spec.transaction.amount && spec.transaction.amount !== 'IntrBkSttlmAmt' && fields.amount ? { amountElement: spec.transaction.amount } : {}), ibans, bics } as TransactionFacts);
+    const tx = ({ index, path, ...fields, ...(spec.transaction.amount && spec.transaction.amount !== 'IntrBkSttlmAmt' && fields.amount ? { amountElement: spec.transaction.amount } : {}), ibans, bics } as TransactionFacts);
+    // With a visitor, facts are handed over one by one and not kept (bulk files).
+    if (onTransaction) onTransaction(tx);
+    else out.push(tx);
   });
   return { group: group as unknown as GroupFacts, transactions: out };
 }

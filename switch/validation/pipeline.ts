@@ -96,9 +96,34 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     : [];
   const windows = makeWindows(bytes, document, transactionSpans, inheritedNamespaces(scan, document));
   const xsdPromise = validateWindows(options.xsd, messageId, windows);
+  // (d) rules run on each transaction's facts as they are read, so a bulk file's facts are never all
+  // held at once; the outcome needs only each transaction's id and reason codes.
+  const ruleOptions: RuleOptions = {
+    rootPath: rootPath(document, messageRoot),
+    businessDate: options.businessDate,
+    sender: options.sender,
+    directory: options.directory,
+    transactionLine: (tx) => {
+      const container = containerIndex(tx.path);
+      return container === undefined ? messageRoot.line : transactionSpans[container]?.line;
+    },
+    groupLine: messageRoot.line,
+  };
+  const checker = new MessageChecker(ruleOptions);
+  const transactionFindings: Finding[] = [];
+  const outcomes: { index: number; id?: string; reasons: string[] }[] = [];
+  const check = (tx: TransactionFacts): void => {
+    const found = checker.add(tx);
+    const reasons: string[] = [];
+    for (const f of found) {
+      if (!reasons.includes(f.code)) reasons.push(f.code);
+      transactionFindings.push(f);
+    }
+    outcomes.push({ index: tx.index, id: tx.transactionId, reasons });
+  };
   const parsed = module.factSpec && !options.onModel
-    ? { facts: extractFacts(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec) }
-    : parseWindows(module, windows, options.onModel);
+    ? { group: extractFacts(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec, check).group }
+    : parseWindows(module, windows, options.onModel, check);
 
   if (headerCheck) {
     const result = await headerCheck;
@@ -115,41 +140,18 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     return report(identity, 'RJCT', header, undefined, findings, transactionSpans.length, []);
   }
 
-  // (d) rules
-  const facts = parsed.facts;
-  const containers = facts.transactions.map((tx) => containerIndex(tx.path));
-  const lineOf = (index: number): number | undefined => {
-    const container = containers[index];
-    return container === undefined ? messageRoot.line : transactionSpans[container]?.line;
-  };
-  const ruleOptions: RuleOptions = {
-    rootPath: rootPath(document, messageRoot),
-    businessDate: options.businessDate,
-    sender: options.sender,
-    directory: options.directory,
-    transactionLine: lineOf,
-    groupLine: messageRoot.line,
-  };
-  const checker = new MessageChecker(ruleOptions);
-  const transactionFindings = facts.transactions.flatMap((tx) => checker.add(tx));
-  findings.push(...checker.finish(facts.group), ...transactionFindings);
+  findings.push(...checker.finish(parsed.group), ...transactionFindings);
 
   // (e) outcome: any finding without a transaction index rejects the whole file.
   const fileRejected = findings.some((f) => f.transactionIndex === undefined);
-  const reasonsByIndex = new Map<number, string[]>();
-  for (const f of transactionFindings) {
-    const list = reasonsByIndex.get(f.transactionIndex!) ?? [];
-    if (!list.includes(f.code)) list.push(f.code);
-    reasonsByIndex.set(f.transactionIndex!, list);
-  }
-  const transactions: TransactionStatus[] = facts.transactions.map((tx) => {
-    const reasons = reasonsByIndex.get(tx.index) ?? [];
-    return { index: tx.index, id: tx.transactionId, status: fileRejected || reasons.length > 0 ? 'RJCT' : 'ACCP', reasons };
-  });
+  const transactions: TransactionStatus[] = outcomes.map((o) => ({
+    index: o.index, ...(o.id !== undefined ? { id: o.id } : {}),
+    status: fileRejected || o.reasons.length > 0 ? 'RJCT' : 'ACCP', reasons: o.reasons,
+  }));
   const rejectedCount = transactions.filter((t) => t.status === 'RJCT').length;
   const status: FileStatus = fileRejected || (transactions.length > 0 && rejectedCount === transactions.length)
     ? 'RJCT' : rejectedCount > 0 ? 'PART' : 'ACCP';
-  return report(identity, status, header, facts.group, findings, facts.transactions.length, transactions);
+  return report(identity, status, header, parsed.group, findings, transactions.length, transactions);
 }
 
 /**
@@ -366,10 +368,11 @@ interface MappedXsdError extends XsdError {
 }
 
 /**
- * Windows go to the workers in jobs of at most XSD_JOB_BYTES_MAX bytes, at most one job per worker in
+ * Windows go to the workers in jobs of at most XSD_JOB_BYTES_MAX bytes (two windows of 2,000 pacs.008
+ * transactions), at most one job per worker in
  * flight, so the WebAssembly heaps stay small and a 100 MB file needs a few tens of MB beyond itself.
  */
-const XSD_JOB_BYTES_MAX = 8 * 1024 * 1024;
+const XSD_JOB_BYTES_MAX = 4 * 1024 * 1024;
 
 async function validateWindows(xsd: XsdValidator, messageId: string, windows: readonly Window[]): Promise<MappedXsdError[]> {
   if (windows.length === 1) {
@@ -392,7 +395,8 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
     while (next < jobs.length) {
       const index = next++;
       const job = jobs[index]!;
-      const files = job.map((w): XsdFile => ({ fileName: w.fileName, contents: w.materialize() }));
+      // Windows of a large file are built here for this job alone, so their buffers can be handed over.
+      const files = job.map((w): XsdFile => ({ fileName: w.fileName, contents: w.materialize(), transfer: true }));
       results[index] = (await xsd.validateFiles(messageId, files)).errors as Map<string, XsdError[]>;
     }
   };
@@ -415,10 +419,10 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
 }
 
 function parseWindows(module: MessageModule<unknown>, windows: readonly Window[],
-  onModel: ValidateOptions['onModel']): { facts: MessageFacts } | { error: string } {
+  onModel: ValidateOptions['onModel'], onTransaction: (tx: TransactionFacts) => void): { group: GroupFacts } | { error: string } {
   const parser = createParser(module.repeatingElements);
   let group: GroupFacts | undefined;
-  const transactions: TransactionFacts[] = [];
+  let count = 0;
   try {
     for (const w of windows) {
       const tree = parser.parse(decoder.decode(w.materialize())) as XmlElement;
@@ -432,15 +436,16 @@ function parseWindows(module: MessageModule<unknown>, windows: readonly Window[]
       // A module may give several facts per transaction element (camt entries): index facts by a
       // running count, and re-base the container index in the path by the window's first element.
       for (const tx of facts.transactions) {
-        transactions.push(windows.length === 1 ? tx : {
-          ...tx, index: transactions.length, path: rebasePath(tx.path, module.transactionElement, w.firstTransaction),
+        onTransaction(windows.length === 1 ? tx : {
+          ...tx, index: count, path: rebasePath(tx.path, module.transactionElement, w.firstTransaction),
         });
+        count++;
       }
     }
   } catch (error) {
     return { error: `message could not be read: ${(error as Error).message}` };
   }
-  return { facts: { group: group!, transactions } };
+  return { group: group! };
 }
 
 function rebasePath(path: string, element: string | undefined, offset: number): string {

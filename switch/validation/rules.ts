@@ -23,8 +23,8 @@ export interface RuleOptions {
   readonly sender?: string;
   /** Participant directory and limits; directory rules apply only when set. */
   readonly directory?: SchemeDirectory;
-  /** Line of each transaction element in the file (by transaction index), for locations. */
-  readonly transactionLine?: (index: number) => number | undefined;
+  /** Line of a transaction's element in the file, for locations. */
+  readonly transactionLine?: (tx: TransactionFacts) => number | undefined;
   /** Line of the group header (or of the message root). */
   readonly groupLine?: number;
 }
@@ -94,7 +94,7 @@ export class MessageChecker {
     }
     findings.push({
       code: REASON.duplicate, path: `${this.options.rootPath}/${tx.path}${kind === 'UETR' ? '/PmtId/UETR' : ''}`,
-      line: this.options.transactionLine?.(tx.index),
+      line: this.options.transactionLine?.(tx),
       message: `${kind} ${value} repeats transaction ${first + 1} of this message`,
       transactionId: tx.transactionId, transactionIndex: tx.index,
     });
@@ -162,7 +162,7 @@ export class MessageChecker {
 
 export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Finding[] {
   const findings: Finding[] = [];
-  const line = options.transactionLine?.(tx.index);
+  const line = options.transactionLine?.(tx);
   const at = (relative: string, code: string, message: string): void => {
     findings.push({
       code, path: `${options.rootPath}/${tx.path}${relative ? '/' + relative : ''}`, line, message,

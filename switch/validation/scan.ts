@@ -215,7 +215,8 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
     const name = shallow ? utf8(bytes, i + 1, nameEnd) : '';
     if (stack.length === 0 && name.slice(name.indexOf(':') + 1) === 'Document') recordedDepth = 3;
     const startLine = line;
-    const namespaces = shallow ? new Map<string, string>() : NO_NAMESPACES;
+    // Allocated on the first namespace declaration only: most elements declare none.
+    let namespaces = NO_NAMESPACES;
     let attributeCount = 0;
     let selfClosing = false;
     for (;;) {
@@ -258,8 +259,10 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
       if (shallow && bytes[nameStart] === 0x78 /* x */ && bytes[nameStart + 1] === 0x6d /* m */) {
         const attribute = attributeName();
         const value = utf8(bytes, k + 1, valueEnd);
-        if (attribute === 'xmlns') namespaces.set('', value);
-        else if (attribute.startsWith('xmlns:')) namespaces.set(attribute.slice(6), value);
+        if (attribute === 'xmlns' || attribute.startsWith('xmlns:')) {
+          if (namespaces === NO_NAMESPACES) namespaces = new Map();
+          namespaces.set(attribute === 'xmlns' ? '' : attribute.slice(6), value);
+        }
       }
       k = valueEnd + 1;
     }

@@ -17,6 +17,11 @@ import { limits } from '../limits.ts';
 export interface XsdFile {
   readonly fileName: string;
   readonly contents: Uint8Array;
+  /**
+   * The contents own their whole buffer and nobody else uses it: hand it to the worker instead of
+   * copying (a large file's windows would otherwise exist twice, once per thread).
+   */
+  readonly transfer?: boolean;
 }
 
 export interface XsdError {
@@ -99,9 +104,12 @@ export class XsdValidator {
     const reply = await new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.busy[worker]!++ === 0) this.workers[worker]!.ref();
+      const transfer = files.filter((f) => f.transfer).map((f) => f.contents.buffer as ArrayBuffer);
       this.workers[worker]!.postMessage({
-        id, schemaName: `${messageId}.xsd`, schema, files, maxMemoryPages: limits.xsdMemoryPagesMax,
-      });
+        id, schemaName: `${messageId}.xsd`, schema,
+        files: files.map((f) => ({ fileName: f.fileName, contents: f.contents })),
+        maxMemoryPages: limits.xsdMemoryPagesMax,
+      }, transfer);
     });
     return { errors: parseXmllintOutput(reply, files) };
   }

@@ -21,6 +21,18 @@ const compiled = new WebAssembly.Module(readFileSync(path.join(path.dirname(glue
 const INITIAL_PAGES = 256; // 16 MiB
 
 /**
+ * Each run builds an in-memory file system (MEMFS) holding copies of the job's files as JavaScript
+ * typed arrays. Little else allocates in this thread, so its garbage collector would let many runs'
+ * copies pile up (hundreds of MB over a 100 MB file). A full collection after each job that handled
+ * more than a few MB keeps the thread's footprint at one job's worth.
+ */
+const v8 = require('node:v8');
+const vm = require('node:vm');
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
+const COLLECT_AFTER_BYTES = 1024 * 1024;
+
+/**
  * One WebAssembly memory per worker, reused by every job. A fresh memory per job would be freed only
  * when this thread's garbage collector runs, which it rarely does (little JavaScript allocates here),
  * so a large file's jobs would pile up hundreds of MB of dead heaps. Reuse is safe because the memory
@@ -77,5 +89,9 @@ function run(job) {
 // Jobs run one at a time per worker: an xmllint run is synchronous once started.
 let chain = Promise.resolve();
 parentPort.on('message', (job) => {
-  chain = chain.then(() => run(job)).then((reply) => parentPort.postMessage(reply));
+  chain = chain.then(() => run(job)).then((reply) => {
+    parentPort.postMessage(reply);
+    const bytes = job.files.reduce((sum, f) => sum + f.contents.byteLength, 0);
+    if (bytes > COLLECT_AFTER_BYTES) collectGarbage();
+  });
 });
