@@ -4,7 +4,7 @@
  * demo never drift apart). Each sample says what the switch must answer.
  */
 import { build as buildPacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
-import { build as buildHead } from '../iso/messages/head.001.001.02/index.ts';
+import { buildBusinessMessage } from '../iso/envelope.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from './generate.ts';
 
 export interface Sample {
@@ -37,15 +37,15 @@ function edit(xml: string, from: string | RegExp, to: string): string {
 }
 
 function envelope(documentXml: string, header: { messageDefinitionId: string; from?: string }): string {
-  const appHdr = buildHead({
+  const headerFields = {
     from: header.from ?? DEMO_BANKS[0]!.bic,
     to: SWITCH_BIC,
     businessMessageId: 'BIZ-20261126-0001',
-    messageDefinitionId: header.messageDefinitionId,
     creationDate: CREATED_AT,
-  }).replace(/^<\?xml[^>]*>\s*/, '');
-  const document = documentXml.replace(/^<\?xml[^>]*>\s*/, '');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<BusMsg>\n${appHdr.trimEnd()}\n${document.trimEnd()}\n</BusMsg>\n`;
+  };
+  const envelope = buildBusinessMessage({ ...headerFields, messageDefinitionId: 'pacs.008.001.08' }, documentXml);
+  // A mismatching header cannot be built on purpose (the builder refuses): edit it in for the sample.
+  return envelope.replace('<MsgDefIdr>pacs.008.001.08</MsgDefIdr>', `<MsgDefIdr>${header.messageDefinitionId}</MsgDefIdr>`);
 }
 
 export function samples(): Sample[] {

@@ -12,7 +12,7 @@
  * are collected (up to limits.findingsPerFileMax), not just the first.
  */
 import type { Finding } from '../iso/finding.ts';
-import type { GroupFacts, MessageFacts, MessageModule, TransactionFacts } from '../iso/message.ts';
+import type { GroupFacts, MessageModule, TransactionFacts } from '../iso/message.ts';
 import { createParser, type XmlElement } from '../iso/xml.ts';
 import { moduleForNamespace, NAMESPACE_PREFIX } from '../iso/registry.ts';
 import { REASON } from '../iso/reason-codes.ts';

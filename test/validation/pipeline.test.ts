@@ -17,6 +17,7 @@ import { isReasonCode } from '../../switch/iso/reason-codes.ts';
 import { directoryFromConfig } from '../../switch/validation/directory.ts';
 import { checkConfig } from '../../switch/config.ts';
 import { limits } from '../../switch/limits.ts';
+import { buildBusinessMessage } from '../../switch/iso/envelope.ts';
 
 const fixtures = join(fileURLToPath(import.meta.url), '..', '..', 'fixtures');
 const encoder = new TextEncoder();
@@ -126,6 +127,21 @@ describe('envelopes', () => {
     const report = await validateFile(encoder.encode(prefixed), { xsd });
     assert.equal(report.status, 'ACCP', JSON.stringify(report.findings));
     assert.equal(report.transactionCount, 3);
+  });
+
+  it('buildBusinessMessage writes an envelope the pipeline reads back field for field', async () => {
+    const header = {
+      from: 'BANKITMMXXX', to: 'CLHSDEFFXXX', businessMessageId: 'BIZ-RT-1', messageDefinitionId: 'pacs.008.001.08',
+      creationDate: '2026-11-26T11:00:00Z', possibleDuplicate: true,
+    };
+    const documentXml = buildPacs008(bulkCreditTransfer({
+      seed: 9, sender: DEMO_BANKS[4]!, receivers: DEMO_BANKS.slice(0, 4), transactionCount: 4,
+      settlementDate: '2026-11-27', createdAt: '2026-11-26T11:00:00Z',
+    }));
+    const report = await validateFile(encoder.encode(buildBusinessMessage(header, documentXml)), { xsd, sender: 'BANKITMMXXX' });
+    assert.equal(report.status, 'ACCP', JSON.stringify(report.findings));
+    assert.deepEqual(report.header, header);
+    assert.throws(() => buildBusinessMessage({ ...header, messageDefinitionId: 'pacs.009.001.08' }, documentXml), /does not match/);
   });
 
   it('anything but AppHdr then Document inside a wrapper is refused', async () => {
