@@ -96,6 +96,8 @@ export interface TransactionFacts {
   readonly instructingAgent?: string;
   readonly instructedAgent?: string;
   readonly debtorAgent?: string;
+  /** PmtTpInf/LclInstrm/Cd of the transaction: INST marks a real-time (instant) payment. */
+  readonly localInstrument?: string;
   readonly creditorAgent?: string;
   /** Every IBAN in the transaction, for check-digit validation. */
   readonly ibans: readonly Located[];

@@ -20,7 +20,7 @@ export interface FactSpec {
   readonly group: { readonly [K in keyof GroupFacts]?: string };
   readonly transaction: {
     readonly [K in 'transactionId' | 'endToEndId' | 'uetr' | 'amount' | 'settlementDate' | 'instructingAgent' |
-      'instructedAgent' | 'debtorAgent' | 'creditorAgent']?: string
+      'instructedAgent' | 'debtorAgent' | 'creditorAgent' | 'localInstrument']?: string
   };
   /** Local names collected anywhere inside a transaction as IBANs and BICs. */
   readonly ibanElement: 'IBAN';

@@ -67,8 +67,14 @@ export interface ValidateOptions {
   readonly businessDate?: string;
   /** Participant directory and limits: enables directory rules. */
   readonly directory?: SchemeDirectory;
-  /** Called with each parsed window's model, in order (used by intake to avoid parsing twice). */
+  /** Called with each parsed window's model, in order (forces the fast-xml-parser path). */
   readonly onModel?: (model: unknown, firstTransactionIndex: number) => void;
+  /**
+   * Called with each transaction's facts and the byte range of its element in the file, in order,
+   * as the rules see them (intake keeps these to create payments without parsing the file again).
+   * Called before the schema verdict is known: use them only when the report is not RJCT.
+   */
+  readonly onTransaction?: (tx: TransactionFacts, element: ElementSpan | undefined) => void;
 }
 
 const HEAD_ID = 'head.001.001.02';
@@ -120,6 +126,10 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
       transactionFindings.push(f);
     }
     outcomes.push({ index: tx.index, id: tx.transactionId, reasons });
+    if (options.onTransaction) {
+      const container = containerIndex(tx.path);
+      options.onTransaction(tx, container === undefined ? undefined : transactionSpans[container]);
+    }
   };
   const parsed = module.factSpec && !options.onModel
     ? { group: extractFacts(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec, check).group }

@@ -134,6 +134,10 @@ function transactionTree(transaction: CreditTransferTransaction): XmlElement {
   });
 }
 
+function codeOf(value: CodeOrProprietary | undefined): string | undefined {
+  return value !== undefined && 'code' in value ? value.code : undefined;
+}
+
 function transactionFacts(transaction: CreditTransferTransaction, index: number): TransactionFacts {
   const path = `CdtTrfTxInf[${index}]`;
   const locations = new Locations();
@@ -156,6 +160,7 @@ function transactionFacts(transaction: CreditTransferTransaction, index: number)
     instructedAgent: transaction.instructedAgent,
     debtorAgent: transaction.debtorAgent,
     creditorAgent: transaction.creditorAgent,
+    localInstrument: codeOf(transaction.paymentTypeInformation?.localInstrument),
     ibans: locations.ibans,
     bics: locations.bics,
   });
@@ -206,7 +211,7 @@ export const module: MessageModule<Pacs008> = {
       transactionId: 'PmtId/TxId', endToEndId: 'PmtId/EndToEndId', uetr: 'PmtId/UETR', amount: 'IntrBkSttlmAmt',
       settlementDate: 'IntrBkSttlmDt', instructingAgent: 'InstgAgt/FinInstnId/BICFI',
       instructedAgent: 'InstdAgt/FinInstnId/BICFI', debtorAgent: 'DbtrAgt/FinInstnId/BICFI',
-      creditorAgent: 'CdtrAgt/FinInstnId/BICFI',
+      creditorAgent: 'CdtrAgt/FinInstnId/BICFI', localInstrument: 'PmtTpInf/LclInstrm/Cd',
     },
     ibanElement: 'IBAN',
     bicElement: 'BICFI',

@@ -1,0 +1,91 @@
+/**
+ * One database interface, two engines with the same SQL: PostgreSQL (node-postgres, chosen when a
+ * DATABASE_URL is given: the production shape, shared by many worker processes) and PGlite (the
+ * embedded default: PostgreSQL compiled to WebAssembly, in-process, data in a directory).
+ *
+ * Both return int8 columns as bigint (money is bigint minor units), bytea as Uint8Array/Buffer, and
+ * everything else as node-postgres does.
+ */
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Run `work` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres://... : use PostgreSQL. */
+  readonly url?: string;
+  /** PGlite data directory; in memory when absent. */
+  readonly directory?: string;
+  /** PostgreSQL pool size (one connection per concurrent transaction). */
+  readonly poolSize?: number;
+}
+
+const INT8_OID = 20;
+pg.types.setTypeParser(INT8_OID, (value: string) => BigInt(value));
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.directory);
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => {});
+  const query = async <R extends Row>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
+    (await pool.query(sql, params as unknown[])).rows as R[];
+  return {
+    kind: 'postgres',
+    query,
+    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work({
+          query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
+            (await client.query(sql, params as unknown[])).rows as R[],
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(directory: string | undefined): Promise<Database> {
+  const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value) } });
+  const query = async <R extends Row>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
+    (await db.query<R>(sql, params as unknown[])).rows;
+  return {
+    kind: 'pglite',
+    query,
+    // PGlite has one connection: a transaction holds it, and other queries wait their turn.
+    transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
+      db.transaction(async (tx) => work({
+        query: async <R extends Row>(sql: string, params?: readonly unknown[]) => (await tx.query<R>(sql, params as unknown[])).rows,
+      })),
+    close: () => db.close(),
+  };
+}
+
+/** A PostgreSQL error code, when the error is one (23505 unique violation, 40001 serialization failure...). */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
