@@ -1,18 +1,86 @@
 /**
- * The scheme configuration file (JSON), checked at load with clear errors. This is the part the
- * message layer needs (currencies, participants, per-payment limits); the clearing engine adds
- * calendar, cycles and services to the same file.
+ * The scheme configuration file (JSON), checked at load: every problem is collected with its path
+ * (`participants[2].netDebitCap.EUR: ...`) and reported together, so an operator fixes a file in one
+ * pass. docs/configuration.md describes every field, its default and why it exists.
+ *
+ * The message layer needs currencies, participants and per-payment limits; the clearing engine adds the
+ * business calendar, cycles, services, caps, connectors and the settlement agent. Those are optional in
+ * the file so that a `--config` file written for the validator alone still loads; `checkConfig`
+ * returns the configuration with every default filled in, and `clearingConfig` insists on the fields
+ * that have no safe default (switchBic, settlementAgent) before the clearing engine starts.
  */
 import { readFileSync } from 'node:fs';
-import { currencyExponent, parseAmount } from './iso/amount.ts';
+import { join } from 'node:path';
+import { currencyExponent, formatAmount, parseAmount } from './iso/amount.ts';
 
 export type ParticipantStatus = 'active' | 'suspended';
+
+/** Where a participant's files are exchanged. */
+export type ConnectorConfig =
+  | { readonly type: 'directory'; readonly path: string }
+  | {
+    readonly type: 'sftp';
+    readonly host: string;
+    readonly port: number;
+    readonly username: string;
+    readonly privateKeyPath: string;
+    /** The server's host key fingerprint as OpenSSH prints it: `SHA256:` + 43 base64 characters. */
+    readonly hostKeySha256: string;
+    readonly inbound: string;
+    readonly outbound: string;
+  }
+  | { readonly type: 'queue' };
 
 export interface ParticipantConfig {
   readonly bic: string;
   readonly name: string;
   readonly status: ParticipantStatus;
   readonly currencies: readonly string[];
+  /** Per participant currency, the largest net debit as decimal text; "0.00" when the file names none. */
+  readonly netDebitCap: Readonly<Record<string, string>>;
+  readonly connector: ConnectorConfig;
+}
+
+/** The business calendar: when the cycle day rolls and which days are not business days. */
+export interface CalendarConfig {
+  /** IANA time zone in which every local time of the configuration is read. */
+  readonly timeZone: string;
+  /** Local time ("HH:MM", or "24:00" for midnight) at which the business day rolls to the next one. */
+  readonly cycleDayRollTime: string;
+  /** Closed calendar dates, "YYYY-MM-DD", sorted. */
+  readonly holidays: readonly string[];
+  /** Days of the week that are not business days: 0 Sunday … 6 Saturday. */
+  readonly weekendDays: readonly number[];
+}
+
+export type ServiceMode = 'batch' | 'realtime';
+export type MessageTypeCleared = 'pacs.008' | 'pacs.009' | 'pacs.004';
+export type OverCapPolicy = 'reject' | 'queue';
+
+export interface BatchServiceConfig {
+  readonly messageType: MessageTypeCleared;
+  readonly mode: 'batch';
+  readonly perPaymentMaximum?: Readonly<Record<string, string>>;
+}
+
+export interface RealtimeServiceConfig {
+  readonly messageType: MessageTypeCleared;
+  readonly mode: 'realtime';
+  /** True: reserve, forward, commit on the creditor agent's ACCP. False: commit on forward. */
+  readonly receiverConfirmation: boolean;
+  readonly confirmationTimeoutMs: number;
+  readonly perPaymentMaximum?: Readonly<Record<string, string>>;
+  /** What happens to a payment beyond the sender's headroom: rejected (AM04) or queued (PR11). */
+  readonly overCap: OverCapPolicy;
+}
+
+export type ServiceConfig = BatchServiceConfig | RealtimeServiceConfig;
+
+export interface SettlementAgentConfig {
+  readonly bic: string;
+  readonly name: string;
+  /** Identifier of the scheme's settlement account at the agent (ISO Max34Text, goes into Othr/Id). */
+  readonly settlementAccount: string;
 }
 
 export interface SchemeConfig {
@@ -21,6 +89,19 @@ export interface SchemeConfig {
   /** Per currency, the largest single payment as decimal text, e.g. { "EUR": "100000.00" }. */
   readonly perPaymentMaximum?: Readonly<Record<string, string>>;
   readonly participants: readonly ParticipantConfig[];
+  readonly calendar: CalendarConfig;
+  /** Cut-off local times of each business day, strictly increasing, the last one ≤ the roll time. */
+  readonly cycles: readonly string[];
+  readonly services: readonly ServiceConfig[];
+  readonly settlementAgent?: SettlementAgentConfig;
+  readonly switchBic?: string;
+  readonly dataDirectory: string;
+}
+
+/** A configuration the clearing engine can run on: the fields without a safe default are present. */
+export interface ClearingSchemeConfig extends SchemeConfig {
+  readonly settlementAgent: SettlementAgentConfig;
+  readonly switchBic: string;
 }
 
 export class ConfigError extends Error {
@@ -29,7 +110,41 @@ export class ConfigError extends Error {
   }
 }
 
+/** Defaults applied when the file leaves a field out (docs/configuration.md explains each). */
+export const CONFIG_DEFAULTS = {
+  calendar: { timeZone: 'UTC', cycleDayRollTime: '24:00', holidays: [], weekendDays: [6, 0] } as CalendarConfig,
+  /** One cycle a day, cut off at the roll time. */
+  cyclesAtRollTime: true,
+  services: [{ messageType: 'pacs.008', mode: 'batch' }] as readonly ServiceConfig[],
+  confirmationTimeoutMs: 20_000,
+  receiverConfirmation: true,
+  overCap: 'reject' as OverCapPolicy,
+  dataDirectory: '.clearhouse',
+  sftpPort: 22,
+  sftpInbound: 'inbound',
+  sftpOutbound: 'outbound',
+} as const;
+
+/** Bounds checked at load, with their reasons. */
+export const CONFIG_LIMITS = {
+  /** FedNow's hard limit and SCT Inst's maximum are 20 s; a minute leaves room for slower schemes
+   * while keeping reserved headroom from being locked for long by an unanswered payment. */
+  confirmationTimeoutMsMax: 60_000,
+  /** STEP2 ran seven cycles a day at its busiest; 48 (one every half hour) is far beyond any scheme. */
+  cyclesPerDayMax: 48,
+  /** Ten years of holidays at 15 a year; a longer list is a generated mistake. */
+  holidaysMax: 150,
+  participantsMax: 10_000,
+  /** ISO Max34Text: the settlement account goes into an account Othr/Id. */
+  settlementAccountLengthMax: 34,
+} as const;
+
 const BIC = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
+const LOCAL_TIME = /^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$/;
+const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** OpenSSH's `ssh-keygen -lf` output: SHA256: and the unpadded base64 of 32 bytes. */
+const HOST_KEY_SHA256 = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+const CLEARED_MESSAGE_TYPES: readonly MessageTypeCleared[] = ['pacs.008', 'pacs.009', 'pacs.004'];
 
 export function loadConfig(path: string): SchemeConfig {
   let raw: unknown;
@@ -41,38 +156,417 @@ export function loadConfig(path: string): SchemeConfig {
   return checkConfig(raw);
 }
 
-/** Check an untrusted value against the configuration shape; collects every problem. */
+/**
+ * Check an untrusted value against the configuration shape; collects every problem and throws them
+ * together as a ConfigError. Returns the configuration with every default filled in.
+ */
 export function checkConfig(raw: unknown): SchemeConfig {
+  if (!isRecord(raw)) throw new ConfigError(['the configuration must be a JSON object']);
   const problems: string[] = [];
-  const o = (raw ?? {}) as Record<string, unknown>;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(['the configuration must be a JSON object']);
-  if (typeof o.name !== 'string' || o.name.length === 0) problems.push('name: a non-empty string is required');
-  const currencies = Array.isArray(o.currencies) ? o.currencies : [];
-  if (!Array.isArray(o.currencies) || currencies.length === 0) problems.push('currencies: a non-empty list of ISO 4217 codes is required');
-  for (const c of currencies) {
-    if (typeof c !== 'string' || currencyExponent(c) === null) problems.push(`currencies: ${JSON.stringify(c)} is not an ISO 4217 currency`);
+  checkKnownKeys('', raw, TOP_LEVEL_KEYS, problems);
+  if (typeof raw.name !== 'string' || raw.name.length === 0) problems.push('name: a non-empty string is required');
+  const currencies = checkCurrencies(raw.currencies, problems);
+  const perPaymentMaximum = raw.perPaymentMaximum === undefined
+    ? undefined
+    : checkAmountMap('perPaymentMaximum', raw.perPaymentMaximum, currencies, 'positive', problems);
+  const dataDirectory = checkOptionalString('dataDirectory', raw.dataDirectory, CONFIG_DEFAULTS.dataDirectory, problems);
+  const switchBic = raw.switchBic === undefined ? undefined : checkBic('switchBic', raw.switchBic, problems);
+  const participants = checkParticipants(raw.participants, currencies, dataDirectory, problems);
+  if (switchBic !== undefined && participants.some((p) => p.bic === switchBic)) {
+    problems.push(`switchBic: ${switchBic} is also a participant; the clearing house needs its own BIC`);
   }
-  const maximum = (o.perPaymentMaximum ?? {}) as Record<string, unknown>;
-  for (const [currency, value] of Object.entries(maximum)) {
-    if (!currencies.includes(currency)) problems.push(`perPaymentMaximum.${currency}: not a scheme currency`);
-    if (typeof value !== 'string' || !parseAmount(value, currency).ok) {
-      problems.push(`perPaymentMaximum.${currency}: ${JSON.stringify(value)} is not a valid ${currency} amount (write it as a string)`);
-    }
-  }
-  const participants = Array.isArray(o.participants) ? o.participants : [];
-  if (!Array.isArray(o.participants) || participants.length === 0) problems.push('participants: a non-empty list is required');
-  const seen = new Set<string>();
-  participants.forEach((p: Record<string, unknown>, i: number) => {
-    const where = `participants[${i}]`;
-    if (typeof p?.bic !== 'string' || !BIC.test(p.bic)) problems.push(`${where}.bic: ${JSON.stringify(p?.bic)} is not a BIC`);
-    else if (seen.has(p.bic)) problems.push(`${where}.bic: ${p.bic} is listed twice`);
-    else seen.add(p.bic);
-    if (typeof p?.name !== 'string' || p.name.length === 0) problems.push(`${where}.name: required`);
-    if (p?.status !== 'active' && p?.status !== 'suspended') problems.push(`${where}.status: must be "active" or "suspended"`);
-    if (!Array.isArray(p?.currencies) || p.currencies.some((c: unknown) => !currencies.includes(c))) {
-      problems.push(`${where}.currencies: must be a list of scheme currencies`);
-    }
-  });
+  const calendar = raw.calendar === undefined ? CONFIG_DEFAULTS.calendar : checkCalendar(raw.calendar, problems);
+  const cycles = raw.cycles === undefined ? [calendar.cycleDayRollTime] : checkCycles(raw.cycles, calendar, problems);
+  const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
+  const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return o as unknown as SchemeConfig;
+  return {
+    name: raw.name as string,
+    currencies,
+    ...(perPaymentMaximum === undefined ? {} : { perPaymentMaximum }),
+    participants,
+    calendar,
+    cycles,
+    services,
+    ...(settlementAgent === undefined ? {} : { settlementAgent }),
+    ...(switchBic === undefined ? {} : { switchBic }),
+    dataDirectory,
+  };
+}
+
+/** The configuration as the clearing engine needs it; throws a ConfigError naming what is missing. */
+export function clearingConfig(config: SchemeConfig): ClearingSchemeConfig {
+  const problems: string[] = [];
+  if (config.switchBic === undefined) problems.push('switchBic: required to run the clearing engine (the BIC the switch sends from)');
+  if (config.settlementAgent === undefined) problems.push('settlementAgent: required to run the clearing engine (who settles the cycles)');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as ClearingSchemeConfig;
+}
+
+// ---- accessors -------------------------------------------------------------------------------
+
+/** The participant with this BIC (a BIC8 also finds its BIC11 with branch XXX), or undefined. */
+export function participantOf(config: SchemeConfig, bic: string): ParticipantConfig | undefined {
+  const alias = bic.length === 8 ? `${bic}XXX` : bic.endsWith('XXX') ? bic.slice(0, 8) : bic;
+  return config.participants.find((p) => p.bic === bic) ?? config.participants.find((p) => p.bic === alias);
+}
+
+const capCache = new WeakMap<SchemeConfig, Map<string, bigint>>();
+
+/**
+ * The net debit cap of a participant in a currency, in minor units. Asking for a BIC that is not a
+ * participant, or a currency the participant does not use, is a bug in the caller: it throws.
+ */
+export function netDebitCapMinor(config: SchemeConfig, bic: string, currency: string): bigint {
+  let caps = capCache.get(config);
+  if (caps === undefined) {
+    caps = new Map();
+    for (const p of config.participants) {
+      for (const [ccy, text] of Object.entries(p.netDebitCap)) caps.set(`${p.bic} ${ccy}`, amountMinor(text, ccy));
+    }
+    capCache.set(config, caps);
+  }
+  const participant = participantOf(config, bic);
+  const cap = participant === undefined ? undefined : caps.get(`${participant.bic} ${currency}`);
+  if (cap === undefined) throw new Error(`netDebitCapMinor: ${bic} has no net debit cap in ${currency}`);
+  return cap;
+}
+
+/**
+ * The service for a message type in a mode. Without a mode, the first service configured for the
+ * message type (the configured order is the preference). Undefined when the scheme offers none.
+ */
+export function serviceFor(config: SchemeConfig, messageType: string, mode?: ServiceMode): ServiceConfig | undefined {
+  return config.services.find((s) => s.messageType === messageType && (mode === undefined || s.mode === mode));
+}
+
+/**
+ * The largest single payment in a currency, in minor units: the lower of the scheme-wide maximum and
+ * the service's own maximum; undefined when neither sets one.
+ */
+export function perPaymentMaximumMinor(config: SchemeConfig, currency: string, service?: ServiceConfig): bigint | undefined {
+  const limits = [config.perPaymentMaximum?.[currency], service?.perPaymentMaximum?.[currency]]
+    .filter((text): text is string => text !== undefined)
+    .map((text) => amountMinor(text, currency));
+  return limits.length === 0 ? undefined : limits.reduce((a, b) => (a < b ? a : b));
+}
+
+function amountMinor(text: string, currency: string): bigint {
+  const parsed = parseAmount(text, currency);
+  if (!parsed.ok) throw new Error(`configuration amount ${text} ${currency} was not checked at load`);
+  return parsed.minor;
+}
+
+// ---- checks ----------------------------------------------------------------------------------
+
+const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'services',
+  'settlementAgent', 'switchBic', 'dataDirectory'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Unknown keys are reported (a typo must not silently fall back to a default); keys starting with
+ * "_" or "$" are comments and ignored. */
+function checkKnownKeys(where: string, o: Record<string, unknown>, known: readonly string[], problems: string[]): void {
+  for (const key of Object.keys(o)) {
+    if (key.startsWith('_') || key.startsWith('$') || known.includes(key)) continue;
+    problems.push(`${where}${where === '' ? '' : '.'}${key}: unknown field (known: ${known.join(', ')})`);
+  }
+}
+
+function checkCurrencies(raw: unknown, problems: string[]): string[] {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push('currencies: a non-empty list of ISO 4217 codes is required');
+    return [];
+  }
+  const currencies: string[] = [];
+  for (const c of raw) {
+    if (typeof c !== 'string' || currencyExponent(c) === null) problems.push(`currencies: ${JSON.stringify(c)} is not an ISO 4217 currency`);
+    else if (currencies.includes(c)) problems.push(`currencies: ${c} is listed twice`);
+    else currencies.push(c);
+  }
+  return currencies;
+}
+
+function checkBic(where: string, raw: unknown, problems: string[]): string {
+  if (typeof raw !== 'string' || !BIC.test(raw)) problems.push(`${where}: ${JSON.stringify(raw)} is not a BIC`);
+  return raw as string;
+}
+
+function checkRequiredString(where: string, raw: unknown, problems: string[]): string {
+  if (typeof raw !== 'string' || raw.length === 0) problems.push(`${where}: a non-empty string is required`);
+  return raw as string;
+}
+
+function checkOptionalString(where: string, raw: unknown, fallback: string, problems: string[]): string {
+  if (raw === undefined) return fallback;
+  return checkRequiredString(where, raw, problems);
+}
+
+/** A map currency -> amount text, e.g. { "EUR": "100000.00" }; every key a scheme currency. */
+function checkAmountMap(
+  where: string, raw: unknown, currencies: readonly string[], sign: 'positive' | 'non-negative', problems: string[],
+): Record<string, string> {
+  if (!isRecord(raw)) {
+    problems.push(`${where}: an object of currency → amount text is required, e.g. { "EUR": "100000.00" }`);
+    return {};
+  }
+  for (const [currency, value] of Object.entries(raw)) {
+    if (!currencies.includes(currency)) problems.push(`${where}.${currency}: not a scheme currency`);
+    const parsed = typeof value === 'string' ? parseAmount(value, currency) : undefined;
+    if (parsed === undefined || !parsed.ok) {
+      problems.push(`${where}.${currency}: ${JSON.stringify(value)} is not a valid ${currency} amount (write it as a string)`);
+    } else if (sign === 'positive' && parsed.minor === 0n) {
+      problems.push(`${where}.${currency}: must be greater than zero`);
+    }
+  }
+  return raw as Record<string, string>;
+}
+
+function checkParticipants(raw: unknown, currencies: readonly string[], dataDirectory: string, problems: string[]): ParticipantConfig[] {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push('participants: a non-empty list is required');
+    return [];
+  }
+  if (raw.length > CONFIG_LIMITS.participantsMax) problems.push(`participants: more than ${CONFIG_LIMITS.participantsMax}`);
+  const seen = new Set<string>();
+  return raw.map((p: unknown, i: number) => {
+    const where = `participants[${i}]`;
+    const participant = checkParticipant(where, p, currencies, dataDirectory, problems);
+    if (typeof participant.bic === 'string' && BIC.test(participant.bic)) {
+      if (seen.has(participant.bic)) problems.push(`${where}.bic: ${participant.bic} is listed twice`);
+      seen.add(participant.bic);
+    }
+    return participant;
+  });
+}
+
+const PARTICIPANT_KEYS = ['bic', 'name', 'status', 'currencies', 'netDebitCap', 'connector'];
+
+function checkParticipant(where: string, raw: unknown, currencies: readonly string[], dataDirectory: string, problems: string[]): ParticipantConfig {
+  const p = isRecord(raw) ? raw : {};
+  if (!isRecord(raw)) problems.push(`${where}: an object is required`);
+  else checkKnownKeys(where, p, PARTICIPANT_KEYS, problems);
+  const bic = checkBic(`${where}.bic`, p.bic, problems);
+  const name = checkRequiredString(`${where}.name`, p.name, problems);
+  if (p.status !== 'active' && p.status !== 'suspended') problems.push(`${where}.status: must be "active" or "suspended"`);
+  const own = Array.isArray(p.currencies) ? p.currencies.filter((c): c is string => typeof c === 'string') : [];
+  if (!Array.isArray(p.currencies) || own.length !== p.currencies.length || own.some((c) => !currencies.includes(c))) {
+    problems.push(`${where}.currencies: must be a list of scheme currencies`);
+  }
+  const netDebitCap = checkNetDebitCap(`${where}.netDebitCap`, p.netDebitCap, own, problems);
+  const mailbox = typeof bic === 'string' && BIC.test(bic) ? bic : where;
+  const connector = checkConnector(`${where}.connector`, p.connector, mailbox, dataDirectory, problems);
+  return { bic, name, status: p.status as ParticipantStatus, currencies: own, netDebitCap, connector };
+}
+
+/** Absent: a cap of zero in every participant currency (fail-safe). Present: one entry per participant currency. */
+function checkNetDebitCap(where: string, raw: unknown, own: readonly string[], problems: string[]): Record<string, string> {
+  if (raw === undefined) return Object.fromEntries(own.filter((c) => currencyExponent(c) !== null).map((c) => [c, formatAmount(0n, c)]));
+  const caps = checkAmountMap(where, raw, own, 'non-negative', problems);
+  for (const currency of own) {
+    if (isRecord(raw) && !(currency in raw)) problems.push(`${where}.${currency}: missing; every participant currency needs a cap`);
+  }
+  return caps;
+}
+
+const SFTP_KEYS = ['type', 'host', 'port', 'username', 'privateKeyPath', 'hostKeySha256', 'inbound', 'outbound'];
+
+function checkConnector(where: string, raw: unknown, bic: string, dataDirectory: string, problems: string[]): ConnectorConfig {
+  if (raw === undefined) return { type: 'directory', path: join(dataDirectory, 'mailboxes', bic) };
+  if (!isRecord(raw)) {
+    problems.push(`${where}: an object with a "type" of "directory", "sftp" or "queue" is required`);
+    return { type: 'queue' };
+  }
+  switch (raw.type) {
+    case 'directory':
+      checkKnownKeys(where, raw, ['type', 'path'], problems);
+      return { type: 'directory', path: checkOptionalString(`${where}.path`, raw.path, join(dataDirectory, 'mailboxes', bic), problems) };
+    case 'queue':
+      checkKnownKeys(where, raw, ['type'], problems);
+      return { type: 'queue' };
+    case 'sftp':
+      checkKnownKeys(where, raw, SFTP_KEYS, problems);
+      return checkSftp(where, raw, problems);
+    default:
+      problems.push(`${where}.type: must be "directory", "sftp" or "queue"`);
+      return { type: 'queue' };
+  }
+}
+
+function checkSftp(where: string, raw: Record<string, unknown>, problems: string[]): ConnectorConfig {
+  const port = raw.port ?? CONFIG_DEFAULTS.sftpPort;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) problems.push(`${where}.port: an integer 1..65535 is required`);
+  if (typeof raw.hostKeySha256 !== 'string' || !HOST_KEY_SHA256.test(raw.hostKeySha256)) {
+    problems.push(`${where}.hostKeySha256: the server's key fingerprint as \`ssh-keygen -lf\` prints it ("SHA256:" + 43 base64 characters) is required`);
+  }
+  return {
+    type: 'sftp',
+    host: checkRequiredString(`${where}.host`, raw.host, problems),
+    port: port as number,
+    username: checkRequiredString(`${where}.username`, raw.username, problems),
+    privateKeyPath: checkRequiredString(`${where}.privateKeyPath`, raw.privateKeyPath, problems),
+    hostKeySha256: raw.hostKeySha256 as string,
+    inbound: checkOptionalString(`${where}.inbound`, raw.inbound, CONFIG_DEFAULTS.sftpInbound, problems),
+    outbound: checkOptionalString(`${where}.outbound`, raw.outbound, CONFIG_DEFAULTS.sftpOutbound, problems),
+  };
+}
+
+/** Minutes after local midnight of "HH:MM" (1440 for "24:00"), or null when the text is not a local time. */
+export function localTimeMinutes(text: string): number | null {
+  if (text === '24:00') return 1440;
+  const match = LOCAL_TIME.exec(text);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : null;
+}
+
+/** True for a real calendar date written "YYYY-MM-DD". */
+export function isCalendarDate(text: string): boolean {
+  const match = CALENDAR_DATE.exec(text);
+  if (!match) return false;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.toISOString().slice(0, 10) === text;
+}
+
+function isTimeZone(zone: string): string | null {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+const CALENDAR_KEYS = ['timeZone', 'cycleDayRollTime', 'holidays', 'weekendDays'];
+
+function checkCalendar(raw: unknown, problems: string[]): CalendarConfig {
+  const fallback = CONFIG_DEFAULTS.calendar;
+  if (!isRecord(raw)) {
+    problems.push('calendar: an object is required');
+    return fallback;
+  }
+  checkKnownKeys('calendar', raw, CALENDAR_KEYS, problems);
+  let timeZone = fallback.timeZone;
+  if (raw.timeZone !== undefined) {
+    const resolved = typeof raw.timeZone === 'string' ? isTimeZone(raw.timeZone) : null;
+    if (resolved === null) problems.push(`calendar.timeZone: ${JSON.stringify(raw.timeZone)} is not an IANA time zone (e.g. "Europe/Berlin")`);
+    else timeZone = resolved;
+  }
+  let cycleDayRollTime = fallback.cycleDayRollTime;
+  if (raw.cycleDayRollTime !== undefined) {
+    const minutes = typeof raw.cycleDayRollTime === 'string' ? localTimeMinutes(raw.cycleDayRollTime) : null;
+    if (minutes === null || minutes === 0) {
+      problems.push(`calendar.cycleDayRollTime: ${JSON.stringify(raw.cycleDayRollTime)} must be a local time "HH:MM" after 00:00 (write "24:00" for midnight)`);
+    } else cycleDayRollTime = raw.cycleDayRollTime as string;
+  }
+  return { timeZone, cycleDayRollTime, holidays: checkHolidays(raw.holidays, problems), weekendDays: checkWeekendDays(raw.weekendDays, problems) };
+}
+
+function checkHolidays(raw: unknown, problems: string[]): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    problems.push('calendar.holidays: a list of dates "YYYY-MM-DD" is required');
+    return [];
+  }
+  if (raw.length > CONFIG_LIMITS.holidaysMax) problems.push(`calendar.holidays: more than ${CONFIG_LIMITS.holidaysMax} dates`);
+  const holidays = new Set<string>();
+  raw.forEach((d: unknown, i: number) => {
+    if (typeof d !== 'string' || !isCalendarDate(d)) problems.push(`calendar.holidays[${i}]: ${JSON.stringify(d)} is not a date "YYYY-MM-DD"`);
+    else if (holidays.has(d)) problems.push(`calendar.holidays[${i}]: ${d} is listed twice`);
+    else holidays.add(d);
+  });
+  return [...holidays].sort();
+}
+
+function checkWeekendDays(raw: unknown, problems: string[]): number[] {
+  if (raw === undefined) return [...CONFIG_DEFAULTS.calendar.weekendDays];
+  const days = Array.isArray(raw) ? raw : [];
+  const valid = days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6) && new Set(days).size === days.length;
+  if (!Array.isArray(raw) || !valid || days.length > 6) {
+    problems.push('calendar.weekendDays: a list of distinct days 0 (Sunday) … 6 (Saturday), at most six, is required');
+    return [...CONFIG_DEFAULTS.calendar.weekendDays];
+  }
+  return days as number[];
+}
+
+function checkCycles(raw: unknown, calendar: CalendarConfig, problems: string[]): string[] {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > CONFIG_LIMITS.cyclesPerDayMax) {
+    problems.push(`cycles: a list of 1..${CONFIG_LIMITS.cyclesPerDayMax} cut-off local times "HH:MM" is required`);
+    return [calendar.cycleDayRollTime];
+  }
+  const roll = localTimeMinutes(calendar.cycleDayRollTime) ?? 1440;
+  let previous = 0;
+  raw.forEach((t: unknown, i: number) => {
+    const minutes = typeof t === 'string' ? localTimeMinutes(t) : null;
+    if (minutes === null) problems.push(`cycles[${i}]: ${JSON.stringify(t)} is not a local time "HH:MM"`);
+    else if (minutes <= previous) problems.push(`cycles[${i}]: ${t as string} must be after ${i === 0 ? '00:00' : raw[i - 1] as string} (cut-offs strictly increase)`);
+    else if (minutes > roll) problems.push(`cycles[${i}]: ${t as string} is after the cycle-day roll time ${calendar.cycleDayRollTime}`);
+    if (minutes !== null) previous = minutes;
+  });
+  return raw as string[];
+}
+
+const SERVICE_KEYS = ['messageType', 'mode', 'receiverConfirmation', 'confirmationTimeoutMs', 'perPaymentMaximum', 'overCap'];
+const REALTIME_ONLY = ['receiverConfirmation', 'confirmationTimeoutMs', 'overCap'];
+
+function checkServices(raw: unknown, currencies: readonly string[], problems: string[]): ServiceConfig[] {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push('services: a non-empty list is required');
+    return [];
+  }
+  const seen = new Set<string>();
+  return raw.map((s: unknown, i: number) => {
+    const where = `services[${i}]`;
+    const service = checkService(where, s, currencies, problems);
+    const key = `${service.messageType} ${service.mode}`;
+    if (seen.has(key)) problems.push(`${where}: a second ${service.mode} service for ${service.messageType} (one per message type and mode)`);
+    seen.add(key);
+    return service;
+  });
+}
+
+function checkService(where: string, raw: unknown, currencies: readonly string[], problems: string[]): ServiceConfig {
+  const s = isRecord(raw) ? raw : {};
+  if (!isRecord(raw)) problems.push(`${where}: an object is required`);
+  else checkKnownKeys(where, s, SERVICE_KEYS, problems);
+  if (!CLEARED_MESSAGE_TYPES.includes(s.messageType as MessageTypeCleared)) {
+    problems.push(`${where}.messageType: ${JSON.stringify(s.messageType)} must be one of ${CLEARED_MESSAGE_TYPES.join(', ')}`);
+  }
+  const messageType = s.messageType as MessageTypeCleared;
+  const perPaymentMaximum = s.perPaymentMaximum === undefined
+    ? {}
+    : { perPaymentMaximum: checkAmountMap(`${where}.perPaymentMaximum`, s.perPaymentMaximum, currencies, 'positive', problems) };
+  if (s.mode === 'batch') {
+    for (const key of REALTIME_ONLY) if (key in s) problems.push(`${where}.${key}: only for realtime services`);
+    return { messageType, mode: 'batch', ...perPaymentMaximum };
+  }
+  if (s.mode !== 'realtime') problems.push(`${where}.mode: must be "batch" or "realtime"`);
+  const timeout = s.confirmationTimeoutMs ?? CONFIG_DEFAULTS.confirmationTimeoutMs;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > CONFIG_LIMITS.confirmationTimeoutMsMax) {
+    problems.push(`${where}.confirmationTimeoutMs: an integer 1..${CONFIG_LIMITS.confirmationTimeoutMsMax} is required`);
+  }
+  const confirmation = s.receiverConfirmation ?? CONFIG_DEFAULTS.receiverConfirmation;
+  if (typeof confirmation !== 'boolean') problems.push(`${where}.receiverConfirmation: true or false`);
+  const overCap = s.overCap ?? CONFIG_DEFAULTS.overCap;
+  if (overCap !== 'reject' && overCap !== 'queue') problems.push(`${where}.overCap: must be "reject" or "queue"`);
+  return {
+    messageType, mode: 'realtime', receiverConfirmation: confirmation as boolean, confirmationTimeoutMs: timeout as number,
+    overCap: overCap as OverCapPolicy, ...perPaymentMaximum,
+  };
+}
+
+function checkSettlementAgent(raw: unknown, problems: string[]): SettlementAgentConfig | undefined {
+  if (!isRecord(raw)) {
+    problems.push('settlementAgent: an object { bic, name, settlementAccount } is required');
+    return undefined;
+  }
+  checkKnownKeys('settlementAgent', raw, ['bic', 'name', 'settlementAccount'], problems);
+  const account = raw.settlementAccount;
+  if (typeof account !== 'string' || account.length === 0 || account.length > CONFIG_LIMITS.settlementAccountLengthMax) {
+    problems.push(`settlementAgent.settlementAccount: a string of 1..${CONFIG_LIMITS.settlementAccountLengthMax} characters is required`);
+  }
+  return {
+    bic: checkBic('settlementAgent.bic', raw.bic, problems),
+    name: checkRequiredString('settlementAgent.name', raw.name, problems),
+    settlementAccount: account as string,
+  };
 }

@@ -82,6 +82,10 @@ export interface BulkOptions {
   /** Largest amount in minor units (default 5,000.00 EUR). */
   readonly maxAmountMinor?: number;
   readonly currency?: string;
+  /** PmtTpInf/LclInstrm/Cd of every transaction: 'INST' makes them real-time payments. */
+  readonly localInstrument?: string;
+  /** First transaction number (ids continue from it), for several files from one sender. */
+  readonly firstNumber?: number;
 }
 
 /** A pacs.008 bulk message with consistent NbOfTxs, CtrlSum and TtlIntrBkSttlmAmt. */
@@ -95,9 +99,10 @@ export function bulkCreditTransfer(options: BulkOptions): Pacs008 {
     const receiver = options.receivers[Math.floor(next() * options.receivers.length)]!;
     const minor = BigInt(1 + Math.floor(next() * (options.maxAmountMinor ?? 500_000)));
     total += minor;
-    const id = `${messageId}-${String(i + 1).padStart(6, '0')}`;
+    const id = `${messageId}-${String((options.firstNumber ?? 1) + i).padStart(6, '0')}`;
     transactions.push({
       paymentIdentification: { instructionId: id, endToEndId: `E2E-${id}`, transactionId: id, uetr: uuid4(next) },
+      ...(options.localInstrument ? { paymentTypeInformation: { localInstrument: { code: options.localInstrument } } } : {}),
       interbankSettlementAmount: { currency, value: formatAmount(minor, currency) },
       chargeBearer: 'SLEV',
       debtor: { name: `${FIRST[i % FIRST.length]} ${LAST[Math.floor(next() * LAST.length)]}`,

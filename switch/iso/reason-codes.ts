@@ -204,6 +204,14 @@ export const REASON = {
   processingError: 'FF10',
   /** Reason only in the narrative (AddtlInf). NARR Narrative. */
   narrative: 'NARR',
+
+  // Exceptions: returns, recalls, status requests.
+  /** The payment a return, recall or status request refers to is not known to the switch. AG09 PaymentNotReceived. */
+  originalNotFound: 'AG09',
+  /** The original payment cannot be returned in its current state (not settled or committed). FF12 OriginalTransactionNotEligibleForRequestedReturn. */
+  returnNotEligible: 'FF12',
+  /** A return larger than what is left of the original payment. AM09 WrongAmount. */
+  returnAmountTooLarge: 'AM09',
   /** A downstream agent rejected without giving a reason. MS03 NotSpecifiedReasonAgentGenerated. */
   reasonNotSpecified: 'MS03',
 } as const satisfies Record<string, ReasonCode>;

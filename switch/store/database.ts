@@ -12,7 +12,7 @@ import { PGlite } from '@electric-sql/pglite';
 export type Row = Record<string, unknown>;
 
 export interface Queryable {
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
 export interface Database extends Queryable {
@@ -42,7 +42,7 @@ function openPostgres(url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
-  const query = async <R extends Row>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
+  const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await pool.query(sql, params as unknown[])).rows as R[];
   return {
     kind: 'postgres',
@@ -52,7 +52,7 @@ function openPostgres(url: string, poolSize: number): Database {
       try {
         await client.query('BEGIN');
         const result = await work({
-          query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
+          query: async <R>(sql: string, params?: readonly unknown[]) =>
             (await client.query(sql, params as unknown[])).rows as R[],
         });
         await client.query('COMMIT');
@@ -70,7 +70,7 @@ function openPostgres(url: string, poolSize: number): Database {
 
 async function openPglite(directory: string | undefined): Promise<Database> {
   const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value) } });
-  const query = async <R extends Row>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
+  const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await db.query<R>(sql, params as unknown[])).rows;
   return {
     kind: 'pglite',
@@ -78,7 +78,7 @@ async function openPglite(directory: string | undefined): Promise<Database> {
     // PGlite has one connection: a transaction holds it, and other queries wait their turn.
     transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
       db.transaction(async (tx) => work({
-        query: async <R extends Row>(sql: string, params?: readonly unknown[]) => (await tx.query<R>(sql, params as unknown[])).rows,
+        query: async <R>(sql: string, params?: readonly unknown[]) => (await tx.query<R>(sql, params as unknown[])).rows,
       })),
     close: () => db.close(),
   };

@@ -19,7 +19,10 @@ export interface SchemeDirectory {
 }
 
 export function directoryFromConfig(config: SchemeConfig): SchemeDirectory {
-  const participants = new Map(config.participants.map((p) => [p.bic, p]));
+  const participants = new Map<string, { status: string }>(config.participants.map((p) => [p.bic, p]));
+  // The clearing house itself and the settlement agent are parties to the scheme's messages too.
+  if (config.switchBic) participants.set(config.switchBic, { status: 'active' });
+  if (config.settlementAgent) participants.set(config.settlementAgent.bic, { status: 'active' });
   const currencies = new Set(config.currencies);
   const maximum = new Map<string, bigint>();
   for (const [currency, text] of Object.entries(config.perPaymentMaximum ?? {})) {

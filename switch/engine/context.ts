@@ -1,0 +1,42 @@
+/**
+ * What every part of the engine works with: the store, the scheme configuration, the XSD validator,
+ * and an injected clock (so cut-offs, timeouts and whole days can be simulated in tests).
+ */
+import type { SchemeConfig } from '../config.ts';
+import type { Database, Queryable } from '../store/database.ts';
+import type { XsdValidator } from '../validation/xsd-pool.ts';
+import type { SchemeDirectory } from '../validation/directory.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface EngineContext {
+  readonly db: Database;
+  readonly config: SchemeConfig;
+  readonly directory: SchemeDirectory;
+  readonly xsd: XsdValidator;
+  readonly clock: Clock;
+  /** The clearing house's own BIC: instructing agent of everything it emits. */
+  readonly switchBic: string;
+  /** BIC of the settlement agent (central bank RTGS), which answers pacs.009 instructions. */
+  readonly settlementAgentBic: string;
+}
+
+/** ISO date-time without milliseconds, UTC. */
+export function isoDateTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** A new MsgId for a message the switch emits: unique across processes (database sequence). */
+export async function nextMessageId(tx: Queryable, clock: Clock, switchBic: string): Promise<string> {
+  const [row] = await tx.query<{ n: bigint }>("SELECT nextval('outbound_message_number') AS n");
+  const date = isoDate(clock.now()).replaceAll('-', '');
+  return `${switchBic.slice(0, 8)}-${date}-${row!.n.toString().padStart(8, '0')}`;
+}

@@ -1,0 +1,105 @@
+/**
+ * The clearing engine as one object: opens the store (PostgreSQL when a URL is given, else the
+ * embedded PGlite), brings the schema up to date, synchronises participants and caps from the scheme
+ * configuration, resumes any cycle a crash interrupted, and exposes the operations the CLI, the
+ * connectors and the tests use.
+ */
+import { parseAmount } from '../iso/amount.ts';
+import { clearingConfig, type SchemeConfig } from '../config.ts';
+import { openDatabase, type Database } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { directoryFromConfig } from '../validation/directory.ts';
+import { XsdValidator } from '../validation/xsd-pool.ts';
+import { systemClock, type Clock, type EngineContext } from './context.ts';
+import { submit, type IntakeResult, type Submission } from './intake.ts';
+import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles } from './cycles.ts';
+import { sweepTimeouts } from './realtime.ts';
+import { expireRecallCases } from './exceptions.ts';
+import { dispatchOnce, type Deliver } from './dispatcher.ts';
+
+export interface EngineOptions {
+  readonly config: SchemeConfig;
+  /** postgres://… for PostgreSQL; otherwise PGlite in `dataDirectory` (in memory when absent). */
+  readonly databaseUrl?: string;
+  readonly dataDirectory?: string;
+  readonly clock?: Clock;
+  /** Share an existing XSD validator (tests, benchmarks); the engine closes only its own. */
+  readonly xsd?: XsdValidator;
+}
+
+export class Engine {
+  private constructor(readonly context: EngineContext, private readonly ownsXsd: boolean) {}
+
+  static async open(options: EngineOptions): Promise<Engine> {
+    const config = clearingConfig(options.config);
+    const db = await openDatabase({ url: options.databaseUrl, directory: options.dataDirectory });
+    await migrate(db);
+    const xsd = options.xsd ?? new XsdValidator();
+    const context: EngineContext = {
+      db, config, directory: directoryFromConfig(config), xsd, clock: options.clock ?? systemClock,
+      switchBic: config.switchBic, settlementAgentBic: config.settlementAgent.bic,
+    };
+    await synchroniseParticipants(db, config);
+    const engine = new Engine(context, options.xsd === undefined);
+    await db.transaction((tx) => openCycleId(context, tx));
+    await resumeCycles(context);
+    return engine;
+  }
+
+  submit(submission: Submission): Promise<IntakeResult> {
+    return submit(this.context, submission);
+  }
+
+  /** Operator or scheduled cut-off of the open cycle; carries it to settlement instructions. */
+  closeCycle(): Promise<bigint | undefined> {
+    return closeCycle(this.context);
+  }
+
+  /** Periodic housekeeping: real-time confirmations past their timeout, recall cases past deadline. */
+  async sweep(): Promise<{ timedOut: number; expiredCases: number }> {
+    return { timedOut: await sweepTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
+  }
+
+  /** Deliver due outbox messages through `deliver`; returns how many were delivered. */
+  dispatch(deliver: Deliver, limit?: number): Promise<number> {
+    return dispatchOnce(this.context, deliver, limit);
+  }
+
+  cycles() {
+    return listCycles(this.context);
+  }
+
+  positions(cycleId?: bigint) {
+    return cyclePositions(this.context, cycleId);
+  }
+
+  get db(): Database {
+    return this.context.db;
+  }
+
+  async close(): Promise<void> {
+    await this.context.db.close();
+    if (this.ownsXsd) await this.context.xsd.close();
+  }
+}
+
+/**
+ * Participants and their caps come from the configuration. A cap change applies at once; net and
+ * reserved amounts are the engine's and are kept.
+ */
+async function synchroniseParticipants(db: Database, config: SchemeConfig): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const p of config.participants) {
+      await tx.query(`INSERT INTO participants (bic, name, status) VALUES ($1, $2, $3)
+                      ON CONFLICT (bic) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, updated_at = now()`,
+      [p.bic, p.name, p.status]);
+      for (const currency of p.currencies) {
+        const text = p.netDebitCap?.[currency] ?? '0';
+        const cap = parseAmount(text, currency);
+        if (!cap.ok) throw new Error(`participant ${p.bic}: net debit cap ${text} ${currency} is not an amount`);
+        await tx.query(`INSERT INTO exposures (bic, currency, cap_minor) VALUES ($1, $2, $3)
+                        ON CONFLICT (bic, currency) DO UPDATE SET cap_minor = EXCLUDED.cap_minor`, [p.bic, currency, cap.minor]);
+      }
+    }
+  });
+}

@@ -1,0 +1,207 @@
+/**
+ * Exceptions and investigations (DOMAIN.md section 8).
+ *
+ *  pacs.004 return   from the original creditor agent. Each returned transaction must reference a
+ *                    payment it received (OrgnlUETR, or OrgnlTxId with the original instructing
+ *                    agent) that is SETTLED or COMMITTED, for at most what is left of it. It becomes a
+ *                    new batch obligation in the open cycle, in the reverse direction (settled
+ *                    payments are final; corrections are new transactions), and the return is
+ *                    forwarded to the original debtor agent at once. A fully returned settled payment
+ *                    is marked RETURNED.
+ *  camt.056 recall   from the original debtor agent: a case is opened with a deadline and the request
+ *                    is forwarded to the creditor agent (the switch assigns it on).
+ *  camt.029 answer   from the creditor agent: the case closes (CNCL accepted / RJCR rejected) and the
+ *                    answer goes back to the case's assigner. An accepted recall is followed by a
+ *                    pacs.004 from the creditor agent, handled as any return.
+ */
+import { parseAmount, formatAmount } from '../iso/amount.ts';
+import type { Finding } from '../iso/finding.ts';
+import { REASON } from '../iso/reason-codes.ts';
+import { build as buildPacs004, parseXml as parsePacs004, type PaymentReturnTransaction } from '../iso/messages/pacs.004.001.09/index.ts';
+import { build as buildCamt056, parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
+import { build as buildCamt029, parseXml as parseCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
+import type { Queryable } from '../store/database.ts';
+import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
+import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
+import { emit } from './outbound.ts';
+import { answerSender } from './intake.ts';
+import { openCycleId } from './cycles.ts';
+import { documentText, refuse, type Handled, type ParsedInbound } from './messages.ts';
+
+/** How long a recall case stays open for the creditor agent's answer (SCT rulebook: 10 business days). */
+const RECALL_DEADLINE_MS = 14 * 24 * 60 * 60 * 1000;
+
+interface OriginalPayment {
+  readonly id: bigint;
+  readonly state: string;
+  readonly debtor_agent: string;
+  readonly creditor_agent: string;
+  readonly currency: string;
+  readonly amount_minor: bigint;
+  readonly returned_minor: bigint;
+}
+
+async function findOriginal(tx: Queryable, ids: { uetr?: string; transactionId?: string; endToEndId?: string }, creditor: string):
+  Promise<OriginalPayment | undefined> {
+  const [row] = await tx.query<OriginalPayment>(
+    `SELECT id, state, debtor_agent, creditor_agent, currency, amount_minor, returned_minor FROM payments
+      WHERE kind = 'CREDIT' AND creditor_agent = $1
+        AND (($2::text IS NOT NULL AND uetr = $2) OR ($3::text IS NOT NULL AND transaction_id = $3) OR ($4::text IS NOT NULL AND $2::text IS NULL AND $3::text IS NULL AND end_to_end_id = $4))
+      ORDER BY id DESC LIMIT 1 FOR UPDATE`, [creditor, ids.uetr ?? null, ids.transactionId ?? null, ids.endToEndId ?? null]);
+  return row;
+}
+
+export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: ParsedInbound): Promise<Handled> {
+  const message = parsePacs004(documentText(inbound.bytes));
+  const findings: Finding[] = [];
+  const statuses: TransactionStatus[] = [...inbound.report.transactions];
+  const forwards = new Map<string, PaymentReturnTransaction[]>();
+  const cycleId = await openCycleId(ctx, tx);
+  for (const [index, t] of message.transactions.entries()) {
+    if (statuses[index]?.status === 'RJCT') continue;
+    const reject = (code: string, text: string): void => {
+      findings.push({ code, path: `/Document/PmtRtr/TxInf[${index}]`, message: text, transactionId: t.returnId, transactionIndex: index });
+      statuses[index] = { index, id: t.returnId, status: 'RJCT', reasons: [code] };
+    };
+    const original = await findOriginal(tx, { uetr: t.originalUetr, transactionId: t.originalTransactionId, endToEndId: t.originalEndToEndId }, inbound.sender);
+    if (!original) { reject(REASON.originalNotFound, 'no payment to this participant matches the original references'); continue; }
+    if (original.state !== 'SETTLED' && original.state !== 'COMMITTED') {
+      reject(REASON.returnNotEligible, `the original payment is ${original.state}: only settled or committed payments can be returned`);
+      continue;
+    }
+    const amount = parseAmount(t.returnedInterbankSettlementAmount.value, t.returnedInterbankSettlementAmount.currency);
+    if (!amount.ok || t.returnedInterbankSettlementAmount.currency !== original.currency ||
+      original.returned_minor + amount.minor > original.amount_minor) {
+      reject(REASON.returnAmountTooLarge, `return exceeds what is left of the original (${formatAmount(original.amount_minor - original.returned_minor, original.currency)} ${original.currency})`);
+      continue;
+    }
+    const returned = original.returned_minor + amount.minor;
+    await tx.query('UPDATE payments SET returned_minor = $2, updated_at = now() WHERE id = $1', [original.id, returned]);
+    if (returned === original.amount_minor && original.state === 'SETTLED') {
+      await tx.query("UPDATE payments SET state = 'RETURNED' WHERE id = $1", [original.id]);
+      await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, cause) VALUES ($1, 'SETTLED', 'RETURNED', 'returned in full by pacs.004')", [original.id]);
+    }
+    const forwarded: PaymentReturnTransaction = { ...t, instructingAgent: ctx.switchBic, instructedAgent: original.debtor_agent };
+    const xml = transactionXml(forwarded);
+    const [payment] = await tx.query<{ id: bigint }>(
+      `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent, debtor_agent,
+          creditor_agent, currency, amount_minor, state, cycle_id, original_payment_id, transaction_xml)
+       VALUES ($1, $2, 'RETURN', 'batch', $3, $4, $5, $6, $6, $7, $8, $9, 'ACCEPTED', $10, $11, $12) RETURNING id`,
+      [inbound.messageRowId, index, t.returnId ?? null, t.originalEndToEndId ?? null, t.originalUetr ?? null, inbound.sender,
+        original.debtor_agent, original.currency, amount.minor, cycleId, original.id, xml]);
+    await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, cause) VALUES ($1, NULL, 'ACCEPTED', $2)",
+      [payment!.id, `return of payment ${original.id} accepted into cycle ${cycleId}`]);
+    const list = forwards.get(original.debtor_agent) ?? [];
+    list.push(forwarded);
+    forwards.set(original.debtor_agent, list);
+  }
+  for (const [recipient, transactions] of forwards) {
+    const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
+    const total = transactions.reduce((sum, t) => {
+      const a = parseAmount(t.returnedInterbankSettlementAmount.value, t.returnedInterbankSettlementAmount.currency);
+      return a.ok ? sum + a.minor : sum;
+    }, 0n);
+    const currency = transactions[0]!.returnedInterbankSettlementAmount.currency;
+    const xml = buildPacs004({
+      groupHeader: {
+        messageId, creationDateTime: isoDateTime(ctx.clock.now()), numberOfTransactions: String(transactions.length),
+        controlSum: formatAmount(total, currency), settlementInformation: { method: 'CLRG' },
+        instructingAgent: ctx.switchBic, instructedAgent: recipient,
+      },
+      transactions,
+    });
+    await emit(tx, { recipient, messageType: 'pacs.004.001.09', messageId, xml });
+  }
+  const report = withOutcome(inbound.report, findings, statuses);
+  const answer = await answerSender(ctx, tx, report, inbound.sender);
+  return { answered: true, report, answerRowId: answer.rowId, answerXml: answer.xml };
+}
+
+/** The TxInf element of one return, as forwarded (kept for the audit of the return payment). */
+function transactionXml(transaction: PaymentReturnTransaction): string {
+  const document = buildPacs004({
+    groupHeader: { messageId: 'X', creationDateTime: '2000-01-01T00:00:00Z', numberOfTransactions: '1', settlementInformation: { method: 'CLRG' } },
+    transactions: [transaction],
+  });
+  const start = document.indexOf('<TxInf>');
+  return document.slice(start, document.lastIndexOf('</TxInf>') + '</TxInf>'.length);
+}
+
+function withOutcome(report: FileReport, findings: readonly Finding[], statuses: readonly TransactionStatus[]): FileReport {
+  if (findings.length === 0) return report;
+  const rejected = statuses.filter((s) => s.status === 'RJCT').length;
+  return { ...report, status: rejected === statuses.length ? 'RJCT' : 'PART', findings: [...report.findings, ...findings], transactions: [...statuses] };
+}
+
+/** camt.056: open a case per recalled payment and forward the request to the creditor agent. */
+export async function handleRecall(ctx: EngineContext, tx: Queryable, inbound: ParsedInbound): Promise<Handled> {
+  const request = parseCamt056(documentText(inbound.bytes));
+  const caseId = request.case?.id ?? request.assignment.id;
+  const recipients = new Map<string, typeof request.underlying[number]['transactions'][number][]>();
+  let paymentId: bigint | undefined;
+  for (const underlying of request.underlying) {
+    for (const t of underlying.transactions) {
+      const [payment] = await tx.query<{ id: bigint; creditor_agent: string }>(
+        `SELECT id, creditor_agent FROM payments WHERE kind = 'CREDIT' AND debtor_agent = $1
+            AND (($2::text IS NOT NULL AND uetr = $2) OR ($3::text IS NOT NULL AND transaction_id = $3))
+          ORDER BY id DESC LIMIT 1`, [inbound.sender, t.originalUetr ?? null, t.originalTransactionId ?? null]);
+      if (!payment) continue;
+      paymentId ??= payment.id;
+      const list = recipients.get(payment.creditor_agent) ?? [];
+      list.push(t);
+      recipients.set(payment.creditor_agent, list);
+    }
+  }
+  if (recipients.size === 0) {
+    const report = refuse(inbound.report, 'the recalled payment is not a payment this participant sent', REASON.originalNotFound);
+    const answer = await answerSender(ctx, tx, report, inbound.sender);
+    return { answered: true, report, answerRowId: answer.rowId, answerXml: answer.xml };
+  }
+  const inserted = await tx.query<{ id: bigint }>(
+    `INSERT INTO recall_cases (case_id, assigner, assignee, payment_id, request_message_id, state, deadline)
+     VALUES ($1, $2, $3, $4, $5, 'OPEN', $6) ON CONFLICT (assigner, case_id) DO NOTHING RETURNING id`,
+    [caseId, inbound.sender, [...recipients.keys()][0]!, paymentId ?? null, inbound.messageRowId, new Date(ctx.clock.now().getTime() + RECALL_DEADLINE_MS)]);
+  if (inserted.length === 0) {
+    const report = refuse(inbound.report, `case ${caseId} is already open`, REASON.duplicateMessage);
+    const answer = await answerSender(ctx, tx, report, inbound.sender);
+    return { answered: true, report, answerRowId: answer.rowId, answerXml: answer.xml };
+  }
+  for (const [assignee, transactions] of recipients) {
+    const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
+    const xml = buildCamt056({
+      assignment: { id: messageId, assigner: ctx.switchBic, assignee, creationDateTime: isoDateTime(ctx.clock.now()) },
+      case: request.case ?? { id: caseId, creator: inbound.sender },
+      underlying: [{ transactions }],
+    });
+    await emit(tx, { recipient: assignee, messageType: 'camt.056.001.08', messageId, xml });
+  }
+  const answer = await answerSender(ctx, tx, inbound.report, inbound.sender);
+  return { answered: true, report: inbound.report, answerRowId: answer.rowId, answerXml: answer.xml };
+}
+
+/** camt.029 from the case's assignee: close the case and send the answer back to its assigner. */
+export async function handleRecallAnswer(ctx: EngineContext, tx: Queryable, inbound: ParsedInbound): Promise<Handled> {
+  const answer = parseCamt029(documentText(inbound.bytes));
+  const caseId = answer.resolvedCase?.id;
+  const [open] = await tx.query<{ id: bigint; assigner: string }>(
+    `SELECT id, assigner FROM recall_cases WHERE case_id = $1 AND assignee = $2 AND state = 'OPEN' FOR UPDATE`, [caseId ?? '', inbound.sender]);
+  if (!open) {
+    const report = refuse(inbound.report, `no open case ${caseId ?? '(none)'} assigned to ${inbound.sender}`, REASON.originalNotFound);
+    const reply = await answerSender(ctx, tx, report, inbound.sender);
+    return { answered: true, report, answerRowId: reply.rowId, answerXml: reply.xml };
+  }
+  const accepted = answer.status === 'CNCL' || answer.status === 'ACCR';
+  await tx.query("UPDATE recall_cases SET state = $2, answer_message_id = $3, closed_at = now() WHERE id = $1",
+    [open.id, accepted ? 'ACCEPTED' : 'REJECTED', inbound.messageRowId]);
+  const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
+  const xml = buildCamt029({ ...answer, assignment: { id: messageId, assigner: ctx.switchBic, assignee: open.assigner, creationDateTime: isoDateTime(ctx.clock.now()) } });
+  await emit(tx, { recipient: open.assigner, messageType: 'camt.029.001.09', messageId, xml });
+  return { answered: true, report: inbound.report };
+}
+
+/** Recall cases past their deadline without an answer are closed as EXPIRED. Returns how many. */
+export async function expireRecallCases(ctx: EngineContext): Promise<number> {
+  const rows = await ctx.db.query("UPDATE recall_cases SET state = 'EXPIRED', closed_at = now() WHERE state = 'OPEN' AND deadline < $1 RETURNING id",
+    [ctx.clock.now()]);
+  return rows.length;
+}

@@ -1,0 +1,215 @@
+/**
+ * Real-time mode. Each payment's amount is reserved against the sender's headroom
+ * (cap + net − reserved) by ONE conditional UPDATE of its exposure row: PostgreSQL re-checks the
+ * condition on the locked row, so two workers can never both take the last headroom (and the
+ * exposures CHECK constraints would refuse it anyway). The payment is then forwarded to the creditor
+ * agent; its pacs.002 commits it (ACCP) or releases the reservation (RJCT); no answer before the
+ * scheme timeout releases it too (AB05). Over headroom, the scheme rejects (AM04) or queues: queued
+ * payments are reserved strictly first-in first-out per sender and currency when credits raise the
+ * sender's headroom, and expire at the cycle's cut-off.
+ *
+ * Pure counterpart: switch/clearing/realtime.ts (same arithmetic, used by the property tests).
+ */
+import { REASON } from '../iso/reason-codes.ts';
+import { formatAmount } from '../iso/amount.ts';
+import type { Queryable } from '../store/database.ts';
+import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
+import { emit, forwardedCreditTransfer } from './outbound.ts';
+import { emitStatusReport } from './notices.ts';
+import { openCycleId } from './cycles.ts';
+import { realtimeService } from './intake.ts';
+
+/** Default confirmation timeout when the service does not name one (SCT Inst / FedNow maximum). */
+const CONFIRMATION_TIMEOUT_MS_DEFAULT = 20_000;
+
+interface RealtimePayment {
+  readonly id: bigint;
+  readonly message_id: bigint;
+  readonly debtor_agent: string;
+  readonly creditor_agent: string;
+  readonly currency: string;
+  readonly amount_minor: bigint;
+  readonly transaction_id: string | null;
+  readonly end_to_end_id: string | null;
+  readonly uetr: string | null;
+  readonly transaction_xml: string;
+  readonly settlement_date: string | Date | null;
+  readonly state: string;
+  readonly forwarded_message_id: string | null;
+}
+
+const PAYMENT_COLUMNS = `p.id, p.message_id, p.debtor_agent, p.creditor_agent, p.currency, p.amount_minor, p.transaction_id,
+  p.end_to_end_id, p.uetr, p.transaction_xml, p.settlement_date, p.state, p.forwarded_message_id`;
+
+async function transition(tx: Queryable, id: bigint, from: string, to: string, cause: string, reason?: string): Promise<void> {
+  await tx.query('UPDATE payments SET state = $2, reason_code = COALESCE($3, reason_code), updated_at = now() WHERE id = $1', [id, to, reason ?? null]);
+  await tx.query('INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code) VALUES ($1, $2, $3, $4, $5)',
+    [id, from, to, cause, reason ?? null]);
+}
+
+/** Atomically reserve `amount` of the debtor's headroom; false when it does not fit. */
+async function reserve(tx: Queryable, bic: string, currency: string, amount: bigint): Promise<boolean> {
+  const rows = await tx.query(
+    `UPDATE exposures SET reserved_minor = reserved_minor + $3
+      WHERE bic = $1 AND currency = $2 AND cap_minor + net_minor - reserved_minor >= $3 RETURNING bic`, [bic, currency, amount]);
+  return rows.length === 1;
+}
+
+/** Reserve, queue or reject newly received real-time payments (in the intake transaction). */
+export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryable, ids: readonly bigint[]): Promise<void> {
+  const service = realtimeService(ctx);
+  const payments = await tx.query<RealtimePayment & { sender: string; message_type: string; original_message_id: string }>(
+    `SELECT ${PAYMENT_COLUMNS}, m.participant AS sender, m.message_type, m.message_id AS original_message_id
+       FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = ANY($1::bigint[]) ORDER BY p.sequence`, [ids]);
+  for (const payment of payments) {
+    // First in, first out: while earlier payments of this sender wait, a new one waits behind them.
+    const [waiting] = service?.overCap === 'queue'
+      ? await tx.query("SELECT 1 FROM payments WHERE debtor_agent = $1 AND currency = $2 AND state = 'QUEUED' LIMIT 1",
+        [payment.debtor_agent, payment.currency])
+      : [];
+    if (!waiting && await reserve(tx, payment.debtor_agent, payment.currency, payment.amount_minor)) {
+      await transition(tx, payment.id, 'RECEIVED', 'RESERVED', 'headroom reserved');
+      await forward(ctx, tx, payment);
+      if (service?.receiverConfirmation === false) await commitPayment(ctx, tx, payment.id, 'committed on forward (no receiver confirmation)');
+      continue;
+    }
+    const report = { recipient: payment.sender, originalMessageId: payment.original_message_id, originalMessageType: payment.message_type };
+    const line = { transactionId: payment.transaction_id ?? undefined, endToEndId: payment.end_to_end_id ?? undefined, uetr: payment.uetr ?? undefined };
+    if (service?.overCap === 'queue') {
+      await transition(tx, payment.id, 'RECEIVED', 'QUEUED', 'over headroom: queued for netting');
+      await emitStatusReport(ctx, tx, { ...report, groupStatus: 'PDNG', lines: [{ ...line, status: 'PDNG' }] });
+    } else {
+      await transition(tx, payment.id, 'RECEIVED', 'REJECTED', 'over headroom', REASON.insufficientFunds);
+      await emitStatusReport(ctx, tx, { ...report, groupStatus: 'RJCT',
+        lines: [{ ...line, status: 'RJCT', reasonCode: REASON.insufficientFunds, reasonText: 'sender net debit cap: not enough headroom' }] });
+    }
+  }
+}
+
+/** Forward one reserved payment to its creditor agent, under a new MsgId the answer will quote. */
+async function forward(ctx: EngineContext, tx: Queryable, payment: RealtimePayment): Promise<void> {
+  const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
+  const now = ctx.clock.now();
+  const timeoutMs = realtimeService(ctx)?.confirmationTimeoutMs ?? CONFIRMATION_TIMEOUT_MS_DEFAULT;
+  const total = formatAmount(payment.amount_minor, payment.currency);
+  const xml = forwardedCreditTransfer({
+    messageId, createdAt: isoDateTime(now), settlementDate: dateOf(payment.settlement_date) ?? isoDate(now), currency: payment.currency,
+    totalText: total, count: 1, instructingAgent: ctx.switchBic, instructedAgent: payment.creditor_agent,
+  }, [payment.transaction_xml]);
+  await emit(tx, { recipient: payment.creditor_agent, messageType: 'pacs.008.001.08', messageId, xml });
+  await tx.query('UPDATE payments SET forwarded_message_id = $2, confirm_by = $3 WHERE id = $1',
+    [payment.id, messageId, new Date(now.getTime() + timeoutMs)]);
+}
+
+function dateOf(value: string | Date | null): string | undefined {
+  if (value === null) return undefined;
+  return typeof value === 'string' ? value.slice(0, 10) : isoDate(value);
+}
+
+/** RESERVED → COMMITTED: the reservation becomes net position in the open cycle; the sender learns ACSP. */
+async function commitPayment(ctx: EngineContext, tx: Queryable, id: bigint, cause: string): Promise<void> {
+  const [p] = await tx.query<RealtimePayment & { sender: string; message_type: string; original_message_id: string }>(
+    `SELECT ${PAYMENT_COLUMNS}, m.participant AS sender, m.message_type, m.message_id AS original_message_id
+       FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = $1`, [id]);
+  // Lock the two exposure rows in BIC order, so concurrent commits never deadlock.
+  for (const bic of [p!.debtor_agent, p!.creditor_agent].sort()) {
+    if (bic === p!.debtor_agent) {
+      await tx.query('UPDATE exposures SET reserved_minor = reserved_minor - $3, net_minor = net_minor - $3 WHERE bic = $1 AND currency = $2',
+        [bic, p!.currency, p!.amount_minor]);
+    } else {
+      await tx.query('UPDATE exposures SET net_minor = net_minor + $3 WHERE bic = $1 AND currency = $2', [bic, p!.currency, p!.amount_minor]);
+    }
+  }
+  const cycleId = await openCycleId(ctx, tx);
+  await tx.query('UPDATE payments SET cycle_id = $2 WHERE id = $1', [id, cycleId]);
+  await transition(tx, id, 'RESERVED', 'COMMITTED', cause);
+  await emitStatusReport(ctx, tx, { recipient: p!.sender, originalMessageId: p!.original_message_id, originalMessageType: p!.message_type,
+    groupStatus: 'ACSP', lines: [{ transactionId: p!.transaction_id ?? undefined, endToEndId: p!.end_to_end_id ?? undefined,
+      uetr: p!.uetr ?? undefined, status: 'ACSP' }] });
+  // The creditor's headroom rose: its queued payments may now fit.
+  await releaseQueue(ctx, tx, p!.creditor_agent, p!.currency);
+}
+
+/** RESERVED → RELEASED (creditor rejected, or timeout): the reservation is given back. */
+async function releasePayment(ctx: EngineContext, tx: Queryable, id: bigint, event: string, reason: string, text: string): Promise<void> {
+  const [p] = await tx.query<RealtimePayment & { sender: string; message_type: string; original_message_id: string }>(
+    `SELECT ${PAYMENT_COLUMNS}, m.participant AS sender, m.message_type, m.message_id AS original_message_id
+       FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = $1`, [id]);
+  await tx.query('UPDATE exposures SET reserved_minor = reserved_minor - $3 WHERE bic = $1 AND currency = $2',
+    [p!.debtor_agent, p!.currency, p!.amount_minor]);
+  await transition(tx, id, 'RESERVED', 'RELEASED', event, reason);
+  await emitStatusReport(ctx, tx, { recipient: p!.sender, originalMessageId: p!.original_message_id, originalMessageType: p!.message_type,
+    groupStatus: 'RJCT', lines: [{ transactionId: p!.transaction_id ?? undefined, endToEndId: p!.end_to_end_id ?? undefined,
+      uetr: p!.uetr ?? undefined, status: 'RJCT', reasonCode: reason, reasonText: text }] });
+  // The sender's headroom is back: its own queue may move.
+  await releaseQueue(ctx, tx, p!.debtor_agent, p!.currency);
+}
+
+/**
+ * The creditor agent's answer to a forwarded payment (a transaction of its pacs.002). Returns false
+ * when no RESERVED payment matches (unknown, already answered, or timed out): the answer is then
+ * late or wrong, and changes nothing.
+ */
+export async function confirmRealtime(ctx: EngineContext, tx: Queryable, answer: {
+  readonly creditor: string;
+  readonly originalMessageId: string;
+  readonly originalTransactionId?: string;
+  readonly originalUetr?: string;
+  readonly accepted: boolean;
+  readonly reasonCode?: string;
+}): Promise<boolean> {
+  const [payment] = await tx.query<{ id: bigint }>(
+    `SELECT id FROM payments WHERE forwarded_message_id = $1 AND creditor_agent = $2 AND state = 'RESERVED'
+        AND (($3::text IS NOT NULL AND transaction_id = $3) OR ($4::text IS NOT NULL AND uetr = $4))
+      FOR UPDATE`, [answer.originalMessageId, answer.creditor, answer.originalTransactionId ?? null, answer.originalUetr ?? null]);
+  if (!payment) return false;
+  if (answer.accepted) await commitPayment(ctx, tx, payment.id, 'creditor agent accepted');
+  else await releasePayment(ctx, tx, payment.id, 'creditor agent rejected', answer.reasonCode ?? REASON.narrative, 'rejected by the creditor agent');
+  return true;
+}
+
+/** Release every reservation whose creditor agent did not answer in time (AB05). Returns how many. */
+export async function sweepTimeouts(ctx: EngineContext): Promise<number> {
+  return ctx.db.transaction(async (tx) => {
+    const expired = await tx.query<{ id: bigint }>(
+      "SELECT id FROM payments WHERE state = 'RESERVED' AND confirm_by < $1 ORDER BY sequence FOR UPDATE SKIP LOCKED", [ctx.clock.now()]);
+    for (const { id } of expired) {
+      await releasePayment(ctx, tx, id, 'timeout: no answer from the creditor agent', REASON.creditorAgentTimeout,
+        'no answer from the creditor agent within the scheme timeout');
+    }
+    return expired.length;
+  });
+}
+
+/**
+ * Reserve queued payments of one sender and currency, first in first out; the first that does not
+ * fit stops the lane (order is kept: a later, smaller payment never overtakes an earlier one).
+ */
+export async function releaseQueue(ctx: EngineContext, tx: Queryable, debtor: string, currency: string): Promise<number> {
+  const queued = await tx.query<RealtimePayment>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments p WHERE p.debtor_agent = $1 AND p.currency = $2 AND p.state = 'QUEUED'
+      ORDER BY p.sequence FOR UPDATE`, [debtor, currency]);
+  let released = 0;
+  for (const payment of queued) {
+    if (!(await reserve(tx, debtor, currency, payment.amount_minor))) break;
+    await transition(tx, payment.id, 'QUEUED', 'RESERVED', 'headroom available: released from the queue');
+    await forward(ctx, tx, payment);
+    released++;
+  }
+  return released;
+}
+
+/** At cut-off: every still-queued real-time payment expires (RJCT AM04 to its sender). */
+export async function expireQueuedPayments(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<number> {
+  const queued = await tx.query<{ id: bigint; sender: string; message_type: string; original_message_id: string; transaction_id: string | null;
+    end_to_end_id: string | null; uetr: string | null }>(
+    `SELECT p.id, m.participant AS sender, m.message_type, m.message_id AS original_message_id, p.transaction_id, p.end_to_end_id, p.uetr
+       FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.state = 'QUEUED' ORDER BY p.sequence FOR UPDATE`);
+  for (const q of queued) {
+    await transition(tx, q.id, 'QUEUED', 'RELEASED', `expired at the cut-off of cycle ${cycleId}`, REASON.insufficientFunds);
+    await emitStatusReport(ctx, tx, { recipient: q.sender, originalMessageId: q.original_message_id, originalMessageType: q.message_type,
+      groupStatus: 'RJCT', lines: [{ transactionId: q.transaction_id ?? undefined, endToEndId: q.end_to_end_id ?? undefined,
+        uetr: q.uetr ?? undefined, status: 'RJCT', reasonCode: REASON.insufficientFunds, reasonText: 'still queued at cut-off: expired' }] });
+  }
+  return queued.length;
+}

@@ -1,0 +1,99 @@
+/** Real-time headroom: reserve, commit, release, and the FIFO queue. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvariantViolation } from '../../switch/clearing/invariant.ts';
+import {
+  commit, expireQueue, exposureOf, headroom, release, releaseQueue, tryReserve, zeroExposure,
+  type Exposure, type QueuedPayment,
+} from '../../switch/clearing/realtime.ts';
+import { BANK_A, BANK_B, BANK_C } from './helpers.ts';
+
+function exposure(capMinor: bigint, netPositionMinor: bigint, reservedMinor: bigint): Exposure {
+  return { capMinor, netPositionMinor, reservedMinor };
+}
+
+const headroomCases: [Exposure, bigint][] = [
+  [exposure(0n, 0n, 0n), 0n],
+  [exposure(100n, 0n, 0n), 100n],
+  [exposure(100n, -30n, 0n), 70n],
+  [exposure(100n, 50n, 20n), 130n],
+  [exposure(100n, -80n, 20n), 0n],
+  [exposure(10n, -20n, 0n), -10n], // the cap was lowered below the position: no headroom, not a bug
+];
+for (const [e, expected] of headroomCases) {
+  test(`headroom(cap ${e.capMinor}, net ${e.netPositionMinor}, reserved ${e.reservedMinor}) = ${expected}`, () => {
+    assert.equal(headroom(e), expected);
+  });
+}
+
+const reserveCases: { name: string; exposure: Exposure; amount: bigint; expected: ReturnType<typeof tryReserve> }[] = [
+  { name: 'fits', exposure: exposure(100n, 0n, 0n), amount: 60n, expected: { ok: true, exposure: exposure(100n, 0n, 60n) } },
+  { name: 'fits exactly', exposure: exposure(100n, -40n, 20n), amount: 40n, expected: { ok: true, exposure: exposure(100n, -40n, 60n) } },
+  { name: 'one short', exposure: exposure(100n, -40n, 20n), amount: 41n, expected: { ok: false, shortfallMinor: 1n } },
+  { name: 'zero cap, no credit', exposure: zeroExposure, amount: 5n, expected: { ok: false, shortfallMinor: 5n } },
+  { name: 'credits count', exposure: exposure(0n, 500n, 0n), amount: 500n, expected: { ok: true, exposure: exposure(0n, 500n, 500n) } },
+];
+for (const c of reserveCases) {
+  test(`tryReserve: ${c.name}`, () => assert.deepEqual(tryReserve(c.exposure, c.amount), c.expected));
+}
+
+test('commit moves the reservation into both net positions; release gives it back', () => {
+  const debtor = exposure(100n, 0n, 70n);
+  const creditor = exposure(0n, 5n, 0n);
+  assert.deepEqual(commit(debtor, creditor, 30n), { debtor: exposure(100n, -30n, 40n), creditor: exposure(0n, 35n, 0n) });
+  assert.equal(headroom(commit(debtor, creditor, 30n).debtor), headroom(debtor));
+  assert.deepEqual(release(debtor, 30n), exposure(100n, 0n, 40n));
+});
+
+test('commit, release and tryReserve assert what was reserved', () => {
+  assert.throws(() => commit(exposure(100n, 0n, 10n), zeroExposure, 11n), InvariantViolation);
+  assert.throws(() => release(exposure(100n, 0n, 10n), 11n), InvariantViolation);
+  assert.throws(() => tryReserve(exposure(100n, 0n, 0n), 0n), InvariantViolation);
+  assert.throws(() => tryReserve(exposure(-1n, 0n, 0n), 1n), InvariantViolation);
+});
+
+function queued(sequence: number, debtor: string, amountMinor: bigint, currency = 'EUR'): QueuedPayment {
+  return { id: `Q${sequence}`, debtor, currency, amountMinor, sequence: BigInt(sequence) };
+}
+
+test('releaseQueue: strictly FIFO per debtor and currency; a payment that does not fit blocks those behind it', () => {
+  // A has 100: Q1 (80) fits, Q2 (50) does not and blocks Q3 (10) though 10 would fit.
+  // B's lane is independent; A's USD lane too. C has no exposure: cap 0n.
+  const queue = [queued(3, BANK_A, 10n), queued(2, BANK_A, 50n), queued(1, BANK_A, 80n), queued(4, BANK_B, 10n),
+    queued(5, BANK_A, 5n, 'USD'), queued(6, BANK_C, 1n)];
+  const exposures = new Map([
+    ['EUR', new Map([[BANK_A, exposure(100n, 0n, 0n)], [BANK_B, exposure(10n, 0n, 0n)]])],
+    ['USD', new Map([[BANK_A, exposure(0n, 5n, 0n)]])],
+  ]);
+  const result = releaseQueue(queue, exposures);
+  assert.deepEqual(result.released.map((p) => p.id), ['Q1', 'Q4', 'Q5']);
+  assert.deepEqual(result.remaining.map((p) => p.id), ['Q2', 'Q3', 'Q6']);
+  assert.deepEqual(exposureOf(result.exposures, 'EUR', BANK_A), exposure(100n, 0n, 80n));
+  assert.deepEqual(exposureOf(result.exposures, 'EUR', BANK_B), exposure(10n, 0n, 10n));
+  assert.deepEqual(exposureOf(result.exposures, 'USD', BANK_A), exposure(0n, 5n, 5n));
+  assert.deepEqual(exposureOf(exposures, 'EUR', BANK_A), exposure(100n, 0n, 0n), 'input exposures unchanged');
+});
+
+test('releaseQueue: after an incoming credit the blocked lane moves in order', () => {
+  const queue = [queued(2, BANK_A, 50n), queued(3, BANK_A, 10n)];
+  const exposures = new Map([['EUR', new Map([[BANK_A, exposure(100n, 0n, 80n)]])]]);
+  assert.deepEqual(releaseQueue(queue, exposures).released, []);
+  const credited = new Map([['EUR', new Map([[BANK_A, exposure(100n, 60n, 80n)]])]]);
+  const result = releaseQueue(queue, credited);
+  assert.deepEqual(result.released.map((p) => p.id), ['Q2', 'Q3']);
+  assert.equal(headroom(exposureOf(result.exposures, 'EUR', BANK_A)), 20n);
+});
+
+test('releaseQueue: a duplicate sequence is a bug', () => {
+  assert.throws(() => releaseQueue([queued(1, BANK_A, 1n), queued(1, BANK_B, 1n)], new Map()), InvariantViolation);
+});
+
+test('expireQueue: everything at cut-off, or only what arrived up to the cut-off sequence', () => {
+  const queue = [queued(7, BANK_B, 1n), queued(3, BANK_A, 1n), queued(5, BANK_A, 1n)];
+  assert.deepEqual(expireQueue(queue).expired.map((p) => p.id), ['Q3', 'Q5', 'Q7']);
+  assert.deepEqual(expireQueue(queue).remaining, []);
+  const partial = expireQueue(queue, 5n);
+  assert.deepEqual(partial.expired.map((p) => p.id), ['Q3', 'Q5']);
+  assert.deepEqual(partial.remaining.map((p) => p.id), ['Q7']);
+  assert.deepEqual(expireQueue([], 1n), { expired: [], remaining: [] });
+});

@@ -1,0 +1,96 @@
+/**
+ * Shared set-up for engine tests: a five-bank scheme, an engine on PGlite (in memory) or on the real
+ * PostgreSQL of the CI run (TEST_DATABASE_URL, a fresh schema per engine), mailboxes, simulators and a
+ * controllable clock.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { checkConfig, type SchemeConfig } from '../../switch/config.ts';
+import { Engine } from '../../switch/engine/engine.ts';
+import { DirectoryMailboxes } from '../../connectors/directory.ts';
+import { BankSimulator, SettlementAgentSimulator, type BankAnswer } from '../../switch/demo/simulators.ts';
+import type { Clock } from '../../switch/engine/context.ts';
+import type { XsdValidator } from '../../switch/validation/xsd-pool.ts';
+
+export const BANKS = ['BANKDEFFXXX', 'BANKFRPPXXX', 'BANKNL2AXXX', 'BANKBEBBXXX', 'BANKITMMXXX'] as const;
+export const SWITCH = 'CLHSDEFFXXX';
+export const AGENT = 'MARKDEFFXXX';
+
+export function schemeConfig(overrides: { caps?: Partial<Record<string, string>>; overCap?: 'reject' | 'queue'; timeoutMs?: number } = {}): SchemeConfig {
+  return checkConfig({
+    name: 'test scheme', currencies: ['EUR'], switchBic: SWITCH,
+    settlementAgent: { bic: AGENT, name: 'Central bank', settlementAccount: 'DE-RTGS-CLHS-0001' },
+    services: [
+      { messageType: 'pacs.008', mode: 'batch' },
+      { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: true, confirmationTimeoutMs: overrides.timeoutMs ?? 20_000,
+        overCap: overrides.overCap ?? 'reject' },
+    ],
+    participants: BANKS.map((bic, i) => ({
+      bic, name: `Bank ${i + 1}`, status: 'active', currencies: ['EUR'],
+      netDebitCap: { EUR: overrides.caps?.[bic] ?? '10000000.00' },
+    })),
+  });
+}
+
+export class TestClock implements Clock {
+  constructor(private time = Date.parse('2026-11-26T09:00:00Z')) {}
+  now(): Date { return new Date(this.time); }
+  advance(ms: number): void { this.time += ms; }
+}
+
+export type Backend = 'pglite' | 'postgres';
+export const backends: Backend[] = ['pglite', ...(process.env.TEST_DATABASE_URL || process.env.CI ? ['postgres' as const] : ['postgres' as const])];
+
+let schemaCounter = 0;
+/** A fresh PostgreSQL schema (search_path) per engine, so tests never see each other's data. */
+export async function freshPostgresUrl(): Promise<string> {
+  const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `t_${process.pid}_${Date.now()}_${schemaCounter++}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  await client.query(`CREATE SCHEMA ${schema}`);
+  await client.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+export interface Harness {
+  readonly engine: Engine;
+  readonly clock: TestClock;
+  readonly mailboxes: DirectoryMailboxes;
+  readonly agent: SettlementAgentSimulator;
+  bank(bic: string, policy?: (transactionId: string) => BankAnswer): BankSimulator;
+  /** Deliver everything due to the mailboxes. */
+  dispatch(): Promise<number>;
+  /** Cut off, deliver, let the settlement agent answer, deliver again. */
+  closeAndSettle(): Promise<bigint | undefined>;
+  close(): Promise<void>;
+}
+
+export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator): Promise<Harness> {
+  const clock = new TestClock();
+  const engine = await Engine.open({
+    config, clock, xsd, ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
+  });
+  const mailboxes = new DirectoryMailboxes(mkdtempSync(join(tmpdir(), 'clearhouse-mail-')));
+  const agent = new SettlementAgentSimulator(engine, mailboxes, AGENT);
+  const dispatch = async (): Promise<number> => {
+    let total = 0;
+    for (let n = await engine.dispatch((m) => mailboxes.deliver(m)); n > 0; n = await engine.dispatch((m) => mailboxes.deliver(m))) total += n;
+    return total;
+  };
+  return {
+    engine, clock, mailboxes, agent, dispatch,
+    bank: (bic, policy) => new BankSimulator(engine, mailboxes, bic, policy),
+    async closeAndSettle() {
+      const id = await engine.closeCycle();
+      await dispatch();
+      for (let round = 0; round < 5 && (await agent.answerAll()) > 0; round++) await dispatch();
+      return id;
+    },
+    close: () => engine.close(),
+  };
+}
