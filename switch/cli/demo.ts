@@ -1,101 +1,271 @@
 /**
- * `clearhouse demo [--out DIR] [--json]`: the message layer's story, end to end on the embedded
- * default. Banks "send" the sample files (a clean bulk file, an envelope with a BAH, and the defects
- * banks and attackers really send); each goes through the full validation pipeline; the switch's
- * answer (pacs.002 status report, or admi.002 message reject) is built and written beside it.
+ * `clearhouse demo [--out DIR] [--json]`: the whole story on the embedded default (PGlite, in-process
+ * timers and simulators), in well under a minute:
+ *
+ *   1. the front door: sample files with the defects banks and attackers send, and the switch's answers
+ *   2. cycle 1: five banks send bulk files (thousands of payments, some invalid), Banque D over its
+ *      net debit cap; real-time payments reserved, forwarded, accepted, rejected and timed out
+ *   3. cut-off: netting with an unwind of Banque D's latest payments; settlement through the settlement
+ *      agent; bulk files and notifications delivered; the positions table
+ *   4. cycle 2: a return of a settled payment, a recall answered by the creditor bank, a status request;
+ *      cut-off and settlement; the positions table
+ *
+ * Every message the switch received or emitted is written under DIR (mailboxes/<BIC>/...).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { samples, SWITCH_BIC } from '../demo/samples.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../demo/generate.ts';
-import { build as buildPacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
+import { build as buildPacs008, type Pacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
 import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
 import { build as buildAdmi002 } from '../iso/messages/admi.002.001.01/index.ts';
+import { build as buildPacs004 } from '../iso/messages/pacs.004.001.09/index.ts';
+import { build as buildPacs028 } from '../iso/messages/pacs.028.001.03/index.ts';
+import { build as buildCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
+import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
+import { formatAmount } from '../iso/amount.ts';
 import { answerFor } from '../status/answers.ts';
 import { validateFile } from '../validation/pipeline.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
+import { loadConfig } from '../config.ts';
+import { Engine } from '../engine/engine.ts';
+import { DirectoryMailboxes } from '../../connectors/directory.ts';
+import { BankSimulator, SettlementAgentSimulator } from '../demo/simulators.ts';
+import type { Clock } from '../engine/context.ts';
 
 export interface DemoOptions {
   readonly out: string;
   readonly json?: boolean;
 }
 
-interface DemoRow {
-  readonly file: string;
-  readonly description: string;
-  readonly message: string;
-  readonly transactions: number;
-  readonly status: string;
-  readonly codes: string;
-  readonly answer: string;
-  readonly milliseconds: number;
+const configPath = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
+const encoder = new TextEncoder();
+
+class DemoClock implements Clock {
+  private time = Date.parse('2026-11-26T08:30:00Z');
+  now(): Date { return new Date(this.time); }
+  advance(ms: number): void { this.time += ms; }
+}
+
+interface PositionsTable {
+  readonly cycle: string;
+  readonly state: string;
+  readonly rows: Array<{ bic: string; name: string; net: string; currency: string }>;
 }
 
 export async function demoCommand(options: DemoOptions): Promise<number> {
-  const inbound = join(options.out, 'inbound');
-  const outbound = join(options.out, 'outbound');
-  mkdirSync(inbound, { recursive: true });
-  mkdirSync(outbound, { recursive: true });
-  const files = [
-    ...samples().map((s) => ({ name: s.name, description: s.description, xml: s.xml, expected: s.expected.status })),
-    {
-      name: 'valid-bulk-5000.xml', description: 'a larger bulk file: 5,000 payments from Bank C',
-      xml: buildPacs008(bulkCreditTransfer({
-        seed: 5000, sender: DEMO_BANKS[2]!, receivers: DEMO_BANKS.filter((_, i) => i !== 2), transactionCount: 5000,
-        settlementDate: '2026-11-27', createdAt: '2026-11-26T10:00:00Z', messageId: 'BANKNL2A-BULK-5000',
-      })),
-      expected: 'ACCP' as const,
-    },
-  ];
+  const started = performance.now();
+  rmSync(options.out, { recursive: true, force: true });
+  mkdirSync(options.out, { recursive: true });
+  const log = (line: string): void => { if (!options.json) process.stdout.write(line + '\n'); };
   const xsd = new XsdValidator();
-  const rows: DemoRow[] = [];
-  let unexpected = 0;
+  const config = loadConfig(configPath);
+  const names = new Map(config.participants.map((p) => [p.bic, p.name]));
+  const clock = new DemoClock();
+  const engine = await Engine.open({ config, clock, xsd });
+  const mailboxes = new DirectoryMailboxes(join(options.out, 'mailboxes'));
+  const agent = new SettlementAgentSimulator(engine, mailboxes, config.settlementAgent!.bic);
+  const dispatch = async (): Promise<void> => {
+    for (let round = 0; round < 1000 && (await engine.dispatch((m) => mailboxes.deliver(m), 1000)) > 0; round++) { /* until empty */ }
+  };
+  const settle = async (): Promise<void> => {
+    await dispatch();
+    for (let round = 0; round < 10 && (await agent.answerAll()) > 0; round++) await dispatch();
+  };
+  const tables: PositionsTable[] = [];
+  const summary: Record<string, unknown> = {};
   try {
+    // 1. The front door.
+    log('1. The front door: sample files and the switch\'s answers (validation only)');
+    const front: Array<{ file: string; status: string; codes: string; answer: string }> = [];
     let sequence = 0;
-    for (const file of files) {
-      const bytes = new TextEncoder().encode(file.xml);
-      writeFileSync(join(inbound, file.name), bytes);
-      const started = performance.now();
-      const report = await validateFile(bytes, { xsd });
-      const milliseconds = performance.now() - started;
-      const answer = answerFor(report, {
-        switchBic: SWITCH_BIC,
-        messageId: `CLHS-DEMO-${String(++sequence).padStart(4, '0')}`,
-        createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        recipientBic: report.group?.instructingAgent ?? report.header?.from,
-        fileReference: file.name,
-      });
-      const answerName = `${file.name.replace(/\.xml$/, '')}.${answer.kind}.xml`;
-      const answerXml = answer.kind === 'pacs.002.001.10' ? buildPacs002(answer.message) : buildAdmi002(answer.message);
-      writeFileSync(join(outbound, answerName), answerXml);
-      if (report.status !== file.expected) unexpected++;
-      rows.push({
-        file: file.name, description: file.description, message: report.messageId ?? '-',
-        transactions: report.transactionCount, status: report.status,
-        codes: [...new Set(report.findings.map((f) => f.code))].join(' ') || '-',
-        answer: answer.kind, milliseconds: Math.round(milliseconds),
-      });
+    for (const sample of samples()) {
+      const report = await validateFile(encoder.encode(sample.xml), { xsd });
+      const answer = answerFor(report, { switchBic: SWITCH_BIC, messageId: `CLHS-FRONT-${String(++sequence).padStart(4, '0')}`,
+        createdAt: clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), recipientBic: report.group?.instructingAgent, fileReference: sample.name });
+      const directory = join(options.out, 'front-door');
+      mkdirSync(directory, { recursive: true });
+      writeFileSync(join(directory, sample.name), sample.xml);
+      writeFileSync(join(directory, `${sample.name.replace(/\.xml$/, '')}.${answer.kind}.xml`),
+        answer.kind === 'pacs.002.001.10' ? buildPacs002(answer.message) : buildAdmi002(answer.message));
+      front.push({ file: sample.name, status: report.status, codes: [...new Set(report.findings.map((f) => f.code))].join(' ') || '-', answer: answer.kind });
+      if (report.status !== sample.expected.status) throw new Error(`${sample.name}: expected ${sample.expected.status}, got ${report.status}`);
     }
+    log(table(['file', 'status', 'reason codes', 'answer'], front.map((r) => [r.file, r.status, r.codes, r.answer])));
+    summary.frontDoor = front;
+
+    // 2. Cycle 1: batch files and real-time payments.
+    log('2. Cycle 1: bulk files from five banks, real-time payments');
+    const files: Array<{ sender: string; model: Pacs008; corrupt?: 'iban' | 'ctrlsum' }> = [];
+    DEMO_BANKS.forEach((bank, b) => {
+      for (let f = 0; f < 2; f++) {
+        files.push({ sender: bank.bic, model: bulkCreditTransfer({
+          seed: 1000 + b * 10 + f, sender: bank, receivers: DEMO_BANKS.filter((x) => x !== bank), transactionCount: 400,
+          settlementDate: '2026-11-26', createdAt: '2026-11-26T08:30:00Z', messageId: `${bank.bic.slice(0, 8)}-BULK-${f + 1}`,
+          firstNumber: f * 1000 + 1, maxAmountMinor: 500_000,
+        }), ...(b === 0 && f === 1 ? { corrupt: 'iban' as const } : {}), ...(b === 2 && f === 1 ? { corrupt: 'ctrlsum' as const } : {}) });
+      }
+    });
+    // Banque D also sends a file of large payments that takes it past its 50,000.00 cap.
+    files.push({ sender: 'BANKBEBBXXX', model: bulkCreditTransfer({
+      seed: 4242, sender: DEMO_BANKS[3]!, receivers: [DEMO_BANKS[0]!, DEMO_BANKS[1]!], transactionCount: 60,
+      settlementDate: '2026-11-26', createdAt: '2026-11-26T08:31:00Z', messageId: 'BANKBEBB-BIG-1', firstNumber: 5001, maxAmountMinor: 2_000_000,
+    }) });
+    const intake: Array<[string, string, string, string]> = [];
+    for (const file of files) {
+      let xml = buildPacs008(file.model);
+      if (file.corrupt === 'iban') xml = xml.replace(/(<CdtrAcct>\s*<Id>\s*<IBAN>[A-Z]{2})\d{2}/, '$100');
+      if (file.corrupt === 'ctrlsum') xml = xml.replace(/<CtrlSum>[^<]+<\/CtrlSum>/, '<CtrlSum>1.00</CtrlSum>');
+      mailboxes.put(file.sender, `${file.model.groupHeader.messageId}.xml`, encoder.encode(xml));
+      const result = await engine.submit({ bytes: encoder.encode(xml), sender: file.sender, fileName: `${file.model.groupHeader.messageId}.xml` });
+      mailboxes.archive(file.sender, `${file.model.groupHeader.messageId}.xml`);
+      intake.push([file.model.groupHeader.messageId, file.sender, result.status, [...new Set(result.report.findings.map((f) => f.code))].join(' ') || '-']);
+    }
+    log(table(['message', 'sender', 'status', 'reason codes'], intake));
+    const realtime = await runRealtime(engine, mailboxes, clock, dispatch);
+    log(`   real-time: ${realtime.sent} sent; ${realtime.committed} committed, ${realtime.rejectedByCreditor} rejected by the creditor bank, ` +
+      `${realtime.timedOut} timed out (AB05), ${realtime.refused} refused over headroom (AM04)`);
+    summary.cycle1 = { files: intake, realtime };
+
+    // 3. Cut-off, netting with unwind, settlement.
+    log('3. Cut-off of cycle 1: netting, unwind, settlement');
+    clock.advance(60 * 60 * 1000);
+    const cycle1 = (await engine.closeCycle())!;
+    await settle();
+    const unwound = await engine.db.query<{ n: number; bic: string }>(
+      "SELECT COUNT(*)::int AS n, debtor_agent AS bic FROM payments WHERE cycle_id = $1 AND reason_code = 'AM23' GROUP BY debtor_agent", [cycle1]);
+    log(`   unwound for a cap breach (AM23): ${unwound.map((u) => `${u.n} payments of ${u.bic}`).join(', ') || 'none'}`);
+    tables.push(await positionsTable(engine, cycle1, names));
+    log(formatPositions(tables[tables.length - 1]!));
+
+    // 4. Cycle 2: exceptions.
+    log('4. Cycle 2: a return, a recall, a status request');
+    const exceptions = await runExceptions(engine, files, clock);
+    await dispatch();
+    clock.advance(60 * 60 * 1000);
+    const cycle2 = (await engine.closeCycle())!;
+    await settle();
+    log(`   ${exceptions.join('; ')}`);
+    tables.push(await positionsTable(engine, cycle2, names));
+    log(formatPositions(tables[tables.length - 1]!));
+
+    const states = await engine.db.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state ORDER BY state');
+    const messages = await engine.db.query<{ direction: string; n: number }>('SELECT direction, COUNT(*)::int AS n FROM messages GROUP BY direction ORDER BY direction');
+    summary.paymentStates = Object.fromEntries(states.map((s) => [s.state, s.n]));
+    summary.messages = Object.fromEntries(messages.map((m) => [m.direction, m.n]));
+    summary.positions = tables;
+    summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    log(`Payments by final state: ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
+    log(`Messages: ${messages.map((m) => `${m.n} ${m.direction === 'in' ? 'received' : 'sent'}`).join(', ')}; all under ${options.out}/`);
+    log(`Done in ${summary.seconds} s.`);
+    if (options.json) process.stdout.write(JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+    return 0;
   } finally {
+    await engine.close();
     await xsd.close();
   }
-  if (options.json) {
-    process.stdout.write(JSON.stringify({ out: options.out, files: rows }, null, 2) + '\n');
-  } else {
-    process.stdout.write(table(rows));
-    process.stdout.write(`\nInbound files and the switch's answers are under ${options.out}/ (inbound/, outbound/).\n`);
-  }
-  if (unexpected > 0) {
-    process.stderr.write(`demo: ${unexpected} file(s) did not get the outcome the demo expects\n`);
-    return 1;
-  }
-  return 0;
 }
 
-function table(rows: readonly DemoRow[]): string {
-  const header = ['file', 'message', 'txs', 'status', 'reason codes', 'answer', 'ms'];
-  const body = rows.map((r) => [r.file, r.message, String(r.transactions), r.status, r.codes, r.answer, String(r.milliseconds)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 2 || i === 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
+async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock: DemoClock, dispatch: () => Promise<void>) {
+  let sent = 0;
+  for (let i = 0; i < 200; i++) {
+    const sender = DEMO_BANKS[i % 5]!;
+    const receiver = DEMO_BANKS[(i + 1 + (i % 3)) % 5]!;
+    const model = bulkCreditTransfer({
+      seed: 70_000 + i, sender, receivers: [receiver], transactionCount: 1, settlementDate: '2026-11-26',
+      createdAt: '2026-11-26T09:00:00Z', messageId: `${sender.bic.slice(0, 8)}-INST-${i + 1}`, localInstrument: 'INST',
+      // Banque D's real-time payments are large: some no longer fit its headroom and are refused.
+      maxAmountMinor: sender.bic === 'BANKBEBBXXX' ? 3_000_000 : 100_000,
+    });
+    const single = { ...model, groupHeader: { ...model.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined } };
+    await engine.submit({ bytes: encoder.encode(buildPacs008(single)), sender: sender.bic });
+    sent++;
+  }
+  await dispatch();
+  // Each creditor bank accepts most payments, rejects every 13th and never answers every 17th.
+  for (const bank of DEMO_BANKS) {
+    let n = 0;
+    await new BankSimulator(engine, mailboxes, bank.bic, () => (++n % 17 === 0 ? 'silent' : n % 13 === 0 ? 'reject' : 'accept')).answerRealtime();
+  }
+  await dispatch();
+  clock.advance(25_000);
+  await engine.sweep();
+  await dispatch();
+  const count = async (sql: string) => (await engine.db.query<{ n: number }>(sql))[0]!.n;
+  return {
+    sent,
+    committed: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'COMMITTED'"),
+    rejectedByCreditor: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'RELEASED' AND reason_code = 'AC04'"),
+    timedOut: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND reason_code = 'AB05'"),
+    refused: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'REJECTED'"),
+  };
+}
+
+async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: string; model: Pacs008 }>, clock: DemoClock): Promise<string[]> {
+  const done: string[] = [];
+  const now = () => clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // A settled payment from Bank A to whoever received it, returned in full by the creditor bank.
+  const [settled] = await engine.db.query<{ transaction_id: string; uetr: string; end_to_end_id: string; creditor_agent: string; amount_minor: bigint; currency: string }>(
+    "SELECT transaction_id, uetr, end_to_end_id, creditor_agent, amount_minor, currency FROM payments WHERE state = 'SETTLED' AND mode = 'batch' AND debtor_agent = 'BANKDEFFXXX' ORDER BY sequence LIMIT 1");
+  if (settled) {
+    const xml = buildPacs004({
+      groupHeader: { messageId: `${settled.creditor_agent.slice(0, 8)}-RET-1`, creationDateTime: now(), numberOfTransactions: '1',
+        settlementInformation: { method: 'CLRG' }, instructingAgent: settled.creditor_agent, instructedAgent: SWITCH_BIC },
+      transactions: [{ returnId: `${settled.creditor_agent.slice(0, 8)}-RET-1-1`, originalTransactionId: settled.transaction_id, originalUetr: settled.uetr,
+        originalEndToEndId: settled.end_to_end_id, returnedInterbankSettlementAmount: { currency: settled.currency, value: formatAmount(settled.amount_minor, settled.currency) },
+        returnReasons: [{ reason: { code: 'AC04' } }] }],
+    });
+    const result = await engine.submit({ bytes: encoder.encode(xml), sender: settled.creditor_agent });
+    done.push(`return of ${settled.transaction_id} by ${settled.creditor_agent}: ${result.status}`);
+  }
+  // Bank B recalls one of its settled payments; the creditor bank refuses (the money is gone).
+  const recalled = files.find((f) => f.sender === 'BANKFRPPXXX')!.model.transactions[5]!;
+  const caseId = 'BANKFRPP-CASE-1';
+  const recall = buildCamt056({
+    assignment: { id: 'BANKFRPP-ASSGN-1', assigner: 'BANKFRPPXXX', assignee: SWITCH_BIC, creationDateTime: now() },
+    case: { id: caseId, creator: 'BANKFRPPXXX' },
+    underlying: [{ transactions: [{ originalTransactionId: recalled.paymentIdentification.transactionId, originalUetr: recalled.paymentIdentification.uetr,
+      originalInterbankSettlementAmount: recalled.interbankSettlementAmount, reasons: [{ reason: { code: 'DUPL' }, additionalInformation: [] }] }] }],
+  });
+  const recallResult = await engine.submit({ bytes: encoder.encode(recall), sender: 'BANKFRPPXXX' });
+  const answer = buildCamt029({
+    assignment: { id: `${recalled.creditorAgent.slice(0, 8)}-ANS-1`, assigner: recalled.creditorAgent, assignee: SWITCH_BIC, creationDateTime: now() },
+    resolvedCase: { id: caseId, creator: 'BANKFRPPXXX' }, status: 'RJCR',
+    cancellationDetails: [{ transactions: [{ originalTransactionId: recalled.paymentIdentification.transactionId, reasons: [] }] }],
+  });
+  const answerResult = await engine.submit({ bytes: encoder.encode(answer), sender: recalled.creditorAgent });
+  done.push(`recall case ${caseId}: request ${recallResult.status}, answer ${answerResult.status} (refused by ${recalled.creditorAgent})`);
+  // Bank B asks for the status of the recalled payment.
+  const request = buildPacs028({
+    groupHeader: { messageId: 'BANKFRPP-STSREQ-1', creationDateTime: now(), instructingAgent: 'BANKFRPPXXX', instructedAgent: SWITCH_BIC },
+    originalGroups: [], transactions: [{ originalTransactionId: recalled.paymentIdentification.transactionId }],
+  });
+  await engine.submit({ bytes: encoder.encode(request), sender: 'BANKFRPPXXX' });
+  done.push('status request answered (pacs.002)');
+  return done;
+}
+
+async function positionsTable(engine: Engine, cycleId: bigint, names: ReadonlyMap<string, string>): Promise<PositionsTable> {
+  const result = (await engine.positions(cycleId))!;
+  return {
+    cycle: `${result.cycle.id} (${result.cycle.businessDate} #${result.cycle.sequence})`,
+    state: result.cycle.state,
+    rows: result.positions.map((p) => ({ bic: p.bic, name: names.get(p.bic) ?? '', currency: p.currency, net: formatSigned(p.net_minor, p.currency) })),
+  };
+}
+
+function formatSigned(minor: bigint, currency: string): string {
+  return (minor < 0n ? '-' : '+') + formatAmount(minor < 0n ? -minor : minor, currency);
+}
+
+function formatPositions(t: PositionsTable): string {
+  return `   cycle ${t.cycle}: ${t.state}\n` +
+    table(['participant', 'name', 'net position', 'ccy'], t.rows.map((r) => [r.bic, r.name, r.net, r.currency]), [2]);
+}
+
+function table(header: string[], rows: string[][], rightAligned: number[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => '   ' + cells.map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

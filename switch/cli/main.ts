@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { validateCommand } from './validate.ts';
 import { demoCommand } from './demo.ts';
+import { cycleCommand, positionsCommand, serveCommand, submitCommand } from './clearing.ts';
 
 const program = new Command();
 program
@@ -23,6 +24,47 @@ program
   .option('--business-date <date>', 'current business date YYYY-MM-DD (enables settlement-date rules)')
   .action(async (files: string[], options) => {
     process.exitCode = await validateCommand(files, options);
+  });
+
+program
+  .command('serve')
+  .description('run the switch: take files from the mailboxes, deliver, cut off cycles on schedule')
+  .option('--config <file>', 'scheme configuration (default config/demo-scheme.json or $CLEARHOUSE_CONFIG)')
+  .option('--simulate-settlement', 'answer settlement instructions with the settlement-agent simulator')
+  .option('--once', 'one pass over the mailboxes and the outbox, then exit')
+  .action(async (options) => {
+    process.exitCode = await serveCommand(options);
+  });
+
+program
+  .command('submit')
+  .description('submit one file to the switch as a participant')
+  .requiredOption('--as <bic>', 'the sending participant')
+  .argument('<file>')
+  .option('--config <file>', 'scheme configuration')
+  .option('--json', 'print the result as JSON')
+  .action(async (file: string, options) => {
+    process.exitCode = await submitCommand(file, options);
+  });
+
+program
+  .command('cycle')
+  .description('clearing cycles: open (show the open cycle), close (cut off now), status, list')
+  .argument('<action>', 'open | close | status | list')
+  .option('--config <file>', 'scheme configuration')
+  .option('--json', 'print JSON')
+  .action(async (action: string, options) => {
+    process.exitCode = await cycleCommand(action, options);
+  });
+
+program
+  .command('positions')
+  .description('net positions and bilateral matrix of a cycle (default: the latest netted)')
+  .option('--cycle <id>', 'cycle id')
+  .option('--config <file>', 'scheme configuration')
+  .option('--json', 'print JSON')
+  .action(async (options) => {
+    process.exitCode = await positionsCommand(options);
   });
 
 program

@@ -26,6 +26,8 @@ import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './conte
 import { broadcastEvent, emitSettlementInstruction, emitSettlementNotification, emitStatusReport } from './notices.ts';
 import { emit, forwardedCreditTransfer } from './outbound.ts';
 import { expireQueuedPayments } from './realtime.ts';
+import { crashPoint } from './crash.ts';
+import { businessDateOf } from '../../batch/calendar.ts';
 
 export type CycleState = 'OPEN' | 'CUT_OFF' | 'NETTED' | 'SETTLEMENT_SENT' | 'SETTLED' | 'PARTIALLY_SETTLED';
 
@@ -45,11 +47,11 @@ export async function openCycleId(ctx: EngineContext, tx: Queryable): Promise<bi
 }
 
 async function openNextCycle(ctx: EngineContext, tx: Queryable): Promise<bigint> {
-  const businessDate = isoDate(ctx.clock.now());
+  const businessDate = businessDateOf(ctx.clock.now(), ctx.config.calendar);
   const [created] = await tx.query<{ id: bigint }>(
-    `INSERT INTO cycles (business_date, sequence, state)
-     SELECT $1::date, COALESCE(MAX(sequence), 0) + 1, 'OPEN' FROM cycles WHERE business_date = $1::date
-     ON CONFLICT DO NOTHING RETURNING id`, [businessDate]);
+    `INSERT INTO cycles (business_date, sequence, state, opened_at)
+     SELECT $1::date, COALESCE(MAX(sequence), 0) + 1, 'OPEN', $2 FROM cycles WHERE business_date = $1::date
+     ON CONFLICT DO NOTHING RETURNING id`, [businessDate, ctx.clock.now()]);
   if (created) {
     await broadcastEvent(ctx, tx, 'CYCLE_OPENED', [created.id.toString(), businessDate], created.id);
     return created.id;
@@ -63,16 +65,20 @@ async function openNextCycle(ctx: EngineContext, tx: Queryable): Promise<bigint>
  * Cut off the open cycle (operator command or scheduled cut-off) and carry it as far as it goes:
  * netted and instructed. Returns the id of the cycle cut off, or undefined when none was open.
  */
-export async function closeCycle(ctx: EngineContext): Promise<bigint | undefined> {
+export async function closeCycle(ctx: EngineContext, options: { readonly dueAt?: Date } = {}): Promise<bigint | undefined> {
   const cycleId = await ctx.db.transaction(async (tx) => {
-    const [open] = await tx.query<{ id: bigint }>("SELECT id FROM cycles WHERE state = 'OPEN' FOR UPDATE");
+    const [open] = await tx.query<{ id: bigint; opened_at: Date }>("SELECT id, opened_at FROM cycles WHERE state = 'OPEN' FOR UPDATE");
     if (!open) return undefined;
+    // A scheduled cut-off applies to the cycle that was open at its time: fired twice (two processes,
+    // a retry), the second finds a cycle opened at or after it and leaves it alone.
+    if (options.dueAt !== undefined && open.opened_at.getTime() >= options.dueAt.getTime()) return undefined;
     await tx.query("UPDATE cycles SET state = 'CUT_OFF', closed_at = $2, cut_off_at = $2 WHERE id = $1", [open.id, ctx.clock.now()]);
     await expireQueuedPayments(ctx, tx, open.id);
     await broadcastEvent(ctx, tx, 'CYCLE_CUT_OFF', [open.id.toString()], open.id);
     await openNextCycle(ctx, tx);
     return open.id;
   });
+  crashPoint('cut-off.after-commit');
   if (cycleId !== undefined) await advanceCycle(ctx, cycleId);
   return cycleId;
 }
@@ -87,6 +93,7 @@ export async function resumeCycles(ctx: EngineContext): Promise<void> {
 async function advanceCycle(ctx: EngineContext, cycleId: bigint): Promise<void> {
   await ctx.db.transaction((tx) => netCycle(ctx, tx, cycleId));
   await ctx.db.transaction((tx) => instructSettlement(ctx, tx, cycleId));
+  crashPoint('settlement.after-instructions');
 }
 
 async function lockCycle(tx: Queryable, cycleId: bigint): Promise<CycleRow> {
@@ -146,6 +153,7 @@ async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigint): Pro
   await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await reportNetting(ctx, tx, cycleId);
   await broadcastEvent(ctx, tx, 'CYCLE_NETTED', [cycleId.toString()], cycleId);
+  crashPoint('netting.before-commit');
 }
 
 async function rejectUnwound(tx: Queryable, ids: readonly bigint[], reason: string, cause: string): Promise<void> {
@@ -261,6 +269,7 @@ export async function recordSettlementAnswer(ctx: EngineContext, tx: Queryable, 
     [answer.instructionId, answer.settled ? 'SETTLED' : 'REJECTED', answer.reasonCode ?? null]);
   const open = await tx.query<{ state: string; bic: string }>(
     'SELECT state, bic FROM settlement_instructions WHERE cycle_id = $1 AND attempt = $2', [cycle.id, cycle.settlement_attempt]);
+  crashPoint('settlement.mid-answers');
   if (open.some((i) => i.state === 'SENT')) return true;
   const failed = [...new Set(open.filter((i) => i.state === 'REJECTED').map((i) => i.bic))];
   if (failed.length === 0) await finishSettlement(ctx, tx, cycle.id);

@@ -6,6 +6,7 @@
  * absorb by writing under a deterministic name (the delivery is idempotent).
  */
 import type { EngineContext } from './context.ts';
+import { crashPoint } from './crash.ts';
 
 export interface OutboundMessage {
   readonly outboxId: bigint;
@@ -41,6 +42,7 @@ export async function dispatchOnce(ctx: EngineContext, deliver: Deliver, limit =
           outboxId: row.id, recipient: row.recipient, messageType: row.message_type, messageId: row.message_id, bytes: row.bytes,
           fileName: `${row.message_type}_${row.message_id}.xml`,
         });
+        crashPoint('dispatch.after-deliver');
         await tx.query("UPDATE outbox SET state = 'DELIVERED', attempts = $2, delivered_at = now(), last_error = NULL WHERE id = $1", [row.id, attempt]);
         await tx.query('INSERT INTO deliveries (outbox_id, attempt, ok) VALUES ($1, $2, true)', [row.id, attempt]);
         delivered++;

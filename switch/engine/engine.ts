@@ -50,9 +50,12 @@ export class Engine {
     return submit(this.context, submission);
   }
 
-  /** Operator or scheduled cut-off of the open cycle; carries it to settlement instructions. */
-  closeCycle(): Promise<bigint | undefined> {
-    return closeCycle(this.context);
+  /**
+   * Operator or scheduled cut-off of the open cycle; carries it to settlement instructions. With
+   * `dueAt` (a scheduled cut-off) it only closes a cycle opened before that time: idempotent.
+   */
+  closeCycle(options: { readonly dueAt?: Date } = {}): Promise<bigint | undefined> {
+    return closeCycle(this.context, options);
   }
 
   /** Periodic housekeeping: real-time confirmations past their timeout, recall cases past deadline. */

@@ -26,6 +26,8 @@ import { unprefixed } from './outbound.ts';
 import { openCycleId } from './cycles.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
+import { crashPoint } from './crash.ts';
+import { businessDateOf } from '../../batch/calendar.ts';
 import type { RealtimeServiceConfig } from '../config.ts';
 
 export interface Submission {
@@ -66,7 +68,7 @@ export async function submit(ctx: EngineContext, submission: Submission): Promis
     onTransaction: (facts, span) => transactions.push({ facts, span }),
   });
 
-  return ctx.db.transaction(async (tx) => {
+  const result = await ctx.db.transaction(async (tx): Promise<IntakeResult> => {
     const messageRowId = await storeInbound(tx, submission, sha256, report);
     let outcome = report;
     if (outcome.status !== 'RJCT' && outcome.group) {
@@ -92,13 +94,16 @@ export async function submit(ctx: EngineContext, submission: Submission): Promis
     }
     const answer = await answerSender(ctx, tx, outcome, sender, submission.fileName);
     await recordIntake(tx, messageRowId, outcome, answer.rowId);
+    crashPoint('intake.before-commit');
     return { messageRowId, status: outcome.status, report: outcome, answerXml: answer.xml, replay: false };
   });
+  crashPoint('intake.after-commit');
+  return result;
 }
 
 /** The business date used for settlement-date rules: the scheme calendar's, from the engine clock. */
 export function currentBusinessDate(ctx: EngineContext): string {
-  return ctx.clock.now().toISOString().slice(0, 10);
+  return businessDateOf(ctx.clock.now(), ctx.config.calendar);
 }
 
 async function findReplay(ctx: EngineContext, sender: string, sha256: string): Promise<IntakeResult | undefined> {

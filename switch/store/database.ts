@@ -6,6 +6,7 @@
  * Both return int8 columns as bigint (money is bigint minor units), bytea as Uint8Array/Buffer, and
  * everything else as node-postgres does.
  */
+import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -69,6 +70,7 @@ function openPostgres(url: string, poolSize: number): Database {
 }
 
 async function openPglite(directory: string | undefined): Promise<Database> {
+  if (directory !== undefined) mkdirSync(directory, { recursive: true });
   const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value) } });
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await db.query<R>(sql, params as unknown[])).rows;

@@ -1,0 +1,422 @@
+/**
+ * Clearing engine benchmark, on PostgreSQL with durable commits (synchronous_commit as the server has
+ * it: on). Two parts, each in its own child process (its peak memory is its own, and
+ * `node --cpu-prof --import tsx bench/engine.ts batch …` profiles it alone):
+ *
+ *  batch     20 participants each submit one pacs.008 file (10,000 payments each, 200,000 in all;
+ *            2,000 in --quick), several files in flight; then cut-off and netting (closeCycle), the
+ *            settlement agent answering the pacs.009 instructions, and the dispatcher writing the bulk
+ *            pacs.008 files to DirectoryMailboxes under .bench/. Timed from the first submit to the
+ *            last bulk file written, with each phase and the peak RSS.
+ *  realtime  open-loop load of single-transaction INST pacs.008 messages through engine.submit (the
+ *            participant's intake path) at rising rates, each held for a fixed duration: sends follow
+ *            a fixed schedule whatever the completions, with a bound on messages in flight (a send
+ *            due while the bound is reached is shed and counted). Acceptance latency is submit start →
+ *            submit resolved (validated, stored, headroom reserved, forwarded to the outbox, committed).
+ *            The creditor agents do not answer and nothing is dispatched during a step.
+ *
+ * Every step uses a fresh PostgreSQL schema, dropped afterwards. Generated batch files are cached under
+ * .bench/engine/ with a placeholder date that is replaced by the run's settlement date.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { checkConfig, type SchemeConfig } from '../switch/config.ts';
+import { Engine } from '../switch/engine/engine.ts';
+import { bulkCreditTransfer, type Bank } from '../switch/demo/generate.ts';
+import { build } from '../switch/iso/messages/pacs.008.001.08/index.ts';
+import { SettlementAgentSimulator } from '../switch/demo/simulators.ts';
+import { DirectoryMailboxes } from '../connectors/directory.ts';
+import { XsdValidator } from '../switch/validation/xsd-pool.ts';
+import { validateFile } from '../switch/validation/pipeline.ts';
+import type { Row } from './validation.ts';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..');
+const work = join(root, '.bench', 'engine');
+const SWITCH = 'CLHSDEFFXXX';
+const AGENT = 'MARKDEFFXXX';
+/** Written into cached files and replaced by the run's settlement date. */
+const DATE_PLACEHOLDER = '2000-01-01';
+const encoder = new TextEncoder();
+
+export const BATCH_FULL = { files: 20, perFile: 10_000, concurrency: 3 } as const;
+export const BATCH_QUICK = { files: 20, perFile: 1_000, concurrency: 3 } as const;
+export const REALTIME_RATES = [250, 500, 1_000, 2_000, 3_000] as const;
+/** Targets of the issue. */
+export const TARGETS = { batchPaymentsPerSecond: 20_000, realtimePaymentsPerSecond: 2_000, p99Ms: 250 } as const;
+
+function databaseBase(): string {
+  return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+/** 20 participants over the generator's five IBAN countries: BNKADEFFXXX, BNKBFRFFXXX, … */
+export function benchBanks(count = 20): Bank[] {
+  const countries = ['DE', 'FR', 'NL', 'BE', 'IT'] as const;
+  return Array.from({ length: count }, (_, i) => {
+    const letter = String.fromCharCode(65 + i);
+    const country = countries[i % countries.length]!;
+    return { bic: `BNK${letter}${country}FFXXX`, name: `Bench Bank ${letter}`, country };
+  });
+}
+
+/** Like test/engine/support.ts schemeConfig, with 20 participants and caps nothing in the benchmark reaches. */
+export function benchScheme(banks: readonly Bank[]): SchemeConfig {
+  return checkConfig({
+    name: 'benchmark scheme', currencies: ['EUR'], switchBic: SWITCH,
+    settlementAgent: { bic: AGENT, name: 'Central bank', settlementAccount: 'DE-RTGS-CLHS-0001' },
+    services: [
+      { messageType: 'pacs.008', mode: 'batch' },
+      { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: true, confirmationTimeoutMs: 20_000, overCap: 'reject' },
+    ],
+    participants: banks.map((b) => ({
+      bic: b.bic, name: b.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '1000000000000.00' },
+    })),
+  });
+}
+
+/** The run's settlement date: tomorrow (UTC), so a run across midnight never sends a past date. */
+function settlementDate(): string {
+  return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+}
+
+async function freshSchema(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = databaseBase();
+  const schema = `${prefix}_${process.pid}_${Date.now()}`;
+  const admin = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    try { await client.query(sql); } finally { await client.end(); }
+  };
+  await admin(`CREATE SCHEMA ${schema}`);
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) };
+}
+
+/** PostgreSQL reachable, and its durability settings (reported with the figures). */
+export async function postgresSettings(): Promise<{ version: string; synchronousCommit: string; fsync: string } | undefined> {
+  const client = new pg.Client({ connectionString: databaseBase(), connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    const [v] = (await client.query<{ server_version: string }>('SHOW server_version')).rows;
+    const [s] = (await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows;
+    const [f] = (await client.query<{ fsync: string }>('SHOW fsync')).rows;
+    return { version: v!.server_version, synchronousCommit: s!.synchronous_commit, fsync: f!.fsync };
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parent side: run the children, return table rows.
+
+interface ChildOutput { readonly [key: string]: unknown }
+
+function runChild(args: string[]): Promise<ChildOutput> {
+  const flags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(root, '.bench', 'profiles')] : [];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), ...args],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`bench/engine.ts ${args.join(' ')} exited with ${code}`));
+      const last = out.trim().split('\n').pop() ?? '';
+      try { resolvePromise(JSON.parse(last) as ChildOutput); } catch { reject(new Error(`bench/engine.ts ${args[0]}: no result (${last.slice(0, 200)})`)); }
+    });
+  });
+}
+
+export interface BatchResult extends ChildOutput {
+  readonly payments: number; readonly files: number; readonly concurrency: number;
+  readonly intakeMs: number; readonly cutOffNettingMs: number; readonly settlementDeliveryMs: number; readonly totalMs: number;
+  readonly paymentsPerSecond: number; readonly intakePaymentsPerSecond: number; readonly peakRssMB: number; readonly bulkFiles: number;
+}
+
+export async function benchmarkEngineBatch(quick: boolean): Promise<{ row: Row; result: BatchResult }> {
+  const shape = quick ? BATCH_QUICK : BATCH_FULL;
+  const made = await runChild(['generate', String(shape.files), String(shape.perFile)]);
+  if (made.generated) console.log(`  (generated ${String(made.generated)} batch files under .bench/engine/, cached for later runs)`);
+  const result = await runChild(['batch', String(shape.files), String(shape.perFile), String(shape.concurrency)]) as BatchResult;
+  const row: Row = {
+    payments: result.payments, files: result.files, 'files in flight': result.concurrency,
+    'intake s': (result.intakeMs / 1000).toFixed(2), 'intake payments/s': result.intakePaymentsPerSecond,
+    'cut-off + netting s': (result.cutOffNettingMs / 1000).toFixed(2),
+    'settlement + delivery s': (result.settlementDeliveryMs / 1000).toFixed(2),
+    'end to end s': (result.totalMs / 1000).toFixed(2), 'payments/s end to end': result.paymentsPerSecond,
+    'bulk files': result.bulkFiles, 'peak RSS MB': result.peakRssMB,
+    [`target ≥ ${TARGETS.batchPaymentsPerSecond}/s`]: result.paymentsPerSecond >= TARGETS.batchPaymentsPerSecond ? 'met' : 'not met',
+  };
+  return { row, result };
+}
+
+export interface RealtimeStep {
+  readonly offered: number; readonly seconds: number; readonly scheduled: number; readonly accepted: number; readonly shed: number;
+  readonly refused: number; readonly errors: number; readonly achieved: number; readonly p50Ms: number; readonly p99Ms: number;
+  readonly p99FromScheduleMs: number; readonly maxMs: number; readonly maxInFlight: number; readonly held: boolean;
+  readonly firstError?: string; readonly skipped?: string;
+}
+
+export async function benchmarkEngineRealtime(quick: boolean): Promise<{ rows: Row[]; steps: RealtimeStep[]; highestHeld: number }> {
+  const seconds = quick ? 5 : 60;
+  const result = await runChild(['realtime', String(seconds), REALTIME_RATES.join(',')]);
+  const steps = result.steps as RealtimeStep[];
+  const rows: Row[] = steps.map((s) => s.skipped ? { 'offered /s': s.offered, result: s.skipped } : {
+    'offered /s': s.offered, 's': s.seconds, 'achieved /s': s.achieved, accepted: s.accepted, shed: s.shed, refused: s.refused, errors: s.errors,
+    'p50 ms': s.p50Ms.toFixed(1), 'p99 ms': s.p99Ms.toFixed(1), 'max ms': s.maxMs.toFixed(0),
+    'p99 from schedule ms': s.p99FromScheduleMs.toFixed(1), 'peak in flight': s.maxInFlight, held: s.held ? 'yes' : 'no',
+  });
+  const highestHeld = Math.max(0, ...steps.filter((s) => s.held).map((s) => s.offered));
+  return { rows, steps, highestHeld };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Child side.
+
+function batchPath(perFile: number, index: number): string {
+  return join(work, `batch-${perFile}-${String(index).padStart(2, '0')}.xml`);
+}
+
+/** Generate the cached batch files that are missing (not timed; its own process). */
+function generateBatchFiles(files: number, perFile: number): number {
+  mkdirSync(work, { recursive: true });
+  const banks = benchBanks(files);
+  let generated = 0;
+  for (let i = 0; i < files; i++) {
+    const path = batchPath(perFile, i);
+    if (existsSync(path)) continue;
+    const sender = banks[i]!;
+    writeFileSync(path, build(bulkCreditTransfer({
+      seed: 700_000 + perFile + i, sender, receivers: banks.filter((b) => b !== sender), transactionCount: perFile,
+      settlementDate: DATE_PLACEHOLDER, createdAt: `${DATE_PLACEHOLDER}T08:00:00Z`, messageId: `${sender.bic.slice(0, 8)}-B${perFile}-${i}`,
+    })));
+    generated++;
+  }
+  return generated;
+}
+
+function datedBytes(text: string, date: string): Uint8Array {
+  return encoder.encode(text.replaceAll(DATE_PLACEHOLDER, date));
+}
+
+async function warmUp(xsd: XsdValidator, banks: readonly Bank[]): Promise<void> {
+  // Start the XSD workers and compile the schema, as a running switch has done long before.
+  const bytes = encoder.encode(build(bulkCreditTransfer({
+    seed: 1, sender: banks[0]!, receivers: banks.slice(1), transactionCount: 10, settlementDate: settlementDate(),
+    createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  })));
+  await Promise.all(Array.from({ length: 8 }, () => validateFile(bytes, { xsd })));
+}
+
+async function batchChild(files: number, perFile: number, concurrency: number): Promise<BatchResult> {
+  const banks = benchBanks(files);
+  const date = settlementDate();
+  const inputs = Array.from({ length: files }, (_, i) => ({ sender: banks[i]!.bic, bytes: datedBytes(readFileSync(batchPath(perFile, i), 'utf8'), date) }));
+  const mailRoot = join(work, 'mailboxes');
+  rmSync(mailRoot, { recursive: true, force: true });
+  const mailboxes = new DirectoryMailboxes(mailRoot);
+  const xsd = new XsdValidator();
+  const schema = await freshSchema('bench_batch');
+  const engine = await Engine.open({ config: benchScheme(banks), databaseUrl: schema.url, xsd });
+  try {
+    await warmUp(xsd, banks);
+    const agent = new SettlementAgentSimulator(engine, mailboxes, AGENT);
+    let lastBulkAt = 0;
+    let bulkFiles = 0;
+    const deliver = async (m: Parameters<DirectoryMailboxes['deliver']>[0]): Promise<void> => {
+      await mailboxes.deliver(m);
+      if (m.messageType === 'pacs.008.001.08') { bulkFiles++; lastBulkAt = performance.now(); }
+    };
+    const dispatchAll = async (): Promise<void> => { while (await engine.dispatch(deliver) > 0) { /* until the outbox is empty */ } };
+
+    const started = performance.now();
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < inputs.length) {
+        const input = inputs[next++]!;
+        const result = await engine.submit({ bytes: input.bytes, sender: input.sender, fileName: `${input.sender}-batch.xml` });
+        if (result.status !== 'ACCP') throw new Error(`batch file of ${input.sender}: ${result.status} ${JSON.stringify(result.report.findings.slice(0, 2))}`);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    const intakeDone = performance.now();
+    const cycleId = await engine.closeCycle();
+    if (cycleId === undefined) throw new Error('no cycle to close');
+    const nettedAt = performance.now();
+    await dispatchAll();
+    for (let round = 0; round < 5 && (await agent.answerAll()) > 0; round++) await dispatchAll();
+    const finished = performance.now();
+
+    const [settled] = await engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+    const [cycle] = await engine.db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
+    const payments = files * perFile;
+    if (settled!.n !== payments || cycle!.state !== 'SETTLED') throw new Error(`expected ${payments} settled payments, found ${settled!.n} (cycle ${cycle!.state})`);
+    if (bulkFiles !== files) throw new Error(`expected ${files} bulk files, ${bulkFiles} written`);
+    const totalMs = lastBulkAt - started;
+    return {
+      payments, files, concurrency, bulkFiles,
+      intakeMs: intakeDone - started, cutOffNettingMs: nettedAt - intakeDone, settlementDeliveryMs: lastBulkAt - nettedAt,
+      dispatchTailMs: finished - lastBulkAt, totalMs,
+      paymentsPerSecond: Math.round(payments / (totalMs / 1000)), intakePaymentsPerSecond: Math.round(payments / ((intakeDone - started) / 1000)),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    };
+  } finally {
+    await engine.close();
+    await xsd.close();
+    await schema.drop();
+  }
+}
+
+/**
+ * Single INST messages from templates: a few hundred generated messages, each used many times with
+ * its MsgId (hence InstrId, EndToEndId, TxId) and UETR made unique by text substitution.
+ */
+class SingleMessages {
+  private readonly templates: { sender: string; text: string; token: string; uetr: string }[] = [];
+  private serial = 0;
+
+  constructor(banks: readonly Bank[], date: string, count = 400) {
+    for (let k = 0; k < count; k++) {
+      const sender = banks[k % banks.length]!;
+      const token = `${sender.bic.slice(0, 8)}-T${String(k).padStart(5, '0')}`;
+      const model = bulkCreditTransfer({
+        seed: 900_000 + k, sender, receivers: banks.filter((b) => b !== sender), transactionCount: 1, localInstrument: 'INST',
+        settlementDate: date, createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), messageId: token,
+      });
+      this.templates.push({ sender: sender.bic, text: build(model), token, uetr: model.transactions[0]!.paymentIdentification.uetr! });
+    }
+  }
+
+  next(): { sender: string; bytes: Uint8Array } {
+    const n = this.serial++;
+    const t = this.templates[n % this.templates.length]!;
+    const unique = `${t.sender.slice(0, 8)}-R${process.pid.toString(36)}${n.toString(36)}`;
+    const uetr = t.uetr.slice(0, 24) + n.toString(16).padStart(12, '0');
+    return { sender: t.sender, bytes: encoder.encode(t.text.replaceAll(t.token, unique).replace(t.uetr, uetr)) };
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+const MAX_IN_FLIGHT = 2_000;
+
+async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, banks: readonly Bank[], messages: SingleMessages): Promise<RealtimeStep> {
+  const total = rate * seconds;
+  const load = Array.from({ length: total }, () => messages.next());
+  const warm = Array.from({ length: 300 }, () => messages.next());
+  const schema = await freshSchema('bench_rt');
+  const engine = await Engine.open({ config: benchScheme(banks), databaseUrl: schema.url, xsd });
+  try {
+    // Warm-up on this engine (pool connections, JIT), closed loop, not measured.
+    let w = 0;
+    await Promise.all(Array.from({ length: 20 }, async () => { while (w < warm.length) await engine.submit(warm[w++]!); }));
+
+    const latencies: number[] = [];
+    const fromSchedule: number[] = [];
+    let inFlight = 0, maxInFlight = 0, accepted = 0, refused = 0, errors = 0, shed = 0, lastDone = 0;
+    let firstError: string | undefined;
+    const interval = 1000 / rate;
+    const start = performance.now() + 20;
+    const pending = new Set<Promise<void>>();
+    const launch = (i: number, due: number): void => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const sent = performance.now();
+      const p = engine.submit(load[i]!).then((r) => {
+        const done = performance.now();
+        latencies.push(done - sent);
+        fromSchedule.push(done - due);
+        if (r.status === 'ACCP') accepted++;
+        else { refused++; firstError ??= `${r.status} ${JSON.stringify(r.report.findings[0])}`; }
+      }, (error: unknown) => {
+        errors++;
+        firstError ??= (error as Error).message;
+      }).finally(() => {
+        inFlight--;
+        lastDone = performance.now();
+        pending.delete(p);
+      });
+      pending.add(p);
+    };
+    await new Promise<void>((resolveSchedule) => {
+      let next = 0;
+      const tick = (): void => {
+        const now = performance.now();
+        while (next < total && start + next * interval <= now) {
+          const due = start + next * interval;
+          if (inFlight >= MAX_IN_FLIGHT) shed++;
+          else launch(next, due);
+          load[next] = undefined as never; // let the bytes go once sent
+          next++;
+        }
+        if (next < total) setTimeout(tick, Math.max(0, Math.min(4, start + next * interval - now)));
+        else resolveSchedule();
+      };
+      setTimeout(tick, Math.max(0, start - performance.now()));
+    });
+    await Promise.all([...pending]);
+    const elapsed = (lastDone - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    fromSchedule.sort((a, b) => a - b);
+    const [reserved] = await engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'RESERVED'");
+    if (reserved!.n !== accepted + warm.length) throw new Error(`${accepted + warm.length} accepted but ${reserved!.n} payments RESERVED`);
+    const achieved = Math.round(accepted / elapsed);
+    const p99 = percentile(latencies, 0.99);
+    const step: RealtimeStep = {
+      offered: rate, seconds: Math.round(elapsed * 10) / 10, scheduled: total, accepted, shed, refused, errors, achieved,
+      p50Ms: percentile(latencies, 0.5), p99Ms: p99, p99FromScheduleMs: percentile(fromSchedule, 0.99), maxMs: latencies.at(-1) ?? NaN, maxInFlight,
+      held: shed === 0 && refused === 0 && errors === 0 && achieved >= rate * 0.97 && p99 < TARGETS.p99Ms,
+      ...(firstError ? { firstError } : {}),
+    };
+    return step;
+  } finally {
+    await engine.close();
+    await schema.drop();
+  }
+}
+
+async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps: RealtimeStep[]; peakRssMB: number }> {
+  const banks = benchBanks(20);
+  const messages = new SingleMessages(banks, settlementDate());
+  const xsd = new XsdValidator();
+  const steps: RealtimeStep[] = [];
+  try {
+    await warmUp(xsd, banks);
+    let saturated: number | undefined;
+    for (const rate of rates) {
+      if (saturated !== undefined) {
+        steps.push({ offered: rate, seconds: 0, scheduled: 0, accepted: 0, shed: 0, refused: 0, errors: 0, achieved: 0, p50Ms: NaN, p99Ms: NaN,
+          p99FromScheduleMs: NaN, maxMs: NaN, maxInFlight: 0, held: false, skipped: `skipped: saturated at ${saturated}/s` });
+        continue;
+      }
+      const step = await realtimeStep(rate, seconds, xsd, banks, messages);
+      console.error(`  realtime ${rate}/s: achieved ${step.achieved}/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, shed ${step.shed}` +
+        `${step.firstError ? `, first error: ${step.firstError}` : ''}`);
+      steps.push(step);
+      // Far below the offered rate: higher rates would only measure the same ceiling, for minutes.
+      if (step.achieved < rate * 0.8) saturated = rate;
+    }
+  } finally {
+    await xsd.close();
+  }
+  return { steps, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+}
+
+const isMain = process.argv[1] !== undefined && pathToFileURL(resolve(process.argv[1])).href === import.meta.url;
+if (isMain) {
+  const [mode, ...args] = process.argv.slice(2);
+  let output: unknown;
+  if (mode === 'generate') output = { generated: generateBatchFiles(Number(args[0]), Number(args[1])) };
+  else if (mode === 'batch') output = await batchChild(Number(args[0]), Number(args[1]), Number(args[2]));
+  else if (mode === 'realtime') output = await realtimeChild(Number(args[0]), args[1]!.split(',').map(Number));
+  else throw new Error('usage: bench/engine.ts generate FILES PER_FILE | batch FILES PER_FILE CONCURRENCY | realtime SECONDS RATES');
+  console.log(JSON.stringify(output));
+}

@@ -1,0 +1,177 @@
+/**
+ * The operator's commands: serve, submit, cycle open|close|status|list, positions.
+ *
+ * Store: PostgreSQL when DATABASE_URL is set (many processes may share it), otherwise the embedded
+ * PGlite in <dataDirectory>/db (one process at a time: stop `serve` before running other commands
+ * against the same directory). Scheduler: BullMQ on REDIS_URL when set, otherwise in-process timers.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
+import { Engine } from '../engine/engine.ts';
+import { formatAmount } from '../iso/amount.ts';
+import { DirectoryMailboxes } from '../../connectors/directory.ts';
+import { SettlementAgentSimulator } from '../demo/simulators.ts';
+import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
+
+const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
+
+export interface CommonOptions {
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+/** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */
+const POLL_INTERVAL_MS = 200;
+const SWEEP_INTERVAL_MS = 1_000;
+
+function readConfig(options: CommonOptions): SchemeConfig {
+  return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
+}
+
+async function openEngine(config: SchemeConfig): Promise<Engine> {
+  const url = process.env.DATABASE_URL;
+  return Engine.open({ config, ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }) });
+}
+
+/** Run `work` with an engine; configuration problems are usage errors (exit 2). */
+async function withEngine(options: CommonOptions, work: (engine: Engine, config: SchemeConfig) => Promise<number>): Promise<number> {
+  let config: SchemeConfig;
+  try {
+    config = readConfig(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`clearhouse: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const engine = await openEngine(config);
+  try {
+    return await work(engine, config);
+  } finally {
+    await engine.close();
+  }
+}
+
+function print(options: CommonOptions, value: unknown, text: string): void {
+  process.stdout.write(options.json ? JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : text);
+}
+
+export function submitCommand(file: string, options: CommonOptions & { as: string }): Promise<number> {
+  return withEngine(options, async (engine) => {
+    const bytes = readFileSync(file);
+    const result = await engine.submit({ bytes, sender: options.as, fileName: file.split('/').pop() });
+    print(options, { status: result.status, replay: result.replay, messageId: result.report.messageId, findings: result.report.findings,
+      transactions: result.report.transactions.length, answer: result.answerXml },
+    `${file}: ${result.status}${result.replay ? ' (replay: stored answer)' : ''} ${result.report.messageId ?? ''}, ` +
+      `${result.report.transactionCount} transaction(s)\n` + result.report.findings.map((f) => `  ${f.code} ${f.path}: ${f.message}\n`).join(''));
+    return result.status === 'RJCT' ? 1 : 0;
+  });
+}
+
+export function cycleCommand(action: string, options: CommonOptions): Promise<number> {
+  return withEngine(options, async (engine) => {
+    if (action === 'close') {
+      const id = await engine.closeCycle();
+      print(options, { closed: id ?? null }, id === undefined ? 'no open cycle\n' : `cycle ${id} cut off, netted and instructed for settlement\n`);
+      return 0;
+    }
+    const cycles = await engine.cycles();
+    if (action === 'open') {
+      const open = cycles.find((c) => c.state === 'OPEN');
+      print(options, { open: open ?? null }, open ? `cycle ${open.id} is open (${open.businessDate} #${open.sequence})\n` : 'no open cycle\n');
+      return 0;
+    }
+    if (action === 'status') {
+      const open = cycles.find((c) => c.state === 'OPEN');
+      const pending = cycles.filter((c) => !['OPEN', 'SETTLED'].includes(c.state));
+      print(options, { open: open ?? null, inProgress: pending },
+        `open: ${open ? `cycle ${open.id} (${open.businessDate} #${open.sequence}), ${open.payments} payment(s)` : 'none'}\n` +
+        (pending.length ? `in progress: ${pending.map((c) => `cycle ${c.id} ${c.state}`).join(', ')}\n` : ''));
+      return 0;
+    }
+    if (action === 'list') {
+      print(options, cycles, cycles.map((c) => `${String(c.id).padStart(5)}  ${c.businessDate} #${c.sequence}  ${c.state.padEnd(17)} ${c.payments} payment(s)\n`).join(''));
+      return 0;
+    }
+    process.stderr.write(`clearhouse cycle: unknown action ${action} (open, close, status, list)\n`);
+    return 2;
+  });
+}
+
+export function positionsCommand(options: CommonOptions & { cycle?: string }): Promise<number> {
+  return withEngine(options, async (engine, config) => {
+    if (options.cycle !== undefined && !/^\d+$/.test(options.cycle)) {
+      process.stderr.write('clearhouse positions: --cycle takes a cycle id\n');
+      return 2;
+    }
+    const result = await engine.positions(options.cycle === undefined ? undefined : BigInt(options.cycle));
+    if (!result) {
+      print(options, null, 'no netted cycle yet\n');
+      return 0;
+    }
+    const names = new Map(config.participants.map((p) => [p.bic, p.name]));
+    const text = `cycle ${result.cycle.id} (${result.cycle.businessDate} #${result.cycle.sequence}) ${result.cycle.state}\n` +
+      result.positions.map((p) => `  ${p.bic}  ${(names.get(p.bic) ?? '').padEnd(20)} ${signed(p.net_minor, p.currency).padStart(18)} ${p.currency}\n`).join('') +
+      'bilateral (debtor → creditor, gross):\n' +
+      result.bilateral.map((b) => `  ${b.debtor} → ${b.creditor}  ${formatAmount(b.gross_minor, b.currency).padStart(16)} ${b.currency}  ${b.payment_count} payment(s)\n`).join('');
+    print(options, result, text);
+    return 0;
+  });
+}
+
+function signed(minor: bigint, currency: string): string {
+  return (minor < 0n ? '-' : '+') + formatAmount(minor < 0n ? -minor : minor, currency);
+}
+
+/**
+ * `clearhouse serve`: take files from the participants' directory mailboxes, deliver the outbox,
+ * sweep timeouts, and cut off cycles on schedule, until SIGINT/SIGTERM.
+ */
+export function serveCommand(options: CommonOptions & { simulateSettlement?: boolean; once?: boolean }): Promise<number> {
+  return withEngine(options, async (engine, config) => {
+    const mailboxes = new DirectoryMailboxes(join(config.dataDirectory, 'mailboxes'));
+    const agent = options.simulateSettlement ? new SettlementAgentSimulator(engine, mailboxes, config.settlementAgent!.bic) : undefined;
+    const schedule = calendarSchedule(config.calendar, config.cycles);
+    const scheduler: CutOffScheduler = process.env.REDIS_URL
+      ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule })
+      : new TimerScheduler({ schedule });
+    let stopping = false;
+    const stop = (): void => { stopping = true; };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await scheduler.start(async (cycle) => { await engine.closeCycle({ dueAt: cycle.cutOffAt }); });
+    process.stderr.write(`clearhouse: serving ${config.name} (${engine.db.kind}); mailboxes under ${join(config.dataDirectory, 'mailboxes')}\n`);
+    let lastSweep = 0;
+    try {
+      while (!stopping) {
+        for (const participant of config.participants) {
+          for (const file of mailboxes.inbound(participant.bic)) {
+            const result = await engine.submit({ bytes: mailboxes.read(participant.bic, 'inbound', file), sender: participant.bic, fileName: file });
+            // Stored durably (or a replay of something stored): only now is the file moved away.
+            mailboxes.archive(participant.bic, file);
+            process.stderr.write(`clearhouse: ${participant.bic} ${file}: ${result.status}${result.replay ? ' (replay)' : ''}\n`);
+          }
+        }
+        while ((await engine.dispatch((m) => mailboxes.deliver(m))) > 0) { /* deliver everything due */ }
+        if (agent && (await agent.answerAll()) > 0) continue;
+        if (Date.now() - lastSweep > SWEEP_INTERVAL_MS) {
+          await engine.sweep();
+          lastSweep = Date.now();
+        }
+        if (options.once) break;
+        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      }
+    } finally {
+      await scheduler.stop();
+    }
+    return 0;
+  });
+}
+
+function redisConnection(url: string) {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || 6379), ...(parsed.password ? { password: parsed.password } : {}), maxRetriesPerRequest: null };
+}

@@ -1,0 +1,49 @@
+/**
+ * The operator's commands as a user runs them, on real PostgreSQL (DATABASE_URL): submit, cycle
+ * status/close/list, serve --once with the settlement simulator, positions.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freshPostgresUrl } from '../engine/support.ts';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const cli = join(root, 'bin', 'clearhouse.js');
+const fixture = join(root, 'test', 'fixtures', 'pacs.008.001.08', 'valid-bulk-25.xml');
+
+describe('clearhouse submit, cycle, serve, positions', () => {
+  it('a file goes from submit to a settled cycle with positions that sum to zero', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'clearhouse-cli-'));
+    const config = JSON.parse(readFileSync(join(root, 'config', 'demo-scheme.json'), 'utf8'));
+    config.dataDirectory = join(work, 'data');
+    writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
+    const env = { ...process.env, DATABASE_URL: await freshPostgresUrl(), CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '' };
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+
+    const submitted = run('submit', '--as', 'BANKDEFFXXX', '--json', fixture);
+    assert.equal(submitted.status, 0, submitted.stderr);
+    assert.equal(JSON.parse(submitted.stdout).status, 'ACCP');
+    const replay = run('submit', '--as', 'BANKDEFFXXX', '--json', fixture);
+    assert.equal(JSON.parse(replay.stdout).replay, true);
+    const wrongSender = run('submit', '--as', 'BANKFRPPXXX', '--json', fixture);
+    assert.equal(wrongSender.status, 1, 'a file whose InstgAgt is another bank is refused');
+    assert.ok(JSON.parse(wrongSender.stdout).findings.some((f: { code: string }) => f.code === 'AG08'));
+
+    const status = JSON.parse(run('cycle', 'status', '--json').stdout);
+    assert.equal(status.open.payments, 25);
+    assert.equal(run('cycle', 'close').status, 0);
+    assert.equal(run('serve', '--once', '--simulate-settlement').status, 0);
+    assert.equal(run('serve', '--once', '--simulate-settlement').status, 0);
+    const cycles = JSON.parse(run('cycle', 'list', '--json').stdout) as Array<{ state: string; payments: number }>;
+    assert.deepEqual(cycles.map((c) => c.state), ['OPEN', 'SETTLED']);
+    const positions = JSON.parse(run('positions', '--json').stdout) as { positions: Array<{ net_minor: string }>; bilateral: unknown[] };
+    assert.equal(positions.positions.reduce((s, p) => s + BigInt(p.net_minor), 0n), 0n);
+    assert.ok(positions.bilateral.length > 0);
+    assert.equal(run('cycle', 'nonsense').status, 2);
+    assert.equal(run('positions', '--cycle', 'x').status, 2);
+  });
+});
