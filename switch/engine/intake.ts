@@ -248,7 +248,7 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
       columns.instructing, columns.debtor, columns.creditor, columns.currency, columns.amount, columns.date, columns.xml]);
   await tx.query(
     `INSERT INTO payment_transitions (payment_id, from_state, to_state, cause)
-     SELECT id, NULL, state, $2 FROM payments WHERE message_id = $1`,
+     SELECT id, 'RECEIVED', state, $2 FROM payments WHERE message_id = $1 AND state <> 'RECEIVED'`,
     [messageRowId, realtime ? 'received real-time payment' : `accepted into cycle ${cycleId}`]);
   return realtime ? rows.map((r) => r.id) : [];
 }

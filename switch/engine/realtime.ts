@@ -18,6 +18,8 @@ import { emit, forwardedCreditTransfer } from './outbound.ts';
 import { emitStatusReport } from './notices.ts';
 import { openCycleId } from './cycles.ts';
 import { realtimeService } from './intake.ts';
+import { transitions, type PaymentState } from '../clearing/payment-state.ts';
+import { invariant } from '../clearing/invariant.ts';
 
 /** Default confirmation timeout when the service does not name one (SCT Inst / FedNow maximum). */
 const CONFIRMATION_TIMEOUT_MS_DEFAULT = 20_000;
@@ -41,7 +43,9 @@ interface RealtimePayment {
 const PAYMENT_COLUMNS = `p.id, p.message_id, p.debtor_agent, p.creditor_agent, p.currency, p.amount_minor, p.transaction_id,
   p.end_to_end_id, p.uetr, p.transaction_xml, p.settlement_date, p.state, p.forwarded_message_id`;
 
-async function transition(tx: Queryable, id: bigint, from: string, to: string, cause: string, reason?: string): Promise<void> {
+async function transition(tx: Queryable, id: bigint, from: PaymentState, to: PaymentState, cause: string, reason?: string): Promise<void> {
+  // The state machine (switch/clearing/payment-state.ts) is the only authority on what may follow what.
+  invariant(transitions.get(from)?.has(to) === true, `payment ${id}: ${from} → ${to} is not a legal transition`);
   await tx.query('UPDATE payments SET state = $2, reason_code = COALESCE($3, reason_code), updated_at = now() WHERE id = $1', [id, to, reason ?? null]);
   await tx.query('INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code) VALUES ($1, $2, $3, $4, $5)',
     [id, from, to, cause, reason ?? null]);
