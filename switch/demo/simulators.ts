@@ -73,8 +73,10 @@ export class BankSimulator {
       if (!realtime) continue;
       const t = message.transactions[0]!;
       const answer = this.policy(t.paymentIdentification.transactionId ?? '');
-      this.mailboxes.archiveOutbound(this.bic, file);
-      if (answer === 'silent') continue;
+      if (answer === 'silent') {
+        this.mailboxes.archiveOutbound(this.bic, file);
+        continue;
+      }
       const xml = buildPacs002({
         groupHeader: { messageId: `${this.bic.slice(0, 8)}-ANS-${++this.answered}`, creationDateTime: isoDateTime(this.engine.context.clock.now()),
           instructingAgent: this.bic, instructedAgent: this.engine.context.switchBic },
@@ -88,6 +90,8 @@ export class BankSimulator {
         }],
       });
       await this.engine.submit({ bytes: new TextEncoder().encode(xml), sender: this.bic, fileName: `answer-${file}` });
+      // Answered (stored by the switch): only now is the delivered file moved away.
+      this.mailboxes.archiveOutbound(this.bic, file);
       count++;
     }
     return count;

@@ -11,7 +11,7 @@ import { migrate } from '../store/migrate.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
 import { systemClock, type Clock, type EngineContext } from './context.ts';
-import { submit, type IntakeResult, type Submission } from './intake.ts';
+import { submitOnce, type IntakeResult, type Submission } from './intake.ts';
 import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles } from './cycles.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
@@ -47,7 +47,7 @@ export class Engine {
   }
 
   submit(submission: Submission): Promise<IntakeResult> {
-    return submit(this.context, submission);
+    return submitOnce(this.context, submission);
   }
 
   /**

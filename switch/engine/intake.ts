@@ -17,7 +17,7 @@ import { answerFor } from '../status/answers.ts';
 import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
 import { build as buildAdmi002 } from '../iso/messages/admi.002.001.01/index.ts';
 import { parseAmount } from '../iso/amount.ts';
-import type { Queryable } from '../store/database.ts';
+import { errorCode, type Queryable } from '../store/database.ts';
 import { validateFile, type FileReport, type TransactionStatus } from '../validation/pipeline.ts';
 import type { ElementSpan } from '../validation/scan.ts';
 import { emit } from './outbound.ts';
@@ -100,6 +100,24 @@ export async function submit(ctx: EngineContext, submission: Submission): Promis
   crashPoint('intake.after-commit');
   return result;
 }
+
+/**
+ * Submit, and when a concurrent submission of the same bytes won the race (unique index
+ * messages_inbound_once), answer as the replay it is.
+ */
+export async function submitOnce(ctx: EngineContext, submission: Submission): Promise<IntakeResult> {
+  try {
+    return await submit(ctx, submission);
+  } catch (error) {
+    if (errorCode(error) !== UNIQUE_VIOLATION) throw error;
+    const sha256 = createHash('sha256').update(submission.bytes).digest('hex');
+    const replay = await findReplay(ctx, submission.sender, sha256);
+    if (!replay) throw error;
+    return replay;
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
 
 /** The business date used for settlement-date rules: the scheme calendar's, from the engine clock. */
 export function currentBusinessDate(ctx: EngineContext): string {

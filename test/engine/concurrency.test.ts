@@ -44,4 +44,27 @@ describe('real-time headroom under concurrency (PostgreSQL)', () => {
       await second.close();
     }
   });
+
+  it('the same file submitted eight times at once through two engines is stored once; the rest are replays', async () => {
+    const url = await freshPostgresUrl();
+    const config = schemeConfig();
+    const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    try {
+      const xml = buildPacs008(bulkCreditTransfer({
+        seed: 77, sender: DEMO_BANKS[0]!, receivers: DEMO_BANKS.slice(1), transactionCount: 30, settlementDate: '2026-11-26',
+        createdAt: '2026-11-26T09:00:00Z', messageId: 'BANKDEFF-SAME',
+      }));
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+        (i % 2 === 0 ? first : second).submit({ bytes: new TextEncoder().encode(xml), sender: 'BANKDEFFXXX' })));
+      assert.equal(results.filter((r) => !r.replay).length, 1);
+      assert.ok(results.every((r) => r.status === 'ACCP'));
+      assert.equal(new Set(results.map((r) => r.messageRowId)).size, 1);
+      const [payments] = await first.db.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM payments');
+      assert.equal(payments!.n, 30);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
 });

@@ -160,9 +160,9 @@ async function assertRecovered(scenario: Scenario): Promise<void> {
     // (2) None applied twice.
     const twice = await db.query('SELECT instructing_agent, transaction_id, COUNT(*)::int AS n FROM payments GROUP BY 1, 2 HAVING COUNT(*) > 1');
     assert.deepEqual(twice, [], 'no (instructing agent, TxId) twice');
-    const created = await db.query<{ payment_id: bigint; n: number }>(
-      'SELECT payment_id, COUNT(*)::int AS n FROM payment_transitions WHERE from_state IS NULL GROUP BY 1 HAVING COUNT(*) <> 1');
-    assert.deepEqual(created, [], 'every payment created once');
+    const repeated = await db.query<{ payment_id: bigint; from_state: string | null; to_state: string; n: number }>(
+      `SELECT payment_id, from_state, to_state, COUNT(*)::int AS n FROM payment_transitions GROUP BY 1, 2, 3 HAVING COUNT(*) > 1`);
+    assert.deepEqual(repeated, [], 'no payment made the same transition twice');
     const storedTwice = await db.query("SELECT participant, sha256, COUNT(*)::int AS n FROM messages WHERE direction = 'in' GROUP BY 1, 2 HAVING COUNT(*) > 1");
     assert.deepEqual(storedTwice, [], 'every inbound file stored once per sender and sha256');
     const inbound = await db.query<{ participant: string; sha256: string; status: string | null }>(
