@@ -35,4 +35,18 @@ export const limits = {
   /** Findings kept per file. A 100,000-transaction file that is wrong everywhere would otherwise
    * produce a report larger than the file; past this count the report says how many were dropped. */
   findingsPerFileMax: 10_000,
+
+  // Signatures and the scheme PKI (connectors/signing/, docs/signing.md).
+  /** Smallest RSA key the scheme issues or accepts: 2048 bits (NIST SP 800-57 part 1, acceptable
+   * through 2030); a smaller signer key is refused as an unsupported signature format (DS0B). */
+  signingKeyBitsMin: 2048,
+  /** Longest validity of a participant signing certificate: FedNow participant keys expire within
+   * 364 days, so every bank rotates at least once a year. The scheme CA itself is not bound by this. */
+  signingCertificateValidDaysMax: 364,
+  /** Largest detached signature file (.p7s). One SignedData with one signer and its certificate is
+   * about 2 KB; 64 KiB leaves room for a short chain and refuses junk before it is parsed (DS0B). */
+  signatureFileBytesMax: 64 * 1024,
+  /** Days from a CRL's thisUpdate to its nextUpdate when `pki revoke` writes it: the scheme republishes
+   * weekly at the latest, and at once on every revocation. */
+  crlNextUpdateDays: 7,
 } as const;

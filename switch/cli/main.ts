@@ -76,6 +76,10 @@ program
     process.exitCode = await demoCommand(options);
   });
 
+// Scheme PKI and detached signatures: `clearhouse pki ...` (switch/cli/pki.ts, docs/signing.md).
+const { registerPkiCommands } = await import('./pki.ts');
+registerPkiCommands(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
