@@ -1,0 +1,21 @@
+/**
+ * The switch side of delivering files: every outbound message is signed with the switch's
+ * certificate (detached CMS, connectors/signing/cms.ts) and handed to the connector with its
+ * signature, which the connector delivers beside the file (`NAME` and `NAME.p7s`).
+ *
+ * Delivery is at least once (the outbox retries until the connector succeeds) and idempotent (the file
+ * name is deterministic, so a retry overwrites the same file). A retry signs again: the new signature
+ * differs only in its signingTime and is just as valid for the same bytes.
+ */
+import type { Connector } from './connector.ts';
+import { signDetached } from './signing/cms.ts';
+import type { KeyAndCertificate } from './signing/pki.ts';
+import type { Deliver, OutboundMessage } from '../switch/engine/dispatcher.ts';
+
+/** A Deliver for engine.dispatch: sign with the switch's key and certificate, deliver data + signature. */
+export function signingDeliver(connector: Connector, signer: KeyAndCertificate): Deliver {
+  return async (message: OutboundMessage): Promise<void> => {
+    const signature = signDetached(message.bytes, signer);
+    await connector.deliver({ recipient: message.recipient, fileName: message.fileName, bytes: message.bytes, signature });
+  };
+}
