@@ -49,4 +49,32 @@ export const limits = {
   /** Days from a CRL's thisUpdate to its nextUpdate when `pki revoke` writes it: the scheme republishes
    * weekly at the latest, and at once on every revocation. */
   crlNextUpdateDays: 7,
+
+  // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).
+  sftp: {
+    /** SSH handshake and authentication (ssh2 readyTimeout): a loopback or LAN server answers in
+     * milliseconds, a WAN link within a second or two; 20 s covers a slow link without hiding an outage. */
+    readyTimeoutMs: 20_000,
+    /** One SFTP operation (list, download, upload of one file, stat, rename). Generous, because a bulk
+     * file of 100 MB at 10 MB/s takes 10 s; past this the connection is dropped and the step retried. */
+    operationTimeoutMs: 120_000,
+    /** SSH keepalive probe interval and how many may go unanswered before the connection counts as lost
+     * (so a silently dead link is noticed within about 45 s, not at the TCP timeout of minutes). */
+    keepaliveIntervalMs: 15_000,
+    keepaliveCountMax: 3,
+    /** Attempts of one connector step (connect + operation) before it fails to the caller. The outbox
+     * retries a failed delivery later with its own backoff (DELIVERY_ATTEMPTS_MAX), and an inbound poll
+     * simply runs again, so the connector only rides out short blips. */
+    attemptsMax: 4,
+    /** Exponential backoff between attempts: base, doubled each time, capped. */
+    retryBaseDelayMs: 500,
+    retryDelayMaxMs: 8_000,
+    /** Wall-clock bound of all attempts of one step, so a dispatcher pass never hangs on one mailbox. */
+    retryTotalMsMax: 60_000,
+    /** After a mailbox was unreachable through every attempt, further steps for it fail at once for
+     * this long (circuit open), so one outage does not cost each queued file the full retry time. */
+    circuitOpenMs: 10_000,
+    /** Files picked up from one inbound/ per receive() call (each is held in memory until acknowledged). */
+    receiveFilesMax: 100,
+  },
 } as const;
