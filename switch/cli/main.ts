@@ -80,6 +80,10 @@ program
 const { registerPkiCommands } = await import('./pki.ts');
 registerPkiCommands(program);
 
+// Transport operations: `clearhouse dead-letters` (switch/cli/operations.ts, docs/connectors.md).
+const { registerOperationsCommands } = await import('./operations.ts');
+registerOperationsCommands(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -97,12 +97,12 @@ describe('clearhouse validate', () => {
 });
 
 describe('clearhouse demo', () => {
-  it('runs the whole story in under a minute; every message the switch emitted is valid ISO 20022', async (t) => {
+  // Its duration (about 20 s here) is reported by the demo itself and recorded in docs/performance.md:
+  // timings are measured, not asserted in tests.
+  it('runs the whole story; every message the switch emitted is valid ISO 20022', async (t) => {
     const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-'));
-    const started = Date.now();
     const r = run('demo', '--out', out, '--json');
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(Date.now() - started < 60_000, 'the demo finishes in under a minute');
     const summary = JSON.parse(r.stdout) as {
       frontDoor: Array<{ status: string; answer: string }>;
       cycle1: { files: string[][]; realtime: Record<string, number> };
