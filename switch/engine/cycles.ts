@@ -338,10 +338,15 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
   await tx.query("UPDATE payments SET state = 'SETTLED', updated_at = now() WHERE cycle_id = $1 AND state IN ('NETTED', 'COMMITTED')", [cycleId]);
   await deliverBulkFiles(ctx, tx, cycleId);
   await reportSettled(ctx, tx, cycleId);
+  // Per participant, its settled payments of the cycle (as debtor or creditor, each payment once),
+  // counted in one pass over the cycle's payments rather than one scan per position.
   const positions = await tx.query<{ bic: string; currency: string; net_minor: bigint; count: number }>(
-    `SELECT cp.bic, cp.currency, cp.net_minor,
-            (SELECT COUNT(*)::int FROM payments p WHERE p.cycle_id = cp.cycle_id AND p.state = 'SETTLED' AND (p.debtor_agent = cp.bic OR p.creditor_agent = cp.bic)) AS count
-       FROM cycle_positions cp WHERE cp.cycle_id = $1 AND cp.net_minor <> 0 ORDER BY cp.currency, cp.bic`, [cycleId]);
+    `SELECT cp.bic, cp.currency, cp.net_minor, COALESCE(c.count, 0)::int AS count
+       FROM cycle_positions cp
+       LEFT JOIN (SELECT v.bic, COUNT(v.bic) AS count FROM payments p
+                    CROSS JOIN LATERAL (VALUES (p.debtor_agent), (NULLIF(p.creditor_agent, p.debtor_agent))) AS v(bic)
+                   WHERE p.cycle_id = $1 AND p.state = 'SETTLED' GROUP BY v.bic) c ON c.bic = cp.bic
+      WHERE cp.cycle_id = $1 AND cp.net_minor <> 0 ORDER BY cp.currency, cp.bic`, [cycleId]);
   for (const p of positions) {
     await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
   }
