@@ -24,8 +24,6 @@ export const limits = {
   xsdWindowTransactionCount: 2_000,
   /** Small messages queued for one batched XSD call. One call parses the schema once for the batch. */
   xsdBatchMessageCountMax: 256,
-  /** How long a single message may wait for its batch to fill before the XSD call runs anyway. */
-  xsdBatchDelayMs: 2,
   /** Worker threads running XSD validation: one per core of the reference machine (2). Windows of a
    * large file are spread over them while the main thread scans and extracts facts. */
   xsdWorkerCount: 2,

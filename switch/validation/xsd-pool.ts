@@ -2,11 +2,13 @@
  * XSD validation service: a small pool of warm xmllint-wasm worker threads (xsd-worker.cjs) and a
  * batcher in front of it.
  *
- * Why batch: one xmllint run compiles the schema (tens of milliseconds for pacs.008) and then validates
- * every file it is given. Single messages arriving together are collected for up to
- * limits.xsdBatchDelayMs (or limits.xsdBatchMessageCountMax messages) and validated in one run, so the
- * schema cost is paid once per batch instead of once per message. Large files arrive already cut into
- * windows and go as one job.
+ * Why batch: one xmllint run compiles the schema (several milliseconds for pacs.008) and then validates
+ * every file it is given. Single messages are batched adaptively: a message that finds a worker idle
+ * goes at once (with whatever arrived in the same turn of the event loop); while every worker is busy,
+ * messages wait and the next free worker takes them all (up to limits.xsdBatchMessageCountMax) in one
+ * run. Light load gets the lowest latency; heavy load gets batches as large as the backlog, so the
+ * schema cost per message falls as the load rises instead of the queue collapsing. Large files arrive
+ * already cut into windows and go as one job.
  */
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
@@ -60,6 +62,8 @@ export class XsdValidator {
         this.pending.delete(reply.id);
         if (--this.busy[w]! === 0) worker.unref();
         waiter?.resolve(reply);
+        // A worker is free: hand it the messages that waited while every worker was busy.
+        if (this.busy[w] === 0) this.flushWaiting();
       });
       worker.on('error', (error) => {
         for (const waiter of this.pending.values()) waiter.reject(error);
@@ -114,29 +118,39 @@ export class XsdValidator {
     return { errors: parseXmllintOutput(reply, files) };
   }
 
-  /**
-   * Validate one small document, batched with others for the same schema that arrive within
-   * limits.xsdBatchDelayMs.
-   */
+  /** Validate one small document, batched adaptively with others for the same schema (see top). */
   validateOne(messageId: string, contents: Uint8Array): Promise<XsdError[]> {
     let batch = this.batches.get(messageId);
     if (!batch) {
-      batch = { files: [], waiters: [], timer: undefined };
+      batch = { files: [], waiters: [], scheduled: false };
       this.batches.set(messageId, batch);
     }
     const fileName = `m${batch.files.length}.xml`;
     batch.files.push({ fileName, contents });
     const promise = new Promise<XsdError[]>((resolve, reject) => batch!.waiters.push({ fileName, resolve, reject }));
-    if (batch.files.length >= limits.xsdBatchMessageCountMax) this.flush(messageId);
-    else if (!batch.timer) batch.timer = setTimeout(() => this.flush(messageId), limits.xsdBatchDelayMs);
+    if (batch.files.length >= limits.xsdBatchMessageCountMax) {
+      this.flush(messageId);
+    } else if (!batch.scheduled && this.busy.some((b) => b === 0)) {
+      // A worker is idle: go now, with whatever else arrives in this turn of the event loop.
+      batch.scheduled = true;
+      setImmediate(() => this.flush(messageId));
+    }
     return promise;
+  }
+
+  /** Send the waiting batch with the most messages (called when a worker becomes free). */
+  private flushWaiting(): void {
+    let largest: string | undefined;
+    for (const [id, batch] of this.batches) {
+      if (!batch.scheduled && (largest === undefined || batch.files.length > this.batches.get(largest)!.files.length)) largest = id;
+    }
+    if (largest !== undefined) this.flush(largest);
   }
 
   private flush(messageId: string): void {
     const batch = this.batches.get(messageId);
     if (!batch) return;
     this.batches.delete(messageId);
-    if (batch.timer) clearTimeout(batch.timer);
     this.validateFiles(messageId, batch.files).then(
       (result) => { for (const w of batch.waiters) w.resolve(result.errors.get(w.fileName) ?? []); },
       (error: Error) => { for (const w of batch.waiters) w.reject(error); },
@@ -159,7 +173,8 @@ export class XsdValidator {
 interface Batch {
   files: XsdFile[];
   waiters: { fileName: string; resolve: (e: XsdError[]) => void; reject: (e: Error) => void }[];
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** A flush is already scheduled for this batch (setImmediate). */
+  scheduled: boolean;
 }
 
 /**
