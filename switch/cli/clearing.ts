@@ -5,13 +5,19 @@
  * PGlite in <dataDirectory>/db (one process at a time: stop `serve` before running other commands
  * against the same directory). Scheduler: BullMQ on REDIS_URL when set, otherwise in-process timers.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatAmount } from '../iso/amount.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
+import type { Connector, InboundFile } from '../../connectors/connector.ts';
+import { pollInbound, type TrustAnchors } from '../../connectors/inbound.ts';
+import { signingDeliver } from '../../connectors/outbound.ts';
+import { buildConnectors, redisConnection } from '../../connectors/registry.ts';
+import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
+import type { Deliver } from '../engine/dispatcher.ts';
 import { SettlementAgentSimulator } from '../demo/simulators.ts';
 import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
 
@@ -126,14 +132,62 @@ function signed(minor: bigint, currency: string): string {
   return (minor < 0n ? '-' : '+') + formatAmount(minor < 0n ? -minor : minor, currency);
 }
 
+export interface ServeOptions extends CommonOptions {
+  readonly simulateSettlement?: boolean;
+  readonly once?: boolean;
+  /** Scheme CA certificates (PEM files, or CA directories holding ca.cert.pem): inbound signatures are verified. */
+  readonly ca?: readonly string[];
+  readonly crl?: readonly string[];
+  /** The switch's signing key and certificate: outbound files are delivered with `<name>.p7s`. */
+  readonly switchKey?: string;
+  readonly switchCert?: string;
+}
+
 /**
- * `clearhouse serve`: take files from the participants' directory mailboxes, deliver the outbox,
- * sweep timeouts, and cut off cycles on schedule, until SIGINT/SIGTERM.
+ * `clearhouse serve`: take files from every participant's connector (connectors/registry.ts), deliver
+ * the outbox through them, sweep timeouts, and cut off cycles on schedule, until SIGINT/SIGTERM.
+ *
+ * With `--ca` every inbound file must carry a valid detached signature (pollInbound: refused files are
+ * answered with an admi.002); without it (embedded/demo mode) unsigned files are accepted. With
+ * `--switch-key`/`--switch-cert` every delivered file is signed (signingDeliver).
  */
-export function serveCommand(options: CommonOptions & { simulateSettlement?: boolean; once?: boolean }): Promise<number> {
+export function serveCommand(options: ServeOptions): Promise<number> {
+  let trust: TrustAnchors | undefined;
+  let signer: KeyAndCertificate | undefined;
+  try {
+    trust = options.ca && options.ca.length > 0
+      ? { caCertPems: options.ca.map((ca) => readFileSync(statSync(ca).isDirectory() ? join(ca, 'ca.cert.pem') : ca, 'utf8')),
+        crls: (options.crl ?? []).map((crl) => readFileSync(crl, 'utf8')) }
+      : undefined;
+    if ((options.switchKey === undefined) !== (options.switchCert === undefined)) throw new Error('--switch-key and --switch-cert go together');
+    signer = options.switchKey !== undefined && options.switchCert !== undefined
+      ? { keyPem: readFileSync(options.switchKey, 'utf8'), certPem: readFileSync(options.switchCert, 'utf8') }
+      : undefined;
+  } catch (error) {
+    process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
+    return Promise.resolve(2);
+  }
   return withEngine(options, async (engine, config) => {
+    const agentBic = config.settlementAgent?.bic;
+    let connector: Connector;
+    try {
+      connector = buildConnectors(config, {
+        redisUrl: process.env.REDIS_URL || undefined,
+        // The simulator reads every file of the agent's outbound/: no .p7s files there.
+        ...(options.simulateSettlement && agentBic ? { unsignedDelivery: new Set([agentBic]) } : {}),
+        log: (line) => process.stderr.write(`clearhouse: ${line}\n`),
+      });
+    } catch (error) {
+      process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
+      return 2;
+    }
     const mailboxes = new DirectoryMailboxes(join(config.dataDirectory, 'mailboxes'));
-    const agent = options.simulateSettlement ? new SettlementAgentSimulator(engine, mailboxes, config.settlementAgent!.bic) : undefined;
+    const agent = options.simulateSettlement ? new SettlementAgentSimulator(engine, mailboxes, agentBic!) : undefined;
+    const deliver: Deliver = signer
+      ? signingDeliver(connector, signer)
+      : (m) => connector.deliver({ recipient: m.recipient, fileName: m.fileName, bytes: m.bytes });
+    const participants = config.participants.map((p) => p.bic);
+    const log = (line: string): void => { process.stderr.write(`clearhouse: ${line}\n`); };
     const schedule = calendarSchedule(config.calendar, config.cycles);
     const scheduler: CutOffScheduler = process.env.REDIS_URL
       ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule })
@@ -143,19 +197,14 @@ export function serveCommand(options: CommonOptions & { simulateSettlement?: boo
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     await scheduler.start(async (cycle) => { await engine.closeCycle({ dueAt: cycle.cutOffAt }); });
-    process.stderr.write(`clearhouse: serving ${config.name} (${engine.db.kind}); mailboxes under ${join(config.dataDirectory, 'mailboxes')}\n`);
+    process.stderr.write(`clearhouse: serving ${config.name} (${engine.db.kind}); inbound signatures ${trust ? 'verified' : 'not required (embedded/demo mode)'}, ` +
+      `outbound ${signer ? 'signed' : 'unsigned'}\n`);
     let lastSweep = 0;
     try {
       while (!stopping) {
-        for (const participant of config.participants) {
-          for (const file of mailboxes.inbound(participant.bic)) {
-            const result = await engine.submit({ bytes: mailboxes.read(participant.bic, 'inbound', file), sender: participant.bic, fileName: file });
-            // Stored durably (or a replay of something stored): only now is the file moved away.
-            mailboxes.archive(participant.bic, file);
-            process.stderr.write(`clearhouse: ${participant.bic} ${file}: ${result.status}${result.replay ? ' (replay)' : ''}\n`);
-          }
-        }
-        while ((await engine.dispatch((m) => mailboxes.deliver(m))) > 0) { /* deliver everything due */ }
+        if (trust) await pollInbound(engine, connector, participants, trust, engine.context.clock.now(), { log });
+        else await pollUnsigned(engine, connector, participants, log);
+        while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
         if (agent && (await agent.answerAll()) > 0) continue;
         if (Date.now() - lastSweep > SWEEP_INTERVAL_MS) {
           await engine.sweep();
@@ -166,12 +215,27 @@ export function serveCommand(options: CommonOptions & { simulateSettlement?: boo
       }
     } finally {
       await scheduler.stop();
+      await connector.close();
     }
     return 0;
   });
 }
 
-function redisConnection(url: string) {
-  const parsed = new URL(url);
-  return { host: parsed.hostname, port: Number(parsed.port || 6379), ...(parsed.password ? { password: parsed.password } : {}), maxRetriesPerRequest: null };
+/** Embedded/demo mode: files are taken without signature checks (stored durably, then acknowledged). */
+async function pollUnsigned(engine: Engine, connector: Connector, participants: readonly string[], log: (line: string) => void): Promise<void> {
+  for (const participant of participants) {
+    let files: InboundFile[];
+    try {
+      files = await connector.receive(participant);
+    } catch (error) {
+      log(`inbound ${participant}: mailbox not readable: ${(error as Error).message}`);
+      continue;
+    }
+    for (const file of files) {
+      const result = await engine.submit({ bytes: file.bytes, sender: participant, fileName: file.fileName });
+      // Stored durably (or a replay of something stored): only now is the file taken off the transport.
+      await connector.acknowledge(file);
+      log(`${participant} ${file.fileName}: ${result.status}${result.replay ? ' (replay)' : ''}`);
+    }
+  }
 }

@@ -32,6 +32,10 @@ program
   .option('--config <file>', 'scheme configuration (default config/demo-scheme.json or $CLEARHOUSE_CONFIG)')
   .option('--simulate-settlement', 'answer settlement instructions with the settlement-agent simulator')
   .option('--once', 'one pass over the mailboxes and the outbox, then exit')
+  .option('--ca <file>', 'scheme CA certificate or CA directory: verify inbound signatures (repeatable)', (v: string, p: string[] = []) => [...p, v])
+  .option('--crl <file>', 'revocation list of the scheme CA (repeatable)', (v: string, p: string[] = []) => [...p, v])
+  .option('--switch-key <file>', "the switch's signing key (PEM): sign every delivered file")
+  .option('--switch-cert <file>', "the switch's signing certificate (PEM)")
   .action(async (options) => {
     process.exitCode = await serveCommand(options);
   });
@@ -83,6 +87,10 @@ registerPkiCommands(program);
 // Transport operations: `clearhouse dead-letters` (switch/cli/operations.ts, docs/connectors.md).
 const { registerOperationsCommands } = await import('./operations.ts');
 registerOperationsCommands(program);
+
+// Bank simulator for demos and load: `clearhouse bank send|fetch|answer` (switch/cli/bank.ts).
+const { registerBankCommands } = await import('./bank.ts');
+registerBankCommands(program);
 
 try {
   await program.parseAsync(process.argv);
