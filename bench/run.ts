@@ -1,17 +1,20 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine (one
- * section; the other section's figures already in results.json are kept).
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors (one
+ * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.ts';
+import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-if (only !== undefined && only !== 'validation' && only !== 'engine') throw new Error(`--only ${only}: expected validation or engine`);
+if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors') {
+  throw new Error(`--only ${only}: expected validation, engine or connectors`);
+}
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`clearhouse benchmarks — ${new Date().toISOString()} — ${machine}${quick ? ' — quick' : ''}\n`);
 
@@ -54,6 +57,32 @@ if (only === undefined || only === 'engine') {
       `${realtime.highestHeld >= TARGETS.realtimePaymentsPerSecond ? 'met' : 'not met'}).`);
     results.engine = { postgres, targets: TARGETS, batch: batch.result, realtime: { steps: realtime.steps, highestHeld: realtime.highestHeld } };
   }
+}
+
+if (only === undefined || only === 'connectors') {
+  const connectors: Record<string, unknown> = {};
+  console.log('SFTP connector on a loopback OpenSSH sshd (chrooted bank mailbox); signed pairs, `.part` + rename; ' +
+    'reference: the OpenSSH `sftp -b` client doing the same operations on the same files:');
+  const sftp = await benchmarkSftp(quick);
+  if (typeof sftp === 'string') {
+    console.log(`SFTP: ${sftp}: skipped.`);
+  } else {
+    console.table(sftp.rows);
+    console.log('Signature check of the received files (verifyDetached, after receive):');
+    console.table(sftp.verify);
+    connectors.sftp = sftp;
+  }
+  const shape = quick ? QUEUE_QUICK : QUEUE_FULL;
+  console.log(`Queue connector (BullMQ on Redis): ${shape.messages} messages of ${shape.bytes / 1e3} KB into in-<BIC>, then drained by ` +
+    'consumer child processes (QueueConnector.receive + acknowledge, one at a time):');
+  const queue = await benchmarkQueue(quick);
+  if (typeof queue === 'string') {
+    console.log(`Queue: ${queue}: skipped.`);
+  } else {
+    console.table(queue);
+    connectors.queue = queue;
+  }
+  results.connectors = connectors;
 }
 
 mkdirSync('.bench', { recursive: true });
