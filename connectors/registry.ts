@@ -168,13 +168,15 @@ export function buildConnectors(config: SchemeConfig, options: RegistryOptions =
   return new RouterConnector(routes);
 }
 
-/** ioredis connection options of a redis:// URL (BullMQ needs maxRetriesPerRequest: null). */
+/** ioredis connection options of a redis:// URL, its /<db> included (BullMQ needs maxRetriesPerRequest: null). */
 export function redisConnection(url: string): ConnectionOptions {
   const parsed = new URL(url);
   return {
     host: parsed.hostname, port: Number(parsed.port || 6379),
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    // redis://host:port/<n> selects logical database n (ioredis's own URL parsing does the same).
+    ...(/^\/\d+$/.test(parsed.pathname) ? { db: Number(parsed.pathname.slice(1)) } : {}),
     maxRetriesPerRequest: null,
   };
 }

@@ -28,7 +28,14 @@ export class SettlementAgentSimulator {
     let count = 0;
     for (const file of this.mailboxes.outbound(this.bic)) {
       if (!file.startsWith('pacs.009')) continue;
-      const instruction = parsePacs009(this.mailboxes.read(this.bic, 'outbound', file).toString('utf8'));
+      let text: string;
+      try {
+        text = this.mailboxes.read(this.bic, 'outbound', file).toString('utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // taken by another simulator
+        throw error;
+      }
+      const instruction = parsePacs009(text);
       const t = instruction.transactions[0]!;
       const participant = t.debtor === this.engine.context.switchBic ? t.creditor : t.debtor;
       const rejected = this.rejectParticipants.has(participant);
@@ -42,7 +49,9 @@ export class SettlementAgentSimulator {
         }],
       });
       await this.engine.submit({ bytes: new TextEncoder().encode(xml), sender: this.bic, fileName: `answer-${file}` });
-      this.mailboxes.archiveOutbound(this.bic, file);
+      // Another simulator process may have answered and archived the same instruction first: its
+      // answer and ours are the same, the engine takes one and ignores the other.
+      archiveUnlessGone(this.mailboxes, this.bic, file);
       count++;
     }
     return count;
@@ -95,5 +104,13 @@ export class BankSimulator {
       count++;
     }
     return count;
+  }
+}
+
+function archiveUnlessGone(mailboxes: DirectoryMailboxes, bic: string, file: string): void {
+  try {
+    mailboxes.archiveOutbound(bic, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

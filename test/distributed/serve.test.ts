@@ -1,0 +1,243 @@
+/**
+ * Several `clearhouse serve` processes against one PostgreSQL and one Redis give the same results as
+ * one process, with no payment handled twice. Five banks on QUEUE connectors (TEST_REDIS_URL or
+ * redis://127.0.0.1:6379, a logical database of its own per run, flushed afterwards), the settlement
+ * agent on a directory mailbox with --simulate-settlement, real PostgreSQL (a fresh schema per run).
+ *
+ * Run A: one `serve --once` at a time. Run B: three at once (`cycle close` is run once in both; one
+ * process of each round runs the settlement-agent simulator, which is a single external agent).
+ * Both runs get the same 20 files (5 banks × 4 files × 25 payments) plus one re-send per bank of a
+ * file under another name (a replay), and must end in the same timing-independent state.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { freshPostgresUrl } from '../engine/support.ts';
+import { BankQueueClient, DEFAULT_PREFIX, inboundQueueName } from '../../connectors/queue.ts';
+import { redisConnection } from '../../connectors/registry.ts';
+import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
+import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
+import { businessDateOf } from '../../batch/calendar.ts';
+import { checkConfig } from '../../switch/config.ts';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const cli = join(root, 'bin', 'clearhouse.js');
+const redisBase = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const FILES_PER_BANK = 4;
+const PAYMENTS_PER_FILE = 25;
+const ROUNDS_MAX = 12;
+const children = new Set<ChildProcess>();
+const redisUrls: string[] = [];
+
+after(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const url of redisUrls) {
+    const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+    await redis.flushdb();
+    await redis.quit();
+  }
+});
+
+function dbUrl(db: number): string {
+  const url = new URL(redisBase);
+  url.pathname = `/${db}`;
+  return url.toString();
+}
+
+/** An empty logical database (1..15), starting from one chosen by the pid; never database 0. */
+async function freeRedisUrl(taken: readonly string[]): Promise<string> {
+  for (let i = 0; i < 15; i++) {
+    const url = dbUrl(1 + ((process.pid + i) % 15));
+    if (taken.includes(url)) continue;
+    const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+    const size = await redis.dbsize();
+    await redis.quit();
+    if (size === 0) {
+      redisUrls.push(url);
+      return url;
+    }
+  }
+  throw new Error('no empty Redis logical database among 1..15');
+}
+
+interface Result { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => { children.delete(child); resolve({ code, stdout, stderr }); });
+  });
+}
+
+/** Rolls over twelve hours from now (UTC), so no scheduled cut-off falls inside the test. */
+function schemeFor(work: string): string {
+  const roll = new Date(Date.now() + 12 * 3600_000);
+  const hh = Math.max(1, roll.getUTCHours());
+  const raw = {
+    name: 'distributed test scheme', switchBic: 'CLHSDEFFXXX', dataDirectory: join(work, 'data'), currencies: ['EUR'],
+    calendar: { timeZone: 'UTC', cycleDayRollTime: `${String(hh).padStart(2, '0')}:00`, holidays: [], weekendDays: [6, 0] },
+    services: [{ messageType: 'pacs.008', mode: 'batch' }],
+    settlementAgent: { bic: 'MARKDEFFXXX', name: 'Central bank', settlementAccount: 'CLHS-SETTLEMENT-EUR' },
+    participants: DEMO_BANKS.map((bank) => ({
+      bic: bank.bic, name: bank.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '100000000.00' }, connector: { type: 'queue' },
+    })),
+  };
+  const path = join(work, 'scheme.json');
+  writeFileSync(path, JSON.stringify(raw));
+  return path;
+}
+
+interface Files { readonly bic: string; readonly fileName: string; readonly bytes: Uint8Array }
+
+/** The same files for both runs: 4 bulk files per bank, plus each bank's first file again under another name. */
+function workload(configPath: string): Files[] {
+  const config = checkConfig(JSON.parse(readFileSync(configPath, 'utf8')));
+  const settlementDate = businessDateOf(new Date(), config.calendar);
+  const files: Files[] = [];
+  for (const [b, bank] of DEMO_BANKS.entries()) {
+    for (let f = 1; f <= FILES_PER_BANK; f++) {
+      const model = bulkCreditTransfer({
+        seed: 1000 * (b + 1) + f, sender: bank, receivers: DEMO_BANKS.filter((r) => r.bic !== bank.bic), transactionCount: PAYMENTS_PER_FILE,
+        settlementDate, createdAt: '2026-11-26T08:00:00', messageId: `${bank.bic.slice(0, 8)}-D${f}`,
+      });
+      const bytes = new TextEncoder().encode(buildPacs008(model));
+      files.push({ bic: bank.bic, fileName: `${model.groupHeader.messageId}.xml`, bytes });
+      if (f === 1) files.push({ bic: bank.bic, fileName: `${model.groupHeader.messageId}-resent.xml`, bytes });
+    }
+  }
+  return files;
+}
+
+async function waitingInbound(redisUrl: string): Promise<number> {
+  let total = 0;
+  for (const bank of DEMO_BANKS) {
+    const queue = new Queue(inboundQueueName(bank.bic), { connection: redisConnection(redisUrl), prefix: DEFAULT_PREFIX });
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    total += Object.values(counts).reduce((s, n) => s + n, 0);
+    await queue.close();
+  }
+  return total;
+}
+
+interface Outcome {
+  readonly payments: string[];
+  readonly positions: string[];
+  readonly cycles: string[];
+  readonly bankInbound: number;
+  readonly duplicateTxIds: number;
+  readonly pendingOutbox: number;
+  readonly instructions: string[];
+  readonly received: Record<string, { bulks: number; txIds: string[] }>;
+  readonly serveFailures: string[];
+}
+
+async function scenario(processes: number): Promise<Outcome> {
+  const work = mkdtempSync(join(tmpdir(), `clearhouse-dist-${processes}-`));
+  const configPath = schemeFor(work);
+  const databaseUrl = await freshPostgresUrl();
+  const redisUrl = await freeRedisUrl(redisUrls);
+  const env = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: configPath, REDIS_URL: redisUrl };
+  const connection = redisConnection(redisUrl);
+  const clients = new Map(DEMO_BANKS.map((bank) => [bank.bic, new BankQueueClient({ connection, bic: bank.bic })]));
+  const db = new pg.Client({ connectionString: databaseUrl });
+  const serveFailures: string[] = [];
+  try {
+    for (const file of workload(configPath)) await clients.get(file.bic)!.send({ fileName: file.fileName, bytes: file.bytes });
+    const serveRound = async (): Promise<void> => {
+      // The settlement-agent simulator reads and archives the agent's directory mailbox without a
+      // claim: two of them answer the same pacs.009 and one crashes on the archive (ENOENT). It stands
+      // in for one external agent, so one process of each round simulates it; all of them serve.
+      const results = await Promise.all(Array.from({ length: processes }, (_, i) =>
+        runCli(env, ['serve', '--once', ...(i === 0 ? ['--simulate-settlement'] : [])])));
+      for (const r of results) if (r.code !== 0) serveFailures.push(`exit ${r.code}: ${r.stderr.slice(-600)}`);
+    };
+    for (let round = 0; round < ROUNDS_MAX && (await waitingInbound(redisUrl)) > 0; round++) await serveRound();
+    assert.equal(await waitingInbound(redisUrl), 0, 'the inbound queues are drained');
+
+    // One operator's `cycle close` (a manual close is not idempotent: two of them close two cycles).
+    const close = await runCli(env, ['cycle', 'close', '--json']);
+    assert.equal(close.code, 0, close.stderr);
+    assert.notEqual((JSON.parse(close.stdout) as { closed: string | null }).closed, null);
+
+    await db.connect();
+    const settled = async (): Promise<boolean> => {
+      const open = await db.query(`SELECT (SELECT count(*) FROM cycles WHERE state NOT IN ('OPEN', 'SETTLED'))::int AS busy,
+        (SELECT count(*) FROM outbox WHERE state <> 'DELIVERED')::int AS pending`);
+      return open.rows[0].busy === 0 && open.rows[0].pending === 0;
+    };
+    for (let round = 0; round < ROUNDS_MAX && !(await settled()); round++) await serveRound();
+
+    const payments = await db.query(`SELECT debtor_agent, creditor_agent, transaction_id, amount_minor, state FROM payments
+      WHERE kind = 'CREDIT' ORDER BY instructing_agent, transaction_id`);
+    const positions = await db.query(`SELECT c.business_date::text AS d, c.sequence, p.bic, p.currency, p.net_minor FROM cycle_positions p
+      JOIN cycles c ON c.id = p.cycle_id ORDER BY c.business_date, c.sequence, p.bic, p.currency`);
+    const cycles = await db.query('SELECT state FROM cycles ORDER BY id');
+    const inbound = await db.query(`SELECT count(*)::int AS n FROM messages WHERE direction = 'in' AND participant <> 'MARKDEFFXXX'`);
+    const duplicates = await db.query(`SELECT count(*)::int AS n FROM (SELECT instructing_agent, transaction_id FROM payments
+      GROUP BY instructing_agent, transaction_id HAVING count(*) > 1) d`);
+    const outbox = await db.query(`SELECT count(*)::int AS n FROM outbox WHERE state <> 'DELIVERED'`);
+    const instructions = await db.query(`SELECT bic, currency, direction, amount_minor, state FROM settlement_instructions ORDER BY bic, currency`);
+
+    const received: Outcome['received'] = {};
+    for (const [bic, client] of clients) {
+      const taken = [];
+      for (let batch = await client.take(); batch.length > 0; batch = await client.take()) taken.push(...batch);
+      const bulks = taken.filter((f) => f.fileName.startsWith('pacs.008'));
+      const txIds = bulks.flatMap((f) => [...Buffer.from(f.bytes).toString('utf8').matchAll(/<TxId>([^<]+)<\/TxId>/g)].map((m) => m[1]!));
+      received[bic] = { bulks: bulks.length, txIds: txIds.sort() };
+    }
+    return {
+      payments: payments.rows.map((r) => `${r.debtor_agent} ${r.creditor_agent} ${r.transaction_id} ${r.amount_minor} ${r.state}`),
+      positions: positions.rows.map((r) => `${r.d}#${r.sequence} ${r.bic} ${r.currency} ${r.net_minor}`),
+      cycles: cycles.rows.map((r) => String(r.state)),
+      bankInbound: inbound.rows[0].n, duplicateTxIds: duplicates.rows[0].n, pendingOutbox: outbox.rows[0].n,
+      instructions: instructions.rows.map((r) => `${r.bic} ${r.currency} ${r.direction} ${r.amount_minor} ${r.state}`),
+      received, serveFailures,
+    };
+  } finally {
+    await db.end().catch(() => undefined);
+    for (const client of clients.values()) await client.close();
+  }
+}
+
+describe('several serve processes on one PostgreSQL and one Redis', () => {
+  it('three processes end as one does: every payment settled once, one bulk per bank and cycle', { timeout: 150_000 }, async (t) => {
+    const one = await scenario(1);
+    const three = await scenario(3);
+    const payments = DEMO_BANKS.length * FILES_PER_BANK * PAYMENTS_PER_FILE;
+
+    for (const outcome of [one, three]) {
+      assert.equal(outcome.payments.length, payments);
+      assert.ok(outcome.payments.every((p) => p.endsWith(' SETTLED')), outcome.payments.find((p) => !p.endsWith(' SETTLED')));
+      assert.equal(outcome.bankInbound, DEMO_BANKS.length * FILES_PER_BANK, 'each file stored once; the re-sent copies are replays');
+      assert.equal(outcome.duplicateTxIds, 0, 'no (instructing agent, TxId) twice');
+      assert.equal(outcome.pendingOutbox, 0, 'the outbox is empty');
+      assert.deepEqual(outcome.cycles, ['SETTLED', 'OPEN'], 'the closed cycle settled, the next one is open');
+      assert.deepEqual(outcome.serveFailures, []);
+      for (const bank of DEMO_BANKS) {
+        const got = outcome.received[bank.bic]!;
+        assert.equal(got.bulks, 1, `${bank.bic}: one bulk pacs.008 for the cycle`);
+        assert.equal(new Set(got.txIds).size, got.txIds.length, `${bank.bic}: each payment delivered once`);
+        assert.equal(got.txIds.length, outcome.payments.filter((p) => p.split(' ')[1] === bank.bic).length);
+      }
+    }
+    assert.deepEqual(three.payments, one.payments);
+    assert.deepEqual(three.positions, one.positions);
+    assert.deepEqual(three.instructions, one.instructions);
+    assert.deepEqual(three.received, one.received);
+    t.diagnostic(`${payments} payments, ${one.bankInbound} inbound files, ${one.positions.length} positions, ${one.instructions.length} settlement instructions, identical with 1 and 3 processes`);
+  });
+});
