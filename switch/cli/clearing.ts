@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
-import { formatAmount } from '../iso/amount.ts';
+import { formatAmount, formatSignedAmount } from '../iso/amount.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import type { Connector, InboundFile } from '../../connectors/connector.ts';
 import { pollInbound, type TrustAnchors } from '../../connectors/inbound.ts';
@@ -120,7 +120,7 @@ export function positionsCommand(options: CommonOptions & { cycle?: string }): P
     }
     const names = new Map(config.participants.map((p) => [p.bic, p.name]));
     const text = `cycle ${result.cycle.id} (${result.cycle.businessDate} #${result.cycle.sequence}) ${result.cycle.state}\n` +
-      result.positions.map((p) => `  ${p.bic}  ${(names.get(p.bic) ?? '').padEnd(20)} ${signed(p.net_minor, p.currency).padStart(18)} ${p.currency}\n`).join('') +
+      result.positions.map((p) => `  ${p.bic}  ${(names.get(p.bic) ?? '').padEnd(20)} ${formatSignedAmount(p.net_minor, p.currency).padStart(18)} ${p.currency}\n`).join('') +
       'bilateral (debtor → creditor, gross):\n' +
       result.bilateral.map((b) => `  ${b.debtor} → ${b.creditor}  ${formatAmount(b.gross_minor, b.currency).padStart(16)} ${b.currency}  ${b.payment_count} payment(s)\n`).join('');
     print(options, result, text);
@@ -128,9 +128,6 @@ export function positionsCommand(options: CommonOptions & { cycle?: string }): P
   });
 }
 
-function signed(minor: bigint, currency: string): string {
-  return (minor < 0n ? '-' : '+') + formatAmount(minor < 0n ? -minor : minor, currency);
-}
 
 export interface ServeOptions extends CommonOptions {
   readonly simulateSettlement?: boolean;

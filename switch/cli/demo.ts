@@ -24,7 +24,7 @@ import { build as buildPacs004 } from '../iso/messages/pacs.004.001.09/index.ts'
 import { build as buildPacs028 } from '../iso/messages/pacs.028.001.03/index.ts';
 import { build as buildCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
 import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
-import { formatAmount } from '../iso/amount.ts';
+import { formatAmount, formatSignedAmount } from '../iso/amount.ts';
 import { answerFor } from '../status/answers.ts';
 import { validateFile } from '../validation/pipeline.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
@@ -32,7 +32,7 @@ import { loadConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator } from '../demo/simulators.ts';
-import type { Clock } from '../engine/context.ts';
+import { isoDateTime, type Clock } from '../engine/context.ts';
 
 export interface DemoOptions {
   readonly out: string;
@@ -83,7 +83,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     for (const sample of samples()) {
       const report = await validateFile(encoder.encode(sample.xml), { xsd });
       const answer = answerFor(report, { switchBic: SWITCH_BIC, messageId: `CLHS-FRONT-${String(++sequence).padStart(4, '0')}`,
-        createdAt: clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), recipientBic: report.group?.instructingAgent, fileReference: sample.name });
+        createdAt: isoDateTime(clock.now()), recipientBic: report.group?.instructingAgent, fileReference: sample.name });
       const directory = join(options.out, 'front-door');
       mkdirSync(directory, { recursive: true });
       writeFileSync(join(directory, sample.name), sample.xml);
@@ -204,7 +204,7 @@ async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock:
 
 async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: string; model: Pacs008 }>, clock: DemoClock): Promise<string[]> {
   const done: string[] = [];
-  const now = () => clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = () => isoDateTime(clock.now());
   // A settled payment from Bank A to whoever received it, returned in full by the creditor bank.
   const [settled] = await engine.db.query<{ transaction_id: string; uetr: string; end_to_end_id: string; creditor_agent: string; amount_minor: bigint; currency: string }>(
     "SELECT transaction_id, uetr, end_to_end_id, creditor_agent, amount_minor, currency FROM payments WHERE state = 'SETTLED' AND mode = 'batch' AND debtor_agent = 'BANKDEFFXXX' ORDER BY sequence LIMIT 1");
@@ -251,13 +251,10 @@ async function positionsTable(engine: Engine, cycleId: bigint, names: ReadonlyMa
   return {
     cycle: `${result.cycle.id} (${result.cycle.businessDate} #${result.cycle.sequence})`,
     state: result.cycle.state,
-    rows: result.positions.map((p) => ({ bic: p.bic, name: names.get(p.bic) ?? '', currency: p.currency, net: formatSigned(p.net_minor, p.currency) })),
+    rows: result.positions.map((p) => ({ bic: p.bic, name: names.get(p.bic) ?? '', currency: p.currency, net: formatSignedAmount(p.net_minor, p.currency) })),
   };
 }
 
-function formatSigned(minor: bigint, currency: string): string {
-  return (minor < 0n ? '-' : '+') + formatAmount(minor < 0n ? -minor : minor, currency);
-}
 
 function formatPositions(t: PositionsTable): string {
   return `   cycle ${t.cycle}: ${t.state}\n` +

@@ -16,7 +16,7 @@ import type { Queryable } from '../store/database.ts';
 import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit, forwardedCreditTransfer } from './outbound.ts';
 import { emitStatusReport } from './notices.ts';
-import { openCycleId } from './cycles.ts';
+import { dateText, openCycleId } from './cycles.ts';
 import { realtimeService } from './intake.ts';
 import { transitions, type PaymentState } from '../clearing/payment-state.ts';
 import { invariant } from '../clearing/invariant.ts';
@@ -97,7 +97,7 @@ async function forward(ctx: EngineContext, tx: Queryable, payment: RealtimePayme
   const timeoutMs = realtimeService(ctx)?.confirmationTimeoutMs ?? CONFIRMATION_TIMEOUT_MS_DEFAULT;
   const total = formatAmount(payment.amount_minor, payment.currency);
   const xml = forwardedCreditTransfer({
-    messageId, createdAt: isoDateTime(now), settlementDate: dateOf(payment.settlement_date) ?? isoDate(now), currency: payment.currency,
+    messageId, createdAt: isoDateTime(now), settlementDate: dateText(payment.settlement_date) ?? isoDate(now), currency: payment.currency,
     totalText: total, count: 1, instructingAgent: ctx.switchBic, instructedAgent: payment.creditor_agent,
   }, [payment.transaction_xml]);
   await emit(tx, { recipient: payment.creditor_agent, messageType: 'pacs.008.001.08', messageId, xml });
@@ -105,10 +105,6 @@ async function forward(ctx: EngineContext, tx: Queryable, payment: RealtimePayme
     [payment.id, messageId, new Date(now.getTime() + timeoutMs)]);
 }
 
-function dateOf(value: string | Date | null): string | undefined {
-  if (value === null) return undefined;
-  return typeof value === 'string' ? value.slice(0, 10) : isoDate(value);
-}
 
 /** RESERVED → COMMITTED: the reservation becomes net position in the open cycle; the sender learns ACSP. */
 async function commitPayment(ctx: EngineContext, tx: Queryable, id: bigint, cause: string): Promise<void> {

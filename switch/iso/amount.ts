@@ -57,6 +57,11 @@ export function formatAmount(minor: bigint, currency: string): string {
   return `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
 
+/** Minor units with an explicit sign, for positions: -1050n EUR -> "-10.50", 1050n -> "+10.50". */
+export function formatSignedAmount(minor: bigint, currency: string): string {
+  return (minor < 0n ? '-' : '+') + formatAmount(minor < 0n ? -minor : minor, currency);
+}
+
 /**
  * Parse a plain decimal (CtrlSum: no currency, up to 17 decimals in ISO) scaled to `scale` decimals,
  * or null when it has more significant decimals than `scale` or is not a decimal.

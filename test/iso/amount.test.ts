@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  formatSignedAmount,
   currencyExponent, formatAmount, formatDecimalScaled, parseAmount, parseDecimalScaled, type AmountResult,
 } from '../../switch/iso/amount.ts';
 
@@ -173,4 +174,13 @@ describe('formatDecimalScaled', () => {
       assert.equal(parseDecimalScaled(text, scale), value);
     });
   }
+});
+
+describe('formatSignedAmount', () => {
+  it('writes positions with their sign at the currency exponent', () => {
+    assert.equal(formatSignedAmount(-1050n, 'EUR'), '-10.50');
+    assert.equal(formatSignedAmount(1050n, 'EUR'), '+10.50');
+    assert.equal(formatSignedAmount(0n, 'JPY'), '+0');
+    assert.equal(formatSignedAmount(-5n, 'BHD'), '-0.005');
+  });
 });
