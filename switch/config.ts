@@ -83,6 +83,19 @@ export interface SettlementAgentConfig {
   readonly settlementAccount: string;
 }
 
+/**
+ * Scheme PKI trust material for `serve` (docs/signing.md). Paths are read at start, relative to the
+ * working directory like every other path in this file. With caCertificates every inbound file must
+ * carry a valid detached signature by its sender's certificate; with switchKey/switchCertificate every
+ * delivered file is signed. Several CA certificates may be trusted at once (CA rotation overlap).
+ */
+export interface SigningConfig {
+  readonly caCertificates: readonly string[];
+  readonly revocationLists: readonly string[];
+  readonly switchKey?: string;
+  readonly switchCertificate?: string;
+}
+
 export interface SchemeConfig {
   readonly name: string;
   readonly currencies: readonly string[];
@@ -96,6 +109,7 @@ export interface SchemeConfig {
   readonly settlementAgent?: SettlementAgentConfig;
   readonly switchBic?: string;
   readonly dataDirectory: string;
+  readonly signing?: SigningConfig;
 }
 
 /** A configuration the clearing engine can run on: the fields without a safe default are present. */
@@ -179,6 +193,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const cycles = raw.cycles === undefined ? [calendar.cycleDayRollTime] : checkCycles(raw.cycles, calendar, problems);
   const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, problems);
+  const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     name: raw.name as string,
@@ -191,6 +206,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
     ...(settlementAgent === undefined ? {} : { settlementAgent }),
     ...(switchBic === undefined ? {} : { switchBic }),
     dataDirectory,
+    ...(signing === undefined ? {} : { signing }),
   };
 }
 
@@ -260,7 +276,7 @@ function amountMinor(text: string, currency: string): bigint {
 // ---- checks ----------------------------------------------------------------------------------
 
 const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'services',
-  'settlementAgent', 'switchBic', 'dataDirectory'];
+  'settlementAgent', 'switchBic', 'dataDirectory', 'signing'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -551,6 +567,36 @@ function checkService(where: string, raw: unknown, currencies: readonly string[]
   return {
     messageType, mode: 'realtime', receiverConfirmation: confirmation as boolean, confirmationTimeoutMs: timeout as number,
     overCap: overCap as OverCapPolicy, ...perPaymentMaximum,
+  };
+}
+
+function checkSigning(raw: unknown, problems: string[]): SigningConfig | undefined {
+  if (!isRecord(raw)) {
+    problems.push('signing: an object { caCertificates, revocationLists?, switchKey?, switchCertificate? } is required');
+    return undefined;
+  }
+  checkKnownKeys('signing', raw, ['caCertificates', 'revocationLists', 'switchKey', 'switchCertificate'], problems);
+  const paths = (key: string, required: boolean): string[] => {
+    const value = raw[key];
+    if (value === undefined && !required) return [];
+    if (!Array.isArray(value) || (required && value.length === 0) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
+      problems.push(`signing.${key}: a ${required ? 'non-empty ' : ''}list of file paths is required`);
+      return [];
+    }
+    return value as string[];
+  };
+  const caCertificates = paths('caCertificates', true);
+  const revocationLists = paths('revocationLists', false);
+  if ((raw.switchKey === undefined) !== (raw.switchCertificate === undefined)) {
+    problems.push('signing: switchKey and switchCertificate go together (the switch signs what it delivers with both)');
+  }
+  const switchKey = raw.switchKey === undefined ? undefined : checkRequiredString('signing.switchKey', raw.switchKey, problems);
+  const switchCertificate = raw.switchCertificate === undefined ? undefined
+    : checkRequiredString('signing.switchCertificate', raw.switchCertificate, problems);
+  return {
+    caCertificates, revocationLists,
+    ...(switchKey === undefined ? {} : { switchKey }),
+    ...(switchCertificate === undefined ? {} : { switchCertificate }),
   };
 }
 

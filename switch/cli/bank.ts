@@ -6,6 +6,7 @@
  *                bank's inbound (directory mailbox or queue)
  *   bank fetch   take what the switch delivered, verify the switch's signatures, one line per file
  *   bank answer  answer real-time pacs.008 with a pacs.002 and recalls (camt.056) with a camt.029
+ *   bank recall  ask for a payment back: a camt.056 for one of the bank's own payments, by TxId
  *
  * The transport is the bank's directory mailbox (`--mailbox DIR`, default its configured directory
  * connector) or its queues on REDIS_URL (`--queue`, or a queue connector in the configuration).
@@ -25,12 +26,16 @@ import { bulkCreditTransfer, DEMO_BANKS, type Bank } from '../demo/generate.ts';
 import { businessDateOf } from '../../batch/calendar.ts';
 import { build as buildPacs008, parseXml as parsePacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
 import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
-import { parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
+import { build as buildCamt056, parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
 import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
 import { isoDateTime } from '../engine/context.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 const BIC = /^[A-Z0-9]{8}([A-Z0-9]{3})?$/;
+/** ExternalCancellationReason1Code values a bank simulator may give (DUPL duplicate, FRAD fraud, TECH technical problem, CUST customer asked). */
+const RECALL_REASONS = ['DUPL', 'FRAD', 'TECH', 'CUST', 'AC03', 'AM09'] as const;
+/** ISO Max35Text: MsgId, TxId, case and assignment ids. */
+const MAX35 = /^[^\s<>&]{1,35}$/;
 const COUNT_MAX = 100_000;
 const encoder = new TextEncoder();
 
@@ -356,6 +361,40 @@ export function registerBankCommands(program: Command): void {
         await transport.done(file);
       }
       say(`${answers} answer(s)`);
+      return 0;
+    }));
+
+  bank.command('recall')
+    .description("ask for one of the bank's own payments back: a camt.056 (recall) into the bank's inbound")
+    .requiredOption('--bic <bic>', 'the bank that sent the payment (debtor agent)')
+    .requiredOption('--tx <txid>', 'TxId of the payment to recall')
+    .option('--uetr <uetr>', 'UETR of the payment')
+    .option('--reason <code>', `cancellation reason (${RECALL_REASONS.join(', ')})`, 'DUPL')
+    .option('--case <id>', 'case id (default: generated)')
+    .option('--key <file>', "the bank's signing key (PEM)")
+    .option('--cert <file>', "the bank's signing certificate (PEM)")
+    .option('--mailbox <dir>', "the bank's mailbox directory")
+    .option('--queue', 'use the bank\'s queues on REDIS_URL')
+    .option('--config <file>', 'scheme configuration')
+    .action((options) => run('recall', options, async (transport, config, bic) => {
+      const txId = String(options.tx);
+      if (!MAX35.test(txId)) throw new UsageError(`--tx: ${txId} is not a TxId (1..35 characters)`);
+      const reason = String(options.reason).toUpperCase();
+      if (!(RECALL_REASONS as readonly string[]).includes(reason)) throw new UsageError(`--reason: one of ${RECALL_REASONS.join(', ')}`);
+      const stamp = Date.now().toString(36).toUpperCase();
+      const caseId = options.case === undefined ? `${bic.slice(0, 8)}-C${stamp}` : String(options.case);
+      if (!MAX35.test(caseId)) throw new UsageError(`--case: ${caseId} is not a case id (1..35 characters)`);
+      const signer = readSigner(options);
+      const assignmentId = `${bic.slice(0, 8)}-RC${stamp}`.slice(0, 35);
+      const xml = buildCamt056({
+        assignment: { id: assignmentId, assigner: bic, assignee: config.switchBic ?? 'CLHSDEFFXXX', creationDateTime: isoDateTime(new Date()) },
+        case: { id: caseId, creator: bic },
+        underlying: [{ transactions: [{ originalTransactionId: txId, ...(options.uetr ? { originalUetr: String(options.uetr) } : {}),
+          reasons: [{ reason: { code: reason }, additionalInformation: [] }] }] }],
+      });
+      const bytes = encoder.encode(xml);
+      await transport.put(`${assignmentId}.xml`, bytes, signer ? signDetached(bytes, signer) : undefined);
+      say(`${assignmentId}.xml: camt.056 case ${caseId}, recall of ${txId} (${reason})${signer ? ', signed' : ''}`);
       return 0;
     }));
 }

@@ -5,7 +5,7 @@
  * PGlite in <dataDirectory>/db (one process at a time: stop `serve` before running other commands
  * against the same directory). Scheduler: BullMQ on REDIS_URL when set, otherwise in-process timers.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
@@ -17,6 +17,7 @@ import { pollInbound, type TrustAnchors } from '../../connectors/inbound.ts';
 import { signingDeliver } from '../../connectors/outbound.ts';
 import { buildConnectors, redisConnection } from '../../connectors/registry.ts';
 import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
+import { loadTrustMaterial, trustSources } from '../../connectors/signing/material.ts';
 import type { Deliver } from '../engine/dispatcher.ts';
 import { SettlementAgentSimulator } from '../demo/simulators.ts';
 import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
@@ -149,22 +150,21 @@ export interface ServeOptions extends CommonOptions {
  * `--switch-key`/`--switch-cert` every delivered file is signed (signingDeliver).
  */
 export function serveCommand(options: ServeOptions): Promise<number> {
-  let trust: TrustAnchors | undefined;
-  let signer: KeyAndCertificate | undefined;
-  try {
-    trust = options.ca && options.ca.length > 0
-      ? { caCertPems: options.ca.map((ca) => readFileSync(statSync(ca).isDirectory() ? join(ca, 'ca.cert.pem') : ca, 'utf8')),
-        crls: (options.crl ?? []).map((crl) => readFileSync(crl, 'utf8')) }
-      : undefined;
-    if ((options.switchKey === undefined) !== (options.switchCert === undefined)) throw new Error('--switch-key and --switch-cert go together');
-    signer = options.switchKey !== undefined && options.switchCert !== undefined
-      ? { keyPem: readFileSync(options.switchKey, 'utf8'), certPem: readFileSync(options.switchCert, 'utf8') }
-      : undefined;
-  } catch (error) {
-    process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
-    return Promise.resolve(2);
-  }
   return withEngine(options, async (engine, config) => {
+    let trust: TrustAnchors | undefined;
+    let signer: KeyAndCertificate | undefined;
+    try {
+      // The scheme configuration's `signing` section, unless the command line names other material.
+      const sources = trustSources(config.signing, {
+        ...(options.ca ? { ca: options.ca } : {}), ...(options.crl ? { crl: options.crl } : {}),
+        ...(options.switchKey !== undefined ? { switchKey: options.switchKey } : {}),
+        ...(options.switchCert !== undefined ? { switchCert: options.switchCert } : {}),
+      });
+      ({ trust, signer } = loadTrustMaterial(sources, engine.context.clock.now(), config.switchBic));
+    } catch (error) {
+      process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
+      return 2;
+    }
     const agentBic = config.settlementAgent?.bic;
     let connector: Connector;
     try {

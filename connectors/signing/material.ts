@@ -1,0 +1,113 @@
+/**
+ * The switch's trust material, from the scheme configuration's `signing` section or from `serve`'s
+ * command-line options (which take precedence, for a one-off run): the scheme CA certificates that
+ * inbound signatures must chain to, their revocation lists, and the key and certificate the switch
+ * signs its deliveries with.
+ *
+ * Everything is checked once, at start, so that a broken file stops the switch with a clear message
+ * instead of refusing every bank's file later: each CA file must hold a certificate, each CRL must
+ * parse, and the switch's own key and certificate are tried together — a probe is signed and then
+ * verified against the trusted CAs and CRLs as a bank would verify it, so a key that is not the
+ * certificate's, a certificate from another CA, an expired or a revoked one are all refused here.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SigningConfig } from '../../switch/config.ts';
+import type { TrustAnchors } from '../inbound.ts';
+import { signDetached, verifyDetached } from './cms.ts';
+import { derOfPem, parseCrl, type KeyAndCertificate } from './pki.ts';
+
+export interface TrustMaterialSources {
+  /** CA certificate files, or CA directories holding ca.cert.pem (as `clearhouse pki init` writes them). */
+  readonly ca: readonly string[];
+  readonly crl: readonly string[];
+  readonly switchKey?: string;
+  readonly switchCert?: string;
+}
+
+export interface TrustMaterial {
+  /** Present: every inbound file must carry a valid signature by its sender. */
+  readonly trust?: TrustAnchors;
+  /** Present: every delivered file is signed with it. */
+  readonly signer?: KeyAndCertificate;
+}
+
+export class TrustMaterialError extends Error {
+  override readonly name = 'TrustMaterialError';
+}
+
+/** Command-line options win over the configuration, each group (CAs + CRLs; key + certificate) as a whole. */
+export function trustSources(config: SigningConfig | undefined, cli: Partial<TrustMaterialSources>): TrustMaterialSources {
+  const cliCa = cli.ca !== undefined && cli.ca.length > 0;
+  const cliSigner = cli.switchKey !== undefined || cli.switchCert !== undefined;
+  const key = cliSigner ? cli.switchKey : config?.switchKey;
+  const cert = cliSigner ? cli.switchCert : config?.switchCertificate;
+  return {
+    ca: cliCa ? cli.ca! : config?.caCertificates ?? [],
+    crl: cliCa ? cli.crl ?? [] : config?.revocationLists ?? [],
+    ...(key === undefined ? {} : { switchKey: key }),
+    ...(cert === undefined ? {} : { switchCert: cert }),
+  };
+}
+
+export function loadTrustMaterial(sources: TrustMaterialSources, now: Date, switchBic?: string): TrustMaterial {
+  if ((sources.switchKey === undefined) !== (sources.switchCert === undefined)) {
+    throw new TrustMaterialError('the switch key and certificate go together');
+  }
+  if (sources.ca.length === 0 && sources.crl.length > 0) throw new TrustMaterialError('revocation lists need the CA certificates they belong to');
+  const caCertPems = sources.ca.map((path) => {
+    const file = isDirectory(path) ? join(path, 'ca.cert.pem') : path;
+    const pem = readText(file, 'CA certificate');
+    try {
+      derOfPem(pem, 'CERTIFICATE');
+    } catch (error) {
+      throw new TrustMaterialError(`${file}: not a PEM certificate (${(error as Error).message})`);
+    }
+    return pem;
+  });
+  const crls = sources.crl.map((file) => {
+    const pem = readText(file, 'revocation list');
+    try {
+      parseCrl(pem);
+    } catch (error) {
+      throw new TrustMaterialError(`${file}: not a revocation list (${(error as Error).message})`);
+    }
+    return pem;
+  });
+  const trust: TrustAnchors | undefined = caCertPems.length > 0 ? { caCertPems, crls } : undefined;
+  let signer: KeyAndCertificate | undefined;
+  if (sources.switchKey !== undefined && sources.switchCert !== undefined) {
+    signer = { keyPem: readText(sources.switchKey, 'switch key'), certPem: readText(sources.switchCert, 'switch certificate') };
+    const probe = new TextEncoder().encode('clearhouse trust material probe');
+    let signature: Uint8Array;
+    try {
+      signature = signDetached(probe, signer);
+    } catch (error) {
+      throw new TrustMaterialError(`${sources.switchKey} / ${sources.switchCert}: cannot sign: ${(error as Error).message}`);
+    }
+    if (trust) {
+      // What every bank will check on the switch's deliveries, checked before the first one leaves.
+      const verdict = verifyDetached(probe, signature, { ...trust, now, ...(switchBic ? { expectedSigner: switchBic } : {}) });
+      if (!verdict.ok) {
+        throw new TrustMaterialError(`${sources.switchCert}: the switch's own signatures would be refused (${verdict.code}: ${verdict.message})`);
+      }
+    }
+  }
+  return { ...(trust ? { trust } : {}), ...(signer ? { signer } : {}) };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TrustMaterialError(`${what} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
