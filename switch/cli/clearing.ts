@@ -20,6 +20,7 @@ import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
 import { loadTrustMaterial, trustSources } from '../../connectors/signing/material.ts';
 import type { Deliver } from '../engine/dispatcher.ts';
 import { SettlementAgentSimulator } from '../demo/simulators.ts';
+import { DistributedWork } from '../work/distributed.ts';
 import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
@@ -196,21 +197,35 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     await scheduler.start(async (cycle) => { await engine.closeCycle({ dueAt: cycle.cutOffAt }); });
     process.stderr.write(`clearhouse: serving ${config.name} (${engine.db.kind}); inbound signatures ${trust ? 'verified' : 'not required (embedded/demo mode)'}, ` +
       `outbound ${signer ? 'signed' : 'unsigned'}\n`);
+    const takeInbound = async (only: readonly string[]): Promise<void> => {
+      if (trust) await pollInbound(engine, connector, only, trust, engine.context.clock.now(), { log });
+      else await pollUnsigned(engine, connector, only, log);
+    };
+    // Redis mode: the recurring work is BullMQ jobs shared by every serve process (switch/work/distributed.ts).
+    // --once (and the embedded mode) runs it all in this process, one pass after another.
+    const work = process.env.REDIS_URL && !options.once
+      ? new DistributedWork({ engine, connection: redisConnection(process.env.REDIS_URL), participants, takeInbound: (p) => takeInbound([p]), deliver, log })
+      : undefined;
     let lastSweep = 0;
     try {
+      await work?.start();
+      log(work ? `process ${process.pid}: sharing the work queue on Redis with every other serve process` : 'running every pass in this process');
       while (!stopping) {
-        if (trust) await pollInbound(engine, connector, participants, trust, engine.context.clock.now(), { log });
-        else await pollUnsigned(engine, connector, participants, log);
-        while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
-        if (agent && (await agent.answerAll()) > 0) continue;
-        if (Date.now() - lastSweep > SWEEP_INTERVAL_MS) {
-          await engine.sweep();
-          lastSweep = Date.now();
+        if (!work) {
+          await takeInbound(participants);
+          // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
+          if (Date.now() - lastSweep > SWEEP_INTERVAL_MS) {
+            await engine.sweep();
+            lastSweep = Date.now();
+          }
+          while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
         }
+        if (agent && (await agent.answerAll()) > 0) continue;
         if (options.once) break;
         await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
       }
     } finally {
+      await work?.stop();
       await scheduler.stop();
       await connector.close();
     }

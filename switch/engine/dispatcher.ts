@@ -5,6 +5,7 @@
  * time; a crash mid-delivery leaves the row PENDING and it is delivered again, which connectors
  * absorb by writing under a deterministic name (the delivery is idempotent).
  */
+import type { Queryable } from '../store/database.ts';
 import type { EngineContext } from './context.ts';
 import { crashPoint } from './crash.ts';
 
@@ -27,36 +28,74 @@ const RETRY_BASE_MS = 1_000;
 const RETRY_DELAY_MS_MAX = 300_000;
 export const DELIVERY_ATTEMPTS_MAX = 12;
 
+interface DueRow {
+  readonly id: bigint;
+  readonly recipient: string;
+  readonly attempts: number;
+  readonly message_type: string;
+  readonly message_id: string;
+  readonly bytes_base64: string;
+}
+
+// The bytes travel as base64 text: node-postgres reads bytea in hex text format, which doubles the
+// volume and decodes slowly (seconds for a cycle's bulk files); base64 is exact and twice as fast.
+const DUE_COLUMNS = `o.id, o.recipient, o.attempts, m.message_type, m.message_id, encode(m.bytes, 'base64') AS bytes_base64`;
+
 export async function dispatchOnce(ctx: EngineContext, deliver: Deliver, limit = DISPATCH_BATCH_MAX): Promise<number> {
   return ctx.db.transaction(async (tx) => {
-    // The bytes travel as base64 text: node-postgres reads bytea in hex text format, which doubles the
-    // volume and decodes slowly (seconds for a cycle's bulk files); base64 is exact and twice as fast.
-    const due = await tx.query<{ id: bigint; recipient: string; attempts: number; message_type: string; message_id: string; bytes_base64: string }>(
-      `SELECT o.id, o.recipient, o.attempts, m.message_type, m.message_id, encode(m.bytes, 'base64') AS bytes_base64
+    const due = await tx.query<DueRow>(
+      `SELECT ${DUE_COLUMNS}
          FROM outbox o JOIN messages m ON m.id = o.message_id
         WHERE o.state = 'PENDING' AND o.next_attempt_at <= $1
         ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED`, [ctx.clock.now(), limit]);
     let delivered = 0;
-    for (const row of due) {
-      const attempt = row.attempts + 1;
-      try {
-        await deliver({
-          outboxId: row.id, recipient: row.recipient, messageType: row.message_type, messageId: row.message_id, bytes: Buffer.from(row.bytes_base64, 'base64'),
-          fileName: `${row.message_type}_${row.message_id}.xml`,
-        });
-        crashPoint('dispatch.after-deliver');
-        await tx.query("UPDATE outbox SET state = 'DELIVERED', attempts = $2, delivered_at = now(), last_error = NULL WHERE id = $1", [row.id, attempt]);
-        await tx.query('INSERT INTO deliveries (outbox_id, attempt, ok) VALUES ($1, $2, true)', [row.id, attempt]);
-        delivered++;
-      } catch (error) {
-        const detail = (error as Error).message.slice(0, 500);
-        const delay = Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_DELAY_MS_MAX);
-        await tx.query(`UPDATE outbox SET attempts = $2::int, last_error = $3, state = CASE WHEN $2::int >= $5::int THEN 'FAILED' ELSE 'PENDING' END,
-                          next_attempt_at = $4 WHERE id = $1`,
-        [row.id, attempt, detail, new Date(ctx.clock.now().getTime() + delay), DELIVERY_ATTEMPTS_MAX]);
-        await tx.query('INSERT INTO deliveries (outbox_id, attempt, ok, detail) VALUES ($1, $2, false, $3)', [row.id, attempt, detail]);
-      }
-    }
+    for (const row of due) if (await tryDelivery(ctx, tx, row, deliver)) delivered++;
     return delivered;
   });
+}
+
+/**
+ * Deliver one outbox message if it is still due and no other dispatcher holds it (the BullMQ
+ * "deliver" job of serve's Redis mode, switch/work/distributed.ts). 'skipped': already delivered,
+ * not yet due, or being delivered elsewhere — the job is then simply done.
+ */
+export async function dispatchOne(ctx: EngineContext, outboxId: bigint, deliver: Deliver): Promise<'delivered' | 'failed' | 'skipped'> {
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx.query<DueRow>(
+      `SELECT ${DUE_COLUMNS}
+         FROM outbox o JOIN messages m ON m.id = o.message_id
+        WHERE o.id = $1 AND o.state = 'PENDING' AND o.next_attempt_at <= $2
+        FOR UPDATE OF o SKIP LOCKED`, [outboxId, ctx.clock.now()]);
+    if (!row) return 'skipped';
+    return (await tryDelivery(ctx, tx, row, deliver)) ? 'delivered' : 'failed';
+  });
+}
+
+/** Outbox messages due for delivery (ids and attempt numbers), oldest first, without locking them. */
+export async function dueOutbox(ctx: EngineContext, limit = DISPATCH_BATCH_MAX): Promise<{ id: bigint; attempts: number }[]> {
+  return ctx.db.query<{ id: bigint; attempts: number }>(
+    `SELECT id, attempts FROM outbox WHERE state = 'PENDING' AND next_attempt_at <= $1 ORDER BY id LIMIT $2`, [ctx.clock.now(), limit]);
+}
+
+/** One delivery attempt of a locked row, recorded; true when delivered. */
+async function tryDelivery(ctx: EngineContext, tx: Queryable, row: DueRow, deliver: Deliver): Promise<boolean> {
+  const attempt = row.attempts + 1;
+  try {
+    await deliver({
+      outboxId: row.id, recipient: row.recipient, messageType: row.message_type, messageId: row.message_id, bytes: Buffer.from(row.bytes_base64, 'base64'),
+      fileName: `${row.message_type}_${row.message_id}.xml`,
+    });
+    crashPoint('dispatch.after-deliver');
+    await tx.query("UPDATE outbox SET state = 'DELIVERED', attempts = $2, delivered_at = now(), last_error = NULL WHERE id = $1", [row.id, attempt]);
+    await tx.query('INSERT INTO deliveries (outbox_id, attempt, ok) VALUES ($1, $2, true)', [row.id, attempt]);
+    return true;
+  } catch (error) {
+    const detail = (error as Error).message.slice(0, 500);
+    const delay = Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_DELAY_MS_MAX);
+    await tx.query(`UPDATE outbox SET attempts = $2::int, last_error = $3, state = CASE WHEN $2::int >= $5::int THEN 'FAILED' ELSE 'PENDING' END,
+                      next_attempt_at = $4 WHERE id = $1`,
+    [row.id, attempt, detail, new Date(ctx.clock.now().getTime() + delay), DELIVERY_ATTEMPTS_MAX]);
+    await tx.query('INSERT INTO deliveries (outbox_id, attempt, ok, detail) VALUES ($1, $2, false, $3)', [row.id, attempt, detail]);
+    return false;
+  }
 }

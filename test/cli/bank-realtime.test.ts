@@ -20,7 +20,9 @@ import { freshPostgresUrl } from '../engine/support.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const cli = join(root, 'bin', 'clearhouse.js');
-const CONFIRMATION_TIMEOUT_MS = 1_000;
+/** Long enough for the bank to answer between two serve runs on a loaded machine (each CLI start takes
+ * seconds), short enough that the test then waits only the rest of it for the silent payment's timeout. */
+const CONFIRMATION_TIMEOUT_MS = 15_000;
 
 describe('clearhouse bank answer and recall with serve (signing material from the scheme configuration)', () => {
   it('real-time answers commit, release and time out; a recall is forwarded, answered and closed', async () => {
@@ -65,12 +67,16 @@ describe('clearhouse bank answer and recall with serve (signing material from th
     assert.equal((answered.stdout.match(/ RJCT AC04$/gm) ?? []).length, 2, answered.stdout);
     assert.equal((answered.stdout.match(/no answer \(silent\)/g) ?? []).length, 1, answered.stdout);
     ok('serve', '--once');
-    await new Promise((resolve) => setTimeout(resolve, CONFIRMATION_TIMEOUT_MS + 200));
-    ok('serve', '--once'); // sweeps the unanswered payment
 
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     try {
+      // Wait out the silent payment's confirmation deadline, then a serve pass sweeps it.
+      const [waiting] = (await db.query<{ confirm_by: Date }>(`SELECT confirm_by FROM payments WHERE state = 'RESERVED'`)).rows;
+      assert.ok(waiting, 'the unanswered payment is still reserved before its deadline');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, waiting.confirm_by.getTime() - Date.now()) + 300));
+      ok('serve', '--once');
+
       const states = await db.query<{ state: string; reason_code: string | null; n: number }>(
         `SELECT state, reason_code, count(*)::int AS n FROM payments WHERE mode = 'realtime' GROUP BY 1, 2 ORDER BY 1, 2`);
       assert.deepEqual(states.rows, [

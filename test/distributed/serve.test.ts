@@ -33,6 +33,10 @@ const redisBase = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FILES_PER_BANK = 4;
 const PAYMENTS_PER_FILE = 25;
 const ROUNDS_MAX = 12;
+/** Shared mode: the scheduled cut-off is at least this far ahead (files are in and cleared before it). */
+const SHARED_CUT_OFF_LEAD_MS = 30_000;
+/** Shared mode: time after the cut-off for netting, settlement and delivery before the test gives up. */
+const SHARED_SETTLE_MS = 60_000;
 const children = new Set<ChildProcess>();
 const redisUrls: string[] = [];
 
@@ -82,13 +86,19 @@ function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<Result> {
   });
 }
 
-/** Rolls over twelve hours from now (UTC), so no scheduled cut-off falls inside the test. */
-function schemeFor(work: string): string {
+/**
+ * Without `cutOff`: rolls over twelve hours from now (UTC), so no scheduled cut-off falls inside the
+ * test. With `cutOff` (UTC "HH:MM", today): one cycle a day, cut off then; every day a business day.
+ */
+function schemeFor(work: string, cutOff?: string): string {
   const roll = new Date(Date.now() + 12 * 3600_000);
   const hh = Math.max(1, roll.getUTCHours());
   const raw = {
     name: 'distributed test scheme', switchBic: 'CLHSDEFFXXX', dataDirectory: join(work, 'data'), currencies: ['EUR'],
-    calendar: { timeZone: 'UTC', cycleDayRollTime: `${String(hh).padStart(2, '0')}:00`, holidays: [], weekendDays: [6, 0] },
+    calendar: cutOff === undefined
+      ? { timeZone: 'UTC', cycleDayRollTime: `${String(hh).padStart(2, '0')}:00`, holidays: [], weekendDays: [6, 0] }
+      : { timeZone: 'UTC', cycleDayRollTime: '24:00', holidays: [], weekendDays: [] },
+    ...(cutOff === undefined ? {} : { cycles: [cutOff] }),
     services: [{ messageType: 'pacs.008', mode: 'batch' }],
     settlementAgent: { bic: 'MARKDEFFXXX', name: 'Central bank', settlementAccount: 'CLHS-SETTLEMENT-EUR' },
     participants: DEMO_BANKS.map((bank) => ({
@@ -142,11 +152,36 @@ interface Outcome {
   readonly instructions: string[];
   readonly received: Record<string, { bulks: number; txIds: string[] }>;
   readonly serveFailures: string[];
+  /** Shared mode: outbox deliveries logged by each process. */
+  readonly deliveriesByProcess?: number[];
 }
 
-async function scenario(processes: number): Promise<Outcome> {
+/** The next whole UTC minute at least `leadMs` away, as "HH:MM" and as an instant; undefined near midnight. */
+function nextCutOff(leadMs: number): { text: string; at: Date } | undefined {
+  const at = new Date(Math.ceil((Date.now() + leadMs) / 60_000) * 60_000);
+  if (at.getUTCDate() !== new Date().getUTCDate() || (at.getUTCHours() === 0 && at.getUTCMinutes() === 0)) return undefined;
+  return { text: `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`, at };
+}
+
+/** Long-running `serve` processes (Redis mode: shared BullMQ work) until SIGTERM. */
+function startServe(env: NodeJS.ProcessEnv, args: string[]): { stderr: () => string; stop: () => Promise<number | null> } {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { children.delete(child); resolve(code); }));
+  return { stderr: () => stderr, stop: () => { child.kill('SIGTERM'); return exited; } };
+}
+
+async function scenario(processes: number, mode: 'rounds' | 'shared' = 'rounds'): Promise<Outcome> {
   const work = mkdtempSync(join(tmpdir(), `clearhouse-dist-${processes}-`));
-  const configPath = schemeFor(work);
+  let cutOff = mode === 'shared' ? nextCutOff(SHARED_CUT_OFF_LEAD_MS) : undefined;
+  if (mode === 'shared' && cutOff === undefined) {
+    // Within a minute and a half of midnight UTC: wait for the new day (the schedule is per day).
+    await new Promise((resolve) => setTimeout(resolve, 86_400_000 - (Date.now() % 86_400_000) + 5_000));
+    cutOff = nextCutOff(SHARED_CUT_OFF_LEAD_MS);
+  }
+  const configPath = schemeFor(work, cutOff?.text);
   const databaseUrl = await freshPostgresUrl();
   const redisUrl = await freeRedisUrl(redisUrls);
   const env = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: configPath, REDIS_URL: redisUrl };
@@ -156,29 +191,54 @@ async function scenario(processes: number): Promise<Outcome> {
   const serveFailures: string[] = [];
   try {
     for (const file of workload(configPath)) await clients.get(file.bic)!.send({ fileName: file.fileName, bytes: file.bytes });
-    const serveRound = async (): Promise<void> => {
-      // The settlement-agent simulator reads and archives the agent's directory mailbox without a
-      // claim: two of them answer the same pacs.009 and one crashes on the archive (ENOENT). It stands
-      // in for one external agent, so one process of each round simulates it; all of them serve.
-      const results = await Promise.all(Array.from({ length: processes }, (_, i) =>
-        runCli(env, ['serve', '--once', ...(i === 0 ? ['--simulate-settlement'] : [])])));
-      for (const r of results) if (r.code !== 0) serveFailures.push(`exit ${r.code}: ${r.stderr.slice(-600)}`);
-    };
-    for (let round = 0; round < ROUNDS_MAX && (await waitingInbound(redisUrl)) > 0; round++) await serveRound();
-    assert.equal(await waitingInbound(redisUrl), 0, 'the inbound queues are drained');
+    let deliveriesByProcess: number[] | undefined;
+    if (mode === 'shared') {
+      // Long-running processes share the work through BullMQ; the cut-off fires on schedule.
+      const serves = Array.from({ length: processes }, (_, i) => startServe(env, i === 0 ? ['--simulate-settlement'] : []));
+      await db.connect();
+      const deadline = cutOff!.at.getTime() + SHARED_SETTLE_MS;
+      const done = async (): Promise<boolean> => {
+        const r = await db.query(`SELECT (SELECT count(*) FROM cycles WHERE state = 'SETTLED')::int AS settled,
+          (SELECT count(*) FROM outbox WHERE state <> 'DELIVERED')::int AS pending`).catch((error: { code?: string }) => {
+          if (error.code === '42P01') return undefined; // the processes have not created the schema yet
+          throw error;
+        });
+        return r !== undefined && r.rows[0].settled === 1 && r.rows[0].pending === 0;
+      };
+      while (Date.now() < deadline && !(await done())) await new Promise((resolve) => setTimeout(resolve, 500));
+      const codes = await Promise.all(serves.map((serve) => serve.stop()));
+      codes.forEach((code, i) => { if (code !== 0) serveFailures.push(`exit ${code}: ${serves[i]!.stderr().slice(-600)}`); });
+      assert.ok(await done(), `the scheduled cut-off at ${cutOff!.text} UTC settled and everything was delivered; stderr of the first process:\n${serves[0]!.stderr().slice(-2000)}`);
+      deliveriesByProcess = serves.map((serve) => (serve.stderr().match(/deliver outbox \d+: delivered/g) ?? []).length);
+      assert.equal(await waitingInbound(redisUrl), 0, 'the inbound queues are drained');
+    } else {
+      const serveRound = async (): Promise<void> => {
+        // The settlement-agent simulator reads and archives the agent's directory mailbox without a
+        // claim: two of them answer the same pacs.009 and one crashes on the archive (ENOENT). It stands
+        // in for one external agent, so one process of each round simulates it; all of them serve.
+        const results = await Promise.all(Array.from({ length: processes }, (_, i) =>
+          runCli(env, ['serve', '--once', ...(i === 0 ? ['--simulate-settlement'] : [])])));
+        for (const r of results) if (r.code !== 0) serveFailures.push(`exit ${r.code}: ${r.stderr.slice(-600)}`);
+      };
+      for (let round = 0; round < ROUNDS_MAX && (await waitingInbound(redisUrl)) > 0; round++) await serveRound();
+      assert.equal(await waitingInbound(redisUrl), 0, 'the inbound queues are drained');
 
-    // One operator's `cycle close` (a manual close is not idempotent: two of them close two cycles).
-    const close = await runCli(env, ['cycle', 'close', '--json']);
-    assert.equal(close.code, 0, close.stderr);
-    assert.notEqual((JSON.parse(close.stdout) as { closed: string | null }).closed, null);
+      // One operator's `cycle close` (a manual close is not idempotent: two of them close two cycles).
+      const close = await runCli(env, ['cycle', 'close', '--json']);
+      assert.equal(close.code, 0, close.stderr);
+      assert.notEqual((JSON.parse(close.stdout) as { closed: string | null }).closed, null);
 
-    await db.connect();
-    const settled = async (): Promise<boolean> => {
-      const open = await db.query(`SELECT (SELECT count(*) FROM cycles WHERE state NOT IN ('OPEN', 'SETTLED'))::int AS busy,
-        (SELECT count(*) FROM outbox WHERE state <> 'DELIVERED')::int AS pending`);
-      return open.rows[0].busy === 0 && open.rows[0].pending === 0;
-    };
-    for (let round = 0; round < ROUNDS_MAX && !(await settled()); round++) await serveRound();
+      await db.connect();
+      const settled = async (): Promise<boolean> => {
+        const open = await db.query(`SELECT (SELECT count(*) FROM cycles WHERE state NOT IN ('OPEN', 'SETTLED'))::int AS busy,
+          (SELECT count(*) FROM outbox WHERE state <> 'DELIVERED')::int AS pending`);
+        return open.rows[0].busy === 0 && open.rows[0].pending === 0;
+      };
+      for (let round = 0; round < ROUNDS_MAX && !(await settled()); round++) await serveRound();
+    }
+    const deliveredTwice = await db.query(`SELECT count(*)::int AS n FROM (SELECT outbox_id FROM deliveries WHERE ok
+      GROUP BY outbox_id HAVING count(*) > 1) d`);
+    assert.equal(deliveredTwice.rows[0].n, 0, 'no outbox message delivered twice');
 
     const payments = await db.query(`SELECT debtor_agent, creditor_agent, transaction_id, amount_minor, state FROM payments
       WHERE kind = 'CREDIT' ORDER BY instructing_agent, transaction_id`);
@@ -205,7 +265,7 @@ async function scenario(processes: number): Promise<Outcome> {
       cycles: cycles.rows.map((r) => String(r.state)),
       bankInbound: inbound.rows[0].n, duplicateTxIds: duplicates.rows[0].n, pendingOutbox: outbox.rows[0].n,
       instructions: instructions.rows.map((r) => `${r.bic} ${r.currency} ${r.direction} ${r.amount_minor} ${r.state}`),
-      received, serveFailures,
+      received, serveFailures, ...(deliveriesByProcess ? { deliveriesByProcess } : {}),
     };
   } finally {
     await db.end().catch(() => undefined);
@@ -239,5 +299,22 @@ describe('several serve processes on one PostgreSQL and one Redis', () => {
     assert.deepEqual(three.instructions, one.instructions);
     assert.deepEqual(three.received, one.received);
     t.diagnostic(`${payments} payments, ${one.bankInbound} inbound files, ${one.positions.length} positions, ${one.instructions.length} settlement instructions, identical with 1 and 3 processes`);
+  });
+
+  it('three long-running processes share intake, cut-off, settlement and delivery as BullMQ work', { timeout: 240_000 }, async (t) => {
+    const one = await scenario(1);
+    const shared = await scenario(3, 'shared');
+    assert.deepEqual(shared.serveFailures, []);
+    assert.deepEqual(shared.cycles, ['SETTLED', 'OPEN'], 'the scheduled cut-off closed the cycle and it settled');
+    assert.ok(shared.payments.every((p) => p.endsWith(' SETTLED')));
+    assert.equal(shared.bankInbound, one.bankInbound);
+    assert.equal(shared.duplicateTxIds, 0);
+    assert.deepEqual(shared.payments, one.payments);
+    assert.deepEqual(shared.positions, one.positions);
+    assert.deepEqual(shared.instructions, one.instructions);
+    assert.deepEqual(shared.received, one.received, 'each bank received exactly what it receives from one process');
+    const byProcess = shared.deliveriesByProcess!;
+    assert.ok(byProcess.filter((n) => n > 0).length >= 2, `deliveries were shared between processes: ${byProcess.join(', ')}`);
+    t.diagnostic(`outbox deliveries by process: ${byProcess.join(', ')}`);
   });
 });
