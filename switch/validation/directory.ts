@@ -2,9 +2,9 @@
  * The participant directory and per-payment limits as the validation rules see them: a read-only
  * view built from the scheme configuration (switch/config.ts).
  */
-import { parseAmount } from '../iso/amount.ts';
 import { REASON } from '../iso/reason-codes.ts';
-import type { SchemeConfig } from '../config.ts';
+import { formatAmount } from '../iso/amount.ts';
+import { perPaymentMaximumMinor, serviceFor, type SchemeConfig } from '../config.ts';
 
 export interface RuleProblem {
   readonly code: string;
@@ -14,8 +14,12 @@ export interface RuleProblem {
 export interface SchemeDirectory {
   /** Undefined when the BIC is an active participant; otherwise why not (RC01 unknown, AG01 suspended). */
   checkParticipant(bic: string): RuleProblem | undefined;
-  /** Undefined when the currency is a scheme currency and the amount is within the per-payment maximum. */
-  checkAmount(currency: string, minor: bigint): RuleProblem | undefined;
+  /**
+   * Undefined when the currency is a scheme currency and the amount is within the per-payment maximum:
+   * the scheme's, and for a real-time payment (LclInstrm INST) the lower of it and the real-time
+   * service's own.
+   */
+  checkAmount(currency: string, minor: bigint, localInstrument?: string): RuleProblem | undefined;
 }
 
 export function directoryFromConfig(config: SchemeConfig): SchemeDirectory {
@@ -24,10 +28,14 @@ export function directoryFromConfig(config: SchemeConfig): SchemeDirectory {
   if (config.switchBic) participants.set(config.switchBic, { status: 'active' });
   if (config.settlementAgent) participants.set(config.settlementAgent.bic, { status: 'active' });
   const currencies = new Set(config.currencies);
+  const realtime = serviceFor(config, 'pacs.008', 'realtime');
   const maximum = new Map<string, bigint>();
-  for (const [currency, text] of Object.entries(config.perPaymentMaximum ?? {})) {
-    const parsed = parseAmount(text, currency);
-    if (parsed.ok) maximum.set(currency, parsed.minor);
+  const realtimeMaximum = new Map<string, bigint>();
+  for (const currency of config.currencies) {
+    const scheme = perPaymentMaximumMinor(config, currency);
+    if (scheme !== undefined) maximum.set(currency, scheme);
+    const instant = realtime === undefined ? undefined : perPaymentMaximumMinor(config, currency, realtime);
+    if (instant !== undefined) realtimeMaximum.set(currency, instant);
   }
   return {
     checkParticipant(bic) {
@@ -39,11 +47,13 @@ export function directoryFromConfig(config: SchemeConfig): SchemeDirectory {
       }
       return undefined;
     },
-    checkAmount(currency, minor) {
+    checkAmount(currency, minor, localInstrument) {
       if (!currencies.has(currency)) return { code: REASON.currencyNotAllowed, message: `${currency} is not a scheme currency` };
-      const max = maximum.get(currency);
+      const instant = localInstrument === 'INST' && realtime !== undefined;
+      const max = instant ? realtimeMaximum.get(currency) : maximum.get(currency);
       if (max !== undefined && minor > max) {
-        return { code: REASON.amountOverMaximum, message: `amount exceeds the per-payment maximum of ${config.perPaymentMaximum![currency]} ${currency}` };
+        return { code: REASON.amountOverMaximum,
+          message: `amount exceeds the ${instant ? 'real-time ' : ''}per-payment maximum of ${formatAmount(max, currency)} ${currency}` };
       }
       return undefined;
     },

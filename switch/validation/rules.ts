@@ -180,7 +180,7 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
     } else if (parsed.minor <= 0n) {
       at(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.zeroAmount, 'amount must be greater than zero');
     } else if (options.directory) {
-      const problem = options.directory.checkAmount(tx.amount.currency, parsed.minor);
+      const problem = options.directory.checkAmount(tx.amount.currency, parsed.minor, tx.localInstrument);
       if (problem) at(tx.amountElement ?? 'IntrBkSttlmAmt', problem.code, problem.message);
     }
   }

@@ -246,6 +246,32 @@ describe('scheme configuration rules', () => {
     assert.equal(report.status, 'PART');
   });
 
+  it('real-time payments (LclInstrm INST) are held to the real-time service\'s lower maximum; batch ones to the scheme\'s', async () => {
+    const withService = directoryFromConfig(checkConfig({
+      name: 'test scheme', currencies: ['EUR'], perPaymentMaximum: { EUR: '1000.00' },
+      services: [{ messageType: 'pacs.008', mode: 'batch' },
+        { messageType: 'pacs.008', mode: 'realtime', perPaymentMaximum: { EUR: '500.00' } }],
+      participants: [{ bic: 'BANKDEFFXXX', name: 'Bank A', status: 'active', currencies: ['EUR'] },
+        { bic: 'BANKNL2AXXX', name: 'Bank C', status: 'active', currencies: ['EUR'] }],
+    }));
+    for (const localInstrument of ['INST', undefined] as const) {
+      const model = bulkCreditTransfer({
+        seed: 7, sender: DEMO_BANKS[0]!, receivers: [DEMO_BANKS[2]!], transactionCount: 40, settlementDate: '2026-11-27',
+        createdAt: '2026-11-26T10:00:00Z', maxAmountMinor: 150_000, ...(localInstrument ? { localInstrument } : {}),
+      });
+      const report = await validateFile(encoder.encode(buildPacs008(model)), { xsd, directory: withService });
+      const limit = localInstrument ? 50_000n : 100_000n;
+      let over = 0;
+      model.transactions.forEach((tx, i) => {
+        const minor = BigInt(tx.interbankSettlementAmount.value.replace('.', ''));
+        if (minor > limit) over++;
+        assert.deepEqual(report.transactions[i]!.reasons, minor > limit ? ['AM13'] : [], `${localInstrument ?? 'batch'} transaction ${i}: ${minor}`);
+      });
+      assert.ok(over > 0 && over < model.transactions.length, 'the generated amounts straddle the limit');
+      if (localInstrument) assert.match(report.findings.find((f) => f.code === 'AM13')!.message, /real-time per-payment maximum of 500\.00 EUR/);
+    }
+  });
+
   it('a suspended sender rejects the whole file; a past settlement date is refused', async () => {
     const model = bulkCreditTransfer({
       seed: 6, sender: DEMO_BANKS[1]!, receivers: [DEMO_BANKS[0]!], transactionCount: 2,
