@@ -42,6 +42,10 @@ export const workLimits = {
   pollLeaseMs: 120_000,
   /** Failed jobs kept for operators to look at (BullMQ), seconds. */
   keepFailedSeconds: 86_400,
+  /** How often each process checks that the job schedulers still exist in Redis: a Redis that came
+   * back without its data (no persistence, a failover to a lagging replica) would otherwise leave
+   * every process idle, waiting for jobs nobody makes. */
+  ensureSchedulersMs: 5_000,
 } as const;
 
 export const WORK_QUEUE = 'work';
@@ -57,7 +61,7 @@ export interface DistributedWorkOptions {
   readonly deliver: Deliver;
   readonly log: (line: string) => void;
   /** Test hook: overrides of workLimits' periods. */
-  readonly periods?: Partial<Pick<typeof workLimits, 'pollMs' | 'relayMs' | 'sweepMs'>>;
+  readonly periods?: { readonly pollMs?: number; readonly relayMs?: number; readonly sweepMs?: number };
 }
 
 type WorkJob = Job<{ participant?: string; outboxId?: string }>;
@@ -66,6 +70,8 @@ export class DistributedWork {
   private queue: Queue | undefined;
   private worker: Worker | undefined;
   private leases: Redis | undefined;
+  private ensureTimer: NodeJS.Timeout | undefined;
+  private ensuring: Promise<void> | undefined;
   /** Identifies this process's poll leases (only the holder releases one). */
   private readonly owner = `${process.pid}-${randomUUID()}`;
 
@@ -73,17 +79,11 @@ export class DistributedWork {
 
   async start(): Promise<void> {
     const { connection, prefix = DEFAULT_PREFIX, participants } = this.options;
-    const periods = { ...workLimits, ...this.options.periods };
     const queue = new Queue(WORK_QUEUE, { connection, prefix });
     this.queue = queue;
     queue.on('error', (error) => this.options.log(`work queue: ${error.message}`));
     await queue.waitUntilReady();
-    const keep = { removeOnComplete: true, removeOnFail: { age: workLimits.keepFailedSeconds } };
-    for (const participant of participants) {
-      await queue.upsertJobScheduler(`poll-${participant}`, { every: periods.pollMs }, { name: 'poll', data: { participant }, opts: keep });
-    }
-    await queue.upsertJobScheduler('relay', { every: periods.relayMs }, { name: 'relay', data: {}, opts: keep });
-    await queue.upsertJobScheduler('sweep', { every: periods.sweepMs }, { name: 'sweep', data: {}, opts: keep });
+    await this.upsertSchedulers(queue);
     // Participants removed from the configuration stop being polled.
     for (const scheduler of await queue.getJobSchedulers()) {
       const id = scheduler.key ?? scheduler.id;
@@ -95,13 +95,39 @@ export class DistributedWork {
     worker.on('error', (error) => this.options.log(`work worker: ${error.message}`));
     worker.on('failed', (job, error) => this.options.log(`work job ${job?.name ?? '?'} ${job?.id ?? ''} failed: ${error.message}`));
     await worker.waitUntilReady();
+    this.ensureTimer = setInterval(() => {
+      this.ensuring ??= this.ensureSchedulers(queue)
+        .catch((error: Error) => this.options.log(`work schedulers: ${error.message}`))
+        .finally(() => { this.ensuring = undefined; });
+    }, workLimits.ensureSchedulersMs);
   }
 
   /** Stops taking jobs; resolves once the jobs this process is running have finished. */
   async stop(): Promise<void> {
+    clearInterval(this.ensureTimer);
+    await this.ensuring;
     await this.worker?.close();
     await this.queue?.close();
     this.leases?.disconnect();
+  }
+
+  /** One scheduler per id, however many processes upsert it. */
+  private async upsertSchedulers(queue: Queue): Promise<void> {
+    const periods = { ...workLimits, ...this.options.periods };
+    const keep = { removeOnComplete: true, removeOnFail: { age: workLimits.keepFailedSeconds } };
+    for (const participant of this.options.participants) {
+      await queue.upsertJobScheduler(`poll-${participant}`, { every: periods.pollMs }, { name: 'poll', data: { participant }, opts: keep });
+    }
+    await queue.upsertJobScheduler('relay', { every: periods.relayMs }, { name: 'relay', data: {}, opts: keep });
+    await queue.upsertJobScheduler('sweep', { every: periods.sweepMs }, { name: 'sweep', data: {}, opts: keep });
+  }
+
+  private async ensureSchedulers(queue: Queue): Promise<void> {
+    const ids = ['relay', 'sweep', ...this.options.participants.map((p) => `poll-${p}`)];
+    const present = await Promise.all(ids.map((id) => queue.getJobScheduler(id)));
+    if (present.every((scheduler) => scheduler !== undefined && scheduler !== null)) return;
+    this.options.log('work schedulers missing from Redis (restarted without its data?): re-created');
+    await this.upsertSchedulers(queue);
   }
 
   private async process(job: WorkJob): Promise<void> {

@@ -13,10 +13,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import { BankQueueClient, QueueConnector, fileJobId, type DeliveredFile } from '
 import { DeadLetterRecorder, listDeadLetters, participantQueues } from '../../connectors/dead-letters.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { Engine } from '../../switch/engine/engine.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { SettlementAgentSimulator } from '../../switch/demo/simulators.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { openDatabase } from '../../switch/store/database.ts';
@@ -387,74 +387,3 @@ describe('queue connector on BullMQ/Redis', () => {
     }
   });
 });
-
-/**
- * A private redis-server for the restart test (never the shared one on 6379): append-only file with
- * appendfsync always, so every write Redis acknowledged survives a SIGKILL; no RDB snapshots.
- */
-class RedisServer {
-  private process: ChildProcess | undefined;
-  private constructor(readonly port: number, private readonly dir: string) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'clearhouse-redis-')));
-    await server.launch();
-    return server;
-  }
-
-  /** Kills the server (SIGKILL: no shutdown, no final fsync) and starts it again on the same port and data. */
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.launch();
-  }
-
-  async stop(): Promise<void> {
-    await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private async launch(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
-      '--appendfsync', 'always', '--dir', this.dir], { stdio: 'ignore' });
-    this.process = child;
-    const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await until(`redis-server on port ${this.port}`, async () => {
-        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-        try {
-          if (probe.status !== 'ready') await probe.connect();
-          return (await probe.ping()) === 'PONG' ? true : undefined;
-        } catch {
-          probe.disconnect();
-          return undefined;
-        }
-      }, 10_000);
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  private async kill(): Promise<void> {
-    const child = this.process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
