@@ -80,10 +80,21 @@ export function submitCommand(file: string, options: CommonOptions & { as: strin
 }
 
 export function cycleCommand(action: string, options: CommonOptions): Promise<number> {
+  // `cycle close` closes the cycle that was open when the operator issued it (this process's start:
+  // loading the code and opening the store take seconds): two operators (or a retried command)
+  // closing at the same moment close one cycle, not that one and the next.
+  const issuedAt = new Date(performance.timeOrigin);
   return withEngine(options, async (engine) => {
     if (action === 'close') {
-      const id = await engine.closeCycle();
-      print(options, { closed: id ?? null }, id === undefined ? 'no open cycle\n' : `cycle ${id} cut off, netted and instructed for settlement\n`);
+      const id = await engine.closeCycle({ dueAt: issuedAt });
+      if (id === undefined) {
+        const open = (await engine.cycles()).find((c) => c.state === 'OPEN');
+        print(options, { closed: null, open: open?.id ?? null }, open
+          ? `cycle ${open.id} was opened after this command was issued (another close ran meanwhile): left open\n`
+          : 'no open cycle\n');
+        return 0;
+      }
+      print(options, { closed: id }, `cycle ${id} cut off, netted and instructed for settlement\n`);
       return 0;
     }
     const cycles = await engine.cycles();

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,5 +45,29 @@ describe('clearhouse submit, cycle, serve, positions', () => {
     assert.ok(positions.bilateral.length > 0);
     assert.equal(run('cycle', 'nonsense').status, 2);
     assert.equal(run('positions', '--cycle', 'x').status, 2);
+  });
+
+  it('two cycle close commands issued together close one cycle', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'clearhouse-cli-'));
+    const config = JSON.parse(readFileSync(join(root, 'config', 'demo-scheme.json'), 'utf8'));
+    config.dataDirectory = join(work, 'data');
+    writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
+    const env = { ...process.env, DATABASE_URL: await freshPostgresUrl(), CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '' };
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(run('submit', '--as', 'BANKDEFFXXX', fixture).status, 0); // creates the schema and the first cycle
+    const close = () => new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'cycle', 'close', '--json'], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    const results = await Promise.all([close(), close()]);
+    assert.deepEqual(results.map((r) => r.code), [0, 0]);
+    const closed = results.map((r) => (JSON.parse(r.stdout) as { closed: string | null }).closed).filter((id) => id !== null);
+    assert.equal(closed.length, 1, results.map((r) => r.stdout).join('\n'));
+    const cycles = JSON.parse(run('cycle', 'list', '--json').stdout) as Array<{ state: string }>;
+    assert.equal(cycles.length, 2, 'one cycle closed, one open');
+    // A close issued afterwards closes the new cycle: the guard is about simultaneity only.
+    assert.notEqual((JSON.parse(run('cycle', 'close', '--json').stdout) as { closed: string | null }).closed, null);
   });
 });
