@@ -20,7 +20,9 @@
  *
  * Investigating: `node [--cpu-prof] --import tsx bench/engine.ts batch 20 10000 2` (or `realtime 60
  * 100,200`) runs one part alone; BENCH_CPU_PROF=1 profiles the children of `npm run bench` into
- * .bench/profiles/; BENCH_PG_OPTIONS adds session settings (e.g. auto_explain) to every connection.
+ * .bench/profiles/; BENCH_PG_OPTIONS adds session settings (e.g. auto_explain) to every connection;
+ * BENCH_SQL_TIMING=1 prints, per batch phase, the statements that took the most time. The batch part
+ * also reports the WAL each phase wrote and the size of each table at the end.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -227,6 +229,10 @@ export interface BatchResult extends ChildOutput {
   /** Peak RSS reached by the end of each phase (maxRSS is a high-water mark). */
   readonly peakRssMBBy: { readonly beforeIntake: number; readonly intake: number; readonly netting: number; readonly settlement: number };
   readonly cpu: { readonly intake: PhaseCpu; readonly netting: PhaseCpu; readonly settlement: PhaseCpu };
+  /** WAL written by the whole server during each phase (MB): meaningful only while nothing else writes to it. */
+  readonly walMB: { readonly intake: number; readonly netting: number; readonly settlement: number };
+  /** Size of each table of the run's schema over 1 MB, indexes and TOAST included (MB). */
+  readonly storageMB: Readonly<Record<string, number>>;
 }
 
 function cpuText(c: PhaseCpu): string {
@@ -247,13 +253,14 @@ export async function benchmarkEngineBatch(quick: boolean): Promise<{ row: Row; 
   const ms = (value: number): string => (value / 1000).toFixed(2);
   const phases: Row[] = [
     { phase: 'intake (validate, store, claim keys, create payments)', s: ms(result.intakeMs),
-      'payments/s': result.intakePaymentsPerSecond, 'CPU s node / PostgreSQL': cpuText(result.cpu.intake), 'peak RSS MB by then': result.peakRssMBBy.intake },
+      'payments/s': result.intakePaymentsPerSecond, 'CPU s node / PostgreSQL': cpuText(result.cpu.intake), 'WAL MB': result.walMB.intake,
+      'peak RSS MB by then': result.peakRssMBBy.intake },
     { phase: 'cut-off + netting (closeCycle: net, report, instruct)', s: ms(result.cutOffNettingMs),
       'payments/s': Math.round(result.payments / (result.cutOffNettingMs / 1000)), 'CPU s node / PostgreSQL': cpuText(result.cpu.netting),
-      'peak RSS MB by then': result.peakRssMBBy.netting },
+      'WAL MB': result.walMB.netting, 'peak RSS MB by then': result.peakRssMBBy.netting },
     { phase: 'settlement + delivery (agent answers, bulk files written)', s: ms(result.settlementDeliveryMs),
       'payments/s': Math.round(result.payments / (result.settlementDeliveryMs / 1000)), 'CPU s node / PostgreSQL': cpuText(result.cpu.settlement),
-      'peak RSS MB by then': result.peakRssMBBy.settlement },
+      'WAL MB': result.walMB.settlement, 'peak RSS MB by then': result.peakRssMBBy.settlement },
   ];
   return { row, phases, result };
 }
@@ -318,6 +325,64 @@ function datedInboundFiles(files: number, perFile: number, date: string): string
   });
 }
 
+/**
+ * BENCH_SQL_TIMING=1: time every statement the engine sends (node-postgres client round trips, keyed by
+ * the statement's first line), and print the slowest kinds to stderr per phase. For investigation only:
+ * the wrapper itself costs a little CPU per query.
+ */
+class SqlTimings {
+  private readonly totals = new Map<string, { ms: number; n: number }>();
+
+  static install(): SqlTimings | undefined {
+    if (!process.env.BENCH_SQL_TIMING) return undefined;
+    const timings = new SqlTimings();
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const original = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]): unknown {
+      const result = original.apply(this, args);
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
+      if (text === undefined || !(result instanceof Promise)) return result;
+      const started = performance.now();
+      const key = text.replace(/\s+/g, ' ').trim().slice(0, 110);
+      return result.finally(() => {
+        const entry = timings.totals.get(key) ?? { ms: 0, n: 0 };
+        entry.ms += performance.now() - started;
+        entry.n++;
+        timings.totals.set(key, entry);
+      });
+    };
+    return timings;
+  }
+
+  report(phase: string): void {
+    const top = [...this.totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
+    console.error(`-- ${phase}: SQL time by statement (ms, calls)`);
+    for (const [key, { ms, n }] of top) console.error(`${ms.toFixed(0).padStart(8)} ${String(n).padStart(7)}  ${key}`);
+    this.totals.clear();
+  }
+}
+
+/** WAL position of the server between laps (pg_current_wal_lsn), in MB. */
+class WalMeter {
+  private constructor(private readonly engine: Engine, private last: string) {}
+
+  static async start(engine: Engine): Promise<WalMeter> {
+    return new WalMeter(engine, await WalMeter.position(engine));
+  }
+
+  private static async position(engine: Engine): Promise<string> {
+    const [row] = await engine.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    return row!.lsn;
+  }
+
+  async lap(): Promise<number> {
+    const now = await WalMeter.position(this.engine);
+    const [row] = await this.engine.db.query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes', [now, this.last]);
+    this.last = now;
+    return Math.round(Number(row!.bytes) / 1e6);
+  }
+}
+
 function peakRssMB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
@@ -339,6 +404,7 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
   rmSync(mailRoot, { recursive: true, force: true });
   const mailboxes = new DirectoryMailboxes(mailRoot);
   const xsd = new XsdValidator();
+  const sqlTimings = SqlTimings.install();
   const schema = await freshSchema('bench_batch');
   const engine = await Engine.open({ config: benchScheme(banks), databaseUrl: schema.url, xsd });
   try {
@@ -353,6 +419,7 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
     const dispatchAll = async (): Promise<void> => { while (await engine.dispatch(deliver) > 0) { /* until the outbox is empty */ } };
 
     const rssBefore = peakRssMB();
+    const wal = await WalMeter.start(engine);
     const meter = new CpuMeter();
     const started = performance.now();
     let next = 0;
@@ -369,17 +436,27 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
     const intakeDone = performance.now();
     const cpuIntake = meter.lap();
     const rssIntake = peakRssMB();
+    const walIntake = await wal.lap();
+    sqlTimings?.report('intake');
     const cycleId = await engine.closeCycle();
     if (cycleId === undefined) throw new Error('no cycle to close');
     const nettedAt = performance.now();
     const cpuNetting = meter.lap();
     const rssNetting = peakRssMB();
+    const walNetting = await wal.lap();
+    sqlTimings?.report('cut-off + netting');
     await dispatchAll();
     for (let round = 0; round < 5 && (await agent.answerAll()) > 0; round++) await dispatchAll();
     const finished = performance.now();
     const cpuSettlement = meter.lap();
     meter.stop();
+    const walSettlement = await wal.lap();
+    sqlTimings?.report('settlement + delivery');
 
+    const storage = Object.fromEntries((await engine.db.query<{ name: string; mb: number }>(
+      `SELECT c.relname AS name, round(pg_total_relation_size(c.oid) / 1e6)::int AS mb FROM pg_class c
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND pg_total_relation_size(c.oid) > 1e6 ORDER BY mb DESC`))
+      .map((r) => [r.name, r.mb]));
     const [settled] = await engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
     const [cycle] = await engine.db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
     const payments = files * perFile;
@@ -394,6 +471,8 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
       peakRssMB: peakRssMB(),
       peakRssMBBy: { beforeIntake: rssBefore, intake: rssIntake, netting: rssNetting, settlement: peakRssMB() },
       cpu: { intake: cpuIntake, netting: cpuNetting, settlement: cpuSettlement },
+      walMB: { intake: walIntake, netting: walNetting, settlement: walSettlement },
+      storageMB: storage,
     };
   } finally {
     await engine.close();

@@ -18,13 +18,13 @@
 import { formatAmount } from '../iso/amount.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { bilateralMatrix, netPositions, assertSumZero, type Obligation } from '../clearing/positions.ts';
-import { unwind, unwindParticipant, type Cap } from '../clearing/caps.ts';
+import { capBreaches, unwind, unwindParticipant, type Cap } from '../clearing/caps.ts';
 import { settlementInstructions } from '../clearing/settlement.ts';
 import { invariant } from '../clearing/invariant.ts';
 import type { Queryable } from '../store/database.ts';
 import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { broadcastEvent, emitSettlementInstruction, emitSettlementNotification, emitStatusReport } from './notices.ts';
-import { emit, forwardedCreditTransfer } from './outbound.ts';
+import { forwardedCreditTransfer } from './outbound.ts';
 import { expireQueuedPayments } from './realtime.ts';
 import { crashPoint } from './crash.ts';
 import { businessDateOf } from '../../batch/calendar.ts';
@@ -37,6 +37,22 @@ export interface CycleRow {
   readonly sequence: number;
   readonly state: CycleState;
   readonly settlement_attempt: number;
+}
+
+/**
+ * New batch payments of one message, just inserted ACCEPTED into `cycleId`: their transaction XML goes
+ * to payment_xml, where only the bulk files read it (the payments row, which netting and settlement
+ * update, stays narrow), and their acceptance (RECEIVED → ACCEPTED) is recorded once for the set.
+ */
+export async function acceptBatchPayments(tx: Queryable, cycleId: bigint, payments: readonly { id: bigint; transaction_index: number }[],
+  indexes: readonly number[], xml: readonly string[]): Promise<void> {
+  if (payments.length === 0) return;
+  const byIndex = new Map(indexes.map((index, i) => [index, xml[i]!]));
+  await tx.query('INSERT INTO payment_xml (payment_id, transaction_xml) SELECT id, x FROM unnest($1::bigint[], $2::text[]) AS t(id, x)',
+    [payments.map((p) => p.id), payments.map((p) => byIndex.get(p.transaction_index)!)]);
+  await tx.query(`INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
+                  SELECT $1, 'RECEIVED', 'ACCEPTED', $2, array_agg(id ORDER BY id) FROM unnest($3::bigint[]) AS t(id)`,
+  [cycleId, `accepted into cycle ${cycleId}`, payments.map((p) => p.id)]);
 }
 
 /** The open cycle's id, opening one if there is none (at most one can be open: unique index). */
@@ -126,34 +142,70 @@ async function batchCaps(tx: Queryable, realtime: readonly Obligation[]): Promis
   });
 }
 
+/** The cycle's payments to net, summed per mode, debtor, creditor and currency (one row per pair, not per payment). */
+interface PairRow {
+  readonly mode: 'batch' | 'realtime';
+  readonly debtor_agent: string;
+  readonly creditor_agent: string;
+  readonly currency: string;
+  readonly amount_minor: bigint;
+  readonly count: number;
+}
+
+/**
+ * One obligation standing for all of a pair's payments. Netting and the bilateral matrix only add
+ * amounts up, so the sums give the same positions as the payments one by one; the id and sequence only
+ * need to be unique.
+ */
+function pairObligation(p: PairRow, index: number): Obligation {
+  return { id: `pair-${index}`, debtor: p.debtor_agent, creditor: p.creditor_agent, currency: p.currency, amountMinor: p.amount_minor, sequence: BigInt(index) };
+}
+
 /**
  * Net the cycle. Real-time payments were committed within headroom and are final for netting; batch
  * payments are checked against what is left of each cap (cap + the participant's real-time position
  * in this cycle) and unwound latest first where a participant is over it.
+ *
+ * The positions are summed in the database first (one row per pair of participants). Only when a
+ * participant is over its cap are the cycle's payments read one by one for the unwind, which needs
+ * their order: a cycle within caps (the usual case) never ships its payments to node.
  */
 async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.state !== 'CUT_OFF') return;
-  const payments = await tx.query<PaymentRow>(
-    `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor, sequence FROM payments
-      WHERE cycle_id = $1 AND ((mode = 'batch' AND state = 'ACCEPTED') OR (mode = 'realtime' AND state = 'COMMITTED'))
-      ORDER BY sequence`, [cycleId]);
-  const realtime = payments.filter((p) => p.mode === 'realtime').map(obligationOf);
-  const batch = payments.filter((p) => p.mode === 'batch').map(obligationOf);
-  const result = unwind(batch, await batchCaps(tx, realtime), 'LATEST_FIRST');
-  const removedIds = result.removed.map((r) => BigInt(r.obligation.id));
-  await tx.query(`UPDATE payments SET state = 'NETTED', updated_at = now() WHERE cycle_id = $1 AND mode = 'batch' AND state = 'ACCEPTED'
-                  AND NOT (id = ANY($2::bigint[]))`, [cycleId, removedIds]);
-  await tx.query(`INSERT INTO payment_transitions (payment_id, from_state, to_state, cause)
-                  SELECT id, 'ACCEPTED', 'NETTED', $2 FROM payments WHERE cycle_id = $1 AND mode = 'batch' AND state = 'NETTED'`,
-  [cycleId, `cycle ${cycleId} netted`]);
+  const pairs = await nettingPairs(tx, cycleId, 'ACCEPTED');
+  const realtimePairs = pairs.map(pairObligation).filter((_, i) => pairs[i]!.mode === 'realtime');
+  const batchPairs = pairs.map(pairObligation).filter((_, i) => pairs[i]!.mode === 'batch');
+  const caps = await batchCaps(tx, realtimePairs);
+  let removedIds: bigint[] = [];
+  if (capBreaches(netPositions(batchPairs), caps).length > 0) {
+    const payments = await tx.query<PaymentRow>(
+      `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor, sequence FROM payments
+        WHERE cycle_id = $1 AND mode = 'batch' AND state = 'ACCEPTED' ORDER BY sequence`, [cycleId]);
+    const result = unwind(payments.map(obligationOf), caps, 'LATEST_FIRST');
+    removedIds = result.removed.map((r) => BigInt(r.obligation.id));
+  }
+  // NETTED, and the transition recorded once for the whole set of payments it moved.
+  await tx.query(`WITH netted AS (
+                    UPDATE payments SET state = 'NETTED', updated_at = now()
+                     WHERE cycle_id = $1 AND mode = 'batch' AND state = 'ACCEPTED' AND NOT (id = ANY($2::bigint[])) RETURNING id)
+                  INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
+                  SELECT $1, 'ACCEPTED', 'NETTED', $3, array_agg(id ORDER BY id) FROM netted HAVING COUNT(*) > 0`,
+  [cycleId, removedIds, `cycle ${cycleId} netted`]);
   await rejectUnwound(tx, removedIds, REASON.settlementLimitExceeded, `unwound from cycle ${cycleId}: net debit cap exceeded`);
-  const kept = [...realtime, ...result.kept];
-  await storePositions(tx, cycleId, kept);
+  await storePositions(tx, cycleId, removedIds.length === 0 ? pairs : await nettingPairs(tx, cycleId, 'NETTED'));
   await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await reportNetting(ctx, tx, cycleId);
   await broadcastEvent(ctx, tx, 'CYCLE_NETTED', [cycleId.toString()], cycleId);
   crashPoint('netting.before-commit');
+}
+
+/** The payments a cycle nets (batch ones in `batchState`, committed real-time ones), summed per pair. */
+function nettingPairs(tx: Queryable, cycleId: bigint, batchState: 'ACCEPTED' | 'NETTED'): Promise<PairRow[]> {
+  return tx.query<PairRow>(
+    `SELECT mode, debtor_agent, creditor_agent, currency, SUM(amount_minor)::bigint AS amount_minor, COUNT(*)::int AS count FROM payments
+      WHERE cycle_id = $1 AND ((mode = 'batch' AND state = $2) OR (mode = 'realtime' AND state = 'COMMITTED'))
+      GROUP BY mode, debtor_agent, creditor_agent, currency ORDER BY mode, debtor_agent, creditor_agent, currency`, [cycleId, batchState]);
 }
 
 async function rejectUnwound(tx: Queryable, ids: readonly bigint[], reason: string, cause: string): Promise<void> {
@@ -165,42 +217,69 @@ async function rejectUnwound(tx: Queryable, ids: readonly bigint[], reason: stri
   await tx.query("UPDATE payments SET state = 'REJECTED', reason_code = $2, updated_at = now() WHERE id = ANY($1::bigint[])", [ids, reason]);
 }
 
-async function storePositions(tx: Queryable, cycleId: bigint, obligations: readonly Obligation[]): Promise<void> {
+/** The cycle's net positions and bilateral matrix, from its payments summed per pair (each statement one set-based insert). */
+async function storePositions(tx: Queryable, cycleId: bigint, pairs: readonly PairRow[]): Promise<void> {
+  const obligations = pairs.map(pairObligation);
   const positions = netPositions(obligations);
   assertSumZero(positions);
   await tx.query('DELETE FROM cycle_positions WHERE cycle_id = $1', [cycleId]);
   await tx.query('DELETE FROM cycle_bilateral WHERE cycle_id = $1', [cycleId]);
+  const position = { bic: [] as string[], currency: [] as string[], net: [] as string[] };
   for (const [currency, byBic] of positions) {
     for (const [bic, net] of byBic) {
-      await tx.query('INSERT INTO cycle_positions (cycle_id, bic, currency, net_minor) VALUES ($1, $2, $3, $4)', [cycleId, bic, currency, net]);
+      position.bic.push(bic);
+      position.currency.push(currency);
+      position.net.push(net.toString());
     }
   }
+  await tx.query(`INSERT INTO cycle_positions (cycle_id, bic, currency, net_minor)
+                  SELECT $1, b, c, n::bigint FROM unnest($2::text[], $3::text[], $4::text[]) AS t(b, c, n)`,
+  [cycleId, position.bic, position.currency, position.net]);
   const counts = new Map<string, number>();
-  for (const o of obligations) counts.set(`${o.currency}|${o.debtor}|${o.creditor}`, (counts.get(`${o.currency}|${o.debtor}|${o.creditor}`) ?? 0) + 1);
+  for (const p of pairs) {
+    const key = `${p.currency}|${p.debtor_agent}|${p.creditor_agent}`;
+    counts.set(key, (counts.get(key) ?? 0) + p.count);
+  }
+  const bilateral = { currency: [] as string[], debtor: [] as string[], creditor: [] as string[], gross: [] as string[], count: [] as number[] };
   for (const [currency, byDebtor] of bilateralMatrix(obligations)) {
     for (const [debtor, byCreditor] of byDebtor) {
       for (const [creditor, gross] of byCreditor) {
-        await tx.query('INSERT INTO cycle_bilateral (cycle_id, currency, debtor, creditor, gross_minor, payment_count) VALUES ($1, $2, $3, $4, $5, $6)',
-          [cycleId, currency, debtor, creditor, gross, counts.get(`${currency}|${debtor}|${creditor}`) ?? 0]);
+        bilateral.currency.push(currency);
+        bilateral.debtor.push(debtor);
+        bilateral.creditor.push(creditor);
+        bilateral.gross.push(gross.toString());
+        bilateral.count.push(counts.get(`${currency}|${debtor}|${creditor}`) ?? 0);
       }
     }
   }
+  await tx.query(`INSERT INTO cycle_bilateral (cycle_id, currency, debtor, creditor, gross_minor, payment_count)
+                  SELECT $1, c, d, r, g::bigint, n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS t(c, d, r, g, n)`,
+  [cycleId, bilateral.currency, bilateral.debtor, bilateral.creditor, bilateral.gross, bilateral.count]);
 }
 
-/** After netting: a pacs.002 to each sender of batch payments in the cycle (ACCP, or PART/RJCT listing the unwound). */
+/**
+ * After netting: a pacs.002 to each sender of batch payments in the cycle (ACCP, or PART/RJCT listing
+ * the unwound). Counted per message in the database; only the unwound payments are read one by one.
+ */
 async function reportNetting(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
-  const rows = await tx.query<{ message_id: string; sender: string; message_type: string; state: string; transaction_id: string | null;
-    end_to_end_id: string | null; reason_code: string | null }>(
-    `SELECT m.message_id, m.participant AS sender, m.message_type, p.state, p.transaction_id, p.end_to_end_id, p.reason_code
+  const counted = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string; total: number; rejected: number }>(
+    `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.total, g.rejected
+       FROM (SELECT message_id, COUNT(*)::int AS total, (COUNT(*) FILTER (WHERE state = 'REJECTED'))::int AS rejected FROM payments
+              WHERE cycle_id = $1 AND mode = 'batch' AND state IN ('NETTED', 'REJECTED') GROUP BY message_id) g
+       JOIN messages m ON m.id = g.message_id ORDER BY g.message_id`, [cycleId]);
+  const rejected = await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; reason_code: string | null }>(
+    `SELECT m.message_id, m.participant AS sender, p.transaction_id, p.end_to_end_id, p.reason_code
        FROM payments p JOIN messages m ON m.id = p.message_id
-      WHERE p.cycle_id = $1 AND p.mode = 'batch' AND p.state IN ('NETTED', 'REJECTED')
-      ORDER BY p.message_id, p.transaction_index`, [cycleId]);
-  for (const group of groupBy(rows, (r) => `${r.sender}|${r.message_id}`)) {
-    const rejected = group.filter((r) => r.state === 'REJECTED');
+      WHERE p.cycle_id = $1 AND p.mode = 'batch' AND p.state = 'REJECTED' ORDER BY p.message_id, p.transaction_index`, [cycleId]);
+  const linesOf = new Map(groupBy(rejected, (r) => `${r.sender}|${r.message_id}`).map((g) => [`${g[0]!.sender}|${g[0]!.message_id}`, g]));
+  // One report per sender and MsgId, as the payments group (two stored messages can share both).
+  for (const group of groupBy(counted, (r) => `${r.sender}|${r.message_id}`)) {
+    const total = group.reduce((sum, r) => sum + r.total, 0);
+    const lines = linesOf.get(`${group[0]!.sender}|${group[0]!.message_id}`) ?? [];
     await emitStatusReport(ctx, tx, {
       recipient: group[0]!.sender, originalMessageId: group[0]!.message_id, originalMessageType: group[0]!.message_type,
-      groupStatus: rejected.length === 0 ? 'ACCP' : rejected.length === group.length ? 'RJCT' : 'PART',
-      lines: rejected.map((r) => ({
+      groupStatus: lines.length === 0 ? 'ACCP' : lines.length === total ? 'RJCT' : 'PART',
+      lines: lines.map((r) => ({
         transactionId: r.transaction_id ?? undefined, endToEndId: r.end_to_end_id ?? undefined, status: 'RJCT',
         reasonCode: r.reason_code ?? undefined, reasonText: 'net debit cap exceeded at netting',
       })),
@@ -304,7 +383,7 @@ async function unwindDefaulters(ctx: EngineContext, tx: Queryable, cycleId: bigi
   }
   await rejectUnwound(tx, removed, REASON.settlementFailed, `unwound from cycle ${cycleId}: settlement of ${defaulters.join(', ')} failed`);
   await reportUnwound(ctx, tx, removed);
-  await storePositions(tx, cycleId, [...realtime, ...kept]);
+  await storePositions(tx, cycleId, await nettingPairs(tx, cycleId, 'NETTED'));
   await tx.query("UPDATE cycles SET state = 'NETTED' WHERE id = $1", [cycleId]);
   await instructSettlement(ctx, tx, cycleId);
 }
@@ -333,9 +412,15 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
                             SELECT creditor_agent AS bic, currency, amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
                           GROUP BY bic, currency) s
                    WHERE e.bic = s.bic AND e.currency = s.currency`, [cycleId]);
-  await tx.query(`INSERT INTO payment_transitions (payment_id, from_state, to_state, cause)
-                  SELECT id, state, 'SETTLED', $2 FROM payments WHERE cycle_id = $1 AND state IN ('NETTED', 'COMMITTED')`, [cycleId, `cycle ${cycleId} settled`]);
-  await tx.query("UPDATE payments SET state = 'SETTLED', updated_at = now() WHERE cycle_id = $1 AND state IN ('NETTED', 'COMMITTED')", [cycleId]);
+  // SETTLED, and the transition recorded once per state left (NETTED batch, COMMITTED real-time) for
+  // the whole set of payments it moved.
+  for (const from of ['NETTED', 'COMMITTED'] as const) {
+    await tx.query(`WITH settled AS (
+                      UPDATE payments SET state = 'SETTLED', updated_at = now() WHERE cycle_id = $1 AND state = $2 RETURNING id)
+                    INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
+                    SELECT $1, $2, 'SETTLED', $3, array_agg(id ORDER BY id) FROM settled HAVING COUNT(*) > 0`,
+    [cycleId, from, `cycle ${cycleId} settled`]);
+  }
   await deliverBulkFiles(ctx, tx, cycleId);
   await reportSettled(ctx, tx, cycleId);
   // Per participant, its settled payments of the cycle (as debtor or creditor, each payment once),
@@ -353,45 +438,113 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
   await broadcastEvent(ctx, tx, 'CYCLE_SETTLED', [cycleId.toString()], cycleId);
 }
 
-/** Settlement before delivery: one bulk pacs.008 per receiving participant and currency. */
+/**
+ * Settlement before delivery: one bulk pacs.008 per receiving participant and currency. Each file is
+ * assembled and stored inside the database, one at a time: the ids of its payments are read in file
+ * order, and the database joins the group header and trailer built here with the transaction XML of
+ * those payments, in that order. The transactions (about 1.1 KB each) never travel to node and back,
+ * and neither node nor the database holds more than one file at a time.
+ */
 async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
-  const rows = await tx.query<{ creditor_agent: string; currency: string; amount_minor: bigint; transaction_xml: string; settlement_date: string | Date | null }>(
-    `SELECT creditor_agent, currency, amount_minor, transaction_xml, settlement_date FROM payments
-      WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED' ORDER BY creditor_agent, currency, sequence`, [cycleId]);
-  for (const group of groupBy(rows, (r) => `${r.creditor_agent}|${r.currency}`)) {
-    const total = group.reduce((sum, r) => sum + r.amount_minor, 0n);
+  // Per file: its payments' ids in acceptance order (the order of the file), sorted per group of about
+  // 10,000 narrow rows rather than the cycle's 200,000 at once.
+  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint;
+    settlement_date: string | Date | null; ids: (string | bigint)[] }>(
+    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor,
+            (array_agg(settlement_date ORDER BY sequence))[1] AS settlement_date, array_agg(id ORDER BY sequence) AS ids
+       FROM payments WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
+      GROUP BY creditor_agent, currency ORDER BY creditor_agent, currency`, [cycleId]);
+  for (const file of files) {
+    invariant(file.ids.length === file.count, `bulk file for ${file.creditor_agent}: ids do not match its count`);
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
-    const first = group[0]!;
-    const xml = forwardedCreditTransfer({
-      messageId, createdAt: isoDateTime(ctx.clock.now()), settlementDate: dateText(first.settlement_date) ?? isoDate(ctx.clock.now()),
-      currency: first.currency, totalText: formatAmount(total, first.currency), count: group.length,
-      instructingAgent: ctx.switchBic, instructedAgent: first.creditor_agent,
-    }, group.map((r) => r.transaction_xml));
-    await emit(tx, { recipient: first.creditor_agent, messageType: 'pacs.008.001.08', messageId, xml });
+    // The document as forwardedCreditTransfer builds it, cut where its transactions go.
+    const [head, tail, ...rest] = forwardedCreditTransfer({
+      messageId, createdAt: isoDateTime(ctx.clock.now()), settlementDate: dateText(file.settlement_date) ?? isoDate(ctx.clock.now()),
+      currency: file.currency, totalText: formatAmount(file.total_minor, file.currency), count: file.count,
+      instructingAgent: ctx.switchBic, instructedAgent: file.creditor_agent,
+    }, [TRANSACTIONS_MARK]).split(TRANSACTIONS_MARK);
+    invariant(head !== undefined && tail !== undefined && rest.length === 0, 'bulk file template without a single place for its transactions');
+    // Stored and queued as emit() does; the bytes are the UTF-8 of head, the transactions joined by
+    // newlines, tail: the same document forwardedCreditTransfer returns for them. Each XML is looked up
+    // by its key (a join may scan the whole table, which holds every cycle's transactions).
+    const [stored] = await tx.query<{ id: bigint }>(
+      `WITH document AS (
+         SELECT convert_to($4 || string_agg(t.xml, E'\n' ORDER BY t.n) || $5, 'UTF8') AS bytes, COUNT(t.xml) AS transactions
+           FROM (SELECT u.n, (SELECT x.transaction_xml FROM payment_xml x WHERE x.payment_id = u.id) AS xml
+                   FROM unnest($6::bigint[]) WITH ORDINALITY AS u(id, n)) t)
+       INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
+       SELECT 'out', $1, 'pacs.008.001.08', $2, encode(sha256(bytes), 'hex'), octet_length(bytes), bytes FROM document WHERE transactions = $3
+       RETURNING id`, [file.creditor_agent, messageId, file.count, head, tail, file.ids.map(String)]);
+    invariant(stored !== undefined, `bulk file for ${file.creditor_agent}: transaction XML missing for some of its ${file.count} payments`);
+    await tx.query("INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity')",
+      [stored.id, file.creditor_agent]);
   }
 }
+
+/** Stands for the transactions in a bulk file's template; cannot occur in XML (a NUL character). */
+const TRANSACTIONS_MARK = '\u0000transactions\u0000';
 
 export function dateText(value: string | Date | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
   return typeof value === 'string' ? value.slice(0, 10) : isoDate(value);
 }
 
-/** pacs.002 ACSC to the sender of every message with payments settled in this cycle. */
+/**
+ * pacs.002 ACSC to the sender of every message with payments settled in this cycle. A batch message's
+ * report carries no lines, so batch payments are only counted per message; a real-time message's
+ * lists its payment.
+ */
 async function reportSettled(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
-  const rows = await tx.query<{ message_id: string; sender: string; message_type: string; mode: string; transaction_id: string | null;
-    end_to_end_id: string | null; uetr: string | null }>(
-    `SELECT m.message_id, m.participant AS sender, m.message_type, p.mode, p.transaction_id, p.end_to_end_id, p.uetr
+  const messages = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string; mode: string }>(
+    `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.mode
+       FROM (SELECT message_id, mode, MIN(transaction_index) AS first FROM payments WHERE cycle_id = $1 AND state = 'SETTLED'
+              GROUP BY message_id, mode) g
+       JOIN messages m ON m.id = g.message_id ORDER BY g.message_id, g.first`, [cycleId]);
+  // One report per sender and MsgId (as the payments group); its first payment's mode decides the lines.
+  const groups = groupBy(messages, (r) => `${r.sender}|${r.message_id}`);
+  const listed = groups.filter((g) => g[0]!.mode === 'realtime');
+  const lines = listed.length === 0 ? [] : await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; uetr: string | null }>(
+    `SELECT m.message_id, m.participant AS sender, p.transaction_id, p.end_to_end_id, p.uetr
        FROM payments p JOIN messages m ON m.id = p.message_id
-      WHERE p.cycle_id = $1 AND p.state = 'SETTLED' ORDER BY p.message_id, p.transaction_index`, [cycleId]);
-  for (const group of groupBy(rows, (r) => `${r.sender}|${r.message_id}`)) {
+      WHERE p.cycle_id = $1 AND p.state = 'SETTLED' AND p.message_id = ANY($2::bigint[]) ORDER BY p.message_id, p.transaction_index`,
+    [cycleId, listed.flatMap((g) => g.map((r) => r.row_id))]);
+  const linesOf = new Map(groupBy(lines, (r) => `${r.sender}|${r.message_id}`).map((g) => [`${g[0]!.sender}|${g[0]!.message_id}`, g]));
+  for (const group of groups) {
     const realtime = group[0]!.mode === 'realtime';
     await emitStatusReport(ctx, tx, {
       recipient: group[0]!.sender, originalMessageId: group[0]!.message_id, originalMessageType: group[0]!.message_type,
       groupStatus: 'ACSC',
-      lines: realtime ? group.map((r) => ({ transactionId: r.transaction_id ?? undefined, endToEndId: r.end_to_end_id ?? undefined,
-        uetr: r.uetr ?? undefined, status: 'ACSC' })) : [],
+      lines: realtime ? (linesOf.get(`${group[0]!.sender}|${group[0]!.message_id}`) ?? []).map((r) => ({ transactionId: r.transaction_id ?? undefined,
+        endToEndId: r.end_to_end_id ?? undefined, uetr: r.uetr ?? undefined, status: 'ACSC' })) : [],
     });
   }
+}
+
+/** One recorded state change of a payment. */
+export interface PaymentTransition {
+  readonly id: bigint;
+  readonly fromState: string | null;
+  readonly toState: string;
+  readonly cause: string;
+  readonly reasonCode: string | null;
+  readonly at: Date;
+}
+
+/**
+ * Every state change of one payment, in order: its own transitions (payment_transitions) and those
+ * recorded once for a set of payments of its cycle that includes it (payment_transition_sets: a batch
+ * file accepted, the cycle netted, the cycle settled). The view payment_history gives the same for every
+ * payment at once; this reads only the sets of the payment's cycle.
+ */
+export async function paymentHistory(db: Queryable, paymentId: bigint): Promise<PaymentTransition[]> {
+  const rows = await db.query<{ id: bigint; from_state: string | null; to_state: string; cause: string; reason_code: string | null; at: Date }>(
+    `SELECT id, from_state, to_state, cause, reason_code, at FROM payment_transitions WHERE payment_id = $1
+     UNION ALL
+     SELECT s.id, s.from_state, s.to_state, s.cause, s.reason_code, s.at
+       FROM payments p JOIN payment_transition_sets s ON s.cycle_id = p.cycle_id
+      WHERE p.id = $1 AND p.id = ANY (s.payment_ids)
+     ORDER BY id`, [paymentId]);
+  return rows.map((r) => ({ id: r.id, fromState: r.from_state, toState: r.to_state, cause: r.cause, reasonCode: r.reason_code, at: r.at }));
 }
 
 /** The cycles, newest first, with their payment counts (for `clearhouse cycle list/status`). */

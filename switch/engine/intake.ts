@@ -23,7 +23,7 @@ import type { ElementSpan } from '../validation/scan.ts';
 import { emit } from './outbound.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { unprefixed } from './outbound.ts';
-import { openCycleId } from './cycles.ts';
+import { acceptBatchPayments, openCycleId } from './cycles.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
 import { crashPoint } from './crash.ts';
@@ -254,21 +254,21 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
     columns.xml.push(xml);
   }
   const state = realtime ? 'RECEIVED' : 'ACCEPTED';
-  const rows = await tx.query<{ id: bigint }>(
+  // A batch payment's XML is kept apart (acceptBatchPayments), out of the row netting and settlement update.
+  const rows = await tx.query<{ id: bigint; transaction_index: number }>(
     `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
         debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml)
      SELECT $1, i, 'CREDIT', $2, t, e, u, ia, da, ca, c, a::bigint, d::date, $3, $4, x
        FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
                    $13::text[], $14::text[], $15::text[]) AS p(i, t, e, u, ia, da, ca, c, a, d, x)
      ORDER BY i
-     RETURNING id`,
+     RETURNING id, transaction_index`,
     [messageRowId, realtime ? 'realtime' : 'batch', state, cycleId, columns.index, columns.txId, columns.e2e, columns.uetr,
-      columns.instructing, columns.debtor, columns.creditor, columns.currency, columns.amount, columns.date, columns.xml]);
-  await tx.query(
-    `INSERT INTO payment_transitions (payment_id, from_state, to_state, cause)
-     SELECT id, 'RECEIVED', state, $2 FROM payments WHERE message_id = $1 AND state <> 'RECEIVED'`,
-    [messageRowId, realtime ? 'received real-time payment' : `accepted into cycle ${cycleId}`]);
-  return realtime ? rows.map((r) => r.id) : [];
+      columns.instructing, columns.debtor, columns.creditor, columns.currency, columns.amount, columns.date,
+      realtime ? columns.xml : columns.xml.map(() => null)]);
+  if (realtime) return rows.map((r) => r.id);
+  await acceptBatchPayments(tx, cycleId!, rows, columns.index, columns.xml);
+  return [];
 }
 
 export function realtimeService(ctx: EngineContext): RealtimeServiceConfig | undefined {

@@ -161,7 +161,7 @@ async function assertRecovered(scenario: Scenario): Promise<void> {
     const twice = await db.query('SELECT instructing_agent, transaction_id, COUNT(*)::int AS n FROM payments GROUP BY 1, 2 HAVING COUNT(*) > 1');
     assert.deepEqual(twice, [], 'no (instructing agent, TxId) twice');
     const repeated = await db.query<{ payment_id: bigint; from_state: string | null; to_state: string; n: number }>(
-      `SELECT payment_id, from_state, to_state, COUNT(*)::int AS n FROM payment_transitions GROUP BY 1, 2, 3 HAVING COUNT(*) > 1`);
+      `SELECT payment_id, from_state, to_state, COUNT(*)::int AS n FROM payment_history GROUP BY 1, 2, 3 HAVING COUNT(*) > 1`);
     assert.deepEqual(repeated, [], 'no payment made the same transition twice');
     const storedTwice = await db.query("SELECT participant, sha256, COUNT(*)::int AS n FROM messages WHERE direction = 'in' GROUP BY 1, 2 HAVING COUNT(*) > 1");
     assert.deepEqual(storedTwice, [], 'every inbound file stored once per sender and sha256');
@@ -198,7 +198,7 @@ async function assertRecovered(scenario: Scenario): Promise<void> {
     // (4) Exactly one final state per payment: SETTLED, reached once; nothing rejected or released.
     assert.ok(rows.every((r) => r.state === 'SETTLED'), `states: ${[...new Set(rows.map((r) => r.state))].join(', ')}`);
     const finals = await db.query<{ payment_id: bigint; n: number }>(
-      `SELECT payment_id, COUNT(*)::int AS n FROM payment_transitions WHERE to_state IN ('SETTLED', 'REJECTED', 'RELEASED', 'UNWOUND', 'RETURNED')
+      `SELECT payment_id, COUNT(*)::int AS n FROM payment_history WHERE to_state IN ('SETTLED', 'REJECTED', 'RELEASED', 'UNWOUND', 'RETURNED')
         GROUP BY 1`);
     assert.equal(finals.length, rows.length, 'every payment reached a final state');
     assert.ok(finals.every((f) => f.n === 1), 'no payment reached a final state twice');
