@@ -24,6 +24,14 @@ export const limits = {
   xsdWindowTransactionCount: 2_000,
   /** Small messages queued for one batched XSD call. One call parses the schema once for the batch. */
   xsdBatchMessageCountMax: 256,
+  /** Shortest time between two XSD jobs of single messages of one schema. A job costs about 5 ms
+   * (fresh WebAssembly instance, schema compiled) plus about 0.13 ms per message: back-to-back jobs of
+   * a few messages would spend most of a core on the fixed part. Under load a job starts at most once
+   * per window with everything that arrived meanwhile (at 2,000 messages/s: 40 per job, 0.25 ms each
+   * instead of 1 ms or more); after a quiet spell, or when the previous job held a single message (a
+   * lone sender waiting for each answer), a message still goes at once. Adds at most this much to a
+   * message's latency, against a real-time p99 budget of 250 ms. */
+  xsdBatchWindowMs: 20,
   /** Worker threads running XSD validation: one per core of the reference machine (2). Windows of a
    * large file are spread over them while the main thread scans and extracts facts. */
   xsdWorkerCount: 2,
@@ -33,6 +41,26 @@ export const limits = {
   /** Findings kept per file. A 100,000-transaction file that is wrong everywhere would otherwise
    * produce a report larger than the file; past this count the report says how many were dropped. */
   findingsPerFileMax: 10_000,
+  /** Inbound files at least this large are looked up as replays (same sender, same SHA-256) before
+   * they are validated, so that a resent bulk file does not cost its validation again. Smaller ones,
+   * single real-time messages above all, skip that round trip: a replay is still caught when it is
+   * stored (unique index messages_inbound_once) and answered as one; it only costs a validation. */
+  replayCheckBeforeValidationBytesMin: 64 * 1024,
+
+  // Real-time intake (switch/engine/realtime-intake.ts).
+  /** Real-time messages committed in one database transaction at most. Concurrent submissions join
+   * the group being gathered while the previous one commits; at 2,000 payments/s a group commits in
+   * well under 100 ms, so groups stay far below this bound, which only caps the statement parameters
+   * and the work lost to one failed group (its members are then retried one by one). */
+  realtimeIntakeGroupMax: 256,
+  /** Groups being committed at once. A group holds its debtors' exposure rows locked from its
+   * decisions to its commit; a second group stores its messages, keys and outcomes meanwhile and
+   * then waits for those locks, so the two overlap without ever deciding on the same headroom at once. */
+  realtimeIntakeGroupsInFlight: 2,
+  /** Runs of one retryable transaction (store/database.ts) aborted as a deadlock victim or for a
+   * serialization failure: both are transient, and a third consecutive loss means something else is
+   * wrong, so the error then goes to the caller. */
+  transactionAttemptsMax: 3,
 
   // Signatures and the scheme PKI (connectors/signing/, docs/signing.md).
   /** Smallest RSA key the scheme issues or accepts: 2048 bits (NIST SP 800-57 part 1, acceptable

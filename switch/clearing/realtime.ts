@@ -84,7 +84,7 @@ export function releaseQueue(queue: readonly QueuedPayment[], exposures: Exposur
   const released: QueuedPayment[] = [];
   const remaining: QueuedPayment[] = [];
   for (const payment of inSequence(queue)) {
-    const lane = `${payment.currency} ${payment.debtor}`;
+    const lane = laneOf(payment.debtor, payment.currency);
     const byBic = next.get(payment.currency) ?? new Map<string, Exposure>();
     const reserved = blockedLanes.has(lane) ? undefined : tryReserve(byBic.get(payment.debtor) ?? zeroExposure, payment.amountMinor);
     if (reserved?.ok === true) {
@@ -96,6 +96,52 @@ export function releaseQueue(queue: readonly QueuedPayment[], exposures: Exposur
     }
   }
   return { released, remaining, exposures: next };
+}
+
+/** What becomes of a newly received real-time payment. */
+export type Admission = 'RESERVED' | 'QUEUED' | 'REJECTED';
+
+/** A newly received real-time payment, in arrival order. */
+export type ArrivingPayment = {
+  readonly debtor: string;
+  readonly currency: string;
+  readonly amountMinor: bigint;
+};
+
+/** The FIFO lane of a debtor in a currency (the key of `waitingLanes`). */
+export function laneOf(debtor: string, currency: string): string {
+  return `${currency} ${debtor}`;
+}
+
+/**
+ * Admission of newly received payments, taken in arrival order: a payment reserves its amount when
+ * it fits in its debtor's headroom and nobody waits in its lane; otherwise it is queued (`overCap`
+ * 'queue') or rejected. Once a payment of a lane is queued, every later one of that lane queues behind
+ * it, even a smaller one that would fit (FIFO, as releaseQueue keeps it). `waitingLanes` are the lanes
+ * that already hold queued payments. The result is what one payment after the other, each reserving
+ * with its own conditional update, would have done; the engine decides a group of concurrent
+ * submissions with it in one pass over exposures it holds locked.
+ */
+export function admit(payments: readonly ArrivingPayment[], exposures: Exposures, waitingLanes: ReadonlySet<string>,
+  overCap: 'queue' | 'reject'): { admissions: Admission[]; exposures: Map<string, Map<string, Exposure>> } {
+  const next = copyExposures(exposures);
+  const waiting = new Set(overCap === 'queue' ? waitingLanes : []);
+  const admissions: Admission[] = [];
+  for (const payment of payments) {
+    const lane = laneOf(payment.debtor, payment.currency);
+    const byBic = next.get(payment.currency) ?? new Map<string, Exposure>();
+    const reserved = waiting.has(lane) ? undefined : tryReserve(byBic.get(payment.debtor) ?? zeroExposure, payment.amountMinor);
+    if (reserved?.ok === true) {
+      next.set(payment.currency, byBic.set(payment.debtor, reserved.exposure));
+      admissions.push('RESERVED');
+    } else if (overCap === 'queue') {
+      waiting.add(lane);
+      admissions.push('QUEUED');
+    } else {
+      admissions.push('REJECTED');
+    }
+  }
+  return { admissions, exposures: next };
 }
 
 /**

@@ -37,6 +37,19 @@ export function isoDate(date: Date): string {
 /** A new MsgId for a message the switch emits: unique across processes (database sequence). */
 export async function nextMessageId(tx: Queryable, clock: Clock, switchBic: string): Promise<string> {
   const [row] = await tx.query<{ n: bigint }>("SELECT nextval('outbound_message_number') AS n");
-  const date = isoDate(clock.now()).replaceAll('-', '');
-  return `${switchBic.slice(0, 8)}-${date}-${row!.n.toString().padStart(8, '0')}`;
+  return formatMessageId(row!.n, clock, switchBic);
+}
+
+/** MsgIds from numbers of the outbound_message_number sequence (taken in bulk by the caller), in order. */
+export function formatMessageIds(numbers: readonly bigint[], clock: Clock, switchBic: string): string[] {
+  const prefix = messageIdPrefix(clock, switchBic);
+  return [...numbers].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((n) => `${prefix}${n.toString().padStart(8, '0')}`);
+}
+
+function formatMessageId(n: bigint, clock: Clock, switchBic: string): string {
+  return `${messageIdPrefix(clock, switchBic)}${n.toString().padStart(8, '0')}`;
+}
+
+function messageIdPrefix(clock: Clock, switchBic: string): string {
+  return `${switchBic.slice(0, 8)}-${isoDate(clock.now()).replaceAll('-', '')}-`;
 }

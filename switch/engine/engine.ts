@@ -12,6 +12,7 @@ import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
 import { systemClock, type Clock, type EngineContext } from './context.ts';
 import { submitOnce, type IntakeResult, type Submission } from './intake.ts';
+import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
 import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles } from './cycles.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
@@ -48,6 +49,11 @@ export class Engine {
 
   submit(submission: Submission): Promise<IntakeResult> {
     return submitOnce(this.context, submission);
+  }
+
+  /** How the real-time intake grouped concurrent submissions so far (switch/engine/realtime-intake.ts). */
+  realtimeGroups(): RealtimeGroupStats {
+    return realtimeGroupStats(this.context);
   }
 
   /**

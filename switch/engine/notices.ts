@@ -25,18 +25,26 @@ export interface PaymentStatusLine {
   readonly reasonText?: string;
 }
 
-/**
- * A pacs.002 about one original message: the group status, and the listed transactions (the
- * exceptions, or the single payment of a real-time message).
- */
-export async function emitStatusReport(ctx: EngineContext, tx: Queryable, report: {
+export interface StatusReport {
   readonly recipient: string;
   readonly originalMessageId: string;
   readonly originalMessageType: string;
   readonly groupStatus?: string;
   readonly lines: readonly PaymentStatusLine[];
-}): Promise<string> {
+}
+
+/**
+ * A pacs.002 about one original message: the group status, and the listed transactions (the
+ * exceptions, or the single payment of a real-time message).
+ */
+export async function emitStatusReport(ctx: EngineContext, tx: Queryable, report: StatusReport): Promise<string> {
   const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
+  await emit(tx, { recipient: report.recipient, messageType: 'pacs.002.001.10', messageId, xml: statusReportXml(ctx, messageId, report) });
+  return messageId;
+}
+
+/** The pacs.002 of `emitStatusReport` under a given MsgId, without storing it (the real-time group emits many at once). */
+export function statusReportXml(ctx: EngineContext, messageId: string, report: StatusReport): string {
   const transactions: TransactionStatus[] = report.lines.map((line) => ({
     ...(line.endToEndId ? { originalEndToEndId: line.endToEndId } : {}),
     ...(line.transactionId ? { originalTransactionId: line.transactionId } : {}),
@@ -49,7 +57,7 @@ export async function emitStatusReport(ctx: EngineContext, tx: Queryable, report
       }],
     } : {}),
   }));
-  const xml = buildPacs002({
+  return buildPacs002({
     groupHeader: {
       messageId, creationDateTime: isoDateTime(ctx.clock.now()), instructingAgent: ctx.switchBic, instructedAgent: report.recipient,
     },
@@ -59,8 +67,6 @@ export async function emitStatusReport(ctx: EngineContext, tx: Queryable, report
     }],
     transactions,
   });
-  await emit(tx, { recipient: report.recipient, messageType: 'pacs.002.001.10', messageId, xml });
-  return messageId;
 }
 
 /** Broadcast a system event (admi.004) to every active participant, and record it. */

@@ -11,12 +11,14 @@ export interface Emitted {
   readonly outboxId: bigint;
 }
 
-export async function emit(tx: Queryable, message: {
+export interface OutboundMessage {
   readonly recipient: string;
   readonly messageType: string;
   readonly messageId: string;
   readonly xml: string;
-}): Promise<Emitted> {
+}
+
+export async function emit(tx: Queryable, message: OutboundMessage): Promise<Emitted> {
   const bytes = Buffer.from(message.xml, 'utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const [stored] = await tx.query<{ id: bigint }>(
@@ -27,6 +29,50 @@ export async function emit(tx: Queryable, message: {
     `INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity') RETURNING id`,
     [stored!.id, message.recipient]);
   return { messageRowId: stored!.id, outboxId: queued!.id };
+}
+
+/**
+ * Emitting many messages inside one statement (the real-time group inserts its payments in the same
+ * one): common table expressions that store the messages and queue their outbox rows, in the given
+ * order, as `emit` would one by one. The bytes travel as ONE bytea parameter that each row cuts its
+ * part from, so they are stored exactly as `emit` stores them. `ctes` uses parameters $first …
+ * $first+6, given in `params`; `last` names the CTE returning one row per outbox row queued.
+ */
+export function outboundRows(messages: readonly OutboundMessage[], first: number): { ctes: string; last: string; params: unknown[] } {
+  const bytes = blob(messages.map((m) => Buffer.from(m.xml, 'utf8')));
+  const $ = (k: number): string => `$${first + k}`;
+  return {
+    ctes: `emitted AS (
+       INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
+       SELECT 'out', r, t, i, h, l, substring(${$(6)}::bytea FROM o FOR l)
+         FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::int[], ${$(5)}::int[])
+              WITH ORDINALITY AS m(r, t, i, h, o, l, n)
+        ORDER BY n
+       RETURNING id, participant),
+     outboxed AS (
+       INSERT INTO outbox (message_id, recipient, state, next_attempt_at)
+       SELECT id, participant, 'PENDING', '-infinity' FROM emitted ORDER BY id
+       RETURNING id)`,
+    last: 'outboxed',
+    params: [messages.map((m) => m.recipient), messages.map((m) => m.messageType), messages.map((m) => m.messageId),
+      bytes.parts.map((b) => createHash('sha256').update(b).digest('hex')), bytes.offsets, bytes.lengths, bytes.blob],
+  };
+}
+
+/**
+ * Byte strings as one buffer and where each starts (1-based, for substring()) and how long it is: one
+ * bytea parameter for many rows, so that no byte goes through a text array literal.
+ */
+export function blob(parts: readonly Uint8Array[]): { blob: Buffer; offsets: number[]; lengths: number[]; parts: readonly Uint8Array[] } {
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let offset = 1;
+  for (const p of parts) {
+    offsets.push(offset);
+    lengths.push(p.length);
+    offset += p.length;
+  }
+  return { blob: Buffer.concat(parts), offsets, lengths, parts };
 }
 
 /**

@@ -15,11 +15,12 @@ import { formatAmount } from '../iso/amount.ts';
 import type { Queryable } from '../store/database.ts';
 import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit, forwardedCreditTransfer } from './outbound.ts';
-import { emitStatusReport } from './notices.ts';
+import { emitStatusReport, type StatusReport } from './notices.ts';
 import { dateText, openCycleId } from './cycles.ts';
 import { realtimeService } from './intake.ts';
 import { transitions, type PaymentState } from '../clearing/payment-state.ts';
 import { invariant } from '../clearing/invariant.ts';
+import type { Admission } from '../clearing/realtime.ts';
 
 /** Default confirmation timeout when the service does not name one (SCT Inst / FedNow maximum). */
 const CONFIRMATION_TIMEOUT_MS_DEFAULT = 20_000;
@@ -59,7 +60,35 @@ async function reserve(tx: Queryable, bic: string, currency: string, amount: big
   return rows.length === 1;
 }
 
-/** Reserve, queue or reject newly received real-time payments (in the intake transaction). */
+/** Why a new real-time payment left RECEIVED, as its transition records it (both intake paths). */
+export const ADMISSION_CAUSE = {
+  RESERVED: 'headroom reserved',
+  QUEUED: 'over headroom: queued for netting',
+  REJECTED: 'over headroom',
+} as const satisfies Record<Admission, string>;
+
+/** What the sender learns of a new real-time payment that was queued (PDNG) or refused (RJCT AM04). */
+export function admissionReport(payment: {
+  readonly sender: string;
+  readonly original_message_id: string;
+  readonly message_type: string;
+  readonly transaction_id: string | null;
+  readonly end_to_end_id: string | null;
+  readonly uetr: string | null;
+}, admission: 'QUEUED' | 'REJECTED'): StatusReport {
+  const report = { recipient: payment.sender, originalMessageId: payment.original_message_id, originalMessageType: payment.message_type };
+  const line = { transactionId: payment.transaction_id ?? undefined, endToEndId: payment.end_to_end_id ?? undefined, uetr: payment.uetr ?? undefined };
+  return admission === 'QUEUED'
+    ? { ...report, groupStatus: 'PDNG', lines: [{ ...line, status: 'PDNG' }] }
+    : { ...report, groupStatus: 'RJCT',
+      lines: [{ ...line, status: 'RJCT', reasonCode: REASON.insufficientFunds, reasonText: 'sender net debit cap: not enough headroom' }] };
+}
+
+/**
+ * Reserve, queue or reject newly received real-time payments (in the intake transaction), one after
+ * the other. Used for a message that does not go through the real-time group (realtime-intake.ts),
+ * and for the members of a failed group, retried one by one.
+ */
 export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryable, ids: readonly bigint[]): Promise<void> {
   const service = realtimeService(ctx);
   const payments = await tx.query<RealtimePayment & { sender: string; message_type: string; original_message_id: string }>(
@@ -72,39 +101,50 @@ export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryab
         [payment.debtor_agent, payment.currency])
       : [];
     if (!waiting && await reserve(tx, payment.debtor_agent, payment.currency, payment.amount_minor)) {
-      await transition(tx, payment.id, 'RECEIVED', 'RESERVED', 'headroom reserved');
+      await transition(tx, payment.id, 'RECEIVED', 'RESERVED', ADMISSION_CAUSE.RESERVED);
       await forward(ctx, tx, payment);
       if (service?.receiverConfirmation === false) await commitPayment(ctx, tx, payment.id, 'committed on forward (no receiver confirmation)');
       continue;
     }
-    const report = { recipient: payment.sender, originalMessageId: payment.original_message_id, originalMessageType: payment.message_type };
-    const line = { transactionId: payment.transaction_id ?? undefined, endToEndId: payment.end_to_end_id ?? undefined, uetr: payment.uetr ?? undefined };
     if (service?.overCap === 'queue') {
-      await transition(tx, payment.id, 'RECEIVED', 'QUEUED', 'over headroom: queued for netting');
-      await emitStatusReport(ctx, tx, { ...report, groupStatus: 'PDNG', lines: [{ ...line, status: 'PDNG' }] });
+      await transition(tx, payment.id, 'RECEIVED', 'QUEUED', ADMISSION_CAUSE.QUEUED);
+      await emitStatusReport(ctx, tx, admissionReport(payment, 'QUEUED'));
     } else {
-      await transition(tx, payment.id, 'RECEIVED', 'REJECTED', 'over headroom', REASON.insufficientFunds);
-      await emitStatusReport(ctx, tx, { ...report, groupStatus: 'RJCT',
-        lines: [{ ...line, status: 'RJCT', reasonCode: REASON.insufficientFunds, reasonText: 'sender net debit cap: not enough headroom' }] });
+      await transition(tx, payment.id, 'RECEIVED', 'REJECTED', ADMISSION_CAUSE.REJECTED, REASON.insufficientFunds);
+      await emitStatusReport(ctx, tx, admissionReport(payment, 'REJECTED'));
     }
   }
+}
+
+/** The scheme's confirmation timeout: how long a forwarded payment waits for its creditor agent. */
+export function confirmationTimeoutMs(ctx: EngineContext): number {
+  return realtimeService(ctx)?.confirmationTimeoutMs ?? CONFIRMATION_TIMEOUT_MS_DEFAULT;
+}
+
+/** The pacs.008 that forwards one reserved payment to its creditor agent under `messageId`. */
+export function forwardedPaymentXml(ctx: EngineContext, payment: {
+  readonly amount_minor: bigint;
+  readonly currency: string;
+  readonly settlement_date: string | Date | null;
+  readonly creditor_agent: string;
+  readonly transaction_xml: string;
+}, messageId: string, now: Date): string {
+  const total = formatAmount(payment.amount_minor, payment.currency);
+  return forwardedCreditTransfer({
+    messageId, createdAt: isoDateTime(now), settlementDate: dateText(payment.settlement_date) ?? isoDate(now), currency: payment.currency,
+    totalText: total, count: 1, instructingAgent: ctx.switchBic, instructedAgent: payment.creditor_agent,
+  }, [payment.transaction_xml]);
 }
 
 /** Forward one reserved payment to its creditor agent, under a new MsgId the answer will quote. */
 async function forward(ctx: EngineContext, tx: Queryable, payment: RealtimePayment): Promise<void> {
   const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
   const now = ctx.clock.now();
-  const timeoutMs = realtimeService(ctx)?.confirmationTimeoutMs ?? CONFIRMATION_TIMEOUT_MS_DEFAULT;
-  const total = formatAmount(payment.amount_minor, payment.currency);
-  const xml = forwardedCreditTransfer({
-    messageId, createdAt: isoDateTime(now), settlementDate: dateText(payment.settlement_date) ?? isoDate(now), currency: payment.currency,
-    totalText: total, count: 1, instructingAgent: ctx.switchBic, instructedAgent: payment.creditor_agent,
-  }, [payment.transaction_xml]);
+  const xml = forwardedPaymentXml(ctx, payment, messageId, now);
   await emit(tx, { recipient: payment.creditor_agent, messageType: 'pacs.008.001.08', messageId, xml });
   await tx.query('UPDATE payments SET forwarded_message_id = $2, confirm_by = $3 WHERE id = $1',
-    [payment.id, messageId, new Date(now.getTime() + timeoutMs)]);
+    [payment.id, messageId, new Date(now.getTime() + confirmationTimeoutMs(ctx))]);
 }
-
 
 /** RESERVED → COMMITTED: the reservation becomes net position in the open cycle; the sender learns ACSP. */
 async function commitPayment(ctx: EngineContext, tx: Queryable, id: bigint, cause: string): Promise<void> {
@@ -178,7 +218,7 @@ export async function sweepTimeouts(ctx: EngineContext): Promise<number> {
         'no answer from the creditor agent within the scheme timeout');
     }
     return expired.length;
-  });
+  }, { retryable: true });
 }
 
 /**

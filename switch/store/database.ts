@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { limits } from '../limits.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -19,9 +20,25 @@ export interface Queryable {
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Run `work` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it throws. */
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
+
+export interface TransactionOptions {
+  /**
+   * The work has no effect outside the transaction (it only reads and writes the database, and keeps
+   * its results in values it returns), so when PostgreSQL aborts it as a deadlock victim (40P01) or
+   * for a serialization failure (40001) it is simply run again, in a new transaction, up to
+   * limits.transactionAttemptsMax times. Deadlocks are possible whenever two paths lock the same rows
+   * in different orders (e.g. the real-time group locks exposures in BIC order, a timeout sweep in
+   * payment order); PostgreSQL resolves them by aborting one side, and this option makes that side
+   * retry instead of failing its caller. Never set it for work that delivers or signals anything.
+   */
+  readonly retryable?: boolean;
+}
+
+const DEADLOCK_DETECTED = '40P01';
+const SERIALIZATION_FAILURE = '40001';
 
 export interface DatabaseOptions {
   /** postgres://... : use PostgreSQL. */
@@ -48,21 +65,25 @@ function openPostgres(url: string, poolSize: number): Database {
   return {
     kind: 'postgres',
     query,
-    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work({
-          query: async <R>(sql: string, params?: readonly unknown[]) =>
-            (await client.query(sql, params as unknown[])).rows as R[],
-        });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
+    async transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      const attempts = options?.retryable ? limits.transactionAttemptsMax : 1;
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await work({
+            query: async <R>(sql: string, params?: readonly unknown[]) =>
+              (await client.query(sql, params as unknown[])).rows as R[],
+          });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {});
+          const code = errorCode(error);
+          if (attempt >= attempts || (code !== DEADLOCK_DETECTED && code !== SERIALIZATION_FAILURE)) throw error;
+        } finally {
+          client.release();
+        }
       }
     },
     close: () => pool.end(),
@@ -77,7 +98,8 @@ async function openPglite(directory: string | undefined): Promise<Database> {
   return {
     kind: 'pglite',
     query,
-    // PGlite has one connection: a transaction holds it, and other queries wait their turn.
+    // PGlite has one connection: a transaction holds it, and other queries wait their turn. With one
+    // connection there are no deadlocks or serialization failures, so `retryable` changes nothing.
     transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
       db.transaction(async (tx) => work({
         query: async <R>(sql: string, params?: readonly unknown[]) => (await tx.query<R>(sql, params as unknown[])).rows,

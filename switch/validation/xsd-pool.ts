@@ -3,11 +3,14 @@
  * batcher in front of it.
  *
  * Why batch: one xmllint run compiles the schema (several milliseconds for pacs.008) and then validates
- * every file it is given. Single messages are batched adaptively: a message that finds a worker idle
- * goes at once (with whatever arrived in the same turn of the event loop); while every worker is busy,
- * messages wait and the next free worker takes them all (up to limits.xsdBatchMessageCountMax) in one
- * run. Light load gets the lowest latency; heavy load gets batches as large as the backlog, so the
- * schema cost per message falls as the load rises instead of the queue collapsing. Large files arrive
+ * every file it is given. Single messages are batched per schema: a message that finds no job of its
+ * schema running, a worker idle and the schema's last job started at least limits.xsdBatchWindowMs
+ * ago (or holding a single message) goes at once (with whatever arrived in the same turn of the event
+ * loop); otherwise it waits,
+ * and the next job of the schema takes everything waiting (up to limits.xsdBatchMessageCountMax) once
+ * the window has passed and a worker is free. Light load gets the lowest latency; heavy load gets
+ * jobs at most once per window, as large as the backlog, so the schema cost per message falls as the
+ * load rises instead of using the cores for back-to-back jobs of a few messages. Large files arrive
  * already cut into windows and go as one job.
  */
 import { Worker } from 'node:worker_threads';
@@ -47,7 +50,9 @@ export class XsdValidator {
   private readonly busy: number[] = [];
   private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private readonly schemas = new Map<string, Uint8Array>();
-  private readonly batches = new Map<string, Batch>();
+  /** Per worker, the schemas it already holds: each is sent to a worker once, not with every job. */
+  private readonly sentSchemas: Set<string>[] = [];
+  private readonly lanes = new Map<string, Lane>();
   private nextId = 1;
   private closed = false;
 
@@ -63,7 +68,7 @@ export class XsdValidator {
         if (--this.busy[w]! === 0) worker.unref();
         waiter?.resolve(reply);
         // A worker is free: hand it the messages that waited while every worker was busy.
-        if (this.busy[w] === 0) this.flushWaiting();
+        if (this.busy[w] === 0) this.pumpAll();
       });
       worker.on('error', (error) => {
         for (const waiter of this.pending.values()) waiter.reject(error);
@@ -72,6 +77,7 @@ export class XsdValidator {
       worker.unref();
       this.workers.push(worker);
       this.busy.push(0);
+      this.sentSchemas.push(new Set());
     }
   }
 
@@ -109,8 +115,13 @@ export class XsdValidator {
       this.pending.set(id, { resolve, reject });
       if (this.busy[worker]!++ === 0) this.workers[worker]!.ref();
       const transfer = files.filter((f) => f.transfer).map((f) => f.contents.buffer as ArrayBuffer);
+      // The schema (70–100 KB) travels to each worker once; a copy per job cost as much as the messages.
+      const schemaName = `${messageId}.xsd`;
+      const sent = this.sentSchemas[worker]!;
+      const firstTime = !sent.has(schemaName);
+      sent.add(schemaName);
       this.workers[worker]!.postMessage({
-        id, schemaName: `${messageId}.xsd`, schema,
+        id, schemaName, ...(firstTime ? { schema } : {}),
         files: files.map((f) => ({ fileName: f.fileName, contents: f.contents })),
         maxMemoryPages: limits.xsdMemoryPagesMax,
       }, transfer);
@@ -120,41 +131,61 @@ export class XsdValidator {
 
   /** Validate one small document, batched adaptively with others for the same schema (see top). */
   validateOne(messageId: string, contents: Uint8Array): Promise<XsdError[]> {
-    let batch = this.batches.get(messageId);
-    if (!batch) {
-      batch = { files: [], waiters: [], scheduled: false };
-      this.batches.set(messageId, batch);
+    let lane = this.lanes.get(messageId);
+    if (!lane) {
+      lane = { waiting: undefined, inFlight: 0, sentAt: -Infinity, sentCount: 0, scheduled: false };
+      this.lanes.set(messageId, lane);
     }
+    const batch = lane.waiting ??= { files: [], waiters: [] };
     const fileName = `m${batch.files.length}.xml`;
     batch.files.push({ fileName, contents });
-    const promise = new Promise<XsdError[]>((resolve, reject) => batch!.waiters.push({ fileName, resolve, reject }));
-    if (batch.files.length >= limits.xsdBatchMessageCountMax) {
-      this.flush(messageId);
-    } else if (!batch.scheduled && this.busy.some((b) => b === 0)) {
-      // A worker is idle: go now, with whatever else arrives in this turn of the event loop.
-      batch.scheduled = true;
-      setImmediate(() => this.flush(messageId));
-    }
+    const promise = new Promise<XsdError[]>((resolve, reject) => batch.waiters.push({ fileName, resolve, reject }));
+    if (batch.files.length >= limits.xsdBatchMessageCountMax) this.send(messageId, lane);
+    else this.pump(messageId, lane);
     return promise;
   }
 
-  /** Send the waiting batch with the most messages (called when a worker becomes free). */
-  private flushWaiting(): void {
-    let largest: string | undefined;
-    for (const [id, batch] of this.batches) {
-      if (!batch.scheduled && (largest === undefined || batch.files.length > this.batches.get(largest)!.files.length)) largest = id;
-    }
-    if (largest !== undefined) this.flush(largest);
+  /**
+   * Start the lane's waiting batch when it may go: no job of this lane in flight, a worker idle, and
+   * at least limits.xsdBatchWindowMs since the lane's previous job started (when that job held more
+   * than one message). So a message after a quiet spell, or from a lone sender, goes at once (with
+   * whatever arrives in the same turn of the event loop), and under load jobs start at most once per
+   * window, each with everything that arrived meanwhile.
+   */
+  private pump(messageId: string, lane: Lane): void {
+    if (!lane.waiting || lane.inFlight > 0 || lane.scheduled || this.closed || !this.busy.some((b) => b === 0)) return;
+    lane.scheduled = true;
+    const go = (): void => {
+      lane.scheduled = false;
+      if (lane.inFlight === 0) this.send(messageId, lane);
+    };
+    // The window only pays when messages arrive concurrently: a lone sender waiting for each answer
+    // (its previous job held one message) gains nothing from waiting, so it goes at once.
+    const wait = lane.sentCount > 1 ? lane.sentAt + limits.xsdBatchWindowMs - performance.now() : 0;
+    if (wait > 0) setTimeout(go, wait);
+    else setImmediate(go);
   }
 
-  private flush(messageId: string): void {
-    const batch = this.batches.get(messageId);
+  private send(messageId: string, lane: Lane): void {
+    const batch = lane.waiting;
     if (!batch) return;
-    this.batches.delete(messageId);
+    lane.waiting = undefined;
+    lane.inFlight++;
+    lane.sentAt = performance.now();
+    lane.sentCount = batch.files.length;
     this.validateFiles(messageId, batch.files).then(
       (result) => { for (const w of batch.waiters) w.resolve(result.errors.get(w.fileName) ?? []); },
       (error: Error) => { for (const w of batch.waiters) w.reject(error); },
-    );
+    ).finally(() => {
+      lane.inFlight--;
+      this.pump(messageId, lane);
+    });
+  }
+
+  /** A worker became free: lanes that waited for one may go (the fullest first). */
+  private pumpAll(): void {
+    const waiting = [...this.lanes].filter(([, lane]) => lane.waiting).sort(([, a], [, b]) => b.waiting!.files.length - a.waiting!.files.length);
+    for (const [id, lane] of waiting) this.pump(id, lane);
   }
 
   private leastBusy(): number {
@@ -164,8 +195,8 @@ export class XsdValidator {
   }
 
   async close(): Promise<void> {
+    for (const [id, lane] of this.lanes) this.send(id, lane);
     this.closed = true;
-    for (const id of [...this.batches.keys()]) this.flush(id);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
@@ -173,7 +204,16 @@ export class XsdValidator {
 interface Batch {
   files: XsdFile[];
   waiters: { fileName: string; resolve: (e: XsdError[]) => void; reject: (e: Error) => void }[];
-  /** A flush is already scheduled for this batch (setImmediate). */
+}
+
+/** Single messages of one schema: the batch gathering, and the lane's job in flight. */
+interface Lane {
+  waiting: Batch | undefined;
+  inFlight: number;
+  /** performance.now() when the lane's last job started, and how many messages it held. */
+  sentAt: number;
+  sentCount: number;
+  /** A start is already scheduled (setImmediate or the window's timer). */
   scheduled: boolean;
 }
 

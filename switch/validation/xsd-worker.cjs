@@ -51,11 +51,18 @@ function memoryFor(maximumPages) {
   return memory;
 }
 
+/** Schemas by name: each comes with the first job that needs it in this worker, and is kept. */
+const schemas = new Map();
+
 /**
- * Job: { id, schemaName, schema: Uint8Array, files: [{ fileName, contents: Uint8Array }], maxMemoryPages }
+ * Job: { id, schemaName, schema?: Uint8Array, files: [{ fileName, contents: Uint8Array }], maxMemoryPages }
+ * (schema: only the first time this worker sees schemaName)
  * Reply: { id, exitCode, stderr }
  */
 function run(job) {
+  if (job.schema) schemas.set(job.schemaName, job.schema);
+  const schema = schemas.get(job.schemaName);
+  if (!schema) return Promise.resolve({ id: job.id, exitCode: -3, stderr: `worker error: no schema ${job.schemaName}\n` });
   return new Promise((resolve) => {
     let stderr = '';
     let settled = false;
@@ -64,7 +71,7 @@ function run(job) {
       settled = true;
       resolve({ id: job.id, exitCode, stderr });
     };
-    const inputFiles = [{ fileName: job.schemaName, contents: job.schema }, ...job.files];
+    const inputFiles = [{ fileName: job.schemaName, contents: schema }, ...job.files];
     const args = ['--schema', job.schemaName, '--noout', '--nonet', ...(job.extra || []), ...job.files.map((f) => f.fileName)];
     createXmllint({
       inputFiles,

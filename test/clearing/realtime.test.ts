@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvariantViolation } from '../../switch/clearing/invariant.ts';
+import fc from 'fast-check';
 import {
-  commit, expireQueue, exposureOf, headroom, release, releaseQueue, tryReserve, zeroExposure,
+  admit, commit, expireQueue, exposureOf, headroom, laneOf, release, releaseQueue, tryReserve, zeroExposure,
   type Exposure, type QueuedPayment,
 } from '../../switch/clearing/realtime.ts';
 import { BANK_A, BANK_B, BANK_C } from './helpers.ts';
@@ -97,3 +98,55 @@ test('expireQueue: everything at cut-off, or only what arrived up to the cut-off
   assert.deepEqual(partial.remaining.map((p) => p.id), ['Q7']);
   assert.deepEqual(expireQueue([], 1n), { expired: [], remaining: [] });
 });
+
+test('admit: reserve while it fits; over headroom reject, or queue and keep the lane waiting (FIFO)', () => {
+  const exposures = new Map([['EUR', new Map([[BANK_A, exposure(100n, 0n, 30n)], [BANK_B, exposure(50n, 0n, 0n)]])]]);
+  const arriving = [
+    { debtor: BANK_A, currency: 'EUR', amountMinor: 50n }, // 70 left: reserved
+    { debtor: BANK_A, currency: 'EUR', amountMinor: 40n }, // 20 left: over
+    { debtor: BANK_A, currency: 'EUR', amountMinor: 10n }, // would fit; queued behind when the scheme queues
+    { debtor: BANK_B, currency: 'EUR', amountMinor: 50n }, // another lane: fits exactly
+    { debtor: BANK_C, currency: 'EUR', amountMinor: 1n }, // no exposure: cap 0
+  ];
+  const rejecting = admit(arriving, exposures, new Set(), 'reject');
+  assert.deepEqual(rejecting.admissions, ['RESERVED', 'REJECTED', 'RESERVED', 'RESERVED', 'REJECTED']);
+  assert.deepEqual(exposureOf(rejecting.exposures, 'EUR', BANK_A), exposure(100n, 0n, 90n));
+  const queueing = admit(arriving, exposures, new Set(), 'queue');
+  assert.deepEqual(queueing.admissions, ['RESERVED', 'QUEUED', 'QUEUED', 'RESERVED', 'QUEUED']);
+  assert.deepEqual(exposureOf(queueing.exposures, 'EUR', BANK_A), exposure(100n, 0n, 80n));
+  // A lane that already holds queued payments takes no reservation; waiting lanes mean nothing when rejecting.
+  assert.deepEqual(admit(arriving.slice(0, 1), exposures, new Set([laneOf(BANK_A, 'EUR')]), 'queue').admissions, ['QUEUED']);
+  assert.deepEqual(admit(arriving.slice(0, 1), exposures, new Set([laneOf(BANK_A, 'EUR')]), 'reject').admissions, ['RESERVED']);
+  assert.deepEqual(exposureOf(exposures, 'EUR', BANK_A), exposure(100n, 0n, 30n), 'input exposures unchanged');
+});
+
+test('admit equals one tryReserve after the other, in arrival order (property)', () => {
+  const banks = [BANK_A, BANK_B, BANK_C];
+  fc.assert(fc.property(
+    fc.array(fc.record({ debtor: fc.constantFrom(...banks), currency: fc.constantFrom('EUR', 'USD'), amountMinor: fc.bigInt({ min: 1n, max: 500n }) }),
+      { maxLength: 40 }),
+    fc.array(fc.bigInt({ min: 0n, max: 1_000n }), { minLength: 6, maxLength: 6 }),
+    fc.constantFrom('queue' as const, 'reject' as const),
+    fc.subarray(banks.map((b) => laneOf(b, 'EUR'))),
+    (arriving, caps, overCap, waitingLanes) => {
+      const exposures = new Map(['EUR', 'USD'].map((c, ci) => [c, new Map(banks.map((b, bi) => [b, exposure(caps[ci * 3 + bi]!, 0n, 0n)]))]));
+      const result = admit(arriving, exposures, new Set(waitingLanes), overCap);
+      // The reference: each payment alone, as the per-message path decides it.
+      const current = new Map(['EUR', 'USD'].map((c) => [c, new Map(exposures.get(c)!)]));
+      const waiting = new Set(overCap === 'queue' ? waitingLanes : []);
+      const expected = arriving.map((p) => {
+        const lane = laneOf(p.debtor, p.currency);
+        const reserved = waiting.has(lane) ? undefined : tryReserve(current.get(p.currency)!.get(p.debtor)!, p.amountMinor);
+        if (reserved?.ok) { current.get(p.currency)!.set(p.debtor, reserved.exposure); return 'RESERVED'; }
+        if (overCap === 'reject') return 'REJECTED';
+        waiting.add(lane);
+        return 'QUEUED';
+      });
+      assert.deepEqual(result.admissions, expected);
+      for (const c of ['EUR', 'USD']) for (const b of banks) {
+        assert.deepEqual(exposureOf(result.exposures, c, b), current.get(c)!.get(b));
+        assert.ok(headroom(exposureOf(result.exposures, c, b)) >= 0n, 'never over the cap');
+      }
+    }), { seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+});
+

@@ -18,13 +18,15 @@ export const BANKS = ['BANKDEFFXXX', 'BANKFRPPXXX', 'BANKNL2AXXX', 'BANKBEBBXXX'
 export const SWITCH = 'CLHSDEFFXXX';
 export const AGENT = 'MARKDEFFXXX';
 
-export function schemeConfig(overrides: { caps?: Partial<Record<string, string>>; overCap?: 'reject' | 'queue'; timeoutMs?: number } = {}): SchemeConfig {
+export function schemeConfig(overrides: { caps?: Partial<Record<string, string>>; overCap?: 'reject' | 'queue'; timeoutMs?: number;
+  receiverConfirmation?: boolean; } = {}): SchemeConfig {
   return checkConfig({
     name: 'test scheme', currencies: ['EUR'], switchBic: SWITCH,
     settlementAgent: { bic: AGENT, name: 'Central bank', settlementAccount: 'DE-RTGS-CLHS-0001' },
     services: [
       { messageType: 'pacs.008', mode: 'batch' },
-      { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: true, confirmationTimeoutMs: overrides.timeoutMs ?? 20_000,
+      { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: overrides.receiverConfirmation ?? true,
+        confirmationTimeoutMs: overrides.timeoutMs ?? 20_000,
         overCap: overrides.overCap ?? 'reject' },
     ],
     participants: BANKS.map((bic, i) => ({

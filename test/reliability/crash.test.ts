@@ -272,8 +272,9 @@ async function snapshot(scenario: Scenario): Promise<string> {
 /** Which pass of each point to crash at: the middle of its work (several for some points). */
 type After = number | ((baseline: Summary) => number);
 const crashAfter: Record<CrashPoint, readonly After[]> = {
-  // The 3rd file (a batch file; real-time intake commits without passing before-commit).
-  'intake.before-commit': [3],
+  // The 2nd file (BANKDEFFXXX's real-time payment, committed in a real-time group) and the 3rd (a
+  // batch file). Every stored message passes the point once before its transaction commits.
+  'intake.before-commit': [2, 3],
   // The 3rd file stored but not archived (resubmitted: a replay); and the settlement agent's 3rd
   // answer stored while its pacs.009 is still in its mailbox (answered again).
   'intake.after-commit': [3, (b) => b.submitted + b.bankAnswers + 3],
