@@ -405,13 +405,14 @@ async function reportUnwound(ctx: EngineContext, tx: Queryable, ids: readonly bi
 async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   await tx.query("UPDATE cycles SET state = 'SETTLED', settled_at = $2 WHERE id = $1", [cycleId, ctx.clock.now()]);
   // Real-time exposure: the committed amounts of this cycle are now settled money, not exposure.
-  await tx.query(`UPDATE exposures e SET net_minor = e.net_minor - s.net
-                    FROM (SELECT bic, currency, SUM(net) AS net FROM (
-                            SELECT debtor_agent AS bic, currency, -amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED'
-                            UNION ALL
-                            SELECT creditor_agent AS bic, currency, amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
-                          GROUP BY bic, currency) s
-                   WHERE e.bic = s.bic AND e.currency = s.currency`, [cycleId]);
+  // Summed now (no lock), applied at the very end: real-time intake locks these rows for every
+  // payment, and holding them through the settlement of a large cycle (seconds) would stall it.
+  const released = await tx.query<{ bic: string; currency: string; net: bigint }>(
+    `SELECT bic, currency, SUM(net)::bigint AS net FROM (
+       SELECT debtor_agent AS bic, currency, -amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED'
+       UNION ALL
+       SELECT creditor_agent AS bic, currency, amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
+     GROUP BY bic, currency ORDER BY bic, currency`, [cycleId]);
   // SETTLED, and the transition recorded once per state left (NETTED batch, COMMITTED real-time) for
   // the whole set of payments it moved.
   for (const from of ['NETTED', 'COMMITTED'] as const) {
@@ -436,6 +437,16 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
     await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
   }
   await broadcastEvent(ctx, tx, 'CYCLE_SETTLED', [cycleId.toString()], cycleId);
+  if (released.length > 0) {
+    // Locked in (BIC, currency) order, the order real-time intake locks them in, so the two never deadlock.
+    const bics = released.map((r) => r.bic);
+    const currencies = released.map((r) => r.currency);
+    await tx.query(`SELECT 1 FROM exposures WHERE (bic, currency) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                     ORDER BY bic, currency FOR UPDATE`, [bics, currencies]);
+    await tx.query(`UPDATE exposures e SET net_minor = e.net_minor - s.net
+                      FROM unnest($1::text[], $2::text[], $3::bigint[]) AS s(bic, currency, net)
+                     WHERE e.bic = s.bic AND e.currency = s.currency`, [bics, currencies, released.map((r) => r.net.toString())]);
+  }
 }
 
 /**
