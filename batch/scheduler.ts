@@ -68,6 +68,10 @@ export const schedulerLimits = {
   bullmqKeepCompletedSeconds: 35 * 24 * 3600,
   bullmqKeepCompletedCountMax: 10_000,
   bullmqKeepTickCountMax: 100,
+  /** How often each process checks that the cut-off job scheduler still exists in Redis. A Redis
+   * that came back without its data has lost it; it is re-created and the cut-offs that fell due in
+   * the gap are added (closing a cycle is idempotent, so one handled before the loss is a no-op). */
+  bullmqEnsureSchedulerMs: 30_000,
 } as const;
 
 // ---- embedded mode -------------------------------------------------------------------------
@@ -187,6 +191,8 @@ export interface BullmqSchedulerOptions {
   readonly prefix?: string;
   readonly lastFiredCutOff?: Date;
   readonly onError?: (error: unknown) => void;
+  /** Test hook: overrides schedulerLimits.bullmqEnsureSchedulerMs. */
+  readonly ensureEveryMs?: number;
 }
 
 const QUEUE_NAME = 'cutoff';
@@ -208,6 +214,10 @@ export function cutOffJobId(cycle: Pick<CycleCutOff, 'businessDate' | 'sequence'
 export class BullmqScheduler implements CutOffScheduler {
   private queue: Queue | undefined;
   private worker: Worker | undefined;
+  private ensureTimer: NodeJS.Timeout | undefined;
+  private ensuring: Promise<void> | undefined;
+  /** The latest cut-off instant this process knows was due (handled here, or the start time). */
+  private knownUpTo = Date.now();
 
   constructor(private readonly options: BullmqSchedulerOptions) {}
 
@@ -230,9 +240,14 @@ export class BullmqScheduler implements CutOffScheduler {
     worker.on('error', (error) => this.reportError(error));
     worker.on('failed', (job, error) => this.reportError(new Error(`cut-off job ${job?.id ?? '?'} failed: ${error.message}`, { cause: error })));
     await worker.waitUntilReady();
+    this.ensureTimer = setInterval(() => {
+      this.ensuring ??= this.ensureAfterLoss(queue).catch((error) => this.reportError(error)).finally(() => { this.ensuring = undefined; });
+    }, this.options.ensureEveryMs ?? schedulerLimits.bullmqEnsureSchedulerMs);
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.ensureTimer);
+    await this.ensuring;
     await this.worker?.close();
     await this.queue?.close();
   }
@@ -251,11 +266,20 @@ export class BullmqScheduler implements CutOffScheduler {
     });
   }
 
+  /** The job scheduler gone (Redis lost its data): re-create it and add the cut-offs due since known. */
+  private async ensureAfterLoss(queue: Queue): Promise<void> {
+    if (await queue.getJobScheduler(SCHEDULER_ID)) return;
+    this.reportError(new Error('cut-off job scheduler missing from Redis (restarted without its data?): re-created, missed cut-offs added'));
+    await this.ensureJobScheduler(queue);
+    await this.addDueCutOffs(queue, this.options.schedule.nextAfter(this.knownUpTo), Date.now());
+  }
+
   private async process(job: Job, onCutOff: CutOffHandler): Promise<void> {
     if (job.name === TICK) return this.onTick(job);
     if (job.name !== CUT_OFF) throw new Error(`unexpected job ${job.name} in the cut-off queue`);
     const data = job.data as CutOffJobData;
     await onCutOff({ businessDate: data.businessDate, sequence: data.sequence, cutOffAt: new Date(data.cutOffAtMs) });
+    this.knownUpTo = Math.max(this.knownUpTo, data.cutOffAtMs);
   }
 
   /**

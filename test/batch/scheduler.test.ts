@@ -2,6 +2,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
+import { RedisServer } from '../support/redis-server.ts';
+import { redisConnection } from '../../connectors/registry.ts';
 import { Redis } from 'ioredis';
 import {
   BullmqScheduler, TimerScheduler, calendarSchedule, cutOffJobId, schedulerLimits, systemClock,
@@ -275,5 +277,31 @@ describe('BullmqScheduler against Redis', () => {
       await second.stop();
     }
     assert.deepEqual(handled, [1, 2]);
+  });
+
+  it('Redis down across a cut-off and back without its data: the scheduler is re-created, the missed cut-off handled', { timeout: 30_000 }, async () => {
+    const redis = await RedisServer.start({ persistent: false });
+    const base = Date.now();
+    // Cut-off 1 before the outage, 2 during it, 3 after it.
+    const synthetic = syntheticSchedule(`test outage ${process.pid}`, [base + 1_500, base + 3_500, base + 6_500]);
+    const handled: number[] = [];
+    const errors: string[] = [];
+    const scheduler = new BullmqScheduler({
+      connection: redisConnection(redis.url), schedule: synthetic, ensureEveryMs: 300, onError: (e) => errors.push(String((e as Error).message ?? e)),
+    });
+    try {
+      await scheduler.start(async (c) => { handled.push(c.sequence); });
+      await waitFor(() => handled.length >= 1, 4_000);
+      await redis.down();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, base + 4_500 - Date.now())));
+      await redis.up(); // empty: no job scheduler, no tick for cut-off 2
+      await waitFor(() => handled.length >= 3, 12_000);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // room for a duplicate to show up
+    } finally {
+      await scheduler.stop();
+      await redis.stop();
+    }
+    assert.deepEqual(handled, [1, 2, 3]);
+    assert.ok(errors.some((e) => /job scheduler missing from Redis/.test(e)), errors.join('\n'));
   });
 });

@@ -45,6 +45,16 @@ export class RedisServer {
     await this.launch();
   }
 
+  /** SIGKILL the server and keep it down until `up()` (an outage). */
+  async down(): Promise<void> {
+    await this.kill();
+  }
+
+  /** Start it again on the same port and data (empty when not persistent). */
+  async up(): Promise<void> {
+    await this.launch();
+  }
+
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
