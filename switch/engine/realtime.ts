@@ -213,6 +213,12 @@ export async function sweepTimeouts(ctx: EngineContext): Promise<number> {
   return ctx.db.transaction(async (tx) => {
     const expired = await tx.query<{ id: bigint }>(
       "SELECT id FROM payments WHERE state = 'RESERVED' AND confirm_by < $1 ORDER BY sequence FOR UPDATE SKIP LOCKED", [ctx.clock.now()]);
+    if (expired.length === 0) return 0;
+    // The debtors' exposure rows first, in (BIC, currency) order as real-time intake takes them, so the
+    // releases below (in acceptance order) never wait on a group that waits on them: no deadlock.
+    await tx.query(`SELECT 1 FROM exposures WHERE (bic, currency) IN (
+                      SELECT debtor_agent, currency FROM payments WHERE id = ANY($1::bigint[]))
+                     ORDER BY bic, currency FOR UPDATE`, [expired.map((e) => e.id)]);
     for (const { id } of expired) {
       await releasePayment(ctx, tx, id, 'timeout: no answer from the creditor agent', REASON.creditorAgentTimeout,
         'no answer from the creditor agent within the scheme timeout');
