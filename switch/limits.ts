@@ -61,6 +61,10 @@ export const limits = {
    * serialization failure: both are transient, and a third consecutive loss means something else is
    * wrong, so the error then goes to the caller. */
   transactionAttemptsMax: 3,
+  /** A cycle still between cut-off and settlement instructions this long after its cut-off had a step
+   * fail (the process that cut it off carries it on at once, in seconds even for 200,000 payments):
+   * serve then carries it on. Long enough never to wait on a netting that is merely running. */
+  cycleResumeAfterMs: 60_000,
 
   // Signatures and the scheme PKI (connectors/signing/, docs/signing.md).
   /** Smallest RSA key the scheme issues or accepts: 2048 bits (NIST SP 800-57 part 1, acceptable

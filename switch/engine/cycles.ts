@@ -93,22 +93,30 @@ export async function closeCycle(ctx: EngineContext, options: { readonly dueAt?:
     await broadcastEvent(ctx, tx, 'CYCLE_CUT_OFF', [open.id.toString()], open.id);
     await openNextCycle(ctx, tx);
     return open.id;
-  });
+  }, { retryable: true });
   crashPoint('cut-off.after-commit');
   if (cycleId !== undefined) await advanceCycle(ctx, cycleId);
   return cycleId;
 }
 
-/** Carry every cycle that is between cut-off and settlement on (after a restart). */
-export async function resumeCycles(ctx: EngineContext): Promise<void> {
+/**
+ * Carry every cycle that is between cut-off and settlement on: at start (after a crash), and
+ * periodically from serve (a step that failed, e.g. the database was unreachable for a moment, would
+ * otherwise wait for the next restart). Steps are idempotent: a cycle another process is advancing is
+ * waited for and then left alone.
+ */
+export async function resumeCycles(ctx: EngineContext, options: { readonly cutOffBefore?: Date } = {}): Promise<void> {
   const pending = await ctx.db.query<{ id: bigint }>(
-    "SELECT id FROM cycles WHERE state IN ('CUT_OFF', 'NETTED') ORDER BY id");
+    "SELECT id FROM cycles WHERE state IN ('CUT_OFF', 'NETTED') AND ($1::timestamptz IS NULL OR cut_off_at < $1) ORDER BY id",
+    [options.cutOffBefore ?? null]);
   for (const { id } of pending) await advanceCycle(ctx, id);
 }
 
 async function advanceCycle(ctx: EngineContext, cycleId: bigint): Promise<void> {
-  await ctx.db.transaction((tx) => netCycle(ctx, tx, cycleId));
-  await ctx.db.transaction((tx) => instructSettlement(ctx, tx, cycleId));
+  // Each step locks the cycle and checks its state first, so running it again (a deadlock retry, a
+  // resume by another process) does nothing twice.
+  await ctx.db.transaction((tx) => netCycle(ctx, tx, cycleId), { retryable: true });
+  await ctx.db.transaction((tx) => instructSettlement(ctx, tx, cycleId), { retryable: true });
   crashPoint('settlement.after-instructions');
 }
 

@@ -5,6 +5,7 @@
  * connectors and the tests use.
  */
 import { parseAmount } from '../iso/amount.ts';
+import { limits } from '../limits.ts';
 import { clearingConfig, type SchemeConfig } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
@@ -62,6 +63,14 @@ export class Engine {
    */
   closeCycle(options: { readonly dueAt?: Date } = {}): Promise<bigint | undefined> {
     return closeCycle(this.context, options);
+  }
+
+  /**
+   * Carry on cycles stuck between cut-off and settlement instructions for longer than
+   * limits.cycleResumeAfterMs (a step that failed); called periodically by serve.
+   */
+  resumeStalledCycles(): Promise<void> {
+    return resumeCycles(this.context, { cutOffBefore: new Date(this.context.clock.now().getTime() - limits.cycleResumeAfterMs) });
   }
 
   /** Periodic housekeeping: real-time confirmations past their timeout, recall cases past deadline. */

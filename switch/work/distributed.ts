@@ -17,7 +17,8 @@
  *            locked with SKIP LOCKED and re-checked, so a stale or repeated job is a no-op). A failed
  *            attempt is recorded with its backoff in the outbox row; the relay adds the next attempt's
  *            job when it falls due. The retry policy lives in one place (the dispatcher), not two.
- *   sweep    every SWEEP_MS: real-time confirmations past their timeout, recall cases past deadline.
+ *   sweep    every SWEEP_MS: real-time confirmations past their timeout, recall cases past deadline,
+ *            cycles whose netting or settlement instruction step failed (carried on again).
  *
  * Cut-offs (netting triggers) run through their own job scheduler, batch/scheduler.ts BullmqScheduler.
  */
@@ -136,6 +137,7 @@ export class DistributedWork {
       case 'relay': return this.relay();
       case 'deliver': return this.deliverOne(BigInt(job.data.outboxId!));
       case 'sweep': {
+        await this.options.engine.resumeStalledCycles();
         const swept = await this.options.engine.sweep();
         if (swept.timedOut + swept.expiredCases > 0) this.options.log(`sweep: ${swept.timedOut} timed out, ${swept.expiredCases} case(s) expired`);
         return;
