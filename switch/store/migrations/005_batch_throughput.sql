@@ -53,41 +53,29 @@ UPDATE payments SET transaction_xml = NULL WHERE id IN (SELECT payment_id FROM p
 -- with a new transition of it could slip through; the engine never deletes payments.)
 ALTER TABLE payment_transitions DROP CONSTRAINT payment_transitions_payment_id_fkey;
 
-CREATE FUNCTION payment_transitions_check_payments() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One check for both tables that refer to payments by payment_id (transitions, and payment_xml below).
+CREATE FUNCTION payment_id_must_exist() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   missing bigint;
 BEGIN
   -- A scalar subquery per row: a lookup by key each, never a scan of payments (which a join could choose).
-  SELECT t.payment_id INTO missing FROM changed_transitions t
-   WHERE (SELECT p.id FROM payments p WHERE p.id = t.payment_id) IS NULL LIMIT 1;
+  SELECT r.payment_id INTO missing FROM changed_rows r
+   WHERE (SELECT p.id FROM payments p WHERE p.id = r.payment_id) IS NULL LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'payment_transitions refers to payment %, which does not exist', missing
+    RAISE EXCEPTION '% refers to payment %, which does not exist', TG_TABLE_NAME, missing
       USING ERRCODE = 'foreign_key_violation';
   END IF;
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER payment_transitions_payment_inserted AFTER INSERT ON payment_transitions
-  REFERENCING NEW TABLE AS changed_transitions FOR EACH STATEMENT EXECUTE FUNCTION payment_transitions_check_payments();
+  REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_id_must_exist();
 CREATE TRIGGER payment_transitions_payment_updated AFTER UPDATE ON payment_transitions
-  REFERENCING NEW TABLE AS changed_transitions FOR EACH STATEMENT EXECUTE FUNCTION payment_transitions_check_payments();
-
-CREATE FUNCTION payment_xml_check_payments() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  missing bigint;
-BEGIN
-  SELECT x.payment_id INTO missing FROM changed_xml x
-   WHERE (SELECT p.id FROM payments p WHERE p.id = x.payment_id) IS NULL LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'payment_xml refers to payment %, which does not exist', missing USING ERRCODE = 'foreign_key_violation';
-  END IF;
-  RETURN NULL;
-END
-$$;
+  REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_id_must_exist();
 CREATE TRIGGER payment_xml_payment_inserted AFTER INSERT ON payment_xml
-  REFERENCING NEW TABLE AS changed_xml FOR EACH STATEMENT EXECUTE FUNCTION payment_xml_check_payments();
+  REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_id_must_exist();
 CREATE TRIGGER payment_xml_payment_updated AFTER UPDATE ON payment_xml
-  REFERENCING NEW TABLE AS changed_xml FOR EACH STATEMENT EXECUTE FUNCTION payment_xml_check_payments();
+  REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_id_must_exist();
 
 CREATE FUNCTION payments_check_transitions() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
