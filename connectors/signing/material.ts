@@ -56,7 +56,7 @@ export function loadTrustMaterial(sources: TrustMaterialSources, now: Date, swit
   }
   if (sources.ca.length === 0 && sources.crl.length > 0) throw new TrustMaterialError('revocation lists need the CA certificates they belong to');
   const caCertPems = sources.ca.map((path) => {
-    const file = isDirectory(path) ? join(path, 'ca.cert.pem') : path;
+    const file = caCertificateFile(path);
     const pem = readText(file, 'CA certificate');
     try {
       derOfPem(pem, 'CERTIFICATE');
@@ -96,12 +96,18 @@ export function loadTrustMaterial(sources: TrustMaterialSources, now: Date, swit
   return { ...(trust ? { trust } : {}), ...(signer ? { signer } : {}) };
 }
 
-function isDirectory(path: string): boolean {
+/**
+ * The CA certificate file a `--ca` value or `caCertificates` entry names: the file itself, or
+ * `<dir>/ca.cert.pem` for a CA directory as `clearhouse pki init` writes it.
+ */
+export function caCertificateFile(path: string): string {
+  let directory = false;
   try {
-    return statSync(path).isDirectory();
+    directory = statSync(path).isDirectory();
   } catch {
-    return false;
+    // not there: the caller's read reports it under the name given
   }
+  return directory ? join(path, 'ca.cert.pem') : path;
 }
 
 function readText(file: string, what: string): string {

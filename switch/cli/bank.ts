@@ -12,7 +12,7 @@
  * connector) or its queues on REDIS_URL (`--queue`, or a queue connector in the configuration).
  * Exit codes: 0 done, 1 a delivered file's signature was refused, 2 usage or configuration error.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -21,6 +21,7 @@ import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { BankQueueClient } from '../../connectors/queue.ts';
 import { defaultMailbox, redisConnection, SIGNATURE_SUFFIX } from '../../connectors/registry.ts';
 import { signDetached, verifyDetached } from '../../connectors/signing/cms.ts';
+import { caCertificateFile } from '../../connectors/signing/material.ts';
 import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
 import { bulkCreditTransfer, DEMO_BANKS, type Bank } from '../demo/generate.ts';
 import { businessDateOf } from '../../batch/calendar.ts';
@@ -260,7 +261,7 @@ export function registerBankCommands(program: Command): void {
     .option('--queue', 'use the bank\'s queues on REDIS_URL')
     .option('--config <file>', 'scheme configuration')
     .action((options) => run('fetch', options, async (transport, config) => {
-      const caCertPems = ((options.ca ?? []) as string[]).map((ca) => read(existsSync(ca) && statSync(ca).isDirectory() ? join(ca, 'ca.cert.pem') : ca));
+      const caCertPems = ((options.ca ?? []) as string[]).map((ca) => read(caCertificateFile(ca)));
       const crls = ((options.crl ?? []) as string[]).map(read);
       let refused = 0;
       for (const file of await transport.delivered()) {

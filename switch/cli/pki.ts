@@ -3,7 +3,7 @@
  * operator and for banks' own tooling (docs/signing.md). Exit codes: 0 done / signature good,
  * 1 signature refused (the DS code and reason are printed), 2 usage, file or configuration error.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { Command } from 'commander';
@@ -12,6 +12,7 @@ import {
   type CrlReason, type KeyAndCertificate, type RevokedEntry,
 } from '../../connectors/signing/pki.ts';
 import { signDetached, verifyDetached } from '../../connectors/signing/cms.ts';
+import { caCertificateFile } from '../../connectors/signing/material.ts';
 import { reasonCode } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
 
@@ -125,7 +126,7 @@ export function registerPkiCommands(program: Command): void {
       const bytes = readFileSync(existing(file));
       const signatureFile = options.signature ?? `${file}.p7s`;
       const result = verifyDetached(bytes, existsSync(signatureFile) ? readFileSync(signatureFile) : undefined, {
-        caCertPems: (options.ca as string[]).map((ca) => read(statSync(existing(ca)).isDirectory() ? join(ca, 'ca.cert.pem') : ca)),
+        caCertPems: (options.ca as string[]).map((ca) => read(caCertificateFile(existing(ca)))),
         crls: ((options.crl ?? []) as string[]).map(read),
         expectedSigner: options.bic,
         now: options.at === undefined ? new Date() : time(options.at, '--at'),
