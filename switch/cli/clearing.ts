@@ -226,7 +226,6 @@ export function serveCommand(options: ServeOptions): Promise<number> {
           await takeInbound(participants);
           // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
           if (Date.now() - lastSweep > SWEEP_INTERVAL_MS) {
-            await engine.resumeStalledCycles();
             await engine.sweep();
             lastSweep = Date.now();
           }

@@ -67,14 +67,18 @@ export class Engine {
 
   /**
    * Carry on cycles stuck between cut-off and settlement instructions for longer than
-   * limits.cycleResumeAfterMs (a step that failed); called periodically by serve.
+   * limits.cycleResumeAfterMs (a step that failed). Part of every sweep.
    */
   resumeStalledCycles(): Promise<void> {
     return resumeCycles(this.context, { cutOffBefore: new Date(this.context.clock.now().getTime() - limits.cycleResumeAfterMs) });
   }
 
-  /** Periodic housekeeping: real-time confirmations past their timeout, recall cases past deadline. */
+  /**
+   * Periodic housekeeping: stalled cycles carried on, real-time confirmations past their timeout,
+   * recall cases past deadline.
+   */
   async sweep(): Promise<{ timedOut: number; expiredCases: number }> {
+    await this.resumeStalledCycles();
     return { timedOut: await sweepTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
   }
 

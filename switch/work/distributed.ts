@@ -24,7 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Engine } from '../engine/engine.ts';
 import { dispatchOne, dueOutbox, type Deliver } from '../engine/dispatcher.ts';
 
@@ -90,7 +90,7 @@ export class DistributedWork {
       const id = scheduler.key ?? scheduler.id;
       if (typeof id === 'string' && id.startsWith('poll-') && !participants.includes(id.slice('poll-'.length))) await queue.removeJobScheduler(id);
     }
-    this.leases = new Redis({ ...(connection as object), maxRetriesPerRequest: null, lazyConnect: false });
+    this.leases = new Redis(connection as RedisOptions);
     const worker = new Worker(WORK_QUEUE, (job: WorkJob) => this.process(job), { connection, prefix, concurrency: workLimits.concurrency });
     this.worker = worker;
     worker.on('error', (error) => this.options.log(`work worker: ${error.message}`));
@@ -137,7 +137,6 @@ export class DistributedWork {
       case 'relay': return this.relay();
       case 'deliver': return this.deliverOne(BigInt(job.data.outboxId!));
       case 'sweep': {
-        await this.options.engine.resumeStalledCycles();
         const swept = await this.options.engine.sweep();
         if (swept.timedOut + swept.expiredCases > 0) this.options.log(`sweep: ${swept.timedOut} timed out, ${swept.expiredCases} case(s) expired`);
         return;

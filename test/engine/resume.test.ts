@@ -1,6 +1,6 @@
 /**
  * A cycle whose netting step failed after its cut-off (here: the database refuses the positions
- * insert once) stays CUT_OFF; serve's periodic resumeStalledCycles carries it on once it has been
+ * insert once) stays CUT_OFF; serve's periodic sweep carries it on once it has been
  * stalled longer than limits.cycleResumeAfterMs, and not before (a netting that is merely running is
  * never raced). On PGlite and PostgreSQL.
  */
@@ -35,10 +35,10 @@ for (const backend of backends) {
         assert.deepEqual(await state(), ['CUT_OFF', 'OPEN']);
         await h.engine.db.query('DROP TRIGGER refuse_positions ON cycle_positions');
 
-        await h.engine.resumeStalledCycles();
+        await h.engine.sweep();
         assert.deepEqual(await state(), ['CUT_OFF', 'OPEN'], 'not before cycleResumeAfterMs');
         h.clock.advance(limits.cycleResumeAfterMs + 1_000);
-        await h.engine.resumeStalledCycles();
+        await h.engine.sweep();
         assert.deepEqual(await state(), ['SETTLEMENT_SENT', 'OPEN']);
         await h.dispatch();
         for (let round = 0; round < 5 && (await h.agent.answerAll()) > 0; round++) await h.dispatch();
