@@ -2,9 +2,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { RedisServer } from '../support/redis-server.ts';
+import { deleteKeys, RedisServer } from '../support/redis-server.ts';
 import { redisConnection } from '../../connectors/registry.ts';
-import { Redis } from 'ioredis';
 import {
   BullmqScheduler, TimerScheduler, calendarSchedule, cutOffJobId, schedulerLimits, systemClock,
   type Clock, type CutOffSchedule, type CycleCutOff,
@@ -200,21 +199,10 @@ describe('BullmqScheduler against Redis', () => {
   const prefix = `clearhouse-test-${process.pid}-${randomBytes(4).toString('hex')}`;
 
   after(async () => {
-    // Remove every key of this run, whatever state the tests left (bounded scan).
-    const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-    try {
-      let cursor = '0';
-      for (let round = 0; round < 1_000; round += 1) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-        if (cursor === '0') break;
-      }
-      assert.equal((await redis.keys(`${prefix}*`)).length, 0);
-    } finally {
-      redis.disconnect();
-    }
+    // Remove every key of this run, whatever state the tests left.
+    assert.equal(await deleteKeys(url, prefix), 0);
   });
+
 
   it('two processes, one job scheduler: each cut-off is handled exactly once, at or after its instant', { timeout: 15_000 }, async () => {
     const testPrefix = `${prefix}-a`;

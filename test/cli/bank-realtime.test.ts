@@ -10,42 +10,26 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freshPostgresUrl } from '../engine/support.ts';
-
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const cli = join(root, 'bin', 'clearhouse.js');
+import { cliWorkspace } from '../support/cli-workspace.ts';
 /** Long enough for the bank to answer between two serve runs on a loaded machine (each CLI start takes
  * seconds), short enough that the test then waits only the rest of it for the silent payment's timeout. */
 const CONFIRMATION_TIMEOUT_MS = 15_000;
 
 describe('clearhouse bank answer and recall with serve (signing material from the scheme configuration)', () => {
   it('real-time answers commit, release and time out; a recall is forwarded, answered and closed', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'clearhouse-bank-rt-'));
+    const { work, databaseUrl, run, ok } = await cliWorkspace('bank-rt', {
+      edit: (config, dir) => {
+        const realtime = config.services.find((s: { mode: string }) => s.mode === 'realtime');
+        realtime.confirmationTimeoutMs = CONFIRMATION_TIMEOUT_MS;
+        config.signing = {
+          caCertificates: [join(dir, 'pki', 'ca', 'ca.cert.pem')],
+          switchKey: join(dir, 'pki', 'CLHSDEFFXXX.key.pem'), switchCertificate: join(dir, 'pki', 'CLHSDEFFXXX.cert.pem'),
+        };
+      },
+    });
     const pki = join(work, 'pki');
-    const config = JSON.parse(readFileSync(join(root, 'config', 'demo-scheme.json'), 'utf8'));
-    config.dataDirectory = join(work, 'data');
-    for (const participant of config.participants) participant.connector = { type: 'directory', path: join(work, 'data', 'mailboxes', participant.bic) };
-    const realtime = config.services.find((s: { mode: string }) => s.mode === 'realtime');
-    realtime.confirmationTimeoutMs = CONFIRMATION_TIMEOUT_MS;
-    config.signing = {
-      caCertificates: [join(pki, 'ca', 'ca.cert.pem')],
-      switchKey: join(pki, 'CLHSDEFFXXX.key.pem'), switchCertificate: join(pki, 'CLHSDEFFXXX.cert.pem'),
-    };
-    writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
-    const databaseUrl = await freshPostgresUrl();
-    const env = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '' };
-    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
-    const ok = (...args: string[]) => {
-      const result = run(...args);
-      assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
-      return result;
-    };
     const signedAs = (bic: string) => ['--key', join(pki, `${bic}.key.pem`), '--cert', join(pki, `${bic}.cert.pem`)];
 
     // Before the PKI exists, serve refuses to start: the configured CA file is missing.

@@ -5,33 +5,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freshPostgresUrl } from '../engine/support.ts';
-
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const cli = join(root, 'bin', 'clearhouse.js');
+import { cliWorkspace } from '../support/cli-workspace.ts';
 
 describe('clearhouse bank with serve on signed directory connectors', () => {
   it('a signed file is cleared and delivered signed; an unsigned one is refused with an admi.002', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'clearhouse-bank-'));
-    const config = JSON.parse(readFileSync(join(root, 'config', 'demo-scheme.json'), 'utf8'));
-    config.dataDirectory = join(work, 'data');
-    for (const participant of config.participants) participant.connector = { type: 'directory', path: join(work, 'data', 'mailboxes', participant.bic) };
-    writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
-    const env = { ...process.env, DATABASE_URL: await freshPostgresUrl(), CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '' };
-    const run = (...args: string[]) => {
-      const result = spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: 60_000 });
-      return result;
-    };
-    const ok = (...args: string[]) => {
-      const result = run(...args);
-      assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
-      return result;
-    };
+    const { work, run, ok } = await cliWorkspace('bank');
 
     const pki = join(work, 'pki');
     ok('pki', 'init', '--out', join(pki, 'ca'));

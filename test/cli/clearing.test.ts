@@ -4,25 +4,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freshPostgresUrl } from '../engine/support.ts';
+import { cli, cliWorkspace, root } from '../support/cli-workspace.ts';
 
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const cli = join(root, 'bin', 'clearhouse.js');
 const fixture = join(root, 'test', 'fixtures', 'pacs.008.001.08', 'valid-bulk-25.xml');
 
 describe('clearhouse submit, cycle, serve, positions', () => {
   it('a file goes from submit to a settled cycle with positions that sum to zero', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'clearhouse-cli-'));
-    const config = JSON.parse(readFileSync(join(root, 'config', 'demo-scheme.json'), 'utf8'));
-    config.dataDirectory = join(work, 'data');
-    writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
-    const env = { ...process.env, DATABASE_URL: await freshPostgresUrl(), CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '' };
-    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+    const { run } = await cliWorkspace('cli', { timeoutMs: 120_000 });
 
     const submitted = run('submit', '--as', 'BANKDEFFXXX', '--json', fixture);
     assert.equal(submitted.status, 0, submitted.stderr);
@@ -48,12 +38,7 @@ describe('clearhouse submit, cycle, serve, positions', () => {
   });
 
   it('two cycle close commands issued together close one cycle', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'clearhouse-cli-'));
-    const config = JSON.parse(readFileSync(join(root, 'config', 'demo-scheme.json'), 'utf8'));
-    config.dataDirectory = join(work, 'data');
-    writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
-    const env = { ...process.env, DATABASE_URL: await freshPostgresUrl(), CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '' };
-    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+    const { work, env, run } = await cliWorkspace('cli', { timeoutMs: 120_000 });
     assert.equal(run('submit', '--as', 'BANKDEFFXXX', fixture).status, 0); // creates the schema and the first cycle
     const close = () => new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [cli, 'cycle', 'close', '--json'], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });

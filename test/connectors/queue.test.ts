@@ -20,12 +20,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import { BankQueueClient, QueueConnector, fileJobId, type DeliveredFile } from '../../connectors/queue.ts';
 import { DeadLetterRecorder, listDeadLetters, participantQueues } from '../../connectors/dead-letters.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { Engine } from '../../switch/engine/engine.ts';
-import { RedisServer } from '../support/redis-server.ts';
+import { deleteKeys, RedisServer } from '../support/redis-server.ts';
 import { SettlementAgentSimulator } from '../../switch/demo/simulators.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { openDatabase } from '../../switch/store/database.ts';
@@ -50,19 +49,7 @@ let xsd: XsdValidator;
 before(() => { xsd = new XsdValidator(); });
 after(async () => {
   await xsd.close();
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    for (let pass = 0; pass < 10_000; pass++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-    assert.equal((await redis.keys(`${prefix}*`)).length, 0);
-  } finally {
-    redis.disconnect();
-  }
+  assert.equal(await deleteKeys(url, prefix), 0);
 });
 
 /** A pacs.008 bulk file from bank `senderIndex` to `receivers` (indexes into DEMO_BANKS). */

@@ -15,7 +15,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
@@ -26,9 +25,8 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { businessDateOf } from '../../batch/calendar.ts';
 import { checkConfig } from '../../switch/config.ts';
+import { cli, killLeftoverServes, nextWholeMinuteCutOff, startServe } from '../support/cli-workspace.ts';
 
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const cli = join(root, 'bin', 'clearhouse.js');
 const redisBase = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FILES_PER_BANK = 4;
 const PAYMENTS_PER_FILE = 25;
@@ -42,6 +40,7 @@ const redisUrls: string[] = [];
 
 after(async () => {
   for (const child of children) child.kill('SIGKILL');
+  killLeftoverServes();
   for (const url of redisUrls) {
     const redis = new Redis(url, { maxRetriesPerRequest: 1 });
     await redis.flushdb();
@@ -156,31 +155,9 @@ interface Outcome {
   readonly deliveriesByProcess?: number[];
 }
 
-/** The next whole UTC minute at least `leadMs` away, as "HH:MM" and as an instant; undefined near midnight. */
-function nextCutOff(leadMs: number): { text: string; at: Date } | undefined {
-  const at = new Date(Math.ceil((Date.now() + leadMs) / 60_000) * 60_000);
-  if (at.getUTCDate() !== new Date().getUTCDate() || (at.getUTCHours() === 0 && at.getUTCMinutes() === 0)) return undefined;
-  return { text: `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`, at };
-}
-
-/** Long-running `serve` processes (Redis mode: shared BullMQ work) until SIGTERM. */
-function startServe(env: NodeJS.ProcessEnv, args: string[]): { stderr: () => string; stop: () => Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { children.delete(child); resolve(code); }));
-  return { stderr: () => stderr, stop: () => { child.kill('SIGTERM'); return exited; } };
-}
-
 async function scenario(processes: number, mode: 'rounds' | 'shared' = 'rounds'): Promise<Outcome> {
   const work = mkdtempSync(join(tmpdir(), `clearhouse-dist-${processes}-`));
-  let cutOff = mode === 'shared' ? nextCutOff(SHARED_CUT_OFF_LEAD_MS) : undefined;
-  if (mode === 'shared' && cutOff === undefined) {
-    // Within a minute and a half of midnight UTC: wait for the new day (the schedule is per day).
-    await new Promise((resolve) => setTimeout(resolve, 86_400_000 - (Date.now() % 86_400_000) + 5_000));
-    cutOff = nextCutOff(SHARED_CUT_OFF_LEAD_MS);
-  }
+  const cutOff = mode === 'shared' ? await nextWholeMinuteCutOff(SHARED_CUT_OFF_LEAD_MS) : undefined;
   const configPath = schemeFor(work, cutOff?.text);
   const databaseUrl = await freshPostgresUrl();
   const redisUrl = await freeRedisUrl(redisUrls);
