@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutboundMessage } from '../switch/engine/dispatcher.ts';
+import type { OutboundMessage } from '../switch/engine/transport.ts';
 
 export class DirectoryMailboxes {
   constructor(readonly root: string) {}

@@ -4,10 +4,10 @@
  *
  *  1. verify its detached signature (verifyDetached) against the scheme CAs and CRLs, with the
  *     participant the transport authenticated as the expected signer;
- *  2. refused (or no signature): answer the sender with an admi.002 message reject (RjctgPtyRsn = the
- *     DS code, RltdRef = the file name, ErrLctn = the signature file, RsnDesc = the reason), queued in
- *     the outbox like every other outbound message; the file itself is not processed;
- *     good: engine.submit (exactly-once intake; the same bytes from the same sender again are a
+ *  2. refused (or no signature): engine.refuseFile answers the sender with an admi.002 message reject
+ *     (RjctgPtyRsn = the DS code, RltdRef = the file name, ErrLctn = the signature file, RsnDesc = the
+ *     reason), queued in the outbox like every other outbound message; the file itself is not processed;
+ *     good: engine.submitReceived (exactly-once intake; the same bytes from the same sender again are a
  *     replay: nothing is processed twice, and the stored answer is queued again);
  *  3. acknowledge it on the transport (archive) — only after step 2 committed, so a crash in between
  *     hands the file over again and intake answers it as the replay it is.
@@ -20,10 +20,7 @@ import { createHash } from 'node:crypto';
 import type { Connector, InboundFile } from './connector.ts';
 import { verifyDetached } from './signing/cms.ts';
 import type { Engine } from '../switch/engine/engine.ts';
-import type { IntakeResult } from '../switch/engine/intake.ts';
-import { emit } from '../switch/engine/outbound.ts';
-import { isoDateTime, nextMessageId } from '../switch/engine/context.ts';
-import { build as buildAdmi002 } from '../switch/iso/messages/admi.002.001.01/index.ts';
+import type { IntakeResult } from '../switch/engine/transport.ts';
 
 export interface TrustAnchors {
   /** The scheme CA certificates (PEM): current and, during a rollover, previous. */
@@ -66,17 +63,13 @@ export interface PollOptions {
   readonly log?: (line: string) => void;
 }
 
-const ADMI002 = 'admi.002.001.01';
-const REFERENCE_LENGTH_MAX = 35; // RltdRef/Ref: Max35Text
-const TEXT_LENGTH_MAX = 350; // ErrLctn, RsnDesc: Max350Text
-
 /**
  * Receives, verifies, submits and acknowledges every waiting file of `participants`. A participant
  * whose transport fails is reported in `errors` and skipped; a database failure throws (the file
  * stays on the transport, unacknowledged, and is handed over again next time).
  */
 export async function pollInbound(engine: Engine, connector: Connector, participants: readonly string[], trust: TrustAnchors,
-  now: Date = engine.context.clock.now(), options: PollOptions = {}): Promise<PollResult> {
+  now: Date = engine.clock.now(), options: PollOptions = {}): Promise<PollResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const files: TransportAck[] = [];
   const errors: PollResult['errors'] = [];
@@ -115,57 +108,13 @@ async function takeFile(engine: Engine, file: InboundFile, trust: TrustAnchors, 
     caCertPems: trust.caCertPems, crls: trust.crls ?? [], expectedSigner: file.sender, now,
   });
   if (!verdict.ok) {
-    const answerMessageId = await refuseFile(engine, file, sha256, verdict.code, verdict.message);
+    const answerMessageId = await engine.refuseFile(file, sha256, verdict.code, verdict.message);
     return { ...base, outcome: 'refused', code: verdict.code, reason: verdict.message, answerMessageId };
   }
-  const result = await engine.submit({ bytes: file.bytes, sender: file.sender, fileName: file.fileName });
-  if (result.replay) await answerAgain(engine, file.sender, result.messageRowId);
+  const result = await engine.submitReceived({ bytes: file.bytes, sender: file.sender, fileName: file.fileName });
   return {
     ...base, outcome: result.replay ? 'replay' : 'accepted', signerSerial: verdict.signer.serial,
     status: result.status, messageRowId: result.messageRowId,
   };
 }
 
-/**
- * Answers a file whose signature was refused: an admi.002 to the sender, stored and queued in one
- * transaction; returns its MsgId. The refused file is not stored (it is not the sender's, as far as
- * the switch can tell); the transport keeps it in its archive.
- */
-export async function refuseFile(engine: Engine, file: InboundFile, sha256: string, code: string, reason: string): Promise<string> {
-  const ctx = engine.context;
-  return engine.db.transaction(async (tx) => {
-    const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
-    const xml = buildAdmi002({
-      relatedReference: truncate(file.fileName, REFERENCE_LENGTH_MAX),
-      reason: {
-        rejectingPartyReason: code,
-        rejectionDateTime: isoDateTime(ctx.clock.now()),
-        errorLocation: truncate(`${file.fileName}.p7s`, TEXT_LENGTH_MAX),
-        description: truncate(reason, TEXT_LENGTH_MAX),
-        additionalData: `file ${file.fileName}, ${file.bytes.length} bytes, sha256 ${sha256}; signature ${file.signature?.length ?? 0} bytes`,
-      },
-    });
-    await emit(tx, { recipient: file.sender, messageType: ADMI002, messageId, xml });
-    return messageId;
-  });
-}
-
-/**
- * A replayed file gets its stored answer again: the same message (type, MsgId, bytes) queued once more,
- * so it is delivered under the same deterministic file name (overwriting, never a second copy).
- * Nothing when intake stored no answer (a real-time payment is answered later, by its own flow).
- */
-async function answerAgain(engine: Engine, sender: string, messageRowId: bigint): Promise<void> {
-  await engine.db.transaction(async (tx) => {
-    const [answer] = await tx.query<{ message_type: string; message_id: string; xml: string }>(
-      `SELECT a.message_type, a.message_id, convert_from(a.bytes, 'UTF8') AS xml
-         FROM intake i JOIN messages a ON a.id = i.answer_message_id
-        WHERE i.message_id = $1`, [messageRowId]);
-    if (!answer) return;
-    await emit(tx, { recipient: sender, messageType: answer.message_type, messageId: answer.message_id, xml: answer.xml });
-  });
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

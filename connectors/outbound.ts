@@ -10,7 +10,7 @@
 import type { Connector } from './connector.ts';
 import { signDetached } from './signing/cms.ts';
 import type { KeyAndCertificate } from './signing/pki.ts';
-import type { Deliver, OutboundMessage } from '../switch/engine/dispatcher.ts';
+import type { Deliver, OutboundMessage } from '../switch/engine/transport.ts';
 
 /** A Deliver for engine.dispatch: sign with the switch's key and certificate, deliver data + signature. */
 export function signingDeliver(connector: Connector, signer: KeyAndCertificate): Deliver {

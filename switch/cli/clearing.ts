@@ -18,7 +18,7 @@ import { signingDeliver } from '../../connectors/outbound.ts';
 import { buildConnectors, redisConnection } from '../../connectors/registry.ts';
 import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
 import { loadTrustMaterial, trustSources } from '../../connectors/signing/material.ts';
-import type { Deliver } from '../engine/dispatcher.ts';
+import type { Deliver } from '../engine/transport.ts';
 import { SettlementAgentSimulator } from '../demo/simulators.ts';
 import { DistributedWork } from '../work/distributed.ts';
 import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';

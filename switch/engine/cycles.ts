@@ -23,11 +23,12 @@ import { settlementInstructions } from '../clearing/settlement.ts';
 import { invariant } from '../clearing/invariant.ts';
 import type { Queryable } from '../store/database.ts';
 import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
+import { dateText } from './date-column.ts';
+import { openNextCycle } from './cycles/open.ts';
 import { broadcastEvent, emitSettlementInstruction, emitSettlementNotification, emitStatusReport } from './notices.ts';
 import { forwardedCreditTransfer } from './outbound.ts';
 import { expireQueuedPayments } from './realtime.ts';
 import { crashPoint } from './crash.ts';
-import { businessDateOf } from '../../batch/calendar.ts';
 
 export type CycleState = 'OPEN' | 'CUT_OFF' | 'NETTED' | 'SETTLEMENT_SENT' | 'SETTLED' | 'PARTIALLY_SETTLED';
 
@@ -37,44 +38,6 @@ export interface CycleRow {
   readonly sequence: number;
   readonly state: CycleState;
   readonly settlement_attempt: number;
-}
-
-/**
- * New batch payments of one message, just inserted ACCEPTED into `cycleId`: their transaction XML goes
- * to payment_xml, where only the bulk files read it (the payments row, which netting and settlement
- * update, stays narrow), and their acceptance (RECEIVED → ACCEPTED) is recorded once for the set.
- */
-export async function acceptBatchPayments(tx: Queryable, cycleId: bigint, payments: readonly { id: bigint; transaction_index: number }[],
-  indexes: readonly number[], xml: readonly string[]): Promise<void> {
-  if (payments.length === 0) return;
-  const byIndex = new Map(indexes.map((index, i) => [index, xml[i]!]));
-  await tx.query('INSERT INTO payment_xml (payment_id, transaction_xml) SELECT id, x FROM unnest($1::bigint[], $2::text[]) AS t(id, x)',
-    [payments.map((p) => p.id), payments.map((p) => byIndex.get(p.transaction_index)!)]);
-  await tx.query(`INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
-                  SELECT $1, 'RECEIVED', 'ACCEPTED', $2, array_agg(id ORDER BY id) FROM unnest($3::bigint[]) AS t(id)`,
-  [cycleId, `accepted into cycle ${cycleId}`, payments.map((p) => p.id)]);
-}
-
-/** The open cycle's id, opening one if there is none (at most one can be open: unique index). */
-export async function openCycleId(ctx: EngineContext, tx: Queryable): Promise<bigint> {
-  const [open] = await tx.query<{ id: bigint }>("SELECT id FROM cycles WHERE state = 'OPEN'");
-  if (open) return open.id;
-  return openNextCycle(ctx, tx);
-}
-
-async function openNextCycle(ctx: EngineContext, tx: Queryable): Promise<bigint> {
-  const businessDate = businessDateOf(ctx.clock.now(), ctx.config.calendar);
-  const [created] = await tx.query<{ id: bigint }>(
-    `INSERT INTO cycles (business_date, sequence, state, opened_at)
-     SELECT $1::date, COALESCE(MAX(sequence), 0) + 1, 'OPEN', $2 FROM cycles WHERE business_date = $1::date
-     ON CONFLICT DO NOTHING RETURNING id`, [businessDate, ctx.clock.now()]);
-  if (created) {
-    await broadcastEvent(ctx, tx, 'CYCLE_OPENED', [created.id.toString(), businessDate], created.id);
-    return created.id;
-  }
-  const [open] = await tx.query<{ id: bigint }>("SELECT id FROM cycles WHERE state = 'OPEN'");
-  invariant(open !== undefined, 'no open cycle after opening one');
-  return open.id;
 }
 
 /**
@@ -502,11 +465,6 @@ async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigi
 
 /** Stands for the transactions in a bulk file's template; cannot occur in XML (a NUL character). */
 const TRANSACTIONS_MARK = '\u0000transactions\u0000';
-
-export function dateText(value: string | Date | null | undefined): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  return typeof value === 'string' ? value.slice(0, 10) : isoDate(value);
-}
 
 /**
  * pacs.002 ACSC to the sender of every message with payments settled in this cycle. A batch message's

@@ -8,18 +8,7 @@
 import type { Queryable } from '../store/database.ts';
 import type { EngineContext } from './context.ts';
 import { crashPoint } from './crash.ts';
-
-export interface OutboundMessage {
-  readonly outboxId: bigint;
-  readonly recipient: string;
-  readonly messageType: string;
-  readonly messageId: string;
-  readonly bytes: Uint8Array;
-  /** Deterministic file name: the same message always gets the same name. */
-  readonly fileName: string;
-}
-
-export type Deliver = (message: OutboundMessage) => Promise<void>;
+import type { Deliver } from './transport.ts';
 
 /** Messages delivered per dispatcher pass; bounded so one pass holds its row locks briefly. */
 export const DISPATCH_BATCH_MAX = 200;

@@ -12,12 +12,15 @@ import { migrate } from '../store/migrate.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
 import { systemClock, type Clock, type EngineContext } from './context.ts';
-import { submitOnce, type IntakeResult, type Submission } from './intake.ts';
+import { submitOnce } from './submit.ts';
+import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport.ts';
+import { refuseFile, submitReceived } from './received-files.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
-import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles } from './cycles.ts';
+import { closeCycle, cyclePositions, listCycles, resumeCycles } from './cycles.ts';
+import { openCycleId } from './cycles/open.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
-import { dispatchOnce, type Deliver } from './dispatcher.ts';
+import { dispatchOnce } from './dispatcher.ts';
 
 export interface EngineOptions {
   readonly config: SchemeConfig;
@@ -50,6 +53,16 @@ export class Engine {
 
   submit(submission: Submission): Promise<IntakeResult> {
     return submitOnce(this.context, submission);
+  }
+
+  /** A file a transport received, its signature good: intake, and a replay answered again (received-files.ts). */
+  submitReceived(submission: Submission): Promise<IntakeResult> {
+    return submitReceived(this.context, submission);
+  }
+
+  /** A file a transport received whose signature was refused: answered with an admi.002; returns its MsgId. */
+  refuseFile(file: RefusedFile, sha256: string, code: string, reason: string): Promise<string> {
+    return refuseFile(this.context, file, sha256, code, reason);
   }
 
   /** How the real-time intake grouped concurrent submissions so far (switch/engine/realtime-intake.ts). */
@@ -93,6 +106,11 @@ export class Engine {
 
   positions(cycleId?: bigint) {
     return cyclePositions(this.context, cycleId);
+  }
+
+  /** The engine's clock (injected: tests and the demo drive it). */
+  get clock(): Clock {
+    return this.context.clock;
   }
 
   get db(): Database {

@@ -24,9 +24,9 @@ import type { Queryable } from '../store/database.ts';
 import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit } from './outbound.ts';
-import { answerSender } from './intake.ts';
-import { openCycleId } from './cycles.ts';
-import { documentText, refuse, type Handled, type ParsedInbound } from './messages.ts';
+import { answerSender } from './answer-sender.ts';
+import { openCycleId } from './cycles/open.ts';
+import { documentText, refuse, type Handled, type ParsedInbound } from './inbound-message.ts';
 
 /** How long a recall case stays open for the creditor agent's answer (SCT rulebook: 10 business days). */
 const RECALL_DEADLINE_MS = 14 * 24 * 60 * 60 * 1000;

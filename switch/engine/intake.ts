@@ -9,46 +9,24 @@
  * MsgId already used by this sender), AM05 (TxId already used by this instructing agent) or DUPL
  * (UETR already seen), each on what it concerns.
  */
-import { createHash } from 'node:crypto';
 import type { Finding } from '../iso/finding.ts';
 import type { TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
-import { answerFor } from '../status/answers.ts';
-import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
-import { build as buildAdmi002 } from '../iso/messages/admi.002.001.01/index.ts';
 import { parseAmount } from '../iso/amount.ts';
 import { errorCode, type Queryable } from '../store/database.ts';
-import { validateFile, type FileReport, type TransactionStatus } from '../validation/pipeline.ts';
+import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
 import type { ElementSpan } from '../validation/scan.ts';
-import { emit } from './outbound.ts';
-import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
+import type { EngineContext } from './context.ts';
 import { unprefixed } from './outbound.ts';
-import { acceptBatchPayments, openCycleId } from './cycles.ts';
+import { acceptBatchPayments, openCycleId } from './cycles/open.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
-import { joinsRealtimeGroup, submitRealtime } from './realtime-intake.ts';
-import { limits } from '../limits.ts';
 import { handleParsedMessage } from './messages.ts';
 import { crashPoint } from './crash.ts';
 import { addDays, businessDateOf, localDateTime, localTimeToUtc, rollInstant } from '../../batch/calendar.ts';
-import type { CalendarConfig, RealtimeServiceConfig } from '../config.ts';
-
-export interface Submission {
-  readonly bytes: Uint8Array;
-  /** The authenticated sending participant (from the connector: signature, SFTP account, queue). */
-  readonly sender: string;
-  readonly fileName?: string;
-}
-
-export interface IntakeResult {
-  /** Row id of the stored inbound message. */
-  readonly messageRowId: bigint;
-  readonly status: FileReport['status'];
-  readonly report: FileReport;
-  /** The answer the switch queued for the sender (pacs.002 or admi.002), if any. */
-  readonly answerXml?: string;
-  /** True when these exact bytes had been received from this sender before. */
-  readonly replay: boolean;
-}
+import type { CalendarConfig } from '../config.ts';
+import { answerSender } from './answer-sender.ts';
+import { realtimeService } from './realtime-service.ts';
+import type { IntakeResult, Submission } from './transport.ts';
 
 /** A transaction of an accepted pacs.008 as intake keeps it to create its payment. */
 export interface AcceptedTransaction {
@@ -72,31 +50,12 @@ export interface Validated {
 
 const decoder = new TextDecoder('utf-8');
 
-export async function submit(ctx: EngineContext, submission: Submission): Promise<IntakeResult> {
-  const { bytes, sender } = submission;
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (bytes.length >= limits.replayCheckBeforeValidationBytesMin) {
-    const replay = await findReplay(ctx, sender, sha256);
-    if (replay) return replay;
-  }
-
-  const transactions: CollectedTransaction[] = [];
-  const report = await validateFile(bytes, {
-    xsd: ctx.xsd, sender, directory: ctx.directory, businessDate: currentBusinessDate(ctx),
-    onTransaction: (facts, span) => transactions.push({ facts, span }),
-  });
-  const validated: Validated = { submission, sha256, report, transactions };
-  // Single real-time payments arrive concurrently by the thousand: they share one transaction.
-  if (joinsRealtimeGroup(ctx, validated)) return submitRealtime(ctx, validated);
-  return intakeAlone(ctx, validated);
-}
-
 /**
  * Store a validated submission in its own transaction: its bytes, its idempotency keys, its payments
  * (and their reservation, for real-time ones), its outcome and its answer. Throws a unique violation
  * when the same bytes from the same sender were stored meanwhile (see `intakeOnce`).
  */
-async function intakeAlone(ctx: EngineContext, validated: Validated): Promise<IntakeResult> {
+export async function intakeAlone(ctx: EngineContext, validated: Validated): Promise<IntakeResult> {
   const { submission, sha256, report, transactions } = validated;
   const { bytes, sender } = submission;
   const result = await ctx.db.transaction(async (tx): Promise<IntakeResult> => {
@@ -134,19 +93,6 @@ async function intakeAlone(ctx: EngineContext, validated: Validated): Promise<In
   return result;
 }
 
-/**
- * Submit, and when a concurrent submission of the same bytes won the race (unique index
- * messages_inbound_once), answer as the replay it is.
- */
-export async function submitOnce(ctx: EngineContext, submission: Submission): Promise<IntakeResult> {
-  try {
-    return await submit(ctx, submission);
-  } catch (error) {
-    const sha256 = createHash('sha256').update(submission.bytes).digest('hex');
-    return replayAfter(ctx, error, submission.sender, sha256);
-  }
-}
-
 /** `intakeAlone`, answering a concurrent submission of the same bytes as a replay (as `submitOnce`). */
 export async function intakeOnce(ctx: EngineContext, validated: Validated): Promise<IntakeResult> {
   try {
@@ -156,7 +102,7 @@ export async function intakeOnce(ctx: EngineContext, validated: Validated): Prom
   }
 }
 
-async function replayAfter(ctx: EngineContext, error: unknown, sender: string, sha256: string): Promise<IntakeResult> {
+export async function replayAfter(ctx: EngineContext, error: unknown, sender: string, sha256: string): Promise<IntakeResult> {
   if (errorCode(error) !== UNIQUE_VIOLATION) throw error;
   const replay = await findReplay(ctx, sender, sha256);
   if (!replay) throw error;
@@ -383,19 +329,3 @@ export function paymentRows(report: FileReport, accepted: readonly AcceptedTrans
   });
 }
 
-export function realtimeService(ctx: EngineContext): RealtimeServiceConfig | undefined {
-  return ctx.config.services.find((s): s is RealtimeServiceConfig => s.messageType === 'pacs.008' && s.mode === 'realtime');
-}
-
-/** Build, store and queue the sender's answer: pacs.002 (ACTC / PART / RJCT) or admi.002. */
-export async function answerSender(ctx: EngineContext, tx: Queryable, report: FileReport, sender: string, fileName?: string):
-  Promise<{ rowId: bigint; xml: string }> {
-  const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
-  const answer = answerFor(report, {
-    switchBic: ctx.switchBic, messageId, createdAt: isoDateTime(ctx.clock.now()), recipientBic: sender,
-    fileReference: fileName ?? report.header?.businessMessageId ?? report.group?.messageId ?? 'UNKNOWN',
-  });
-  const xml = answer.kind === 'pacs.002.001.10' ? buildPacs002(answer.message) : buildAdmi002(answer.message);
-  const emitted = await emit(tx, { recipient: sender, messageType: answer.kind, messageId, xml });
-  return { rowId: emitted.messageRowId, xml };
-}

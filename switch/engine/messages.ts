@@ -11,36 +11,12 @@ import { REASON } from '../iso/reason-codes.ts';
 import { parseXml as parsePacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs028 } from '../iso/messages/pacs.028.001.03/index.ts';
 import type { Queryable } from '../store/database.ts';
-import type { FileReport } from '../validation/pipeline.ts';
 import type { EngineContext } from './context.ts';
 import { recordSettlementAnswer } from './cycles.ts';
 import { confirmRealtime } from './realtime.ts';
 import { emitStatusReport, type PaymentStatusLine } from './notices.ts';
 import { handleRecall, handleRecallAnswer, handleReturn } from './exceptions.ts';
-
-export interface ParsedInbound {
-  readonly messageRowId: bigint;
-  readonly sender: string;
-  readonly bytes: Uint8Array;
-  readonly report: FileReport;
-}
-
-export interface Handled {
-  /** True when the handler answered (or deliberately does not answer) the sender itself. */
-  readonly answered: boolean;
-  readonly report: FileReport;
-  readonly answerRowId?: bigint;
-  readonly answerXml?: string;
-}
-
-const decoder = new TextDecoder('utf-8');
-
-/** The Document of a bare message or of an envelope, as text. */
-export function documentText(bytes: Uint8Array): string {
-  const text = decoder.decode(bytes);
-  const match = /<([A-Za-z_][\w.-]*:)?Document[\s>][\s\S]*<\/([A-Za-z_][\w.-]*:)?Document>/.exec(text);
-  return match ? match[0] : text;
-}
+import { documentText, refuse, type Handled, type ParsedInbound } from './inbound-message.ts';
 
 export async function handleParsedMessage(ctx: EngineContext, tx: Queryable, inbound: ParsedInbound): Promise<Handled> {
   switch (inbound.report.messageId) {
@@ -57,11 +33,6 @@ export async function handleParsedMessage(ctx: EngineContext, tx: Queryable, inb
     default:
       return { answered: false, report: refuse(inbound.report, `${inbound.report.messageId} is not accepted from participants`) };
   }
-}
-
-export function refuse(report: FileReport, message: string, code: string = REASON.serviceNotAuthorized): FileReport {
-  const finding: Finding = { code, path: '/Document', message };
-  return { ...report, status: 'RJCT', findings: [...report.findings, finding], transactions: report.transactions.map((t) => ({ ...t, status: 'RJCT' })) };
 }
 
 const ACCEPTING = new Set(['ACCP', 'ACSP', 'ACSC', 'ACWC']);

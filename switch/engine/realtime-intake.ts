@@ -59,9 +59,12 @@ import { blob, outboundRows, type OutboundMessage } from './outbound.ts';
 import { statusReportXml } from './notices.ts';
 import { ADMISSION_CAUSE, admissionReport, confirmationTimeoutMs, forwardedPaymentXml } from './realtime.ts';
 import {
-  acceptedTransactions, answerSender, claimId, claimOutcome, findReplay, idempotencyClaims, intakeOnce, paymentRows,
-  realtimeService, type IntakeResult, type KeyClaims, type PaymentRow, type Validated,
+  acceptedTransactions, claimId, claimOutcome, findReplay, idempotencyClaims, intakeOnce, paymentRows,
+  type KeyClaims, type PaymentRow, type Validated,
 } from './intake.ts';
+import { answerSender } from './answer-sender.ts';
+import { realtimeService } from './realtime-service.ts';
+import type { IntakeResult } from './transport.ts';
 
 /** True when the validated message goes through the real-time group rather than its own transaction. */
 export function joinsRealtimeGroup(ctx: EngineContext, validated: Validated): boolean {

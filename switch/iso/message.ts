@@ -5,7 +5,6 @@
  */
 import type { Finding } from './finding.ts';
 import type { XmlElement } from './xml.ts';
-import type { FactSpec } from '../validation/facts.ts';
 
 export interface MessageModule<M> {
   /** e.g. 'pacs.008.001.08' */
@@ -107,4 +106,26 @@ export interface TransactionFacts {
 
 export interface FactsProvider<M> {
   facts(message: M): MessageFacts;
+}
+
+/**
+ * Where a message version keeps its facts. Paths are local names joined by '/', relative to the
+ * message root (group) or to the transaction element (transaction). Amount fields read the Ccy
+ * attribute too.
+ */
+export interface FactSpec {
+  readonly group: { readonly [K in keyof GroupFacts]?: string };
+  readonly transaction: {
+    readonly [K in 'transactionId' | 'endToEndId' | 'uetr' | 'amount' | 'settlementDate' | 'instructingAgent' |
+      'instructedAgent' | 'debtorAgent' | 'creditorAgent' | 'localInstrument']?: string
+  };
+  /** Local names collected anywhere inside a transaction as IBANs and BICs. */
+  readonly ibanElement: 'IBAN';
+  readonly bicElement: 'BICFI';
+  /**
+   * Paths relative to the transaction element (e.g. 'OrgnlTxRef/MndtRltdInf') under which IBANs and
+   * BICs are NOT collected: the parts of the transaction the module's model does not read, so that
+   * the streaming facts stay equal to module.facts().
+   */
+  readonly excludeUnder?: readonly string[];
 }

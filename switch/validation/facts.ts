@@ -8,30 +8,8 @@
  * results are the same as module.facts(module.parse(...)) — a test holds the two equal on every
  * fixture and on generated messages.
  */
-import type { AmountText, GroupFacts, Located, MessageFacts, TransactionFacts } from '../iso/message.ts';
+import type { AmountText, FactSpec, GroupFacts, Located, MessageFacts, TransactionFacts } from '../iso/message.ts';
 import type { ElementSpan } from './scan.ts';
-
-/**
- * Where a message version keeps its facts. Paths are local names joined by '/', relative to the
- * message root (group) or to the transaction element (transaction). Amount fields read the Ccy
- * attribute too.
- */
-export interface FactSpec {
-  readonly group: { readonly [K in keyof GroupFacts]?: string };
-  readonly transaction: {
-    readonly [K in 'transactionId' | 'endToEndId' | 'uetr' | 'amount' | 'settlementDate' | 'instructingAgent' |
-      'instructedAgent' | 'debtorAgent' | 'creditorAgent' | 'localInstrument']?: string
-  };
-  /** Local names collected anywhere inside a transaction as IBANs and BICs. */
-  readonly ibanElement: 'IBAN';
-  readonly bicElement: 'BICFI';
-  /**
-   * Paths relative to the transaction element (e.g. 'OrgnlTxRef/MndtRltdInf') under which IBANs and
-   * BICs are NOT collected: the parts of the transaction the module's model does not read, so that
-   * the streaming facts stay equal to module.facts().
-   */
-  readonly excludeUnder?: readonly string[];
-}
 
 const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, QUOT = 0x22, APOS = 0x27;
 const decoder = new TextDecoder('utf-8');

@@ -26,7 +26,8 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Engine } from '../engine/engine.ts';
-import { dispatchOne, dueOutbox, type Deliver } from '../engine/dispatcher.ts';
+import { dispatchOne, dueOutbox } from '../engine/dispatcher.ts';
+import type { Deliver } from '../engine/transport.ts';
 
 /** Periods and bounds of the distributed work, named once with their reasons. */
 export const workLimits = {

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../switch/engine/engine.ts';
-import type { Deliver } from '../../switch/engine/dispatcher.ts';
+import type { Deliver } from '../../switch/engine/transport.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { SettlementAgentSimulator } from '../../switch/demo/simulators.ts';

@@ -15,7 +15,7 @@ import { redisConnection } from '../../connectors/registry.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { businessDateOf } from '../../batch/calendar.ts';
-import type { OutboundMessage } from '../../switch/engine/dispatcher.ts';
+import type { OutboundMessage } from '../../switch/engine/transport.ts';
 import { BANKS, freshPostgresUrl, schemeConfig } from '../engine/support.ts';
 import { RedisServer, until } from '../support/redis-server.ts';
 

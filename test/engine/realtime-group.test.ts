@@ -14,7 +14,7 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008, type Pacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { Engine } from '../../switch/engine/engine.ts';
-import type { IntakeResult } from '../../switch/engine/intake.ts';
+import type { IntakeResult } from '../../switch/engine/transport.ts';
 import { backends, freshPostgresUrl, harness, schemeConfig, TestClock, type Harness } from './support.ts';
 
 const encoder = new TextEncoder();
