@@ -12,7 +12,7 @@ import { parseXml as parsePacs002 } from '../iso/messages/pacs.002.001.10/index.
 import { parseXml as parsePacs028 } from '../iso/messages/pacs.028.001.03/index.ts';
 import type { Queryable } from '../store/database.ts';
 import type { EngineContext } from './context.ts';
-import { recordSettlementAnswer } from './cycles.ts';
+import { recordSettlementAnswer } from './cycles/answers.ts';
 import { confirmRealtime } from './realtime.ts';
 import { emitStatusReport, type PaymentStatusLine } from './notices.ts';
 import { handleRecall, handleRecallAnswer, handleReturn } from './exceptions.ts';

@@ -15,7 +15,7 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { formatAmount } from '../../switch/iso/amount.ts';
 import { forwardedCreditTransfer } from '../../switch/engine/outbound.ts';
-import { paymentHistory } from '../../switch/engine/cycles.ts';
+import { paymentHistory } from '../../switch/engine/cycles/index.ts';
 import { openDatabase, errorCode, type Database } from '../../switch/store/database.ts';
 import { migrate, migrations, splitStatements } from '../../switch/store/migrate.ts';
 import { backends, BANKS, freshPostgresUrl, harness, schemeConfig, SWITCH, type Backend, type Harness } from './support.ts';

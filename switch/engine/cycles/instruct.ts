@@ -1,0 +1,41 @@
+/**
+ * Settlement instructions: one pacs.009 per non-zero net position, to the settlement agent.
+ */
+import { settlementInstructions } from '../../clearing/settlement.ts';
+import type { Queryable } from '../../store/database.ts';
+import type { EngineContext } from '../context.ts';
+import { emitSettlementInstruction } from '../notices.ts';
+import { lockCycle } from './rows.ts';
+import { finishSettlement } from './settle.ts';
+
+/** One pacs.009 per non-zero position; a cycle that nets to nothing settles at once. */
+export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+  const cycle = await lockCycle(tx, cycleId);
+  if (cycle.state !== 'NETTED') return;
+  const attempt = cycle.settlement_attempt + 1;
+  const rows = await tx.query<{ bic: string; currency: string; net_minor: bigint }>(
+    'SELECT bic, currency, net_minor FROM cycle_positions WHERE cycle_id = $1', [cycleId]);
+  const positions = new Map<string, Map<string, bigint>>();
+  for (const r of rows) {
+    const byBic = positions.get(r.currency) ?? new Map<string, bigint>();
+    byBic.set(r.bic, r.net_minor);
+    positions.set(r.currency, byBic);
+  }
+  const instructions = settlementInstructions(positions, { settlementAccount: settlementAccount(ctx) });
+  await tx.query("UPDATE cycles SET state = 'SETTLEMENT_SENT', settlement_attempt = $2 WHERE id = $1", [cycleId, attempt]);
+  if (instructions.length === 0) {
+    await finishSettlement(ctx, tx, cycleId);
+    return;
+  }
+  for (const instruction of instructions) {
+    const instructionId = `C${cycleId}-A${attempt}-${instruction.bic}-${instruction.currency}`;
+    const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx) });
+    await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8)`,
+    [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId]);
+  }
+}
+
+function settlementAccount(ctx: EngineContext): string {
+  return ctx.config.settlementAgent?.settlementAccount ?? `${ctx.switchBic}-SETTLEMENT`;
+}

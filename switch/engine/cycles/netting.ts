@@ -1,0 +1,182 @@
+/**
+ * Netting: positions and the bilateral matrix of a cut-off cycle, unwind of batch payments over a net
+ * debit cap, the pacs.002 to each sender. The pair sums and the unwind are shared with the unwind of a
+ * participant whose settlement failed (answers.ts).
+ */
+import { REASON } from '../../iso/reason-codes.ts';
+import { bilateralMatrix, netPositions, assertSumZero, type Obligation } from '../../clearing/positions.ts';
+import { capBreaches, unwind, type Cap } from '../../clearing/caps.ts';
+import type { Queryable } from '../../store/database.ts';
+import type { EngineContext } from '../context.ts';
+import { crashPoint } from '../crash.ts';
+import { broadcastEvent, emitStatusReport } from '../notices.ts';
+import { groupBy, lockCycle } from './rows.ts';
+
+export interface PaymentRow {
+  readonly id: bigint;
+  readonly mode: 'batch' | 'realtime';
+  readonly debtor_agent: string;
+  readonly creditor_agent: string;
+  readonly currency: string;
+  readonly amount_minor: bigint;
+  readonly sequence: bigint;
+}
+
+export function obligationOf(p: PaymentRow): Obligation {
+  return { id: p.id.toString(), debtor: p.debtor_agent, creditor: p.creditor_agent, currency: p.currency, amountMinor: p.amount_minor, sequence: p.sequence };
+}
+
+/** What is left of each participant's cap for batch payments: cap + its real-time position in the cycle. */
+export async function batchCaps(tx: Queryable, realtime: readonly Obligation[]): Promise<Cap[]> {
+  const rows = await tx.query<{ bic: string; currency: string; cap_minor: bigint }>('SELECT bic, currency, cap_minor FROM exposures');
+  const realtimePositions = netPositions(realtime);
+  return rows.map((r) => {
+    const left = r.cap_minor + (realtimePositions.get(r.currency)?.get(r.bic) ?? 0n);
+    return { bic: r.bic, currency: r.currency, netDebitCapMinor: left > 0n ? left : 0n };
+  });
+}
+
+/** The cycle's payments to net, summed per mode, debtor, creditor and currency (one row per pair, not per payment). */
+export interface PairRow {
+  readonly mode: 'batch' | 'realtime';
+  readonly debtor_agent: string;
+  readonly creditor_agent: string;
+  readonly currency: string;
+  readonly amount_minor: bigint;
+  readonly count: number;
+}
+
+/**
+ * One obligation standing for all of a pair's payments. Netting and the bilateral matrix only add
+ * amounts up, so the sums give the same positions as the payments one by one; the id and sequence only
+ * need to be unique.
+ */
+function pairObligation(p: PairRow, index: number): Obligation {
+  return { id: `pair-${index}`, debtor: p.debtor_agent, creditor: p.creditor_agent, currency: p.currency, amountMinor: p.amount_minor, sequence: BigInt(index) };
+}
+
+/**
+ * Net the cycle. Real-time payments were committed within headroom and are final for netting; batch
+ * payments are checked against what is left of each cap (cap + the participant's real-time position
+ * in this cycle) and unwound latest first where a participant is over it.
+ *
+ * The positions are summed in the database first (one row per pair of participants). Only when a
+ * participant is over its cap are the cycle's payments read one by one for the unwind, which needs
+ * their order: a cycle within caps (the usual case) never ships its payments to node.
+ */
+export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+  const cycle = await lockCycle(tx, cycleId);
+  if (cycle.state !== 'CUT_OFF') return;
+  const pairs = await nettingPairs(tx, cycleId, 'ACCEPTED');
+  const realtimePairs = pairs.map(pairObligation).filter((_, i) => pairs[i]!.mode === 'realtime');
+  const batchPairs = pairs.map(pairObligation).filter((_, i) => pairs[i]!.mode === 'batch');
+  const caps = await batchCaps(tx, realtimePairs);
+  let removedIds: bigint[] = [];
+  if (capBreaches(netPositions(batchPairs), caps).length > 0) {
+    const payments = await tx.query<PaymentRow>(
+      `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor, sequence FROM payments
+        WHERE cycle_id = $1 AND mode = 'batch' AND state = 'ACCEPTED' ORDER BY sequence`, [cycleId]);
+    const result = unwind(payments.map(obligationOf), caps, 'LATEST_FIRST');
+    removedIds = result.removed.map((r) => BigInt(r.obligation.id));
+  }
+  // NETTED, and the transition recorded once for the whole set of payments it moved.
+  await tx.query(`WITH netted AS (
+                    UPDATE payments SET state = 'NETTED', updated_at = now()
+                     WHERE cycle_id = $1 AND mode = 'batch' AND state = 'ACCEPTED' AND NOT (id = ANY($2::bigint[])) RETURNING id)
+                  INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
+                  SELECT $1, 'ACCEPTED', 'NETTED', $3, array_agg(id ORDER BY id) FROM netted HAVING COUNT(*) > 0`,
+  [cycleId, removedIds, `cycle ${cycleId} netted`]);
+  await rejectUnwound(tx, removedIds, REASON.settlementLimitExceeded, `unwound from cycle ${cycleId}: net debit cap exceeded`);
+  await storePositions(tx, cycleId, removedIds.length === 0 ? pairs : await nettingPairs(tx, cycleId, 'NETTED'));
+  await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
+  await reportNetting(ctx, tx, cycleId);
+  await broadcastEvent(ctx, tx, 'CYCLE_NETTED', [cycleId.toString()], cycleId);
+  crashPoint('netting.before-commit');
+}
+
+/** The payments a cycle nets (batch ones in `batchState`, committed real-time ones), summed per pair. */
+export function nettingPairs(tx: Queryable, cycleId: bigint, batchState: 'ACCEPTED' | 'NETTED'): Promise<PairRow[]> {
+  return tx.query<PairRow>(
+    `SELECT mode, debtor_agent, creditor_agent, currency, SUM(amount_minor)::bigint AS amount_minor, COUNT(*)::int AS count FROM payments
+      WHERE cycle_id = $1 AND ((mode = 'batch' AND state = $2) OR (mode = 'realtime' AND state = 'COMMITTED'))
+      GROUP BY mode, debtor_agent, creditor_agent, currency ORDER BY mode, debtor_agent, creditor_agent, currency`, [cycleId, batchState]);
+}
+
+export async function rejectUnwound(tx: Queryable, ids: readonly bigint[], reason: string, cause: string): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(`INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code)
+                  SELECT id, state, 'UNWOUND', $2, $3 FROM payments WHERE id = ANY($1::bigint[])`, [ids, cause, reason]);
+  await tx.query(`INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code)
+                  SELECT id, 'UNWOUND', 'REJECTED', $2, $3 FROM payments WHERE id = ANY($1::bigint[])`, [ids, 'not rolled over: rejected', reason]);
+  await tx.query("UPDATE payments SET state = 'REJECTED', reason_code = $2, updated_at = now() WHERE id = ANY($1::bigint[])", [ids, reason]);
+}
+
+/** The cycle's net positions and bilateral matrix, from its payments summed per pair (each statement one set-based insert). */
+export async function storePositions(tx: Queryable, cycleId: bigint, pairs: readonly PairRow[]): Promise<void> {
+  const obligations = pairs.map(pairObligation);
+  const positions = netPositions(obligations);
+  assertSumZero(positions);
+  await tx.query('DELETE FROM cycle_positions WHERE cycle_id = $1', [cycleId]);
+  await tx.query('DELETE FROM cycle_bilateral WHERE cycle_id = $1', [cycleId]);
+  const position = { bic: [] as string[], currency: [] as string[], net: [] as string[] };
+  for (const [currency, byBic] of positions) {
+    for (const [bic, net] of byBic) {
+      position.bic.push(bic);
+      position.currency.push(currency);
+      position.net.push(net.toString());
+    }
+  }
+  await tx.query(`INSERT INTO cycle_positions (cycle_id, bic, currency, net_minor)
+                  SELECT $1, b, c, n::bigint FROM unnest($2::text[], $3::text[], $4::text[]) AS t(b, c, n)`,
+  [cycleId, position.bic, position.currency, position.net]);
+  const counts = new Map<string, number>();
+  for (const p of pairs) {
+    const key = `${p.currency}|${p.debtor_agent}|${p.creditor_agent}`;
+    counts.set(key, (counts.get(key) ?? 0) + p.count);
+  }
+  const bilateral = { currency: [] as string[], debtor: [] as string[], creditor: [] as string[], gross: [] as string[], count: [] as number[] };
+  for (const [currency, byDebtor] of bilateralMatrix(obligations)) {
+    for (const [debtor, byCreditor] of byDebtor) {
+      for (const [creditor, gross] of byCreditor) {
+        bilateral.currency.push(currency);
+        bilateral.debtor.push(debtor);
+        bilateral.creditor.push(creditor);
+        bilateral.gross.push(gross.toString());
+        bilateral.count.push(counts.get(`${currency}|${debtor}|${creditor}`) ?? 0);
+      }
+    }
+  }
+  await tx.query(`INSERT INTO cycle_bilateral (cycle_id, currency, debtor, creditor, gross_minor, payment_count)
+                  SELECT $1, c, d, r, g::bigint, n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS t(c, d, r, g, n)`,
+  [cycleId, bilateral.currency, bilateral.debtor, bilateral.creditor, bilateral.gross, bilateral.count]);
+}
+
+/**
+ * After netting: a pacs.002 to each sender of batch payments in the cycle (ACCP, or PART/RJCT listing
+ * the unwound). Counted per message in the database; only the unwound payments are read one by one.
+ */
+async function reportNetting(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+  const counted = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string; total: number; rejected: number }>(
+    `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.total, g.rejected
+       FROM (SELECT message_id, COUNT(*)::int AS total, (COUNT(*) FILTER (WHERE state = 'REJECTED'))::int AS rejected FROM payments
+              WHERE cycle_id = $1 AND mode = 'batch' AND state IN ('NETTED', 'REJECTED') GROUP BY message_id) g
+       JOIN messages m ON m.id = g.message_id ORDER BY g.message_id`, [cycleId]);
+  const rejected = await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; reason_code: string | null }>(
+    `SELECT m.message_id, m.participant AS sender, p.transaction_id, p.end_to_end_id, p.reason_code
+       FROM payments p JOIN messages m ON m.id = p.message_id
+      WHERE p.cycle_id = $1 AND p.mode = 'batch' AND p.state = 'REJECTED' ORDER BY p.message_id, p.transaction_index`, [cycleId]);
+  const linesOf = new Map(groupBy(rejected, (r) => `${r.sender}|${r.message_id}`).map((g) => [`${g[0]!.sender}|${g[0]!.message_id}`, g]));
+  // One report per sender and MsgId, as the payments group (two stored messages can share both).
+  for (const group of groupBy(counted, (r) => `${r.sender}|${r.message_id}`)) {
+    const total = group.reduce((sum, r) => sum + r.total, 0);
+    const lines = linesOf.get(`${group[0]!.sender}|${group[0]!.message_id}`) ?? [];
+    await emitStatusReport(ctx, tx, {
+      recipient: group[0]!.sender, originalMessageId: group[0]!.message_id, originalMessageType: group[0]!.message_type,
+      groupStatus: lines.length === 0 ? 'ACCP' : lines.length === total ? 'RJCT' : 'PART',
+      lines: lines.map((r) => ({
+        transactionId: r.transaction_id ?? undefined, endToEndId: r.end_to_end_id ?? undefined, status: 'RJCT',
+        reasonCode: r.reason_code ?? undefined, reasonText: 'net debit cap exceeded at netting',
+      })),
+    });
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * A settled cycle: payments SETTLED, real-time exposure released, bulk files delivered (settlement
+ * before delivery), pacs.002 ACSC to senders, camt.054 to each participant with a position.
+ */
+import type { Queryable } from '../../store/database.ts';
+import type { EngineContext } from '../context.ts';
+import { broadcastEvent, emitSettlementNotification, emitStatusReport } from '../notices.ts';
+import { groupBy } from './rows.ts';
+import { deliverBulkFiles } from './bulk-files.ts';
+
+/** Every instruction settled: the cycle is final. */
+export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+  await tx.query("UPDATE cycles SET state = 'SETTLED', settled_at = $2 WHERE id = $1", [cycleId, ctx.clock.now()]);
+  // Real-time exposure: the committed amounts of this cycle are now settled money, not exposure.
+  // Summed now (no lock), applied at the very end: real-time intake locks these rows for every
+  // payment, and holding them through the settlement of a large cycle (seconds) would stall it.
+  const released = await tx.query<{ bic: string; currency: string; net: bigint }>(
+    `SELECT bic, currency, SUM(net)::bigint AS net FROM (
+       SELECT debtor_agent AS bic, currency, -amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED'
+       UNION ALL
+       SELECT creditor_agent AS bic, currency, amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
+     GROUP BY bic, currency ORDER BY bic, currency`, [cycleId]);
+  // SETTLED, and the transition recorded once per state left (NETTED batch, COMMITTED real-time) for
+  // the whole set of payments it moved.
+  for (const from of ['NETTED', 'COMMITTED'] as const) {
+    await tx.query(`WITH settled AS (
+                      UPDATE payments SET state = 'SETTLED', updated_at = now() WHERE cycle_id = $1 AND state = $2 RETURNING id)
+                    INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
+                    SELECT $1, $2, 'SETTLED', $3, array_agg(id ORDER BY id) FROM settled HAVING COUNT(*) > 0`,
+    [cycleId, from, `cycle ${cycleId} settled`]);
+  }
+  await deliverBulkFiles(ctx, tx, cycleId);
+  await reportSettled(ctx, tx, cycleId);
+  // Per participant, its settled payments of the cycle (as debtor or creditor, each payment once),
+  // counted in one pass over the cycle's payments rather than one scan per position.
+  const positions = await tx.query<{ bic: string; currency: string; net_minor: bigint; count: number }>(
+    `SELECT cp.bic, cp.currency, cp.net_minor, COALESCE(c.count, 0)::int AS count
+       FROM cycle_positions cp
+       LEFT JOIN (SELECT v.bic, COUNT(v.bic) AS count FROM payments p
+                    CROSS JOIN LATERAL (VALUES (p.debtor_agent), (NULLIF(p.creditor_agent, p.debtor_agent))) AS v(bic)
+                   WHERE p.cycle_id = $1 AND p.state = 'SETTLED' GROUP BY v.bic) c ON c.bic = cp.bic
+      WHERE cp.cycle_id = $1 AND cp.net_minor <> 0 ORDER BY cp.currency, cp.bic`, [cycleId]);
+  for (const p of positions) {
+    await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
+  }
+  await broadcastEvent(ctx, tx, 'CYCLE_SETTLED', [cycleId.toString()], cycleId);
+  if (released.length > 0) {
+    // Locked in (BIC, currency) order, the order real-time intake locks them in, so the two never deadlock.
+    const bics = released.map((r) => r.bic);
+    const currencies = released.map((r) => r.currency);
+    await tx.query(`SELECT 1 FROM exposures WHERE (bic, currency) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                     ORDER BY bic, currency FOR UPDATE`, [bics, currencies]);
+    await tx.query(`UPDATE exposures e SET net_minor = e.net_minor - s.net
+                      FROM unnest($1::text[], $2::text[], $3::bigint[]) AS s(bic, currency, net)
+                     WHERE e.bic = s.bic AND e.currency = s.currency`, [bics, currencies, released.map((r) => r.net.toString())]);
+  }
+}
+
+/**
+ * pacs.002 ACSC to the sender of every message with payments settled in this cycle. A batch message's
+ * report carries no lines, so batch payments are only counted per message; a real-time message's
+ * lists its payment.
+ */
+async function reportSettled(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+  const messages = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string; mode: string }>(
+    `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.mode
+       FROM (SELECT message_id, mode, MIN(transaction_index) AS first FROM payments WHERE cycle_id = $1 AND state = 'SETTLED'
+              GROUP BY message_id, mode) g
+       JOIN messages m ON m.id = g.message_id ORDER BY g.message_id, g.first`, [cycleId]);
+  // One report per sender and MsgId (as the payments group); its first payment's mode decides the lines.
+  const groups = groupBy(messages, (r) => `${r.sender}|${r.message_id}`);
+  const listed = groups.filter((g) => g[0]!.mode === 'realtime');
+  const lines = listed.length === 0 ? [] : await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; uetr: string | null }>(
+    `SELECT m.message_id, m.participant AS sender, p.transaction_id, p.end_to_end_id, p.uetr
+       FROM payments p JOIN messages m ON m.id = p.message_id
+      WHERE p.cycle_id = $1 AND p.state = 'SETTLED' AND p.message_id = ANY($2::bigint[]) ORDER BY p.message_id, p.transaction_index`,
+    [cycleId, listed.flatMap((g) => g.map((r) => r.row_id))]);
+  const linesOf = new Map(groupBy(lines, (r) => `${r.sender}|${r.message_id}`).map((g) => [`${g[0]!.sender}|${g[0]!.message_id}`, g]));
+  for (const group of groups) {
+    const realtime = group[0]!.mode === 'realtime';
+    await emitStatusReport(ctx, tx, {
+      recipient: group[0]!.sender, originalMessageId: group[0]!.message_id, originalMessageType: group[0]!.message_type,
+      groupStatus: 'ACSC',
+      lines: realtime ? (linesOf.get(`${group[0]!.sender}|${group[0]!.message_id}`) ?? []).map((r) => ({ transactionId: r.transaction_id ?? undefined,
+        endToEndId: r.end_to_end_id ?? undefined, uetr: r.uetr ?? undefined, status: 'ACSC' })) : [],
+    });
+  }
+}
