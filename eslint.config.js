@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const moneyRules = [{ object: 'Number', property: 'parseFloat', message: 'Money is bigint minor units: use switch/iso/amount.ts' }];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.bench/**', 'tmp/**', 'out/**'] },
   js.configs.recommended,
@@ -12,7 +14,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Money is bigint minor units: never parse amounts through floating point.
       'no-restricted-globals': ['error', { name: 'parseFloat', message: 'Money is bigint minor units: use switch/iso/amount.ts' }],
-      'no-restricted-properties': ['error', { object: 'Number', property: 'parseFloat', message: 'Money is bigint minor units: use switch/iso/amount.ts' }],
+      'no-restricted-properties': ['error', ...moneyRules],
+    },
+  },
+  {
+    // The store belongs to the engine (docs/architecture.md, "Boundaries"): SQL lives in switch/engine and
+    // switch/store; everything else calls engine methods. Tests and benchmarks check from outside
+    // through engine.storeForTests(), which the product never uses. (Import boundaries: .dependency-cruiser.cjs.)
+    files: ['switch/**/*.ts', 'connectors/**/*.ts', 'batch/**/*.ts'],
+    ignores: ['switch/engine/**', 'switch/store/**'],
+    rules: {
+      'no-restricted-properties': ['error', ...moneyRules,
+        { property: 'storeForTests', message: 'tests and benchmarks only: call an engine method' },
+        { property: 'query', message: 'SQL lives in switch/engine and switch/store: call an engine method' }],
+      'no-restricted-syntax': ['error',
+        { selector: 'Literal[value=/\\b(SELECT|INSERT INTO|UPDATE \\w+ SET|DELETE FROM)\\b/]', message: 'SQL lives in switch/engine and switch/store' },
+        { selector: 'TemplateElement[value.raw=/\\b(SELECT|INSERT INTO|UPDATE \\w+ SET|DELETE FROM)\\b/]', message: 'SQL lives in switch/engine and switch/store' }],
     },
   },
   {

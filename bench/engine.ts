@@ -421,13 +421,13 @@ class WalMeter {
   }
 
   private static async position(engine: Engine): Promise<string> {
-    const [row] = await engine.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    const [row] = await engine.storeForTests().query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     return row!.lsn;
   }
 
   async lap(): Promise<number> {
     const now = await WalMeter.position(this.engine);
-    const [row] = await this.engine.db.query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes', [now, this.last]);
+    const [row] = await this.engine.storeForTests().query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes', [now, this.last]);
     this.last = now;
     return Math.round(Number(row!.bytes) / 1e6);
   }
@@ -503,12 +503,12 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
     const walSettlement = await wal.lap();
     sqlTimings?.report('settlement + delivery');
 
-    const storage = Object.fromEntries((await engine.db.query<{ name: string; mb: number }>(
+    const storage = Object.fromEntries((await engine.storeForTests().query<{ name: string; mb: number }>(
       `SELECT c.relname AS name, round(pg_total_relation_size(c.oid) / 1e6)::int AS mb FROM pg_class c
         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND pg_total_relation_size(c.oid) > 1e6 ORDER BY mb DESC`))
       .map((r) => [r.name, r.mb]));
-    const [settled] = await engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
-    const [cycle] = await engine.db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
+    const [settled] = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+    const [cycle] = await engine.storeForTests().query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
     const payments = files * perFile;
     if (settled!.n !== payments || cycle!.state !== 'SETTLED') throw new Error(`expected ${payments} settled payments, found ${settled!.n} (cycle ${cycle!.state})`);
     if (bulkFiles !== files) throw new Error(`expected ${files} bulk files, ${bulkFiles} written`);
@@ -630,7 +630,7 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     latencies.sort((a, b) => a - b);
     fromSchedule.sort((a, b) => a - b);
     const groups = engine.realtimeGroups();
-    const [reserved] = await engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'RESERVED'");
+    const [reserved] = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'RESERVED'");
     if (reserved!.n !== accepted + warm.length) throw new Error(`${accepted + warm.length} accepted but ${reserved!.n} payments RESERVED`);
     const achieved = Math.round(accepted / elapsed);
     const p99 = percentile(latencies, 0.99);

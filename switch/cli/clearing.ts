@@ -172,7 +172,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
         ...(options.switchKey !== undefined ? { switchKey: options.switchKey } : {}),
         ...(options.switchCert !== undefined ? { switchCert: options.switchCert } : {}),
       });
-      ({ trust, signer } = loadTrustMaterial(sources, engine.context.clock.now(), config.switchBic));
+      ({ trust, signer } = loadTrustMaterial(sources, engine.clock.now(), config.switchBic));
     } catch (error) {
       process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
       return 2;
@@ -206,10 +206,10 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     await scheduler.start(async (cycle) => { await engine.closeCycle({ dueAt: cycle.cutOffAt }); });
-    process.stderr.write(`clearhouse: serving ${config.name} (${engine.db.kind}); inbound signatures ${trust ? 'verified' : 'not required (embedded/demo mode)'}, ` +
+    process.stderr.write(`clearhouse: serving ${config.name} (${engine.storeKind}); inbound signatures ${trust ? 'verified' : 'not required (embedded/demo mode)'}, ` +
       `outbound ${signer ? 'signed' : 'unsigned'}\n`);
     const takeInbound = async (only: readonly string[]): Promise<void> => {
-      if (trust) await pollInbound(engine, connector, only, trust, engine.context.clock.now(), { log });
+      if (trust) await pollInbound(engine, connector, only, trust, engine.clock.now(), { log });
       else await pollUnsigned(engine, connector, only, log);
     };
     // Redis mode: the recurring work is BullMQ jobs shared by every serve process (switch/work/distributed.ts).

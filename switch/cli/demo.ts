@@ -133,8 +133,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     clock.advance(60 * 60 * 1000);
     const cycle1 = (await engine.closeCycle())!;
     await settle();
-    const unwound = await engine.db.query<{ n: number; bic: string }>(
-      "SELECT COUNT(*)::int AS n, debtor_agent AS bic FROM payments WHERE cycle_id = $1 AND reason_code = 'AM23' GROUP BY debtor_agent", [cycle1]);
+    const unwound = await engine.unwoundByDebtor(cycle1);
     log(`   unwound for a cap breach (AM23): ${unwound.map((u) => `${u.n} payments of ${u.bic}`).join(', ') || 'none'}`);
     tables.push(await positionsTable(engine, cycle1, names));
     log(formatPositions(tables[tables.length - 1]!));
@@ -150,8 +149,8 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     tables.push(await positionsTable(engine, cycle2, names));
     log(formatPositions(tables[tables.length - 1]!));
 
-    const states = await engine.db.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state ORDER BY state');
-    const messages = await engine.db.query<{ direction: string; n: number }>('SELECT direction, COUNT(*)::int AS n FROM messages GROUP BY direction ORDER BY direction');
+    const states = await engine.paymentStateCounts();
+    const messages = await engine.messageDirectionCounts();
     summary.paymentStates = Object.fromEntries(states.map((s) => [s.state, s.n]));
     summary.messages = Object.fromEntries(messages.map((m) => [m.direction, m.n]));
     summary.positions = tables;
@@ -192,22 +191,14 @@ async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock:
   clock.advance(25_000);
   await engine.sweep();
   await dispatch();
-  const count = async (sql: string) => (await engine.db.query<{ n: number }>(sql))[0]!.n;
-  return {
-    sent,
-    committed: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'COMMITTED'"),
-    rejectedByCreditor: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'RELEASED' AND reason_code = 'AC04'"),
-    timedOut: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND reason_code = 'AB05'"),
-    refused: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'REJECTED'"),
-  };
+  return { sent, ...(await engine.realtimeOutcomes()) };
 }
 
 async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: string; model: Pacs008 }>, clock: DemoClock): Promise<string[]> {
   const done: string[] = [];
   const now = () => isoDateTime(clock.now());
   // A settled payment from Bank A to whoever received it, returned in full by the creditor bank.
-  const [settled] = await engine.db.query<{ transaction_id: string; uetr: string; end_to_end_id: string; creditor_agent: string; amount_minor: bigint; currency: string }>(
-    "SELECT transaction_id, uetr, end_to_end_id, creditor_agent, amount_minor, currency FROM payments WHERE state = 'SETTLED' AND mode = 'batch' AND debtor_agent = 'BANKDEFFXXX' ORDER BY sequence LIMIT 1");
+  const settled = await engine.firstSettledBatchPayment('BANKDEFFXXX');
   if (settled) {
     const xml = buildPacs004({
       groupHeader: { messageId: `${settled.creditor_agent.slice(0, 8)}-RET-1`, creationDateTime: now(), numberOfTransactions: '1',

@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
-import { deadLetterLimits, listDeadLetters, type DeadLetter } from '../../connectors/dead-letters.ts';
+import { deadLetterLimits, listDeadLetters, type DeadLetter } from '../store/dead-letters.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 

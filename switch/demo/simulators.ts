@@ -37,11 +37,11 @@ export class SettlementAgentSimulator {
       }
       const instruction = parsePacs009(text);
       const t = instruction.transactions[0]!;
-      const participant = t.debtor === this.engine.context.switchBic ? t.creditor : t.debtor;
+      const participant = t.debtor === this.engine.switchBic ? t.creditor : t.debtor;
       const rejected = this.rejectParticipants.has(participant);
       const xml = buildPacs002({
-        groupHeader: { messageId: `RTGS-${++this.answered}-${instruction.groupHeader.messageId}`.slice(0, 35), creationDateTime: isoDateTime(this.engine.context.clock.now()),
-          instructingAgent: this.bic, instructedAgent: this.engine.context.switchBic },
+        groupHeader: { messageId: `RTGS-${++this.answered}-${instruction.groupHeader.messageId}`.slice(0, 35), creationDateTime: isoDateTime(this.engine.clock.now()),
+          instructingAgent: this.bic, instructedAgent: this.engine.switchBic },
         originalGroups: [{ originalMessageId: instruction.groupHeader.messageId, originalMessageNameId: 'pacs.009.001.08' }],
         transactions: [{
           originalTransactionId: t.paymentIdentification.transactionId, transactionStatus: rejected ? 'RJCT' : 'ACSC',
@@ -87,8 +87,8 @@ export class BankSimulator {
         continue;
       }
       const xml = buildPacs002({
-        groupHeader: { messageId: `${this.bic.slice(0, 8)}-ANS-${++this.answered}`, creationDateTime: isoDateTime(this.engine.context.clock.now()),
-          instructingAgent: this.bic, instructedAgent: this.engine.context.switchBic },
+        groupHeader: { messageId: `${this.bic.slice(0, 8)}-ANS-${++this.answered}`, creationDateTime: isoDateTime(this.engine.clock.now()),
+          instructingAgent: this.bic, instructedAgent: this.engine.switchBic },
         originalGroups: [{ originalMessageId: message.groupHeader.messageId, originalMessageNameId: 'pacs.008.001.08' }],
         transactions: [{
           originalEndToEndId: t.paymentIdentification.endToEndId,

@@ -19,7 +19,8 @@ import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.t
 import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
-import { dispatchOnce } from './dispatcher.ts';
+import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
+import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor } from './queries.ts';
 
 export interface EngineOptions {
   readonly config: SchemeConfig;
@@ -32,7 +33,7 @@ export interface EngineOptions {
 }
 
 export class Engine {
-  private constructor(readonly context: EngineContext, private readonly ownsXsd: boolean) {}
+  private constructor(private readonly context: EngineContext, private readonly ownsXsd: boolean) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
     const config = clearingConfig(options.config);
@@ -99,6 +100,16 @@ export class Engine {
     return dispatchOnce(this.context, deliver, limit);
   }
 
+  /** Outbox rows due for delivery, oldest first (the distributed relay turns each into a job). */
+  dueOutbox(limit?: number): Promise<{ id: bigint; attempts: number }[]> {
+    return dueOutbox(this.context, limit);
+  }
+
+  /** Deliver one outbox row through `deliver`, if it is still due (a distributed `deliver` job). */
+  dispatchOne(outboxId: bigint, deliver: Deliver): Promise<'delivered' | 'failed' | 'skipped'> {
+    return dispatchOne(this.context, outboxId, deliver);
+  }
+
   cycles() {
     return listCycles(this.context);
   }
@@ -107,12 +118,51 @@ export class Engine {
     return cyclePositions(this.context, cycleId);
   }
 
+  /** Payments of a cycle unwound for a cap breach, per debtor (demo). */
+  unwoundByDebtor(cycleId: bigint) {
+    return unwoundByDebtor(this.context.db, cycleId);
+  }
+
+  /** Payments per state (demo). */
+  paymentStateCounts() {
+    return paymentStateCounts(this.context.db);
+  }
+
+  /** Stored messages per direction (demo). */
+  messageDirectionCounts() {
+    return messageDirectionCounts(this.context.db);
+  }
+
+  /** What became of the real-time payments (demo). */
+  realtimeOutcomes() {
+    return realtimeOutcomes(this.context.db);
+  }
+
+  /** The first settled batch payment of `debtor` (demo: the payment it returns). */
+  firstSettledBatchPayment(debtor: string) {
+    return firstSettledBatchPayment(this.context.db, debtor);
+  }
+
   /** The engine's clock (injected: tests and the demo drive it). */
   get clock(): Clock {
     return this.context.clock;
   }
 
-  get db(): Database {
+  /** The clearing house's own BIC. */
+  get switchBic(): string {
+    return this.context.switchBic;
+  }
+
+  /** Which store the engine runs on: 'postgres' or 'pglite'. */
+  get storeKind(): Database['kind'] {
+    return this.context.db.kind;
+  }
+
+  /**
+   * The store itself, for tests and benchmarks only (they check from outside what the engine did, and
+   * plant faults); lint forbids it in switch/, connectors/ and batch/, which go through engine methods.
+   */
+  storeForTests(): Database {
     return this.context.db;
   }
 

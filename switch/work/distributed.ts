@@ -26,7 +26,6 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Engine } from '../engine/engine.ts';
-import { dispatchOne, dueOutbox } from '../engine/dispatcher.ts';
 import type { Deliver } from '../engine/transport.ts';
 
 /** Periods and bounds of the distributed work, named once with their reasons. */
@@ -159,7 +158,7 @@ export class DistributedWork {
   }
 
   private async relay(): Promise<void> {
-    const due = await dueOutbox(this.options.engine.context, workLimits.relayBatchMax);
+    const due = await this.options.engine.dueOutbox(workLimits.relayBatchMax);
     if (due.length === 0) return;
     await this.queue!.addBulk(due.map((row) => ({
       name: 'deliver', data: { outboxId: row.id.toString() },
@@ -168,7 +167,7 @@ export class DistributedWork {
   }
 
   private async deliverOne(outboxId: bigint): Promise<void> {
-    const outcome = await dispatchOne(this.options.engine.context, outboxId, this.options.deliver);
+    const outcome = await this.options.engine.dispatchOne(outboxId, this.options.deliver);
     if (outcome !== 'skipped') this.options.log(`deliver outbox ${outboxId}: ${outcome}`);
   }
 }

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { BankQueueClient, QueueConnector, fileJobId, type DeliveredFile } from '../../connectors/queue.ts';
-import { DeadLetterRecorder, listDeadLetters, participantQueues } from '../../connectors/dead-letters.ts';
+import { DeadLetterRecorder, participantQueues } from '../../connectors/dead-letters.ts';
+import { listDeadLetters } from '../../switch/store/dead-letters.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { Engine } from '../../switch/engine/engine.ts';
 import { deleteKeys, RedisServer } from '../support/redis-server.ts';
@@ -131,7 +132,7 @@ describe('queue connector on BullMQ/Redis', () => {
       assert.ok((await engine.closeCycle()) !== undefined, 'a cycle was cut off');
       await dispatchAll(engine, connector, mailboxes);
       for (let round = 0; round < 5 && (await agent.answerAll()) > 0; round++) await dispatchAll(engine, connector, mailboxes);
-      const settled = await engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+      const settled = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
       assert.equal(settled[0]!.n, 12);
 
       const toB = await bankB.take();
@@ -213,9 +214,9 @@ describe('queue connector on BullMQ/Redis', () => {
       await survivor.acknowledge(released);
 
       assert.deepEqual(await counts(connection, testPrefix, `in-${BANK_A}`), { waiting: 0, active: 0, delayed: 0, completed: 3, failed: 0 });
-      const messages = await engine.db.query<{ file_name: string }>("SELECT file_name FROM messages WHERE direction = 'in' AND participant = $1 ORDER BY id", [BANK_A]);
+      const messages = await engine.storeForTests().query<{ file_name: string }>("SELECT file_name FROM messages WHERE direction = 'in' AND participant = $1 ORDER BY id", [BANK_A]);
       assert.deepEqual(messages.map((m) => m.file_name), ['BANKDEFF-Q802.xml', 'BANKDEFF-Q803.xml'], 'each content stored once');
-      const payments = await engine.db.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM payments');
+      const payments = await engine.storeForTests().query<{ n: number }>('SELECT COUNT(*)::int AS n FROM payments');
       assert.equal(payments[0]!.n, 6 + 2, 'one payment set per file');
       assert.ok(recoveredMs < 5_000, `recovered in ${recoveredMs} ms`);
     } finally {
@@ -353,9 +354,9 @@ describe('queue connector on BullMQ/Redis', () => {
       assert.equal(firstSubmissions.size, files.length, 'every file received');
       assert.ok([...firstSubmissions.values()].every((replay) => !replay), 'every file was new when first stored');
       assert.deepEqual(await counts(local, testPrefix, `in-${BANK_A}`), { waiting: 0, active: 0, delayed: 0, completed: 6, failed: 0 });
-      const stored = await engine.db.query<{ file_name: string }>("SELECT file_name FROM messages WHERE direction = 'in' AND participant = $1 ORDER BY file_name", [BANK_A]);
+      const stored = await engine.storeForTests().query<{ file_name: string }>("SELECT file_name FROM messages WHERE direction = 'in' AND participant = $1 ORDER BY file_name", [BANK_A]);
       assert.deepEqual(stored.map((r) => r.file_name), files.map((f) => f.fileName), 'each file stored exactly once');
-      assert.equal((await engine.db.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM payments'))[0]!.n, 18);
+      assert.equal((await engine.storeForTests().query<{ n: number }>('SELECT COUNT(*)::int AS n FROM payments'))[0]!.n, 18);
 
       // The answers go out over the restarted Redis: six ACTC pacs.002 to bank A, each delivered once
       // (besides the cycle-opened admi.004 notice to each of the five banks).

@@ -128,7 +128,7 @@ async function upload(w: World, bic: string, name: string, bytes: Uint8Array, si
 }
 
 async function paymentCount(engine: Engine): Promise<number> {
-  const [row] = await engine.db.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM payments');
+  const [row] = await engine.storeForTests().query<{ n: number }>('SELECT COUNT(*)::int AS n FROM payments');
   return row!.n;
 }
 
@@ -148,7 +148,7 @@ function assertSignedBySwitch(w: World, bic: string, name: string): Buffer {
 
 /** The names the switch meant to deliver to `bic`: one per outbox row. */
 async function expectedNames(engine: Engine, bic: string): Promise<string[]> {
-  const rows = await engine.db.query<{ name: string }>(
+  const rows = await engine.storeForTests().query<{ name: string }>(
     `SELECT DISTINCT m.message_type || '_' || m.message_id || '.xml' AS name
        FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.recipient = $1`, [bic]);
   return rows.map((r) => r.name).sort();
@@ -176,7 +176,7 @@ describe('SFTP connector against OpenSSH', () => {
       await w.dispatchAll();
       for (let round = 0; round < 5 && (await w.agent.answerAll()) > 0; round++) await w.dispatchAll();
 
-      const [settled] = await w.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+      const [settled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
       assert.equal(settled!.n, 25);
 
       // Bank B, as a bank would: list and fetch its outbound over SFTP, verify the switch's signature.
@@ -203,7 +203,7 @@ describe('SFTP connector against OpenSSH', () => {
         assert.deepEqual(dataFiles(w, bic, 'outbound'), await expectedNames(w.engine, bic), `${bic}: every message delivered once`);
         for (const name of dataFiles(w, bic, 'outbound')) assertSignedBySwitch(w, bic, name);
       }
-      const pending = await w.engine.db.query("SELECT id FROM outbox WHERE state <> 'DELIVERED'");
+      const pending = await w.engine.storeForTests().query("SELECT id FROM outbox WHERE state <> 'DELIVERED'");
       assert.equal(pending.length, 0);
     } finally {
       await w.close();
@@ -239,7 +239,7 @@ describe('SFTP connector against OpenSSH', () => {
       const refused = polled.files.map((f) => [f.fileName, f.outcome, f.outcome === 'refused' ? f.code : '']).sort();
       assert.deepEqual(refused, [[flipped.name, 'refused', 'DS17'], [foreign.name, 'refused', 'DS0E']].sort());
       assert.equal(await paymentCount(w.engine), 0, 'no payment from a refused file');
-      const [stored] = await w.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM messages WHERE direction = 'in'");
+      const [stored] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM messages WHERE direction = 'in'");
       assert.equal(stored!.n, 0, 'refused files are not submitted');
 
       // Refused pairs are archived; the incomplete ones are still where the bank put them.
@@ -289,7 +289,7 @@ describe('SFTP connector against OpenSSH', () => {
       assert.equal(ack.outcome, 'replay');
       assert.equal(ack.outcome === 'replay' && ack.messageRowId, first.files[0]!.outcome === 'accepted' && first.files[0]!.messageRowId);
       assert.equal(await paymentCount(w.engine), 10, 'no payment twice');
-      const [inbound] = await w.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM messages WHERE direction = 'in'");
+      const [inbound] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM messages WHERE direction = 'in'");
       assert.equal(inbound!.n, 1);
 
       // The stored answer is delivered again under its own name: still one file, the same bytes.
@@ -339,7 +339,7 @@ describe('SFTP connector against OpenSSH', () => {
       });
       assert.ok(stoppedAt !== undefined, 'the server went down during the pass');
       assert.ok(firstPass >= 2, 'files before the outage were delivered');
-      const [failed] = await w.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state = 'PENDING' AND attempts > 0");
+      const [failed] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state = 'PENDING' AND attempts > 0");
       assert.ok(failed!.n > 0, 'deliveries during the outage failed and wait for a retry');
 
       // Keep the switch running as it would: dispatcher passes (on a clock that follows real time, so
@@ -356,21 +356,21 @@ describe('SFTP connector against OpenSSH', () => {
         last = Date.now();
         await w.engine.dispatch(deliver);
         await w.agent.answerAll();
-        const [open] = await w.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state <> 'DELIVERED'");
-        const [unsettled] = await w.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state <> 'SETTLED'");
+        const [open] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state <> 'DELIVERED'");
+        const [unsettled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state <> 'SETTLED'");
         if (restarted && open!.n === 0 && unsettled!.n === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       assert.ok(restarted);
 
-      const [states] = await w.engine.db.query<{ delivered: number; other: number; retried: number }>(
+      const [states] = await w.engine.storeForTests().query<{ delivered: number; other: number; retried: number }>(
         `SELECT COUNT(*) FILTER (WHERE state = 'DELIVERED')::int AS delivered, COUNT(*) FILTER (WHERE state <> 'DELIVERED')::int AS other,
                 COUNT(*) FILTER (WHERE attempts > 1)::int AS retried FROM outbox`);
       assert.equal(states!.other, 0, 'nothing lost, nothing FAILED');
       assert.ok(states!.retried > 0, 'some deliveries needed retries');
-      const [attempts] = await w.engine.db.query<{ failed: number }>('SELECT COUNT(*) FILTER (WHERE NOT ok)::int AS failed FROM deliveries');
+      const [attempts] = await w.engine.storeForTests().query<{ failed: number }>('SELECT COUNT(*) FILTER (WHERE NOT ok)::int AS failed FROM deliveries');
       assert.ok(attempts!.failed > 0);
-      const [settled] = await w.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+      const [settled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
       assert.equal(settled!.n, 40);
 
       for (const bic of [A, B]) {

@@ -36,7 +36,7 @@ function file(seed: number): Uint8Array {
 }
 
 async function pendingOutbox(engine: Engine): Promise<number> {
-  const [row] = await engine.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE state <> 'DELIVERED'`);
+  const [row] = await engine.storeForTests().query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE state <> 'DELIVERED'`);
   return row!.n;
 }
 
@@ -69,7 +69,7 @@ describe('distributed work (BullMQ) shared by serve processes', () => {
         const result = await engines[0]!.submit({ bytes: file(seed), sender: DEMO_BANKS[seed % DEMO_BANKS.length]!.bic });
         assert.equal(result.status, 'ACCP', JSON.stringify(result.report.findings));
       }
-      const total = (await engines[0]!.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox'))[0]!.n;
+      const total = (await engines[0]!.storeForTests().query<{ n: number }>('SELECT count(*)::int AS n FROM outbox'))[0]!.n;
       assert.ok(total >= 30, 'every file has an answer waiting');
       for (const work of works) await work.start();
       await until('every outbox message delivered', async () => ((await pendingOutbox(engines[0]!)) === 0 ? true : undefined), 60_000);
@@ -77,7 +77,7 @@ describe('distributed work (BullMQ) shared by serve processes', () => {
 
       assert.equal(delivered.length, total, 'one delivery per outbox message');
       assert.equal(new Set(delivered.map((d) => d.outboxId)).size, total, 'no message delivered twice');
-      const [twice] = await engines[0]!.db.query<{ n: number }>(
+      const [twice] = await engines[0]!.storeForTests().query<{ n: number }>(
         'SELECT count(*)::int AS n FROM (SELECT outbox_id FROM deliveries WHERE ok GROUP BY outbox_id HAVING count(*) > 1) d');
       assert.equal(twice!.n, 0);
       const byWorker = [0, 1].map((w) => delivered.filter((d) => d.worker === w).length);

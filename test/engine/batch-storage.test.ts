@@ -62,12 +62,12 @@ for (const backend of backends) {
         for (const f of files) sent.push({ ...f, xml: await submitted(h, f.sender, f.model) });
         await h.closeAndSettle();
 
-        const settled = await h.engine.db.query<{ message_id: bigint; transaction_index: number; creditor_agent: string; amount_minor: bigint }>(
+        const settled = await h.engine.storeForTests().query<{ message_id: bigint; transaction_index: number; creditor_agent: string; amount_minor: bigint }>(
           "SELECT message_id, transaction_index, creditor_agent, amount_minor FROM payments WHERE state = 'SETTLED' ORDER BY sequence");
-        const unwound = await h.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'REJECTED' AND reason_code = 'AM23'");
+        const unwound = await h.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'REJECTED' AND reason_code = 'AM23'");
         assert.ok(unwound[0]!.n > 0, 'the cap breach unwound some payments');
         // The inbound files in the order they were submitted (one at a time).
-        const messageRows = (await h.engine.db.query<{ id: bigint }>(
+        const messageRows = (await h.engine.storeForTests().query<{ id: bigint }>(
           "SELECT id FROM messages WHERE direction = 'in' AND message_type = 'pacs.008.001.08' ORDER BY id")).map((m) => m.id);
         assert.equal(messageRows.length, files.length);
         const elementsOf = new Map(messageRows.map((row, i) => [row, transactionElements(sent[i]!.xml)]));
@@ -102,9 +102,9 @@ for (const backend of backends) {
         await submitted(h, 4, bulk(4, 10, 55, [0, 1], 40_000));
         await submitted(h, 0, bulk(0, 20, 56, [1, 2]));
         const cycleId = (await h.closeAndSettle())!;
-        const sets = await h.engine.db.query<{ from_state: string; to_state: string; cause: string; n: number }>(
+        const sets = await h.engine.storeForTests().query<{ from_state: string; to_state: string; cause: string; n: number }>(
           'SELECT from_state, to_state, cause, cardinality(payment_ids)::int AS n FROM payment_transition_sets WHERE cycle_id = $1 ORDER BY id', [cycleId]);
-        const payments = await h.engine.db.query<{ id: bigint; state: string }>('SELECT id, state FROM payments ORDER BY id');
+        const payments = await h.engine.storeForTests().query<{ id: bigint; state: string }>('SELECT id, state FROM payments ORDER BY id');
         const settledIds = payments.filter((p) => p.state === 'SETTLED').map((p) => p.id);
         const rejectedIds = payments.filter((p) => p.state === 'REJECTED').map((p) => p.id);
         assert.ok(settledIds.length > 0 && rejectedIds.length > 0);
@@ -114,13 +114,13 @@ for (const backend of backends) {
           { from_state: 'ACCEPTED', to_state: 'NETTED', cause: `cycle ${cycleId} netted`, n: settledIds.length },
           { from_state: 'NETTED', to_state: 'SETTLED', cause: `cycle ${cycleId} settled`, n: settledIds.length },
         ]);
-        const perPayment = await h.engine.db.query("SELECT id FROM payment_transitions WHERE to_state IN ('ACCEPTED', 'NETTED', 'SETTLED')");
+        const perPayment = await h.engine.storeForTests().query("SELECT id FROM payment_transitions WHERE to_state IN ('ACCEPTED', 'NETTED', 'SETTLED')");
         assert.deepEqual(perPayment, [], 'no per-payment rows for what was recorded per file and per cycle');
 
-        const viewRows = await h.engine.db.query<{ id: bigint; payment_id: bigint; from_state: string | null; to_state: string; cause: string;
+        const viewRows = await h.engine.storeForTests().query<{ id: bigint; payment_id: bigint; from_state: string | null; to_state: string; cause: string;
           reason_code: string | null; at: Date }>('SELECT id, payment_id, from_state, to_state, cause, reason_code, at FROM payment_history ORDER BY payment_id, id');
         for (const p of payments) {
-          const history = await paymentHistory(h.engine.db, p.id);
+          const history = await paymentHistory(h.engine.storeForTests(), p.id);
           const steps = history.map((t) => `${t.fromState}>${t.toState}`);
           assert.equal(history[0]!.cause, `accepted into cycle ${cycleId}`);
           if (p.state === 'SETTLED') {

@@ -17,7 +17,7 @@ for (const backend of backends) {
     it('retries with backoff, records every attempt, and gives up after the last one', async () => {
       const h = await harness(backend, undefined, xsd);
       try {
-        const pending = await h.engine.db.query<{ id: bigint; recipient: string }>("SELECT id, recipient FROM outbox WHERE state = 'PENDING' ORDER BY id");
+        const pending = await h.engine.storeForTests().query<{ id: bigint; recipient: string }>("SELECT id, recipient FROM outbox WHERE state = 'PENDING' ORDER BY id");
         assert.ok(pending.length > 0, 'opening the engine broadcast the cycle opening');
         const refused = pending[0]!.recipient;
         const deliverAllBut = async (message: { recipient: string; fileName: string; bytes: Uint8Array; outboxId: bigint; messageType: string; messageId: string }) => {
@@ -25,7 +25,7 @@ for (const backend of backends) {
           await h.mailboxes.deliver(message);
         };
         assert.equal(await h.engine.dispatch(deliverAllBut), pending.length - 1);
-        const [first] = await h.engine.db.query<{ attempts: number; state: string; next_attempt_at: Date; last_error: string }>(
+        const [first] = await h.engine.storeForTests().query<{ attempts: number; state: string; next_attempt_at: Date; last_error: string }>(
           'SELECT attempts, state, next_attempt_at, last_error FROM outbox WHERE id = $1', [pending[0]!.id]);
         assert.equal(first!.attempts, 1);
         assert.equal(first!.state, 'PENDING');
@@ -36,13 +36,13 @@ for (const backend of backends) {
           h.clock.advance(10 * 60 * 1000);
           await h.engine.dispatch(deliverAllBut);
         }
-        const [last] = await h.engine.db.query<{ attempts: number; state: string }>('SELECT attempts, state FROM outbox WHERE id = $1', [pending[0]!.id]);
+        const [last] = await h.engine.storeForTests().query<{ attempts: number; state: string }>('SELECT attempts, state FROM outbox WHERE id = $1', [pending[0]!.id]);
         assert.deepEqual(last, { attempts: DELIVERY_ATTEMPTS_MAX, state: 'FAILED' });
-        const attempts = await h.engine.db.query<{ ok: boolean }>('SELECT ok FROM deliveries WHERE outbox_id = $1 ORDER BY attempt', [pending[0]!.id]);
+        const attempts = await h.engine.storeForTests().query<{ ok: boolean }>('SELECT ok FROM deliveries WHERE outbox_id = $1 ORDER BY attempt', [pending[0]!.id]);
         assert.equal(attempts.length, DELIVERY_ATTEMPTS_MAX);
         assert.ok(attempts.every((a) => a.ok === false));
         // The operator re-queues it (docs/operations.md) and it is delivered once.
-        await h.engine.db.query("UPDATE outbox SET state = 'PENDING', attempts = 0, next_attempt_at = '-infinity' WHERE id = $1", [pending[0]!.id]);
+        await h.engine.storeForTests().query("UPDATE outbox SET state = 'PENDING', attempts = 0, next_attempt_at = '-infinity' WHERE id = $1", [pending[0]!.id]);
         assert.equal(await h.engine.dispatch((m) => h.mailboxes.deliver(m)), 1);
         assert.equal(h.mailboxes.outbound(refused).length, 1);
       } finally {

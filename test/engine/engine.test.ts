@@ -35,19 +35,19 @@ async function submitModel(h: Harness, senderIndex: number, model: ReturnType<ty
 }
 
 async function states(h: Harness): Promise<Record<string, number>> {
-  const rows = await h.engine.db.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state');
+  const rows = await h.engine.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state');
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }
 
 async function assertInvariants(h: Harness): Promise<void> {
-  const sums = await h.engine.db.query<{ cycle_id: bigint; currency: string; s: bigint }>(
+  const sums = await h.engine.storeForTests().query<{ cycle_id: bigint; currency: string; s: bigint }>(
     'SELECT cycle_id, currency, SUM(net_minor)::bigint AS s FROM cycle_positions GROUP BY cycle_id, currency');
   for (const r of sums) assert.equal(r.s, 0n, `cycle ${r.cycle_id} ${r.currency} sums to ${r.s}`);
-  const exposures = await h.engine.db.query<{ bic: string; cap_minor: bigint; net_minor: bigint; reserved_minor: bigint }>('SELECT * FROM exposures');
+  const exposures = await h.engine.storeForTests().query<{ bic: string; cap_minor: bigint; net_minor: bigint; reserved_minor: bigint }>('SELECT * FROM exposures');
   for (const e of exposures) assert.ok(e.cap_minor + e.net_minor - e.reserved_minor >= 0n, `${e.bic} over its cap`);
   const netSum = exposures.reduce((s, e) => s + e.net_minor, 0n);
   assert.equal(netSum, 0n, 'real-time exposures sum to zero');
-  const pending = await h.engine.db.query("SELECT id FROM outbox WHERE state <> 'DELIVERED'");
+  const pending = await h.engine.storeForTests().query("SELECT id FROM outbox WHERE state <> 'DELIVERED'");
   assert.equal(pending.length, 0, 'every emitted message delivered');
 }
 
@@ -115,7 +115,7 @@ for (const backend of backends) {
         const partial = await submitModel(h, 0, reusedTx);
         assert.equal(partial.status, 'RJCT');
         assert.ok(partial.report.findings.some((f) => f.code === 'AM05' || f.code === 'DUPL'));
-        const payments = await h.engine.db.query('SELECT id FROM payments');
+        const payments = await h.engine.storeForTests().query('SELECT id FROM payments');
         assert.equal(payments.length, 5, 'no payment created twice');
       } finally {
         await h.close();
@@ -129,9 +129,9 @@ for (const backend of backends) {
         const result = await submitModel(h, 4, model);
         assert.equal(result.status, 'ACCP');
         const cycleId = await h.closeAndSettle();
-        const rejected = await h.engine.db.query<{ sequence: bigint; amount_minor: bigint; reason_code: string }>(
+        const rejected = await h.engine.storeForTests().query<{ sequence: bigint; amount_minor: bigint; reason_code: string }>(
           "SELECT sequence, amount_minor, reason_code FROM payments WHERE state = 'REJECTED' ORDER BY sequence");
-        const kept = await h.engine.db.query<{ sequence: bigint; amount_minor: bigint }>("SELECT sequence, amount_minor FROM payments WHERE state = 'SETTLED' ORDER BY sequence");
+        const kept = await h.engine.storeForTests().query<{ sequence: bigint; amount_minor: bigint }>("SELECT sequence, amount_minor FROM payments WHERE state = 'SETTLED' ORDER BY sequence");
         assert.ok(rejected.length > 0);
         assert.ok(rejected.every((r) => r.reason_code === 'AM23'));
         // Latest first: every unwound payment came after every kept one.
@@ -160,11 +160,11 @@ for (const backend of backends) {
         const cycleId = await h.closeAndSettle();
         const cycle = (await h.engine.positions(cycleId))!;
         assert.equal(cycle.cycle.state, 'SETTLED');
-        const involved = await h.engine.db.query<{ state: string; reason_code: string | null }>(
+        const involved = await h.engine.storeForTests().query<{ state: string; reason_code: string | null }>(
           "SELECT state, reason_code FROM payments WHERE debtor_agent = 'BANKNL2AXXX' OR creditor_agent = 'BANKNL2AXXX'");
         assert.ok(involved.length > 0 && involved.every((p) => p.state === 'REJECTED' && p.reason_code === 'ED05'));
         assert.equal(cycle.positions.find((p) => p.bic === 'BANKNL2AXXX'), undefined);
-        const attempts = await h.engine.db.query<{ attempt: number }>('SELECT DISTINCT attempt FROM settlement_instructions ORDER BY attempt');
+        const attempts = await h.engine.storeForTests().query<{ attempt: number }>('SELECT DISTINCT attempt FROM settlement_instructions ORDER BY attempt');
         assert.deepEqual(attempts.map((a) => a.attempt), [1, 2]);
         await assertInvariants(h);
       } finally {
@@ -197,9 +197,9 @@ for (const backend of backends) {
         assert.deepEqual(await h.engine.sweep(), { timedOut: 1, expiredCases: 0 });
         await h.dispatch();
         assert.deepEqual(await states(h), { COMMITTED: 1, RELEASED: 2, REJECTED: 1 });
-        const reasons = await h.engine.db.query<{ reason_code: string }>("SELECT reason_code FROM payments WHERE state IN ('RELEASED', 'REJECTED') ORDER BY sequence");
+        const reasons = await h.engine.storeForTests().query<{ reason_code: string }>("SELECT reason_code FROM payments WHERE state IN ('RELEASED', 'REJECTED') ORDER BY sequence");
         assert.deepEqual(reasons.map((r) => r.reason_code), ['AC04', 'AB05', 'AM04']);
-        const [debtor] = await h.engine.db.query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
+        const [debtor] = await h.engine.storeForTests().query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
         assert.deepEqual(debtor, { net_minor: -40_000n, reserved_minor: 0n });
         const statuses = h.mailboxes.outbound('BANKDEFFXXX').filter((f) => f.startsWith('pacs.002'))
           .map((f) => parsePacs002(h.mailboxes.read('BANKDEFFXXX', 'outbound', f).toString('utf8')).transactions[0]?.transactionStatus);
@@ -207,7 +207,7 @@ for (const backend of backends) {
         // The committed payment settles with the next cycle and its exposure is released.
         await h.closeAndSettle();
         assert.deepEqual(await states(h), { SETTLED: 1, RELEASED: 2, REJECTED: 1 });
-        const [after] = await h.engine.db.query<{ net_minor: bigint }>("SELECT net_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
+        const [after] = await h.engine.storeForTests().query<{ net_minor: bigint }>("SELECT net_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
         assert.equal(after!.net_minor, 0n);
         await assertInvariants(h);
       } finally {
@@ -234,11 +234,11 @@ for (const backend of backends) {
         await h.bank('BANKDEFFXXX').answerRealtime();
         await h.bank('BANKFRPPXXX').answerRealtime();
         await h.dispatch();
-        const order = await h.engine.db.query<{ amount_minor: bigint; state: string }>(
+        const order = await h.engine.storeForTests().query<{ amount_minor: bigint; state: string }>(
           "SELECT amount_minor, state FROM payments WHERE debtor_agent = 'BANKDEFFXXX' ORDER BY sequence");
         assert.deepEqual(order.map((o) => `${o.amount_minor}:${o.state}`), ['8000:COMMITTED', '5000:RESERVED', '1000:RESERVED', '9000:QUEUED']);
         await h.engine.closeCycle();
-        const expired = await h.engine.db.query<{ state: string; reason_code: string }>("SELECT state, reason_code FROM payments WHERE amount_minor = 9000");
+        const expired = await h.engine.storeForTests().query<{ state: string; reason_code: string }>("SELECT state, reason_code FROM payments WHERE amount_minor = 9000");
         assert.deepEqual(expired[0], { state: 'RELEASED', reason_code: 'AM04' });
       } finally {
         await h.close();
@@ -267,7 +267,7 @@ for (const backend of backends) {
         assert.equal(ok.status, 'ACCP', JSON.stringify(ok.report.findings));
         await h.dispatch();
         assert.ok(h.mailboxes.outbound('BANKDEFFXXX').some((f) => f.startsWith('pacs.004')), 'return forwarded to the original debtor agent');
-        const [returned] = await h.engine.db.query<{ state: string }>('SELECT state FROM payments WHERE transaction_id = $1 AND kind = $2',
+        const [returned] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments WHERE transaction_id = $1 AND kind = $2',
           [original.paymentIdentification.transactionId, 'CREDIT']);
         assert.equal(returned!.state, 'RETURNED');
         const again = await h.engine.submit({ bytes: encoder.encode(returnMessage('R3', '0.01')), sender: 'BANKFRPPXXX' });
@@ -290,7 +290,7 @@ for (const backend of backends) {
         assert.equal((await h.engine.submit({ bytes: encoder.encode(recall), sender: 'BANKDEFFXXX' })).status, 'ACCP');
         await h.dispatch();
         assert.ok(h.mailboxes.outbound('BANKFRPPXXX').some((f) => f.startsWith('camt.056')));
-        const [openCase] = await h.engine.db.query<{ state: string }>('SELECT state FROM recall_cases');
+        const [openCase] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM recall_cases');
         assert.equal(openCase!.state, 'OPEN');
         const resolution = buildCamt029({
           assignment: { id: 'ANS-1', assigner: 'BANKFRPPXXX', assignee: SWITCH, creationDateTime: '2026-11-26T14:00:00Z' },
@@ -300,7 +300,7 @@ for (const backend of backends) {
         assert.equal((await h.engine.submit({ bytes: encoder.encode(resolution), sender: 'BANKFRPPXXX' })).status, 'ACCP');
         await h.dispatch();
         assert.ok(h.mailboxes.outbound('BANKDEFFXXX').some((f) => f.startsWith('camt.029')));
-        const [closed] = await h.engine.db.query<{ state: string }>('SELECT state FROM recall_cases');
+        const [closed] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM recall_cases');
         assert.equal(closed!.state, 'REJECTED');
 
         // pacs.028: the status of the settled second payment, and of an unknown one.

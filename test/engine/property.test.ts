@@ -79,7 +79,7 @@ describe('engine netting equals an independent reference over random cycles', ()
         run++;
         const marked = payments.map((p, i) => ({ ...p, valid: !invalidIndexes.includes(i) }));
         for (const [i, bank] of DEMO_BANKS.slice(0, 4).entries()) {
-          await h.engine.db.query("UPDATE exposures SET cap_minor = $2 WHERE bic = $1 AND currency = 'EUR'", [bank.bic, caps[i]]);
+          await h.engine.storeForTests().query("UPDATE exposures SET cap_minor = $2 WHERE bic = $1 AND currency = 'EUR'", [bank.bic, caps[i]]);
         }
         // One file per sender, payments in order (sequence follows submission order).
         const accepted: Payment[] = [];

@@ -56,7 +56,7 @@ interface StoredPayment {
 }
 
 async function payments(h: Harness): Promise<StoredPayment[]> {
-  return h.engine.db.query<StoredPayment>(
+  return h.engine.storeForTests().query<StoredPayment>(
     'SELECT id, sequence, transaction_id, debtor_agent, amount_minor, state, reason_code, forwarded_message_id FROM payments ORDER BY sequence');
 }
 
@@ -81,7 +81,7 @@ function sequentialStates(stored: readonly StoredPayment[], caps: Record<string,
 
 /** What a sender was told about its real-time payments (pacs.002 per TxId), from the outbox. */
 async function statusReports(h: Harness, bic: string): Promise<Map<string, { status: string; reason?: string }>> {
-  const rows = await h.engine.db.query<{ xml: string }>(
+  const rows = await h.engine.storeForTests().query<{ xml: string }>(
     `SELECT convert_from(m.bytes, 'UTF8') AS xml FROM outbox o JOIN messages m ON m.id = o.message_id
       WHERE o.recipient = $1 AND m.message_type = 'pacs.002.001.10'`, [bic]);
   const out = new Map<string, { status: string; reason?: string }>();
@@ -120,13 +120,13 @@ for (const backend of backends) {
         assert.deepEqual(stored.map((p) => p.state), sequentialStates(stored, caps, 'reject'), 'as one payment after the other, in sequence order');
         assert.ok(stored.some((p) => p.state === 'REJECTED') && stored.some((p) => p.state === 'RESERVED'));
         for (const bic of Object.keys(caps) as (keyof typeof caps)[]) {
-          const [e] = await h.engine.db.query<{ reserved_minor: bigint }>("SELECT reserved_minor FROM exposures WHERE bic = $1 AND currency = 'EUR'", [bic]);
+          const [e] = await h.engine.storeForTests().query<{ reserved_minor: bigint }>("SELECT reserved_minor FROM exposures WHERE bic = $1 AND currency = 'EUR'", [bic]);
           const sum = stored.filter((p) => p.debtor_agent === bic && p.state === 'RESERVED').reduce((s, p) => s + p.amount_minor, 0n);
           assert.equal(e!.reserved_minor, sum, `${bic}: reserved equals its reserved payments`);
           assert.ok(sum <= caps[bic], `${bic}: within its cap`);
         }
         // Reserved: forwarded under their own MsgId. Rejected: AM04 to the sender. One transition each, from RECEIVED.
-        const forwards = await h.engine.db.query<{ message_id: string; participant: string }>(
+        const forwards = await h.engine.storeForTests().query<{ message_id: string; participant: string }>(
           "SELECT message_id, participant FROM messages WHERE direction = 'out' AND message_type = 'pacs.008.001.08'");
         const reservedIds = stored.filter((p) => p.state === 'RESERVED').map((p) => p.forwarded_message_id);
         assert.deepEqual(forwards.map((f) => f.message_id).sort(), [...reservedIds].sort());
@@ -137,21 +137,21 @@ for (const backend of backends) {
           assert.ok([...told.values()].every((t) => t.status === 'RJCT' && t.reason === 'AM04'));
           assert.ok(rejected.every((p) => p.reason_code === 'AM04'));
         }
-        const moves = await h.engine.db.query<{ payment_id: bigint; from_state: string; to_state: string; cause: string }>(
+        const moves = await h.engine.storeForTests().query<{ payment_id: bigint; from_state: string; to_state: string; cause: string }>(
           'SELECT payment_id, from_state, to_state, cause FROM payment_transitions ORDER BY payment_id');
         assert.deepEqual(moves.map((m) => `${m.payment_id}:${m.from_state}>${m.to_state}:${m.cause}`),
           [...stored].sort((a, b) => (a.id < b.id ? -1 : 1))
             .map((p) => `${p.id}:RECEIVED>${p.state}:${p.state === 'RESERVED' ? 'headroom reserved' : 'over headroom'}`));
-        const messageIds = await h.engine.db.query<{ message_id: string }>("SELECT message_id FROM messages WHERE direction = 'out'");
+        const messageIds = await h.engine.storeForTests().query<{ message_id: string }>("SELECT message_id FROM messages WHERE direction = 'out'");
         assert.equal(new Set(messageIds.map((m) => m.message_id)).size, messageIds.length, 'every emitted MsgId unique');
-        const pending = await h.engine.db.query("SELECT 1 FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.direction = 'out' AND o.id IS NULL");
+        const pending = await h.engine.storeForTests().query("SELECT 1 FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.direction = 'out' AND o.id IS NULL");
         assert.equal(pending.length, 0, 'every emitted message queued for delivery');
 
         // They go on as payments alone do: the creditors accept, the payments commit.
         await h.dispatch();
         for (const bic of ['BANKNL2AXXX', 'BANKBEBBXXX', 'BANKITMMXXX']) await h.bank(bic).answerRealtime();
         await h.dispatch();
-        const [committed] = await h.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'COMMITTED'");
+        const [committed] = await h.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'COMMITTED'");
         assert.equal(committed!.n, reservedIds.length);
       } finally {
         await h.close();
@@ -222,7 +222,7 @@ for (const backend of backends) {
         for (const [i, code] of ['DU01', 'AM05', 'DUPL'].entries()) {
           assert.ok(later[i]!.report.findings.some((f) => f.code === code), `${code}: ${JSON.stringify(later[i]!.report.findings)}`);
         }
-        const keys = await h.engine.db.query<{ kind: string; n: number }>('SELECT kind, COUNT(*)::int AS n FROM idempotency_keys GROUP BY kind ORDER BY kind');
+        const keys = await h.engine.storeForTests().query<{ kind: string; n: number }>('SELECT kind, COUNT(*)::int AS n FROM idempotency_keys GROUP BY kind ORDER BY kind');
         // As for messages alone: a message refused as a duplicate message (DU01) keeps no key; one whose
         // only transaction is a duplicate keeps the keys it won (its MsgId, and the TxId or UETR not taken).
         // Accepted 4 × 3 keys; AM05 refusals 2 × (MSG, UETR); DUPL refusals 2 × (MSG, TX).
@@ -247,7 +247,7 @@ for (const backend of backends) {
           assert.ok(ra.report.findings.some((f) => f.code === 'DU01'));
           assert.equal(rb.status, 'ACCP', JSON.stringify(rb.report.findings));
         }
-        const shared = await h.engine.db.query<{ transaction_id: string }>("SELECT transaction_id FROM payments WHERE transaction_id LIKE 'SHARED-TX-%'");
+        const shared = await h.engine.storeForTests().query<{ transaction_id: string }>("SELECT transaction_id FROM payments WHERE transaction_id LIKE 'SHARED-TX-%'");
         assert.equal(shared.length, 4, 'each shared TxId paid once, to B');
       } finally {
         await h.close();
@@ -268,7 +268,7 @@ for (const backend of backends) {
         assert.equal(same.filter((r) => !r.replay).length, 1, 'one stored, three replays');
         assert.equal(new Set(same.map((r) => r.messageRowId)).size, 1);
         assert.ok(same.every((r) => r.status === 'ACCP'));
-        const [inbound] = await h.engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM messages WHERE direction = 'in'");
+        const [inbound] = await h.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM messages WHERE direction = 'in'");
         assert.equal(inbound!.n, 7);
         assert.equal((await payments(h)).length, 7);
         // And once more later: a replay of what is stored.
@@ -284,9 +284,9 @@ for (const backend of backends) {
       const h = await harness(backend, schemeConfig(), xsd);
       try {
         // A payment the database refuses (a trigger standing in for any unexpected error of one member).
-        await h.engine.db.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        await h.engine.storeForTests().query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN IF NEW.transaction_id = 'POISON' THEN RAISE EXCEPTION 'poisoned payment'; END IF; RETURN NEW; END $$`);
-        await h.engine.db.query('CREATE TRIGGER refuse_poison BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION refuse_poison()');
+        await h.engine.storeForTests().query('CREATE TRIGGER refuse_poison BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION refuse_poison()');
         const models = Array.from({ length: 12 }, (_, i) => single(600 + i, 2, 3, '7.00', i === 5 ? { transactionId: 'POISON' } : {}));
         const settled = await Promise.allSettled(models.map((m) => submit(h.engine, 2, m)));
         const failed = settled.filter((s) => s.status === 'rejected');
@@ -298,7 +298,7 @@ for (const backend of backends) {
         const stored = await payments(h);
         assert.equal(stored.length, 11);
         assert.ok(stored.every((p) => p.state === 'RESERVED'));
-        const [orphans] = await h.engine.db.query<{ n: number }>(
+        const [orphans] = await h.engine.storeForTests().query<{ n: number }>(
           "SELECT COUNT(*)::int AS n FROM messages m LEFT JOIN intake i ON i.message_id = m.id WHERE m.direction = 'in' AND i.message_id IS NULL");
         assert.equal(orphans!.n, 0, 'nothing of the failed group was left behind');
       } finally {
@@ -320,7 +320,7 @@ for (const backend of backends) {
       assert.deepEqual(stored.map((p) => p.state).sort(), ['COMMITTED', 'COMMITTED', 'COMMITTED', 'REJECTED', 'REJECTED']);
       const told = await statusReports(h, 'BANKDEFFXXX');
       assert.deepEqual([...told.values()].map((t) => t.status).sort(), ['ACSP', 'ACSP', 'ACSP', 'RJCT', 'RJCT']);
-      const [debtor] = await h.engine.db.query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
+      const [debtor] = await h.engine.storeForTests().query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
       assert.deepEqual(debtor, { net_minor: -9_000n, reserved_minor: 0n });
     } finally {
       await h.close();
@@ -343,9 +343,9 @@ describe('real-time groups of two engines on one PostgreSQL', () => {
       ]);
       assert.equal(results.slice(0, 6).filter((r) => !r.replay).length, 1);
       assert.ok(results.every((r) => r.status === 'ACCP'));
-      const states = await first.db.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state ORDER BY state');
+      const states = await first.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state ORDER BY state');
       assert.deepEqual(Object.fromEntries(states.map((s) => [s.state, s.n])), { REJECTED: 11, RESERVED: 30 });
-      const [exposure] = await first.db.query<{ reserved_minor: bigint }>("SELECT reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
+      const [exposure] = await first.storeForTests().query<{ reserved_minor: bigint }>("SELECT reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
       assert.equal(exposure!.reserved_minor, 30_000n, 'all of the headroom, not a cent more');
       assert.ok(first.realtimeGroups().largest >= 2 || second.realtimeGroups().largest >= 2, 'grouped');
     } finally {

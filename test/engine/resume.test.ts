@@ -27,13 +27,13 @@ for (const backend of backends) {
           settlementDate: '2026-11-26', createdAt: '2026-11-26T09:00:00Z', messageId: 'BANKDEFF-R41',
         });
         assert.equal((await h.engine.submit({ bytes: encoder.encode(buildPacs008(model)), sender: DEMO_BANKS[0]!.bic })).status, 'ACCP');
-        await h.engine.db.query(`CREATE FUNCTION refuse_positions() RETURNS trigger LANGUAGE plpgsql AS $$
+        await h.engine.storeForTests().query(`CREATE FUNCTION refuse_positions() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN RAISE EXCEPTION 'positions store unavailable (test)'; END $$`);
-        await h.engine.db.query('CREATE TRIGGER refuse_positions BEFORE INSERT ON cycle_positions FOR EACH STATEMENT EXECUTE FUNCTION refuse_positions()');
+        await h.engine.storeForTests().query('CREATE TRIGGER refuse_positions BEFORE INSERT ON cycle_positions FOR EACH STATEMENT EXECUTE FUNCTION refuse_positions()');
         await assert.rejects(h.engine.closeCycle(), /positions store unavailable/);
-        const state = async () => (await h.engine.db.query<{ state: string }>('SELECT state FROM cycles ORDER BY id')).map((c) => c.state);
+        const state = async () => (await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM cycles ORDER BY id')).map((c) => c.state);
         assert.deepEqual(await state(), ['CUT_OFF', 'OPEN']);
-        await h.engine.db.query('DROP TRIGGER refuse_positions ON cycle_positions');
+        await h.engine.storeForTests().query('DROP TRIGGER refuse_positions ON cycle_positions');
 
         await h.engine.sweep();
         assert.deepEqual(await state(), ['CUT_OFF', 'OPEN'], 'not before cycleResumeAfterMs');
@@ -43,7 +43,7 @@ for (const backend of backends) {
         await h.dispatch();
         for (let round = 0; round < 5 && (await h.agent.answerAll()) > 0; round++) await h.dispatch();
         assert.deepEqual(await state(), ['SETTLED', 'OPEN']);
-        const [{ n }] = await h.engine.db.query<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE state = 'SETTLED'") as [{ n: number }];
+        const [{ n }] = await h.engine.storeForTests().query<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE state = 'SETTLED'") as [{ n: number }];
         assert.equal(n, 12);
       } finally {
         await h.close();

@@ -93,7 +93,7 @@ async function run(databaseUrl: string, mailboxRoot: string, phases: readonly st
     closedCycle: null, pendingOutbox: 0 };
 
   const pending = async (): Promise<number> =>
-    (await engine.db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state = 'PENDING'"))[0]!.n;
+    (await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state = 'PENDING'"))[0]!.n;
 
   const dispatch = async (): Promise<void> => {
     for (let round = 0; round < ROUNDS_MAX; round++) {
@@ -132,7 +132,7 @@ async function run(databaseUrl: string, mailboxRoot: string, phases: readonly st
   };
 
   const close = async (): Promise<void> => {
-    const [open] = await engine.db.query<{ n: number }>(
+    const [open] = await engine.storeForTests().query<{ n: number }>(
       "SELECT COUNT(p.id)::int AS n FROM cycles c JOIN payments p ON p.cycle_id = c.id WHERE c.state = 'OPEN'");
     if (open!.n === 0) return;
     const id = await engine.closeCycle();
