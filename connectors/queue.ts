@@ -29,6 +29,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { limits } from '../switch/limits.ts';
+import { isBic } from '../switch/iso/bic.ts';
 import type { Connector, InboundFile, OutboundFile } from './connector.ts';
 
 /** Limits of the queue transport, named once with their reasons. */
@@ -86,10 +87,8 @@ export interface QueueFile {
   readonly signature?: Uint8Array;
 }
 
-const BIC = /^[A-Z0-9]{8}([A-Z0-9]{3})?$/;
-
 function checkBic(bic: string): string {
-  if (!BIC.test(bic)) throw new Error(`queue connector: ${JSON.stringify(bic)} is not a BIC`);
+  if (!isBic(bic)) throw new Error(`queue connector: ${JSON.stringify(bic)} is not a BIC`);
   return bic;
 }
 
@@ -98,8 +97,8 @@ export const outboundQueueName = (bic: string): string => `out-${checkBic(bic)}`
 
 /** The participant of a queue name (`in-<BIC>` / `out-<BIC>`), undefined for any other name. */
 export function participantOfQueue(queueName: string): string | undefined {
-  const match = /^(?:in|out)-([A-Z0-9]{8}(?:[A-Z0-9]{3})?)$/.exec(queueName);
-  return match?.[1];
+  const match = /^(?:in|out)-(.+)$/.exec(queueName);
+  return match && isBic(match[1]!) ? match[1] : undefined;
 }
 
 /**

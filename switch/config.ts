@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currencyExponent, formatAmount, parseAmount } from './iso/amount.ts';
+import { BIC_PATTERN as BIC, findByBic } from './iso/bic.ts';
 
 export type ParticipantStatus = 'active' | 'suspended';
 
@@ -153,7 +154,6 @@ export const CONFIG_LIMITS = {
   settlementAccountLengthMax: 34,
 } as const;
 
-const BIC = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
 const LOCAL_TIME = /^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$/;
 const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** OpenSSH's `ssh-keygen -lf` output: SHA256: and the unpadded base64 of 32 bytes. */
@@ -223,8 +223,7 @@ export function clearingConfig(config: SchemeConfig): ClearingSchemeConfig {
 
 /** The participant with this BIC (a BIC8 also finds its BIC11 with branch XXX), or undefined. */
 export function participantOf(config: SchemeConfig, bic: string): ParticipantConfig | undefined {
-  const alias = bic.length === 8 ? `${bic}XXX` : bic.endsWith('XXX') ? bic.slice(0, 8) : bic;
-  return config.participants.find((p) => p.bic === bic) ?? config.participants.find((p) => p.bic === alias);
+  return findByBic(bic, (b) => config.participants.find((p) => p.bic === b));
 }
 
 const capCache = new WeakMap<SchemeConfig, Map<string, bigint>>();

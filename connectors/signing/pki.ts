@@ -9,6 +9,7 @@
 import { randomBytes, X509Certificate, verify as cryptoVerify } from 'node:crypto';
 import forge from 'node-forge';
 import { limits } from '../../switch/limits.ts';
+import { isBic } from '../../switch/iso/bic.ts';
 
 const { asn1, pki } = forge;
 type Asn1 = forge.asn1.Asn1;
@@ -40,11 +41,7 @@ export interface IssuedCertificate {
   readonly notAfter: Date;
 }
 
-const BIC = /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
-
-export function isBic(text: string): boolean {
-  return BIC.test(text);
-}
+export { isBic };
 
 /** A BIC in its 11-character form (BIC8 + 'XXX'), so 'BANKDEFF' and 'BANKDEFFXXX' compare equal. */
 export function normalizeBic(bic: string): string {

@@ -30,9 +30,9 @@ import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts'
 import { build as buildCamt056, parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
 import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
 import { isoDateTime } from '../engine/context.ts';
+import { BIC_PATTERN as BIC } from '../iso/bic.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
-const BIC = /^[A-Z0-9]{8}([A-Z0-9]{3})?$/;
 /** ExternalCancellationReason1Code values a bank simulator may give (DUPL duplicate, FRAD fraud, TECH technical problem, CUST customer asked). */
 const RECALL_REASONS = ['DUPL', 'FRAD', 'TECH', 'CUST', 'AC03', 'AM09'] as const;
 /** ISO Max35Text: MsgId, TxId, case and assignment ids. */

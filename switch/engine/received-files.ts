@@ -6,6 +6,7 @@
  *    stored answer queued once more, since the sender sending again may mean it never got it.
  */
 import { build as buildAdmi002 } from '../iso/messages/admi.002.001.01/index.ts';
+import { truncate } from '../iso/text.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit } from './outbound.ts';
 import { submitOnce } from './submit.ts';
@@ -59,8 +60,4 @@ async function answerAgain(ctx: EngineContext, sender: string, messageRowId: big
     if (!answer) return;
     await emit(tx, { recipient: sender, messageType: answer.message_type, messageId: answer.message_id, xml: answer.xml });
   });
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -11,6 +11,7 @@ import type { Admi002 } from '../iso/messages/admi.002.001.01/index.ts';
 import type { Pacs002, TransactionStatus } from '../iso/messages/pacs.002.001.10/index.ts';
 import type { ReasonInformation } from '../iso/messages/common.ts';
 import type { FileReport } from '../validation/pipeline.ts';
+import { truncate } from '../iso/text.ts';
 
 export interface AnswerContext {
   /** The switch's own BIC (instructing agent of its messages). */
@@ -114,8 +115,4 @@ export function messageReject(report: FileReport, context: AnswerContext): Admi0
       } : {}),
     },
   };
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : text.slice(0, max - 1) + '…';
 }

@@ -4,6 +4,7 @@
  */
 import { REASON } from '../iso/reason-codes.ts';
 import { formatAmount } from '../iso/amount.ts';
+import { findByBic } from '../iso/bic.ts';
 import { perPaymentMaximumMinor, serviceFor, type SchemeConfig } from '../config.ts';
 
 export interface RuleProblem {
@@ -40,7 +41,7 @@ export function directoryFromConfig(config: SchemeConfig): SchemeDirectory {
   return {
     checkParticipant(bic) {
       // A BIC8 and its BIC11 with branch XXX name the same institution.
-      const participant = participants.get(bic) ?? participants.get(bic.length === 8 ? `${bic}XXX` : bic.endsWith('XXX') ? bic.slice(0, 8) : bic);
+      const participant = findByBic(bic, (b) => participants.get(b));
       if (!participant) return { code: REASON.unknownParticipant, message: `${bic} is not a participant of the scheme` };
       if (participant.status !== 'active') {
         return { code: REASON.participantSuspended, message: `participant ${bic} is ${participant.status}` };

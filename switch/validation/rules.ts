@@ -8,6 +8,7 @@
  */
 import { isValidIBAN } from 'ibantools';
 import { parseAmount, parseDecimalScaled } from '../iso/amount.ts';
+import { BIC_PATTERN as BIC } from '../iso/bic.ts';
 import type { Finding } from '../iso/finding.ts';
 import type { AmountText, GroupFacts, MessageFacts, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
@@ -29,7 +30,6 @@ export interface RuleOptions {
   readonly groupLine?: number;
 }
 
-const BIC = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** CtrlSum is compared at 5 decimals, the most any ISO currency amount may carry. */
 const CONTROL_SUM_SCALE = 5;

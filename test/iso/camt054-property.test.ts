@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatAmount } from '../../switch/iso/amount.ts';
+import { BIC_PATTERN } from '../../switch/iso/bic.ts';
 import {
   build, module, parseXml,
   type AccountId, type Amount, type BankTransactionCode, type Camt054, type DateOrDateTime, type Entry,
@@ -33,7 +34,7 @@ function isoText(maxLength: number): fc.Arbitrary<string> {
 const digits = (min: number, max: number): fc.Arbitrary<string> =>
   fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
 
-const bic = fc.stringMatching(/^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/);
+const bic = fc.stringMatching(BIC_PATTERN);
 const iban = fc.stringMatching(/^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$/);
 const accountId: fc.Arbitrary<AccountId> = fc.oneof(iban.map((value) => ({ iban: value })), isoText(34).map((other) => ({ other })));
 const uetr = fc.uuid({ version: 4 });
