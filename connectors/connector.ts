@@ -1,5 +1,5 @@
 /**
- * One connector interface for every transport (DOMAIN.md section 9): a connector hands inbound files
+ * One connector interface for every transport (docs/scheme-rules.md, "Transport and signatures"): a connector hands inbound files
  * (bytes, detached signature, the participant the transport authenticated) to the switch, and
  * delivers outbound files (bytes and the switch's signature) to a participant.
  *

@@ -1,5 +1,5 @@
 /**
- * The queue connector on BullMQ/Redis (DOMAIN.md section 9, docs/connectors.md "Queues"). Each
+ * The queue connector on BullMQ/Redis (docs/scheme-rules.md "Transport and signatures", docs/connectors.md "Queues"). Each
  * participant has two queues under the prefix (default `clearhouse`, keys `clearhouse:in-<BIC>:*`):
  *
  *   in-<BIC>   the bank produces, the switch consumes (QueueConnector.receive/acknowledge)

@@ -1,5 +1,5 @@
 /**
- * The SFTP connector (DOMAIN.md section 9, docs/connectors.md): one SFTP mailbox per participant on
+ * The SFTP connector (docs/scheme-rules.md "Transport and signatures", docs/connectors.md): one SFTP mailbox per participant on
  * the scheme's SFTP server, with the folders
  *
  *   inbound/   the bank uploads FILE and FILE.p7s here; the switch picks up complete pairs only

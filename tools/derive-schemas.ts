@@ -5,7 +5,7 @@
  *   node --import tsx tools/derive-schemas.ts            write schemas/*.xsd and the generated
  *                                                        tables in docs/scheme-rules.md
  *   node --import tsx tools/derive-schemas.ts --check    only compare; exit 1 if anything is stale
- *   ... --official <dir>                                 official XSDs (default ../shared/iso20022/xsd)
+ *   ... --official <dir>                                 official XSDs (default DEFAULT_OFFICIAL_DIR; README)
  *
  * The derived files are committed; nothing at run time depends on this tool or on the official XSDs.
  *

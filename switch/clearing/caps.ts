@@ -1,5 +1,5 @@
 /**
- * Net debit caps and the unwind of a netted cycle (DOMAIN.md section 4).
+ * Net debit caps and the unwind of a netted cycle (docs/scheme-rules.md, "Positions, caps and unwind").
  *
  * Unwind rule LATEST_FIRST (the default, and the only rule so far). Until no participant is over its
  * cap: take the first breach in the order of `capBreaches` (currency ascending, then largest excess

@@ -1,5 +1,5 @@
 /**
- * Multilateral net positions and the bilateral matrix of a cycle (DOMAIN.md section 4).
+ * Multilateral net positions and the bilateral matrix of a cycle (docs/scheme-rules.md, "Positions, caps and unwind").
  * Pure: obligations in, maps out. Every map is sorted (currency, then BIC, ascending) so that the
  * result, and anything printed from it, does not depend on the order of the input.
  */

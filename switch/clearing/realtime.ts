@@ -1,5 +1,5 @@
 /**
- * Headroom for the real-time mode (DOMAIN.md sections 2 and 4), TIPS-style: a payment reserves its
+ * Headroom for the real-time mode (docs/scheme-rules.md, "Clearing modes" and "Positions, caps and unwind"), TIPS-style: a payment reserves its
  * amount against the debtor's headroom, is forwarded, and the reservation is committed to the cycle's
  * net positions when the creditor agent accepts, or released when it rejects or times out.
  *

@@ -1,5 +1,5 @@
 /**
- * Settlement instructions for a netted cycle (DOMAIN.md section 5): one per participant and currency
+ * Settlement instructions for a netted cycle (docs/scheme-rules.md, "Settlement"): one per participant and currency
  * with a non-zero net position. A short participant (negative position) pays the scheme's settlement
  * account (DEBIT); a long one is paid from it (CREDIT). The settlement account ends each currency at
  * zero, which is the sum-zero invariant seen from the settlement agent.

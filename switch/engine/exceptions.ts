@@ -1,5 +1,5 @@
 /**
- * Exceptions and investigations (DOMAIN.md section 8).
+ * Exceptions and investigations (docs/scheme-rules.md, "Returns, recalls and status requests").
  *
  *  pacs.004 return   from the original creditor agent. Each returned transaction must reference a
  *                    payment it received (OrgnlUETR, or OrgnlTxId with the original instructing

@@ -1,22 +1,22 @@
 /**
- * Conformance oracle for tests: validate documents against the OFFICIAL ISO 20022 schemas in
- * ../shared/iso20022/xsd (override with ISO20022_XSD_DIR). One xmllint-wasm call per schema and batch,
+ * Conformance oracle for tests: validate documents against the OFFICIAL ISO 20022 schemas, which the
+ * repository does not carry: ISO20022_XSD_DIR, else the default of tools/derive-schemas.ts (README,
+ * "What npm test needs"). One xmllint-wasm call per schema and batch,
  * since each call compiles the schema (~120 ms).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { limits } from '../../switch/limits.ts';
+import { DEFAULT_OFFICIAL_DIR } from '../../tools/derive-schemas.ts';
 
-const repositoryRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
-export const officialXsdDirectory = process.env.ISO20022_XSD_DIR ?? join(repositoryRoot, '..', 'shared', 'iso20022', 'xsd');
+export const officialXsdDirectory = process.env.ISO20022_XSD_DIR ?? DEFAULT_OFFICIAL_DIR;
 
 function schemaPath(messageId: string): string {
   return join(officialXsdDirectory, `${messageId}.xsd`);
 }
 
-/** Why conformance tests must be skipped, or undefined when the official schema is there. */
+/** Why conformance tests cannot run (see test/support/prerequisites.ts), or undefined when the official schema is there. */
 export function officialSchemaMissing(messageId: string): string | undefined {
   return existsSync(schemaPath(messageId))
     ? undefined

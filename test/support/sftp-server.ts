@@ -1,6 +1,6 @@
 /**
- * A real OpenSSH SFTP server on loopback for the connector tests (the recipe of
- * /work/shared/docs/TESTING.md): one system account per bank (`clh-<bic>`, no shell, no password,
+ * A real OpenSSH SFTP server on loopback for the connector tests (OpenSSH installed: README, "What npm
+ * test needs"): one system account per bank (`clh-<bic>`, no shell, no password,
  * created once and left in place: harmless and shared by concurrent runs), each chrooted into its own
  * root-owned mailbox directory with user-owned inbound/, outbound/ and archive/. The directory tree,
  * keys and sshd_config live under /var/lib/clearhouse-test/sftp-<pid>/ (a chroot may not sit under a
