@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ with Node's own test runner (tsx loads TypeScript).
 // Node 20's runner takes no globs, so the file list is gathered here. Extra arguments filter by path.
-import { readdirSync, statSync } from 'node:fs';
+// At the end it counts the tests skipped (and checks left out) for a missing prerequisite, which under
+// CI=true fail instead (test/support/prerequisites.ts).
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +26,33 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+const scratch = mkdtempSync(join(tmpdir(), 'clearhouse-run-tests-'));
+const skipsFile = join(scratch, 'skips.jsonl');
+const reporters = [
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout',
+  '--test-reporter=./test/support/prerequisite-reporter.js', `--test-reporter-destination=${skipsFile}`,
+];
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files], {
   cwd: root,
   stdio: 'inherit',
 });
+summariseSkips();
+rmSync(scratch, { recursive: true, force: true });
 process.exit(result.status ?? 1);
+
+function summariseSkips() {
+  let lines = [];
+  try {
+    lines = readFileSync(skipsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  } catch {
+    return;
+  }
+  if (lines.length === 0) return;
+  const count = (kind) => lines.filter((l) => l.kind === kind).length;
+  const reasons = new Map();
+  for (const { reason } of lines) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  console.log(`\n${count('skipped')} test(s) skipped and ${count('checked less')} check(s) left out for missing prerequisites ` +
+    '(under CI=true they fail instead):');
+  for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${n} × ${reason || '(no reason given)'}`);
+  if (reasons.size > 12) console.log(`  … and ${reasons.size - 12} other reason(s)`);
+}

@@ -26,6 +26,7 @@ import { signDetached, verifyDetached } from '../../connectors/signing/cms.ts';
 import { createCa, issueCertificate, type KeyAndCertificate } from '../../connectors/signing/pki.ts';
 import { AGENT, freshPostgresUrl, schemeConfig, SWITCH, TestClock } from '../engine/support.ts';
 import { startSftpServer, type SftpTestServer } from '../support/sftp-server.ts';
+import { requireOrSkip } from '../support/prerequisites.ts';
 
 const A = 'BANKDEFFXXX';
 const B = 'BANKFRPPXXX';
@@ -156,7 +157,7 @@ async function expectedNames(engine: Engine, bic: string): Promise<string[]> {
 
 describe('SFTP connector against OpenSSH', () => {
   it('end to end: a signed bulk file over SFTP is verified, cleared, settled, and answered with signed files', async (t) => {
-    if (!server) return t.skip(skipReason);
+    if (!server) return void requireOrSkip(t, skipReason || 'no SFTP test server');
     const w = await world();
     try {
       const file = bulkFile(1, 0, 1, 25);
@@ -211,7 +212,7 @@ describe('SFTP connector against OpenSSH', () => {
   });
 
   it('refusals: a changed byte is DS17, the wrong signer DS0E, each answered with a signed admi.002; incomplete pairs are left alone', async (t) => {
-    if (!server) return t.skip(skipReason);
+    if (!server) return void requireOrSkip(t, skipReason || 'no SFTP test server');
     const w = await world();
     try {
       const flipped = bulkFile(2, 0, 1, 5);
@@ -269,7 +270,7 @@ describe('SFTP connector against OpenSSH', () => {
   });
 
   it('replay: the same file uploaded again after it was archived is answered as a replay and not processed twice', async (t) => {
-    if (!server) return t.skip(skipReason);
+    if (!server) return void requireOrSkip(t, skipReason || 'no SFTP test server');
     const w = await world();
     try {
       const file = bulkFile(6, 0, 1, 10);
@@ -310,7 +311,7 @@ describe('SFTP connector against OpenSSH', () => {
   });
 
   it(`outage: the SFTP server stops for ${OUTAGE_MS / 1000} s in the middle of a dispatch run; afterwards everything is delivered exactly once`, async (t) => {
-    if (!server) return t.skip(skipReason);
+    if (!server) return void requireOrSkip(t, skipReason || 'no SFTP test server');
     const w = await world();
     try {
       const files = [bulkFile(7, 0, 1, 10), bulkFile(8, 1, 0, 10), bulkFile(9, 0, 1, 10), bulkFile(10, 1, 0, 10)];
@@ -390,7 +391,7 @@ describe('SFTP connector against OpenSSH', () => {
   });
 
   it('host key pinning: a server presenting another host key is refused, without retries', async (t) => {
-    if (!server) return t.skip(skipReason);
+    if (!server) return void requireOrSkip(t, skipReason || 'no SFTP test server');
     const wrong = `SHA256:${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`;
     const connector = new SftpConnector({ mailboxes: [{ ...server.mailbox(A), hostKeySha256: wrong }], limits: TEST_LIMITS, log });
     try {

@@ -24,6 +24,7 @@ import {
   pacs009Samples,
   pacs028Samples,
 } from './payment-samples.ts';
+import { requireOrSkip } from '../support/prerequisites.ts';
 
 interface Suite<M> {
   readonly module: MessageModule<M>;
@@ -86,11 +87,7 @@ for (const { module, build, parseXml, samples } of suites) {
   });
 
   test(`${module.id}: every built sample is valid against the official XSD`, async (t) => {
-    const missing = officialSchemaMissing(module.id);
-    if (missing !== undefined) {
-      t.skip(missing);
-      return;
-    }
+    if (requireOrSkip(t, officialSchemaMissing(module.id))) return;
     const documents = Object.entries(samples).map(([name, sample]) => ({ name, xml: build(sample) }));
     assert.deepStrictEqual(await officialSchemaErrors(module.id, documents), []);
   });
@@ -134,11 +131,7 @@ test('parser: namespace-prefixed input parses the same', () => {
 });
 
 test('parser: hand-written and prefixed documents are valid against the official XSD', async (t) => {
-  const missing = officialSchemaMissing(pacs008.module.id);
-  if (missing !== undefined) {
-    t.skip(missing);
-    return;
-  }
+  if (requireOrSkip(t, officialSchemaMissing(pacs008.module.id))) return;
   const documents = [
     { name: 'hand-written', xml: handWrittenPacs008 },
     { name: 'prefixed', xml: withPrefix(handWrittenPacs008) },

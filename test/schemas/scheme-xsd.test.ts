@@ -6,7 +6,7 @@
  *  (d) each kind of restriction rejects a message that the official XSD accepts
  *      (test/fixtures/<id>/invalid-<defect>.xml);
  * plus structural invariants of the restrictions and a check that the committed files are what
- * tools/derive-schemas.ts derives from the profiles (skipped when the official XSDs are absent).
+ * tools/derive-schemas.ts derives from the profiles (the official XSDs needed: test/support/prerequisites.ts).
  */
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateXML } from 'xmllint-wasm';
 import {
-  DEFAULT_OFFICIAL_DIR,
   DOCS_BEGIN,
   DOCS_END,
   attr,
@@ -26,10 +25,12 @@ import {
   type XNode,
 } from '../../tools/derive-schemas.ts';
 import type { Profile } from '../../tools/scheme-profiles.ts';
+import { officialXsdDirectory } from '../iso/official-xsd.ts';
+import { requireOrSkip } from '../support/prerequisites.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The official XSDs (read-only, outside the repo); ISO20022_XSD_DIR overrides the default location. */
-const OFFICIAL_DIR = process.env.ISO20022_XSD_DIR ?? DEFAULT_OFFICIAL_DIR;
+/** The official XSDs (read-only, outside the repo: test/iso/official-xsd.ts). */
+const OFFICIAL_DIR = officialXsdDirectory;
 const HAVE_OFFICIAL = existsSync(OFFICIAL_DIR);
 const SKIP = `official ISO XSDs not found at ${OFFICIAL_DIR}`;
 
@@ -261,13 +262,13 @@ describe('scheme XSDs: existence, namespace, minimal valid samples', () => {
       assert.equal(attr(schema, 'xmlns'), ns);
       assert.equal(attr(schema, 'elementFormDefault'), 'qualified');
       await t.test('same as in the official XSD', (st: TestContext) => {
-        if (!HAVE_OFFICIAL) return st.skip(SKIP);
+        if (requireOrSkip(st, !HAVE_OFFICIAL && SKIP)) return;
         assert.equal(attr(officialXsd(id), 'targetNamespace'), ns);
       });
     });
 
     test(`${id}: valid-minimal.xml is also valid against the official XSD`, async (t: TestContext) => {
-      if (!HAVE_OFFICIAL) return t.skip(SKIP);
+      if (requireOrSkip(t, !HAVE_OFFICIAL && SKIP)) return;
       const v = verdict(await official(id), id, 'valid-minimal.xml');
       assert.deepEqual(v.errors, []);
       assert.equal(v.valid, true);
@@ -318,7 +319,7 @@ describe('scheme XSDs: restrictions reject what the official XSD accepts', () =>
     });
 
     test(`${c.id} ${c.file} (${c.kind}): accepted by the official XSD`, async (t: TestContext) => {
-      if (!HAVE_OFFICIAL) return t.skip(SKIP);
+      if (requireOrSkip(t, !HAVE_OFFICIAL && SKIP)) return;
       const v = verdict(await official(c.id), c.id, c.file);
       assert.deepEqual(v.errors, [], `${c.file} must be valid ISO 20022 (the restriction is the only defect)`);
       assert.equal(v.valid, true);
@@ -395,7 +396,7 @@ describe('scheme XSDs: structural invariants', () => {
     assert.deepEqual(enumeration(oursXsd('pacs.008.001.08'), 'ChargeBearerType1Code'), ['SLEV']);
     assert.deepEqual(enumeration(oursXsd('pacs.004.001.09'), 'ChargeBearerType1Code'), ['SLEV']);
     await t.test('camt messages keep the official code list', (st: TestContext) => {
-      if (!HAVE_OFFICIAL) return st.skip(SKIP);
+      if (requireOrSkip(st, !HAVE_OFFICIAL && SKIP)) return;
       for (const id of ['camt.029.001.09', 'camt.052.001.08', 'camt.053.001.08', 'camt.054.001.08']) {
         const codes = enumeration(oursXsd(id), 'ChargeBearerType1Code');
         assert.deepEqual(codes, enumeration(officialXsd(id), 'ChargeBearerType1Code'), id);
@@ -438,7 +439,7 @@ describe('scheme XSDs: structural invariants', () => {
   });
 
   test('no new maxOccurs limits: every kept element keeps its official maxOccurs', (t: TestContext) => {
-    if (!HAVE_OFFICIAL) return t.skip(SKIP);
+    if (requireOrSkip(t, !HAVE_OFFICIAL && SKIP)) return;
     for (const id of MESSAGES) {
       const s = oursXsd(id);
       const o = officialXsd(id);
@@ -461,7 +462,7 @@ describe('scheme XSDs: structural invariants', () => {
 
 describe('tools/derive-schemas.ts', () => {
   test('committed schemas and docs tables are what the profiles derive', (t: TestContext) => {
-    if (!HAVE_OFFICIAL) return t.skip(SKIP);
+    if (requireOrSkip(t, !HAVE_OFFICIAL && SKIP)) return;
     const derived = deriveAll(OFFICIAL_DIR);
     assert.deepEqual(derived.map((d) => d.id).sort(), [...MESSAGES].sort());
     for (const d of derived) {
@@ -474,7 +475,7 @@ describe('tools/derive-schemas.ts', () => {
   });
 
   test('operations that would widen the official schema are refused', (t: TestContext) => {
-    if (!HAVE_OFFICIAL) return t.skip(SKIP);
+    if (requireOrSkip(t, !HAVE_OFFICIAL && SKIP)) return;
     const text = readFileSync(join(OFFICIAL_DIR, 'pacs.008.001.08.xsd'), 'utf8');
     const profile = (operations: Profile['operations']): Profile => ({ id: 'pacs.008.001.08', use: 'test', operations });
     assert.throws(

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signDetached, verifyDetached } from '../../connectors/signing/cms.ts';
 import { opensslMissing, participant, schemeCas } from './support.ts';
+import { skipOption } from '../support/prerequisites.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const cli = join(root, 'bin', 'clearhouse.js');
@@ -98,7 +99,7 @@ describe('clearhouse pki', () => {
     assert.equal(pki('verify', '--ca', 'ca', '--ca', 'ca2.cert.pem', '--signature', 'ca2.p7s', 'pacs.xml').code, 0);
   });
 
-  it("issue --csr certifies a bank's own key (openssl req) without writing a key", { skip: opensslMissing() }, () => {
+  it("issue --csr certifies a bank's own key (openssl req) without writing a key", { skip: skipOption(opensslMissing()) }, () => {
     const req = spawnSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'own.key.pem', '-subj', '/CN=x', '-out', 'own.csr'], { cwd: work });
     assert.equal(req.status, 0);
     assert.equal(pki('issue', '--ca', 'ca', '--bic', 'BANKFRPPXXX', '--csr', 'own.csr', '--out', 'csr').code, 0);

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { signDetached, verifyDetached } from '../../connectors/signing/cms.ts';
 import { createCrl, issueCertificate } from '../../connectors/signing/pki.ts';
 import { opensslMissing, participant, schemeCas } from './support.ts';
+import { skipOption } from '../support/prerequisites.ts';
 
-const skip = opensslMissing();
+const skip = skipOption(opensslMissing());
 if (skip) process.stdout.write(`# ${skip}\n`);
 
 describe('interoperability with openssl', { skip }, () => {
