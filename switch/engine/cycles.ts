@@ -105,19 +105,54 @@ export async function closeCycle(ctx: EngineContext, options: { readonly dueAt?:
  * otherwise wait for the next restart). Steps are idempotent: a cycle another process is advancing is
  * waited for and then left alone.
  */
-export async function resumeCycles(ctx: EngineContext, options: { readonly cutOffBefore?: Date } = {}): Promise<void> {
+export async function resumeCycles(ctx: EngineContext, options: { readonly cutOffBefore?: Date } = {}): Promise<StalledCycle[]> {
   const pending = await ctx.db.query<{ id: bigint }>(
     "SELECT id FROM cycles WHERE state IN ('CUT_OFF', 'NETTED') AND ($1::timestamptz IS NULL OR cut_off_at < $1) ORDER BY id",
     [options.cutOffBefore ?? null]);
-  for (const { id } of pending) await advanceCycle(ctx, id);
+  // One cycle that cannot go on must not keep the others (or the engine) from going on: it stays
+  // where it is, with its error, and is tried again at the next resume.
+  const stalled: StalledCycle[] = [];
+  for (const { id } of pending) {
+    try {
+      await advanceCycle(ctx, id);
+    } catch (error) {
+      stalled.push({ cycleId: id, error: errorText(error) });
+    }
+  }
+  return stalled;
+}
+
+/** A cycle whose step failed: it stays in its state, and shows the error (listCycles, cycles.stalled_error). */
+export interface StalledCycle {
+  readonly cycleId: bigint;
+  readonly error: string;
 }
 
 async function advanceCycle(ctx: EngineContext, cycleId: bigint): Promise<void> {
   // Each step locks the cycle and checks its state first, so running it again (a deadlock retry, a
   // resume by another process) does nothing twice.
-  await ctx.db.transaction((tx) => netCycle(ctx, tx, cycleId), { retryable: true });
-  await ctx.db.transaction((tx) => instructSettlement(ctx, tx, cycleId), { retryable: true });
+  try {
+    await ctx.db.transaction((tx) => netCycle(ctx, tx, cycleId), { retryable: true });
+    await ctx.db.transaction((tx) => instructSettlement(ctx, tx, cycleId), { retryable: true });
+  } catch (error) {
+    await recordStall(ctx, cycleId, error);
+    throw error;
+  }
+  await ctx.db.query('UPDATE cycles SET stalled_error = NULL, stalled_at = NULL WHERE id = $1 AND stalled_error IS NOT NULL', [cycleId]);
   crashPoint('settlement.after-instructions');
+}
+
+/** Keep a failed step's error on its cycle, for the operator; when even that fails, the caller still has the error. */
+async function recordStall(ctx: EngineContext, cycleId: bigint, error: unknown): Promise<void> {
+  try {
+    await ctx.db.query('UPDATE cycles SET stalled_error = $2, stalled_at = $3 WHERE id = $1', [cycleId, errorText(error), ctx.clock.now()]);
+  } catch {
+    // The database itself is failing; the step's own error is what the caller reports.
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function lockCycle(tx: Queryable, cycleId: bigint): Promise<CycleRow> {
@@ -415,11 +450,13 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
   // Real-time exposure: the committed amounts of this cycle are now settled money, not exposure.
   // Summed now (no lock), applied at the very end: real-time intake locks these rows for every
   // payment, and holding them through the settlement of a large cycle (seconds) would stall it.
-  const released = await tx.query<{ bic: string; currency: string; net: bigint }>(
-    `SELECT bic, currency, SUM(net)::bigint AS net FROM (
-       SELECT debtor_agent AS bic, currency, -amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED'
+  const released = await tx.query<{ bic: string; currency: string; net: bigint; debits: bigint }>(
+    `SELECT bic, currency, SUM(net)::bigint AS net, SUM(debit)::bigint AS debits FROM (
+       SELECT debtor_agent AS bic, currency, -amount_minor AS net, amount_minor AS debit FROM payments
+        WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED'
        UNION ALL
-       SELECT creditor_agent AS bic, currency, amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
+       SELECT creditor_agent AS bic, currency, amount_minor AS net, 0 AS debit FROM payments
+        WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
      GROUP BY bic, currency ORDER BY bic, currency`, [cycleId]);
   // SETTLED, and the transition recorded once per state left (NETTED batch, COMMITTED real-time) for
   // the whole set of payments it moved.
@@ -451,9 +488,11 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
     const currencies = released.map((r) => r.currency);
     await tx.query(`SELECT 1 FROM exposures WHERE (bic, currency) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                      ORDER BY bic, currency FOR UPDATE`, [bics, currencies]);
-    await tx.query(`UPDATE exposures e SET net_minor = e.net_minor - s.net
-                      FROM unnest($1::text[], $2::text[], $3::bigint[]) AS s(bic, currency, net)
-                     WHERE e.bic = s.bic AND e.currency = s.currency`, [bics, currencies, released.map((r) => r.net.toString())]);
+    // Settled real-time debits leave the debtor's debits not yet settled (its ceiling, limits.amounts).
+    await tx.query(`UPDATE exposures e SET net_minor = e.net_minor - s.net, debits_minor = e.debits_minor - s.debits
+                      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS s(bic, currency, net, debits)
+                     WHERE e.bic = s.bic AND e.currency = s.currency`,
+    [bics, currencies, released.map((r) => r.net.toString()), released.map((r) => r.debits.toString())]);
   }
 }
 
@@ -568,13 +607,15 @@ export async function paymentHistory(db: Queryable, paymentId: bigint): Promise<
 
 /** The cycles, newest first, with their payment counts (for `clearhouse cycle list/status`). */
 export async function listCycles(ctx: EngineContext): Promise<Array<{ id: bigint; businessDate: string; sequence: number; state: CycleState;
-  payments: number; settlementAttempt: number }>> {
-  const rows = await ctx.db.query<CycleRow & { payments: number }>(
-    `SELECT c.id, c.business_date, c.sequence, c.state, c.settlement_attempt,
+  payments: number; settlementAttempt: number; stalledError?: string; stalledAt?: Date }>> {
+  const rows = await ctx.db.query<CycleRow & { payments: number; stalled_error: string | null; stalled_at: Date | null }>(
+    `SELECT c.id, c.business_date, c.sequence, c.state, c.settlement_attempt, c.stalled_error, c.stalled_at,
             (SELECT COUNT(*)::int FROM payments p WHERE p.cycle_id = c.id) AS payments
        FROM cycles c ORDER BY c.id DESC`);
   return rows.map((r) => ({ id: r.id, businessDate: dateText(r.business_date)!, sequence: r.sequence, state: r.state, payments: r.payments,
-    settlementAttempt: r.settlement_attempt }));
+    settlementAttempt: r.settlement_attempt,
+    // A step of this cycle failed and it waits in its state for the next resume (docs/operations.md).
+    ...(r.stalled_error !== null ? { stalledError: r.stalled_error, stalledAt: r.stalled_at! } : {}) }));
 }
 
 /** Net positions of a cycle (default: the latest netted one) and its bilateral matrix. */

@@ -14,7 +14,7 @@ import { XsdValidator } from '../validation/xsd-pool.ts';
 import { systemClock, type Clock, type EngineContext } from './context.ts';
 import { submitOnce, type IntakeResult, type Submission } from './intake.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
-import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles } from './cycles.ts';
+import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles, type StalledCycle } from './cycles.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, type Deliver } from './dispatcher.ts';
@@ -27,10 +27,12 @@ export interface EngineOptions {
   readonly clock?: Clock;
   /** Share an existing XSD validator (tests, benchmarks); the engine closes only its own. */
   readonly xsd?: XsdValidator;
+  /** Where the engine reports what needs an operator (a stalled cycle); default standard error. */
+  readonly log?: (line: string) => void;
 }
 
 export class Engine {
-  private constructor(readonly context: EngineContext, private readonly ownsXsd: boolean) {}
+  private constructor(readonly context: EngineContext, private readonly ownsXsd: boolean, private readonly log: (line: string) => void) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
     const config = clearingConfig(options.config);
@@ -42,9 +44,10 @@ export class Engine {
       switchBic: config.switchBic, settlementAgentBic: config.settlementAgent.bic,
     };
     await synchroniseParticipants(db, config);
-    const engine = new Engine(context, options.xsd === undefined);
+    const engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)));
     await db.transaction((tx) => openCycleId(context, tx));
-    await resumeCycles(context);
+    // A cycle that cannot go on is reported and left where it is: the engine opens and serves.
+    engine.report(await resumeCycles(context));
     return engine;
   }
 
@@ -69,8 +72,16 @@ export class Engine {
    * Carry on cycles stuck between cut-off and settlement instructions for longer than
    * limits.cycleResumeAfterMs (a step that failed). Part of every sweep.
    */
-  resumeStalledCycles(): Promise<void> {
-    return resumeCycles(this.context, { cutOffBefore: new Date(this.context.clock.now().getTime() - limits.cycleResumeAfterMs) });
+  async resumeStalledCycles(): Promise<StalledCycle[]> {
+    const stalled = await resumeCycles(this.context, { cutOffBefore: new Date(this.context.clock.now().getTime() - limits.cycleResumeAfterMs) });
+    this.report(stalled);
+    return stalled;
+  }
+
+  private report(stalled: readonly StalledCycle[]): void {
+    for (const s of stalled) {
+      this.log(`cycle ${s.cycleId} stalled: ${s.error} (left in its state; tried again every ${limits.cycleResumeAfterMs / 1000} s)`);
+    }
   }
 
   /**
