@@ -76,6 +76,10 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
       reject(REASON.returnAmountTooLarge, `return exceeds what is left of the original (${formatAmount(original.amount_minor - original.returned_minor, original.currency)} ${original.currency})`);
       continue;
     }
+    // Both banks of the return take part in its currency and the one it credits is in good standing now.
+    const party = ctx.directory.checkAgent(original.debtor_agent, 'creditor', original.currency) ??
+      ctx.directory.checkAgent(inbound.sender, 'debtor', original.currency);
+    if (party) { reject(party.code, `the return cannot be cleared: ${party.message}`); continue; }
     // A return debits its sender in the open cycle: counted against its batch ceiling (limits.amounts).
     if (!(await addBatchDebits(tx, cycleId, inbound.sender, original.currency, amount.minor))) {
       const refused = ceilingFinding(cycleId, inbound.sender, original.currency, amount.minor);
