@@ -152,7 +152,7 @@ export async function submitOnce(ctx: EngineContext, submission: Submission): Pr
     return await submit(ctx, submission);
   } catch (error) {
     const sha256 = createHash('sha256').update(submission.bytes).digest('hex');
-    return replayAfter(ctx, error, submission.sender, sha256);
+    return replayAfter(ctx, error, ctx.directory.canonical(submission.sender), sha256);
   }
 }
 

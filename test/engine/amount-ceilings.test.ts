@@ -60,6 +60,16 @@ after(async () => { await xsd.close(); });
 
 let fileNumber = 0;
 
+/** One simulator per bank and engine: each numbers its answers' MsgIds, which must not repeat. */
+const simulators = new WeakMap<Harness, ReturnType<Harness['bank']>[]>();
+async function answerAll(h: Harness): Promise<void> {
+  let banks = simulators.get(h);
+  if (!banks) simulators.set(h, banks = BANKS.map((b) => h.bank(b.bic)));
+  await h.dispatch();
+  for (const bank of banks) await bank.answerRealtime();
+  await h.dispatch();
+}
+
 type Message = { readonly sender: number; readonly receiverOffset: number; readonly currency: string; readonly instant: boolean;
   readonly amounts: readonly bigint[] };
 
@@ -103,9 +113,7 @@ async function cycleOf(h: Harness, messages: readonly Message[]) {
         minor: BigInt(t.interbankSettlementAmount.value.replace('.', '')) });
     }
   }
-  await h.dispatch();
-  for (const b of BANKS) await h.bank(b.bic).answerRealtime();
-  await h.dispatch();
+  await answerAll(h);
   const committed = await h.engine.db.query<{ debtor_agent: string; creditor_agent: string; currency: string; amount_minor: bigint }>(
     "SELECT debtor_agent, creditor_agent, currency, amount_minor FROM payments WHERE mode = 'realtime' AND state = 'COMMITTED'");
   for (const p of committed) accepted.push({ debtor: p.debtor_agent, creditor: p.creditor_agent, currency: p.currency, minor: p.amount_minor });
@@ -138,6 +146,40 @@ describe('amount ceilings', () => {
     const h = await harness('postgres', scheme(), xsd);
     try {
       await fc.assert(fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 8 }), (messages) => cycleOf(h, messages)), parameters);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('real-time: two banks paying each other back and forth stop at the real-time debits ceiling (AM04), though their funds allow more', async () => {
+    const h = await harness('postgres', scheme(), xsd);
+    try {
+      const pay = async (sender: number) => {
+        const model = creditTransfer({ sender, receiverOffset: 1, currency: 'EUR', instant: true, amounts: [paymentMinorMax] });
+        await h.engine.submit({ bytes: encoder.encode(buildPacs008(model)), sender: BANKS[sender]!.bic });
+        await answerAll(h);
+      };
+      const perCeiling = Number(participantRealtimeDebitsMinorMax / paymentMinorMax);
+      // Bank 0 pays bank 1 up to its ceiling, bank 1 pays it all back: bank 0's funds are whole again.
+      for (let i = 0; i < perCeiling; i++) await pay(0);
+      for (let i = 0; i < perCeiling; i++) await pay(1);
+      const [funds] = await h.engine.db.query<{ headroom: bigint; debits_minor: bigint }>(
+        'SELECT cap_minor + net_minor - reserved_minor AS headroom, debits_minor FROM exposures WHERE bic = $1 AND currency = $2', [BANKS[0]!.bic, 'EUR']);
+      assert.ok(funds!.headroom >= paymentMinorMax, 'its funds would take another payment');
+      assert.equal(funds!.debits_minor, participantRealtimeDebitsMinorMax);
+      await pay(0);
+      const [refused] = await h.engine.db.query<{ state: string; reason_code: string }>(
+        "SELECT state, reason_code FROM payments WHERE debtor_agent = $1 AND mode = 'realtime' ORDER BY id DESC LIMIT 1", [BANKS[0]!.bic]);
+      assert.deepEqual(refused, { state: 'REJECTED', reason_code: 'AM04' });
+      // Settled, the debits are no longer outstanding: the next cycle takes payments again.
+      await h.closeAndSettle();
+      const [after] = await h.engine.db.query<{ debits_minor: bigint }>('SELECT debits_minor FROM exposures WHERE bic = $1 AND currency = $2',
+        [BANKS[0]!.bic, 'EUR']);
+      assert.equal(after!.debits_minor, 0n);
+      await pay(0);
+      const [next] = await h.engine.db.query<{ state: string }>(
+        "SELECT state FROM payments WHERE debtor_agent = $1 AND mode = 'realtime' ORDER BY id DESC LIMIT 1", [BANKS[0]!.bic]);
+      assert.equal(next!.state, 'COMMITTED');
     } finally {
       await h.close();
     }

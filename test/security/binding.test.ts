@@ -382,6 +382,14 @@ describe('a participant acts only for itself', () => {
         const result = await submitAs(h, sender, withHeader(buildPacs008(model), written, 'pacs.008.001.08', `${written}-1`));
         assert.equal(result.status, 'ACCP', JSON.stringify(result.report.findings));
       }
+      // A connector naming the sender by its other form changes nothing either.
+      const model = bulkCreditTransfer({ seed: 6, sender: ATTACKER_BANK, receivers: [THIRD_BANK], transactionCount: 1, settlementDate: '2026-11-26',
+        createdAt: '2026-11-26T10:00:00Z', messageId: 'BANKBEBB-M2', maxAmountMinor: 100_000 });
+      const bySenderBic8 = await submitAs(h, 'BANKBEBB', buildPacs008(model));
+      assert.equal(bySenderBic8.status, 'ACCP', JSON.stringify(bySenderBic8.report.findings));
+      const [stored] = await h.engine.db.query<{ participant: string }>('SELECT participant FROM messages WHERE id = $1', [bySenderBic8.messageRowId]);
+      assert.equal(stored!.participant, ATTACKER);
+      assert.equal((await submitAs(h, 'BANKBEBB', buildPacs008(model))).replay, true);
       const cycleId = await h.closeAndSettle();
       const positions = (await h.engine.positions(cycleId))!.positions;
       // Netted under the configured BICs, whatever form the files wrote.
