@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currencyExponent, formatAmount, parseAmount } from './iso/amount.ts';
-import { BIC_PATTERN as BIC, findByBic } from './iso/bic.ts';
+import { BIC_PATTERN as BIC, institutionKey } from './iso/bic.ts';
+import { limits } from './limits.ts';
 
 export type ParticipantStatus = 'active' | 'suspended';
 
@@ -149,11 +150,19 @@ export const CONFIG_LIMITS = {
   cyclesPerDayMax: 48,
   /** Ten years of holidays at 15 a year; a longer list is a generated mistake. */
   holidaysMax: 150,
-  participantsMax: 10_000,
+  /** limits.participantsMax: the amount ceilings of limits.ts are per participant. */
+  participantsMax: limits.participantsMax,
+  /** The largest per-payment maximum: limits.amounts.paymentMinorMax, a technical ceiling of the switch. */
+  perPaymentMaximumMinorMax: limits.amounts.paymentMinorMax,
+  /** The largest net debit cap: what a participant may debit in one cycle at all (its batch and
+   * real-time ceilings, limits.amounts); a larger cap could never be used. */
+  netDebitCapMinorMax: limits.amounts.participantCycleBatchDebitsMinorMax + limits.amounts.participantRealtimeDebitsMinorMax,
   /** ISO Max34Text: the settlement account goes into an account Othr/Id. */
   settlementAccountLengthMax: 34,
 } as const;
 
+/** Two configured BICs naming one institution (typed values may still be malformed here). */
+const sameBic = (a: unknown, b: unknown): boolean => typeof a === 'string' && typeof b === 'string' && institutionKey(a) === institutionKey(b);
 const LOCAL_TIME = /^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$/;
 const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** OpenSSH's `ssh-keygen -lf` output: SHA256: and the unpadded base64 of 32 bytes. */
@@ -182,11 +191,11 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const currencies = checkCurrencies(raw.currencies, problems);
   const perPaymentMaximum = raw.perPaymentMaximum === undefined
     ? undefined
-    : checkAmountMap('perPaymentMaximum', raw.perPaymentMaximum, currencies, 'positive', problems);
+    : checkAmountMap('perPaymentMaximum', raw.perPaymentMaximum, currencies, 'positive', problems, CONFIG_LIMITS.perPaymentMaximumMinorMax);
   const dataDirectory = checkOptionalString('dataDirectory', raw.dataDirectory, CONFIG_DEFAULTS.dataDirectory, problems);
   const switchBic = raw.switchBic === undefined ? undefined : checkBic('switchBic', raw.switchBic, problems);
   const participants = checkParticipants(raw.participants, currencies, dataDirectory, problems);
-  if (switchBic !== undefined && participants.some((p) => p.bic === switchBic)) {
+  if (switchBic !== undefined && participants.some((p) => sameBic(p.bic, switchBic))) {
     problems.push(`switchBic: ${switchBic} is also a participant; the clearing house needs its own BIC`);
   }
   const calendar = raw.calendar === undefined ? CONFIG_DEFAULTS.calendar : checkCalendar(raw.calendar, problems);
@@ -194,6 +203,12 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
+  // The settlement agent settles for the participants; it is none of them, nor the switch.
+  if (settlementAgent !== undefined && (participants.some((p) => sameBic(p.bic, settlementAgent.bic)) ||
+    (switchBic !== undefined && sameBic(switchBic, settlementAgent.bic)))) {
+    problems.push(`settlementAgent.bic: ${settlementAgent.bic} is also ${switchBic !== undefined && sameBic(switchBic, settlementAgent.bic)
+      ? 'the switchBic' : 'a participant'}; the settlement agent needs its own BIC`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     name: raw.name as string,
@@ -223,7 +238,8 @@ export function clearingConfig(config: SchemeConfig): ClearingSchemeConfig {
 
 /** The participant with this BIC (a BIC8 also finds its BIC11 with branch XXX), or undefined. */
 export function participantOf(config: SchemeConfig, bic: string): ParticipantConfig | undefined {
-  return findByBic(bic, (b) => config.participants.find((p) => p.bic === b));
+  const key = institutionKey(bic);
+  return config.participants.find((p) => institutionKey(p.bic) === key);
 }
 
 const capCache = new WeakMap<SchemeConfig, Map<string, bigint>>();
@@ -321,7 +337,7 @@ function checkOptionalString(where: string, raw: unknown, fallback: string, prob
 
 /** A map currency -> amount text, e.g. { "EUR": "100000.00" }; every key a scheme currency. */
 function checkAmountMap(
-  where: string, raw: unknown, currencies: readonly string[], sign: 'positive' | 'non-negative', problems: string[],
+  where: string, raw: unknown, currencies: readonly string[], sign: 'positive' | 'non-negative', problems: string[], maxMinor: bigint,
 ): Record<string, string> {
   if (!isRecord(raw)) {
     problems.push(`${where}: an object of currency → amount text is required, e.g. { "EUR": "100000.00" }`);
@@ -334,6 +350,8 @@ function checkAmountMap(
       problems.push(`${where}.${currency}: ${JSON.stringify(value)} is not a valid ${currency} amount (write it as a string)`);
     } else if (sign === 'positive' && parsed.minor === 0n) {
       problems.push(`${where}.${currency}: must be greater than zero`);
+    } else if (parsed.minor > maxMinor) {
+      problems.push(`${where}.${currency}: ${value} is above the switch's ceiling of ${formatAmount(maxMinor, currency)} ${currency} (switch/limits.ts)`);
     }
   }
   return raw as Record<string, string>;
@@ -349,9 +367,10 @@ function checkParticipants(raw: unknown, currencies: readonly string[], dataDire
   return raw.map((p: unknown, i: number) => {
     const where = `participants[${i}]`;
     const participant = checkParticipant(where, p, currencies, dataDirectory, problems);
+    // A BIC8 and its BIC11 with branch XXX are one institution: listed twice, whichever forms are written.
     if (typeof participant.bic === 'string' && BIC.test(participant.bic)) {
-      if (seen.has(participant.bic)) problems.push(`${where}.bic: ${participant.bic} is listed twice`);
-      seen.add(participant.bic);
+      if (seen.has(institutionKey(participant.bic))) problems.push(`${where}.bic: ${participant.bic} is listed twice`);
+      seen.add(institutionKey(participant.bic));
     }
     return participant;
   });
@@ -379,7 +398,7 @@ function checkParticipant(where: string, raw: unknown, currencies: readonly stri
 /** Absent: a cap of zero in every participant currency (fail-safe). Present: one entry per participant currency. */
 function checkNetDebitCap(where: string, raw: unknown, own: readonly string[], problems: string[]): Record<string, string> {
   if (raw === undefined) return Object.fromEntries(own.filter((c) => currencyExponent(c) !== null).map((c) => [c, formatAmount(0n, c)]));
-  const caps = checkAmountMap(where, raw, own, 'non-negative', problems);
+  const caps = checkAmountMap(where, raw, own, 'non-negative', problems, CONFIG_LIMITS.netDebitCapMinorMax);
   for (const currency of own) {
     if (isRecord(raw) && !(currency in raw)) problems.push(`${where}.${currency}: missing; every participant currency needs a cap`);
   }
@@ -549,7 +568,8 @@ function checkService(where: string, raw: unknown, currencies: readonly string[]
   const messageType = s.messageType as MessageTypeCleared;
   const perPaymentMaximum = s.perPaymentMaximum === undefined
     ? {}
-    : { perPaymentMaximum: checkAmountMap(`${where}.perPaymentMaximum`, s.perPaymentMaximum, currencies, 'positive', problems) };
+    : { perPaymentMaximum: checkAmountMap(`${where}.perPaymentMaximum`, s.perPaymentMaximum, currencies, 'positive', problems,
+      CONFIG_LIMITS.perPaymentMaximumMinorMax) };
   if (s.mode === 'batch') {
     for (const key of REALTIME_ONLY) if (key in s) problems.push(`${where}.${key}: only for realtime services`);
     return { messageType, mode: 'batch', ...perPaymentMaximum };

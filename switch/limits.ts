@@ -66,6 +66,39 @@ export const limits = {
    * serve then carries it on. Long enough never to wait on a netting that is merely running. */
   cycleResumeAfterMs: 60_000,
 
+  /** Participants in one scheme configuration. The amount ceilings below are per participant, so
+   * this bound is what makes them bound a whole cycle. */
+  participantsMax: 10_000,
+
+  // Amounts (docs/scheme-rules.md, "Amount ceilings"). Every sum the switch computes — a message's
+  // total, a position, a bilateral gross, a bulk file's total, a settlement instruction, a cycle's
+  // gross — is bounded by `cycleGrossMinorMax`, so it always fits PostgreSQL's bigint and the 18
+  // digits of an ISO amount. The ceilings are technical, in minor units of any currency (JPY 0, EUR 2
+  // and BHD 3 decimals alike), far above the business maxima a scheme configures (perPaymentMaximum,
+  // netDebitCap); they hold whether or not a currency has a configured maximum.
+  amounts: {
+    /** Largest single payment: 10^13 minor units (100 billion EUR, 10 trillion JPY, 10 billion BHD).
+     * SCT's largest payment is 999,999,999.99 EUR; RTGS-sized payments do not belong in a netting
+     * scheme. Above it: AM13. */
+    paymentMinorMax: 10n ** 13n,
+    /** Sum of one message's transactions. Every transaction of a message debits its sender in one cycle,
+     * so a message larger than the sender's cycle ceiling could never be taken whole. Above it: AM02. */
+    messageMinorMax: 4n * 10n ** 13n,
+    /** A participant's batch debits (its batch payments and returns) accepted into one cycle, in one
+     * currency. Counted at intake (cycle_debits), never given back within the cycle, so the cycle's
+     * batch gross is at most participantsMax times this. Above it: the message is refused, AM13. */
+    participantCycleBatchDebitsMinorMax: 4n * 10n ** 13n,
+    /** A participant's real-time debits not yet settled (reserved and committed), in one currency: part
+     * of its headroom (exposures.debits_minor), so the real-time gross of any cycle, every real-time
+     * net position and every reservation are bounded by participantsMax times this. Beyond it a
+     * real-time payment is refused (AM04) or queued, like any payment over headroom. */
+    participantRealtimeDebitsMinorMax: 4n * 10n ** 13n,
+    /** What the two participant ceilings give a cycle at most, per currency: participantsMax × (batch +
+     * real-time) = 8 × 10^17 ≤ 10^18 − 1, the largest amount an ISO amount's 18 digits can carry in
+     * minor units, and a ninth of 2^63 − 1, PostgreSQL's bigint. Checked when this module loads. */
+    cycleGrossMinorMax: 10n ** 18n - 1n,
+  },
+
   // Signatures and the scheme PKI (connectors/signing/, docs/signing.md).
   /** Smallest RSA key the scheme issues or accepts: 2048 bits (NIST SP 800-57 part 1, acceptable
    * through 2030); a smaller signer key is refused as an unsupported signature format (DS0B). */
@@ -108,3 +141,13 @@ export const limits = {
     receiveFilesMax: 100,
   },
 } as const;
+
+// The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.
+{
+  const { amounts, participantsMax } = limits;
+  const cycleGross = BigInt(participantsMax) * (amounts.participantCycleBatchDebitsMinorMax + amounts.participantRealtimeDebitsMinorMax);
+  if (cycleGross > amounts.cycleGrossMinorMax || amounts.cycleGrossMinorMax >= 2n ** 63n - 1n ||
+    amounts.paymentMinorMax > amounts.messageMinorMax || amounts.messageMinorMax > amounts.participantCycleBatchDebitsMinorMax) {
+    throw new Error('limits.amounts: the ceilings no longer bound a cycle\'s gross below 10^18 - 1 minor units');
+  }
+}

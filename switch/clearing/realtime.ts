@@ -8,8 +8,14 @@
  * A payment over headroom is queued (BEPS PR11) and released in FIFO order when incoming credits raise
  * the headroom; whatever is still queued at cut-off expires. Exposures are values: every function
  * returns the next exposure and changes nothing it is given.
+ *
+ * Headroom is also bounded by the participant's real-time debits not yet settled (reserved and
+ * committed): at most limits.amounts.participantRealtimeDebitsMinorMax, so that no real-time sum of a
+ * cycle can overflow (switch/limits.ts). A scheme's caps are far below it; it only ever binds a
+ * participant whose credits keep raising its headroom (two banks paying each other back and forth).
  */
 import { invariant } from './invariant.ts';
+import { limits } from '../limits.ts';
 
 /** One participant's standing in one currency during a cycle. */
 export type Exposure = {
@@ -19,6 +25,8 @@ export type Exposure = {
   readonly netPositionMinor: bigint;
   /** Reserved for payments forwarded and not yet answered, ≥ 0n. */
   readonly reservedMinor: bigint;
+  /** Real-time debits not yet settled (reserved + committed), ≥ 0n; absent: not tracked, taken as none. */
+  readonly debitsMinor?: bigint;
 };
 
 /** currency → BIC → exposure. A participant without an entry has the zero exposure (cap 0n, as in caps.ts). */
@@ -40,7 +48,9 @@ export type QueuedPayment = {
 };
 
 export function headroom(exposure: Exposure): bigint {
-  return exposure.capMinor + exposure.netPositionMinor - exposure.reservedMinor;
+  const funds = exposure.capMinor + exposure.netPositionMinor - exposure.reservedMinor;
+  const debits = limits.amounts.participantRealtimeDebitsMinorMax - (exposure.debitsMinor ?? 0n);
+  return funds < debits ? funds : debits;
 }
 
 /** Reserves `amountMinor` if it fits in the headroom; otherwise says by how much it does not. */
@@ -49,7 +59,8 @@ export function tryReserve(exposure: Exposure, amountMinor: bigint): ReserveResu
   invariant(amountMinor > 0n, `reserve of ${amountMinor}: amount is not positive`);
   const available = headroom(exposure);
   if (amountMinor > available) return { ok: false, shortfallMinor: amountMinor - available };
-  return { ok: true, exposure: { ...exposure, reservedMinor: exposure.reservedMinor + amountMinor } };
+  return { ok: true, exposure: { ...exposure, reservedMinor: exposure.reservedMinor + amountMinor,
+    ...(exposure.debitsMinor === undefined ? {} : { debitsMinor: exposure.debitsMinor + amountMinor }) } };
 }
 
 /** The creditor agent accepted: the reservation becomes a debit of the debtor and a credit of the creditor. */
@@ -65,7 +76,8 @@ export function commit(debtor: Exposure, creditor: Exposure, amountMinor: bigint
 /** The creditor agent rejected or did not answer in time: the reservation is given back. */
 export function release(debtor: Exposure, amountMinor: bigint): Exposure {
   assertReserved(debtor, amountMinor);
-  return { ...debtor, reservedMinor: debtor.reservedMinor - amountMinor };
+  return { ...debtor, reservedMinor: debtor.reservedMinor - amountMinor,
+    ...(debtor.debitsMinor === undefined ? {} : { debitsMinor: debtor.debitsMinor - amountMinor }) };
 }
 
 /**
@@ -177,6 +189,8 @@ function copyExposures(exposures: Exposures): Map<string, Map<string, Exposure>>
 function assertExposure(exposure: Exposure): void {
   invariant(exposure.capMinor >= 0n, `cap ${exposure.capMinor} is negative`);
   invariant(exposure.reservedMinor >= 0n, `reserved ${exposure.reservedMinor} is negative`);
+  invariant(exposure.debitsMinor === undefined || exposure.debitsMinor >= exposure.reservedMinor,
+    `real-time debits ${exposure.debitsMinor} below the ${exposure.reservedMinor} reserved`);
 }
 
 function assertReserved(debtor: Exposure, amountMinor: bigint): void {

@@ -16,7 +16,7 @@ import { submitOnce } from './submit.ts';
 import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport.ts';
 import { refuseFile, submitReceived } from './received-files.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
-import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles } from './cycles/index.ts';
+import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles, type StalledCycle } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
@@ -30,10 +30,12 @@ export interface EngineOptions {
   readonly clock?: Clock;
   /** Share an existing XSD validator (tests, benchmarks); the engine closes only its own. */
   readonly xsd?: XsdValidator;
+  /** Where the engine reports what needs an operator (a stalled cycle); default standard error. */
+  readonly log?: (line: string) => void;
 }
 
 export class Engine {
-  private constructor(private readonly context: EngineContext, private readonly ownsXsd: boolean) {}
+  private constructor(private readonly context: EngineContext, private readonly ownsXsd: boolean, private readonly log: (line: string) => void) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
     const config = clearingConfig(options.config);
@@ -45,9 +47,10 @@ export class Engine {
       switchBic: config.switchBic, settlementAgentBic: config.settlementAgent.bic,
     };
     await synchroniseParticipants(db, config);
-    const engine = new Engine(context, options.xsd === undefined);
+    const engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)));
     await db.transaction((tx) => openCycleId(context, tx));
-    await resumeCycles(context);
+    // A cycle that cannot go on is reported and left where it is: the engine opens and serves.
+    engine.report(await resumeCycles(context));
     return engine;
   }
 
@@ -82,8 +85,16 @@ export class Engine {
    * Carry on cycles stuck between cut-off and settlement instructions for longer than
    * limits.cycleResumeAfterMs (a step that failed). Part of every sweep.
    */
-  resumeStalledCycles(): Promise<void> {
-    return resumeCycles(this.context, { cutOffBefore: new Date(this.context.clock.now().getTime() - limits.cycleResumeAfterMs) });
+  async resumeStalledCycles(): Promise<StalledCycle[]> {
+    const stalled = await resumeCycles(this.context, { cutOffBefore: new Date(this.context.clock.now().getTime() - limits.cycleResumeAfterMs) });
+    this.report(stalled);
+    return stalled;
+  }
+
+  private report(stalled: readonly StalledCycle[]): void {
+    for (const s of stalled) {
+      this.log(`cycle ${s.cycleId} stalled: ${s.error} (left in its state; tried again every ${limits.cycleResumeAfterMs / 1000} s)`);
+    }
   }
 
   /**

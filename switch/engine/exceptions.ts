@@ -26,6 +26,7 @@ import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit } from './outbound.ts';
 import { answerSender } from './answer-sender.ts';
 import { openCycleId } from './cycles/open.ts';
+import { addBatchDebits, ceilingFinding } from './ceilings.ts';
 import { documentText, refuse, type Handled, type ParsedInbound } from './inbound-message.ts';
 
 /** How long a recall case stays open for the creditor agent's answer (SCT rulebook: 10 business days). */
@@ -73,6 +74,16 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
     if (!amount.ok || t.returnedInterbankSettlementAmount.currency !== original.currency ||
       original.returned_minor + amount.minor > original.amount_minor) {
       reject(REASON.returnAmountTooLarge, `return exceeds what is left of the original (${formatAmount(original.amount_minor - original.returned_minor, original.currency)} ${original.currency})`);
+      continue;
+    }
+    // Both banks of the return take part in its currency and the one it credits is in good standing now.
+    const party = ctx.directory.checkAgent(original.debtor_agent, 'creditor', original.currency) ??
+      ctx.directory.checkAgent(inbound.sender, 'debtor', original.currency);
+    if (party) { reject(party.code, `the return cannot be cleared: ${party.message}`); continue; }
+    // A return debits its sender in the open cycle: counted against its batch ceiling (limits.amounts).
+    if (!(await addBatchDebits(tx, cycleId, inbound.sender, original.currency, amount.minor))) {
+      const refused = ceilingFinding(cycleId, inbound.sender, original.currency, amount.minor);
+      reject(refused.code, refused.message);
       continue;
     }
     const returned = original.returned_minor + amount.minor;

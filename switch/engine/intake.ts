@@ -24,6 +24,10 @@ import { handleParsedMessage } from './messages.ts';
 import { crashPoint } from './crash.ts';
 import { addDays, businessDateOf, localDateTime, localTimeToUtc, rollInstant } from '../../batch/calendar.ts';
 import type { CalendarConfig } from '../config.ts';
+import type { SchemeDirectory } from '../validation/directory.ts';
+import { sameInstitution } from '../iso/bic.ts';
+import { invariant } from '../clearing/invariant.ts';
+import { claimBatchDebits } from './ceilings.ts';
 import { answerSender } from './answer-sender.ts';
 import { realtimeService } from './realtime-service.ts';
 import type { IntakeResult, Submission } from './transport.ts';
@@ -66,7 +70,9 @@ export async function intakeAlone(ctx: EngineContext, validated: Validated): Pro
     }
     if (outcome.status !== 'RJCT' && outcome.messageId === 'pacs.008.001.08') {
       const accepted = acceptedTransactions(outcome, transactions, bytes);
-      const realtime = await createPayments(ctx, tx, messageRowId, outcome, accepted);
+      const created = await createPayments(ctx, tx, messageRowId, sender, outcome, accepted);
+      const realtime = 'refused' in created ? [] : created.realtime;
+      if ('refused' in created) outcome = created.refused;
       if (realtime.length > 0) {
         // Real-time payments are answered when the creditor agent answers, or now if refused/queued.
         await reserveNewRealtimePayments(ctx, tx, realtime);
@@ -178,7 +184,10 @@ export function claimId(kind: string, scope: string, key: string): string {
 
 /**
  * The keys a validated message claims: BizMsgIdr (BAH) and MsgId (MSG) per sender, and for credit
- * transfers and returns each accepted transaction's TxId (TX, per instructing agent) and UETR.
+ * transfers and returns each accepted transaction's TxId (TX) and UETR, also per sender. A validated
+ * message's instructing agents are its sender (a participant acts only for itself), so scoping by the
+ * authenticated sender is scoping by instructing agent; and no message can claim an id in another
+ * bank's name, so no bank can make another's own file a duplicate (docs/security.md).
  */
 export function idempotencyClaims(report: FileReport, facts: readonly TransactionFacts[], sender: string): KeyClaims {
   const kinds: string[] = [];
@@ -197,11 +206,10 @@ export function idempotencyClaims(report: FileReport, facts: readonly Transactio
   if (report.messageId === 'pacs.008.001.08' || report.messageId === 'pacs.004.001.09') {
     for (const f of facts) {
       if (!accepted.has(f.index)) continue;
-      const agent = f.instructingAgent ?? report.group!.instructingAgent ?? sender;
-      add('TX', agent, f.transactionId);
-      if (f.transactionId) transactionKeys.set(claimId('TX', agent, f.transactionId), f.index);
-      add('UETR', '', f.uetr);
-      if (f.uetr) transactionKeys.set(claimId('UETR', '', f.uetr), f.index);
+      add('TX', sender, f.transactionId);
+      if (f.transactionId) transactionKeys.set(claimId('TX', sender, f.transactionId), f.index);
+      add('UETR', sender, f.uetr);
+      if (f.uetr) transactionKeys.set(claimId('UETR', sender, f.uetr), f.index);
     }
   }
   return { kinds, scopes, keys, transactionKeys };
@@ -269,14 +277,23 @@ export function acceptedTransactions(report: FileReport, collected: readonly Col
 
 /**
  * Create the payments of an accepted pacs.008. Batch payments join the open cycle (ACCEPTED); real-time
- * payments (LclInstrm INST) are created RECEIVED and returned for reservation.
+ * payments (LclInstrm INST) are created RECEIVED and returned for reservation. A message is of one
+ * service (validation refuses a mix, FF05). A batch message that would take its sender past its
+ * batch debits ceiling for the cycle (limits.amounts) is refused whole, and gives back its keys.
  */
-async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: bigint, report: FileReport,
-  accepted: readonly AcceptedTransaction[]): Promise<bigint[]> {
-  if (accepted.length === 0) return [];
-  const realtime = accepted[0]!.facts.localInstrument === 'INST' && realtimeService(ctx) !== undefined;
+async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: bigint, sender: string, report: FileReport,
+  accepted: readonly AcceptedTransaction[]): Promise<{ readonly realtime: bigint[] } | { readonly refused: FileReport }> {
+  if (accepted.length === 0) return { realtime: [] };
+  const realtime = accepted.every((a) => a.facts.localInstrument === 'INST') && realtimeService(ctx) !== undefined;
   const cycleId = realtime ? null : await openCycleId(ctx, tx);
-  const rows = paymentRows(report, accepted);
+  const rows = paymentRows(report, accepted, sender, ctx.directory);
+  if (cycleId !== null) {
+    const refused = await claimBatchDebits(tx, cycleId, sender, rows);
+    if (refused) {
+      await tx.query('DELETE FROM idempotency_keys WHERE message_id = $1', [messageRowId]);
+      return { refused: refuseWhole(report, refused) };
+    }
+  }
   const columns = {
     index: rows.map((r) => r.index), txId: rows.map((r) => r.transactionId), e2e: rows.map((r) => r.endToEndId), uetr: rows.map((r) => r.uetr),
     instructing: rows.map((r) => r.instructingAgent), debtor: rows.map((r) => r.debtorAgent), creditor: rows.map((r) => r.creditorAgent),
@@ -296,9 +313,14 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
     [messageRowId, realtime ? 'realtime' : 'batch', state, cycleId, columns.index, columns.txId, columns.e2e, columns.uetr,
       columns.instructing, columns.debtor, columns.creditor, columns.currency, columns.amount, columns.date,
       realtime ? columns.xml : columns.xml.map(() => null)]);
-  if (realtime) return created.map((r) => r.id);
+  if (realtime) return { realtime: created.map((r) => r.id) };
   await acceptBatchPayments(tx, cycleId!, created, columns.index, columns.xml);
-  return [];
+  return { realtime: [] };
+}
+
+/** The report of a message refused as a whole after validation (every transaction RJCT). */
+function refuseWhole(report: FileReport, finding: Finding): FileReport {
+  return { ...report, status: 'RJCT', findings: [...report.findings, finding], transactions: report.transactions.map((t) => ({ ...t, status: 'RJCT' })) };
 }
 
 /** A payment as intake creates it from an accepted transaction (both intake paths). */
@@ -316,14 +338,21 @@ export interface PaymentRow {
   readonly xml: string;
 }
 
-export function paymentRows(report: FileReport, accepted: readonly AcceptedTransaction[]): PaymentRow[] {
+/**
+ * The payments of accepted transactions. Validation bound their instructing and debtor agents to the
+ * sender, so both are the sender; every party is kept in its configured form (directory.canonical).
+ */
+export function paymentRows(report: FileReport, accepted: readonly AcceptedTransaction[], sender: string,
+  directory: Pick<SchemeDirectory, 'canonical'>): PaymentRow[] {
   return accepted.map(({ facts, xml }) => {
     const amount = parseAmount(facts.amount!.value, facts.amount!.currency);
     if (!amount.ok) throw new Error(`accepted transaction ${facts.index} has an invalid amount`);
+    invariant(facts.debtorAgent !== undefined && sameInstitution(facts.debtorAgent, sender),
+      `accepted transaction ${facts.index}: debtor agent ${facts.debtorAgent} is not its sender ${sender}`);
     return {
       index: facts.index, transactionId: facts.transactionId ?? null, endToEndId: facts.endToEndId ?? null, uetr: facts.uetr ?? null,
-      instructingAgent: facts.instructingAgent ?? report.group!.instructingAgent!, debtorAgent: facts.debtorAgent!,
-      creditorAgent: facts.creditorAgent!, currency: facts.amount!.currency, amountMinor: amount.minor,
+      instructingAgent: sender, debtorAgent: sender,
+      creditorAgent: directory.canonical(facts.creditorAgent!), currency: facts.amount!.currency, amountMinor: amount.minor,
       settlementDate: facts.settlementDate ?? report.group!.settlementDate ?? null, xml,
     };
   });

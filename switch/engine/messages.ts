@@ -46,11 +46,14 @@ async function handleStatusReport(ctx: EngineContext, tx: Queryable, inbound: Pa
   const message = parsePacs002(documentText(inbound.bytes));
   const findings: Finding[] = [];
   const groupOriginal = message.originalGroups[0];
+  // Settlement answers count only from the settlement agent; a participant's answers only for payments
+  // forwarded to it (confirmRealtime matches the creditor agent).
+  const fromAgent = ctx.directory.isSettlementAgent(inbound.sender);
   for (const [index, t] of message.transactions.entries()) {
     const status = t.transactionStatus ?? groupOriginal?.groupStatus;
     const reasonCode = t.statusReasons?.[0]?.reason && 'code' in t.statusReasons[0].reason ? t.statusReasons[0].reason.code : undefined;
     let matched: boolean;
-    if (inbound.sender === ctx.settlementAgentBic) {
+    if (fromAgent) {
       matched = t.originalTransactionId !== undefined && status !== undefined &&
         await recordSettlementAnswer(ctx, tx, { instructionId: t.originalTransactionId, settled: status === 'ACSC', reasonCode });
     } else {
@@ -61,7 +64,7 @@ async function handleStatusReport(ctx: EngineContext, tx: Queryable, inbound: Pa
     }
     if (!matched) {
       findings.push({ code: REASON.originalNotFound, path: `/Document/FIToFIPmtStsRpt/TxInfAndSts[${index}]`, transactionIndex: index,
-        message: `no open ${inbound.sender === ctx.settlementAgentBic ? 'settlement instruction' : 'forwarded payment'} matches ` +
+        message: `no open ${fromAgent ? 'settlement instruction' : 'forwarded payment'} matches ` +
           `${t.originalTransactionId ?? t.originalUetr ?? '(no id)'}: late, unknown or already answered` });
     }
   }

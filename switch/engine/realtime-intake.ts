@@ -213,7 +213,9 @@ async function writeGroup(ctx: EngineContext, tx: Queryable, group: readonly Val
   const accepted: Stored[] = [];
   for (const member of stored) {
     const { submission, transactions } = member.validated;
-    if (member.outcome.status !== 'RJCT') member.payments = paymentRows(member.outcome, acceptedTransactions(member.outcome, transactions, submission.bytes));
+    if (member.outcome.status !== 'RJCT') {
+      member.payments = paymentRows(member.outcome, acceptedTransactions(member.outcome, transactions, submission.bytes), submission.sender, ctx.directory);
+    }
     if (member.payments.length > 0) {
       accepted.push(member);
       continue;
@@ -354,14 +356,15 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
   const lanes = new Map<string, { bic: string; currency: string }>();
   for (const { row } of payments) lanes.set(laneOf(row.debtorAgent, row.currency), { bic: row.debtorAgent, currency: row.currency });
   const laneList = [...lanes.values()];
-  const locked = await tx.query<{ bic: string; currency: string; cap_minor: bigint; net_minor: bigint; reserved_minor: bigint }>(
-    `SELECT e.bic, e.currency, e.cap_minor, e.net_minor, e.reserved_minor
+  const locked = await tx.query<{ bic: string; currency: string; cap_minor: bigint; net_minor: bigint; reserved_minor: bigint; debits_minor: bigint }>(
+    `SELECT e.bic, e.currency, e.cap_minor, e.net_minor, e.reserved_minor, e.debits_minor
        FROM exposures e JOIN unnest($1::text[], $2::text[]) AS l(bic, currency) ON e.bic = l.bic AND e.currency = l.currency
       ORDER BY e.bic, e.currency FOR UPDATE OF e`, [laneList.map((l) => l.bic), laneList.map((l) => l.currency)]);
   const exposures = new Map<string, Map<string, Exposure>>();
   for (const e of locked) {
     const byBic = exposures.get(e.currency) ?? new Map<string, Exposure>();
-    exposures.set(e.currency, byBic.set(e.bic, { capMinor: e.cap_minor, netPositionMinor: e.net_minor, reservedMinor: e.reserved_minor }));
+    exposures.set(e.currency, byBic.set(e.bic, { capMinor: e.cap_minor, netPositionMinor: e.net_minor, reservedMinor: e.reserved_minor,
+      debitsMinor: e.debits_minor }));
   }
   // First in, first out: a lane that already holds queued payments takes no new reservation. Read
   // after the lock: a queue only moves under its debtor's exposure lock (releaseQueue).
@@ -416,9 +419,10 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
   const emitted = outboundRows(outbound, 25);
   const [applied] = await tx.query<{ lanes: number; transitions: number; emitted: number }>(
     `WITH reserved AS (
-       UPDATE exposures e SET reserved_minor = e.reserved_minor + r.amount
+       UPDATE exposures e SET reserved_minor = e.reserved_minor + r.amount, debits_minor = e.debits_minor + r.amount
          FROM (SELECT b, c, a::bigint AS amount FROM unnest($1::text[], $2::text[], $3::text[]) AS r(b, c, a)) r
         WHERE e.bic = r.b AND e.currency = r.c AND e.cap_minor + e.net_minor - e.reserved_minor >= r.amount
+          AND e.debits_minor + r.amount <= ${limits.amounts.participantRealtimeDebitsMinorMax}
         RETURNING e.bic),
      created AS (
        INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,

@@ -11,6 +11,7 @@
  * Pure counterpart: switch/clearing/realtime.ts (same arithmetic, used by the property tests).
  */
 import { REASON } from '../iso/reason-codes.ts';
+import { limits } from '../limits.ts';
 import { formatAmount } from '../iso/amount.ts';
 import type { Queryable } from '../store/database.ts';
 import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
@@ -53,11 +54,16 @@ async function transition(tx: Queryable, id: bigint, from: PaymentState, to: Pay
     [id, from, to, cause, reason ?? null]);
 }
 
-/** Atomically reserve `amount` of the debtor's headroom; false when it does not fit. */
+/**
+ * Atomically reserve `amount` of the debtor's headroom; false when it does not fit. Headroom is
+ * cap + net − reserved, and the debtor's real-time debits not yet settled stay within their ceiling
+ * (switch/clearing/realtime.ts `headroom`).
+ */
 async function reserve(tx: Queryable, bic: string, currency: string, amount: bigint): Promise<boolean> {
   const rows = await tx.query(
-    `UPDATE exposures SET reserved_minor = reserved_minor + $3
-      WHERE bic = $1 AND currency = $2 AND cap_minor + net_minor - reserved_minor >= $3 RETURNING bic`, [bic, currency, amount]);
+    `UPDATE exposures SET reserved_minor = reserved_minor + $3, debits_minor = debits_minor + $3
+      WHERE bic = $1 AND currency = $2 AND cap_minor + net_minor - reserved_minor >= $3 AND debits_minor + $3 <= $4 RETURNING bic`,
+    [bic, currency, amount, limits.amounts.participantRealtimeDebitsMinorMax.toString()]);
   return rows.length === 1;
 }
 
@@ -176,7 +182,7 @@ async function releasePayment(ctx: EngineContext, tx: Queryable, id: bigint, eve
   const [p] = await tx.query<RealtimePayment & { sender: string; message_type: string; original_message_id: string }>(
     `SELECT ${PAYMENT_COLUMNS}, m.participant AS sender, m.message_type, m.message_id AS original_message_id
        FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = $1`, [id]);
-  await tx.query('UPDATE exposures SET reserved_minor = reserved_minor - $3 WHERE bic = $1 AND currency = $2',
+  await tx.query('UPDATE exposures SET reserved_minor = reserved_minor - $3, debits_minor = debits_minor - $3 WHERE bic = $1 AND currency = $2',
     [p!.debtor_agent, p!.currency, p!.amount_minor]);
   await transition(tx, id, 'RESERVED', 'RELEASED', event, reason);
   await emitStatusReport(ctx, tx, { recipient: p!.sender, originalMessageId: p!.original_message_id, originalMessageType: p!.message_type,

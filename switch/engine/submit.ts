@@ -11,7 +11,10 @@ import { currentBusinessDate, findReplay, intakeAlone, replayAfter, type Collect
 import { joinsRealtimeGroup, submitRealtime } from './realtime-intake.ts';
 import type { IntakeResult, Submission } from './transport.ts';
 
-export async function submit(ctx: EngineContext, submission: Submission): Promise<IntakeResult> {
+export async function submit(ctx: EngineContext, received: Submission): Promise<IntakeResult> {
+  // The sender as the engine keeps every party: a participant's configured BIC, whichever form the
+  // connector gave (its BIC8 and BIC11 name one participant, one key scope, one position).
+  const submission = { ...received, sender: ctx.directory.canonical(received.sender) };
   const { bytes, sender } = submission;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (bytes.length >= limits.replayCheckBeforeValidationBytesMin) {
@@ -39,6 +42,6 @@ export async function submitOnce(ctx: EngineContext, submission: Submission): Pr
     return await submit(ctx, submission);
   } catch (error) {
     const sha256 = createHash('sha256').update(submission.bytes).digest('hex');
-    return replayAfter(ctx, error, submission.sender, sha256);
+    return replayAfter(ctx, error, ctx.directory.canonical(submission.sender), sha256);
   }
 }

@@ -92,7 +92,11 @@ export const REASON = {
   elementNotAllowed: 'CH17',
 
   // Sender and participants.
-  /** Header sender or instructing agent is not the authenticated participant. AG08 InvalidAccessRights. */
+  /**
+   * A party the message binds to its sender (BAH From, an instructing agent at any level, a payment's
+   * debtor agent, a case's assigner or creator) is not the authenticated participant: a participant acts
+   * only for itself (docs/scheme-rules.md). AG08 InvalidAccessRights.
+   */
   senderMismatch: 'AG08',
   /** Participant is not enrolled for this kind of transaction. AG03 TransactionNotSupported. */
   serviceNotAuthorized: 'AG03',
@@ -106,10 +110,12 @@ export const REASON = {
   creditorAgentNotRegistered: 'CNOR',
   /** Debtor agent BIC is not a participant in the scheme directory. DNOR DebtorBankIsNotRegistered. */
   debtorAgentNotRegistered: 'DNOR',
-  /** Creditor agent identification missing or unusable. RC04 InvalidCreditorBankIdentifier. */
+  /** Creditor agent identification missing or unusable (e.g. the switch's or the settlement agent's BIC). RC04 InvalidCreditorBankIdentifier. */
   creditorAgentInvalid: 'RC04',
-  /** Debtor agent identification missing or unusable. RC03 InvalidDebtorBankIdentifier. */
+  /** Debtor agent identification missing or unusable (e.g. the switch's or the settlement agent's BIC). RC03 InvalidDebtorBankIdentifier. */
   debtorAgentInvalid: 'RC03',
+  /** A debtor or creditor agent not configured for the payment's currency. AM03 NotAllowedCurrency. */
+  agentCurrencyNotAllowed: 'AM03',
 
   // Group header: counts, sums, dates.
   /** GrpHdr/NbOfTxs differs from the transactions in the message. AM19 InvalidGroupNumberOfTransactions. */
@@ -120,6 +126,12 @@ export const REASON = {
   controlSumMismatch: 'AM16',
   /** GrpHdr/TtlIntrBkSttlmAmt differs from the sum (or currency) of the transactions. AM09 WrongAmount. */
   totalAmountMismatch: 'AM09',
+  /** Transactions of one message in different currencies: a message settles in one. CURR IncorrectCurrency. */
+  mixedCurrencies: 'CURR',
+  /** Real-time (LclInstrm INST) and batch transactions in one message: a message takes one service. FF05 InvalidLocalInstrumentCode. */
+  mixedServices: 'FF05',
+  /** The sum of a message's amounts exceeds limits.amounts.messageMinorMax. AM02 NotAllowedAmount. */
+  messageAmountOverMaximum: 'AM02',
   /** A date that is not a calendar date. DT01 InvalidDate. */
   invalidDate: 'DT01',
   /** Settlement date before the current business date. DT05 InvalidCutOffDate ("date in the past"). */
@@ -144,6 +156,11 @@ export const REASON = {
   decimalsInvalid: 'CH20',
   /** Amount above the scheme's per-payment maximum (the switch is the clearing system). AM13 AmountExceedsClearingSystemLimit. */
   amountOverMaximum: 'AM13',
+  /**
+   * The sender's batch debits in the open cycle would exceed limits.amounts.participantCycleBatchDebitsMinorMax.
+   * AM13 AmountExceedsClearingSystemLimit.
+   */
+  cycleDebitsOverLimit: 'AM13',
   /** Amount above the limit agreed with the sending participant. AM14 AmountExceedsAgreedLimit. */
   amountOverAgreedLimit: 'AM14',
   /** Sender's prefunded position does not cover the amount. AM04 InsufficientFunds. */

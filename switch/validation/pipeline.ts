@@ -22,6 +22,7 @@ import { scanXml, type ElementSpan, type ScanResult } from './scan.ts';
 import { extractFacts } from './facts.ts';
 import type { XsdError, XsdFile, XsdValidator } from './xsd-pool.ts';
 import type { SchemeDirectory } from './directory.ts';
+import { sameInstitution } from '../iso/bic.ts';
 import * as head from '../iso/messages/head.001.001.02/index.ts';
 
 export type FileStatus = 'ACCP' | 'PART' | 'RJCT';
@@ -109,6 +110,7 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     businessDate: options.businessDate,
     sender: options.sender,
     directory: options.directory,
+    messageId,
     transactionLine: (tx) => {
       const container = containerIndex(tx.path);
       return container === undefined ? messageRoot.line : transactionSpans[container]?.line;
@@ -265,7 +267,7 @@ async function checkHeader(bytes: Uint8Array, scan: ScanResult, appHdr: ElementS
     findings.push({ code: REASON.headerMismatch, path: `${path}/MsgDefIdr`, line: appHdr.line,
       message: `MsgDefIdr ${header.messageDefinitionId} does not match the Document's message ${messageId}` });
   }
-  if (options.sender !== undefined && header.from !== options.sender) {
+  if (options.sender !== undefined && !sameInstitution(header.from, options.sender)) {
     findings.push({ code: REASON.senderMismatch, path: `${path}/Fr/FIId/FinInstnId/BICFI`, line: appHdr.line,
       message: `BAH sender ${header.from} is not the authenticated participant ${options.sender}` });
   }

@@ -3,15 +3,20 @@
  * rules (counts, sums, dates), transaction rules (amount, currency decimals, BIC, IBAN, duplicate ids)
  * and, when a scheme configuration is given, the participant directory and limits.
  *
+ * With the authenticated sender, every party a message binds to it must name it (a participant acts
+ * only for itself, docs/scheme-rules.md "Who may send what"): the BAH From (pipeline.ts), the
+ * instructing agent at group and transaction level, a payment's debtor agent, a return's original
+ * creditor agent, a recall's case creator. Its BIC8 and BIC11 forms are the same institution.
+ *
  * Pure functions: facts in, findings out. A rule never throws for bad input.
  * Rules run in a fixed order, so a message gets the same findings in the same order every time.
  */
 import { isValidIBAN } from 'ibantools';
 import { parseAmount, parseDecimalScaled } from '../iso/amount.ts';
-import { BIC_PATTERN as BIC } from '../iso/bic.ts';
 import type { Finding } from '../iso/finding.ts';
 import type { AmountText, GroupFacts, MessageFacts, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
+import { BIC_PATTERN as BIC, sameInstitution } from '../iso/bic.ts';
 import { limits } from '../limits.ts';
 import type { SchemeDirectory } from './directory.ts';
 
@@ -24,6 +29,8 @@ export interface RuleOptions {
   readonly sender?: string;
   /** Participant directory and limits; directory rules apply only when set. */
   readonly directory?: SchemeDirectory;
+  /** The message version, e.g. 'pacs.008.001.08': rules that apply to some messages only need it. */
+  readonly messageId?: string;
   /** Line of a transaction's element in the file, for locations. */
   readonly transactionLine?: (tx: TransactionFacts) => number | undefined;
   /** Line of the group header (or of the message root). */
@@ -33,6 +40,28 @@ export interface RuleOptions {
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** CtrlSum is compared at 5 decimals, the most any ISO currency amount may carry. */
 const CONTROL_SUM_SCALE = 5;
+
+/**
+ * The messages a participant sends that move money: their amounts are the message's own, in one
+ * currency, within limits.amounts.messageMinorMax, and (pacs.008) of one service.
+ */
+const MONEY_MESSAGES: ReadonlySet<string> = new Set(['pacs.008.001.08', 'pacs.004.001.09']);
+/** Case messages: the group's instructing agent is the case assigner, repeated in each transaction's facts. */
+const CASE_MESSAGES: ReadonlySet<string> = new Set(['camt.056.001.08', 'camt.029.001.09']);
+/**
+ * Further parties that must name the sender, by message (BICs are matched by their path in the
+ * transaction): a return comes from the original payment's creditor agent; a recall's case is
+ * created by the bank that recalls.
+ */
+const SENDER_PARTIES: Readonly<Record<string, RegExp>> = {
+  'pacs.004.001.09': /\/OrgnlTxRef\/CdtrAgt\/FinInstnId\/BICFI$/,
+  'camt.056.001.08': /(?:^|\/)Case\/Cretr\/Agt\/FinInstnId\/BICFI$/,
+};
+/** Where the group's instructing agent stands, by message (GrpHdr/InstgAgt for most). */
+const INSTRUCTING_AGENT_PATH: Readonly<Record<string, string>> = {
+  'camt.056.001.08': 'Assgnmt/Assgnr/Agt/FinInstnId/BICFI',
+  'camt.029.001.09': 'Assgnmt/Assgnr/Agt/FinInstnId/BICFI',
+};
 
 /**
  * Group-level findings make the whole message RJCT; transaction findings carry transactionIndex and
@@ -58,12 +87,24 @@ export class MessageChecker {
   private totalProblem: { kind: 'currency'; index: number; currency: string } | { kind: 'unparseable' } | undefined;
   private readonly seenTransactionIds = new Map<string, number>();
   private readonly seenUetrs = new Map<string, number>();
+  /** Money messages: the first transaction in another currency, or in another service, than the first. */
+  private firstCurrency: string | undefined;
+  private otherCurrency: TransactionFacts | undefined;
+  private firstInstant: boolean | undefined;
+  private otherService: TransactionFacts | undefined;
+  /** Money messages: the sum of the amounts in minor units (each transaction's own currency, one currency unless refused). */
+  private sumMinor = 0n;
 
   constructor(private readonly options: RuleOptions) {}
+
+  private get moneyMessage(): boolean {
+    return this.options.messageId !== undefined && MONEY_MESSAGES.has(this.options.messageId);
+  }
 
   /** Check one transaction; returns its findings (transaction rules, then duplicates). */
   add(tx: TransactionFacts): Finding[] {
     this.count++;
+    if (this.moneyMessage) this.addMoney(tx);
     if (tx.amount) {
       const scaled = parseDecimalScaled(tx.amount.value, CONTROL_SUM_SCALE);
       this.controlSum = this.controlSum === null || scaled === null ? null : this.controlSum + scaled;
@@ -82,6 +123,18 @@ export class MessageChecker {
     this.checkDuplicate(tx, 'TxId', tx.transactionId, this.seenTransactionIds, findings);
     this.checkDuplicate(tx, 'UETR', tx.uetr, this.seenUetrs, findings);
     return findings;
+  }
+
+  /** One currency, one service and a bounded sum per money message. */
+  private addMoney(tx: TransactionFacts): void {
+    const instant = tx.localInstrument === 'INST';
+    this.firstInstant ??= instant;
+    if (instant !== this.firstInstant) this.otherService ??= tx;
+    if (!tx.amount) return;
+    this.firstCurrency ??= tx.amount.currency;
+    if (tx.amount.currency !== this.firstCurrency) this.otherCurrency ??= tx;
+    const parsed = parseAmount(tx.amount.value, tx.amount.currency);
+    if (parsed.ok) this.sumMinor += parsed.minor;
   }
 
   private checkDuplicate(tx: TransactionFacts, kind: 'TxId' | 'UETR', value: string | undefined,
@@ -105,7 +158,7 @@ export class MessageChecker {
     const options = this.options;
     const findings: Finding[] = [];
     const at = (relative: string, code: string, message: string): void => {
-      findings.push({ code, path: `${options.rootPath}/${relative}`, line: options.groupLine, message });
+      findings.push({ code, path: relative ? `${options.rootPath}/${relative}` : options.rootPath, line: options.groupLine, message });
     };
     if (group.numberOfTransactions !== undefined && Number(group.numberOfTransactions) !== this.count) {
       at('GrpHdr/NbOfTxs', REASON.numberOfTransactionsMismatch,
@@ -127,15 +180,50 @@ export class MessageChecker {
     if (group.settlementDate !== undefined) {
       checkDate(group.settlementDate, options, (code, message) => at('GrpHdr/IntrBkSttlmDt', code, message));
     }
-    if (options.sender !== undefined && group.instructingAgent !== undefined && group.instructingAgent !== options.sender) {
-      at('GrpHdr/InstgAgt/FinInstnId/BICFI', REASON.senderMismatch,
-        `instructing agent ${group.instructingAgent} is not the authenticated sender ${options.sender}`);
-    }
-    if (options.directory && group.instructingAgent !== undefined) {
-      const problem = options.directory.checkParticipant(group.instructingAgent);
-      if (problem) at('GrpHdr/InstgAgt/FinInstnId/BICFI', problem.code, problem.message);
-    }
+    if (this.moneyMessage) this.finishMoney(at);
+    this.checkSender(group, at);
     return findings;
+  }
+
+  /**
+   * The sender in good standing for this message, and the group's instructing agent the sender
+   * itself (without a sender: an active party of the scheme).
+   */
+  private checkSender(group: GroupFacts, at: (relative: string, code: string, message: string) => void): void {
+    const { sender, directory, messageId } = this.options;
+    const agentPath = INSTRUCTING_AGENT_PATH[messageId ?? ''] ?? 'GrpHdr/InstgAgt/FinInstnId/BICFI';
+    if (sender !== undefined && directory) {
+      const problem = directory.checkSender(sender, messageId);
+      if (problem) at('', problem.code, `sender ${sender}: ${problem.message}`);
+    }
+    if (group.instructingAgent === undefined) return;
+    if (sender !== undefined) {
+      if (!sameInstitution(group.instructingAgent, sender)) {
+        at(agentPath, REASON.senderMismatch, `instructing agent ${group.instructingAgent} is not the authenticated sender ${sender}`);
+      }
+    } else if (directory) {
+      const problem = directory.checkParticipant(group.instructingAgent);
+      if (problem) at(agentPath, problem.code, problem.message);
+    }
+  }
+
+  /** Money messages: refused whole when they mix currencies or services, or exceed the message ceiling. */
+  private finishMoney(at: (relative: string, code: string, message: string) => void): void {
+    const currency = this.otherCurrency;
+    if (currency?.amount) {
+      at(`${currency.path}/${currency.amountElement ?? 'IntrBkSttlmAmt'}`, REASON.mixedCurrencies,
+        `transaction ${currency.index + 1} is in ${currency.amount.currency}, the message in ${this.firstCurrency}: a message settles in one currency`);
+    }
+    const service = this.otherService;
+    if (service) {
+      at(`${service.path}/PmtTpInf/LclInstrm/Cd`, REASON.mixedServices,
+        `transaction ${service.index + 1} is ${service.localInstrument === 'INST' ? 'real-time (INST)' : 'batch'}, the first is not: ` +
+        'real-time and batch payments travel in separate messages');
+    }
+    if (this.sumMinor > limits.amounts.messageMinorMax) {
+      at('GrpHdr', REASON.messageAmountOverMaximum,
+        `the transactions sum to ${this.sumMinor} minor units, above the scheme's ceiling of ${limits.amounts.messageMinorMax} per message`);
+    }
   }
 
   private checkTotal(total: AmountText, at: (relative: string, code: string, message: string) => void): void {
@@ -147,6 +235,7 @@ export class MessageChecker {
     }
     const problem = this.totalProblem;
     if (problem?.kind === 'unparseable') return; // reported on the transaction itself
+    if (problem?.kind === 'currency' && this.moneyMessage) return; // reported as mixed currencies
     if (problem?.kind === 'currency' || (this.totalCurrency !== undefined && this.totalCurrency !== total.currency)) {
       const [index, currency] = problem?.kind === 'currency' ? [problem.index, problem.currency] : [0, this.totalCurrency!];
       at('GrpHdr/TtlIntrBkSttlmAmt', REASON.totalAmountMismatch,
@@ -179,6 +268,9 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
           : `amount ${tx.amount.value} ${tx.amount.currency}: ${parsed.reason === 'currency' ? 'unknown currency' : 'not a decimal amount'}`);
     } else if (parsed.minor <= 0n) {
       at(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.zeroAmount, 'amount must be greater than zero');
+    } else if (parsed.minor > limits.amounts.paymentMinorMax) {
+      at(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.amountOverMaximum,
+        `amount of ${parsed.minor} minor units exceeds the clearing system's ceiling of ${limits.amounts.paymentMinorMax} per payment`);
     } else if (options.directory) {
       const problem = options.directory.checkAmount(tx.amount.currency, parsed.minor, tx.localInstrument);
       if (problem) at(tx.amountElement ?? 'IntrBkSttlmAmt', problem.code, problem.message);
@@ -200,14 +292,47 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
   if (tx.settlementDate !== undefined) {
     checkDate(tx.settlementDate, options, (code, message) => at('IntrBkSttlmDt', code, message));
   }
-  if (options.directory) {
-    for (const [relative, bic] of [['CdtrAgt/FinInstnId/BICFI', tx.creditorAgent], ['InstdAgt/FinInstnId/BICFI', tx.instructedAgent]] as const) {
-      if (bic === undefined || !BIC.test(bic)) continue;
-      const problem = options.directory.checkParticipant(bic);
-      if (problem) at(relative, problem.code, problem.message);
+  checkParties(tx, options, at, findings);
+  return findings;
+}
+
+/**
+ * The parties of one transaction: those bound to the sender name it; the debtor and creditor agents
+ * of a payment are participants in good standing configured for its currency (never the switch or
+ * the settlement agent); an instructed agent is a party of the scheme.
+ */
+function checkParties(tx: TransactionFacts, options: RuleOptions, at: (relative: string, code: string, message: string) => void,
+  findings: Finding[]): void {
+  const { sender, directory, messageId } = options;
+  const valid = (bic: string | undefined): bic is string => bic !== undefined && BIC.test(bic);
+  const currency = tx.amount?.currency;
+  if (sender !== undefined) {
+    const bound = (relative: string, role: string, bic: string | undefined): void => {
+      if (valid(bic) && !sameInstitution(bic, sender)) at(relative, REASON.senderMismatch, `${role} ${bic} is not the authenticated sender ${sender}`);
+    };
+    if (!CASE_MESSAGES.has(messageId ?? '')) bound('InstgAgt/FinInstnId/BICFI', 'instructing agent', tx.instructingAgent);
+    bound('DbtrAgt/FinInstnId/BICFI', 'debtor agent', tx.debtorAgent);
+    const pattern = SENDER_PARTIES[messageId ?? ''];
+    for (const bic of pattern ? tx.bics : []) {
+      if (!pattern!.test(bic.path) || !BIC.test(bic.value) || sameInstitution(bic.value, sender)) continue;
+      findings.push({ code: REASON.senderMismatch, path: `${options.rootPath}/${bic.path}`, line: options.transactionLine?.(tx),
+        message: `${bic.value} is not the authenticated sender ${sender}`, transactionId: tx.transactionId, transactionIndex: tx.index });
     }
   }
-  return findings;
+  if (!directory) return;
+  if (valid(tx.debtorAgent) && (sender === undefined || sameInstitution(tx.debtorAgent, sender))) {
+    const problem = directory.checkAgent(tx.debtorAgent, 'debtor', currency);
+    // With a sender, its own standing is checked once for the whole message.
+    if (problem && (sender === undefined || !problem.standing)) at('DbtrAgt/FinInstnId/BICFI', problem.code, problem.message);
+  }
+  if (valid(tx.creditorAgent)) {
+    const problem = directory.checkAgent(tx.creditorAgent, 'creditor', currency);
+    if (problem) at('CdtrAgt/FinInstnId/BICFI', problem.code, problem.message);
+  }
+  if (valid(tx.instructedAgent)) {
+    const problem = directory.checkParticipant(tx.instructedAgent);
+    if (problem) at('InstdAgt/FinInstnId/BICFI', problem.code, problem.message);
+  }
 }
 
 function checkDate(date: string, options: RuleOptions, report: (code: string, message: string) => void): void {

@@ -8,6 +8,7 @@ import {
   type Exposure, type QueuedPayment,
 } from '../../switch/clearing/realtime.ts';
 import { BANK_A, BANK_B, BANK_C } from './helpers.ts';
+import { limits } from '../../switch/limits.ts';
 
 function exposure(capMinor: bigint, netPositionMinor: bigint, reservedMinor: bigint): Exposure {
   return { capMinor, netPositionMinor, reservedMinor };
@@ -44,6 +45,21 @@ test('commit moves the reservation into both net positions; release gives it bac
   assert.deepEqual(commit(debtor, creditor, 30n), { debtor: exposure(100n, -30n, 40n), creditor: exposure(0n, 35n, 0n) });
   assert.equal(headroom(commit(debtor, creditor, 30n).debtor), headroom(debtor));
   assert.deepEqual(release(debtor, 30n), exposure(100n, 0n, 40n));
+});
+
+test('real-time debits not yet settled stay within their ceiling, however large the funds (limits.amounts)', () => {
+  const ceiling = limits.amounts.participantRealtimeDebitsMinorMax;
+  // Credits from a partner paying back: the funds are there, the debits ceiling is what binds.
+  const rich: Exposure = { capMinor: 0n, netPositionMinor: 10n * ceiling, reservedMinor: 0n, debitsMinor: ceiling - 100n };
+  assert.equal(headroom(rich), 100n);
+  assert.deepEqual(tryReserve(rich, 101n), { ok: false, shortfallMinor: 1n });
+  const reserved = tryReserve(rich, 100n);
+  assert.deepEqual(reserved, { ok: true, exposure: { ...rich, reservedMinor: 100n, debitsMinor: ceiling } });
+  assert.ok(reserved.ok);
+  // A commit keeps the debit (it is settled later); a release gives it back.
+  assert.equal(commit(reserved.exposure, zeroExposure, 100n).debtor.debitsMinor, ceiling);
+  assert.equal(release(reserved.exposure, 100n).debitsMinor, ceiling - 100n);
+  assert.throws(() => tryReserve({ ...rich, debitsMinor: 0n, reservedMinor: 1n }, 1n), InvariantViolation, 'debits include what is reserved');
 });
 
 test('commit, release and tryReserve assert what was reserved', () => {

@@ -91,6 +91,15 @@ describe('scheme configuration', () => {
     ['settlement agent, switch BIC, typos',
       { switchBic: 'BANKDEFFXXX', settlementAgent: { bic: 'central', settlementAccount: '' }, cylces: ['10:00'] },
       [/^switchBic: BANKDEFFXXX is also a participant/, /^settlementAgent\.settlementAccount/, /^settlementAgent\.bic: "central" is not a BIC/, /^settlementAgent\.name/, /^cylces: unknown field/]],
+    ['one institution twice (BIC8 and BIC11), the switch and the settlement agent as participants by their other form',
+      { switchBic: 'BANKDEFF', settlementAgent: { bic: 'BANKFRPP', name: 'Agent', settlementAccount: 'X' }, participants: [
+        ...minimal.participants, { bic: 'BANKFRPP', name: 'B again', status: 'active', currencies: ['EUR'] }] },
+      [/^participants\[2\]\.bic: BANKFRPP is listed twice/, /^switchBic: BANKDEFF is also a participant/, /^settlementAgent\.bic: BANKFRPP is also a participant/]],
+    ['amounts above the switch\'s ceilings (switch/limits.ts)',
+      { perPaymentMaximum: { EUR: '100000000000.01' }, participants: [
+        { ...minimal.participants[0], netDebitCap: { EUR: '800000000000.01' } }, { ...minimal.participants[1], netDebitCap: { EUR: '800000000000.00' } }] },
+      [/^perPaymentMaximum\.EUR: 100000000000\.01 is above the switch's ceiling of 100000000000\.00 EUR/,
+        /^participants\[0\]\.netDebitCap\.EUR: 800000000000\.01 is above the switch's ceiling of 800000000000\.00 EUR/]],
   ];
   for (const [what, change, expected] of bad) {
     it(`every problem is reported with its path: ${what}`, () => {

@@ -113,8 +113,8 @@ describe('envelopes', () => {
     assert.equal(ok.header?.from, DEMO_BANKS[0]!.bic);
     const wrong = await validateFile(bytes, { xsd, sender: DEMO_BANKS[1]!.bic });
     assert.equal(wrong.status, 'RJCT');
-    // Both the BAH From and the group's instructing agent name another bank.
-    assert.deepEqual(codes(wrong), ['AG08', 'AG08']);
+    // The BAH From, the group's instructing agent and each transaction's debtor agent name another bank.
+    assert.deepEqual(codes(wrong), ['AG08', 'AG08', 'AG08', 'AG08', 'AG08']);
     assert.match(wrong.findings[0]!.path, /AppHdr\/Fr/);
   });
 
@@ -279,7 +279,8 @@ describe('scheme configuration rules', () => {
     });
     const report = await validateFile(encoder.encode(buildPacs008(model)), { xsd, directory, businessDate: '2026-11-26' });
     assert.equal(report.status, 'RJCT');
-    assert.deepEqual(codes(report), ['DT05', 'AG10']);
+    // The group's instructing agent, then each transaction's debtor agent, is suspended.
+    assert.deepEqual(codes(report), ['DT05', 'AG10', 'AG10', 'AG10']);
   });
 
   it('configuration problems are all listed', () => {

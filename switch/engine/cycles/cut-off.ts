@@ -38,17 +38,52 @@ export async function closeCycle(ctx: EngineContext, options: { readonly dueAt?:
  * otherwise wait for the next restart). Steps are idempotent: a cycle another process is advancing is
  * waited for and then left alone.
  */
-export async function resumeCycles(ctx: EngineContext, options: { readonly cutOffBefore?: Date } = {}): Promise<void> {
+export async function resumeCycles(ctx: EngineContext, options: { readonly cutOffBefore?: Date } = {}): Promise<StalledCycle[]> {
   const pending = await ctx.db.query<{ id: bigint }>(
     "SELECT id FROM cycles WHERE state IN ('CUT_OFF', 'NETTED') AND ($1::timestamptz IS NULL OR cut_off_at < $1) ORDER BY id",
     [options.cutOffBefore ?? null]);
-  for (const { id } of pending) await advanceCycle(ctx, id);
+  // One cycle that cannot go on must not keep the others (or the engine) from going on: it stays
+  // where it is, with its error, and is tried again at the next resume.
+  const stalled: StalledCycle[] = [];
+  for (const { id } of pending) {
+    try {
+      await advanceCycle(ctx, id);
+    } catch (error) {
+      stalled.push({ cycleId: id, error: errorText(error) });
+    }
+  }
+  return stalled;
+}
+
+/** A cycle whose step failed: it stays in its state, and shows the error (listCycles, cycles.stalled_error). */
+export interface StalledCycle {
+  readonly cycleId: bigint;
+  readonly error: string;
 }
 
 async function advanceCycle(ctx: EngineContext, cycleId: bigint): Promise<void> {
   // Each step locks the cycle and checks its state first, so running it again (a deadlock retry, a
   // resume by another process) does nothing twice.
-  await ctx.db.transaction((tx) => netCycle(ctx, tx, cycleId), { retryable: true });
-  await ctx.db.transaction((tx) => instructSettlement(ctx, tx, cycleId), { retryable: true });
+  try {
+    await ctx.db.transaction((tx) => netCycle(ctx, tx, cycleId), { retryable: true });
+    await ctx.db.transaction((tx) => instructSettlement(ctx, tx, cycleId), { retryable: true });
+  } catch (error) {
+    await recordStall(ctx, cycleId, error);
+    throw error;
+  }
+  await ctx.db.query('UPDATE cycles SET stalled_error = NULL, stalled_at = NULL WHERE id = $1 AND stalled_error IS NOT NULL', [cycleId]);
   crashPoint('settlement.after-instructions');
+}
+
+/** Keep a failed step's error on its cycle, for the operator; when even that fails, the caller still has the error. */
+async function recordStall(ctx: EngineContext, cycleId: bigint, error: unknown): Promise<void> {
+  try {
+    await ctx.db.query('UPDATE cycles SET stalled_error = $2, stalled_at = $3 WHERE id = $1', [cycleId, errorText(error), ctx.clock.now()]);
+  } catch {
+    // The database itself is failing; the step's own error is what the caller reports.
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

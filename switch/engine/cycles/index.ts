@@ -21,7 +21,7 @@
  * the engine import the step they need directly.
  */
 export { acceptBatchPayments, openCycleId } from './open.ts';
-export { closeCycle, resumeCycles } from './cut-off.ts';
+export { closeCycle, resumeCycles, type StalledCycle } from './cut-off.ts';
 export { recordSettlementAnswer } from './answers.ts';
 export { cyclePositions, listCycles, paymentHistory, type PaymentTransition } from './queries.ts';
 export type { CycleRow, CycleState } from './rows.ts';

@@ -14,11 +14,13 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleI
   // Real-time exposure: the committed amounts of this cycle are now settled money, not exposure.
   // Summed now (no lock), applied at the very end: real-time intake locks these rows for every
   // payment, and holding them through the settlement of a large cycle (seconds) would stall it.
-  const released = await tx.query<{ bic: string; currency: string; net: bigint }>(
-    `SELECT bic, currency, SUM(net)::bigint AS net FROM (
-       SELECT debtor_agent AS bic, currency, -amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED'
+  const released = await tx.query<{ bic: string; currency: string; net: bigint; debits: bigint }>(
+    `SELECT bic, currency, SUM(net)::bigint AS net, SUM(debit)::bigint AS debits FROM (
+       SELECT debtor_agent AS bic, currency, -amount_minor AS net, amount_minor AS debit FROM payments
+        WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED'
        UNION ALL
-       SELECT creditor_agent AS bic, currency, amount_minor AS net FROM payments WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
+       SELECT creditor_agent AS bic, currency, amount_minor AS net, 0 AS debit FROM payments
+        WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
      GROUP BY bic, currency ORDER BY bic, currency`, [cycleId]);
   // SETTLED, and the transition recorded once per state left (NETTED batch, COMMITTED real-time) for
   // the whole set of payments it moved.
@@ -50,9 +52,11 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleI
     const currencies = released.map((r) => r.currency);
     await tx.query(`SELECT 1 FROM exposures WHERE (bic, currency) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                      ORDER BY bic, currency FOR UPDATE`, [bics, currencies]);
-    await tx.query(`UPDATE exposures e SET net_minor = e.net_minor - s.net
-                      FROM unnest($1::text[], $2::text[], $3::bigint[]) AS s(bic, currency, net)
-                     WHERE e.bic = s.bic AND e.currency = s.currency`, [bics, currencies, released.map((r) => r.net.toString())]);
+    // Settled real-time debits leave the debtor's debits not yet settled (its ceiling, limits.amounts).
+    await tx.query(`UPDATE exposures e SET net_minor = e.net_minor - s.net, debits_minor = e.debits_minor - s.debits
+                      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS s(bic, currency, net, debits)
+                     WHERE e.bic = s.bic AND e.currency = s.currency`,
+    [bics, currencies, released.map((r) => r.net.toString()), released.map((r) => r.debits.toString())]);
   }
 }
 
