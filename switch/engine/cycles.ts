@@ -27,7 +27,7 @@ import { broadcastEvent, emitSettlementInstruction, emitSettlementNotification, 
 import { forwardedCreditTransfer } from './outbound.ts';
 import { expireQueuedPayments } from './realtime.ts';
 import { crashPoint } from './crash.ts';
-import { businessDateOf } from '../../batch/calendar.ts';
+import { cycleFor } from '../../batch/calendar.ts';
 
 export type CycleState = 'OPEN' | 'CUT_OFF' | 'NETTED' | 'SETTLEMENT_SENT' | 'SETTLED' | 'PARTIALLY_SETTLED';
 
@@ -63,7 +63,9 @@ export async function openCycleId(ctx: EngineContext, tx: Queryable): Promise<bi
 }
 
 async function openNextCycle(ctx: EngineContext, tx: Queryable): Promise<bigint> {
-  const businessDate = businessDateOf(ctx.clock.now(), ctx.config.calendar);
+  // The business day whose cut-off will close this cycle (the scheduler's cycleFor): the date its
+  // settlement instructions, bulk files and notifications carry (docs/scheme-rules.md, "Dates").
+  const businessDate = cycleFor(ctx.clock.now(), ctx.config.calendar, ctx.config.cycles).businessDate;
   const [created] = await tx.query<{ id: bigint }>(
     `INSERT INTO cycles (business_date, sequence, state, opened_at)
      SELECT $1::date, COALESCE(MAX(sequence), 0) + 1, 'OPEN', $2 FROM cycles WHERE business_date = $1::date
@@ -322,12 +324,13 @@ async function instructSettlement(ctx: EngineContext, tx: Queryable, cycleId: bi
   const instructions = settlementInstructions(positions, { settlementAccount: settlementAccount(ctx) });
   await tx.query("UPDATE cycles SET state = 'SETTLEMENT_SENT', settlement_attempt = $2 WHERE id = $1", [cycleId, attempt]);
   if (instructions.length === 0) {
-    await finishSettlement(ctx, tx, cycleId);
+    await finishSettlement(ctx, tx, cycle);
     return;
   }
   for (const instruction of instructions) {
     const instructionId = `C${cycleId}-A${attempt}-${instruction.bic}-${instruction.currency}`;
-    const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx) });
+    const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx),
+      settlementDate: dateText(cycle.business_date)! });
     await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8)`,
     [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId]);
@@ -359,7 +362,7 @@ export async function recordSettlementAnswer(ctx: EngineContext, tx: Queryable, 
   crashPoint('settlement.mid-answers');
   if (open.some((i) => i.state === 'SENT')) return true;
   const failed = [...new Set(open.filter((i) => i.state === 'REJECTED').map((i) => i.bic))];
-  if (failed.length === 0) await finishSettlement(ctx, tx, cycle.id);
+  if (failed.length === 0) await finishSettlement(ctx, tx, cycle);
   else await unwindDefaulters(ctx, tx, cycle.id, failed);
   return true;
 }
@@ -410,7 +413,9 @@ async function reportUnwound(ctx: EngineContext, tx: Queryable, ids: readonly bi
 }
 
 /** Every instruction settled: the cycle is final. */
-async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle: CycleRow): Promise<void> {
+  const cycleId = cycle.id;
+  const businessDate = dateText(cycle.business_date)!;
   await tx.query("UPDATE cycles SET state = 'SETTLED', settled_at = $2 WHERE id = $1", [cycleId, ctx.clock.now()]);
   // Real-time exposure: the committed amounts of this cycle are now settled money, not exposure.
   // Summed now (no lock), applied at the very end: real-time intake locks these rows for every
@@ -430,7 +435,7 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
                     SELECT $1, $2, 'SETTLED', $3, array_agg(id ORDER BY id) FROM settled HAVING COUNT(*) > 0`,
     [cycleId, from, `cycle ${cycleId} settled`]);
   }
-  await deliverBulkFiles(ctx, tx, cycleId);
+  await deliverBulkFiles(ctx, tx, cycleId, businessDate);
   await reportSettled(ctx, tx, cycleId);
   // Per participant, its settled payments of the cycle (as debtor or creditor, each payment once),
   // counted in one pass over the cycle's payments rather than one scan per position.
@@ -442,7 +447,7 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
                    WHERE p.cycle_id = $1 AND p.state = 'SETTLED' GROUP BY v.bic) c ON c.bic = cp.bic
       WHERE cp.cycle_id = $1 AND cp.net_minor <> 0 ORDER BY cp.currency, cp.bic`, [cycleId]);
   for (const p of positions) {
-    await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
+    await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, businessDate, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
   }
   await broadcastEvent(ctx, tx, 'CYCLE_SETTLED', [cycleId.toString()], cycleId);
   if (released.length > 0) {
@@ -462,15 +467,14 @@ async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigi
  * assembled and stored inside the database, one at a time: the ids of its payments are read in file
  * order, and the database joins the group header and trailer built here with the transaction XML of
  * those payments, in that order. The transactions (about 1.1 KB each) never travel to node and back,
- * and neither node nor the database holds more than one file at a time.
+ * and neither node nor the database holds more than one file at a time. The group header's
+ * IntrBkSttlmDt is the cycle's business date: the day the cycle settled for.
  */
-async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint, businessDate: string): Promise<void> {
   // Per file: its payments' ids in acceptance order (the order of the file), sorted per group of about
   // 10,000 narrow rows rather than the cycle's 200,000 at once.
-  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint;
-    settlement_date: string | Date | null; ids: (string | bigint)[] }>(
-    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor,
-            (array_agg(settlement_date ORDER BY sequence))[1] AS settlement_date, array_agg(id ORDER BY sequence) AS ids
+  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint; ids: (string | bigint)[] }>(
+    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor, array_agg(id ORDER BY sequence) AS ids
        FROM payments WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
       GROUP BY creditor_agent, currency ORDER BY creditor_agent, currency`, [cycleId]);
   for (const file of files) {
@@ -478,7 +482,7 @@ async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigi
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
     // The document as forwardedCreditTransfer builds it, cut where its transactions go.
     const [head, tail, ...rest] = forwardedCreditTransfer({
-      messageId, createdAt: isoDateTime(ctx.clock.now()), settlementDate: dateText(file.settlement_date) ?? isoDate(ctx.clock.now()),
+      messageId, createdAt: isoDateTime(ctx.clock.now()), settlementDate: businessDate,
       currency: file.currency, totalText: formatAmount(file.total_minor, file.currency), count: file.count,
       instructingAgent: ctx.switchBic, instructedAgent: file.creditor_agent,
     }, [TRANSACTIONS_MARK]).split(TRANSACTIONS_MARK);

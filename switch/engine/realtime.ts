@@ -13,11 +13,11 @@
 import { REASON } from '../iso/reason-codes.ts';
 import { formatAmount } from '../iso/amount.ts';
 import type { Queryable } from '../store/database.ts';
-import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
+import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit, forwardedCreditTransfer } from './outbound.ts';
 import { emitStatusReport, type StatusReport } from './notices.ts';
 import { dateText, openCycleId } from './cycles.ts';
-import { realtimeService } from './intake.ts';
+import { currentBusinessDate, realtimeService } from './intake.ts';
 import { transitions, type PaymentState } from '../clearing/payment-state.ts';
 import { invariant } from '../clearing/invariant.ts';
 import type { Admission } from '../clearing/realtime.ts';
@@ -131,7 +131,8 @@ export function forwardedPaymentXml(ctx: EngineContext, payment: {
 }, messageId: string, now: Date): string {
   const total = formatAmount(payment.amount_minor, payment.currency);
   return forwardedCreditTransfer({
-    messageId, createdAt: isoDateTime(now), settlementDate: dateText(payment.settlement_date) ?? isoDate(now), currency: payment.currency,
+    // A payment without a date of its own is forwarded with the current business date.
+    messageId, createdAt: isoDateTime(now), settlementDate: dateText(payment.settlement_date) ?? currentBusinessDate(ctx), currency: payment.currency,
     totalText: total, count: 1, instructingAgent: ctx.switchBic, instructedAgent: payment.creditor_agent,
   }, [payment.transaction_xml]);
 }

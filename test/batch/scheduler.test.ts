@@ -21,8 +21,8 @@ class FakeClock implements Clock {
   private order = 0;
   wakeCount = 0;
   constructor(public nowMs: number) {}
-  now(): number {
-    return this.nowMs;
+  now(): Date {
+    return new Date(this.nowMs);
   }
   setTimer(ms: number, fn: () => void): () => void {
     const timer = { at: this.nowMs + ms, order: this.order++, fn };
@@ -61,7 +61,7 @@ function recorder(clock: Clock): { fired: Fired[]; handler: (c: CycleCutOff) => 
   return {
     fired,
     handler: async (c) => {
-      fired.push({ businessDate: c.businessDate, sequence: c.sequence, cutOffAt: c.cutOffAt.toISOString(), firedAt: new Date(clock.now()).toISOString() });
+      fired.push({ businessDate: c.businessDate, sequence: c.sequence, cutOffAt: c.cutOffAt.toISOString(), firedAt: clock.now().toISOString() });
     },
   };
 }
