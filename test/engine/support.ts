@@ -74,8 +74,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator): Promise<Harness> {
-  const clock = new TestClock();
+/** `start`: the instant the clock shows when the engine opens (default TestClock's). */
+export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator, start?: string): Promise<Harness> {
+  const clock = new TestClock(start);
   const engine = await Engine.open({
     config, clock, xsd, ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
   });
