@@ -19,7 +19,7 @@ const CONFIRMATION_TIMEOUT_MS = 15_000;
 
 describe('clearhouse bank answer and recall with serve (signing material from the scheme configuration)', () => {
   it('real-time answers commit, release and time out; a recall is forwarded, answered and closed', async () => {
-    const { work, databaseUrl, run, ok } = await cliWorkspace('bank-rt', {
+    const { work, databaseUrl, clock, run, ok } = await cliWorkspace('bank-rt', {
       edit: (config, dir) => {
         const realtime = config.services.find((s: { mode: string }) => s.mode === 'realtime');
         realtime.confirmationTimeoutMs = CONFIRMATION_TIMEOUT_MS;
@@ -55,10 +55,10 @@ describe('clearhouse bank answer and recall with serve (signing material from th
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     try {
-      // Wait out the silent payment's confirmation deadline, then a serve pass sweeps it.
+      // Wait out the silent payment's confirmation deadline (on the workspace's clock), then a serve pass sweeps it.
       const [waiting] = (await db.query<{ confirm_by: Date }>(`SELECT confirm_by FROM payments WHERE state = 'RESERVED'`)).rows;
       assert.ok(waiting, 'the unanswered payment is still reserved before its deadline');
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, waiting.confirm_by.getTime() - Date.now()) + 300));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, clock.toWallMs(waiting.confirm_by.getTime()) - Date.now()) + 300));
       ok('serve', '--once');
 
       const states = await db.query<{ state: string; reason_code: string | null; n: number }>(
