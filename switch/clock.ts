@@ -156,7 +156,9 @@ export function processStartedAt(clock: RunningClock = processClock()): Date {
 /** One line for logs: what the clock says and how it relates to the system clock. */
 export function describeClock(clock: RunningClock): string {
   if (clock.isSystem) return 'system clock';
-  const offsetMs = clock.fromWallMs(Date.now()) - Date.now();
-  return `simulated clock at ${clock.now().toISOString()} (system clock ${offsetMs >= 0 ? '+' : '-'}${Math.round(Math.abs(offsetMs) / 1000)} s` +
+  const wallMs = Date.now();
+  const nowMs = clock.fromWallMs(wallMs);
+  const offsetMs = nowMs - wallMs;
+  return `simulated clock at ${new Date(nowMs).toISOString()} (system clock ${offsetMs >= 0 ? '+' : '-'}${Math.round(Math.abs(offsetMs) / 1000)} s` +
     `${clock.speed === 1 ? '' : `, ${clock.speed}× speed`})`;
 }

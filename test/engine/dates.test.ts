@@ -140,23 +140,31 @@ describe('dates under fixed clocks (demo scheme: Frankfurt, roll 16:00, cut-offs
     }
   });
 
-  it('cut off at Friday 16:00 and settled on Saturday: every date is Friday\'s', async () => {
-    const h = await harness('postgres', demoScheme, xsd, '2026-12-04T08:00:00Z'); // Friday 09:00
-    try {
-      assert.equal((await submit(h, 2, bulkFile(2, '2026-12-04', 21))).status, 'ACCP');
-      h.clock.set('2026-12-04T15:00:00Z'); // Friday 16:00:00, the last cut-off and the roll
-      assert.deepEqual(only(await cutOff(h)), ['2026-12-04'], 'pacs.009 IntrBkSttlmDt');
-      assert.equal(await openCycleDate(h), '2026-12-07', 'the next cycle is Monday\'s');
-      h.clock.set('2026-12-05T08:00:00Z'); // the settlement agent answers on Saturday morning
-      await settle(h);
-      const dates = participantDates(h);
-      assert.deepEqual(only(dates.bulk), ['2026-12-04'], 'bulk pacs.008 IntrBkSttlmDt');
-      assert.deepEqual(only(dates.booking), ['2026-12-04'], 'camt.054 booking date');
-      assert.deepEqual(only(dates.value), ['2026-12-04'], 'camt.054 value date');
-    } finally {
-      await h.close();
-    }
-  });
+  const fridays = [
+    { week: 'winter time', open: '2026-12-04T08:00:00Z', lastSecond: '2026-12-04T14:59:59Z', cutOff: '2026-12-04T15:00:00Z', answer: '2026-12-05T08:00:00Z', friday: '2026-12-04', monday: '2026-12-07' },
+    { week: 'the clocks go back on Sunday', open: '2026-10-23T07:00:00Z', lastSecond: '2026-10-23T13:59:59Z', cutOff: '2026-10-23T14:00:00Z', answer: '2026-10-25T09:00:00Z', friday: '2026-10-23', monday: '2026-10-26' },
+  ];
+  for (const f of fridays) {
+    it(`cut off at Friday 16:00 and settled at the weekend (${f.week}): every date is Friday's`, async () => {
+      const h = await harness('postgres', demoScheme, xsd, f.open); // Friday 09:00
+      try {
+        assert.equal((await submit(h, 2, bulkFile(2, f.friday, 21))).status, 'ACCP');
+        h.clock.set(f.lastSecond); // Friday 15:59:59: still Friday's business day
+        assert.equal((await submit(h, 4, bulkFile(4, f.friday, 22, { receivers: [2] }))).status, 'ACCP');
+        h.clock.set(f.cutOff); // Friday 16:00:00, the last cut-off and the roll
+        assert.deepEqual(only(await cutOff(h)), [f.friday], 'pacs.009 IntrBkSttlmDt');
+        assert.equal(await openCycleDate(h), f.monday, 'the next cycle is Monday\'s');
+        h.clock.set(f.answer); // the settlement agent answers at the weekend
+        await settle(h);
+        const dates = participantDates(h);
+        assert.deepEqual(only(dates.bulk), [f.friday], 'bulk pacs.008 IntrBkSttlmDt');
+        assert.deepEqual(only(dates.booking), [f.friday], 'camt.054 booking date');
+        assert.deepEqual(only(dates.value), [f.friday], 'camt.054 value date');
+      } finally {
+        await h.close();
+      }
+    });
+  }
 
   it('closed on Christmas Day: every date is the next business day, 28 December', async () => {
     const h = await harness('postgres', demoScheme, xsd, '2026-12-24T15:00:00Z'); // Christmas Eve 16:00
