@@ -52,6 +52,8 @@ export interface CliWorkspace {
   readonly env: NodeJS.ProcessEnv;
   /** The clock every command of the workspace runs on. */
   readonly clock: RunningClock;
+  /** Moves that clock `ms` ahead for every later command (a deadline reached without waiting for it). */
+  advanceClock(ms: number): void;
   /** Runs `clearhouse ARGS` in the workspace and returns what it did. */
   run(...args: string[]): SpawnSyncReturns<string>;
   /** Runs `clearhouse ARGS` and asserts it exits 0. */
@@ -76,12 +78,17 @@ export async function cliWorkspace(name: string, options: {
   options.edit?.(config, work);
   writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
   const databaseUrl = await freshPostgresUrl();
-  const clock = options.clock ?? sharedClock(FIXTURE_MORNING);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '', [CLOCK_VARIABLE]: clock.setting };
+  let clock = options.clock ?? sharedClock(FIXTURE_MORNING);
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '', [CLOCK_VARIABLE]: clock.setting };
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000 });
   return {
-    work, databaseUrl, env, run, clock: clock.clock,
+    work, databaseUrl, env, run,
+    get clock() { return clock.clock; },
+    advanceClock(ms) {
+      clock = sharedClock(new Date(clock.clock.now().getTime() + ms));
+      env[CLOCK_VARIABLE] = clock.setting;
+    },
     ok(...args) {
       const result = run(...args);
       assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
