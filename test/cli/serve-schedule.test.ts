@@ -2,7 +2,7 @@
  * `clearhouse serve` without Redis cuts cycles off on schedule with its in-process timers
  * (batch/scheduler.ts TimerScheduler, wired in switch/cli/clearing.ts): a long-running serve on
  * PostgreSQL with the demo scheme's calendar, its clock (CLEARHOUSE_CLOCK) set LEAD_MS before the
- * 10:00 Frankfurt cut-off of a Monday, a bulk file sent before it. Without any operator command the
+ * 10:00 Frankfurt cut-off of a Monday, a bulk file sent before serve starts. Without any operator command the
  * cycle is cut off at its time, netted, settled (simulator) and its bulk file delivered, all dated
  * that Monday; SIGTERM then stops serve cleanly. Nothing depends on the day the test runs. (The
  * BullMQ scheduler's wiring is exercised by test/distributed/serve.test.ts.)
@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { clockBeforeCutOff, cliWorkspace, killLeftoverServes, startServe } from '../support/cli-workspace.ts';
+import { cliWorkspace, killLeftoverServes, sharedClock, startServe } from '../support/cli-workspace.ts';
 
-/** The cut-off is this far ahead of the workspace's clock: serve is up and the file is in by then. */
+/** The cut-off is this far ahead of the workspace's clock when serve starts: it is up by then. */
 const LEAD_MS = 20_000;
 const SETTLE_MS = 60_000;
 /** Monday 7 December 2026, 10:00 in Frankfurt: the demo scheme's first cut-off of a business day. */
@@ -23,9 +23,14 @@ after(killLeftoverServes);
 
 describe('serve cuts off on schedule (in-process timers)', () => {
   it('a configured cut-off closes, settles and delivers the cycle with no operator command', { timeout: 180_000 }, async () => {
-    const cutOff = clockBeforeCutOff(CUT_OFF, LEAD_MS);
-    const { work, databaseUrl, env, ok } = await cliWorkspace('schedule', { clock: cutOff });
+    const cutOffAt = new Date(CUT_OFF);
+    // Monday 09:00 in Frankfurt while the bank puts its file in; then, however long that took, the
+    // clock moves to LEAD_MS before the cut-off and serve starts.
+    const workspace = await cliWorkspace('schedule', { clock: sharedClock(new Date(cutOffAt.getTime() - 3_600_000)) });
+    const { work, databaseUrl, env, ok } = workspace;
     ok('bank', 'send', '--bic', 'BANKDEFFXXX', '--to', 'BANKFRPPXXX,BANKNL2AXXX', '--count', '20');
+    workspace.advanceClock(cutOffAt.getTime() - LEAD_MS - workspace.clock.now().getTime());
+    const cutOff = { clock: workspace.clock, cutOffAt, wallMs: workspace.clock.toWallMs(cutOffAt.getTime()) };
 
     const serve = startServe(env, ['--simulate-settlement'], work);
 

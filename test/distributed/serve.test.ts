@@ -34,8 +34,8 @@ const redisBase = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FILES_PER_BANK = 4;
 const PAYMENTS_PER_FILE = 25;
 const ROUNDS_MAX = 12;
-/** Shared mode: the scheduled cut-off is this far ahead: three processes start (seconds each on a
- * loaded machine) and take every file before it. */
+/** Shared mode: the scheduled cut-off is this far ahead when the processes start: they start (seconds
+ * each on a loaded machine) and take every file before it. */
 const SHARED_CUT_OFF_LEAD_MS = 60_000;
 /** The scheme's one cut-off of the day (UTC), and the instant of it on a Monday. */
 const CUT_OFF_TIME = '09:00';
@@ -159,12 +159,12 @@ interface Outcome {
 
 async function scenario(processes: number, mode: 'rounds' | 'shared' = 'rounds'): Promise<Outcome> {
   const work = mkdtempSync(join(tmpdir(), `clearhouse-dist-${processes}-`));
-  const cutOff = mode === 'shared' ? clockBeforeCutOff(CUT_OFF, SHARED_CUT_OFF_LEAD_MS) : undefined;
-  const clock = cutOff ?? sharedClock(ROUNDS_START);
+  // Shared mode sets its clock when the processes start, LEAD before the cut-off (below).
+  const clock = sharedClock(ROUNDS_START);
   const configPath = schemeFor(work);
   const databaseUrl = await freshPostgresUrl();
   const redisUrl = await freeRedisUrl(redisUrls);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: configPath, REDIS_URL: redisUrl, [CLOCK_VARIABLE]: clock.setting };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: configPath, REDIS_URL: redisUrl, [CLOCK_VARIABLE]: clock.setting };
   const connection = redisConnection(redisUrl);
   const clients = new Map(DEMO_BANKS.map((bank) => [bank.bic, new BankQueueClient({ connection, bic: bank.bic })]));
   const db = new pg.Client({ connectionString: databaseUrl });
@@ -174,9 +174,11 @@ async function scenario(processes: number, mode: 'rounds' | 'shared' = 'rounds')
     let deliveriesByProcess: number[] | undefined;
     if (mode === 'shared') {
       // Long-running processes share the work through BullMQ; the cut-off fires on schedule.
+      const cutOff = clockBeforeCutOff(CUT_OFF, SHARED_CUT_OFF_LEAD_MS);
+      env[CLOCK_VARIABLE] = cutOff.setting;
       const serves = Array.from({ length: processes }, (_, i) => startServe(env, i === 0 ? ['--simulate-settlement'] : []));
       await db.connect();
-      const deadline = cutOff!.wallMs + SHARED_SETTLE_MS;
+      const deadline = cutOff.wallMs + SHARED_SETTLE_MS;
       const done = async (): Promise<boolean> => {
         const r = await db.query(`SELECT (SELECT count(*) FROM cycles WHERE state = 'SETTLED')::int AS settled,
           (SELECT count(*) FROM outbox WHERE state <> 'DELIVERED')::int AS pending`).catch((error: { code?: string }) => {
