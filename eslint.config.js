@@ -33,6 +33,26 @@ export default tseslint.config(
     },
   },
   {
+    // Time is read through switch/clock.ts only, so that every date the switch computes or emits
+    // follows the injected clock (tests, CLEARHOUSE_CLOCK) and no code path depends on the day it runs.
+    // Durations use performance.now() (monotonic); `new Date(x)` with an argument only converts.
+    files: ['switch/**/*.ts', 'batch/**/*.ts', 'connectors/**/*.ts'],
+    ignores: [
+      'switch/clock.ts',
+      // Transport timing (SFTP retries and circuit breaker, queue lock renewal, dead-letter records),
+      // not business time; these files are being reworked with the transport, which moves them to
+      // performance.now() and the clock.
+      'connectors/sftp.ts', 'connectors/queue.ts', 'connectors/dead-letters.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Read time from a Clock (switch/clock.ts); durations: performance.now()' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Read time from a Clock (switch/clock.ts)' },
+        { selector: "MemberExpression[object.name='performance'][property.name='timeOrigin']", message: 'The process start on the clock: processStartedAt() (switch/clock.ts)' },
+      ],
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -2,15 +2,18 @@
  * Cut-off scheduling: calls `onCutOff` once for each cycle cut-off, in order, at (or right after) its
  * instant. Two implementations of one interface:
  *
- * - `TimerScheduler` (embedded mode): in-process timers from an injected clock, so a test runs a whole
- *   business day in milliseconds. After a restart the caller passes the last cut-off it handled, and
+ * - `TimerScheduler` (embedded mode): in-process timers of the injected clock (switch/clock.ts), so a
+ *   test runs a whole business day in milliseconds, and a process under CLEARHOUSE_CLOCK cuts off at
+ *   its clock's cut-off instants. After a restart the caller passes the last cut-off it handled, and
  *   every cut-off missed while the process was down fires at once, in order, before the timers resume.
  * - `BullmqScheduler` (Redis mode, several switch processes): a BullMQ Job Scheduler puts a "tick" job
  *   into the queue `clearhouse:cutoff` (prefix `clearhouse`, queue `cutoff`) at each cut-off instant;
  *   the worker that takes a tick adds one "cutoff" job per due cut-off with the job id
  *   `cutoff-<businessDate>-<sequence>`. BullMQ ignores an add whose job id exists, so however many
  *   processes see the same tick (or catch up the same missed cut-offs) there is one job per cut-off,
- *   and one worker holds its lock. Global concurrency 1 keeps the handling in queue order.
+ *   and one worker holds its lock. Global concurrency 1 keeps the handling in queue order. BullMQ times
+ *   its jobs by the system clock: under a simulated clock (a `RunningClock` with an offset or speed)
+ *   the tick instants are translated to system time and back.
  *
  * Delivery is exactly once while processes stay up. If a process dies while its handler runs, BullMQ
  * hands the job to another worker after the lock expires (stalled job), so `onCutOff` must be
@@ -21,6 +24,7 @@
  */
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { CalendarConfig } from '../switch/config.ts';
+import { systemClock, type Clock, type RunningClock } from '../switch/clock.ts';
 import { cycleFor, type CycleCutOff } from './calendar.ts';
 
 export type { CycleCutOff } from './calendar.ts';
@@ -76,19 +80,8 @@ export const schedulerLimits = {
 
 // ---- embedded mode -------------------------------------------------------------------------
 
-export interface Clock {
-  now(): number;
-  /** Calls fn after ms milliseconds; the returned function cancels it. */
-  setTimer(ms: number, fn: () => void): () => void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer: (ms, fn) => {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  },
-};
+export type { Clock } from '../switch/clock.ts';
+export { systemClock } from '../switch/clock.ts';
 
 export interface TimerSchedulerOptions {
   readonly schedule: CutOffSchedule;
@@ -115,7 +108,7 @@ export class TimerScheduler implements CutOffScheduler {
   async start(onCutOff: CutOffHandler): Promise<void> {
     if (this.handler !== undefined) throw new Error('TimerScheduler: already started');
     this.handler = onCutOff;
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     const last = this.options.lastFiredCutOff?.getTime();
     if (last !== undefined && last > now) throw new Error('TimerScheduler: lastFiredCutOff is in the future');
     this.cursorMs = last ?? now;
@@ -162,7 +155,7 @@ export class TimerScheduler implements CutOffScheduler {
   /** Arms a timer towards `next` (by default the first cut-off after the cursor). */
   private arm(next = this.options.schedule.nextAfter(this.cursorMs)): void {
     if (this.stopped || next === undefined) return;
-    const delay = Math.min(Math.max(0, next.cutOffAt.getTime() - this.clock.now()), schedulerLimits.timerDelayMsMax);
+    const delay = Math.min(Math.max(0, next.cutOffAt.getTime() - this.clock.now().getTime()), schedulerLimits.timerDelayMsMax);
     this.cancelTimer = this.clock.setTimer(delay, () => void this.wake(next));
   }
 
@@ -170,7 +163,7 @@ export class TimerScheduler implements CutOffScheduler {
     this.cancelTimer = undefined;
     if (this.stopped) return;
     // Timers may fire early (or the clock may have been set back): re-arm until the instant is reached.
-    if (this.clock.now() < next.cutOffAt.getTime()) return this.arm(next);
+    if (this.clock.now().getTime() < next.cutOffAt.getTime()) return this.arm(next);
     const fired = await this.fire(next);
     if (this.stopped) return;
     if (!fired) {
@@ -191,6 +184,8 @@ export interface BullmqSchedulerOptions {
   readonly prefix?: string;
   readonly lastFiredCutOff?: Date;
   readonly onError?: (error: unknown) => void;
+  /** The switch's clock (default the system clock); one that runs with the system clock, as BullMQ does. */
+  readonly clock?: RunningClock;
   /** Test hook: overrides schedulerLimits.bullmqEnsureSchedulerMs. */
   readonly ensureEveryMs?: number;
 }
@@ -216,17 +211,35 @@ export class BullmqScheduler implements CutOffScheduler {
   private worker: Worker | undefined;
   private ensureTimer: NodeJS.Timeout | undefined;
   private ensuring: Promise<void> | undefined;
+  private readonly clock: RunningClock;
   /** The latest cut-off instant this process knows was due (handled here, or the start time). */
-  private knownUpTo = Date.now();
+  private knownUpTo: number;
+  /** The job scheduler's pattern: the schedule, and the clock when it is not the system clock. */
+  private readonly pattern: string;
 
-  constructor(private readonly options: BullmqSchedulerOptions) {}
+  constructor(private readonly options: BullmqSchedulerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.knownUpTo = this.clock.now().getTime();
+    const { startMs, wallAtStartMs, speed } = this.clock;
+    this.pattern = this.clock.isSystem ? options.schedule.key : `${options.schedule.key} clock ${JSON.stringify({ startMs, wallAtStartMs, speed })}`;
+  }
+
+  /** The system-clock instant (whole ms, as BullMQ keeps them) at which the clock reaches a cut-off. */
+  private wallMsOf(cycle: CycleCutOff): number {
+    return Math.ceil(this.clock.toWallMs(cycle.cutOffAt.getTime()));
+  }
 
   async start(onCutOff: CutOffHandler): Promise<void> {
     if (this.queue !== undefined) throw new Error('BullmqScheduler: already started');
     const { connection, prefix = 'clearhouse', schedule } = this.options;
     // The Job Scheduler asks this strategy for the instant after each tick; the queue (first job) and
-    // the worker (each next job) both need it.
-    const settings = { repeatStrategy: (millis: number) => schedule.nextAfter(millis)?.cutOffAt.getTime() };
+    // the worker (each next job) both need it. BullMQ's instants are the system clock's.
+    const settings = {
+      repeatStrategy: (millis: number) => {
+        const next = schedule.nextAfter(this.clock.fromWallMs(millis));
+        return next === undefined ? undefined : this.wallMsOf(next);
+      },
+    };
     const queue = new Queue(QUEUE_NAME, { connection, prefix, settings });
     this.queue = queue;
     queue.on('error', (error) => this.reportError(error));
@@ -234,7 +247,7 @@ export class BullmqScheduler implements CutOffScheduler {
     await queue.setGlobalConcurrency(1);
     await this.ensureJobScheduler(queue);
     const last = this.options.lastFiredCutOff?.getTime();
-    if (last !== undefined) await this.addDueCutOffs(queue, schedule.nextAfter(last), Date.now());
+    if (last !== undefined) await this.addDueCutOffs(queue, schedule.nextAfter(last), this.clock.now().getTime());
     const worker = new Worker(QUEUE_NAME, (job) => this.process(job, onCutOff), { connection, prefix, settings, concurrency: 1 });
     this.worker = worker;
     worker.on('error', (error) => this.reportError(error));
@@ -257,9 +270,9 @@ export class BullmqScheduler implements CutOffScheduler {
     const existing = await queue.getJobScheduler(SCHEDULER_ID);
     const pendingId = existing?.next ? `repeat:${SCHEDULER_ID}:${existing.next}` : undefined;
     const pending = pendingId === undefined ? undefined : await queue.getJob(pendingId);
-    if (existing?.pattern === this.options.schedule.key && pending !== undefined) return;
+    if (existing?.pattern === this.pattern && pending !== undefined) return;
     // The pattern field only carries the schedule key: the repeat strategy above computes the instants.
-    await queue.upsertJobScheduler(SCHEDULER_ID, { pattern: this.options.schedule.key }, {
+    await queue.upsertJobScheduler(SCHEDULER_ID, { pattern: this.pattern }, {
       name: TICK,
       data: {},
       opts: { removeOnComplete: schedulerLimits.bullmqKeepTickCountMax, removeOnFail: schedulerLimits.bullmqKeepTickCountMax },
@@ -271,7 +284,7 @@ export class BullmqScheduler implements CutOffScheduler {
     if (await queue.getJobScheduler(SCHEDULER_ID)) return;
     this.reportError(new Error('cut-off job scheduler missing from Redis (restarted without its data?): re-created, missed cut-offs added'));
     await this.ensureJobScheduler(queue);
-    await this.addDueCutOffs(queue, this.options.schedule.nextAfter(this.knownUpTo), Date.now());
+    await this.addDueCutOffs(queue, this.options.schedule.nextAfter(this.knownUpTo), this.clock.now().getTime());
   }
 
   private async process(job: Job, onCutOff: CutOffHandler): Promise<void> {
@@ -289,9 +302,12 @@ export class BullmqScheduler implements CutOffScheduler {
   private async onTick(job: Job): Promise<void> {
     const millis = job.opts.prevMillis ?? Number(String(job.id).split(':').pop());
     if (!Number.isFinite(millis)) throw new Error(`tick ${job.id} names no instant`);
-    const first = this.options.schedule.nextAfter(millis - 1);
+    // `millis` is system time, rounded up to the ms from the cut-off's instant (wallMsOf): the cut-off
+    // is the first one after the instant a millisecond earlier.
+    const first = this.options.schedule.nextAfter(this.clock.fromWallMs(millis - 1));
     // The tick's own cut-off is added even if this machine's clock is a little behind the producer's.
-    const now = first?.cutOffAt.getTime() === millis ? Math.max(Date.now(), millis) : Date.now();
+    const clockNow = this.clock.now().getTime();
+    const now = first !== undefined && this.wallMsOf(first) === millis ? Math.max(clockNow, first.cutOffAt.getTime()) : clockNow;
     await this.addDueCutOffs(this.queue!, first, now);
   }
 

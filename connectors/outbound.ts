@@ -11,11 +11,13 @@ import type { Connector } from './connector.ts';
 import { signDetached } from './signing/cms.ts';
 import type { KeyAndCertificate } from './signing/pki.ts';
 import type { Deliver, OutboundMessage } from '../switch/engine/transport.ts';
+import { systemClock, type Clock } from '../switch/clock.ts';
 
-/** A Deliver for engine.dispatch: sign with the switch's key and certificate, deliver data + signature. */
-export function signingDeliver(connector: Connector, signer: KeyAndCertificate): Deliver {
+/** A Deliver for engine.dispatch: sign with the switch's key and certificate (signingTime from the
+ * switch's clock), deliver data + signature. */
+export function signingDeliver(connector: Connector, signer: KeyAndCertificate, clock: Clock = systemClock): Deliver {
   return async (message: OutboundMessage): Promise<void> => {
-    const signature = signDetached(message.bytes, signer);
+    const signature = signDetached(message.bytes, { ...signer, signingTime: clock.now() });
     await connector.deliver({ recipient: message.recipient, fileName: message.fileName, bytes: message.bytes, signature });
   };
 }

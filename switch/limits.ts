@@ -113,6 +113,12 @@ export const limits = {
    * weekly at the latest, and at once on every revocation. */
   crlNextUpdateDays: 7,
 
+  // The clock (switch/clock.ts, docs/operations.md "Running at another date and time").
+  /** Fastest a simulated clock (CLEARHOUSE_CLOCK …*SPEED) may run: 1,000× turns a business day into
+   * under a minute and a half. Faster, a cut-off timer of one simulated second would be shorter than
+   * a millisecond, below what Node's timers resolve. */
+  clockSpeedMax: 1_000,
+
   // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).
   sftp: {
     /** SSH handshake and authentication (ssh2 readyTimeout): a loopback or LAN server answers in

@@ -29,6 +29,7 @@ import { createHash, verify as cryptoVerify, X509Certificate } from 'node:crypto
 import forge from 'node-forge';
 import { REASON } from '../../switch/iso/reason-codes.ts';
 import { limits } from '../../switch/limits.ts';
+import { systemClock } from '../../switch/clock.ts';
 import {
   certificateExtension, children, crlIssuedBy, fromDer, isBic, isUniversal, nameNode, normalizeBic, normalizeSerial, parseCrl, toDer,
   type KeyAndCertificate,
@@ -93,7 +94,7 @@ export function signDetached(bytes: Uint8Array, signer: KeyAndCertificate & { si
     authenticatedAttributes: [
       { type: forge.pki.oids.contentType as string, value: forge.pki.oids.data as string },
       // forge types `value` as string; it also takes a Date (and fills in "now" when absent).
-      { type: forge.pki.oids.signingTime as string, value: (signer.signingTime ?? new Date()) as unknown as string },
+      { type: forge.pki.oids.signingTime as string, value: (signer.signingTime ?? systemClock.now()) as unknown as string },
       { type: forge.pki.oids.messageDigest as string },
     ],
   });

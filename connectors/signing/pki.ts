@@ -10,6 +10,7 @@ import { randomBytes, X509Certificate, verify as cryptoVerify } from 'node:crypt
 import forge from 'node-forge';
 import { limits } from '../../switch/limits.ts';
 import { isBic } from '../../switch/iso/bic.ts';
+import { systemClock } from '../../switch/clock.ts';
 
 const { asn1, pki } = forge;
 type Asn1 = forge.asn1.Asn1;
@@ -163,7 +164,7 @@ export function createCrl(options: {
   crlNumber?: number;
 }): string {
   const { caKey, caCert } = readCa(options.ca);
-  const thisUpdate = options.thisUpdate ?? new Date();
+  const thisUpdate = options.thisUpdate ?? systemClock.now();
   if (!(options.nextUpdate > thisUpdate)) throw new RangeError('createCrl: nextUpdate must be after thisUpdate');
   const C = asn1.Class.UNIVERSAL;
   const T = asn1.Type;
@@ -326,7 +327,7 @@ function newCertificate(
   const cert = pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
-  const start = new Date(Math.floor((notBefore ?? new Date()).getTime() / 1000) * 1000); // X.509 times have whole seconds
+  const start = new Date(Math.floor((notBefore ?? systemClock.now()).getTime() / 1000) * 1000); // X.509 times have whole seconds
   cert.validity.notBefore = start;
   cert.validity.notAfter = new Date(start.getTime() + validDays * DAY_MS);
   cert.setSubject(subject);

@@ -31,6 +31,7 @@ import { build as buildCamt056, parseXml as parseCamt056 } from '../iso/messages
 import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { BIC_PATTERN as BIC } from '../iso/bic.ts';
+import { processClock } from '../clock.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 /** ExternalCancellationReason1Code values a bank simulator may give (DUPL duplicate, FRAD fraud, TECH technical problem, CUST customer asked). */
@@ -146,10 +147,10 @@ function openTransport(options: BankOptions, config: SchemeConfig, bic: string):
   return new DirectoryTransport(connector?.type === 'directory' ? connector.path : defaultMailbox(config, bic));
 }
 
-function readSigner(options: { key?: string; cert?: string }): KeyAndCertificate | undefined {
+function readSigner(options: { key?: string; cert?: string }): (KeyAndCertificate & { signingTime: Date }) | undefined {
   if ((options.key === undefined) !== (options.cert === undefined)) throw new UsageError('--key and --cert go together');
   if (options.key === undefined || options.cert === undefined) return undefined;
-  return { keyPem: read(options.key), certPem: read(options.cert) };
+  return { keyPem: read(options.key), certPem: read(options.cert), signingTime: processClock().now() };
 }
 
 function read(file: string): string {
@@ -228,7 +229,7 @@ export function registerBankCommands(program: Command): void {
       if (receivers.length === 0 || receivers.some((b) => !BIC.test(b))) throw new UsageError(`--to: ${options.to} is not a list of BICs`);
       const n = count(options.count, '--count');
       const signer = readSigner(options);
-      const now = new Date();
+      const now = processClock().now();
       const seed = options.seed === undefined ? now.getTime() % 2_000_000_000 : count(options.seed, '--seed');
       const stamp = now.getTime().toString(36).toUpperCase();
       const common = {
@@ -270,7 +271,7 @@ export function registerBankCommands(program: Command): void {
         let signature = file.signature ? 'signed' : 'unsigned';
         if (caCertPems.length > 0) {
           const verdict = verifyDetached(file.bytes, file.signature, {
-            caCertPems, crls, now: new Date(), ...(config.switchBic ? { expectedSigner: config.switchBic } : {}),
+            caCertPems, crls, now: processClock().now(), ...(config.switchBic ? { expectedSigner: config.switchBic } : {}),
           });
           if (verdict.ok) signature = `signature good (${verdict.signer.bic} ${verdict.signer.serial})`;
           else {
@@ -300,7 +301,7 @@ export function registerBankCommands(program: Command): void {
       const silentEvery = options.silentEvery === undefined ? 0 : count(options.silentEvery, '--silent-every');
       const signer = readSigner(options);
       const switchBic = config.switchBic ?? 'CLHSDEFFXXX';
-      const stamp = Date.now().toString(36).toUpperCase();
+      const stamp = processClock().now().getTime().toString(36).toUpperCase();
       let payments = 0;
       let answers = 0;
       const answer = async (fileName: string, xml: string, line: string): Promise<void> => {
@@ -312,7 +313,7 @@ export function registerBankCommands(program: Command): void {
       for (const file of await transport.delivered()) {
         const type = typeOf(file);
         const xml = Buffer.from(file.bytes).toString('utf8');
-        const now = isoDateTime(new Date());
+        const now = isoDateTime(processClock().now());
         if (type.startsWith('pacs.008')) {
           const message = parsePacs008(xml);
           const t = message.transactions[0];
@@ -382,13 +383,13 @@ export function registerBankCommands(program: Command): void {
       if (!MAX35.test(txId)) throw new UsageError(`--tx: ${txId} is not a TxId (1..35 characters)`);
       const reason = String(options.reason).toUpperCase();
       if (!(RECALL_REASONS as readonly string[]).includes(reason)) throw new UsageError(`--reason: one of ${RECALL_REASONS.join(', ')}`);
-      const stamp = Date.now().toString(36).toUpperCase();
+      const stamp = processClock().now().getTime().toString(36).toUpperCase();
       const caseId = options.case === undefined ? `${bic.slice(0, 8)}-C${stamp}` : String(options.case);
       if (!MAX35.test(caseId)) throw new UsageError(`--case: ${caseId} is not a case id (1..35 characters)`);
       const signer = readSigner(options);
       const assignmentId = `${bic.slice(0, 8)}-RC${stamp}`.slice(0, 35);
       const xml = buildCamt056({
-        assignment: { id: assignmentId, assigner: bic, assignee: config.switchBic ?? 'CLHSDEFFXXX', creationDateTime: isoDateTime(new Date()) },
+        assignment: { id: assignmentId, assigner: bic, assignee: config.switchBic ?? 'CLHSDEFFXXX', creationDateTime: isoDateTime(processClock().now()) },
         case: { id: caseId, creator: bic },
         underlying: [{ transactions: [{ originalTransactionId: txId, ...(options.uetr ? { originalUetr: String(options.uetr) } : {}),
           reasons: [{ reason: { code: reason }, additionalInformation: [] }] }] }],

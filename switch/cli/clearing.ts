@@ -22,6 +22,7 @@ import type { Deliver } from '../engine/transport.ts';
 import { SettlementAgentSimulator } from '../demo/simulators.ts';
 import { DistributedWork } from '../work/distributed.ts';
 import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
+import { CLOCK_VARIABLE, describeClock, processClock, processStartedAt } from '../clock.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 
@@ -40,7 +41,8 @@ function readConfig(options: CommonOptions): SchemeConfig {
 
 async function openEngine(config: SchemeConfig): Promise<Engine> {
   const url = process.env.DATABASE_URL;
-  return Engine.open({ config, ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }) });
+  // The process clock: the system clock, or CLEARHOUSE_CLOCK's (tests and simulations only).
+  return Engine.open({ config, clock: processClock(), ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }) });
 }
 
 /** Run `work` with an engine; configuration problems are usage errors (exit 2). */
@@ -83,7 +85,7 @@ export function cycleCommand(action: string, options: CommonOptions): Promise<nu
   // `cycle close` closes the cycle that was open when the operator issued it (this process's start:
   // loading the code and opening the store take seconds): two operators (or a retried command)
   // closing at the same moment close one cycle, not that one and the next.
-  const issuedAt = new Date(performance.timeOrigin);
+  const issuedAt = processStartedAt();
   return withEngine(options, async (engine) => {
     if (action === 'close') {
       const id = await engine.closeCycle({ dueAt: issuedAt });
@@ -193,14 +195,19 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const mailboxes = new DirectoryMailboxes(join(config.dataDirectory, 'mailboxes'));
     const agent = options.simulateSettlement ? new SettlementAgentSimulator(engine, mailboxes, agentBic!) : undefined;
     const deliver: Deliver = signer
-      ? signingDeliver(connector, signer)
+      ? signingDeliver(connector, signer, engine.clock)
       : (m) => connector.deliver({ recipient: m.recipient, fileName: m.fileName, bytes: m.bytes });
     const participants = config.participants.map((p) => p.bic);
     const log = (line: string): void => { process.stderr.write(`clearhouse: ${line}\n`); };
     const schedule = calendarSchedule(config.calendar, config.cycles);
+    const clock = processClock();
+    if (!clock.isSystem) {
+      log(`WARNING: ${CLOCK_VARIABLE} is set: ${describeClock(clock)}. Business dates, cut-offs and message dates follow it. ` +
+        'For tests and simulations only, never for real payments.');
+    }
     const scheduler: CutOffScheduler = process.env.REDIS_URL
-      ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule })
-      : new TimerScheduler({ schedule });
+      ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule, clock })
+      : new TimerScheduler({ schedule, clock });
     let stopping = false;
     const stop = (): void => { stopping = true; };
     process.once('SIGINT', stop);
@@ -217,7 +224,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const work = process.env.REDIS_URL && !options.once
       ? new DistributedWork({ engine, connection: redisConnection(process.env.REDIS_URL), participants, takeInbound: (p) => takeInbound([p]), deliver, log })
       : undefined;
-    let lastSweep = 0;
+    let lastSweep = -Infinity;
     try {
       await work?.start();
       log(work ? `process ${process.pid}: sharing the work queue on Redis with every other serve process` : 'running every pass in this process');
@@ -225,9 +232,9 @@ export function serveCommand(options: ServeOptions): Promise<number> {
         if (!work) {
           await takeInbound(participants);
           // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
-          if (Date.now() - lastSweep > SWEEP_INTERVAL_MS) {
+          if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
             await engine.sweep();
-            lastSweep = Date.now();
+            lastSweep = performance.now();
           }
           while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
         }

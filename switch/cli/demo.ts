@@ -32,7 +32,8 @@ import { loadConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator } from '../demo/simulators.ts';
-import { isoDateTime, type Clock } from '../engine/context.ts';
+import { isoDateTime } from '../engine/context.ts';
+import { ManualClock } from '../clock.ts';
 
 export interface DemoOptions {
   readonly out: string;
@@ -42,11 +43,9 @@ export interface DemoOptions {
 const configPath = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 const encoder = new TextEncoder();
 
-class DemoClock implements Clock {
-  private time = Date.parse('2026-11-26T08:30:00Z');
-  now(): Date { return new Date(this.time); }
-  advance(ms: number): void { this.time += ms; }
-}
+/** The demo's day: Thursday 26 November 2026, 09:30 in Frankfurt, a business day of the demo scheme
+ * (its files carry that IntrBkSttlmDt); the clock moves only when the demo says so. */
+const DEMO_START = '2026-11-26T08:30:00Z';
 
 interface PositionsTable {
   readonly cycle: string;
@@ -62,7 +61,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   const xsd = new XsdValidator();
   const config = loadConfig(configPath);
   const names = new Map(config.participants.map((p) => [p.bic, p.name]));
-  const clock = new DemoClock();
+  const clock = new ManualClock(DEMO_START);
   const engine = await Engine.open({ config, clock, xsd });
   const mailboxes = new DirectoryMailboxes(join(options.out, 'mailboxes'));
   const agent = new SettlementAgentSimulator(engine, mailboxes, config.settlementAgent!.bic);
@@ -166,7 +165,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   }
 }
 
-async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock: DemoClock, dispatch: () => Promise<void>) {
+async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock: ManualClock, dispatch: () => Promise<void>) {
   let sent = 0;
   for (let i = 0; i < 200; i++) {
     const sender = DEMO_BANKS[i % 5]!;
@@ -194,7 +193,7 @@ async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock:
   return { sent, ...(await engine.realtimeOutcomes()) };
 }
 
-async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: string; model: Pacs008 }>, clock: DemoClock): Promise<string[]> {
+async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: string; model: Pacs008 }>, clock: ManualClock): Promise<string[]> {
   const done: string[] = [];
   const now = () => isoDateTime(clock.now());
   // A settled payment from Bank A to whoever received it, returned in full by the creditor bank.

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { validateCommand } from './validate.ts';
 import { demoCommand } from './demo.ts';
 import { cycleCommand, positionsCommand, serveCommand, submitCommand } from './clearing.ts';
+import { ClockSettingError, processClock } from '../clock.ts';
 
 const program = new Command();
 program
@@ -93,9 +94,14 @@ const { registerBankCommands } = await import('./bank.ts');
 registerBankCommands(program);
 
 try {
+  // A malformed CLEARHOUSE_CLOCK, or one set in production, stops every command before it starts.
+  processClock();
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) {
+  if (error instanceof ClockSettingError) {
+    process.stderr.write(`clearhouse: ${error.message}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
     process.stderr.write(`clearhouse: ${(error as Error).stack ?? error}\n`);

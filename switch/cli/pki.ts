@@ -15,6 +15,7 @@ import { signDetached, verifyDetached } from '../../connectors/signing/cms.ts';
 import { caCertificateFile } from '../../connectors/signing/material.ts';
 import { reasonCode } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
+import { processClock } from '../clock.ts';
 
 const CA_VALID_DAYS_DEFAULT = 3650;
 
@@ -35,7 +36,7 @@ export function registerPkiCommands(program: Command): void {
     .action((options) => run('init', () => {
       const key = join(options.out, 'ca.key.pem');
       if (existsSync(key)) throw new UsageError(`${key} exists: a CA key is never overwritten`);
-      const ca = createCa({ commonName: options.cn, organization: options.org, validDays: integer(options.days, '--days') });
+      const ca = createCa({ commonName: options.cn, organization: options.org, validDays: integer(options.days, '--days'), notBefore: processClock().now() });
       mkdirSync(options.out, { recursive: true });
       writeFileSync(key, ca.keyPem, { mode: 0o600 });
       writeFileSync(join(options.out, 'ca.cert.pem'), ca.certPem);
@@ -57,7 +58,7 @@ export function registerPkiCommands(program: Command): void {
         ca: readCa(options.ca), bic,
         csrPem: options.csr === undefined ? undefined : read(options.csr),
         validDays: integer(options.days, '--days'),
-        notBefore: options.notBefore === undefined ? undefined : time(options.notBefore, '--not-before'),
+        notBefore: options.notBefore === undefined ? processClock().now() : time(options.notBefore, '--not-before'),
       });
       mkdirSync(options.out, { recursive: true });
       if (issued.keyPem !== undefined) writeFileSync(join(options.out, `${bic}.key.pem`), issued.keyPem, { mode: 0o600 });
@@ -90,10 +91,10 @@ export function registerPkiCommands(program: Command): void {
       }
       const serial = normalizeSerial(cert.serialNumber);
       if (!revoked.some((entry) => entry.serial === serial)) {
-        const date = options.date === undefined ? new Date() : time(options.date, '--date');
+        const date = options.date === undefined ? processClock().now() : time(options.date, '--date');
         revoked.push({ serial, date, ...(options.reason ? { reason: options.reason as CrlReason } : {}) });
       }
-      const now = new Date();
+      const now = processClock().now();
       writeFileSync(file, createCrl({
         ca, revoked, thisUpdate: now, crlNumber: crlNumber + 1,
         nextUpdate: new Date(now.getTime() + limits.crlNextUpdateDays * 86_400_000),
@@ -109,7 +110,7 @@ export function registerPkiCommands(program: Command): void {
     .option('--out <file>', 'signature file (default FILE.p7s)')
     .argument('<file>')
     .action((file: string, options) => run('sign', () => {
-      const signature = signDetached(readFileSync(existing(file)), { keyPem: read(options.key), certPem: read(options.cert) });
+      const signature = signDetached(readFileSync(existing(file)), { keyPem: read(options.key), certPem: read(options.cert), signingTime: processClock().now() });
       writeFileSync(options.out ?? `${file}.p7s`, signature);
       return 0;
     }));
@@ -129,7 +130,7 @@ export function registerPkiCommands(program: Command): void {
         caCertPems: (options.ca as string[]).map((ca) => read(caCertificateFile(existing(ca)))),
         crls: ((options.crl ?? []) as string[]).map(read),
         expectedSigner: options.bic,
-        now: options.at === undefined ? new Date() : time(options.at, '--at'),
+        now: options.at === undefined ? processClock().now() : time(options.at, '--at'),
       });
       if (result.ok) {
         say(`${file}: signature good, signer ${result.signer.bic}, certificate ${result.signer.serial} valid until ${result.signer.notAfter.toISOString()}`);

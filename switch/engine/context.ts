@@ -7,11 +7,10 @@ import type { Database, Queryable } from '../store/database.ts';
 import type { XsdValidator } from '../validation/xsd-pool.ts';
 import type { SchemeDirectory } from '../validation/directory.ts';
 
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+// The one clock abstraction lives in switch/clock.ts; re-exported for the engine's modules.
+import type { Clock } from '../clock.ts';
+export type { Clock } from '../clock.ts';
+export { systemClock } from '../clock.ts';
 
 export interface EngineContext {
   readonly db: Database;
@@ -50,6 +49,8 @@ function formatMessageId(n: bigint, clock: Clock, switchBic: string): string {
   return `${messageIdPrefix(clock, switchBic)}${n.toString().padStart(8, '0')}`;
 }
 
+/** The prefix carries the calendar date (UTC) of the clock, not the business date: it only makes ids
+ * readable; uniqueness comes from the sequence number. */
 function messageIdPrefix(clock: Clock, switchBic: string): string {
   return `${switchBic.slice(0, 8)}-${isoDate(clock.now()).replaceAll('-', '')}-`;
 }

@@ -22,8 +22,6 @@ import { acceptBatchPayments, openCycleId } from './cycles/open.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
 import { crashPoint } from './crash.ts';
-import { addDays, businessDateOf, localDateTime, localTimeToUtc, rollInstant } from '../../batch/calendar.ts';
-import type { CalendarConfig } from '../config.ts';
 import type { SchemeDirectory } from '../validation/directory.ts';
 import { sameInstitution } from '../iso/bic.ts';
 import { invariant } from '../clearing/invariant.ts';
@@ -116,29 +114,6 @@ export async function replayAfter(ctx: EngineContext, error: unknown, sender: st
 }
 
 const UNIQUE_VIOLATION = '23505';
-
-/**
- * The business date used for settlement-date rules: the scheme calendar's, from the engine clock. It
- * can change only at local midnight and at the roll time, so it is worked out once per such interval
- * and reused until the clock leaves it: working it out takes several time-zone conversions (Intl),
- * about 0.1 ms, a tenth of a real-time message's whole intake.
- */
-export function currentBusinessDate(ctx: EngineContext): string {
-  const { calendar } = ctx.config;
-  const ms = ctx.clock.now().getTime();
-  const known = businessDates.get(calendar);
-  if (known && ms >= known.from && ms < known.until) return known.date;
-  const date = businessDateOf(ms, calendar);
-  // businessDateOf reads the local date and compares with that date's roll instant: both hold until
-  // the next local midnight, and the comparison also flips at the roll.
-  const localDate = localDateTime(ms, calendar.timeZone).date;
-  const midnight = localTimeToUtc(addDays(localDate, 1), '00:00', calendar.timeZone).getTime();
-  const roll = rollInstant(localDate, calendar).getTime();
-  businessDates.set(calendar, { from: ms, until: ms < roll ? Math.min(roll, midnight) : midnight, date });
-  return date;
-}
-
-const businessDates = new WeakMap<CalendarConfig, { readonly from: number; readonly until: number; readonly date: string }>();
 
 /** The stored outcome of the same bytes from the same sender, if they were received before. */
 export async function findReplay(ctx: EngineContext, sender: string, sha256: string): Promise<IntakeResult | undefined> {

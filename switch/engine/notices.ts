@@ -11,7 +11,7 @@ import { build as buildCamt054 } from '../iso/messages/camt.054.001.08/index.ts'
 import { formatAmount } from '../iso/amount.ts';
 import type { Queryable } from '../store/database.ts';
 import { emit } from './outbound.ts';
-import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
+import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 
 /** Text limit of pacs.002 AddtlInf (Max105Text). */
 const ADDITIONAL_INFORMATION_LENGTH_MAX = 105;
@@ -95,6 +95,8 @@ export async function emitSettlementInstruction(ctx: EngineContext, tx: Queryabl
   readonly amountMinor: bigint;
   readonly direction: 'DEBIT' | 'CREDIT';
   readonly settlementAccount: string;
+  /** The cycle's business date: the day the instruction settles for. */
+  readonly settlementDate: string;
 }): Promise<string> {
   const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
   const amount = { currency: instruction.currency, value: formatAmount(instruction.amountMinor, instruction.currency) };
@@ -102,7 +104,7 @@ export async function emitSettlementInstruction(ctx: EngineContext, tx: Queryabl
   const xml = buildPacs009({
     groupHeader: {
       messageId, creationDateTime: isoDateTime(ctx.clock.now()), numberOfTransactions: '1', controlSum: amount.value,
-      totalInterbankSettlementAmount: amount, interbankSettlementDate: isoDate(ctx.clock.now()),
+      totalInterbankSettlementAmount: amount, interbankSettlementDate: instruction.settlementDate,
       settlementInformation: { method: 'INDA' }, instructingAgent: ctx.switchBic, instructedAgent: ctx.settlementAgentBic,
     },
     transactions: [{
@@ -117,10 +119,14 @@ export async function emitSettlementInstruction(ctx: EngineContext, tx: Queryabl
   return messageId;
 }
 
-/** A camt.054 telling a participant its settled net amount for a cycle (one booked entry). */
+/**
+ * A camt.054 telling a participant its settled net amount for a cycle (one booked entry), booked and
+ * valued on the cycle's business date (on a Sunday or after the roll that is not the calendar date).
+ */
 export async function emitSettlementNotification(ctx: EngineContext, tx: Queryable, notice: {
   readonly bic: string;
   readonly cycleId: bigint;
+  readonly businessDate: string;
   readonly currency: string;
   readonly netMinor: bigint;
   readonly paymentCount: number;
@@ -135,7 +141,7 @@ export async function emitSettlementNotification(ctx: EngineContext, tx: Queryab
       account: { id: { other: `${notice.bic}-${notice.currency}-SETTLEMENT` }, currency: notice.currency, servicer: ctx.switchBic },
       entries: [{
         reference: `CYCLE-${notice.cycleId}`, amount, creditDebit: notice.netMinor < 0n ? 'DBIT' : 'CRDT', status: 'BOOK',
-        bookingDate: { date: isoDate(now) }, valueDate: { date: isoDate(now) },
+        bookingDate: { date: notice.businessDate }, valueDate: { date: notice.businessDate },
         bankTransactionCode: { proprietary: { code: `NETSETTLEMENT-${notice.paymentCount}` } },
         details: [],
       }],

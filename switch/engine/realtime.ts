@@ -14,12 +14,13 @@ import { REASON } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
 import { formatAmount } from '../iso/amount.ts';
 import type { Queryable } from '../store/database.ts';
-import { isoDate, isoDateTime, nextMessageId, type EngineContext } from './context.ts';
+import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit, forwardedCreditTransfer } from './outbound.ts';
 import { emitStatusReport, type StatusReport } from './notices.ts';
 import { dateText } from './date-column.ts';
 import { openCycleId } from './cycles/open.ts';
 import { realtimeService } from './realtime-service.ts';
+import { currentBusinessDate } from './business-date.ts';
 import { transitions, type PaymentState } from '../clearing/payment-state.ts';
 import { invariant } from '../clearing/invariant.ts';
 import type { Admission } from '../clearing/realtime.ts';
@@ -138,7 +139,8 @@ export function forwardedPaymentXml(ctx: EngineContext, payment: {
 }, messageId: string, now: Date): string {
   const total = formatAmount(payment.amount_minor, payment.currency);
   return forwardedCreditTransfer({
-    messageId, createdAt: isoDateTime(now), settlementDate: dateText(payment.settlement_date) ?? isoDate(now), currency: payment.currency,
+    // A payment without a date of its own is forwarded with the current business date.
+    messageId, createdAt: isoDateTime(now), settlementDate: dateText(payment.settlement_date) ?? currentBusinessDate(ctx), currency: payment.currency,
     totalText: total, count: 1, instructingAgent: ctx.switchBic, instructedAgent: payment.creditor_agent,
   }, [payment.transaction_xml]);
 }

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { limits } from '../limits.ts';
 import { validateFile } from '../validation/pipeline.ts';
 import type { EngineContext } from './context.ts';
-import { currentBusinessDate, findReplay, intakeAlone, replayAfter, type CollectedTransaction, type Validated } from './intake.ts';
+import { findReplay, intakeAlone, replayAfter, type CollectedTransaction, type Validated } from './intake.ts';
+import { currentBusinessDate } from './business-date.ts';
 import { joinsRealtimeGroup, submitRealtime } from './realtime-intake.ts';
 import type { IntakeResult, Submission } from './transport.ts';
 

@@ -51,6 +51,10 @@ export interface DatabaseOptions {
 
 const INT8_OID = 20;
 pg.types.setTypeParser(INT8_OID, (value: string) => BigInt(value));
+/** A `date` (business and settlement dates) stays its "YYYY-MM-DD" text: pg would make it local
+ * midnight, a Date that reads as the day before in any process whose time zone is east of UTC. */
+const DATE_OID = 1082;
+pg.types.setTypeParser(DATE_OID, (value: string) => value);
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.directory);
@@ -92,7 +96,7 @@ function openPostgres(url: string, poolSize: number): Database {
 
 async function openPglite(directory: string | undefined): Promise<Database> {
   if (directory !== undefined) mkdirSync(directory, { recursive: true });
-  const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value) } });
+  const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await db.query<R>(sql, params as unknown[])).rows;
   return {

@@ -9,6 +9,7 @@ import {
   type Clock, type CutOffSchedule, type CycleCutOff,
 } from '../../batch/scheduler.ts';
 import type { CalendarConfig } from '../../switch/config.ts';
+import { RunningClock } from '../../switch/clock.ts';
 
 const berlin: CalendarConfig = {
   timeZone: 'Europe/Berlin', cycleDayRollTime: '16:00', holidays: ['2026-12-25', '2026-12-26'], weekendDays: [6, 0],
@@ -21,8 +22,8 @@ class FakeClock implements Clock {
   private order = 0;
   wakeCount = 0;
   constructor(public nowMs: number) {}
-  now(): number {
-    return this.nowMs;
+  now(): Date {
+    return new Date(this.nowMs);
   }
   setTimer(ms: number, fn: () => void): () => void {
     const timer = { at: this.nowMs + ms, order: this.order++, fn };
@@ -61,7 +62,7 @@ function recorder(clock: Clock): { fired: Fired[]; handler: (c: CycleCutOff) => 
   return {
     fired,
     handler: async (c) => {
-      fired.push({ businessDate: c.businessDate, sequence: c.sequence, cutOffAt: c.cutOffAt.toISOString(), firedAt: new Date(clock.now()).toISOString() });
+      fired.push({ businessDate: c.businessDate, sequence: c.sequence, cutOffAt: c.cutOffAt.toISOString(), firedAt: clock.now().toISOString() });
     },
   };
 }
@@ -178,6 +179,21 @@ describe('TimerScheduler with a fake clock', () => {
   });
 });
 
+describe('TimerScheduler on a running clock set to another day', () => {
+  it('fires Monday\'s 10:00 Frankfurt cut-off when the clock reaches it, whatever day the system clock says', async () => {
+    // Monday 7 December 2026, 1.5 s before 10:00 in Frankfurt (09:00 UTC), running in real time.
+    const clock = new RunningClock(Date.parse('2026-12-07T08:59:58.500Z'), Date.now());
+    const scheduler = new TimerScheduler({ schedule, clock });
+    const fired: Array<{ cycle: string; clockLateMs: number }> = [];
+    await scheduler.start(async (c) => { fired.push({ cycle: `${c.businessDate}#${c.sequence} ${c.cutOffAt.toISOString()}`, clockLateMs: clock.now().getTime() - c.cutOffAt.getTime() }); });
+    await waitFor(() => fired.length >= 1, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // room for a wrong second one to show up
+    await scheduler.stop();
+    assert.deepEqual(fired.map((f) => f.cycle), ['2026-12-07#1 2026-12-07T09:00:00.000Z']);
+    assert.ok(fired[0]!.clockLateMs >= 0 && fired[0]!.clockLateMs < 1_000, `fired ${fired[0]!.clockLateMs} ms after the cut-off on its clock`);
+  });
+});
+
 /** Cut-offs at the given instants, on one business date, sequences 1..n. */
 function syntheticSchedule(key: string, instants: readonly number[]): CutOffSchedule {
   return {
@@ -265,6 +281,56 @@ describe('BullmqScheduler against Redis', () => {
       await second.stop();
     }
     assert.deepEqual(handled, [1, 2]);
+  });
+
+  it('on a running clock set to Christmas Eve: the 16:00 cut-off fires as the clock reaches it, and the next is after the holidays', { timeout: 15_000 }, async () => {
+    const testPrefix = `${prefix}-c`;
+    // Thursday 24 December 2026, 1.5 s before 16:00 in Frankfurt, running in real time.
+    const clock = new RunningClock(Date.parse('2026-12-24T14:59:58.500Z'), Date.now());
+    const handled: Array<{ cycle: string; clockLateMs: number }> = [];
+    const errors: unknown[] = [];
+    const scheduler = new BullmqScheduler({ connection: { url }, prefix: testPrefix, schedule, clock, onError: (e) => errors.push(e) });
+    try {
+      await scheduler.start(async (c) => { handled.push({ cycle: `${c.businessDate}#${c.sequence}`, clockLateMs: clock.now().getTime() - c.cutOffAt.getTime() }); });
+      await waitFor(() => handled.length >= 1, 6_000);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // room for a duplicate to show up
+    } finally {
+      await scheduler.stop();
+    }
+    assert.deepEqual(errors, []);
+    assert.deepEqual(handled.map((h) => h.cycle), ['2026-12-24#3']);
+    assert.ok(handled[0]!.clockLateMs >= -20 && handled[0]!.clockLateMs < 2_000, `handled ${handled[0]!.clockLateMs} ms after the cut-off on its clock`);
+    const queue = new Queue('cutoff', { connection: { url }, prefix: testPrefix });
+    try {
+      const scheduler = await queue.getJobScheduler('clearhouse-cutoff');
+      assert.ok(scheduler?.next !== undefined, 'the next tick is armed');
+      // Its system-clock instant is when the simulated clock reaches Monday 28 December, 10:00 in Frankfurt.
+      assert.equal(new Date(clock.fromWallMs(scheduler.next)).toISOString(), '2026-12-28T09:00:00.000Z');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('on a clock running 1,000 times as fast: cut-offs minutes apart on the clock are handled once each, in order, none early', { timeout: 15_000 }, async () => {
+    const testPrefix = `${prefix}-d`;
+    const speed = 1_000;
+    const clock = new RunningClock(Date.parse('2026-11-26T08:00:00.000Z'), Date.now(), speed);
+    const start = clock.now().getTime();
+    // 10, 15, 20 and 25 minutes (clock) from now, 7 ms off the whole second: 0.6 … 1.5 s of system time.
+    const synthetic = syntheticSchedule(`test ${testPrefix}`, [10, 15, 20, 25].map((minutes) => start + minutes * 60_000 + 7));
+    const handled: Array<{ sequence: number; clockLateMs: number }> = [];
+    const errors: unknown[] = [];
+    const scheduler = new BullmqScheduler({ connection: { url }, prefix: testPrefix, schedule: synthetic, clock, onError: (e) => errors.push(e) });
+    try {
+      await scheduler.start(async (c) => { handled.push({ sequence: c.sequence, clockLateMs: clock.now().getTime() - c.cutOffAt.getTime() }); });
+      await waitFor(() => handled.length >= 4, 8_000);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // room for a duplicate to show up
+    } finally {
+      await scheduler.stop();
+    }
+    assert.deepEqual(errors, []);
+    assert.deepEqual(handled.map((h) => h.sequence), [1, 2, 3, 4], JSON.stringify(handled));
+    for (const h of handled) assert.ok(h.clockLateMs >= -20 * speed, `cut-off ${h.sequence} handled ${h.clockLateMs} ms (clock) before its instant`);
   });
 
   it('Redis down across a cut-off and back without its data: the scheduler is re-created, the missed cut-off handled', { timeout: 30_000 }, async () => {

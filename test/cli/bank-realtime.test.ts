@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { cliWorkspace } from '../support/cli-workspace.ts';
 /** Long enough for the bank to answer between two serve runs on a loaded machine (each CLI start takes
- * seconds), short enough that the test then waits only the rest of it for the silent payment's timeout. */
-const CONFIRMATION_TIMEOUT_MS = 15_000;
+ * seconds): the scheme's maximum. The test does not wait it out: it moves the workspace's clock past it. */
+const CONFIRMATION_TIMEOUT_MS = 60_000;
 
 describe('clearhouse bank answer and recall with serve (signing material from the scheme configuration)', () => {
   it('real-time answers commit, release and time out; a recall is forwarded, answered and closed', async () => {
-    const { work, databaseUrl, run, ok } = await cliWorkspace('bank-rt', {
+    const workspace = await cliWorkspace('bank-rt', {
       edit: (config, dir) => {
         const realtime = config.services.find((s: { mode: string }) => s.mode === 'realtime');
         realtime.confirmationTimeoutMs = CONFIRMATION_TIMEOUT_MS;
@@ -29,6 +29,7 @@ describe('clearhouse bank answer and recall with serve (signing material from th
         };
       },
     });
+    const { work, databaseUrl, run, ok } = workspace;
     const pki = join(work, 'pki');
     const signedAs = (bic: string) => ['--key', join(pki, `${bic}.key.pem`), '--cert', join(pki, `${bic}.cert.pem`)];
 
@@ -55,10 +56,10 @@ describe('clearhouse bank answer and recall with serve (signing material from th
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     try {
-      // Wait out the silent payment's confirmation deadline, then a serve pass sweeps it.
+      // The silent payment's confirmation deadline passes (the workspace's clock moves past it), then a serve pass sweeps it.
       const [waiting] = (await db.query<{ confirm_by: Date }>(`SELECT confirm_by FROM payments WHERE state = 'RESERVED'`)).rows;
       assert.ok(waiting, 'the unanswered payment is still reserved before its deadline');
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, waiting.confirm_by.getTime() - Date.now()) + 300));
+      workspace.advanceClock(Math.max(0, waiting.confirm_by.getTime() - workspace.clock.now().getTime()) + 1_000);
       ok('serve', '--once');
 
       const states = await db.query<{ state: string; reason_code: string | null; n: number }>(

@@ -7,7 +7,9 @@
  * Run A: one `serve --once` at a time. Run B: three at once (`cycle close` is run once in both; one
  * process of each round runs the settlement-agent simulator, which is a single external agent).
  * Both runs get the same 20 files (5 banks × 4 files × 25 payments) plus one re-send per bank of a
- * file under another name (a replay), and must end in the same timing-independent state.
+ * file under another name (a replay), and must end in the same timing-independent state. Every
+ * process of a run shares one simulated clock (CLEARHOUSE_CLOCK) on the same Monday, so both runs
+ * clear on the same business date whatever day the test runs.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,14 +27,21 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { businessDateOf } from '../../batch/calendar.ts';
 import { checkConfig } from '../../switch/config.ts';
-import { cli, killLeftoverServes, nextWholeMinuteCutOff, startServe } from '../support/cli-workspace.ts';
+import { CLOCK_VARIABLE } from '../../switch/clock.ts';
+import { cli, clockBeforeCutOff, killLeftoverServes, sharedClock, startServe } from '../support/cli-workspace.ts';
 
 const redisBase = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FILES_PER_BANK = 4;
 const PAYMENTS_PER_FILE = 25;
 const ROUNDS_MAX = 12;
-/** Shared mode: the scheduled cut-off is at least this far ahead (files are in and cleared before it). */
-const SHARED_CUT_OFF_LEAD_MS = 30_000;
+/** Shared mode: the scheduled cut-off is this far ahead when the processes start: they start (seconds
+ * each on a loaded machine) and take every file before it. */
+const SHARED_CUT_OFF_LEAD_MS = 60_000;
+/** The scheme's one cut-off of the day (UTC), and the instant of it on a Monday. */
+const CUT_OFF_TIME = '09:00';
+const CUT_OFF = '2026-12-07T09:00:00Z';
+/** Rounds mode: the clock starts three hours before the cut-off, so none falls inside the test. */
+const ROUNDS_START = '2026-12-07T06:00:00Z';
 /** Shared mode: time after the cut-off for netting, settlement and delivery before the test gives up. */
 const SHARED_SETTLE_MS = 60_000;
 const children = new Set<ChildProcess>();
@@ -85,19 +94,12 @@ function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<Result> {
   });
 }
 
-/**
- * Without `cutOff`: rolls over twelve hours from now (UTC), so no scheduled cut-off falls inside the
- * test. With `cutOff` (UTC "HH:MM", today): one cycle a day, cut off then; every day a business day.
- */
-function schemeFor(work: string, cutOff?: string): string {
-  const roll = new Date(Date.now() + 12 * 3600_000);
-  const hh = Math.max(1, roll.getUTCHours());
+/** The same scheme in both modes: one cycle a business day, cut off at 09:00 UTC; weekends closed. */
+function schemeFor(work: string): string {
   const raw = {
     name: 'distributed test scheme', switchBic: 'CLHSDEFFXXX', dataDirectory: join(work, 'data'), currencies: ['EUR'],
-    calendar: cutOff === undefined
-      ? { timeZone: 'UTC', cycleDayRollTime: `${String(hh).padStart(2, '0')}:00`, holidays: [], weekendDays: [6, 0] }
-      : { timeZone: 'UTC', cycleDayRollTime: '24:00', holidays: [], weekendDays: [] },
-    ...(cutOff === undefined ? {} : { cycles: [cutOff] }),
+    calendar: { timeZone: 'UTC', cycleDayRollTime: '24:00', holidays: [], weekendDays: [6, 0] },
+    cycles: [CUT_OFF_TIME],
     services: [{ messageType: 'pacs.008', mode: 'batch' }],
     settlementAgent: { bic: 'MARKDEFFXXX', name: 'Central bank', settlementAccount: 'CLHS-SETTLEMENT-EUR' },
     participants: DEMO_BANKS.map((bank) => ({
@@ -112,9 +114,9 @@ function schemeFor(work: string, cutOff?: string): string {
 interface Files { readonly bic: string; readonly fileName: string; readonly bytes: Uint8Array }
 
 /** The same files for both runs: 4 bulk files per bank, plus each bank's first file again under another name. */
-function workload(configPath: string): Files[] {
+function workload(configPath: string, now: Date): Files[] {
   const config = checkConfig(JSON.parse(readFileSync(configPath, 'utf8')));
-  const settlementDate = businessDateOf(new Date(), config.calendar);
+  const settlementDate = businessDateOf(now, config.calendar);
   const files: Files[] = [];
   for (const [b, bank] of DEMO_BANKS.entries()) {
     for (let f = 1; f <= FILES_PER_BANK; f++) {
@@ -157,23 +159,26 @@ interface Outcome {
 
 async function scenario(processes: number, mode: 'rounds' | 'shared' = 'rounds'): Promise<Outcome> {
   const work = mkdtempSync(join(tmpdir(), `clearhouse-dist-${processes}-`));
-  const cutOff = mode === 'shared' ? await nextWholeMinuteCutOff(SHARED_CUT_OFF_LEAD_MS) : undefined;
-  const configPath = schemeFor(work, cutOff?.text);
+  // Shared mode sets its clock when the processes start, LEAD before the cut-off (below).
+  const clock = sharedClock(ROUNDS_START);
+  const configPath = schemeFor(work);
   const databaseUrl = await freshPostgresUrl();
   const redisUrl = await freeRedisUrl(redisUrls);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: configPath, REDIS_URL: redisUrl };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: configPath, REDIS_URL: redisUrl, [CLOCK_VARIABLE]: clock.setting };
   const connection = redisConnection(redisUrl);
   const clients = new Map(DEMO_BANKS.map((bank) => [bank.bic, new BankQueueClient({ connection, bic: bank.bic })]));
   const db = new pg.Client({ connectionString: databaseUrl });
   const serveFailures: string[] = [];
   try {
-    for (const file of workload(configPath)) await clients.get(file.bic)!.send({ fileName: file.fileName, bytes: file.bytes });
+    for (const file of workload(configPath, clock.clock.now())) await clients.get(file.bic)!.send({ fileName: file.fileName, bytes: file.bytes });
     let deliveriesByProcess: number[] | undefined;
     if (mode === 'shared') {
       // Long-running processes share the work through BullMQ; the cut-off fires on schedule.
+      const cutOff = clockBeforeCutOff(CUT_OFF, SHARED_CUT_OFF_LEAD_MS);
+      env[CLOCK_VARIABLE] = cutOff.setting;
       const serves = Array.from({ length: processes }, (_, i) => startServe(env, i === 0 ? ['--simulate-settlement'] : []));
       await db.connect();
-      const deadline = cutOff!.at.getTime() + SHARED_SETTLE_MS;
+      const deadline = cutOff.wallMs + SHARED_SETTLE_MS;
       const done = async (): Promise<boolean> => {
         const r = await db.query(`SELECT (SELECT count(*) FROM cycles WHERE state = 'SETTLED')::int AS settled,
           (SELECT count(*) FROM outbox WHERE state <> 'DELIVERED')::int AS pending`).catch((error: { code?: string }) => {
@@ -185,7 +190,7 @@ async function scenario(processes: number, mode: 'rounds' | 'shared' = 'rounds')
       while (Date.now() < deadline && !(await done())) await new Promise((resolve) => setTimeout(resolve, 500));
       const codes = await Promise.all(serves.map((serve) => serve.stop()));
       codes.forEach((code, i) => { if (code !== 0) serveFailures.push(`exit ${code}: ${serves[i]!.stderr().slice(-600)}`); });
-      assert.ok(await done(), `the scheduled cut-off at ${cutOff!.text} UTC settled and everything was delivered; stderr of the first process:\n${serves[0]!.stderr().slice(-2000)}`);
+      assert.ok(await done(), `the scheduled cut-off at ${CUT_OFF} settled and everything was delivered; stderr of the first process:\n${serves[0]!.stderr().slice(-2000)}`);
       deliveriesByProcess = serves.map((serve) => (serve.stderr().match(/deliver outbox \d+: delivered/g) ?? []).length);
       assert.equal(await waitingInbound(redisUrl), 0, 'the inbound queues are drained');
     } else {
@@ -263,6 +268,7 @@ describe('several serve processes on one PostgreSQL and one Redis', () => {
       assert.equal(outcome.duplicateTxIds, 0, 'no (instructing agent, TxId) twice');
       assert.equal(outcome.pendingOutbox, 0, 'the outbox is empty');
       assert.deepEqual(outcome.cycles, ['SETTLED', 'OPEN'], 'the closed cycle settled, the next one is open');
+      assert.ok(outcome.positions.length > 0 && outcome.positions.every((p) => p.startsWith('2026-12-07#1 ')), outcome.positions.join('\n'));
       assert.deepEqual(outcome.serveFailures, []);
       for (const bank of DEMO_BANKS) {
         const got = outcome.received[bank.bic]!;
@@ -283,7 +289,8 @@ describe('several serve processes on one PostgreSQL and one Redis', () => {
     const shared = await scenario(3, 'shared');
     assert.deepEqual(shared.serveFailures, []);
     assert.deepEqual(shared.cycles, ['SETTLED', 'OPEN'], 'the scheduled cut-off closed the cycle and it settled');
-    assert.ok(shared.payments.every((p) => p.endsWith(' SETTLED')));
+    assert.ok(shared.positions.length > 0 && shared.positions.every((p) => p.startsWith('2026-12-07#1 ')), 'Monday\'s first cycle: ' + shared.positions.join('\n'));
+    assert.ok(shared.payments.every((p) => p.endsWith(' SETTLED')), `not settled (taken after the cut-off?): ${shared.payments.filter((p) => !p.endsWith(' SETTLED')).length}`);
     assert.equal(shared.bankInbound, one.bankInbound);
     assert.equal(shared.duplicateTxIds, 0);
     assert.deepEqual(shared.payments, one.payments);

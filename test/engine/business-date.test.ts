@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { businessDateOf } from '../../batch/calendar.ts';
 import type { CalendarConfig } from '../../switch/config.ts';
 import type { EngineContext } from '../../switch/engine/context.ts';
-import { currentBusinessDate } from '../../switch/engine/intake.ts';
+import { currentBusinessDate } from '../../switch/engine/business-date.ts';
 
 const calendars: CalendarConfig[] = [
   { timeZone: 'Europe/Berlin', cycleDayRollTime: '16:00', holidays: ['2026-03-30', '2026-10-26', '2026-12-25'], weekendDays: [6, 0] },

@@ -11,7 +11,7 @@ import { checkConfig, type SchemeConfig } from '../../switch/config.ts';
 import { Engine } from '../../switch/engine/engine.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator, type BankAnswer } from '../../switch/demo/simulators.ts';
-import type { Clock } from '../../switch/engine/context.ts';
+import { ManualClock } from '../../switch/clock.ts';
 import type { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 
 export const BANKS = ['BANKDEFFXXX', 'BANKFRPPXXX', 'BANKNL2AXXX', 'BANKBEBBXXX', 'BANKITMMXXX'] as const;
@@ -36,10 +36,12 @@ export function schemeConfig(overrides: { caps?: Partial<Record<string, string>>
   });
 }
 
-export class TestClock implements Clock {
-  constructor(private time = Date.parse('2026-11-26T09:00:00Z')) {}
-  now(): Date { return new Date(this.time); }
-  advance(ms: number): void { this.time += ms; }
+/** The engine tests' clock: Thursday 26 November 2026, 10:00 in Frankfurt (a business day, before
+ * the first cut-off), the IntrBkSttlmDt their generated files carry; it moves only when told to. */
+export class TestClock extends ManualClock {
+  constructor(start: Date | string | number = '2026-11-26T09:00:00Z') {
+    super(start);
+  }
 }
 
 export type Backend = 'pglite' | 'postgres';
@@ -72,8 +74,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator): Promise<Harness> {
-  const clock = new TestClock();
+/** `start`: the instant the clock shows when the engine opens (default TestClock's). */
+export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator, start?: string): Promise<Harness> {
+  const clock = new TestClock(start);
   const engine = await Engine.open({
     config, clock, xsd, ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
   });

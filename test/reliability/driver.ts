@@ -26,7 +26,7 @@ import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator } from '../../switch/demo/simulators.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008, type Pacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
-import type { Clock } from '../../switch/engine/context.ts';
+import { ManualClock } from '../../switch/clock.ts';
 import { AGENT, BANKS, schemeConfig } from '../engine/support.ts';
 
 /** The business day of the workload; the driver's clock stands still at this instant (deterministic output). */
@@ -83,8 +83,7 @@ interface Summary {
 }
 
 async function run(databaseUrl: string, mailboxRoot: string, phases: readonly string[]): Promise<Summary> {
-  const time = new Date(WORKLOAD_TIME);
-  const clock: Clock = { now: () => new Date(time) };
+  const clock = new ManualClock(WORKLOAD_TIME);
   // The clock stands still, so no confirmation times out, whatever a crash and restart cost.
   const engine = await Engine.open({ config: schemeConfig({ timeoutMs: 60_000 }), databaseUrl, clock });
   const mailboxes = new DirectoryMailboxes(mailboxRoot);

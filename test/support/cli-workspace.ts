@@ -2,7 +2,8 @@
  * A workspace for tests that run the `clearhouse` command line as an operator would: a temporary
  * directory holding a copy of the demo scheme (data directory and every participant's directory
  * mailbox inside the workspace, any further edits applied), a fresh PostgreSQL schema, and the
- * environment that points the CLI at both (no Redis: in-process timers and queues).
+ * environment that points the CLI at both (no Redis: in-process timers and queues). Every command
+ * runs on one simulated clock (CLEARHOUSE_CLOCK, switch/clock.ts), never on the day the test runs.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,14 +12,48 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { freshPostgresUrl } from '../engine/support.ts';
+import { CLOCK_VARIABLE, parseClockSetting, type RunningClock } from '../../switch/clock.ts';
 
 export const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 export const cli = join(root, 'bin', 'clearhouse.js');
+
+/**
+ * The instant the workspace's clock shows when it is made: Friday 27 November 2026, 09:00 in
+ * Frankfurt, a business day of the demo scheme before its first cut-off, and the IntrBkSttlmDt of
+ * the fixtures (test/fixtures/pacs.008.001.08/valid-bulk-25.xml).
+ */
+export const FIXTURE_MORNING = '2026-11-27T08:00:00Z';
+
+/**
+ * A CLEARHOUSE_CLOCK value for child processes that share one clock: it shows `instant` now and runs
+ * in real time from here, whenever each process starts. With the clock itself, to compute what the
+ * children see (`clock.now()`) and when, in system time, their clock reaches an instant (`toWallMs`).
+ */
+export function sharedClock(instant: string | Date): { readonly setting: string; readonly clock: RunningClock } {
+  const start = typeof instant === 'string' ? instant : instant.toISOString();
+  const setting = `${start}@${new Date().toISOString()}`;
+  return { setting, clock: parseClockSetting(setting, 0) };
+}
+
+/**
+ * A clock for a process that cuts off on schedule: on `cutOffAt` (a cut-off instant of the scheme's
+ * calendar on a business day) minus `leadMs`, so the cut-off comes `leadMs` after this call, whatever
+ * day the test runs. `wallMs` is that moment in system time.
+ */
+export function clockBeforeCutOff(cutOffAt: string, leadMs: number): { readonly setting: string; readonly clock: RunningClock; readonly cutOffAt: Date; readonly wallMs: number } {
+  const at = new Date(cutOffAt);
+  const shared = sharedClock(new Date(at.getTime() - leadMs));
+  return { ...shared, cutOffAt: at, wallMs: shared.clock.toWallMs(at.getTime()) };
+}
 
 export interface CliWorkspace {
   readonly work: string;
   readonly databaseUrl: string;
   readonly env: NodeJS.ProcessEnv;
+  /** The clock every command of the workspace runs on. */
+  readonly clock: RunningClock;
+  /** Moves that clock `ms` ahead for every later command (a deadline reached without waiting for it). */
+  advanceClock(ms: number): void;
   /** Runs `clearhouse ARGS` in the workspace and returns what it did. */
   run(...args: string[]): SpawnSyncReturns<string>;
   /** Runs `clearhouse ARGS` and asserts it exits 0. */
@@ -33,6 +68,8 @@ export async function cliWorkspace(name: string, options: {
   readonly edit?: (config: SchemeJson, work: string) => void;
   /** Each command's time limit. */
   readonly timeoutMs?: number;
+  /** CLEARHOUSE_CLOCK of every command (default: a clock showing FIXTURE_MORNING now). */
+  readonly clock?: { readonly setting: string; readonly clock: RunningClock };
 } = {}): Promise<CliWorkspace> {
   const work = mkdtempSync(join(tmpdir(), `clearhouse-${name}-`));
   const config = JSON.parse(readFileSync(join(root, 'config', 'demo-scheme.json'), 'utf8'));
@@ -41,31 +78,23 @@ export async function cliWorkspace(name: string, options: {
   options.edit?.(config, work);
   writeFileSync(join(work, 'scheme.json'), JSON.stringify(config));
   const databaseUrl = await freshPostgresUrl();
-  const env = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '' };
+  let clock = options.clock ?? sharedClock(FIXTURE_MORNING);
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, CLEARHOUSE_CONFIG: join(work, 'scheme.json'), REDIS_URL: '', [CLOCK_VARIABLE]: clock.setting };
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [cli, ...args], { cwd: work, env, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000 });
   return {
     work, databaseUrl, env, run,
+    get clock() { return clock.clock; },
+    advanceClock(ms) {
+      clock = sharedClock(new Date(clock.clock.now().getTime() + ms));
+      env[CLOCK_VARIABLE] = clock.setting;
+    },
     ok(...args) {
       const result = run(...args);
       assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
       return result;
     },
   };
-}
-
-/**
- * A same-day cut-off for tests that let `serve` cut off on schedule: the first whole UTC minute at
- * least `leadMs` away, as the scheme's "HH:MM" and as an instant. Within that lead of midnight UTC a
- * same-day schedule is impossible, so it first waits for the new day.
- */
-export async function nextWholeMinuteCutOff(leadMs: number): Promise<{ readonly text: string; readonly at: Date }> {
-  let at = new Date(Math.ceil((Date.now() + leadMs) / 60_000) * 60_000);
-  if (at.getUTCDate() !== new Date().getUTCDate() || (at.getUTCHours() === 0 && at.getUTCMinutes() === 0)) {
-    await new Promise((resolve) => setTimeout(resolve, 86_400_000 - (Date.now() % 86_400_000) + 5_000));
-    at = new Date(Math.ceil((Date.now() + leadMs) / 60_000) * 60_000);
-  }
-  return { text: `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`, at };
 }
 
 const serves = new Set<ChildProcess>();

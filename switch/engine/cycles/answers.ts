@@ -34,7 +34,7 @@ export async function recordSettlementAnswer(ctx: EngineContext, tx: Queryable, 
   crashPoint('settlement.mid-answers');
   if (open.some((i) => i.state === 'SENT')) return true;
   const failed = [...new Set(open.filter((i) => i.state === 'REJECTED').map((i) => i.bic))];
-  if (failed.length === 0) await finishSettlement(ctx, tx, cycle.id);
+  if (failed.length === 0) await finishSettlement(ctx, tx, cycle);
   else await unwindDefaulters(ctx, tx, cycle.id, failed);
   return true;
 }

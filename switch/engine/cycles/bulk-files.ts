@@ -5,8 +5,7 @@
 import { formatAmount } from '../../iso/amount.ts';
 import { invariant } from '../../clearing/invariant.ts';
 import type { Queryable } from '../../store/database.ts';
-import { isoDate, isoDateTime, nextMessageId, type EngineContext } from '../context.ts';
-import { dateText } from '../date-column.ts';
+import { isoDateTime, nextMessageId, type EngineContext } from '../context.ts';
 import { forwardedCreditTransfer } from '../outbound.ts';
 
 /**
@@ -14,15 +13,14 @@ import { forwardedCreditTransfer } from '../outbound.ts';
  * assembled and stored inside the database, one at a time: the ids of its payments are read in file
  * order, and the database joins the group header and trailer built here with the transaction XML of
  * those payments, in that order. The transactions (about 1.1 KB each) never travel to node and back,
- * and neither node nor the database holds more than one file at a time.
+ * and neither node nor the database holds more than one file at a time. The group header's
+ * IntrBkSttlmDt is the cycle's business date: the day the cycle settled for.
  */
-export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint, businessDate: string): Promise<void> {
   // Per file: its payments' ids in acceptance order (the order of the file), sorted per group of about
   // 10,000 narrow rows rather than the cycle's 200,000 at once.
-  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint;
-    settlement_date: string | Date | null; ids: (string | bigint)[] }>(
-    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor,
-            (array_agg(settlement_date ORDER BY sequence))[1] AS settlement_date, array_agg(id ORDER BY sequence) AS ids
+  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint; ids: (string | bigint)[] }>(
+    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor, array_agg(id ORDER BY sequence) AS ids
        FROM payments WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
       GROUP BY creditor_agent, currency ORDER BY creditor_agent, currency`, [cycleId]);
   for (const file of files) {
@@ -30,7 +28,7 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
     // The document as forwardedCreditTransfer builds it, cut where its transactions go.
     const [head, tail, ...rest] = forwardedCreditTransfer({
-      messageId, createdAt: isoDateTime(ctx.clock.now()), settlementDate: dateText(file.settlement_date) ?? isoDate(ctx.clock.now()),
+      messageId, createdAt: isoDateTime(ctx.clock.now()), settlementDate: businessDate,
       currency: file.currency, totalText: formatAmount(file.total_minor, file.currency), count: file.count,
       instructingAgent: ctx.switchBic, instructedAgent: file.creditor_agent,
     }, [TRANSACTIONS_MARK]).split(TRANSACTIONS_MARK);

@@ -6,6 +6,7 @@ import type { Queryable } from '../../store/database.ts';
 import type { EngineContext } from '../context.ts';
 import { emitSettlementInstruction } from '../notices.ts';
 import { lockCycle } from './rows.ts';
+import { dateText } from '../date-column.ts';
 import { finishSettlement } from './settle.ts';
 
 /** One pacs.009 per non-zero position; a cycle that nets to nothing settles at once. */
@@ -24,12 +25,13 @@ export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycl
   const instructions = settlementInstructions(positions, { settlementAccount: settlementAccount(ctx) });
   await tx.query("UPDATE cycles SET state = 'SETTLEMENT_SENT', settlement_attempt = $2 WHERE id = $1", [cycleId, attempt]);
   if (instructions.length === 0) {
-    await finishSettlement(ctx, tx, cycleId);
+    await finishSettlement(ctx, tx, cycle);
     return;
   }
   for (const instruction of instructions) {
     const instructionId = `C${cycleId}-A${attempt}-${instruction.bic}-${instruction.currency}`;
-    const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx) });
+    const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx),
+      settlementDate: dateText(cycle.business_date)! });
     await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8)`,
     [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId]);

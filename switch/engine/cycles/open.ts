@@ -6,7 +6,7 @@ import { invariant } from '../../clearing/invariant.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { EngineContext } from '../context.ts';
 import { broadcastEvent } from '../notices.ts';
-import { businessDateOf } from '../../../batch/calendar.ts';
+import { cycleFor } from '../../../batch/calendar.ts';
 
 /**
  * New batch payments of one message, just inserted ACCEPTED into `cycleId`: their transaction XML goes
@@ -32,7 +32,9 @@ export async function openCycleId(ctx: EngineContext, tx: Queryable): Promise<bi
 }
 
 export async function openNextCycle(ctx: EngineContext, tx: Queryable): Promise<bigint> {
-  const businessDate = businessDateOf(ctx.clock.now(), ctx.config.calendar);
+  // The business day whose cut-off will close this cycle (the scheduler's cycleFor): the date its
+  // settlement instructions, bulk files and notifications carry (docs/scheme-rules.md, "Dates").
+  const businessDate = cycleFor(ctx.clock.now(), ctx.config.calendar, ctx.config.cycles).businessDate;
   const [created] = await tx.query<{ id: bigint }>(
     `INSERT INTO cycles (business_date, sequence, state, opened_at)
      SELECT $1::date, COALESCE(MAX(sequence), 0) + 1, 'OPEN', $2 FROM cycles WHERE business_date = $1::date

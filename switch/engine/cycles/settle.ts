@@ -5,11 +5,14 @@
 import type { Queryable } from '../../store/database.ts';
 import type { EngineContext } from '../context.ts';
 import { broadcastEvent, emitSettlementNotification, emitStatusReport } from '../notices.ts';
-import { groupBy } from './rows.ts';
+import { groupBy, type CycleRow } from './rows.ts';
+import { dateText } from '../date-column.ts';
 import { deliverBulkFiles } from './bulk-files.ts';
 
 /** Every instruction settled: the cycle is final. */
-export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle: CycleRow): Promise<void> {
+  const cycleId = cycle.id;
+  const businessDate = dateText(cycle.business_date)!;
   await tx.query("UPDATE cycles SET state = 'SETTLED', settled_at = $2 WHERE id = $1", [cycleId, ctx.clock.now()]);
   // Real-time exposure: the committed amounts of this cycle are now settled money, not exposure.
   // Summed now (no lock), applied at the very end: real-time intake locks these rows for every
@@ -31,7 +34,7 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleI
                     SELECT $1, $2, 'SETTLED', $3, array_agg(id ORDER BY id) FROM settled HAVING COUNT(*) > 0`,
     [cycleId, from, `cycle ${cycleId} settled`]);
   }
-  await deliverBulkFiles(ctx, tx, cycleId);
+  await deliverBulkFiles(ctx, tx, cycleId, businessDate);
   await reportSettled(ctx, tx, cycleId);
   // Per participant, its settled payments of the cycle (as debtor or creditor, each payment once),
   // counted in one pass over the cycle's payments rather than one scan per position.
@@ -43,7 +46,7 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycleI
                    WHERE p.cycle_id = $1 AND p.state = 'SETTLED' GROUP BY v.bic) c ON c.bic = cp.bic
       WHERE cp.cycle_id = $1 AND cp.net_minor <> 0 ORDER BY cp.currency, cp.bic`, [cycleId]);
   for (const p of positions) {
-    await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
+    await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, businessDate, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
   }
   await broadcastEvent(ctx, tx, 'CYCLE_SETTLED', [cycleId.toString()], cycleId);
   if (released.length > 0) {
