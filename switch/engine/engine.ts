@@ -27,6 +27,8 @@ export interface EngineOptions {
   readonly clock?: Clock;
   /** Share an existing XSD validator (tests, benchmarks); the engine closes only its own. */
   readonly xsd?: XsdValidator;
+  /** Quota of refused bytes stored in full per sender and business day (default: limits.ts). */
+  readonly refusedBytesPerSenderPerDayMax?: number;
 }
 
 export class Engine {
@@ -40,6 +42,7 @@ export class Engine {
     const context: EngineContext = {
       db, config, directory: directoryFromConfig(config), xsd, clock: options.clock ?? systemClock,
       switchBic: config.switchBic, settlementAgentBic: config.settlementAgent.bic,
+      refusedBytesPerSenderPerDayMax: options.refusedBytesPerSenderPerDayMax,
     };
     await synchroniseParticipants(db, config);
     const engine = new Engine(context, options.xsd === undefined);

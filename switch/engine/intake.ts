@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../iso/finding.ts';
-import type { TransactionFacts } from '../iso/message.ts';
+import type { Located, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { answerFor } from '../status/answers.ts';
 import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
@@ -22,13 +22,14 @@ import { validateFile, type FileReport, type TransactionStatus } from '../valida
 import type { ElementSpan } from '../validation/scan.ts';
 import { emit } from './outbound.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
-import { unprefixed } from './outbound.ts';
+import { forwardableElement } from '../validation/forward.ts';
 import { acceptBatchPayments, openCycleId } from './cycles.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { joinsRealtimeGroup, submitRealtime } from './realtime-intake.ts';
 import { limits } from '../limits.ts';
 import { handleParsedMessage } from './messages.ts';
 import { crashPoint } from './crash.ts';
+import { refusedBytesToStore } from './refused-storage.ts';
 import { addDays, businessDateOf, localDateTime, localTimeToUtc, rollInstant } from '../../batch/calendar.ts';
 import type { CalendarConfig, RealtimeServiceConfig } from '../config.ts';
 
@@ -71,6 +72,7 @@ export interface Validated {
 }
 
 const decoder = new TextDecoder('utf-8');
+const NONE: readonly Located[] = [];
 
 export async function submit(ctx: EngineContext, submission: Submission): Promise<IntakeResult> {
   const { bytes, sender } = submission;
@@ -83,7 +85,9 @@ export async function submit(ctx: EngineContext, submission: Submission): Promis
   const transactions: CollectedTransaction[] = [];
   const report = await validateFile(bytes, {
     xsd: ctx.xsd, sender, directory: ctx.directory, businessDate: currentBusinessDate(ctx),
-    onTransaction: (facts, span) => transactions.push({ facts, span }),
+    // Intake never reads a transaction's IBANs and BICs (the rules did): not keeping them spares a bulk
+    // file's worth of small objects while the file is validated.
+    onTransaction: (facts, span) => transactions.push({ facts: { ...facts, ibans: NONE, bics: NONE }, span }),
   });
   const validated: Validated = { submission, sha256, report, transactions };
   // Single real-time payments arrive concurrently by the thousand: they share one transaction.
@@ -100,7 +104,9 @@ async function intakeAlone(ctx: EngineContext, validated: Validated): Promise<In
   const { submission, sha256, report, transactions } = validated;
   const { bytes, sender } = submission;
   const result = await ctx.db.transaction(async (tx): Promise<IntakeResult> => {
-    const messageRowId = await storeInbound(tx, submission, sha256, report);
+    const messageRowId = await storeInbound(tx, submission, sha256, report, report.status === 'RJCT'
+      ? await refusedBytesToStore(tx, sender, currentBusinessDate(ctx), bytes.length, ctx.refusedBytesPerSenderPerDayMax)
+      : bytes.length);
     let outcome = report;
     if (outcome.status !== 'RJCT' && outcome.group) {
       outcome = await claimKeys(tx, messageRowId, sha256, sender, outcome, transactions.map((t) => t.facts));
@@ -202,12 +208,14 @@ export async function findReplay(ctx: EngineContext, sender: string, sha256: str
   };
 }
 
-async function storeInbound(tx: Queryable, submission: Submission, sha256: string, report: FileReport): Promise<bigint> {
+/** Store the inbound bytes (the first `keptBytes` of them: a refused file past its sender's quota, refused-storage.ts). */
+async function storeInbound(tx: Queryable, submission: Submission, sha256: string, report: FileReport, keptBytes: number): Promise<bigint> {
+  const { bytes } = submission;
   const [row] = await tx.query<{ id: bigint }>(
-    `INSERT INTO messages (direction, participant, message_type, message_id, business_message_id, file_name, sha256, size_bytes, bytes)
-     VALUES ('in', $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    `INSERT INTO messages (direction, participant, message_type, message_id, business_message_id, file_name, sha256, size_bytes, bytes, bytes_truncated)
+     VALUES ('in', $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
     [submission.sender, report.messageId ?? null, report.group?.messageId ?? null, report.header?.businessMessageId ?? null,
-      submission.fileName ?? null, sha256, submission.bytes.length, submission.bytes]);
+      submission.fileName ?? null, sha256, bytes.length, keptBytes < bytes.length ? bytes.subarray(0, keptBytes) : bytes, keptBytes < bytes.length]);
   return row!.id;
 }
 
@@ -314,11 +322,14 @@ async function claimKeys(tx: Queryable, messageRowId: bigint, sha256: string, se
   return outcome.report;
 }
 
-/** The accepted transactions of a pacs.008 with their elements as text, namespace prefixes removed (forwarded as received). */
+/**
+ * The accepted transactions of a pacs.008 with their elements as text, forwarded as received: without
+ * namespace prefixes, declarations and comments, meaning exactly what was validated (validation/forward.ts).
+ */
 export function acceptedTransactions(report: FileReport, collected: readonly CollectedTransaction[], bytes: Uint8Array): AcceptedTransaction[] {
   const accepted = new Set(report.transactions.filter((t) => t.status === 'ACCP').map((t) => t.index));
   return collected.filter((c) => accepted.has(c.facts.index) && c.span)
-    .map((c) => ({ facts: c.facts, xml: unprefixed(decoder.decode(bytes.subarray(c.span!.start, c.span!.end))) }));
+    .map((c) => ({ facts: c.facts, xml: forwardableElement(bytes, c.span!) }));
 }
 
 /**

@@ -99,8 +99,3 @@ export function forwardedCreditTransfer(header: {
     `<InstgAgt>${agent(header.instructingAgent)}</InstgAgt><InstdAgt>${agent(header.instructedAgent)}</InstdAgt></GrpHdr>\n` +
     transactionXml.join('\n') + '\n</FIToFICstmrCdtTrf>\n</Document>\n';
 }
-
-/** Strip namespace prefixes from a transaction element's tags (`<p:TxId>` → `<TxId>`), for forwarding. */
-export function unprefixed(xml: string): string {
-  return xml.replace(/<(\/?)[A-Za-z_][\w.-]*:/g, '<$1');
-}
