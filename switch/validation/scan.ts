@@ -10,8 +10,9 @@
  * the spellings under which every reader of the switch (the fact extractor, fast-xml-parser for the
  * typed models, the forwarding of transactions) reads exactly what a conforming namespace-aware XML
  * parser, and so libxml2's schema validation, reads. No CDATA, no processing instruction but the XML
- * declaration, comments only where whitespace may stand, no whitespace around or carriage return
- * inside a value (also not written as a reference), attribute values without references, and without
+ * declaration, comments only where whitespace may stand, no space character (XML whitespace, or one
+ * JavaScript's trim removes) around a value and no carriage return inside it, no reference to a space
+ * character, attribute values without references, and without
  * whitespace where the switch reads them, no prefixed attribute but xsi:schemaLocation and
  * xsi:noNamespaceSchemaLocation, every prefix declared, and inside the Document every element in the
  * Document's namespace and no other namespace declared (except the XML Schema instance one).
@@ -189,9 +190,9 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
             'entities and character references are allowed');
         }
         if (!isXmlCharacter(code)) refuse(bytes, stack, line, REASON.notWellFormed, `character reference &${name}; is not an XML character`);
-        if (isSpace(code)) {
-          refuse(bytes, stack, line, REASON.outsideLexicalProfile, `character reference &${name}; writes whitespace: ` +
-            'the lexical profile has whitespace written as itself');
+        if (isSpaceCharacter(code)) {
+          refuse(bytes, stack, line, REASON.outsideLexicalProfile, `character reference &${name}; writes a space character: ` +
+            'the lexical profile has space characters written as themselves');
         }
       }
       i = end + 1;
@@ -266,9 +267,9 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
       }
       if (!open!.hasChild && i > open!.contentStart) {
         // A value: no whitespace around it, no carriage return in it (see the profile).
-        if (isSpace(bytes[open!.contentStart]) || isSpace(bytes[i - 1])) {
+        if (isSpaceCharacter(firstCharacter(bytes, open!.contentStart)) || isSpaceCharacter(lastCharacter(bytes, i))) {
           refuse(bytes, stack, open!.line, REASON.outsideLexicalProfile, `whitespace around the value of <${utf8(bytes, open!.nameStart, open!.nameEnd)}>: ` +
-            'the lexical profile has values without leading or trailing whitespace');
+            'the lexical profile has values without leading or trailing space characters');
         }
         if (nextCarriageReturn < open!.contentStart) {
           nextCarriageReturn = bytes.indexOf(CR, open!.contentStart);
@@ -514,6 +515,34 @@ function repeatsAttribute(bytes: Uint8Array, tagStart: number, from: number, to:
     k = bytes.indexOf(bytes[k]!, k + 1) + 1;
   }
   return false;
+}
+
+/**
+ * A space character: XML whitespace, and the other characters JavaScript's String.prototype.trim removes
+ * (no-break space, the Unicode space separators, line and paragraph separators, byte order mark), which
+ * fast-xml-parser (trimValues) strips from the ends of a value while a conforming parser keeps them.
+ */
+function isSpaceCharacter(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0b || code === 0x0c ||
+    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
+    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
+}
+
+/** The code point of the UTF-8 character starting at `at` (the scan checked the bytes are UTF-8). */
+function firstCharacter(bytes: Uint8Array, at: number): number {
+  const b = bytes[at]!;
+  if (b < 0x80) return b;
+  const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+  let code = b & (0xff >> (length + 1));
+  for (let k = 1; k < length; k++) code = (code << 6) | (bytes[at + k]! & 0x3f);
+  return code;
+}
+
+/** The code point of the UTF-8 character ending just before `end`. */
+function lastCharacter(bytes: Uint8Array, end: number): number {
+  let start = end - 1;
+  while ((bytes[start]! & 0xc0) === 0x80) start--;
+  return firstCharacter(bytes, start);
 }
 
 /** The code point of a character reference name ('#65', '#x41'), or -1 when `name` is not one. */

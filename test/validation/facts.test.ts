@@ -277,6 +277,8 @@ test('spellings outside the lexical profile are refused by the scan before any r
     ['<MsgId>BANKDEFF-20250314-000001\r\n</MsgId>', 'trailing CR LF'],
     ['<MsgId>BANKDEFF-\r20250314-000001</MsgId>', 'CR inside'],
     ['<MsgId>&#32;BANKDEFF-20250314-000001</MsgId>', 'space as a reference'],
+    ['<MsgId>BANKDEFF-20250314-000001\u00a0</MsgId>', 'trailing no-break space (JavaScript trims it, XML does not)'],
+    ['<MsgId>&#xA0;BANKDEFF-20250314-000001</MsgId>', 'no-break space as a reference'],
   ];
   for (const [spelling, what] of refused) {
     const xml = edit(minimal008, '<MsgId>BANKDEFF-20250314-000001</MsgId>', spelling);

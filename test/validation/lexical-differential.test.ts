@@ -6,8 +6,9 @@
  * from the sample models, generated bulk files) get random lexical mutations: namespace prefixes on
  * subtrees, extra namespace declarations (a prefix named Ccy, declarations whose value holds
  * ` Ccy='USD'`), extra attributes with look-alike text, attributes reordered, requoted and re-spaced,
- * other currency spellings, character and entity references, whitespace (also CR, tab, U+00A0 and
- * whitespace written as references) around and inside values, comments, CDATA and processing
+ * other currency spellings, character and entity references, whitespace (also CR, tab, U+00A0 and the
+ * other characters JavaScript's trim removes, U+0085, and whitespace written as references) around and
+ * inside values, comments, CDATA and processing
  * instructions inside values and between elements, CRLF line ends, whitespace inside tags.
  *
  * For every document the pipeline does NOT refuse outright: the group facts and every transaction's
@@ -33,11 +34,12 @@ import { forwardedCreditTransfer } from '../../switch/engine/outbound.ts';
 import { child, createParser, type XmlElement } from '../../switch/iso/xml.ts';
 import { parseTree, type XmlNode } from '../conformance/mutate.ts';
 import { pacs008Samples } from '../iso/payment-samples.ts';
-import { oracleFacts, withoutPosition } from '../support/xml-oracle.ts';
+import { oracleFacts, parseOracle, withoutPosition, type OracleElement } from '../support/xml-oracle.ts';
 
 const fixtures = join(fileURLToPath(import.meta.url), '..', '..', 'fixtures');
 const module = pacs008 as MessageModule<unknown>;
 const NS = module.namespace;
+const HEAD_NS = 'urn:iso:std:iso:20022:tech:xsd:head.001.001.02';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const encoder = new TextEncoder();
 const CASES = 320;
@@ -88,8 +90,11 @@ function* subtree(node: XmlNode): Generator<XmlNode> {
   for (const c of node.children) yield* subtree(c);
 }
 
-function documentNode(root: XmlNode): XmlNode {
-  return root.localName === 'Document' ? root : root.children.find((c) => c.localName === 'Document')!;
+/** The part a mutation works on, and its namespace: the Document, or (one time in five) an envelope's AppHdr. */
+function target(root: XmlNode, r: Random): { node: XmlNode; ns: string } {
+  const appHdr = root.children.find((c) => c.localName === 'AppHdr');
+  if (appHdr && r.chance(0.2)) return { node: appHdr, ns: HEAD_NS };
+  return { node: root.localName === 'Document' ? root : root.children.find((c) => c.localName === 'Document')!, ns: NS };
 }
 
 const FACT_LEAVES = new Set(['TxId', 'EndToEndId', 'UETR', 'BICFI', 'IBAN', 'IntrBkSttlmAmt', 'TtlIntrBkSttlmAmt', 'Cd', 'MsgId',
@@ -98,11 +103,11 @@ const FACT_LEAVES = new Set(['TxId', 'EndToEndId', 'UETR', 'BICFI', 'IBAN', 'Int
 /** Where a start tag's name ends (attributes may be inserted there). */
 const nameEnd = (n: XmlNode): number => n.start + 1 + n.name.length;
 
-const MUTATIONS: Record<string, (xml: string, doc: XmlNode, r: Random) => string> = {
-  'prefix a subtree': (xml, doc, r) => {
+const MUTATIONS: Record<string, (xml: string, doc: XmlNode, r: Random, ns: string) => string> = {
+  'prefix a subtree': (xml, doc, r, ns) => {
     const top = r.pick([...subtree(doc)]);
     const prefix = r.pick(['p', 'ns2', 'Ccy', 'x']);
-    const uri = r.chance(0.85) ? NS : r.pick([XSI, 'urn:other', 'EUR']);
+    const uri = r.chance(0.85) ? ns : r.pick([XSI, 'urn:other', 'EUR']);
     const edits: Edit[] = [];
     for (const n of subtree(top)) {
       edits.push({ at: n.start + 1, end: nameEnd(n), text: `${prefix}:${n.localName}${n === top ? ` xmlns:${prefix}="${uri}"` : ''}` });
@@ -110,10 +115,10 @@ const MUTATIONS: Record<string, (xml: string, doc: XmlNode, r: Random) => string
     }
     return apply(xml, edits);
   },
-  'declare a namespace': (xml, doc, r) => {
+  'declare a namespace': (xml, doc, r, ns) => {
     const n = r.pick([...subtree(doc)]);
     const name = r.pick(['xmlns:Ccy', 'xmlns:x', 'xmlns:xsi', 'xmlns:p', 'xmlns']);
-    const value = name === 'xmlns' && r.chance(0.7) ? NS : r.pick([NS, XSI, 'EUR', 'USD', "urn:a Ccy='USD'", 'urn:other']);
+    const value = name === 'xmlns' && r.chance(0.7) ? ns : r.pick([ns, XSI, 'EUR', 'USD', "urn:a Ccy='USD'", 'urn:other']);
     return apply(xml, [{ at: nameEnd(n), end: nameEnd(n), text: ` ${name}="${value}"` }]);
   },
   'add an attribute': (xml, doc, r) => {
@@ -165,7 +170,7 @@ const MUTATIONS: Record<string, (xml: string, doc: XmlNode, r: Random) => string
       pi: inside('<?pi Ccy="USD"?>'),
       'ws-ref': r.chance(0.5) ? `&#32;${text}` : `${text}${r.pick(['&#x20;', '&#9;', '&#10;', '&#13;'])}`,
       cr: inside(r.pick(['\r\n', '\r', '\n'])),
-      nbsp: r.chance(0.5) ? `\u00a0${text}` : `${text}\u00a0`,
+      nbsp: ((space: string) => r.chance(0.5) ? `${space}${text}` : `${text}${space}`)(r.pick(['\u00a0', '\ufeff', '\u2028', '\u3000', '\u0085', '&#160;'])),
       tab: inside('\t'),
       empty: '',
     }[variant];
@@ -202,13 +207,33 @@ function mutated(r: Random): { xml: string; applied: string[] } {
       break; // the tokenizer of the helper does not follow every spelling: stop mutating this one
     }
     const name = r.pick(Object.keys(MUTATIONS));
-    xml = MUTATIONS[name]!(xml, documentNode(root), r);
+    const { node, ns } = target(root, r);
+    xml = MUTATIONS[name]!(xml, node, r, ns);
     applied.push(name);
   }
   return { xml, applied };
 }
 
 // ---------------------------------------------------------------- the comparison
+
+/** The BAH as the reference parser reads it (undefined for a bare Document). */
+function oracleHeader(xml: string): Record<string, string | boolean> | undefined {
+  const root = parseOracle(xml);
+  const appHdr = root.children.find((c) => c.uri === HEAD_NS && c.local === 'AppHdr');
+  if (!appHdr) return undefined;
+  const text = (...path: string[]): string | undefined => {
+    let e: OracleElement | undefined = appHdr;
+    for (const local of path) e = e?.children.find((c) => c.uri === HEAD_NS && c.local === local);
+    return e?.text;
+  };
+  const header: Record<string, string | undefined> = {
+    from: text('Fr', 'FIId', 'FinInstnId', 'BICFI'), to: text('To', 'FIId', 'FinInstnId', 'BICFI'), businessMessageId: text('BizMsgIdr'),
+    messageDefinitionId: text('MsgDefIdr'), creationDate: text('CreDt'),
+  };
+  const duplicate = text('PssblDplct');
+  return { ...Object.fromEntries(Object.entries(header).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    ...(duplicate === undefined ? {} : { possibleDuplicate: duplicate === 'true' }) };
+}
 
 function typedModelFacts(xml: string): ReturnType<typeof oracleFacts> {
   const tree = createParser(module.repeatingElements).parse(xml) as XmlElement;
@@ -245,6 +270,7 @@ it(`lexical mutations of pacs.008: what the switch records and forwards is what 
     // The other reader of the switch, fast-xml-parser and the typed model (messages without a FactSpec,
     // the business application header), reads the same.
     assert.deepStrictEqual(typedModelFacts(xml), expected, `${where}: facts through the typed model\n${xml}`);
+    assert.deepStrictEqual(report.header && JSON.parse(JSON.stringify(report.header)), oracleHeader(xml), `${where}: business application header\n${xml}`);
 
     const forwarded = acceptedTransactions(report, collected, bytes);
     assert.ok(forwarded.length > 0, `${where}: some transaction accepted`);

@@ -6,13 +6,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateFile } from '../../switch/validation/pipeline.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 
 const fixtures = join(fileURLToPath(import.meta.url), '..', '..', 'fixtures');
+const schemas = join(fileURLToPath(import.meta.url), '..', '..', '..', 'schemas');
 const minimal = readFileSync(join(fixtures, 'pacs.008.001.08', 'valid-minimal.xml'), 'utf8');
 const envelope = readFileSync(join(fixtures, 'envelope', 'valid-envelope-bah.xml'), 'utf8');
 const NS = 'urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08';
@@ -93,4 +94,24 @@ describe('accepted: spellings inside the profile', () => {
       assert.equal(report.group?.totalAmount?.currency, 'EUR');
     });
   }
+});
+
+describe('the premises of the profile, read from the scheme schemas', () => {
+  const files = readdirSync(schemas).filter((f) => f.endsWith('.xsd'));
+  const text = (f: string): string => readFileSync(join(schemas, f), 'utf8');
+
+  it('no wildcard but the XML signature in the BAH (Sgntr): every element in a Document is one its schema declares', () => {
+    const wildcards = files.flatMap((f) => [...text(f).matchAll(/<xs:any(Attribute)?\b[^>]*>/g)].map((m) => `${f}: ${m[0]}`));
+    assert.deepEqual(wildcards, ['head.001.001.02.xsd: <xs:any namespace="http://www.w3.org/2000/09/xmldsig#" processContents="lax"/>']);
+  });
+
+  it('the only attribute any schema declares is the unqualified Ccy (so the profile admits no other attribute that matters)', () => {
+    const attributes = new Set(files.flatMap((f) => [...text(f).matchAll(/<xs:attribute\b[^>]*name="([^"]+)"/g)].map((m) => m[1])));
+    assert.deepEqual([...attributes], ['Ccy']);
+    assert.ok(files.every((f) => !/attributeFormDefault="qualified"/.test(text(f))));
+  });
+
+  it('no whitespace facet and no token type: a string value is the text as written, which the profile keeps unpadded', () => {
+    for (const f of files) assert.doesNotMatch(text(f), /xs:whiteSpace|xs:token|xs:normalizedString|xs:NMTOKEN|xs:Name\b|xs:anyURI/, f);
+  });
 });

@@ -24,6 +24,8 @@ import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { limits } from '../../switch/limits.ts';
+import { messageModules } from '../../switch/iso/registry.ts';
+import { readFileSync } from 'node:fs';
 
 const schema = join(fileURLToPath(import.meta.url), '..', '..', '..', 'schemas', 'pacs.008.001.08.xsd');
 const encoder = new TextEncoder();
@@ -161,4 +163,18 @@ describe('windowed schema validation covers every byte (verdicts agree with nati
     assert.equal(nativeValid(xml, 'clean.xml'), true);
     assert.deepEqual(await validateSchemaOnly(encoder.encode(xml), xsd), []);
   });
+});
+
+it('the premise of windows: every transaction element is one repeated particle (maxOccurs unbounded, minOccurs 0 or 1), and no schema has identity constraints', () => {
+  for (const module of messageModules.filter((m) => m.transactionElement)) {
+    const xsdText = readFileSync(join(schema, '..', `${module.id}.xsd`), 'utf8');
+    const rootType = new RegExp(`<xs:element name="${module.rootElement}" type="([^"]+)"`).exec(xsdText)?.[1];
+    assert.ok(rootType, `${module.id}: the type of <${module.rootElement}>`);
+    const body = new RegExp(`<xs:complexType name="${rootType}">([\\s\\S]*?)</xs:complexType>`).exec(xsdText)?.[1] ?? '';
+    const particle = new RegExp(`<xs:element[^>]*name="${module.transactionElement}"[^>]*/>`).exec(body)?.[0];
+    assert.ok(particle, `${module.id}: <${module.transactionElement}> is a child of <${module.rootElement}>`);
+    assert.match(particle, /maxOccurs="unbounded"/, module.id);
+    assert.match(particle, /minOccurs="[01]"/, module.id);
+    assert.doesNotMatch(xsdText, /<xs:(unique|key|keyref)\b/, module.id);
+  }
 });
