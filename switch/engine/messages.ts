@@ -12,6 +12,7 @@ import { parseXml as parsePacs002 } from '../iso/messages/pacs.002.001.10/index.
 import { parseXml as parsePacs028 } from '../iso/messages/pacs.028.001.03/index.ts';
 import type { Queryable } from '../store/database.ts';
 import type { FileReport } from '../validation/pipeline.ts';
+import { scanXml } from '../validation/scan.ts';
 import type { EngineContext } from './context.ts';
 import { recordSettlementAnswer } from './cycles.ts';
 import { confirmRealtime } from './realtime.ts';
@@ -35,11 +36,15 @@ export interface Handled {
 
 const decoder = new TextDecoder('utf-8');
 
-/** The Document of a bare message or of an envelope, as text. */
+/**
+ * The Document of a bare message or of an envelope, as text: the element the hardening scan found (and
+ * validation validated), never text that only looks like one (inside a comment of the AppHdr, say).
+ */
 export function documentText(bytes: Uint8Array): string {
-  const text = decoder.decode(bytes);
-  const match = /<([A-Za-z_][\w.-]*:)?Document[\s>][\s\S]*<\/([A-Za-z_][\w.-]*:)?Document>/.exec(text);
-  return match ? match[0] : text;
+  const scan = scanXml(bytes);
+  const root = scan.root;
+  const document = root?.localName === 'Document' ? root : scan.rootChildren.find((c) => c.localName === 'Document');
+  return decoder.decode(document ? bytes.subarray(document.start, document.end) : bytes);
 }
 
 export async function handleParsedMessage(ctx: EngineContext, tx: Queryable, inbound: ParsedInbound): Promise<Handled> {

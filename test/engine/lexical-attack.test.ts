@@ -17,6 +17,11 @@ import { build as buildPacs008, module as pacs008 } from '../../switch/iso/messa
 import type { MessageModule } from '../../switch/iso/message.ts';
 import { parseAmount } from '../../switch/iso/amount.ts';
 import { oracleFacts } from '../support/xml-oracle.ts';
+import { documentText } from '../../switch/engine/messages.ts';
+import { validateFile } from '../../switch/validation/pipeline.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { backends, harness, schemeConfig, type Harness } from './support.ts';
 
 const encoder = new TextEncoder();
@@ -138,3 +143,19 @@ for (const backend of backends) {
     });
   });
 }
+
+it('the typed models read the validated Document, not a look-alike inside a comment of the AppHdr', async () => {
+  const envelope = readFileSync(join(fileURLToPath(import.meta.url), '..', '..', 'fixtures', 'envelope', 'valid-envelope-bah.xml'), 'utf8');
+  const lookAlike = buildPacs008(bulkCreditTransfer({
+    seed: 9, sender: DEMO_BANKS[0]!, receivers: DEMO_BANKS.slice(1), transactionCount: 1, settlementDate: '2026-11-26',
+    createdAt: '2026-11-26T09:00:00Z', messageId: 'LOOK-ALIKE',
+  })).replace(/^<\?xml[^>]*>\s*/, '');
+  const xml = envelope.replace('</AppHdr>', `<!-- ${lookAlike} -->\n</AppHdr>`);
+  const bytes = encoder.encode(xml);
+  const report = await validateFile(bytes, { xsd });
+  assert.equal(report.status, 'ACCP', 'comments between elements are inside the lexical profile');
+  assert.equal(report.group?.messageId, 'BANKDEFF-2');
+  const text = documentText(bytes);
+  assert.equal(oracleFacts(module, text).group.messageId, 'BANKDEFF-2');
+  assert.doesNotMatch(text, /LOOK-ALIKE/);
+});
