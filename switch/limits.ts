@@ -41,6 +41,21 @@ export const limits = {
   /** Findings kept per file. A 100,000-transaction file that is wrong everywhere would otherwise
    * produce a report larger than the file; past this count the report says how many were dropped. */
   findingsPerFileMax: 10_000,
+  /** Peak resident memory of validating one file, refused or accepted (the process's maxRSS, with the
+   * file's own bytes): 100,000 pacs.008 transactions (about 100 MB) peak near 400 MB, since a window at
+   * a time is validated, findings are kept up to findingsPerFileMax and counted beyond, and error
+   * locations come from one pass over the file. A test validates a 100 MB refused file in a child
+   * process and holds it under this (docs/performance.md). */
+  validationMemoryBytesMax: 512 * 1024 * 1024,
+  /** Bytes of refused inbound files stored in full per sender and business day. A refused file is kept
+   * whole (for the operator and the sender's questions) while the sender's refused bytes of the day
+   * stay within this; past it only its SHA-256, size, first refusedFilePrefixBytes bytes and the answer
+   * are kept, so a participant sending garbage cannot fill the database: one maximum-size file a day,
+   * or thousands of ordinary ones. */
+  refusedBytesStoredPerSenderPerDayMax: 256 * 1024 * 1024,
+  /** Bytes kept of a refused file past that quota: its prolog, header and first transactions, enough
+   * to see what was sent. */
+  refusedFilePrefixBytes: 64 * 1024,
   /** Inbound files at least this large are looked up as replays (same sender, same SHA-256) before
    * they are validated, so that a resent bulk file does not cost its validation again. Smaller ones,
    * single real-time messages above all, skip that round trip: a replay is still caught when it is

@@ -22,6 +22,8 @@ export interface EngineContext {
   readonly switchBic: string;
   /** BIC of the settlement agent (central bank RTGS), which answers pacs.009 instructions. */
   readonly settlementAgentBic: string;
+  /** Quota of refused bytes stored in full per sender and business day (default limits.refusedBytesStoredPerSenderPerDayMax). */
+  readonly refusedBytesPerSenderPerDayMax?: number;
 }
 
 /** ISO date-time without milliseconds, UTC. */

@@ -32,6 +32,8 @@ export interface EngineOptions {
   readonly xsd?: XsdValidator;
   /** Where the engine reports what needs an operator (a stalled cycle); default standard error. */
   readonly log?: (line: string) => void;
+  /** Quota of refused bytes stored in full per sender and business day (default: limits.ts). */
+  readonly refusedBytesPerSenderPerDayMax?: number;
 }
 
 export class Engine {
@@ -45,6 +47,7 @@ export class Engine {
     const context: EngineContext = {
       db, config, directory: directoryFromConfig(config), xsd, clock: options.clock ?? systemClock,
       switchBic: config.switchBic, settlementAgentBic: config.settlementAgent.bic,
+      refusedBytesPerSenderPerDayMax: options.refusedBytesPerSenderPerDayMax,
     };
     await synchroniseParticipants(db, config);
     const engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)));

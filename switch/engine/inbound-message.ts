@@ -5,6 +5,7 @@
 import type { Finding } from '../iso/finding.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import type { FileReport } from '../validation/pipeline.ts';
+import { scanXml } from '../validation/scan.ts';
 
 export interface ParsedInbound {
   readonly messageRowId: bigint;
@@ -23,11 +24,15 @@ export interface Handled {
 
 const decoder = new TextDecoder('utf-8');
 
-/** The Document of a bare message or of an envelope, as text. */
+/**
+ * The Document of a bare message or of an envelope, as text: the element the hardening scan found (and
+ * validation validated), never text that only looks like one (inside a comment of the AppHdr, say).
+ */
 export function documentText(bytes: Uint8Array): string {
-  const text = decoder.decode(bytes);
-  const match = /<([A-Za-z_][\w.-]*:)?Document[\s>][\s\S]*<\/([A-Za-z_][\w.-]*:)?Document>/.exec(text);
-  return match ? match[0] : text;
+  const scan = scanXml(bytes);
+  const root = scan.root;
+  const document = root?.localName === 'Document' ? root : scan.rootChildren.find((c) => c.localName === 'Document');
+  return decoder.decode(document ? bytes.subarray(document.start, document.end) : bytes);
 }
 
 export function refuse(report: FileReport, message: string, code: string = REASON.serviceNotAuthorized): FileReport {

@@ -10,14 +10,14 @@
  * (UETR already seen), each on what it concerns.
  */
 import type { Finding } from '../iso/finding.ts';
-import type { TransactionFacts } from '../iso/message.ts';
+import type { Located, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { parseAmount } from '../iso/amount.ts';
 import { errorCode, type Queryable } from '../store/database.ts';
 import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
 import type { ElementSpan } from '../validation/scan.ts';
 import type { EngineContext } from './context.ts';
-import { unprefixed } from './outbound.ts';
+import { forwardableElement } from '../validation/forward.ts';
 import { acceptBatchPayments, openCycleId } from './cycles/open.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
@@ -29,6 +29,8 @@ import { claimBatchDebits } from './ceilings.ts';
 import { answerSender } from './answer-sender.ts';
 import { realtimeService } from './realtime-service.ts';
 import type { IntakeResult, Submission } from './transport.ts';
+import { refusedBytesToStore } from './refused-storage.ts';
+import { currentBusinessDate } from './business-date.ts';
 
 /** A transaction of an accepted pacs.008 as intake keeps it to create its payment. */
 export interface AcceptedTransaction {
@@ -51,6 +53,9 @@ export interface Validated {
 }
 
 const decoder = new TextDecoder('utf-8');
+/** Intake never reads a transaction's IBANs and BICs (the rules did): not keeping them spares a bulk
+ * file's worth of small objects while the file is validated. */
+export const NONE: readonly Located[] = [];
 
 /**
  * Store a validated submission in its own transaction: its bytes, its idempotency keys, its payments
@@ -61,7 +66,9 @@ export async function intakeAlone(ctx: EngineContext, validated: Validated): Pro
   const { submission, sha256, report, transactions } = validated;
   const { bytes, sender } = submission;
   const result = await ctx.db.transaction(async (tx): Promise<IntakeResult> => {
-    const messageRowId = await storeInbound(tx, submission, sha256, report);
+    const messageRowId = await storeInbound(tx, submission, sha256, report, report.status === 'RJCT'
+      ? await refusedBytesToStore(tx, sender, currentBusinessDate(ctx), bytes.length, ctx.refusedBytesPerSenderPerDayMax)
+      : bytes.length);
     let outcome = report;
     if (outcome.status !== 'RJCT' && outcome.group) {
       outcome = await claimKeys(tx, messageRowId, sha256, sender, outcome, transactions.map((t) => t.facts));
@@ -129,12 +136,14 @@ export async function findReplay(ctx: EngineContext, sender: string, sha256: str
   };
 }
 
-async function storeInbound(tx: Queryable, submission: Submission, sha256: string, report: FileReport): Promise<bigint> {
+/** Store the inbound bytes (the first `keptBytes` of them: a refused file past its sender's quota, refused-storage.ts). */
+async function storeInbound(tx: Queryable, submission: Submission, sha256: string, report: FileReport, keptBytes: number): Promise<bigint> {
+  const { bytes } = submission;
   const [row] = await tx.query<{ id: bigint }>(
-    `INSERT INTO messages (direction, participant, message_type, message_id, business_message_id, file_name, sha256, size_bytes, bytes)
-     VALUES ('in', $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    `INSERT INTO messages (direction, participant, message_type, message_id, business_message_id, file_name, sha256, size_bytes, bytes, bytes_truncated)
+     VALUES ('in', $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
     [submission.sender, report.messageId ?? null, report.group?.messageId ?? null, report.header?.businessMessageId ?? null,
-      submission.fileName ?? null, sha256, submission.bytes.length, submission.bytes]);
+      submission.fileName ?? null, sha256, bytes.length, keptBytes < bytes.length ? bytes.subarray(0, keptBytes) : bytes, keptBytes < bytes.length]);
   return row!.id;
 }
 
@@ -243,11 +252,14 @@ async function claimKeys(tx: Queryable, messageRowId: bigint, sha256: string, se
   return outcome.report;
 }
 
-/** The accepted transactions of a pacs.008 with their elements as text, namespace prefixes removed (forwarded as received). */
+/**
+ * The accepted transactions of a pacs.008 with their elements as text, forwarded as received: without
+ * namespace prefixes, declarations and comments, meaning exactly what was validated (validation/forward.ts).
+ */
 export function acceptedTransactions(report: FileReport, collected: readonly CollectedTransaction[], bytes: Uint8Array): AcceptedTransaction[] {
   const accepted = new Set(report.transactions.filter((t) => t.status === 'ACCP').map((t) => t.index));
   return collected.filter((c) => accepted.has(c.facts.index) && c.span)
-    .map((c) => ({ facts: c.facts, xml: unprefixed(decoder.decode(bytes.subarray(c.span!.start, c.span!.end))) }));
+    .map((c) => ({ facts: c.facts, xml: forwardableElement(bytes, c.span!) }));
 }
 
 /**

@@ -76,9 +76,9 @@ export function blob(parts: readonly Uint8Array[]): { blob: Buffer; offsets: num
 }
 
 /**
- * A pacs.008 carrying transactions as received (their XML elements, unchanged), under a new group
- * header from the switch. Built as text around the builder's group header so that the forwarded
- * transactions are byte-for-byte what the debtor agent sent.
+ * A pacs.008 carrying transactions as received (their XML elements as validation/forward.ts gives
+ * them: what the debtor agent sent, without prefixes, namespace declarations and comments), under a
+ * new group header from the switch. Built as text around the builder's group header.
  */
 export function forwardedCreditTransfer(header: {
   readonly messageId: string;
@@ -98,9 +98,4 @@ export function forwardedCreditTransfer(header: {
     `<IntrBkSttlmDt>${header.settlementDate}</IntrBkSttlmDt><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf>` +
     `<InstgAgt>${agent(header.instructingAgent)}</InstgAgt><InstdAgt>${agent(header.instructedAgent)}</InstdAgt></GrpHdr>\n` +
     transactionXml.join('\n') + '\n</FIToFICstmrCdtTrf>\n</Document>\n';
-}
-
-/** Strip namespace prefixes from a transaction element's tags (`<p:TxId>` → `<TxId>`), for forwarding. */
-export function unprefixed(xml: string): string {
-  return xml.replace(/<(\/?)[A-Za-z_][\w.-]*:/g, '<$1');
 }

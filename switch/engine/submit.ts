@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { limits } from '../limits.ts';
 import { validateFile } from '../validation/pipeline.ts';
 import type { EngineContext } from './context.ts';
-import { findReplay, intakeAlone, replayAfter, type CollectedTransaction, type Validated } from './intake.ts';
+import { NONE, findReplay, intakeAlone, replayAfter, type CollectedTransaction, type Validated } from './intake.ts';
 import { currentBusinessDate } from './business-date.ts';
 import { joinsRealtimeGroup, submitRealtime } from './realtime-intake.ts';
 import type { IntakeResult, Submission } from './transport.ts';
@@ -26,7 +26,7 @@ export async function submit(ctx: EngineContext, received: Submission): Promise<
   const transactions: CollectedTransaction[] = [];
   const report = await validateFile(bytes, {
     xsd: ctx.xsd, sender, directory: ctx.directory, businessDate: currentBusinessDate(ctx),
-    onTransaction: (facts, span) => transactions.push({ facts, span }),
+    onTransaction: (facts, span) => transactions.push({ facts: { ...facts, ibans: NONE, bics: NONE }, span }),
   });
   const validated: Validated = { submission, sha256, report, transactions };
   // Single real-time payments arrive concurrently by the thousand: they share one transaction.

@@ -76,6 +76,12 @@ export const REASON = {
   notUtf8: 'FF02',
   /** DOCTYPE or markup declaration present: legal XML, refused by the scheme's file format. FF01 InvalidFileFormat. */
   dtdRefused: 'FF01',
+  /**
+   * Legal XML outside the scheme's lexical profile (docs/validation.md#the-lexical-profile): CDATA, a
+   * processing instruction, a comment touching a value, whitespace around a value, a prefixed
+   * attribute, a namespace other than the message's inside the Document... FF01 InvalidFileFormat.
+   */
+  outsideLexicalProfile: 'FF01',
   /** Entity reference other than the five predefined ones: undeclared, so an XML syntax error. FF02 SyntaxError. */
   entityRefused: 'FF02',
   /** Element nesting deeper than limits.nestingDepthMax. FF01 InvalidFileFormat. */

@@ -4,14 +4,21 @@
  *
  * Why: building fast-xml-parser trees is the slowest step of validating a bulk file (several times
  * slower than libxml2's schema validation of the same bytes). The rules need only a few dozen leaf
- * values per transaction. The walk runs only after the hardening scan has accepted the file, and its
- * results are the same as module.facts(module.parse(...)) — a test holds the two equal on every
- * fixture and on generated messages.
+ * values per transaction. The walk runs only after the hardening scan has accepted the file.
+ *
+ * What it reads is what a conforming XML parser reads (docs/validation.md#one-reading-of-every-message):
+ * a value is the element's character data with line ends normalised and references replaced (CDATA
+ * taken as it stands, comments and processing instructions left out), never trimmed; an attribute is
+ * found by its exact unprefixed name and its value normalised as XML normalises a CDATA attribute.
+ * Elements are matched by local name, which names them exactly because the hardening scan's lexical
+ * profile puts every element of the Document in the message's namespace. A differential test holds
+ * these facts equal to a conforming namespace-aware parser's reading on generated documents, and
+ * another to module.facts(module.parse(...)) on every fixture and on generated messages.
  */
 import type { AmountText, FactSpec, GroupFacts, Located, MessageFacts, TransactionFacts } from '../iso/message.ts';
 import type { ElementSpan } from './scan.ts';
 
-const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, QUOT = 0x22, APOS = 0x27;
+const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, QUOT = 0x22, APOS = 0x27, EQ = 0x3d;
 const decoder = new TextDecoder('utf-8');
 
 interface Leaf {
@@ -22,69 +29,41 @@ interface Leaf {
 
 /**
  * Walk bytes[from, to) (a well-formed run of sibling elements, as the hardening scan established),
- * calling `visit` for each leaf whose local name is in `names`, with its path relative to `from`.
- * `prefix` is prepended to paths.
- *
- * A leaf's text is built the way the fast-xml-parser configuration of ../iso/xml.ts builds it, so both
- * fact paths agree: character data is joined across comments; each run of character data between
- * CDATA sections and processing instructions is trimmed, then has its entities decoded; CDATA
- * content is kept verbatim (neither trimmed nor decoded); the runs are concatenated.
+ * calling `visit` for each element whose local name is in `names`, with its path relative to `from`
+ * and its character data as a conforming parser reports it: the runs of text (line ends normalised,
+ * then references replaced) and CDATA sections (line ends normalised) in order; comments and
+ * processing instructions end a run and add nothing.
  */
-function walkLeaves(bytes: Uint8Array, from: number, to: number, names: ReadonlySet<string>, prefix: string[],
-  visit: (leaf: Leaf) => void): void {
-  const stack = prefix.slice();
-  const base = prefix.length;
+function walkLeaves(bytes: Uint8Array, from: number, to: number, names: ReadonlySet<string>, visit: (leaf: Leaf) => void): void {
+  const stack: string[] = [];
   let i = bytes.indexOf(LT, from);
   let textStart = -1;
   let wanted: string | undefined;
   let currency: string | undefined;
-  /** Text of the wanted leaf so far (finished runs and CDATA). */
+  /** Character data of the wanted element so far. */
   let text = '';
-  /** Raw character data of the current run before the last comment(s), not yet trimmed or decoded. */
-  let pending = '';
   while (i >= 0 && i < to) {
     const next = bytes[i + 1];
-    if (next === BANG) {
-      if (bytes[i + 2] === 0x5b) {
-        // CDATA: ends the current run of character data; its content is text as it stands.
-        const end = indexOf3(bytes, i + 9, 0x5d, 0x5d, GT);
-        if (wanted !== undefined) {
-          text += finishRun(bytes, pending, textStart, i) + decoder.decode(bytes.subarray(i + 9, end));
-          pending = '';
-        }
-        textStart = end + 3;
-        i = bytes.indexOf(LT, end + 3);
-        continue;
-      }
-      // Comment: the character data on both sides is one run.
-      const end = indexOf3(bytes, i + 4, 0x2d, 0x2d, GT);
-      if (wanted !== undefined && textStart >= 0) pending += decoder.decode(bytes.subarray(textStart, i));
-      textStart = end + 3;
-      i = bytes.indexOf(LT, end + 3);
-      continue;
-    }
-    if (next === QUESTION) {
-      // Processing instruction (ends at '?>'): ends the current run of character data.
-      let end = bytes.indexOf(GT, i + 2);
-      while (end > 0 && bytes[end - 1] !== QUESTION) end = bytes.indexOf(GT, end + 1);
-      if (end < 0) return;
+    if (next === BANG || next === QUESTION) {
+      const cdata = next === BANG && bytes[i + 2] === 0x5b;
+      const end = cdata ? indexOf3(bytes, i + 9, 0x5d, 0x5d, GT) + 3
+        : next === BANG ? indexOf3(bytes, i + 4, 0x2d, 0x2d, GT) + 3 : indexOf2(bytes, i + 2, QUESTION, GT) + 2;
       if (wanted !== undefined) {
-        text += finishRun(bytes, pending, textStart, i);
-        pending = '';
+        text += characterData(bytes, textStart, i);
+        if (cdata) text += normaliseLineEnds(decoder.decode(bytes.subarray(i + 9, end - 3)));
       }
-      textStart = end + 1;
-      i = bytes.indexOf(LT, end + 1);
+      textStart = end;
+      i = bytes.indexOf(LT, end);
       continue;
     }
     const close = tagEnd(bytes, i);
     if (next === SLASH) {
       if (wanted !== undefined) {
-        text += finishRun(bytes, pending, textStart, i);
-        visit({ path: stack.slice(base).join('/'), text, currency });
+        text += characterData(bytes, textStart, i);
+        visit({ path: stack.join('/'), text, currency });
         wanted = undefined;
         currency = undefined;
         text = '';
-        pending = '';
       }
       stack.pop();
       textStart = -1;
@@ -93,7 +72,7 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
     }
     let k = i + 1;
     let colon = -1;
-    while (k < close && bytes[k] !== 0x20 && bytes[k] !== 0x09 && bytes[k] !== 0x0a && bytes[k] !== 0x0d && bytes[k] !== SLASH && bytes[k] !== GT) {
+    while (k < close && !isSpace(bytes[k]!) && bytes[k] !== SLASH && bytes[k] !== GT) {
       if (bytes[k] === 0x3a) colon = k;
       k++;
     }
@@ -101,12 +80,11 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
     const selfClosing = bytes[close - 1] === SLASH;
     stack.push(local);
     text = '';
-    pending = '';
     if (names.has(local)) {
       wanted = local;
       currency = k < close ? attributeValue(bytes, k, close, 'Ccy') : undefined;
       if (selfClosing) {
-        visit({ path: stack.slice(base).join('/'), text: '', currency });
+        visit({ path: stack.join('/'), text: '', currency });
         wanted = undefined;
       }
     } else {
@@ -118,10 +96,19 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
   }
 }
 
-/** The text of one run of character data: `pending` (before comments) and bytes[from, to), trimmed, then decoded. */
-function finishRun(bytes: Uint8Array, pending: string, from: number, to: number): string {
-  const raw = from >= 0 && from < to ? decoder.decode(bytes.subarray(from, to)) : '';
-  return decodeEntities((pending === '' ? raw : pending + raw).trim());
+/** Character data bytes[from, to) as a conforming parser reports it: line ends normalised, then references replaced. */
+function characterData(bytes: Uint8Array, from: number, to: number): string {
+  if (from < 0 || from >= to) return '';
+  return decodeReferences(normaliseLineEnds(decoder.decode(bytes.subarray(from, to))));
+}
+
+/** XML end-of-line handling: CR LF and a lone CR read as LF. */
+function normaliseLineEnds(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+}
+
+function isSpace(b: number | undefined): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
 
 /** Offset of the '>' closing the tag that starts at `start`, skipping quoted attribute values. */
@@ -138,21 +125,42 @@ function tagEnd(bytes: Uint8Array, start: number): number {
   }
 }
 
-const attributePatterns = new Map<string, RegExp>();
+/**
+ * The value of the attribute whose qualified name is exactly `name` (so unprefixed: no namespace) in
+ * the start tag bytes[from, to) (`from` just past the element name, `to` the closing '>'), normalised as
+ * XML normalises an attribute of type CDATA (line ends, then each tab or line feed as a space, then
+ * references replaced); undefined when the tag has no such attribute. Namespace declarations and
+ * prefixed attributes are other names, whatever their values hold.
+ */
 function attributeValue(bytes: Uint8Array, from: number, to: number, name: string): string | undefined {
-  const source = decoder.decode(bytes.subarray(from, to));
-  let pattern = attributePatterns.get(name);
-  if (pattern === undefined) {
-    pattern = new RegExp(`(?:^|\\s)(?:[\\w.-]+:)?${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`);
-    attributePatterns.set(name, pattern);
+  let k = from;
+  for (;;) {
+    while (k < to && isSpace(bytes[k])) k++;
+    if (k >= to || bytes[k] === SLASH) return undefined;
+    const nameStart = k;
+    while (k < to && bytes[k] !== EQ && !isSpace(bytes[k])) k++;
+    const nameEnd = k;
+    while (k < to && bytes[k] !== QUOT && bytes[k] !== APOS) k++;
+    const valueEnd = bytes.indexOf(bytes[k]!, k + 1);
+    if (k >= to || valueEnd < 0) return undefined;
+    if (nameEnd - nameStart === name.length && ascii(bytes, nameStart, nameEnd) === name) {
+      const raw = normaliseLineEnds(decoder.decode(bytes.subarray(k + 1, valueEnd)));
+      return decodeReferences(raw.replace(/[\t\n]/g, ' '));
+    }
+    k = valueEnd + 1;
   }
-  const match = pattern.exec(source);
-  return match ? decodeEntities(match[1] ?? match[2] ?? '') : undefined;
 }
 
 function indexOf3(bytes: Uint8Array, from: number, a: number, b: number, c: number): number {
   for (let k = bytes.indexOf(a, from); k >= 0; k = bytes.indexOf(a, k + 1)) {
     if (bytes[k + 1] === b && bytes[k + 2] === c) return k;
+  }
+  return bytes.length;
+}
+
+function indexOf2(bytes: Uint8Array, from: number, a: number, b: number): number {
+  for (let k = bytes.indexOf(a, from); k >= 0; k = bytes.indexOf(a, k + 1)) {
+    if (bytes[k + 1] === b) return k;
   }
   return bytes.length;
 }
@@ -164,7 +172,8 @@ function ascii(bytes: Uint8Array, from: number, to: number): string {
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-function decodeEntities(text: string): string {
+/** Replace the five predefined entity references and character references (the scan allows no others). */
+function decodeReferences(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_m, e: string) =>
     e[0] === '#' ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : ENTITIES[e]!);
@@ -194,8 +203,8 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
   const contentEnd = closingTagStart(bytes, messageRoot.end);
   const first = transactions[0];
   const last = transactions[transactions.length - 1];
-  walkLeaves(bytes, contentStart, first ? first.start : contentEnd, groupNames, [], visitGroup);
-  if (last) walkLeaves(bytes, last.end, contentEnd, groupNames, [], visitGroup);
+  walkLeaves(bytes, contentStart, first ? first.start : contentEnd, groupNames, visitGroup);
+  if (last) walkLeaves(bytes, last.end, contentEnd, groupNames, visitGroup);
 
   const txPaths = new Map<string, string>();
   for (const [key, path] of Object.entries(spec.transaction)) txPaths.set(path!, key);
@@ -210,7 +219,7 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
     const fields: Record<string, unknown> = {};
     const ibans: Located[] = [];
     const bics: Located[] = [];
-    walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, [], (leaf) => {
+    walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, (leaf) => {
       const local = lastSegment(leaf.path);
       if (local === spec.ibanElement && !excluded(leaf.path)) ibans.push({ path: `${path}/${leaf.path}`, value: leaf.text });
       if (local === spec.bicElement && !excluded(leaf.path)) bics.push({ path: `${path}/${leaf.path}`, value: leaf.text });

@@ -20,6 +20,7 @@ import { limits } from '../limits.ts';
 import { MessageChecker, type RuleOptions } from './rules.ts';
 import { scanXml, type ElementSpan, type ScanResult } from './scan.ts';
 import { extractFacts } from './facts.ts';
+import { invariant } from '../clearing/invariant.ts';
 import type { XsdError, XsdFile, XsdValidator } from './xsd-pool.ts';
 import type { SchemeDirectory } from './directory.ts';
 import { sameInstitution } from '../iso/bic.ts';
@@ -76,6 +77,8 @@ export interface ValidateOptions {
    * Called before the schema verdict is known: use them only when the report is not RJCT.
    */
   readonly onTransaction?: (tx: TransactionFacts, element: ElementSpan | undefined) => void;
+  /** Transactions per XSD window (default limits.xsdWindowTransactionCount; tests lower it). */
+  readonly windowTransactionCount?: number;
 }
 
 const HEAD_ID = 'head.001.001.02';
@@ -86,7 +89,7 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   const scan = scanXml(bytes);
   if (scan.findings.length > 0 || !scan.root) return rejected(scan.findings);
 
-  const located = locate(scan);
+  const located = locate(bytes, scan);
   if ('finding' in located) return rejected([located.finding]);
   const { document, appHdr, messageRoot, module } = located;
   const messageId = module.id;
@@ -101,7 +104,10 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   const transactionSpans = module.transactionElement
     ? spansInside(scan, messageRoot, module.transactionElement)
     : [];
-  const windows = makeWindows(bytes, document, transactionSpans, inheritedNamespaces(scan, document));
+  const between = contentBetween(bytes, transactionSpans, messageRoot);
+  if (between) return report(identity, 'RJCT', undefined, undefined, [between], transactionSpans.length, []);
+  const windows = makeWindows(bytes, document, transactionSpans, inheritedNamespaces(scan, document),
+    options.windowTransactionCount ?? limits.xsdWindowTransactionCount);
   const xsdPromise = validateWindows(options.xsd, messageId, windows);
   // (d) rules run on each transaction's facts as they are read, so a bulk file's facts are never all
   // held at once; the outcome needs only each transaction's id and reason codes.
@@ -118,14 +124,18 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     groupLine: messageRoot.line,
   };
   const checker = new MessageChecker(ruleOptions);
+  // Findings are kept up to limits.findingsPerFileMax and counted beyond, as they arrive: a file wrong
+  // everywhere must not hold a finding per transaction (docs/validation.md#memory-and-storage-bounds).
   const transactionFindings: Finding[] = [];
+  let transactionFindingsDropped = 0;
   const outcomes: { index: number; id?: string; reasons: string[] }[] = [];
   const check = (tx: TransactionFacts): void => {
     const found = checker.add(tx);
     const reasons: string[] = [];
     for (const f of found) {
       if (!reasons.includes(f.code)) reasons.push(f.code);
-      transactionFindings.push(f);
+      if (transactionFindings.length < limits.findingsPerFileMax) transactionFindings.push(f);
+      else transactionFindingsDropped++;
     }
     outcomes.push({ index: tx.index, id: tx.transactionId, reasons });
     if (options.onTransaction) {
@@ -143,9 +153,9 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     header = result.header;
   }
   const xsdErrors = await xsdPromise;
-  if (xsdErrors.length > 0) {
-    findings.push(...xsdErrors.map((e) => schemaFinding(bytes, e, messageRoot)));
-    return report(identity, 'RJCT', header, undefined, findings, transactionSpans.length, []);
+  if (xsdErrors.errors.length > 0) {
+    findings.push(...schemaFindings(bytes, xsdErrors.errors, messageRoot));
+    return report(identity, 'RJCT', header, undefined, findings, transactionSpans.length, [], xsdErrors.dropped);
   }
   if ('error' in parsed) {
     findings.push({ code: REASON.schemaInvalid, path: rootPath(document, messageRoot), line: messageRoot.line, message: parsed.error });
@@ -163,31 +173,35 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   const rejectedCount = transactions.filter((t) => t.status === 'RJCT').length;
   const status: FileStatus = fileRejected || (transactions.length > 0 && rejectedCount === transactions.length)
     ? 'RJCT' : rejectedCount > 0 ? 'PART' : 'ACCP';
-  return report(identity, status, header, parsed.group, findings, transactions.length, transactions);
+  return report(identity, status, header, parsed.group, findings, transactions.length, transactions, transactionFindingsDropped);
 }
 
 /**
  * Hardening scan, envelope and XSD only (no rules): the schema-validation cost on its own, as the
  * benchmark reports it beside native xmllint. Returns the schema findings.
  */
-export async function validateSchemaOnly(bytes: Uint8Array, xsd: XsdValidator): Promise<Finding[]> {
+export async function validateSchemaOnly(bytes: Uint8Array, xsd: XsdValidator,
+  options: Pick<ValidateOptions, 'windowTransactionCount'> = {}): Promise<Finding[]> {
   const scan = scanXml(bytes);
   if (scan.findings.length > 0 || !scan.root) return scan.findings;
-  const located = locate(scan);
+  const located = locate(bytes, scan);
   if ('finding' in located) return [located.finding];
   const { document, messageRoot, module } = located;
   const spans = module.transactionElement ? spansInside(scan, messageRoot, module.transactionElement) : [];
-  const windows = makeWindows(bytes, document, spans, inheritedNamespaces(scan, document));
-  const errors = await validateWindows(xsd, module.id, windows);
-  return errors.map((e) => schemaFinding(bytes, e, messageRoot));
+  const between = contentBetween(bytes, spans, messageRoot);
+  if (between) return [between];
+  const windows = makeWindows(bytes, document, spans, inheritedNamespaces(scan, document),
+    options.windowTransactionCount ?? limits.xsdWindowTransactionCount);
+  const { errors } = await validateWindows(xsd, module.id, windows);
+  return schemaFindings(bytes, errors, messageRoot);
 }
 
 function report(identity: { messageId: string; messageType: string; version: string }, status: FileStatus,
   header: BusinessHeader | undefined, group: GroupFacts | undefined, findings: Finding[], transactionCount: number,
-  transactions: TransactionStatus[]): FileReport {
+  transactions: TransactionStatus[], droppedBefore = 0): FileReport {
   const kept = findings.slice(0, limits.findingsPerFileMax);
   return {
-    ...identity, status, header, group, findings: kept, findingsDropped: findings.length - kept.length,
+    ...identity, status, header, group, findings: kept, findingsDropped: droppedBefore + findings.length - kept.length,
     transactionCount, transactions,
   };
 }
@@ -205,7 +219,7 @@ interface Located {
   readonly module: MessageModule<unknown>;
 }
 
-function locate(scan: ScanResult): Located | { finding: Finding } {
+function locate(bytes: Uint8Array, scan: ScanResult): Located | { finding: Finding } {
   const root = scan.root!;
   const refuse = (code: string, path: string, line: number, message: string) => ({ finding: { code, path, line, message } });
   let document: ElementSpan;
@@ -223,6 +237,11 @@ function locate(scan: ScanResult): Located | { finding: Finding } {
     }
     appHdr = first;
     document = second;
+    const stray = strayEnvelopeContent(bytes, root, appHdr, document);
+    if (stray !== undefined) {
+      return refuse(REASON.outsideLexicalProfile, `/${root.localName}`, root.line,
+        `the envelope holds ${stray} besides AppHdr and Document; only whitespace and comments may stand there`);
+    }
     messageRoots = scan.depth3.filter((e) => e.start > document.start && e.end <= document.end);
     if (appHdr.namespace !== NAMESPACE_PREFIX + HEAD_ID) {
       return refuse(REASON.unsupportedMessage, `/${root.localName}/AppHdr`, appHdr.line,
@@ -282,8 +301,13 @@ function mapLine(startLine: number, line: number | undefined): number | undefine
 
 /**
  * One unit of XSD validation and parsing: the Document's head (everything before the first
- * transaction), a run of transactions, and the tail, as a standalone document. A file without
- * repeating transactions, or with few, is a single window.
+ * transaction), a run of transactions with what follows each of them up to the next window's first
+ * transaction, and the tail (everything after the last transaction), as a standalone document. A file
+ * without repeating transactions, or with few, is a single window: the whole Document.
+ *
+ * Coverage (docs/validation.md#windows): the bodies of consecutive windows join end to start, from the
+ * first transaction's start to the last one's end, so head + bodies + tail are every byte of the
+ * Document, each validated by libxml2 in at least one window; `makeWindows` asserts it.
  */
 interface Window {
   readonly fileName: string;
@@ -294,16 +318,18 @@ interface Window {
   readonly transactionCount: number;
   /** Maps a line of this window to a line of the original file. */
   readonly originalLine: (line: number) => number;
+  /** The line is in the head or the tail, which every window repeats. */
+  readonly repeated: (line: number) => boolean;
 }
 
 function makeWindows(bytes: Uint8Array, document: ElementSpan, transactions: readonly ElementSpan[],
-  namespaces: ReadonlyMap<string, string>): Window[] {
-  if (transactions.length <= limits.xsdWindowTransactionCount) {
+  namespaces: ReadonlyMap<string, string>, transactionsPerWindow: number): Window[] {
+  if (transactions.length <= transactionsPerWindow) {
     const whole = withNamespaces(bytes.subarray(document.start, document.end), namespaces);
     return [{
       fileName: 'w0.xml', materialize: () => whole, byteLength: whole.length,
       firstTransaction: 0, transactionCount: transactions.length,
-      originalLine: (line) => document.line + line - 1,
+      originalLine: (line) => document.line + line - 1, repeated: () => false,
     }];
   }
   const first = transactions[0]!;
@@ -313,9 +339,15 @@ function makeWindows(bytes: Uint8Array, document: ElementSpan, transactions: rea
   const headLines = countNewlines(headBytes);
   const tailStartLine = last.line + countNewlines(bytes.subarray(last.start, last.end));
   const windows: Window[] = [];
-  for (let from = 0, w = 0; from < transactions.length; from += limits.xsdWindowTransactionCount, w++) {
-    const to = Math.min(from + limits.xsdWindowTransactionCount, transactions.length) - 1;
-    const body = bytes.subarray(transactions[from]!.start, transactions[to]!.end);
+  let covered = first.start;
+  for (let from = 0, w = 0; from < transactions.length; from += transactionsPerWindow, w++) {
+    const to = Math.min(from + transactionsPerWindow, transactions.length) - 1;
+    // The body runs to the next window's first transaction: the gap after its last transaction is in it.
+    const bodyStart = transactions[from]!.start;
+    const bodyEnd = to + 1 < transactions.length ? transactions[to + 1]!.start : last.end;
+    invariant(bodyStart === covered, `window ${w} starts at byte ${bodyStart}, the previous one ended at ${covered}`);
+    covered = bodyEnd;
+    const body = bytes.subarray(bodyStart, bodyEnd);
     const materialize = (): Uint8Array => {
       const joined = new Uint8Array(headBytes.length + body.length + tailBytes.length);
       joined.set(headBytes, 0);
@@ -333,9 +365,53 @@ function makeWindows(bytes: Uint8Array, document: ElementSpan, transactions: rea
       originalLine: (line) => line <= headLines ? document.line + line - 1
         : line <= bodyLastLine ? bodyStartLine + (line - headLines - 1)
         : tailStartLine + (line - bodyLastLine),
+      repeated: (line) => line <= headLines + 1 || line >= bodyLastLine,
     });
   }
+  // Head [document.start, first.start), the bodies [first.start, last.end), the tail [last.end, document.end).
+  invariant(covered === last.end, `the windows end at byte ${covered}, the last transaction at ${last.end}`);
   return windows;
+}
+
+/**
+ * A finding when anything but whitespace and comments stands between two consecutive transactions.
+ * Every scheme schema declares its transaction element as one repeated particle, so nothing else may
+ * stand between two of them; refusing it here keeps each window's elements a slice of the file's
+ * (head elements, a run of transactions, tail elements), which is what makes the windowed verdict the
+ * whole file's (docs/validation.md#windows).
+ */
+function contentBetween(bytes: Uint8Array, transactions: readonly ElementSpan[], messageRoot: ElementSpan): Finding | undefined {
+  for (let t = 1; t < transactions.length; t++) {
+    const found = strayContent(bytes, transactions[t - 1]!.end, transactions[t]!.start);
+    if (found !== undefined) {
+      const line = transactions[t]!.line - countNewlines(bytes.subarray(found.at, transactions[t]!.start));
+      return { code: REASON.schemaInvalid, path: `/Document/${messageRoot.localName}`, line,
+        message: `${found.what} between two ${transactions[t]!.localName} elements: nothing but whitespace and comments may stand there` };
+    }
+  }
+  return undefined;
+}
+
+/** What stands in an envelope besides its AppHdr and Document (text or elements), if anything. */
+function strayEnvelopeContent(bytes: Uint8Array, root: ElementSpan, appHdr: ElementSpan, document: ElementSpan): string | undefined {
+  let contentStart = root.start;
+  while (bytes[contentStart] !== 0x3e) contentStart = bytes[contentStart] === 0x22 || bytes[contentStart] === 0x27
+    ? bytes.indexOf(bytes[contentStart]!, contentStart + 1) + 1 : contentStart + 1;
+  return (strayContent(bytes, contentStart + 1, appHdr.start) ?? strayContent(bytes, appHdr.end, document.start) ??
+    strayContent(bytes, document.end, bytes.lastIndexOf(0x3c, root.end - 1)))?.what;
+}
+
+/** Where bytes[from, to) holds more than whitespace and comments (the scan checked their syntax), and what. */
+function strayContent(bytes: Uint8Array, from: number, to: number): { what: 'text' | 'an element'; at: number } | undefined {
+  for (let k = from; k < to; k++) {
+    const b = bytes[k]!;
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
+    if (b !== 0x3c) return { what: 'text', at: k };
+    if (bytes[k + 1] !== 0x21 || bytes[k + 2] !== 0x2d || bytes[k + 3] !== 0x2d) return { what: 'an element', at: k };
+    for (k += 4; !(bytes[k] === 0x2d && bytes[k + 1] === 0x2d && bytes[k + 2] === 0x3e); k++);
+    k += 2;
+  }
+  return undefined;
 }
 
 function countNewlines(bytes: Uint8Array): number {
@@ -386,10 +462,29 @@ interface MappedXsdError extends XsdError {
  */
 const XSD_JOB_BYTES_MAX = 4 * 1024 * 1024;
 
-async function validateWindows(xsd: XsdValidator, messageId: string, windows: readonly Window[]): Promise<MappedXsdError[]> {
+async function validateWindows(xsd: XsdValidator, messageId: string, windows: readonly Window[]):
+  Promise<{ errors: MappedXsdError[]; dropped: number }> {
+  const out: MappedXsdError[] = [];
+  let dropped = 0;
+  const seen = new Set<string>();
+  // Errors are mapped, deduplicated and kept (up to limits.findingsPerFileMax, the rest counted) in
+  // file order as each job's answer can be placed, so a file wrong everywhere holds at most a job's worth.
+  const take = (w: Window, errors: readonly XsdError[]): void => {
+    for (const e of errors) {
+      const originalLine = e.line === undefined ? undefined : w.originalLine(e.line);
+      if (e.line !== undefined && w.repeated(e.line)) {
+        // The head and tail are repeated in every window: report their errors once.
+        const key = `${originalLine}\u0000${e.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      if (out.length < limits.findingsPerFileMax) out.push({ ...e, originalLine });
+      else dropped++;
+    }
+  };
   if (windows.length === 1) {
-    const errors = await xsd.validateOne(messageId, windows[0]!.materialize());
-    return errors.map((e) => ({ ...e, originalLine: e.line === undefined ? undefined : windows[0]!.originalLine(e.line) }));
+    take(windows[0]!, await xsd.validateOne(messageId, windows[0]!.materialize()));
+    return { errors: out, dropped };
   }
   const jobs: Window[][] = [[]];
   let size = 0;
@@ -401,33 +496,24 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
     jobs[jobs.length - 1]!.push(w);
     size += w.byteLength;
   }
-  const results: Map<string, XsdError[]>[] = new Array(jobs.length);
+  const results: (ReadonlyMap<string, XsdError[]> | undefined)[] = new Array(jobs.length);
   let next = 0;
+  let placed = 0;
   const lane = async (): Promise<void> => {
     while (next < jobs.length) {
       const index = next++;
       const job = jobs[index]!;
       // Windows of a large file are built here for this job alone, so their buffers can be handed over.
       const files = job.map((w): XsdFile => ({ fileName: w.fileName, contents: w.materialize(), transfer: true }));
-      results[index] = (await xsd.validateFiles(messageId, files)).errors as Map<string, XsdError[]>;
+      results[index] = (await xsd.validateFiles(messageId, files)).errors;
+      for (; placed < jobs.length && results[placed] !== undefined; placed++) {
+        for (const w of jobs[placed]!) take(w, results[placed]!.get(w.fileName) ?? []);
+        results[placed] = undefined;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(xsd.workerCount, jobs.length) }, lane));
-  const out: MappedXsdError[] = [];
-  const seen = new Set<string>();
-  jobs.forEach((job, index) => {
-    for (const w of job) {
-      for (const e of results[index]!.get(w.fileName) ?? []) {
-        const originalLine = e.line === undefined ? undefined : w.originalLine(e.line);
-        // The head and tail are repeated in every window: report their errors once.
-        const key = `${originalLine}\u0000${e.message}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        out.push({ ...e, originalLine });
-      }
-    }
-  });
-  return out;
+  return { errors: out, dropped };
 }
 
 function parseWindows(module: MessageModule<unknown>, windows: readonly Window[],
@@ -471,37 +557,91 @@ function containerIndex(path: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-function schemaFinding(bytes: Uint8Array, error: MappedXsdError, messageRoot: ElementSpan): Finding {
-  const element = /Element '([^']+)'/.exec(error.message)?.[1];
-  const path = error.originalLine !== undefined && element
-    ? elementPathAt(bytes, error.originalLine, element.replace(/^.*:/, ''), messageRoot)
-    : undefined;
-  return {
-    code: REASON.schemaInvalid,
-    path: path ?? `/Document/${messageRoot.localName}`,
-    line: error.originalLine,
-    message: error.message.replace(/^Schemas validity error : /, '').replace(/^parser error : /, 'not well-formed: '),
-  };
+/**
+ * Findings for schema errors, located by element path. The paths of all of them come from ONE walk over
+ * the message root's bytes, up to the last error's line (a light tag walk that decodes only names):
+ * a file with thousands of errors costs one pass, not one pass (and one decoding of the file) each.
+ */
+function schemaFindings(bytes: Uint8Array, errors: readonly MappedXsdError[], messageRoot: ElementSpan): Finding[] {
+  const wanted = new Map<number, Set<string>>();
+  for (const e of errors) {
+    const element = /Element '([^']+)'/.exec(e.message)?.[1];
+    if (e.originalLine === undefined || element === undefined) continue;
+    let names = wanted.get(e.originalLine);
+    if (!names) wanted.set(e.originalLine, names = new Set());
+    names.add(element.replace(/^.*:/, ''));
+  }
+  const paths = elementPaths(bytes, messageRoot, wanted);
+  return errors.map((e) => {
+    const element = /Element '([^']+)'/.exec(e.message)?.[1]?.replace(/^.*:/, '');
+    const path = e.originalLine !== undefined && element !== undefined
+      ? paths.get(`${e.originalLine}\u0000${element}`) ?? paths.get(`${e.originalLine}\u0000`) : undefined;
+    return {
+      code: REASON.schemaInvalid,
+      path: path ?? `/Document/${messageRoot.localName}`,
+      line: e.originalLine,
+      message: e.message.replace(/^Schemas validity error : /, '').replace(/^parser error : /, 'not well-formed: '),
+    };
+  });
 }
 
 /**
- * The element path of the element named `name` whose start tag is on `line` (for error locations
- * only: a light walk over the message root's bytes up to that line).
+ * Element paths for error locations: for each line and element name wanted, the path of the element of
+ * that name whose start tag is on that line (key `line\0name`), and for each wanted line the path of the
+ * element open there (key `line\0`), from one walk over the message root's bytes.
  */
-function elementPathAt(bytes: Uint8Array, line: number, name: string, messageRoot: ElementSpan): string | undefined {
-  const text = decoder.decode(bytes.subarray(messageRoot.start, messageRoot.end));
+function elementPaths(bytes: Uint8Array, messageRoot: ElementSpan, wanted: ReadonlyMap<number, ReadonlySet<string>>): Map<string, string> {
+  const paths = new Map<string, string>();
+  if (wanted.size === 0) return paths;
+  const lastLine = Math.max(...wanted.keys());
   const stack: string[] = [];
-  let currentLine = messageRoot.line;
-  const tag = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>|<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|\n/g;
-  for (let m = tag.exec(text); m; m = tag.exec(text)) {
-    if (m[0] === '\n') { currentLine++; continue; }
-    if (m[2] === undefined) { currentLine += (m[0].match(/\n/g) ?? []).length; continue; }
-    const local = m[2].replace(/^.*:/, '');
-    if (m[1] === '/') { stack.pop(); continue; }
-    if (currentLine === line && local === name) return `/Document/${[...stack, local].join('/')}`;
-    if (currentLine > line) break;
-    currentLine += (m[0].match(/\n/g) ?? []).length;
-    if (m[3] !== '/') stack.push(local);
+  let line = messageRoot.line;
+  let counted = messageRoot.start;
+  /** Count the newlines before `to`, noting for each wanted line passed the element open there. */
+  const advance = (to: number): void => {
+    for (let k = bytes.indexOf(0x0a, counted); k >= 0 && k < to; k = bytes.indexOf(0x0a, k + 1)) {
+      if (wanted.has(line) && stack.length > 0) paths.set(`${line}\u0000`, `/Document/${stack.join('/')}`);
+      line++;
+    }
+    counted = to;
+  };
+  for (let i = messageRoot.start; i >= 0 && i < messageRoot.end && line <= lastLine; i = bytes.indexOf(0x3c, i + 1)) {
+    advance(i);
+    const next = bytes[i + 1];
+    if (next === 0x21 || next === 0x3f) {
+      const close = next === 0x3f ? indexOfBytes(bytes, '?>', i) : indexOfBytes(bytes, '-->', i);
+      i = close < 0 ? messageRoot.end : close;
+      continue;
+    }
+    let k = next === 0x2f ? i + 2 : i + 1;
+    let localStart = k;
+    while (k < bytes.length && ![0x20, 0x09, 0x0a, 0x0d, 0x2f, 0x3e].includes(bytes[k]!)) {
+      if (bytes[k] === 0x3a) localStart = k + 1;
+      k++;
+    }
+    const local = decoder.decode(bytes.subarray(localStart, k));
+    let close = k;
+    while (bytes[close] !== 0x3e) close = bytes[close] === 0x22 || bytes[close] === 0x27 ? bytes.indexOf(bytes[close]!, close + 1) + 1 : close + 1;
+    if (next === 0x2f) {
+      stack.pop();
+    } else {
+      if (wanted.get(line)?.has(local)) {
+        const key = `${line}\u0000${local}`;
+        if (!paths.has(key)) paths.set(key, `/Document/${[...stack, local].join('/')}`);
+      }
+      if (bytes[close - 1] !== 0x2f) stack.push(local);
+    }
+    i = close;
   }
-  return stack.length > 0 && currentLine >= line ? `/Document/${stack.join('/')}` : undefined;
+  return paths;
+}
+
+function indexOfBytes(bytes: Uint8Array, text: string, from: number): number {
+  const first = text.charCodeAt(0);
+  for (let k = bytes.indexOf(first, from); k >= 0; k = bytes.indexOf(first, k + 1)) {
+    let m = 1;
+    while (m < text.length && bytes[k + m] === text.charCodeAt(m)) m++;
+    if (m === text.length) return k + m - 1;
+  }
+  return -1;
 }
