@@ -48,7 +48,7 @@ function writeRefusedFile(path: string): number {
   return size;
 }
 
-it(`a refused ${TRANSACTIONS}-transaction file is validated within limits.validationMemoryBytesMax of resident memory`, () => {
+it(`a refused ${TRANSACTIONS}-transaction file is validated within limits.validationMemoryBytesMax of resident memory`, (t) => {
   const path = join(directory, 'refused.xml');
   const size = writeRefusedFile(path);
   assert.ok(size > 100_000_000, `${size} bytes`);
@@ -57,6 +57,7 @@ it(`a refused ${TRANSACTIONS}-transaction file is validated within limits.valida
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
     status: string; findings: number; findingsDropped: number; codes: string[]; maxRssBytes: number;
   };
+  t.diagnostic(`peak RSS ${Math.round(result.maxRssBytes / 2 ** 20)} MiB for a ${Math.round(size / 2 ** 20)} MiB refused file`);
   assert.equal(result.status, 'RJCT');
   assert.deepEqual(result.codes, ['FF01']);
   assert.equal(result.findings, limits.findingsPerFileMax, 'findings kept up to the limit');
