@@ -13,8 +13,12 @@
  *     hands the file over again and intake answers it as the replay it is.
  *
  * Transport acknowledgement (received, signature good or refused) is separate from the business
- * status (the pacs.002 intake queues): it is the TransportAck this returns for each file, one log line
- * per file, and for refusals the admi.002. See docs/connectors.md.
+ * status (the pacs.002 intake queues): it is the TransportAck this returns for each file, one log
+ * record per file, and for refusals the admi.002. See docs/connectors.md.
+ *
+ * A file name is the sender's text: the log quotes it only as a field value (switch/log.ts), and
+ * what goes into a stored message or an answer is its visibleText form, because XML cannot carry
+ * control characters at all.
  */
 import { createHash } from 'node:crypto';
 import type { Connector, InboundFile } from './connector.ts';
@@ -24,6 +28,7 @@ import type { IntakeResult } from '../switch/engine/intake.ts';
 import { emit } from '../switch/engine/outbound.ts';
 import { isoDateTime, nextMessageId } from '../switch/engine/context.ts';
 import { build as buildAdmi002 } from '../switch/iso/messages/admi.002.001.01/index.ts';
+import { createLogger, toLogger, visibleText, type LogSink } from '../switch/log.ts';
 
 export interface TrustAnchors {
   /** The scheme CA certificates (PEM): current and, during a rollover, previous. */
@@ -46,6 +51,8 @@ export type TransportAck =
     readonly signerSerial: string;
     readonly status: IntakeResult['status'];
     readonly messageRowId: bigint;
+    /** GrpHdr/MsgId, when the file had one. */
+    readonly msgId?: string;
   }
   | AckBase & {
     /** Signature refused: answered with an admi.002, not processed. */
@@ -63,7 +70,8 @@ export interface PollResult {
 }
 
 export interface PollOptions {
-  readonly log?: (line: string) => void;
+  /** Default: JSON records on stderr. */
+  readonly log?: LogSink;
 }
 
 const ADMI002 = 'admi.002.001.01';
@@ -77,7 +85,7 @@ const TEXT_LENGTH_MAX = 350; // ErrLctn, RsnDesc: Max350Text
  */
 export async function pollInbound(engine: Engine, connector: Connector, participants: readonly string[], trust: TrustAnchors,
   now: Date = engine.context.clock.now(), options: PollOptions = {}): Promise<PollResult> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = toLogger(options.log ?? createLogger()).child({ component: 'inbound' });
   const files: TransportAck[] = [];
   const errors: PollResult['errors'] = [];
   for (const participant of participants) {
@@ -86,7 +94,7 @@ export async function pollInbound(engine: Engine, connector: Connector, particip
       received = await connector.receive(participant);
     } catch (error) {
       errors.push({ participant, message: (error as Error).message });
-      log(`inbound ${participant}: mailbox not readable: ${(error as Error).message}`);
+      log.warn({ participant, err: error }, 'mailbox not readable');
       continue;
     }
     for (const file of received) {
@@ -97,12 +105,16 @@ export async function pollInbound(engine: Engine, connector: Connector, particip
         // Stored (or answered) but still on the transport: handed over again next time, and then a
         // replay (intake) or answered once more (refusal). Reported, not fatal.
         errors.push({ participant, message: `acknowledge ${file.fileName}: ${(error as Error).message}` });
-        log(`inbound ${participant} ${file.fileName}: not acknowledged: ${(error as Error).message}`);
+        log.warn({ participant, fileName: file.fileName, err: error }, 'not acknowledged');
       }
       files.push(ack);
-      log(ack.outcome === 'refused'
-        ? `inbound ${participant} ${file.fileName}: refused ${ack.code} (${ack.reason}); admi.002 ${ack.answerMessageId}`
-        : `inbound ${participant} ${file.fileName}: signature good (${ack.signerSerial}), ${ack.outcome === 'replay' ? 'replay, not processed again' : 'stored'}, ${ack.status}`);
+      if (ack.outcome === 'refused') {
+        log.warn({ participant, fileName: file.fileName, sha256: ack.sha256, code: ack.code, reason: ack.reason, answerMsgId: ack.answerMessageId },
+          `refused ${ack.code}; answered with an admi.002`);
+      } else {
+        log.info({ participant, fileName: file.fileName, sha256: ack.sha256, msgId: ack.msgId, signer: ack.signerSerial, status: ack.status },
+          `signature good, ${ack.outcome === 'replay' ? 'replay, not processed again' : 'stored'}, ${ack.status}`);
+      }
     }
   }
   return { files, errors };
@@ -118,11 +130,12 @@ async function takeFile(engine: Engine, file: InboundFile, trust: TrustAnchors, 
     const answerMessageId = await refuseFile(engine, file, sha256, verdict.code, verdict.message);
     return { ...base, outcome: 'refused', code: verdict.code, reason: verdict.message, answerMessageId };
   }
-  const result = await engine.submit({ bytes: file.bytes, sender: file.sender, fileName: file.fileName });
+  const result = await engine.submit({ bytes: file.bytes, sender: file.sender, fileName: visibleText(file.fileName) });
   if (result.replay) await answerAgain(engine, file.sender, result.messageRowId);
+  const msgId = result.report.group?.messageId;
   return {
     ...base, outcome: result.replay ? 'replay' : 'accepted', signerSerial: verdict.signer.serial,
-    status: result.status, messageRowId: result.messageRowId,
+    status: result.status, messageRowId: result.messageRowId, ...(msgId === undefined ? {} : { msgId }),
   };
 }
 
@@ -133,16 +146,17 @@ async function takeFile(engine: Engine, file: InboundFile, trust: TrustAnchors, 
  */
 export async function refuseFile(engine: Engine, file: InboundFile, sha256: string, code: string, reason: string): Promise<string> {
   const ctx = engine.context;
+  const fileName = visibleText(file.fileName);
   return engine.db.transaction(async (tx) => {
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
     const xml = buildAdmi002({
-      relatedReference: truncate(file.fileName, REFERENCE_LENGTH_MAX),
+      relatedReference: truncate(fileName, REFERENCE_LENGTH_MAX),
       reason: {
         rejectingPartyReason: code,
         rejectionDateTime: isoDateTime(ctx.clock.now()),
-        errorLocation: truncate(`${file.fileName}.p7s`, TEXT_LENGTH_MAX),
-        description: truncate(reason, TEXT_LENGTH_MAX),
-        additionalData: `file ${file.fileName}, ${file.bytes.length} bytes, sha256 ${sha256}; signature ${file.signature?.length ?? 0} bytes`,
+        errorLocation: truncate(`${fileName}.p7s`, TEXT_LENGTH_MAX),
+        description: truncate(visibleText(reason), TEXT_LENGTH_MAX),
+        additionalData: `file ${fileName}, ${file.bytes.length} bytes, sha256 ${sha256}; signature ${file.signature?.length ?? 0} bytes`,
       },
     });
     await emit(tx, { recipient: file.sender, messageType: ADMI002, messageId, xml });
