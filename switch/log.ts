@@ -104,6 +104,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: (label) => ({ level: label }),
       log: (object) => normaliseFields(object),
     },
+    // Errors are already { type, message, code } (normaliseFields): no second serialisation, no stack.
+    serializers: { err: (value: unknown) => value },
   }, { write: (line: string) => write(neutralise(line)) });
   return options.bindings ? instance.child(normaliseFields({ ...options.bindings })) : instance;
 }

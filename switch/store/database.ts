@@ -73,6 +73,13 @@ function openPostgres(url: string, poolSize: number): Database {
       const attempts = options?.retryable ? limits.transactionAttemptsMax : 1;
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
+        // A checked-out client has no error listener of the pool's: a connection lost between two
+        // statements (server restart, pg_terminate_backend, network cut) would be an unhandled
+        // 'error' event and kill the process. Noted here instead; the next statement fails, the
+        // transaction is abandoned, and the client is discarded on release.
+        let lost: Error | undefined;
+        const onError = (error: Error): void => { lost = error; };
+        client.on('error', onError);
         try {
           await client.query('BEGIN');
           const result = await work({
@@ -86,7 +93,8 @@ function openPostgres(url: string, poolSize: number): Database {
           const code = errorCode(error);
           if (attempt >= attempts || (code !== DEADLOCK_DETECTED && code !== SERIALIZATION_FAILURE)) throw error;
         } finally {
-          client.release();
+          client.removeListener('error', onError);
+          client.release(lost);
         }
       }
     },
