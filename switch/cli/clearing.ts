@@ -257,7 +257,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
             await takeInbound(participants);
             // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
             if (Date.now() - lastSweep > SWEEP_INTERVAL_MS) {
-              await engine.sweep();
+              const swept = await engine.sweep();
+              if (swept.timedOut + swept.expiredCases > 0) log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
               lastSweep = Date.now();
             }
             while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
