@@ -97,7 +97,7 @@ const writeStderr = (line: string): void => { process.stderr.write(line); };
 export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? writeStderr;
   if (options.format === 'pretty') return textLogger((line) => write(`${line}\n`), options.bindings ?? {});
-  const instance = pino({
+  return bound(pino({
     base: undefined, // no pid/hostname on every line: the process is known to whoever reads its stderr
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
@@ -106,8 +106,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     // Errors are already { type, message, code } (normaliseFields): no second serialisation, no stack.
     serializers: { err: (value: unknown) => value },
-  }, { write: (line: string) => write(neutralise(line)) });
-  return options.bindings ? instance.child(normaliseFields({ ...options.bindings })) : instance;
+  }, { write: (line: string) => write(neutralise(line)) }), options.bindings ?? {});
+}
+
+/**
+ * A logger over one pino instance whose bindings are merged into each record here rather than by
+ * pino's child(), which writes a key twice when a child binds it again (a component inside a
+ * component): every record has each key once, the innermost value winning.
+ */
+function bound(instance: pino.Logger, bindings: LogFields): Logger {
+  const record = (level: 'info' | 'warn' | 'error') => (fields: LogFields, message: string): void => {
+    instance[level]({ ...bindings, ...fields }, message);
+  };
+  return { info: record('info'), warn: record('warn'), error: record('error'), child: (more) => bound(instance, { ...bindings, ...more }) };
 }
 
 /**

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cliWorkspace } from '../support/cli-workspace.ts';
+import { logRecords } from '../support/serve-observer.ts';
 /** Long enough for the bank to answer between two serve runs on a loaded machine (each CLI start takes
  * seconds), short enough that the test then waits only the rest of it for the silent payment's timeout. */
 const CONFIRMATION_TIMEOUT_MS = 15_000;
@@ -42,7 +43,9 @@ describe('clearhouse bank answer and recall with serve (signing material from th
 
     ok('bank', 'send', '--bic', 'BANKDEFFXXX', '--to', 'BANKFRPPXXX', '--inst', '--count', '6', ...signedAs('BANKDEFFXXX'));
     const first = ok('serve', '--once');
-    assert.match(first.stderr, /inbound signatures verified, outbound signed/);
+    const started = logRecords(first.stderr).find((r) => r.component === 'serve' && /^serving /.test(r.msg));
+    assert.equal(started?.inboundSignatures, 'verified', first.stderr);
+    assert.equal(started?.outbound, 'signed');
     assert.equal((first.stderr.match(/signature good/g) ?? []).length, 6, first.stderr);
 
     const answered = ok('bank', 'answer', '--bic', 'BANKFRPPXXX', '--reject-every', '3', '--silent-every', '5', ...signedAs('BANKFRPPXXX'));

@@ -47,6 +47,14 @@ describe('structured log', () => {
     }), { numRuns: 300, seed });
   });
 
+  it('a key bound again by a child (a component inside a component) is written once, the innermost value', () => {
+    const { logger, lines } = captured('json');
+    logger.child({ component: 'connector', participant: 'A' }).child({ component: 'sftp' }).info({ participant: 'B' }, 'connected');
+    assert.equal(lines[0]!.match(/"component"/g)!.length, 1, lines[0]);
+    assert.equal(lines[0]!.match(/"participant"/g)!.length, 1, lines[0]);
+    assert.deepEqual([JSON.parse(lines[0]!).component, JSON.parse(lines[0]!).participant], ['sftp', 'B']);
+  });
+
   it('pretty: one line per record, nothing raw', () => {
     fc.assert(fc.property(hostileText, hostileText, (fileName, message) => {
       const { logger, lines } = captured('pretty');
