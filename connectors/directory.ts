@@ -3,17 +3,26 @@
  * with inbound/ (where the bank puts files for the switch) and outbound/ (where the switch delivers).
  * Files are written under a temporary name and renamed, so a reader never sees half a file; names
  * are deterministic, so delivering the same message twice leaves one file.
+ *
+ * Everything the switch creates here is its owner's only (directories 0700, files 0600): mailboxes
+ * hold payments. Only regular files are listed: a subdirectory, a symbolic link, a FIFO or a socket
+ * in a mailbox is left alone, and a file is opened without following a link that replaced it.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutboundMessage } from '../switch/engine/transport.ts';
+
+/** Directories the switch creates: the owner's only. */
+export const PRIVATE_DIRECTORY_MODE = 0o700;
+/** Files the switch writes: the owner's only. */
+export const PRIVATE_FILE_MODE = 0o600;
 
 export class DirectoryMailboxes {
   constructor(readonly root: string) {}
 
   private box(bic: string, side: 'inbound' | 'outbound' | 'archive'): string {
     const path = join(this.root, bic, side);
-    mkdirSync(path, { recursive: true });
+    mkdirSync(path, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     return path;
   }
 
@@ -23,7 +32,7 @@ export class DirectoryMailboxes {
     const final = join(directory, message.fileName);
     if (existsSync(final)) return;
     const temporary = join(directory, `.${message.fileName}.part`);
-    writeFileSync(temporary, message.bytes);
+    writeFileSync(temporary, message.bytes, { mode: PRIVATE_FILE_MODE });
     renameSync(temporary, final);
   }
 
@@ -31,17 +40,23 @@ export class DirectoryMailboxes {
   put(bic: string, fileName: string, bytes: Uint8Array): void {
     const directory = this.box(bic, 'inbound');
     const temporary = join(directory, `.${fileName}.part`);
-    writeFileSync(temporary, bytes);
+    writeFileSync(temporary, bytes, { mode: PRIVATE_FILE_MODE });
     renameSync(temporary, join(directory, fileName));
   }
 
-  /** Complete files waiting in a participant's inbound/ (temporary names are never listed). */
+  /** Complete files waiting in a participant's inbound/ (temporary names and anything but regular files are never listed). */
   inbound(bic: string): string[] {
-    return readdirSync(this.box(bic, 'inbound')).filter((f) => !f.startsWith('.')).sort();
+    return regularFiles(this.box(bic, 'inbound'));
   }
 
+  /** A file's bytes; a symbolic link is refused (ELOOP), so a link planted after the listing reads nothing. */
   read(bic: string, side: 'inbound' | 'outbound', fileName: string): Buffer {
-    return readFileSync(join(this.box(bic, side), fileName));
+    const descriptor = openSync(join(this.box(bic, side), fileName), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return readFileSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
   }
 
   /** Move a processed inbound file to archive/ (after it was stored durably). */
@@ -56,6 +71,14 @@ export class DirectoryMailboxes {
 
   /** Files the switch delivered to a participant, oldest name first. */
   outbound(bic: string): string[] {
-    return readdirSync(this.box(bic, 'outbound')).filter((f) => !f.startsWith('.')).sort();
+    return regularFiles(this.box(bic, 'outbound'));
   }
+}
+
+/** Names of the regular files in a directory that do not start with '.', sorted. */
+function regularFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
 }

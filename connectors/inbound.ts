@@ -13,14 +13,19 @@
  *     hands the file over again and intake answers it as the replay it is.
  *
  * Transport acknowledgement (received, signature good or refused) is separate from the business
- * status (the pacs.002 intake queues): it is the TransportAck this returns for each file, one log line
- * per file, and for refusals the admi.002. See docs/connectors.md.
+ * status (the pacs.002 intake queues): it is the TransportAck this returns for each file, one log
+ * record per file, and for refusals the admi.002. See docs/connectors.md.
+ *
+ * A file name is the sender's text: the log quotes it only as a field value (switch/log.ts), and
+ * what goes into a stored message or an answer is its visibleText form, because XML cannot carry
+ * control characters at all.
  */
 import { createHash } from 'node:crypto';
 import type { Connector, InboundFile } from './connector.ts';
 import { verifyDetached } from './signing/cms.ts';
 import type { Engine } from '../switch/engine/engine.ts';
 import type { IntakeResult } from '../switch/engine/transport.ts';
+import { createLogger, toLogger, visibleText, type LogSink } from '../switch/log.ts';
 
 export interface TrustAnchors {
   /** The scheme CA certificates (PEM): current and, during a rollover, previous. */
@@ -43,6 +48,8 @@ export type TransportAck =
     readonly signerSerial: string;
     readonly status: IntakeResult['status'];
     readonly messageRowId: bigint;
+    /** GrpHdr/MsgId, when the file had one. */
+    readonly msgId?: string;
   }
   | AckBase & {
     /** Signature refused: answered with an admi.002, not processed. */
@@ -60,7 +67,8 @@ export interface PollResult {
 }
 
 export interface PollOptions {
-  readonly log?: (line: string) => void;
+  /** Default: JSON records on stderr. */
+  readonly log?: LogSink;
 }
 
 /**
@@ -70,7 +78,7 @@ export interface PollOptions {
  */
 export async function pollInbound(engine: Engine, connector: Connector, participants: readonly string[], trust: TrustAnchors,
   now: Date = engine.clock.now(), options: PollOptions = {}): Promise<PollResult> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = toLogger(options.log ?? createLogger()).child({ component: 'inbound' });
   const files: TransportAck[] = [];
   const errors: PollResult['errors'] = [];
   for (const participant of participants) {
@@ -79,7 +87,7 @@ export async function pollInbound(engine: Engine, connector: Connector, particip
       received = await connector.receive(participant);
     } catch (error) {
       errors.push({ participant, message: (error as Error).message });
-      log(`inbound ${participant}: mailbox not readable: ${(error as Error).message}`);
+      log.warn({ participant, err: error }, 'mailbox not readable');
       continue;
     }
     for (const file of received) {
@@ -90,12 +98,16 @@ export async function pollInbound(engine: Engine, connector: Connector, particip
         // Stored (or answered) but still on the transport: handed over again next time, and then a
         // replay (intake) or answered once more (refusal). Reported, not fatal.
         errors.push({ participant, message: `acknowledge ${file.fileName}: ${(error as Error).message}` });
-        log(`inbound ${participant} ${file.fileName}: not acknowledged: ${(error as Error).message}`);
+        log.warn({ participant, fileName: file.fileName, err: error }, 'not acknowledged');
       }
       files.push(ack);
-      log(ack.outcome === 'refused'
-        ? `inbound ${participant} ${file.fileName}: refused ${ack.code} (${ack.reason}); admi.002 ${ack.answerMessageId}`
-        : `inbound ${participant} ${file.fileName}: signature good (${ack.signerSerial}), ${ack.outcome === 'replay' ? 'replay, not processed again' : 'stored'}, ${ack.status}`);
+      if (ack.outcome === 'refused') {
+        log.warn({ participant, fileName: file.fileName, sha256: ack.sha256, code: ack.code, reason: ack.reason, answerMsgId: ack.answerMessageId },
+          `refused ${ack.code}; answered with an admi.002`);
+      } else {
+        log.info({ participant, fileName: file.fileName, sha256: ack.sha256, msgId: ack.msgId, signer: ack.signerSerial, status: ack.status },
+          `signature good, ${ack.outcome === 'replay' ? 'replay, not processed again' : 'stored'}, ${ack.status}`);
+      }
     }
   }
   return { files, errors };
@@ -111,10 +123,11 @@ async function takeFile(engine: Engine, file: InboundFile, trust: TrustAnchors, 
     const answerMessageId = await engine.refuseFile(file, sha256, verdict.code, verdict.message);
     return { ...base, outcome: 'refused', code: verdict.code, reason: verdict.message, answerMessageId };
   }
-  const result = await engine.submitReceived({ bytes: file.bytes, sender: file.sender, fileName: file.fileName });
+  const result = await engine.submitReceived({ bytes: file.bytes, sender: file.sender, fileName: visibleText(file.fileName) });
+  const msgId = result.report.group?.messageId;
   return {
     ...base, outcome: result.replay ? 'replay' : 'accepted', signerSerial: verdict.signer.serial,
-    status: result.status, messageRowId: result.messageRowId,
+    status: result.status, messageRowId: result.messageRowId, ...(msgId === undefined ? {} : { msgId }),
   };
 }
 

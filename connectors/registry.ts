@@ -13,10 +13,11 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import type { ConnectionOptions } from 'bullmq';
 import type { Connector, InboundFile, OutboundFile } from './connector.ts';
-import { DirectoryMailboxes } from './directory.ts';
+import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE } from './directory.ts';
 import { SftpConnector, type SftpMailbox } from './sftp.ts';
 import { QueueConnector } from './queue.ts';
 import type { ConnectorConfig, SchemeConfig } from '../switch/config.ts';
+import { silentLogger, toLogger, type LogSink, type Logger } from '../switch/log.ts';
 
 export const SIGNATURE_SUFFIX = '.p7s';
 
@@ -39,27 +40,46 @@ interface Mailbox {
  */
 export class DirectoryConnector implements Connector {
   private readonly boxes = new Map<string, Mailbox>();
+  private readonly log: Logger;
+  /** Files that could not be read, reported once each (they stay where they are, for the operator). */
+  private readonly unreadable = new Set<string>();
 
   /** `paths`: participant → mailbox directory (holding inbound/, outbound/, archive/). */
-  constructor(paths: ReadonlyMap<string, string>, options: { readonly unsignedDelivery?: ReadonlySet<string> } = {}) {
+  constructor(paths: ReadonlyMap<string, string>, options: { readonly unsignedDelivery?: ReadonlySet<string>; readonly log?: LogSink } = {}) {
     for (const [participant, path] of paths) {
       this.boxes.set(participant, {
         mailboxes: new DirectoryMailboxes(dirname(path)), box: basename(path),
         writeSignatures: !(options.unsignedDelivery?.has(participant) ?? false),
       });
     }
+    this.log = options.log === undefined ? silentLogger : toLogger(options.log);
   }
 
+  /**
+   * The regular files of inbound/ with their signatures. A file that cannot be read (removed since
+   * the listing, replaced by a link, a name that is not UTF-8) is skipped and reported once: one bad
+   * entry never keeps the others from being taken.
+   */
   async receive(participant: string): Promise<InboundFile[]> {
     const { mailboxes, box } = this.mailbox(participant);
     const names = mailboxes.inbound(box);
     const present = new Set(names);
-    return names.filter((name) => !name.endsWith(SIGNATURE_SUFFIX)).map((fileName) => {
+    const files: InboundFile[] = [];
+    for (const fileName of names.filter((name) => !name.endsWith(SIGNATURE_SUFFIX))) {
       const signatureName = `${fileName}${SIGNATURE_SUFFIX}`;
-      const signature = present.has(signatureName) ? mailboxes.read(box, 'inbound', signatureName) : undefined;
-      const handle: DirectoryHandle = { box, fileName };
-      return { sender: participant, fileName, bytes: mailboxes.read(box, 'inbound', fileName), ...(signature ? { signature } : {}), handle };
-    });
+      try {
+        const signature = present.has(signatureName) ? mailboxes.read(box, 'inbound', signatureName) : undefined;
+        const handle: DirectoryHandle = { box, fileName };
+        files.push({ sender: participant, fileName, bytes: mailboxes.read(box, 'inbound', fileName), ...(signature ? { signature } : {}), handle });
+      } catch (error) {
+        const key = `${participant}\0${fileName}`;
+        if (!this.unreadable.has(key)) {
+          this.unreadable.add(key);
+          this.log.warn({ participant, fileName, err: error }, 'inbound file not readable: left in the mailbox, the other files are taken');
+        }
+      }
+    }
+    return files;
   }
 
   async acknowledge(file: InboundFile): Promise<void> {
@@ -84,7 +104,7 @@ export class DirectoryConnector implements Connector {
   private mailbox(participant: string): Mailbox {
     const mailbox = this.boxes.get(participant);
     if (!mailbox) throw new Error(`DirectoryConnector: no mailbox for ${participant}`);
-    mkdirSync(join(mailbox.mailboxes.root, mailbox.box), { recursive: true });
+    mkdirSync(join(mailbox.mailboxes.root, mailbox.box), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     return mailbox;
   }
 }
@@ -121,7 +141,7 @@ export interface RegistryOptions {
   readonly redisUrl?: string;
   /** Participants whose directory mailbox gets no `.p7s` files (the settlement-agent simulator). */
   readonly unsignedDelivery?: ReadonlySet<string>;
-  readonly log?: (line: string) => void;
+  readonly log?: LogSink;
 }
 
 /** Mailbox directory of the settlement agent (and of any participant without a connector entry). */
@@ -154,7 +174,9 @@ export function buildConnectors(config: SchemeConfig, options: RegistryOptions =
     byType.set(agent, 'directory');
   }
   const routes = new Map<string, Connector>();
-  const directory = new DirectoryConnector(directories, { ...(options.unsignedDelivery ? { unsignedDelivery: options.unsignedDelivery } : {}) });
+  const directory = new DirectoryConnector(directories, {
+    ...(options.unsignedDelivery ? { unsignedDelivery: options.unsignedDelivery } : {}), ...(options.log ? { log: options.log } : {}),
+  });
   for (const bic of directories.keys()) routes.set(bic, directory);
   if (sftp.length > 0) {
     const connector = new SftpConnector({ mailboxes: sftp, ...(options.log ? { log: options.log } : {}) });
@@ -162,7 +184,11 @@ export function buildConnectors(config: SchemeConfig, options: RegistryOptions =
   }
   if (queued.length > 0) {
     if (!options.redisUrl) throw new Error(`participants ${queued.join(', ')} use the queue connector: set REDIS_URL`);
-    const connector = new QueueConnector({ connection: redisConnection(options.redisUrl) });
+    const log = options.log === undefined ? undefined : toLogger(options.log);
+    const connector = new QueueConnector({
+      connection: redisConnection(options.redisUrl),
+      ...(log ? { onError: (error: unknown) => log.error({ component: 'queue', err: error }, 'queue connector error') } : {}),
+    });
     for (const bic of queued) routes.set(bic, connector);
   }
   return new RouterConnector(routes);

@@ -27,6 +27,7 @@ import { posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { Connector, InboundFile, OutboundFile } from './connector.ts';
 import { limits } from '../switch/limits.ts';
+import { silentLogger, toLogger, type LogSink, type Logger } from '../switch/log.ts';
 
 export interface SftpMailbox {
   /** The participant (BIC) this mailbox belongs to: the authenticated sender of what it uploads. */
@@ -48,8 +49,8 @@ export interface SftpConnectorOptions {
   readonly mailboxes: readonly SftpMailbox[];
   /** Overrides of limits.sftp (tests use shorter retries). */
   readonly limits?: Partial<SftpLimits>;
-  /** One line per notable event (reconnects, retries, refusals). Default: silent. */
-  readonly log?: (line: string) => void;
+  /** One record per notable event (reconnects, retries, refusals). Default: silent. */
+  readonly log?: LogSink;
 }
 
 /** A transient transport failure (connection lost, timeout, short upload): the step is retried. */
@@ -102,7 +103,7 @@ export class SftpConnector implements Connector {
   /** Per mailbox: until when its circuit is open (ms since epoch). */
   private readonly openUntil = new Map<string, number>();
   private readonly limits: SftpLimits;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private closed = false;
 
   constructor(options: SftpConnectorOptions) {
@@ -111,13 +112,14 @@ export class SftpConnector implements Connector {
       this.boxes.set(box.participant, box);
     }
     this.limits = { ...limits.sftp, ...options.limits };
-    this.log = options.log ?? (() => {});
+    this.log = options.log === undefined ? silentLogger : toLogger(options.log).child({ component: 'sftp' });
   }
 
   async receive(participant: string): Promise<InboundFile[]> {
     const box = this.mailbox(participant);
     const inbound = this.path(box, 'inbound');
     const listing = await this.step(box, 'list inbound/', (c) => c.list(inbound));
+    // Regular files only ('-'): a subdirectory, link or special file in inbound/ is left alone.
     const names = new Set(listing.filter((entry) => entry.type === '-').map((entry) => entry.name));
     const complete = [...names]
       .filter((name) => !isTemporaryName(name) && !name.endsWith('.p7s') && names.has(`${name}.p7s`))
@@ -133,7 +135,7 @@ export class SftpConnector implements Connector {
       } catch (error) {
         if (!isServerStatus(error)) throw error;
         // Gone or unreadable since the listing (the bank removed or replaced it): next time, if at all.
-        this.log(`sftp ${participant}: ${name} not readable now (${(error as Error).message}); left for the next poll`);
+        this.log.warn({ participant, fileName: name, err: error }, 'inbound file not readable now; left for the next poll');
         continue;
       }
       const handle: InboundHandle = { participant, name };
@@ -204,7 +206,7 @@ export class SftpConnector implements Connector {
         if ((await c.exists(posix.join(archive, to))) === false) throw error;
         const unique = `${to.replace(/\.p7s$/, '')}.dup-${new Date().toISOString().replace(/[-:.]/g, '')}${to.endsWith('.p7s') ? '.p7s' : ''}`;
         await c.rename(source, posix.join(archive, unique));
-        this.log(`sftp ${box.participant}: archive/${to} exists; archived ${from} as ${unique}`);
+        this.log.warn({ participant: box.participant, fileName: from, archivedAs: unique }, 'archive already holds that name; archived under a unique name');
         return unique;
       }
     });
@@ -242,10 +244,11 @@ export class SftpConnector implements Connector {
         const message = (error as Error).message;
         if (attempt >= L.attemptsMax || Date.now() - started + delay > L.retryTotalMsMax || this.closed) {
           this.openUntil.set(box.participant, Date.now() + L.circuitOpenMs);
-          this.log(`sftp ${box.participant}: ${what} failed after ${attempt} attempts (${message}); circuit open ${L.circuitOpenMs} ms`);
+          this.log.error({ participant: box.participant, step: what, attempts: attempt, circuitOpenMs: L.circuitOpenMs, err: error },
+            `sftp step failed after ${attempt} attempts (${message}); circuit open`);
           throw new SftpUnavailableError(`sftp ${box.participant}: ${what} failed after ${attempt} attempts: ${message}`, { cause: error });
         }
-        this.log(`sftp ${box.participant}: ${what} attempt ${attempt} failed (${message}); retrying in ${delay} ms`);
+        this.log.warn({ participant: box.participant, step: what, attempt, retryInMs: delay, err: error }, `sftp step attempt failed (${message}); retrying`);
         await sleep(delay);
       }
     }
@@ -275,13 +278,13 @@ export class SftpConnector implements Connector {
     } catch (error) {
       destroy(session);
       if (presented !== undefined) {
-        this.log(`sftp ${box.participant}: host key ${presented} is not the pinned ${expected}: refused`);
+        this.log.error({ participant: box.participant, presented, expected }, 'host key is not the pinned one: refused');
         throw new HostKeyMismatchError(`sftp ${box.participant}: ${box.host}:${box.port} presented host key ${presented}, expected ${expected}`);
       }
       throw error;
     }
     this.sessions.set(box.participant, session);
-    this.log(`sftp ${box.participant}: connected to ${box.host}:${box.port} as ${box.username}`);
+    this.log.info({ participant: box.participant, host: box.host, port: box.port, username: box.username }, 'connected');
     return client;
   }
 

@@ -127,6 +127,24 @@ export const limits = {
   /** Days from a CRL's thisUpdate to its nextUpdate when `pki revoke` writes it: the scheme republishes
    * weekly at the latest, and at once on every revocation. */
   crlNextUpdateDays: 7,
+  /** How often a running `serve` reads its trust material again (CA certificates, CRLs, its own key
+   * and certificate; connectors/signing/reload.ts). This bounds how long a revoked certificate keeps
+   * signing accepted files after the new CRL is in place: at most this plus one poll pass. Reading
+   * a few kilobytes every 5 s costs nothing; a scheme publishes a revocation "at once", and 5 s is
+   * well inside what any scheme means by that. */
+  trustMaterialReloadMs: 5_000,
+
+  // The database connection of a long-running serve (switch/cli/serve-loop.ts, docs/operations.md).
+  /** First wait after a pass failed because the database was unreachable; doubled after each failed
+   * pass up to the maximum. Nothing is acknowledged while it is down, so waiting loses nothing. */
+  databaseReconnectDelayMs: 500,
+  /** Longest wait between two attempts: an outage of hours costs one log line and one attempt per
+   * 30 s, and service resumes within 30 s of the database coming back. serve never gives up: an exit
+   * would only hand the same wait to the process supervisor. */
+  databaseReconnectDelayMsMax: 30_000,
+  /** Opening a new connection to PostgreSQL (pg connectionTimeoutMillis): a server that does not
+   * answer (network partition, dropped SYNs) fails the attempt instead of hanging the pass. */
+  databaseConnectTimeoutMs: 10_000,
 
   // The clock (switch/clock.ts, docs/operations.md "Running at another date and time").
   /** Fastest a simulated clock (CLEARHOUSE_CLOCK …*SPEED) may run: 1,000× turns a business day into

@@ -9,6 +9,7 @@
  * parse, and the switch's own key and certificate are tried together — a probe is signed and then
  * verified against the trusted CAs and CRLs as a bank would verify it, so a key that is not the
  * certificate's, a certificate from another CA, an expired or a revoked one are all refused here.
+ * While `serve` runs, connectors/signing/reload.ts reads the same files again when they change.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +55,14 @@ export function loadTrustMaterial(sources: TrustMaterialSources, now: Date, swit
   if ((sources.switchKey === undefined) !== (sources.switchCert === undefined)) {
     throw new TrustMaterialError('the switch key and certificate go together');
   }
+  const trust = loadTrust(sources);
+  const signer = loadSigner(sources);
+  if (signer) checkSigner(signer, sources, trust, now, switchBic);
+  return { ...(trust ? { trust } : {}), ...(signer ? { signer } : {}) };
+}
+
+/** The CA certificates and their CRLs, each file checked (absent when no CA is named). */
+export function loadTrust(sources: TrustMaterialSources): TrustAnchors | undefined {
   if (sources.ca.length === 0 && sources.crl.length > 0) throw new TrustMaterialError('revocation lists need the CA certificates they belong to');
   const caCertPems = sources.ca.map((path) => {
     const file = caCertificateFile(path);
@@ -74,26 +83,33 @@ export function loadTrustMaterial(sources: TrustMaterialSources, now: Date, swit
     }
     return pem;
   });
-  const trust: TrustAnchors | undefined = caCertPems.length > 0 ? { caCertPems, crls } : undefined;
-  let signer: KeyAndCertificate | undefined;
-  if (sources.switchKey !== undefined && sources.switchCert !== undefined) {
-    signer = { keyPem: readText(sources.switchKey, 'switch key'), certPem: readText(sources.switchCert, 'switch certificate') };
-    const probe = new TextEncoder().encode('clearhouse trust material probe');
-    let signature: Uint8Array;
-    try {
-      signature = signDetached(probe, signer);
-    } catch (error) {
-      throw new TrustMaterialError(`${sources.switchKey} / ${sources.switchCert}: cannot sign: ${(error as Error).message}`);
-    }
-    if (trust) {
-      // What every bank will check on the switch's deliveries, checked before the first one leaves.
-      const verdict = verifyDetached(probe, signature, { ...trust, now, ...(switchBic ? { expectedSigner: switchBic } : {}) });
-      if (!verdict.ok) {
-        throw new TrustMaterialError(`${sources.switchCert}: the switch's own signatures would be refused (${verdict.code}: ${verdict.message})`);
-      }
-    }
+  return caCertPems.length > 0 ? { caCertPems, crls } : undefined;
+}
+
+/** The switch's key and certificate, read (absent when none are named). */
+export function loadSigner(sources: TrustMaterialSources): KeyAndCertificate | undefined {
+  if (sources.switchKey === undefined || sources.switchCert === undefined) return undefined;
+  return { keyPem: readText(sources.switchKey, 'switch key'), certPem: readText(sources.switchCert, 'switch certificate') };
+}
+
+/**
+ * The switch's key and certificate tried together: a probe is signed and, when CAs are trusted,
+ * verified as a bank would verify it (wrong key, foreign CA, expired or revoked certificate).
+ */
+export function checkSigner(signer: KeyAndCertificate, sources: TrustMaterialSources, trust: TrustAnchors | undefined, now: Date, switchBic?: string): void {
+  const probe = new TextEncoder().encode('clearhouse trust material probe');
+  let signature: Uint8Array;
+  try {
+    signature = signDetached(probe, signer);
+  } catch (error) {
+    throw new TrustMaterialError(`${sources.switchKey} / ${sources.switchCert}: cannot sign: ${(error as Error).message}`);
   }
-  return { ...(trust ? { trust } : {}), ...(signer ? { signer } : {}) };
+  if (!trust) return;
+  // What every bank will check on the switch's deliveries, checked before the first one leaves.
+  const verdict = verifyDetached(probe, signature, { ...trust, now, ...(switchBic ? { expectedSigner: switchBic } : {}) });
+  if (!verdict.ok) {
+    throw new TrustMaterialError(`${sources.switchCert}: the switch's own signatures would be refused (${verdict.code}: ${verdict.message})`);
+  }
 }
 
 /**

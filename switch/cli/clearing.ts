@@ -1,28 +1,30 @@
 /**
- * The operator's commands: serve, submit, cycle open|close|status|list, positions.
+ * The operator's commands: serve, cycle open|close|status|list, positions (submit: switch/cli/submit.ts).
  *
  * Store: PostgreSQL when DATABASE_URL is set (many processes may share it), otherwise the embedded
  * PGlite in <dataDirectory>/db (one process at a time: stop `serve` before running other commands
  * against the same directory). Scheduler: BullMQ on REDIS_URL when set, otherwise in-process timers.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatAmount, formatSignedAmount } from '../iso/amount.ts';
+import { createLogger, LOG_FORMATS, type LogFormat } from '../log.ts';
+import { DatabaseOutage } from '../store/availability.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
-import type { Connector, InboundFile } from '../../connectors/connector.ts';
-import { pollInbound, type TrustAnchors } from '../../connectors/inbound.ts';
+import type { Connector } from '../../connectors/connector.ts';
+import { pollInbound } from '../../connectors/inbound.ts';
 import { signingDeliver } from '../../connectors/outbound.ts';
 import { buildConnectors, redisConnection } from '../../connectors/registry.ts';
-import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
-import { loadTrustMaterial, trustSources } from '../../connectors/signing/material.ts';
+import { trustSources } from '../../connectors/signing/material.ts';
+import { TrustMaterialWatcher } from '../../connectors/signing/reload.ts';
 import type { Deliver } from '../engine/transport.ts';
+import { CLOCK_VARIABLE, describeClock, processClock, processStartedAt } from '../clock.ts';
 import { SettlementAgentSimulator } from '../demo/simulators.ts';
 import { DistributedWork } from '../work/distributed.ts';
 import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
-import { CLOCK_VARIABLE, describeClock, processClock, processStartedAt } from '../clock.ts';
+import { guardedPass, openEngineWhenReachable, pollUnsigned, sleep } from './serve-loop.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 
@@ -35,7 +37,7 @@ export interface CommonOptions {
 const POLL_INTERVAL_MS = 200;
 const SWEEP_INTERVAL_MS = 1_000;
 
-function readConfig(options: CommonOptions): SchemeConfig {
+export function readConfig(options: CommonOptions): SchemeConfig {
   return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
 }
 
@@ -45,8 +47,12 @@ async function openEngine(config: SchemeConfig): Promise<Engine> {
   return Engine.open({ config, clock: processClock(), ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }) });
 }
 
-/** Run `work` with an engine; configuration problems are usage errors (exit 2). */
-async function withEngine(options: CommonOptions, work: (engine: Engine, config: SchemeConfig) => Promise<number>): Promise<number> {
+/**
+ * Run `work` with an engine; configuration problems are usage errors (exit 2). `open` replaces how
+ * the engine is opened (serve waits for an unreachable database); undefined from it means stop.
+ */
+export async function withEngine(options: CommonOptions, work: (engine: Engine, config: SchemeConfig) => Promise<number>,
+  open: (config: SchemeConfig) => Promise<Engine | undefined> = openEngine): Promise<number> {
   let config: SchemeConfig;
   try {
     config = readConfig(options);
@@ -57,7 +63,8 @@ async function withEngine(options: CommonOptions, work: (engine: Engine, config:
     }
     throw error;
   }
-  const engine = await openEngine(config);
+  const engine = await open(config);
+  if (engine === undefined) return 0;
   try {
     return await work(engine, config);
   } finally {
@@ -65,20 +72,8 @@ async function withEngine(options: CommonOptions, work: (engine: Engine, config:
   }
 }
 
-function print(options: CommonOptions, value: unknown, text: string): void {
+export function print(options: CommonOptions, value: unknown, text: string): void {
   process.stdout.write(options.json ? JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : text);
-}
-
-export function submitCommand(file: string, options: CommonOptions & { as: string }): Promise<number> {
-  return withEngine(options, async (engine) => {
-    const bytes = readFileSync(file);
-    const result = await engine.submit({ bytes, sender: options.as, fileName: file.split('/').pop() });
-    print(options, { status: result.status, replay: result.replay, messageId: result.report.messageId, findings: result.report.findings,
-      transactions: result.report.transactions.length, answer: result.answerXml },
-    `${file}: ${result.status}${result.replay ? ' (replay: stored answer)' : ''} ${result.report.messageId ?? ''}, ` +
-      `${result.report.transactionCount} transaction(s)\n` + result.report.findings.map((f) => `  ${f.code} ${f.path}: ${f.message}\n`).join(''));
-    return result.status === 'RJCT' ? 1 : 0;
-  });
 }
 
 export function cycleCommand(action: string, options: CommonOptions): Promise<number> {
@@ -153,6 +148,8 @@ export interface ServeOptions extends CommonOptions {
   /** The switch's signing key and certificate: outbound files are delivered with `<name>.p7s`. */
   readonly switchKey?: string;
   readonly switchCert?: string;
+  /** json (default): one JSON record per line on stderr; pretty: readable lines (switch/log.ts). */
+  readonly logFormat?: string;
 }
 
 /**
@@ -161,12 +158,26 @@ export interface ServeOptions extends CommonOptions {
  *
  * With `--ca` every inbound file must carry a valid detached signature (pollInbound: refused files are
  * answered with an admi.002); without it (embedded/demo mode) unsigned files are accepted. With
- * `--switch-key`/`--switch-cert` every delivered file is signed (signingDeliver).
+ * `--switch-key`/`--switch-cert` every delivered file is signed (signingDeliver). The trust material
+ * is read again when its files change (connectors/signing/reload.ts). A database that cannot be
+ * reached is waited for, with backoff (switch/cli/serve-loop.ts); the log is JSON lines (switch/log.ts).
  */
 export function serveCommand(options: ServeOptions): Promise<number> {
+  const format = (options.logFormat ?? 'json') as LogFormat;
+  if (!LOG_FORMATS.includes(format)) {
+    process.stderr.write(`clearhouse serve: --log-format takes ${LOG_FORMATS.join(' or ')}\n`);
+    return Promise.resolve(2);
+  }
+  const logger = createLogger({ format });
+  const log = logger.child({ component: 'serve' });
+  const outage = new DatabaseOutage(logger.child({ component: 'database' }));
+  const stopping = new AbortController();
+  const stop = (): void => { stopping.abort(); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const open = (config: SchemeConfig) => openEngineWhenReachable(() => openEngine(config), outage, stopping.signal);
   return withEngine(options, async (engine, config) => {
-    let trust: TrustAnchors | undefined;
-    let signer: KeyAndCertificate | undefined;
+    let watcher: TrustMaterialWatcher;
     try {
       // The scheme configuration's `signing` section, unless the command line names other material.
       const sources = trustSources(config.signing, {
@@ -174,11 +185,14 @@ export function serveCommand(options: ServeOptions): Promise<number> {
         ...(options.switchKey !== undefined ? { switchKey: options.switchKey } : {}),
         ...(options.switchCert !== undefined ? { switchCert: options.switchCert } : {}),
       });
-      ({ trust, signer } = loadTrustMaterial(sources, engine.clock.now(), config.switchBic));
+      watcher = TrustMaterialWatcher.load({
+        sources, log: logger.child({ component: 'trust' }), switchBic: config.switchBic, now: () => engine.clock.now(),
+      });
     } catch (error) {
       process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
       return 2;
     }
+    const { trust, signer } = watcher.current();
     const agentBic = config.settlementAgent?.bic;
     let connector: Connector;
     try {
@@ -186,7 +200,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
         redisUrl: process.env.REDIS_URL || undefined,
         // The simulator reads every file of the agent's outbound/: no .p7s files there.
         ...(options.simulateSettlement && agentBic ? { unsignedDelivery: new Set([agentBic]) } : {}),
-        log: (line) => process.stderr.write(`clearhouse: ${line}\n`),
+        log: logger.child({ component: 'connector' }),
       });
     } catch (error) {
       process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
@@ -194,78 +208,82 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     }
     const mailboxes = new DirectoryMailboxes(join(config.dataDirectory, 'mailboxes'));
     const agent = options.simulateSettlement ? new SettlementAgentSimulator(engine, mailboxes, agentBic!) : undefined;
-    const deliver: Deliver = signer
-      ? signingDeliver(connector, signer, engine.clock)
-      : (m) => connector.deliver({ recipient: m.recipient, fileName: m.fileName, bytes: m.bytes });
+    const outboundLog = logger.child({ component: 'outbound' });
+    const deliver: Deliver = async (m) => {
+      // The signer in force now: a rotated switch certificate is used from the next delivery on.
+      const current = watcher.current().signer;
+      if (current) await signingDeliver(connector, current, engine.clock)(m);
+      else await connector.deliver({ recipient: m.recipient, fileName: m.fileName, bytes: m.bytes });
+      outboundLog.info({ participant: m.recipient, msgId: m.messageId, messageType: m.messageType, fileName: m.fileName,
+        outboxId: m.outboxId }, 'delivered');
+    };
     const participants = config.participants.map((p) => p.bic);
-    const log = (line: string): void => { process.stderr.write(`clearhouse: ${line}\n`); };
+    const inboundLog = logger.child({ component: 'inbound' });
     const schedule = calendarSchedule(config.calendar, config.cycles);
+    const schedulerLog = logger.child({ component: 'scheduler' });
+    const onSchedulerError = (error: unknown): void => {
+      if (outage.failed(error, 'cut-off') === undefined) schedulerLog.error({ err: error }, 'cut-off failed; retried');
+    };
     const clock = processClock();
     if (!clock.isSystem) {
-      log(`WARNING: ${CLOCK_VARIABLE} is set: ${describeClock(clock)}. Business dates, cut-offs and message dates follow it. ` +
+      log.warn({ clock: describeClock(clock) }, `WARNING: ${CLOCK_VARIABLE} is set: ${describeClock(clock)}. Business dates, cut-offs and message dates follow it. ` +
         'For tests and simulations only, never for real payments.');
     }
     const scheduler: CutOffScheduler = process.env.REDIS_URL
-      ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule, clock })
-      : new TimerScheduler({ schedule, clock });
-    let stopping = false;
-    const stop = (): void => { stopping = true; };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    await scheduler.start(async (cycle) => { await engine.closeCycle({ dueAt: cycle.cutOffAt }); });
-    process.stderr.write(`clearhouse: serving ${config.name} (${engine.storeKind}); inbound signatures ${trust ? 'verified' : 'not required (embedded/demo mode)'}, ` +
-      `outbound ${signer ? 'signed' : 'unsigned'}\n`);
+      ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule, clock, onError: onSchedulerError })
+      : new TimerScheduler({ schedule, clock, onError: onSchedulerError });
+    await scheduler.start(async (cycle) => {
+      const id = await engine.closeCycle({ dueAt: cycle.cutOffAt });
+      schedulerLog.info({ ...(id === undefined ? {} : { cycle: id }), businessDate: cycle.businessDate, sequence: cycle.sequence },
+        id === undefined ? 'scheduled cut-off: no cycle opened before it is open (closed already)' : 'scheduled cut-off: cycle cut off, netted and instructed');
+    });
+    log.info({ store: engine.storeKind, inboundSignatures: trust ? 'verified' : 'not required (embedded/demo mode)', outbound: signer ? 'signed' : 'unsigned' },
+      `serving ${config.name}`);
     const takeInbound = async (only: readonly string[]): Promise<void> => {
-      if (trust) await pollInbound(engine, connector, only, trust, engine.clock.now(), { log });
-      else await pollUnsigned(engine, connector, only, log);
+      const material = watcher.current();
+      if (material.trust) await pollInbound(engine, connector, only, material.trust, engine.clock.now(), { log: inboundLog });
+      else await pollUnsigned(engine, connector, only, inboundLog);
     };
     // Redis mode: the recurring work is BullMQ jobs shared by every serve process (switch/work/distributed.ts).
     // --once (and the embedded mode) runs it all in this process, one pass after another.
     const work = process.env.REDIS_URL && !options.once
-      ? new DistributedWork({ engine, connection: redisConnection(process.env.REDIS_URL), participants, takeInbound: (p) => takeInbound([p]), deliver, log })
+      ? new DistributedWork({
+        engine, connection: redisConnection(process.env.REDIS_URL), participants, takeInbound: (p) => takeInbound([p]), deliver,
+        log: logger.child({ component: 'work' }), outage,
+      })
       : undefined;
     let lastSweep = -Infinity;
     try {
+      if (trust || signer) watcher.start();
       await work?.start();
-      log(work ? `process ${process.pid}: sharing the work queue on Redis with every other serve process` : 'running every pass in this process');
-      while (!stopping) {
-        if (!work) {
-          await takeInbound(participants);
-          // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
-          if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
-            await engine.sweep();
-            lastSweep = performance.now();
+      log.info({ pid: process.pid }, work ? 'sharing the work queue on Redis with every other serve process' : 'running every pass in this process');
+      while (!stopping.signal.aborted) {
+        let answered = 0;
+        const waitMs = await guardedPass(outage, 'serve pass', async () => {
+          if (!work) {
+            await takeInbound(participants);
+            // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
+            if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
+              const swept = await engine.sweep();
+              if (swept.timedOut + swept.expiredCases > 0) log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
+              lastSweep = performance.now();
+            }
+            while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
           }
-          while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
-        }
-        if (agent && (await agent.answerAll()) > 0) continue;
+          answered = agent ? await agent.answerAll() : 0;
+        });
+        if (waitMs > 0 && options.once) return 1; // one pass asked for, and it could not be made
+        if (answered > 0) continue;
         if (options.once) break;
-        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+        await sleep(waitMs > 0 ? waitMs : POLL_INTERVAL_MS, stopping.signal);
       }
+      log.info({}, 'stopped');
     } finally {
+      watcher.stop();
       await work?.stop();
       await scheduler.stop();
       await connector.close();
     }
     return 0;
-  });
-}
-
-/** Embedded/demo mode: files are taken without signature checks (stored durably, then acknowledged). */
-async function pollUnsigned(engine: Engine, connector: Connector, participants: readonly string[], log: (line: string) => void): Promise<void> {
-  for (const participant of participants) {
-    let files: InboundFile[];
-    try {
-      files = await connector.receive(participant);
-    } catch (error) {
-      log(`inbound ${participant}: mailbox not readable: ${(error as Error).message}`);
-      continue;
-    }
-    for (const file of files) {
-      const result = await engine.submit({ bytes: file.bytes, sender: participant, fileName: file.fileName });
-      // Stored durably (or a replay of something stored): only now is the file taken off the transport.
-      await connector.acknowledge(file);
-      log(`${participant} ${file.fileName}: ${result.status}${result.replay ? ' (replay)' : ''}`);
-    }
-  }
+  }, open);
 }

@@ -30,7 +30,7 @@ import { validateFile } from '../validation/pipeline.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
 import { loadConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
-import { DirectoryMailboxes } from '../../connectors/directory.ts';
+import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator } from '../demo/simulators.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
@@ -56,7 +56,7 @@ interface PositionsTable {
 export async function demoCommand(options: DemoOptions): Promise<number> {
   const started = performance.now();
   rmSync(options.out, { recursive: true, force: true });
-  mkdirSync(options.out, { recursive: true });
+  mkdirSync(options.out, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const log = (line: string): void => { if (!options.json) process.stdout.write(line + '\n'); };
   const xsd = new XsdValidator();
   const config = loadConfig(configPath);
@@ -84,10 +84,10 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
       const answer = answerFor(report, { switchBic: SWITCH_BIC, messageId: `CLHS-FRONT-${String(++sequence).padStart(4, '0')}`,
         createdAt: isoDateTime(clock.now()), recipientBic: report.group?.instructingAgent, fileReference: sample.name });
       const directory = join(options.out, 'front-door');
-      mkdirSync(directory, { recursive: true });
-      writeFileSync(join(directory, sample.name), sample.xml);
+      mkdirSync(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+      writeFileSync(join(directory, sample.name), sample.xml, { mode: PRIVATE_FILE_MODE });
       writeFileSync(join(directory, `${sample.name.replace(/\.xml$/, '')}.${answer.kind}.xml`),
-        answer.kind === 'pacs.002.001.10' ? buildPacs002(answer.message) : buildAdmi002(answer.message));
+        answer.kind === 'pacs.002.001.10' ? buildPacs002(answer.message) : buildAdmi002(answer.message), { mode: PRIVATE_FILE_MODE });
       front.push({ file: sample.name, status: report.status, codes: [...new Set(report.findings.map((f) => f.code))].join(' ') || '-', answer: answer.kind });
       if (report.status !== sample.expected.status) throw new Error(`${sample.name}: expected ${sample.expected.status}, got ${report.status}`);
     }

@@ -5,8 +5,13 @@
 import { Command, CommanderError } from 'commander';
 import { validateCommand } from './validate.ts';
 import { demoCommand } from './demo.ts';
-import { cycleCommand, positionsCommand, serveCommand, submitCommand } from './clearing.ts';
+import { cycleCommand, positionsCommand, serveCommand } from './clearing.ts';
+import { submitCommand } from './submit.ts';
 import { ClockSettingError, processClock } from '../clock.ts';
+
+// Everything the switch writes (the embedded store, mailboxes, demo output, PKI material) is its
+// owner's only: files 0600, directories 0700, whatever the shell's umask (docs/operations.md).
+process.umask(0o077);
 
 const program = new Command();
 program
@@ -37,14 +42,18 @@ program
   .option('--crl <file>', 'revocation list of the scheme CA (repeatable)', (v: string, p: string[] = []) => [...p, v])
   .option('--switch-key <file>', "the switch's signing key (PEM): sign every delivered file")
   .option('--switch-cert <file>', "the switch's signing certificate (PEM)")
+  .option('--log-format <format>', 'json (default: one JSON record per line on stderr) or pretty')
   .action(async (options) => {
     process.exitCode = await serveCommand(options);
   });
 
 program
   .command('submit')
-  .description('submit one file to the switch as a participant')
-  .requiredOption('--as <bic>', 'the sending participant')
+  .description("submit one file for a participant: signed by it (--signature) or as a recorded operator action (--operator, --reason)")
+  .requiredOption('--as <bic>', 'the sending participant (its BIC, upper case)')
+  .option('--signature <file>', "the participant's detached signature of the file (.p7s), verified with the configured trust material")
+  .option('--operator <name>', 'stand in for the participant as this operator (recorded in operator_actions; never for the settlement agent)')
+  .option('--reason <text>', 'why the operator submits it (required with --operator)')
   .argument('<file>')
   .option('--config <file>', 'scheme configuration')
   .option('--json', 'print the result as JSON')

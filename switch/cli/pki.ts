@@ -3,7 +3,7 @@
  * operator and for banks' own tooling (docs/signing.md). Exit codes: 0 done / signature good,
  * 1 signature refused (the DS code and reason are printed), 2 usage, file or configuration error.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { Command } from 'commander';
@@ -16,6 +16,7 @@ import { caCertificateFile } from '../../connectors/signing/material.ts';
 import { reasonCode } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
 import { processClock } from '../clock.ts';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../connectors/directory.ts';
 
 const CA_VALID_DAYS_DEFAULT = 3650;
 
@@ -37,9 +38,9 @@ export function registerPkiCommands(program: Command): void {
       const key = join(options.out, 'ca.key.pem');
       if (existsSync(key)) throw new UsageError(`${key} exists: a CA key is never overwritten`);
       const ca = createCa({ commonName: options.cn, organization: options.org, validDays: integer(options.days, '--days'), notBefore: processClock().now() });
-      mkdirSync(options.out, { recursive: true });
-      writeFileSync(key, ca.keyPem, { mode: 0o600 });
-      writeFileSync(join(options.out, 'ca.cert.pem'), ca.certPem);
+      mkdirSync(options.out, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+      writeFileSync(key, ca.keyPem, { mode: PRIVATE_FILE_MODE });
+      writeFileSync(join(options.out, 'ca.cert.pem'), ca.certPem, { mode: PRIVATE_FILE_MODE });
       say(`scheme CA ${ca.serial} valid until ${ca.notAfter.toISOString()} in ${options.out}`);
       return 0;
     }));
@@ -60,9 +61,9 @@ export function registerPkiCommands(program: Command): void {
         validDays: integer(options.days, '--days'),
         notBefore: options.notBefore === undefined ? processClock().now() : time(options.notBefore, '--not-before'),
       });
-      mkdirSync(options.out, { recursive: true });
-      if (issued.keyPem !== undefined) writeFileSync(join(options.out, `${bic}.key.pem`), issued.keyPem, { mode: 0o600 });
-      writeFileSync(join(options.out, `${bic}.cert.pem`), issued.certPem);
+      mkdirSync(options.out, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+      if (issued.keyPem !== undefined) writeFileSync(join(options.out, `${bic}.key.pem`), issued.keyPem, { mode: PRIVATE_FILE_MODE });
+      writeFileSync(join(options.out, `${bic}.cert.pem`), issued.certPem, { mode: PRIVATE_FILE_MODE });
       say(`${bic} certificate ${issued.serial} valid ${issued.notBefore.toISOString()} to ${issued.notAfter.toISOString()}`);
       return 0;
     }));
@@ -95,10 +96,13 @@ export function registerPkiCommands(program: Command): void {
         revoked.push({ serial, date, ...(options.reason ? { reason: options.reason as CrlReason } : {}) });
       }
       const now = processClock().now();
-      writeFileSync(file, createCrl({
+      // Written aside and renamed into place: a serve reloading its trust material never reads half a CRL.
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, createCrl({
         ca, revoked, thisUpdate: now, crlNumber: crlNumber + 1,
         nextUpdate: new Date(now.getTime() + limits.crlNextUpdateDays * 86_400_000),
-      }));
+      }), { mode: PRIVATE_FILE_MODE });
+      renameSync(temporary, file);
       say(`revoked ${serial} (${cert.subject.replace(/\n/g, ', ')}); ${file} lists ${revoked.length} certificate(s)`);
       return 0;
     }));
@@ -111,7 +115,7 @@ export function registerPkiCommands(program: Command): void {
     .argument('<file>')
     .action((file: string, options) => run('sign', () => {
       const signature = signDetached(readFileSync(existing(file)), { keyPem: read(options.key), certPem: read(options.cert), signingTime: processClock().now() });
-      writeFileSync(options.out ?? `${file}.p7s`, signature);
+      writeFileSync(options.out ?? `${file}.p7s`, signature, { mode: PRIVATE_FILE_MODE });
       return 0;
     }));
 

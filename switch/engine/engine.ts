@@ -15,6 +15,7 @@ import { systemClock, type Clock, type EngineContext } from './context.ts';
 import { submitOnce } from './submit.ts';
 import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport.ts';
 import { refuseFile, submitReceived } from './received-files.ts';
+import { listOperatorActions, recordOperatorAction, type OperatorAction, type RecordedOperatorAction } from './operator-actions.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
 import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles, type StalledCycle } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
@@ -158,6 +159,16 @@ export class Engine {
   }
 
   /** The engine's clock (injected: tests and the demo drive it). */
+  /** Record an operator action (who, what, on what, why) in the journal, at the engine's time. */
+  recordOperatorAction(action: OperatorAction): Promise<{ id: bigint; at: Date }> {
+    return recordOperatorAction(this.context.db, action, this.context.clock.now());
+  }
+
+  /** The operator-action journal, newest first (reading only). */
+  operatorActions(options: { readonly subject?: string; readonly limit?: number } = {}): Promise<RecordedOperatorAction[]> {
+    return listOperatorActions(this.context.db, options);
+  }
+
   get clock(): Clock {
     return this.context.clock;
   }

@@ -7,6 +7,7 @@
  */
 import { build as buildAdmi002 } from '../iso/messages/admi.002.001.01/index.ts';
 import { truncate } from '../iso/text.ts';
+import { visibleText } from '../log.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit } from './outbound.ts';
 import { submitOnce } from './submit.ts';
@@ -29,16 +30,18 @@ export async function submitReceived(ctx: EngineContext, submission: Submission)
  * the switch can tell); the transport keeps it in its archive.
  */
 export async function refuseFile(ctx: EngineContext, file: RefusedFile, sha256: string, code: string, reason: string): Promise<string> {
+  // XML cannot carry control characters: a hostile file name must not make the answer malformed.
+  const fileName = visibleText(file.fileName);
   return ctx.db.transaction(async (tx) => {
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
     const xml = buildAdmi002({
-      relatedReference: truncate(file.fileName, REFERENCE_LENGTH_MAX),
+      relatedReference: truncate(fileName, REFERENCE_LENGTH_MAX),
       reason: {
         rejectingPartyReason: code,
         rejectionDateTime: isoDateTime(ctx.clock.now()),
-        errorLocation: truncate(`${file.fileName}.p7s`, TEXT_LENGTH_MAX),
-        description: truncate(reason, TEXT_LENGTH_MAX),
-        additionalData: `file ${file.fileName}, ${file.bytes.length} bytes, sha256 ${sha256}; signature ${file.signature?.length ?? 0} bytes`,
+        errorLocation: truncate(`${fileName}.p7s`, TEXT_LENGTH_MAX),
+        description: truncate(visibleText(reason), TEXT_LENGTH_MAX),
+        additionalData: `file ${fileName}, ${file.bytes.length} bytes, sha256 ${sha256}; signature ${file.signature?.length ?? 0} bytes`,
       },
     });
     await emit(tx, { recipient: file.sender, messageType: ADMI002, messageId, xml });

@@ -6,7 +6,8 @@
  * Both return int8 columns as bigint (money is bigint minor units), bytea as Uint8Array/Buffer, and
  * everything else as node-postgres does.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { limits } from '../limits.ts';
@@ -61,8 +62,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function openPostgres(url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  // An idle client losing its connection (server restart) must not crash the process.
+  // A server that does not answer fails the connect within the limit instead of hanging the caller;
+  // TCP keepalive notices a silently dead link under an idle connection.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: limits.databaseConnectTimeoutMs, keepAlive: true });
+  // An idle client losing its connection (server restart) must not crash the process: the pool drops
+  // it, and the next query opens a new one (switch/store/availability.ts waits out an outage).
   pool.on('error', () => {});
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await pool.query(sql, params as unknown[])).rows as R[];
@@ -73,6 +77,13 @@ function openPostgres(url: string, poolSize: number): Database {
       const attempts = options?.retryable ? limits.transactionAttemptsMax : 1;
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
+        // A checked-out client has no error listener of the pool's: a connection lost between two
+        // statements (server restart, pg_terminate_backend, network cut) would be an unhandled
+        // 'error' event and kill the process. Noted here instead; the next statement fails, the
+        // transaction is abandoned, and the client is discarded on release.
+        let lost: Error | undefined;
+        const onError = (error: Error): void => { lost = error; };
+        client.on('error', onError);
         try {
           await client.query('BEGIN');
           const result = await work({
@@ -86,7 +97,8 @@ function openPostgres(url: string, poolSize: number): Database {
           const code = errorCode(error);
           if (attempt >= attempts || (code !== DEADLOCK_DETECTED && code !== SERIALIZATION_FAILURE)) throw error;
         } finally {
-          client.release();
+          client.removeListener('error', onError);
+          client.release(lost);
         }
       }
     },
@@ -95,8 +107,12 @@ function openPostgres(url: string, poolSize: number): Database {
 }
 
 async function openPglite(directory: string | undefined): Promise<Database> {
-  if (directory !== undefined) mkdirSync(directory, { recursive: true });
+  // Owner only: the store holds every message and position (docs/operations.md "File permissions").
+  if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
   const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
+  // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists
+  // on an owner-only data directory, and so do we.
+  if (directory !== undefined) ownerOnly(directory);
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await db.query<R>(sql, params as unknown[])).rows;
   return {
@@ -110,6 +126,16 @@ async function openPglite(directory: string | undefined): Promise<Database> {
       })),
     close: () => db.close(),
   };
+}
+
+/** Every file under `directory` 0600 and every directory 0700 (links are left alone). */
+function ownerOnly(directory: string): void {
+  chmodSync(directory, 0o700);
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) ownerOnly(path);
+    else if (entry.isFile() && (lstatSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  }
 }
 
 /** A PostgreSQL error code, when the error is one (23505 unique violation, 40001 serialization failure...). */

@@ -27,6 +27,7 @@ import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Engine } from '../engine/engine.ts';
 import type { Deliver } from '../engine/transport.ts';
+import { toLogger, type LogSink, type Logger } from '../log.ts';
 
 /** Periods and bounds of the distributed work, named once with their reasons. */
 export const workLimits = {
@@ -60,7 +61,14 @@ export interface DistributedWorkOptions {
   /** Take one participant's inbound files (verify, submit, acknowledge). */
   readonly takeInbound: (participant: string) => Promise<void>;
   readonly deliver: Deliver;
-  readonly log: (line: string) => void;
+  readonly log: LogSink;
+  /**
+   * The database outage of this process (switch/store/availability.ts): a job that failed because
+   * the database is unreachable is reported there (one log line per backoff step, not one per job)
+   * and not failed in BullMQ: the next scheduled poll, relay or sweep tries again, and the relay adds
+   * a delivery again while its outbox row is still due.
+   */
+  readonly outage?: { failed(error: unknown, what: string): number | undefined; succeeded(): void };
   /** Test hook: overrides of workLimits' periods. */
   readonly periods?: { readonly pollMs?: number; readonly relayMs?: number; readonly sweepMs?: number };
 }
@@ -75,14 +83,17 @@ export class DistributedWork {
   private ensuring: Promise<void> | undefined;
   /** Identifies this process's poll leases (only the holder releases one). */
   private readonly owner = `${process.pid}-${randomUUID()}`;
+  private readonly log: Logger;
 
-  constructor(private readonly options: DistributedWorkOptions) {}
+  constructor(private readonly options: DistributedWorkOptions) {
+    this.log = toLogger(options.log);
+  }
 
   async start(): Promise<void> {
     const { connection, prefix = DEFAULT_PREFIX, participants } = this.options;
     const queue = new Queue(WORK_QUEUE, { connection, prefix });
     this.queue = queue;
-    queue.on('error', (error) => this.options.log(`work queue: ${error.message}`));
+    queue.on('error', (error) => this.log.error({ err: error }, `work queue: ${error.message}`));
     await queue.waitUntilReady();
     await this.upsertSchedulers(queue);
     // Participants removed from the configuration stop being polled.
@@ -91,14 +102,15 @@ export class DistributedWork {
       if (typeof id === 'string' && id.startsWith('poll-') && !participants.includes(id.slice('poll-'.length))) await queue.removeJobScheduler(id);
     }
     this.leases = new Redis(connection as RedisOptions);
-    const worker = new Worker(WORK_QUEUE, (job: WorkJob) => this.process(job), { connection, prefix, concurrency: workLimits.concurrency });
+    const worker = new Worker(WORK_QUEUE, (job: WorkJob) => this.guarded(job), { connection, prefix, concurrency: workLimits.concurrency });
     this.worker = worker;
-    worker.on('error', (error) => this.options.log(`work worker: ${error.message}`));
-    worker.on('failed', (job, error) => this.options.log(`work job ${job?.name ?? '?'} ${job?.id ?? ''} failed: ${error.message}`));
+    worker.on('error', (error) => this.log.error({ err: error }, `work worker: ${error.message}`));
+    worker.on('failed', (job, error) => this.log.error({ job: job?.name, jobId: job?.id, participant: job?.data.participant, err: error },
+      `work job ${job?.name ?? '?'} ${job?.id ?? ''} failed: ${error.message}`));
     await worker.waitUntilReady();
     this.ensureTimer = setInterval(() => {
       this.ensuring ??= this.ensureSchedulers(queue)
-        .catch((error: Error) => this.options.log(`work schedulers: ${error.message}`))
+        .catch((error: Error) => this.log.error({ err: error }, `work schedulers: ${error.message}`))
         .finally(() => { this.ensuring = undefined; });
     }, workLimits.ensureSchedulersMs);
   }
@@ -127,8 +139,19 @@ export class DistributedWork {
     const ids = ['relay', 'sweep', ...this.options.participants.map((p) => `poll-${p}`)];
     const present = await Promise.all(ids.map((id) => queue.getJobScheduler(id)));
     if (present.every((scheduler) => scheduler !== undefined && scheduler !== null)) return;
-    this.options.log('work schedulers missing from Redis (restarted without its data?): re-created');
+    this.log.warn({}, 'work schedulers missing from Redis (restarted without its data?): re-created');
     await this.upsertSchedulers(queue);
+  }
+
+  /** A job, with an unreachable database reported to the outage instead of failing the job. */
+  private async guarded(job: WorkJob): Promise<void> {
+    try {
+      await this.process(job);
+    } catch (error) {
+      if (this.options.outage?.failed(error, `work job ${job.name}`) === undefined) throw error;
+      return;
+    }
+    this.options.outage?.succeeded();
   }
 
   private async process(job: WorkJob): Promise<void> {
@@ -138,7 +161,7 @@ export class DistributedWork {
       case 'deliver': return this.deliverOne(BigInt(job.data.outboxId!));
       case 'sweep': {
         const swept = await this.options.engine.sweep();
-        if (swept.timedOut + swept.expiredCases > 0) this.options.log(`sweep: ${swept.timedOut} timed out, ${swept.expiredCases} case(s) expired`);
+        if (swept.timedOut + swept.expiredCases > 0) this.log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
         return;
       }
       default: throw new Error(`unexpected job ${job.name} in the work queue`);
@@ -168,6 +191,6 @@ export class DistributedWork {
 
   private async deliverOne(outboxId: bigint): Promise<void> {
     const outcome = await this.options.engine.dispatchOne(outboxId, this.options.deliver);
-    if (outcome !== 'skipped') this.options.log(`deliver outbox ${outboxId}: ${outcome}`);
+    if (outcome !== 'skipped') this.log.info({ outboxId }, `deliver outbox ${outboxId}: ${outcome}`);
   }
 }

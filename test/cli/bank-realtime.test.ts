@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cliWorkspace } from '../support/cli-workspace.ts';
+import { logRecords } from '../support/serve-observer.ts';
 /** Long enough for the bank to answer between two serve runs on a loaded machine (each CLI start takes
  * seconds): the scheme's maximum. The test does not wait it out: it moves the workspace's clock past it. */
 const CONFIRMATION_TIMEOUT_MS = 60_000;
@@ -43,7 +44,9 @@ describe('clearhouse bank answer and recall with serve (signing material from th
 
     ok('bank', 'send', '--bic', 'BANKDEFFXXX', '--to', 'BANKFRPPXXX', '--inst', '--count', '6', ...signedAs('BANKDEFFXXX'));
     const first = ok('serve', '--once');
-    assert.match(first.stderr, /inbound signatures verified, outbound signed/);
+    const started = logRecords(first.stderr).find((r) => r.component === 'serve' && /^serving /.test(r.msg));
+    assert.equal(started?.inboundSignatures, 'verified', first.stderr);
+    assert.equal(started?.outbound, 'signed');
     assert.equal((first.stderr.match(/signature good/g) ?? []).length, 6, first.stderr);
 
     const answered = ok('bank', 'answer', '--bic', 'BANKFRPPXXX', '--reject-every', '3', '--silent-every', '5', ...signedAs('BANKFRPPXXX'));

@@ -1,25 +1,37 @@
 /**
- * The operator's commands as a user runs them, on real PostgreSQL (DATABASE_URL): submit, cycle
- * status/close/list, serve --once with the settlement simulator, positions.
+ * The operator's commands as a user runs them, on real PostgreSQL (DATABASE_URL): submit (as a
+ * recorded operator action: this scheme has no PKI), cycle status/close/list, serve --once with the
+ * settlement simulator, positions. The file is a bank simulator's bulk file of the current business
+ * date. (submit's authentication: test/cli/submit-authentication.test.ts.)
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { cli, cliWorkspace, root } from '../support/cli-workspace.ts';
+import { cli, cliWorkspace, type CliWorkspace } from '../support/cli-workspace.ts';
+import { sentFiles } from '../support/serve-observer.ts';
 
-const fixture = join(root, 'test', 'fixtures', 'pacs.008.001.08', 'valid-bulk-25.xml');
+/** A bulk file of 25 payments from Bank A dated today, outside every mailbox the switch reads. */
+function bulkFile({ work, ok }: CliWorkspace): string {
+  const scratch = join(work, 'scratch');
+  const sent = sentFiles(ok('bank', 'send', '--bic', 'BANKDEFFXXX', '--to', 'BANKFRPPXXX,BANKNL2AXXX', '--count', '25', '--mailbox', scratch).stdout);
+  return join(scratch, 'inbound', sent[0]!.fileName);
+}
+
+const asOperator = ['--operator', 'test-operator', '--reason', 'CLI test'];
 
 describe('clearhouse submit, cycle, serve, positions', () => {
   it('a file goes from submit to a settled cycle with positions that sum to zero', async () => {
-    const { run } = await cliWorkspace('cli', { timeoutMs: 120_000 });
+    const workspace = await cliWorkspace('cli', { timeoutMs: 120_000 });
+    const { run } = workspace;
+    const fixture = bulkFile(workspace);
 
-    const submitted = run('submit', '--as', 'BANKDEFFXXX', '--json', fixture);
+    const submitted = run('submit', '--as', 'BANKDEFFXXX', ...asOperator, '--json', fixture);
     assert.equal(submitted.status, 0, submitted.stderr);
     assert.equal(JSON.parse(submitted.stdout).status, 'ACCP');
-    const replay = run('submit', '--as', 'BANKDEFFXXX', '--json', fixture);
+    const replay = run('submit', '--as', 'BANKDEFFXXX', ...asOperator, '--json', fixture);
     assert.equal(JSON.parse(replay.stdout).replay, true);
-    const wrongSender = run('submit', '--as', 'BANKFRPPXXX', '--json', fixture);
+    const wrongSender = run('submit', '--as', 'BANKFRPPXXX', ...asOperator, '--json', fixture);
     assert.equal(wrongSender.status, 1, 'a file whose InstgAgt is another bank is refused');
     assert.ok(JSON.parse(wrongSender.stdout).findings.some((f: { code: string }) => f.code === 'AG08'));
 
@@ -38,8 +50,9 @@ describe('clearhouse submit, cycle, serve, positions', () => {
   });
 
   it('two cycle close commands issued together close one cycle', async () => {
-    const { work, env, run } = await cliWorkspace('cli', { timeoutMs: 120_000 });
-    assert.equal(run('submit', '--as', 'BANKDEFFXXX', fixture).status, 0); // creates the schema and the first cycle
+    const workspace = await cliWorkspace('cli', { timeoutMs: 120_000 });
+    const { work, env, run } = workspace;
+    assert.equal(run('submit', '--as', 'BANKDEFFXXX', ...asOperator, bulkFile(workspace)).status, 0); // creates the schema and the first cycle
     const close = () => new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [cli, 'cycle', 'close', '--json'], { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
       let stdout = '';

@@ -2,12 +2,12 @@
  * The SFTP connector and signed file exchange end to end, against a real OpenSSH server on loopback
  * (test/support/sftp-server.ts) and the engine on real PostgreSQL: banks upload signed files as banks
  * do (`.part`, then rename), the switch polls, verifies and submits, clears and settles, and delivers
- * signed files back over SFTP. Refusals (DS codes in an admi.002), the pair rule, replays and an SFTP
- * outage in the middle of a dispatch run.
+ * signed files back over SFTP. Refusals (DS codes in an admi.002), the pair rule, subdirectories in a
+ * mailbox, replays and an SFTP outage in the middle of a dispatch run.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../switch/engine/engine.ts';
@@ -235,6 +235,9 @@ describe('SFTP connector against OpenSSH', () => {
       } finally {
         await bank.end();
       }
+      // Subdirectories in inbound/, even a pair of them named like a file and its signature: left alone, blocking nothing.
+      mkdirSync(w.server.local(A, 'inbound', 'a-subdirectory.xml'));
+      mkdirSync(w.server.local(A, 'inbound', 'a-subdirectory.xml.p7s'));
 
       const polled = await pollInbound(w.engine, w.connector, [A], trust, undefined, { log });
       const refused = polled.files.map((f) => [f.fileName, f.outcome, f.outcome === 'refused' ? f.code : '']).sort();
@@ -245,7 +248,8 @@ describe('SFTP connector against OpenSSH', () => {
 
       // Refused pairs are archived; the incomplete ones are still where the bank put them.
       assert.deepEqual(dataFiles(w, A, 'archive'), [flipped.name, foreign.name].sort());
-      assert.deepEqual(readdirSync(w.server.local(A, 'inbound')).sort(), [unsigned.name, `${half.name}.p7s`, `${half.name}.part`].sort());
+      assert.deepEqual(readdirSync(w.server.local(A, 'inbound')).sort(),
+        [unsigned.name, `${half.name}.p7s`, `${half.name}.part`, 'a-subdirectory.xml', 'a-subdirectory.xml.p7s'].sort());
       assert.equal((await pollInbound(w.engine, w.connector, [A], trust, undefined, { log })).files.length, 0, 'nothing new on a second poll');
 
       await w.dispatchAll();
