@@ -14,7 +14,7 @@ const fixture = join(root, 'test', 'fixtures', 'pacs.008.001.08', 'valid-bulk-25
 describe('clearhouse under CLEARHOUSE_CLOCK', () => {
   it('on Saturday the business date is Monday: Friday\'s file is refused DT05, the open cycle is Monday\'s', async () => {
     const { run, env } = await cliWorkspace('clock', { clock: sharedClock('2026-11-28T11:00:00Z') });
-    const submitted = run('submit', '--as', 'BANKDEFFXXX', '--json', fixture);
+    const submitted = run('submit', '--as', 'BANKDEFFXXX', '--operator', 'test', '--reason', 'clock test', '--json', fixture);
     assert.equal(submitted.status, 1, submitted.stderr);
     const result = JSON.parse(submitted.stdout) as { status: string; findings: Array<{ code: string; message: string }> };
     assert.equal(result.status, 'RJCT');

@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
-import { cliWorkspace } from '../support/cli-workspace.ts';
+import { cliWorkspace, FIXTURE_MORNING } from '../support/cli-workspace.ts';
 import { logRecords } from '../support/serve-observer.ts';
 import { writeSchemePki } from '../support/scheme-pki.ts';
 
@@ -71,7 +71,7 @@ describe('serve logs cannot be forged through file names or content; odd entries
     let pki!: ReturnType<typeof writeSchemePki>;
     const { work, run } = await cliWorkspace('forgery', {
       timeoutMs: 120_000,
-      edit: (_config, dir) => { pki = writeSchemePki(join(dir, 'pki'), ['CLHSDEFFXXX']); },
+      edit: (_config, dir) => { pki = writeSchemePki(join(dir, 'pki'), ['CLHSDEFFXXX'], new Date(FIXTURE_MORNING)); },
     });
     const outside = join(work, 'secret.txt');
     writeFileSync(outside, 'a file outside every mailbox\n');

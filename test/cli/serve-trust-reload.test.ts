@@ -24,8 +24,8 @@ const RELOAD_WAIT_MS = 3 * limits.trustMaterialReloadMs + 5_000;
 
 describe('serve reloads its trust material while it runs', () => {
   it('a CRL revoking a bank makes its next file refused (DS0C) without a restart; a broken CRL keeps the last good one', { timeout: 300_000 }, async () => {
-    const { work, env, ok } = await cliWorkspace('reload');
-    const pki = writeSchemePki(join(work, 'pki'), ['CLHSDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX']);
+    const { work, env, ok, clock } = await cliWorkspace('reload');
+    const pki = writeSchemePki(join(work, 'pki'), ['CLHSDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX'], clock.now());
     const crl = pki.crl;
     const mailbox = (bic: string) => join(work, 'data', 'mailboxes', bic);
     const send = (bic: string, signed = true): SentFile => {

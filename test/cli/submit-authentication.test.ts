@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { cliWorkspace } from '../support/cli-workspace.ts';
+import { cliWorkspace, FIXTURE_MORNING } from '../support/cli-workspace.ts';
 import { writeSchemePki } from '../support/scheme-pki.ts';
 import { sentFiles } from '../support/serve-observer.ts';
 import { signDetached } from '../../connectors/signing/cms.ts';
@@ -41,7 +41,7 @@ describe('clearhouse submit --as authenticates the participant', () => {
     const { work, databaseUrl, run, ok } = await cliWorkspace('submit', {
       timeoutMs: 120_000,
       edit: (config, dir) => {
-        pki = writeSchemePki(join(dir, 'pki'), ['CLHSDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX', AGENT]);
+        pki = writeSchemePki(join(dir, 'pki'), ['CLHSDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX', AGENT], new Date(FIXTURE_MORNING));
         config.signing = { caCertificates: [pki.ca], revocationLists: [pki.crl], switchKey: pki.keyOf('CLHSDEFFXXX'), switchCertificate: pki.certOf('CLHSDEFFXXX') };
       },
     });

@@ -17,16 +17,17 @@ export interface SchemePki {
   certOf(bic: string): string;
 }
 
-export function writeSchemePki(directory: string, bics: readonly string[]): SchemePki {
+/** `now`: the clock the commands using the material run on (a CLI workspace's clock), so that the CA,
+ * the certificates and the CRL are valid at the time those commands see. */
+export function writeSchemePki(directory: string, bics: readonly string[], now: Date = new Date()): SchemePki {
   const caDirectory = join(directory, 'ca');
   mkdirSync(caDirectory, { recursive: true });
-  const ca = createCa({ commonName: 'Clearhouse Test CA', validDays: 3650, notBefore: new Date(Date.now() - 86_400_000) });
+  const ca = createCa({ commonName: 'Clearhouse Test CA', validDays: 3650, notBefore: new Date(now.getTime() - 86_400_000) });
   writeFileSync(join(caDirectory, 'ca.key.pem'), ca.keyPem, { mode: 0o600 });
   writeFileSync(join(caDirectory, 'ca.cert.pem'), ca.certPem);
-  const now = new Date();
   writeFileSync(join(caDirectory, 'crl.pem'), createCrl({ ca, revoked: [], thisUpdate: now, nextUpdate: new Date(now.getTime() + 7 * 86_400_000), crlNumber: 1 }));
   for (const bic of bics) {
-    const issued = issueCertificate({ ca, bic, validDays: 364, notBefore: new Date(Date.now() - 3_600_000) });
+    const issued = issueCertificate({ ca, bic, validDays: 364, notBefore: new Date(now.getTime() - 3_600_000) });
     writeFileSync(join(directory, `${bic}.key.pem`), issued.keyPem!, { mode: 0o600 });
     writeFileSync(join(directory, `${bic}.cert.pem`), issued.certPem);
   }
