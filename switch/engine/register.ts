@@ -102,7 +102,16 @@ export interface RegisterChange {
   readonly to?: unknown;
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Key order does not matter (jsonb stores keys in its own order). */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
 /** What changes from `before` (undefined: an empty store) to `after`, participants in BIC order. */
 export function registerChanges(before: SchemeRegister | undefined, after: SchemeRegister): RegisterChange[] {
