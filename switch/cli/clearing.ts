@@ -14,6 +14,7 @@ import { createLogger, LOG_FORMATS, type LogFormat } from '../log.ts';
 import { limits } from '../limits.ts';
 import { DatabaseOutage } from '../store/availability.ts';
 import { SchemaNotCurrentError } from '../store/migrate.ts';
+import { StoreLockedError } from '../store/database.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import type { Connector } from '../../connectors/connector.ts';
 import { pollInbound } from '../../connectors/inbound.ts';
@@ -74,7 +75,7 @@ export async function withEngine(options: CommonOptions, work: (engine: Engine, 
   try {
     engine = await open(config);
   } catch (error) {
-    if (error instanceof SchemaNotCurrentError || error instanceof ConfigError) {
+    if (error instanceof SchemaNotCurrentError || error instanceof ConfigError || error instanceof StoreLockedError) {
       process.stderr.write(`clearhouse: ${error.message}\n`);
       return 2;
     }

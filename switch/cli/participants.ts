@@ -19,7 +19,7 @@ import { ConfigError, loadConfig, type ParticipantConfig } from '../config.ts';
 import { RegisterChangeError, type Engine, type OperatorIdentity, type RegisterUpdate } from '../engine/engine.ts';
 import { OperatorActionError } from '../engine/operator-actions.ts';
 import { describeChange } from '../engine/register.ts';
-import { openDatabase } from '../store/database.ts';
+import { openDatabase, StoreLockedError } from '../store/database.ts';
 import { migrate, migrations } from '../store/migrate.ts';
 import { limits } from '../limits.ts';
 import { openEngine, openReadOnly, print, readConfig, withEngine, type CommonOptions } from './clearing.ts';
@@ -122,7 +122,14 @@ async function migrateCommand(options: CommonOptions): Promise<number> {
     process.stderr.write(`clearhouse: ${error.message}\n`);
     return 2;
   }
-  const db = await openDatabase(url ? { url, poolSize: 1 } : { directory });
+  let db;
+  try {
+    db = await openDatabase(url ? { url, poolSize: 1 } : { directory });
+  } catch (error) {
+    if (!(error instanceof StoreLockedError)) throw error;
+    process.stderr.write(`clearhouse: ${error.message}\n`);
+    return 2;
+  }
   try {
     const applied = await migrate(db);
     const latest = migrations().at(-1)!;

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { limits } from '../limits.ts';
+import { lockEmbeddedStore } from './embedded-lock.ts';
+export { StoreLockedError } from './embedded-lock.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -117,10 +119,18 @@ function openPostgres(url: string, poolSize: number, readOnly: boolean): Databas
 async function openPglite(directory: string | undefined, readOnly: boolean): Promise<Database> {
   // Owner only: the store holds every message and position (docs/operations.md "File permissions").
   if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
-  // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists
-  // on an owner-only data directory, and so do we.
-  if (directory !== undefined) ownerOnly(directory);
+  // One process at a time on a data directory (switch/store/embedded-lock.ts).
+  const release = directory === undefined ? () => {} : lockEmbeddedStore(directory);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
+    // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists
+    // on an owner-only data directory, and so do we.
+    if (directory !== undefined) ownerOnly(directory);
+  } catch (error) {
+    release();
+    throw error;
+  }
   if (readOnly) await db.query('SET default_transaction_read_only = on');
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await db.query<R>(sql, params as unknown[])).rows;
@@ -133,7 +143,13 @@ async function openPglite(directory: string | undefined, readOnly: boolean): Pro
       db.transaction(async (tx) => work({
         query: async <R>(sql: string, params?: readonly unknown[]) => (await tx.query<R>(sql, params as unknown[])).rows,
       })),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
+    },
   };
 }
 
