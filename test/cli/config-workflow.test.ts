@@ -87,9 +87,21 @@ describe('configuration workflow with a running serve', () => {
     assert.equal(run('participant', 'suspend', 'NOTABANKXXX', ...asOperator).status, 2);
     assert.match(ok('participant', 'list').stdout, /BANKDEFFXXX\s+active.*cap 2500\.00 EUR/);
 
+    // A participant added while serve runs: payments to it are accepted and delivered to its mailbox
+    // (serve rebuilt its connectors for the new register).
+    ok('participant', 'add', 'BANKESMMXXX', '--name', 'Banco F SA', '--currency', 'EUR', '--cap', 'EUR=1000.00', ...asOperator);
+    assert.ok(await waitFor(() => (taken() >= 3 ? true : undefined), TAKEN_WITHIN_MS, 50), diagnostics());
+    ok('bank', 'send', '--bic', 'BANKDEFFXXX', '--to', 'BANKESMMXXX', '--count', '1', '--inst');
+    const forwarded = await waitFor(() => {
+      const outbound = join(mailbox('BANKESMMXXX'), 'outbound');
+      return existsSync(outbound) && readdirSync(outbound).some((n) => n.startsWith('pacs.008')) ? true : undefined;
+    }, ANSWER_WAIT_MS);
+    assert.ok(forwarded, `the real-time payment reaches the added participant's mailbox\n${diagnostics()}`);
+
     const journal = await query("SELECT actor, action, subject, reason FROM operator_actions WHERE action <> 'message.submit' ORDER BY id");
     assert.deepEqual(journal.map((a) => `${a.action} ${a.subject}`), [
       'config.apply scheme', 'config.apply scheme', 'participant.resume BANKFRPPXXX', 'participant.cap BANKDEFFXXX',
+      'participant.add BANKESMMXXX',
     ]);
     assert.ok(journal.every((a) => a.actor === 'ops-alice' && a.reason === 'TICKET-7 scheme change'));
     assert.equal(await serve.stop(), 0);

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { Engine } from '../../switch/engine/engine.ts';
 import { DELIVERY_ATTEMPTS_MAX } from '../../switch/engine/dispatcher.ts';
-import { cli, root } from '../support/cli-workspace.ts';
+import { cli, root, sharedClock } from '../support/cli-workspace.ts';
+import { CLOCK_VARIABLE } from '../../switch/clock.ts';
 import { backends, freshPostgresUrl, schemeConfig, TestClock } from './support.ts';
 
 let xsd: XsdValidator;
@@ -49,9 +50,23 @@ for (const backend of backends) {
         const first = failed.find((f) => f.participant === 'BANKFRPPXXX')!;
         assert.deepEqual(await engine.retryFailedDeliveries(first.outboxId!, who), [first.outboxId]);
         assert.equal((await engine.failedDeliveries()).length, failed.length - 1);
-        await engine.retryFailedDeliveries('all', who);
+        if (databaseUrl) {
+          // The operator's command: `dead-letters retry --all`, recorded, refused without a reason.
+          // On the engine's clock: the rows become due at the command's now.
+          const retry = (...args: string[]) => spawnSync(process.execPath, [cli, 'dead-letters', 'retry', ...args], {
+            cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: '', [CLOCK_VARIABLE]: sharedClock(clock.now()).setting },
+            encoding: 'utf8', timeout: 60_000,
+          });
+          assert.equal(retry('--all', '--operator', who.actor).status, 2);
+          const retried = retry('--all', '--operator', who.actor, '--reason', who.reason);
+          assert.equal(retried.status, 0, retried.stderr);
+          assert.match(retried.stdout, /3 delivery\(ies\) due again/);
+        } else {
+          await engine.retryFailedDeliveries('all', who);
+        }
         assert.equal((await engine.failedDeliveries()).length, 0);
         await assert.rejects(engine.retryFailedDeliveries('all', who), /no failed outbox delivery/);
+        clock.advance(60_000); // past the command's now (its clock ran on while it started)
         const delivered: string[] = [];
         while ((await engine.dispatch(async (m) => { delivered.push(m.recipient); })) > 0) { /* all due */ }
         assert.deepEqual(delivered.sort(), ['BANKFRPPXXX', 'BANKFRPPXXX', 'BANKNL2AXXX', 'BANKNL2AXXX']);
