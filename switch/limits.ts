@@ -179,6 +179,11 @@ export const limits = {
     /** Files picked up from one inbound/ per receive() call (each is held in memory until acknowledged). */
     receiveFilesMax: 100,
   },
+  /** How often an engine looks for a newer scheme register version (an operator's `config apply`,
+   * `participant suspend`, …, made by another process): the bound on how long a running `serve` keeps
+   * the previous participants, caps and services (docs/operations.md "Configuration workflow"). One
+   * indexed max() per second is nothing to the store; an operator's change in force within a second. */
+  registerPollIntervalMs: 1_000,
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

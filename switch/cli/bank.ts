@@ -30,7 +30,7 @@ import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts'
 import { build as buildCamt056, parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
 import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
 import { isoDateTime } from '../engine/context.ts';
-import { BIC_PATTERN as BIC } from '../iso/bic.ts';
+import { BIC_PATTERN as BIC, institutionKey } from '../iso/bic.ts';
 import { processClock } from '../clock.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
@@ -129,10 +129,14 @@ function readConfig(options: BankOptions): SchemeConfig {
   return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
 }
 
-function bankBic(options: BankOptions): string {
-  const bic = String(options.bic).toUpperCase();
-  if (!BIC.test(bic)) throw new UsageError(`--bic: ${options.bic} is not a BIC`);
-  return bic;
+/** The bank's BIC as the scheme writes it (upper case), and a participant (or the settlement agent) of the configured scheme. */
+function bankBic(options: BankOptions, config: SchemeConfig): string {
+  const bic = String(options.bic);
+  if (!BIC.test(bic)) throw new UsageError(`--bic ${JSON.stringify(bic)} is not a BIC (8 or 11 upper-case letters and digits)`);
+  const known = [...config.participants.map((p) => p.bic), ...(config.settlementAgent ? [config.settlementAgent.bic] : [])];
+  const match = known.find((candidate) => institutionKey(candidate) === institutionKey(bic));
+  if (match === undefined) throw new UsageError(`--bic ${bic} is not a participant of ${config.name}`);
+  return match;
 }
 
 function openTransport(options: BankOptions, config: SchemeConfig, bic: string): BankTransport {
@@ -174,8 +178,8 @@ function bankOf(bic: string): Bank {
 async function run(command: string, options: BankOptions, body: (transport: BankTransport, config: SchemeConfig, bic: string) => Promise<number>): Promise<void> {
   let transport: BankTransport | undefined;
   try {
-    const bic = bankBic(options);
     const config = readConfig(options);
+    const bic = bankBic(options, config);
     transport = openTransport(options, config, bic);
     process.exitCode = await body(transport, config, bic);
   } catch (error) {

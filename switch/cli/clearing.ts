@@ -11,7 +11,10 @@ import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatAmount, formatSignedAmount } from '../iso/amount.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from '../log.ts';
+import { limits } from '../limits.ts';
 import { DatabaseOutage } from '../store/availability.ts';
+import { SchemaNotCurrentError } from '../store/migrate.ts';
+import { StoreLockedError } from '../store/database.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import type { Connector } from '../../connectors/connector.ts';
 import { pollInbound } from '../../connectors/inbound.ts';
@@ -41,11 +44,16 @@ export function readConfig(options: CommonOptions): SchemeConfig {
   return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
 }
 
-async function openEngine(config: SchemeConfig): Promise<Engine> {
+export async function openEngine(config: SchemeConfig, readOnly = false, seedRegister = true): Promise<Engine> {
   const url = process.env.DATABASE_URL;
   // The process clock: the system clock, or CLEARHOUSE_CLOCK's (tests and simulations only).
-  return Engine.open({ config, clock: processClock(), ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }) });
+  return Engine.open({
+    config, clock: processClock(), readOnly, seedRegister, ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }),
+  });
 }
+
+/** Opens the engine to read only (docs/operations.md "Reading commands"): no migration, no configuration applied. */
+export const openReadOnly = (config: SchemeConfig): Promise<Engine> => openEngine(config, true);
 
 /**
  * Run `work` with an engine; configuration problems are usage errors (exit 2). `open` replaces how
@@ -63,7 +71,16 @@ export async function withEngine(options: CommonOptions, work: (engine: Engine, 
     }
     throw error;
   }
-  const engine = await open(config);
+  let engine: Engine | undefined;
+  try {
+    engine = await open(config);
+  } catch (error) {
+    if (error instanceof SchemaNotCurrentError || error instanceof ConfigError || error instanceof StoreLockedError) {
+      process.stderr.write(`clearhouse: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   if (engine === undefined) return 0;
   try {
     return await work(engine, config);
@@ -81,6 +98,7 @@ export function cycleCommand(action: string, options: CommonOptions): Promise<nu
   // loading the code and opening the store take seconds): two operators (or a retried command)
   // closing at the same moment close one cycle, not that one and the next.
   const issuedAt = processStartedAt();
+  // Only `close` changes anything: every other action reads, with a read-only engine.
   return withEngine(options, async (engine) => {
     if (action === 'close') {
       const id = await engine.closeCycle({ dueAt: issuedAt });
@@ -112,13 +130,18 @@ export function cycleCommand(action: string, options: CommonOptions): Promise<nu
       print(options, cycles, cycles.map((c) => `${String(c.id).padStart(5)}  ${c.businessDate} #${c.sequence}  ${c.state.padEnd(17)} ${c.payments} payment(s)\n`).join(''));
       return 0;
     }
-    process.stderr.write(`clearhouse cycle: unknown action ${action} (open, close, status, list)\n`);
+    if (action === 'next') {
+      const next = engine.nextCutOff();
+      print(options, next, `next cut-off: ${next.cutOffAt.toISOString()} (business date ${next.businessDate}, cycle #${next.sequence} of the day)\n`);
+      return 0;
+    }
+    process.stderr.write(`clearhouse cycle: unknown action ${action} (open, close, status, list, next)\n`);
     return 2;
-  });
+  }, action === 'close' ? openEngine : openReadOnly);
 }
 
 export function positionsCommand(options: CommonOptions & { cycle?: string }): Promise<number> {
-  return withEngine(options, async (engine, config) => {
+  return withEngine(options, async (engine) => {
     if (options.cycle !== undefined && !/^\d+$/.test(options.cycle)) {
       process.stderr.write('clearhouse positions: --cycle takes a cycle id\n');
       return 2;
@@ -128,14 +151,14 @@ export function positionsCommand(options: CommonOptions & { cycle?: string }): P
       print(options, null, 'no netted cycle yet\n');
       return 0;
     }
-    const names = new Map(config.participants.map((p) => [p.bic, p.name]));
+    const names = new Map(engine.configuration.participants.map((p) => [p.bic, p.name]));
     const text = `cycle ${result.cycle.id} (${result.cycle.businessDate} #${result.cycle.sequence}) ${result.cycle.state}\n` +
       result.positions.map((p) => `  ${p.bic}  ${(names.get(p.bic) ?? '').padEnd(20)} ${formatSignedAmount(p.net_minor, p.currency).padStart(18)} ${p.currency}\n`).join('') +
       'bilateral (debtor → creditor, gross):\n' +
       result.bilateral.map((b) => `  ${b.debtor} → ${b.creditor}  ${formatAmount(b.gross_minor, b.currency).padStart(16)} ${b.currency}  ${b.payment_count} payment(s)\n`).join('');
     print(options, result, text);
     return 0;
-  });
+  }, openReadOnly);
 }
 
 
@@ -195,13 +218,16 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const { trust, signer } = watcher.current();
     const agentBic = config.settlementAgent?.bic;
     let connector: Connector;
+    // The participants' connectors come from the configuration in force (the store's register): built
+    // again when an operator adds, retires or re-connects a participant (docs/operations.md).
+    const connectors = (): Connector => buildConnectors(engine.configuration, {
+      redisUrl: process.env.REDIS_URL || undefined,
+      // The simulator reads every file of the agent's outbound/: no .p7s files there.
+      ...(options.simulateSettlement && agentBic ? { unsignedDelivery: new Set([agentBic]) } : {}),
+      log: logger.child({ component: 'connector' }),
+    });
     try {
-      connector = buildConnectors(config, {
-        redisUrl: process.env.REDIS_URL || undefined,
-        // The simulator reads every file of the agent's outbound/: no .p7s files there.
-        ...(options.simulateSettlement && agentBic ? { unsignedDelivery: new Set([agentBic]) } : {}),
-        log: logger.child({ component: 'connector' }),
-      });
+      connector = connectors();
     } catch (error) {
       process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
       return 2;
@@ -217,7 +243,24 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       outboundLog.info({ participant: m.recipient, msgId: m.messageId, messageType: m.messageType, fileName: m.fileName,
         outboxId: m.outboxId }, 'delivered');
     };
-    const participants = config.participants.map((p) => p.bic);
+    const participants = (): string[] => engine.configuration.participants.map((p) => p.bic);
+    // A newer scheme register (another process's `config apply`, `participant …`) is taken on the next
+    // pass: within limits.registerPollIntervalMs plus one pass (docs/operations.md "Configuration workflow").
+    let lastRegisterCheck = -Infinity;
+    const registerLog = logger.child({ component: 'register' });
+    const takeRegister = async (): Promise<void> => {
+      if (performance.now() - lastRegisterCheck < limits.registerPollIntervalMs) return;
+      lastRegisterCheck = performance.now();
+      if (!(await engine.refreshConfiguration())) return;
+      registerLog.info({ version: engine.configurationVersion.toString() }, 'scheme register changed: participants, caps and services in force now');
+      try {
+        const previous = connector;
+        connector = connectors();
+        await previous.close();
+      } catch (error) {
+        registerLog.error({ err: error }, 'connectors of the new register could not be built: the previous ones stay');
+      }
+    };
     const inboundLog = logger.child({ component: 'inbound' });
     const schedule = calendarSchedule(config.calendar, config.cycles);
     const schedulerLog = logger.child({ component: 'scheduler' });
@@ -239,6 +282,12 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     });
     log.info({ store: engine.storeKind, inboundSignatures: trust ? 'verified' : 'not required (embedded/demo mode)', outbound: signer ? 'signed' : 'unsigned' },
       `serving ${config.name}`);
+    const differences = engine.configurationChanges(config);
+    if (differences.length > 0) {
+      log.warn({ differences: differences.length, registerVersion: engine.configurationVersion.toString() },
+        'the configuration file\'s participants, caps or services differ from the store\'s scheme register, which is in force: ' +
+        '`clearhouse config apply FILE --operator NAME --reason TEXT` applies them (docs/operations.md)');
+    }
     const takeInbound = async (only: readonly string[]): Promise<void> => {
       const material = watcher.current();
       if (material.trust) await pollInbound(engine, connector, only, material.trust, engine.clock.now(), { log: inboundLog });
@@ -248,7 +297,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     // --once (and the embedded mode) runs it all in this process, one pass after another.
     const work = process.env.REDIS_URL && !options.once
       ? new DistributedWork({
-        engine, connection: redisConnection(process.env.REDIS_URL), participants, takeInbound: (p) => takeInbound([p]), deliver,
+        engine, connection: redisConnection(process.env.REDIS_URL), participants: participants(), takeInbound: (p) => takeInbound([p]), deliver,
         log: logger.child({ component: 'work' }), outage,
       })
       : undefined;
@@ -260,8 +309,9 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       while (!stopping.signal.aborted) {
         let answered = 0;
         const waitMs = await guardedPass(outage, 'serve pass', async () => {
+          await takeRegister();
           if (!work) {
-            await takeInbound(participants);
+            await takeInbound(participants());
             // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
             if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
               const swept = await engine.sweep();

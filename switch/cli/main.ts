@@ -63,8 +63,8 @@ program
 
 program
   .command('cycle')
-  .description('clearing cycles: open (show the open cycle), close (cut off now), status, list')
-  .argument('<action>', 'open | close | status | list')
+  .description('clearing cycles: open (show the open cycle), close (cut off now), status, list, next (the next cut-off)')
+  .argument('<action>', 'open | close | status | list | next')
   .option('--config <file>', 'scheme configuration')
   .option('--json', 'print JSON')
   .action(async (action: string, options) => {
@@ -97,6 +97,10 @@ registerPkiCommands(program);
 // Transport operations: `clearhouse dead-letters` (switch/cli/operations.ts, docs/connectors.md).
 const { registerOperationsCommands } = await import('./operations.ts');
 registerOperationsCommands(program);
+
+// Configuration workflow: `clearhouse migrate|config apply|participant ...` (switch/cli/participants.ts, docs/operations.md).
+const { registerParticipantCommands } = await import('./participants.ts');
+registerParticipantCommands(program);
 
 // Bank simulator for demos and load: `clearhouse bank send|fetch|answer` (switch/cli/bank.ts).
 const { registerBankCommands } = await import('./bank.ts');

@@ -1,77 +1,92 @@
 /**
- * Operator commands about the transport: `clearhouse dead-letters` lists the queue jobs BullMQ gave
- * up on (connectors/dead-letters.ts, docs/connectors.md). Exit codes: 0 listed (even when there are
- * some: they are a to-do for operators, not a failure of the command), 2 usage or configuration error.
+ * Operator commands about deliveries given up (switch/engine/deliveries.ts, docs/connectors.md):
  *
- * Store: PostgreSQL when DATABASE_URL is set, otherwise the embedded PGlite in <dataDirectory>/db of
- * the scheme configuration (stop `serve` first, as for every command on the embedded store).
+ *   clearhouse dead-letters [list]        FAILED outbox rows and queue jobs BullMQ gave up on, newest first (reads only)
+ *   clearhouse dead-letters retry ID|--all --operator N --reason R
+ *                                         FAILED outbox rows back to PENDING (recorded first); the next
+ *                                         dispatch pass of any serve delivers them
+ *
+ * Exit codes: 0 listed (even when there are some: they are a to-do for operators, not a failure of
+ * the command) or retried, 2 usage or configuration error, or nothing to retry.
  */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.ts';
-import { openDatabase, type Database } from '../store/database.ts';
-import { migrate } from '../store/migrate.ts';
-import { deadLetterLimits, listDeadLetters, type DeadLetter } from '../store/dead-letters.ts';
-
-const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
+import { deadLetterLimits } from '../store/dead-letters.ts';
+import { RegisterChangeError } from '../engine/engine.ts';
+import { OperatorActionError } from '../engine/operator-actions.ts';
+import type { FailedDelivery } from '../engine/deliveries.ts';
+import { openReadOnly, print, withEngine } from './clearing.ts';
 
 interface DeadLettersOptions {
   readonly config?: string;
   readonly json?: boolean;
   readonly limit?: string;
+  readonly all?: boolean;
+  readonly operator?: string;
+  readonly reason?: string;
 }
 
 export function registerOperationsCommands(program: Command): void {
   program
     .command('dead-letters')
-    .description('queue jobs whose delivery was given up (attempts exhausted, corrupt payload, stalled too often), newest first')
+    .description('deliveries given up (FAILED outbox rows, dead queue jobs): list (default), or retry ID|--all')
+    .argument('[action]', 'list | retry', 'list')
+    .argument('[id]', 'retry: the id `list` shows (outbox:N)')
+    .option('--all', 'retry: every FAILED outbox row')
+    .option('--operator <name>', 'retry: who (recorded)')
+    .option('--reason <text>', 'retry: why (recorded)')
     .option('--config <file>', 'scheme configuration (for the embedded store when DATABASE_URL is not set)')
     .option('--limit <n>', 'most rows to show', String(deadLetterLimits.listCountMax))
     .option('--json', 'print JSON')
-    .action(async (options: DeadLettersOptions) => {
-      process.exitCode = await deadLettersCommand(options);
+    .action(async (action: string, id: string | undefined, options: DeadLettersOptions) => {
+      process.exitCode = action === 'retry' ? await retryCommand(id, options)
+        : action === 'list' ? await listCommand(options)
+          : usage(`unknown action ${action} (list, retry)`);
     });
 }
 
-async function deadLettersCommand(options: DeadLettersOptions): Promise<number> {
+function usage(message: string): number {
+  process.stderr.write(`clearhouse dead-letters: ${message}\n`);
+  return 2;
+}
+
+function listCommand(options: DeadLettersOptions): Promise<number> {
   const limit = Number(options.limit ?? deadLetterLimits.listCountMax);
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    process.stderr.write('clearhouse dead-letters: --limit takes a positive integer\n');
-    return 2;
-  }
-  let db: Database;
-  try {
-    db = await openStore(options);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`clearhouse: ${error.message}\n`);
-    return 2;
-  }
-  try {
-    await migrate(db);
-    const letters = await listDeadLetters(db, { limit });
-    process.stdout.write(options.json ? JSON.stringify(letters.map(asJson), null, 2) + '\n' : asText(letters));
+  if (!Number.isSafeInteger(limit) || limit < 1) return Promise.resolve(usage('--limit takes a positive integer'));
+  return withEngine(options, async (engine) => {
+    const failed = await engine.failedDeliveries({ limit });
+    print(options, failed.map(asJson), asText(failed));
     return 0;
-  } finally {
-    await db.close();
+  }, openReadOnly);
+}
+
+function retryCommand(id: string | undefined, options: DeadLettersOptions): Promise<number> {
+  if (!options.operator || !options.reason) return Promise.resolve(usage('retry needs --operator NAME and --reason TEXT (recorded)'));
+  const match = id === undefined ? null : /^(?:outbox:)?(\d+)$/.exec(id);
+  if (options.all === (id !== undefined)) return Promise.resolve(usage('retry takes one id (outbox:N) or --all'));
+  if (id !== undefined && !match) {
+    return Promise.resolve(usage(`${id}: only FAILED outbox rows (outbox:N) are retried here; a dead queue job is retried in its queue (docs/connectors.md)`));
   }
+  return withEngine(options, async (engine) => {
+    try {
+      const ids = await engine.retryFailedDeliveries(match ? BigInt(match[1]!) : 'all', { actor: options.operator!, reason: options.reason! });
+      print(options, { retried: ids.map(String) }, `${ids.length} delivery(ies) due again: ${ids.map((i) => `outbox:${i}`).join(', ')}\n`);
+      return 0;
+    } catch (error) {
+      if (error instanceof RegisterChangeError || error instanceof OperatorActionError) return usage(error.message);
+      throw error;
+    }
+  });
 }
 
-function openStore(options: DeadLettersOptions): Promise<Database> {
-  const url = process.env.DATABASE_URL;
-  if (url) return openDatabase({ url, poolSize: 1 });
-  const config = loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
-  return openDatabase({ directory: join(config.dataDirectory, 'db') });
+function asJson(f: FailedDelivery) {
+  return { ...f, outboxId: f.outboxId?.toString(), failedAt: f.failedAt.toISOString() };
 }
 
-function asJson(letter: DeadLetter) {
-  return { ...letter, id: letter.id.toString(), failedAt: letter.failedAt.toISOString(), recordedAt: letter.recordedAt.toISOString() };
-}
-
-function asText(letters: readonly DeadLetter[]): string {
-  if (letters.length === 0) return 'no dead letters\n';
-  return `${letters.length} dead letter(s), newest first:\n` + letters.map((l) =>
-    `  ${l.failedAt.toISOString()}  ${l.queue}  ${l.fileName ?? `(job ${l.jobId})`}  ${l.attempts} attempt(s)\n` +
-    `      ${(l.lastError ?? '').split('\n')[0]}\n`).join('');
+function asText(failed: readonly FailedDelivery[]): string {
+  if (failed.length === 0) return 'no failed deliveries\n';
+  const queued = failed.filter((f) => f.kind === 'queue').length;
+  return `${failed.length} failed delivery(ies), newest first: ${failed.length - queued} FAILED outbox row(s), ${queued} dead letter(s) of the queues\n` +
+    failed.map((f) =>
+      `  ${f.id.padEnd(12)} ${f.failedAt.toISOString()}  to ${f.participant}  ${f.queue ?? ''} ${f.fileName ?? f.messageId ?? ''}  ${f.attempts} attempt(s)\n` +
+    `      ${(f.lastError ?? '').split('\n')[0]}\n`).join('');
 }

@@ -49,6 +49,9 @@ export async function submitCommand(file: string, options: SubmitOptions): Promi
   }
   const { sender, bytes } = prepared;
   return withEngine(options, async (engine) => {
+    // The participants in force are the store's register (a participant retired or added since the
+    // file was written): checked again before anything is recorded or stored.
+    if (!isParty(sender, engine.configuration)) return refuse(new SubmitRefused(`--as ${sender} is not a participant in force (retired?)`));
     let authenticated: string;
     if (prepared.trust) {
       const verdict = verifyDetached(bytes, prepared.signature, {
@@ -119,6 +122,11 @@ function checkForm(options: SubmitOptions): void {
   }
   if (operator && (options.reason === undefined || options.reason.trim() === '')) throw new SubmitRefused('--operator needs --reason TEXT (recorded with the action)');
   if (!operator && options.reason !== undefined) throw new SubmitRefused('--reason goes with --operator');
+}
+
+function isParty(bic: string, config: SchemeConfig): boolean {
+  return [...config.participants.map((p) => p.bic), ...(config.settlementAgent ? [config.settlementAgent.bic] : [])]
+    .some((candidate) => normalizeBic(candidate) === normalizeBic(bic));
 }
 
 /** The configured participant (or the settlement agent) the BIC names, in its configured form. */

@@ -14,8 +14,10 @@ export { systemClock } from '../clock.ts';
 
 export interface EngineContext {
   readonly db: Database;
-  readonly config: SchemeConfig;
-  readonly directory: SchemeDirectory;
+  /** The configuration in force: the file's settings with the newest scheme register (register.ts);
+   * replaced, with the directory, when an operator changes the register. Read it at use, never keep it. */
+  config: SchemeConfig;
+  directory: SchemeDirectory;
   readonly xsd: XsdValidator;
   readonly clock: Clock;
   /** The clearing house's own BIC: instructing agent of everything it emits. */

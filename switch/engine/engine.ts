@@ -6,9 +6,16 @@
  */
 import { parseAmount } from '../iso/amount.ts';
 import { limits } from '../limits.ts';
-import { clearingConfig, type SchemeConfig } from '../config.ts';
+import { clearingConfig, type ParticipantConfig, type SchemeConfig } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
-import { migrate } from '../store/migrate.ts';
+import { migrate, requireCurrentSchema } from '../store/migrate.ts';
+import { cycleFor } from '../../batch/calendar.ts';
+import { broadcastEvent } from './notices.ts';
+import {
+  loadRegister, lockRegister, registerChanges, registerOf, registerVersion, withRegister, writeRegister,
+  type RegisterChange, type SchemeRegister,
+} from './register.ts';
+import { failedDeliveries, retryFailedDelivery, type FailedDelivery } from './deliveries.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
 import { systemClock, type Clock, type EngineContext } from './context.ts';
@@ -35,41 +42,271 @@ export interface EngineOptions {
   readonly log?: (line: string) => void;
   /** Quota of refused bytes stored in full per sender and business day (default: limits.ts). */
   readonly refusedBytesPerSenderPerDayMax?: number;
+  /**
+   * Open to read only: no migration (a schema that is not current is refused: run `clearhouse
+   * migrate`), no register seeding, no cycle opened or resumed, every transaction READ ONLY, and every
+   * method that changes something throws ReadOnlyEngineError. Works with a role that may only SELECT.
+   */
+  readonly readOnly?: boolean;
+  /** Seed an empty store's scheme register from `config` (default true; `config apply` does not: it records its own first version). */
+  readonly seedRegister?: boolean;
+}
+
+/** A method that changes something was called on an engine opened with `readOnly`. */
+export class ReadOnlyEngineError extends Error {
+  override readonly name = 'ReadOnlyEngineError';
+}
+
+/** An operator's register change that cannot be made (unknown participant, already suspended, …): nothing recorded. */
+export class RegisterChangeError extends Error {
+  override readonly name = 'RegisterChangeError';
+}
+
+/** Who changes the register and why (recorded in operator_actions before the change takes effect). */
+export interface OperatorIdentity {
+  readonly actor: string;
+  readonly reason: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** The outcome of a register change: the differences, and the version in force after it. */
+export interface RegisterUpdate {
+  readonly changes: readonly RegisterChange[];
+  /** The register version in force afterwards (unchanged for a dry run or no difference). */
+  readonly version: bigint;
+  readonly applied: boolean;
+  /** The operator action recorded for it (absent when nothing was applied). */
+  readonly actionId?: bigint;
 }
 
 export class Engine {
-  private constructor(private readonly context: EngineContext, private readonly ownsXsd: boolean, private readonly log: (line: string) => void) {}
+  /** The register version in force here, and when (performance.now()) the store was last asked for a newer one. */
+  private registerVersion = 0n;
+  private registerCheckedAt = -Infinity;
+
+  private constructor(private readonly context: EngineContext, private readonly ownsXsd: boolean, private readonly log: (line: string) => void,
+    private readonly fileConfig: SchemeConfig, readonly readOnly: boolean) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
-    const config = clearingConfig(options.config);
-    const db = await openDatabase({ url: options.databaseUrl, directory: options.dataDirectory });
-    await migrate(db);
-    const xsd = options.xsd ?? new XsdValidator();
-    const context: EngineContext = {
-      db, config, directory: directoryFromConfig(config), xsd, clock: options.clock ?? systemClock,
-      switchBic: config.switchBic, settlementAgentBic: config.settlementAgent.bic,
-      refusedBytesPerSenderPerDayMax: options.refusedBytesPerSenderPerDayMax,
-    };
-    await synchroniseParticipants(db, config);
-    const engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)));
-    await db.transaction((tx) => openCycleId(context, tx));
+    const fileConfig = clearingConfig(options.config);
+    const readOnly = options.readOnly ?? false;
+    const clock = options.clock ?? systemClock;
+    const db = await openDatabase({ url: options.databaseUrl, directory: options.dataDirectory, readOnly });
+    let engine: Engine;
+    try {
+      if (readOnly) await requireCurrentSchema(db);
+      else await migrate(db);
+      const xsd = options.xsd ?? new XsdValidator();
+      const context: EngineContext = {
+        db, config: fileConfig, directory: directoryFromConfig(fileConfig), xsd, clock,
+        switchBic: fileConfig.switchBic, settlementAgentBic: fileConfig.settlementAgent.bic,
+        refusedBytesPerSenderPerDayMax: options.refusedBytesPerSenderPerDayMax,
+      };
+      engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)), fileConfig, readOnly);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    if (!readOnly && (options.seedRegister ?? true)) await seedRegister(db, fileConfig, clock);
+    await engine.refreshConfiguration();
+    if (readOnly) return engine;
+    await db.transaction((tx) => openCycleId(engine.context, tx));
     // A cycle that cannot go on is reported and left where it is: the engine opens and serves.
-    engine.report(await resumeCycles(context));
+    engine.report(await resumeCycles(engine.context));
     return engine;
   }
 
-  submit(submission: Submission): Promise<IntakeResult> {
+  private writable(what: string): void {
+    if (this.readOnly) throw new ReadOnlyEngineError(`${what}: this engine was opened read-only`);
+  }
+
+  /**
+   * Picks up a newer scheme register version (another process's `config apply`, `participant …`);
+   * returns true when one was taken. Every engine entry point that acts on traffic calls it at most
+   * every limits.registerPollIntervalMs; `serve` calls it on every pass.
+   */
+  async refreshConfiguration(): Promise<boolean> {
+    this.registerCheckedAt = performance.now();
+    const version = await registerVersion(this.context.db);
+    if (version === this.registerVersion) return false;
+    const stored = await loadRegister(this.context.db);
+    if (!stored) return false;
+    this.install(clearingConfig(withRegister(this.fileConfig, stored.register)), stored.version);
+    return true;
+  }
+
+  private install(config: SchemeConfig, version: bigint): void {
+    this.context.config = config;
+    this.context.directory = directoryFromConfig(config);
+    this.registerVersion = version;
+  }
+
+  private async fresh(): Promise<void> {
+    if (performance.now() - this.registerCheckedAt >= limits.registerPollIntervalMs) await this.refreshConfiguration();
+  }
+
+  /** The configuration in force: the file's settings with the newest scheme register. */
+  get configuration(): SchemeConfig {
+    return this.context.config;
+  }
+
+  /** The scheme register version in force in this engine (0: the store has none yet, read-only engines only). */
+  get configurationVersion(): bigint {
+    return this.registerVersion;
+  }
+
+  async submit(submission: Submission): Promise<IntakeResult> {
+    this.writable('submit');
+    await this.fresh();
     return submitOnce(this.context, submission);
   }
 
   /** A file a transport received, its signature good: intake, and a replay answered again (received-files.ts). */
-  submitReceived(submission: Submission): Promise<IntakeResult> {
+  async submitReceived(submission: Submission): Promise<IntakeResult> {
+    this.writable('submit');
+    await this.fresh();
     return submitReceived(this.context, submission);
   }
 
   /** A file a transport received whose signature was refused: answered with an admi.002; returns its MsgId. */
-  refuseFile(file: RefusedFile, sha256: string, code: string, reason: string): Promise<string> {
+  async refuseFile(file: RefusedFile, sha256: string, code: string, reason: string): Promise<string> {
+    this.writable('refuse a file');
     return refuseFile(this.context, file, sha256, code, reason);
+  }
+
+  /**
+   * `config apply`: makes the register of `config` (participants, caps, services, currencies,
+   * per-payment maxima) the one in force, in every engine on this store within
+   * limits.registerPollIntervalMs. Records `config.apply` first (with every difference), then writes
+   * the new version; suspensions and resumptions are broadcast (admi.004). `dryRun`: only the differences.
+   */
+  applyConfiguration(config: SchemeConfig, who: OperatorIdentity, options: { readonly dryRun?: boolean } = {}): Promise<RegisterUpdate> {
+    return this.changeRegister({ action: 'config.apply', subject: 'scheme' }, who, () => registerOf(config), options.dryRun ?? false);
+  }
+
+  /** The differences between the register in force and `config`'s (what `config apply --dry-run` shows). */
+  configurationChanges(config: SchemeConfig): RegisterChange[] {
+    return registerChanges(registerOf(this.context.config), registerOf(config));
+  }
+
+  /**
+   * Suspends a participant: admi.004 PSUS to every participant (the suspended one included), then its
+   * files are refused (AG10 AgentSuspended, as sender) and so are payments to it (AG10, as creditor
+   * agent) until resumeParticipant.
+   */
+  suspendParticipant(bic: string, who: OperatorIdentity): Promise<RegisterUpdate> {
+    return this.changeRegister({ action: 'participant.suspend', subject: bic }, who,
+      (r) => withParticipant(r, bic, (p) => {
+        if (p.status === 'suspended') throw new RegisterChangeError(`participant ${bic} is already suspended`);
+        return { ...p, status: 'suspended' };
+      }));
+  }
+
+  /** Resumes a suspended participant: admi.004 PREA to every participant; its traffic is accepted again. */
+  resumeParticipant(bic: string, who: OperatorIdentity): Promise<RegisterUpdate> {
+    return this.changeRegister({ action: 'participant.resume', subject: bic }, who,
+      (r) => withParticipant(r, bic, (p) => {
+        if (p.status === 'active') throw new RegisterChangeError(`participant ${bic} is not suspended`);
+        return { ...p, status: 'active' };
+      }));
+  }
+
+  /** Sets a participant's net debit cap in one of its currencies (`amount`: decimal text, e.g. "250000.00"). */
+  async setNetDebitCap(bic: string, currency: string, amount: string, who: OperatorIdentity): Promise<RegisterUpdate> {
+    const parsed = parseAmount(amount, currency);
+    if (!parsed.ok || parsed.minor < 0n) throw new RegisterChangeError(`${amount} is not an amount in ${currency}`);
+    return this.changeRegister({ action: 'participant.cap', subject: bic, details: { currency, amount } }, who,
+      (r) => withParticipant(r, bic, (p) => {
+        if (!p.currencies.includes(currency)) throw new RegisterChangeError(`participant ${bic} does not clear ${currency} (${p.currencies.join(', ')})`);
+        return { ...p, netDebitCap: { ...p.netDebitCap, [currency]: amount } };
+      }));
+  }
+
+  /**
+   * Adds a participant (checked like a configuration file entry: docs/configuration.md). Active at
+   * once unless `status` says suspended; its caps as given (zero when absent: fail-safe).
+   */
+  addParticipant(participant: Omit<ParticipantConfig, 'connector' | 'netDebitCap' | 'status'> & Partial<ParticipantConfig>,
+    who: OperatorIdentity): Promise<RegisterUpdate> {
+    return this.changeRegister({ action: 'participant.add', subject: participant.bic }, who, (r) => {
+      if (r.participants.some((p) => p.bic === participant.bic)) throw new RegisterChangeError(`participant ${participant.bic} is already in the register`);
+      return { ...r, participants: [...r.participants, { status: 'active', ...participant } as ParticipantConfig] };
+    });
+  }
+
+  /** Retires a participant: it leaves the register (payments naming it are refused RC02); its rows stay. */
+  retireParticipant(bic: string, who: OperatorIdentity): Promise<RegisterUpdate> {
+    return this.changeRegister({ action: 'participant.retire', subject: bic }, who, (r) => {
+      if (!r.participants.some((p) => p.bic === bic)) throw new RegisterChangeError(`${bic} is not a participant`);
+      return { ...r, participants: r.participants.filter((p) => p.bic !== bic) };
+    });
+  }
+
+  /**
+   * One register change: checked against the version in force (a problem is a RegisterChangeError
+   * or ConfigError and nothing is recorded), recorded in operator_actions, then written under the
+   * register lock against the newest version (two operators' changes both land), broadcasting
+   * suspensions before and resumptions after the participants table changes.
+   */
+  private async changeRegister(what: { readonly action: string; readonly subject: string; readonly details?: Record<string, unknown> },
+    who: OperatorIdentity, change: (current: SchemeRegister) => SchemeRegister, dryRun = false): Promise<RegisterUpdate> {
+    this.writable(what.action);
+    await this.refreshConfiguration();
+    const next = (current: SchemeRegister | undefined): { register: SchemeRegister; config: SchemeConfig } => {
+      if (current === undefined && what.action !== 'config.apply') {
+        throw new RegisterChangeError('the store has no scheme register yet: `clearhouse config apply FILE` (or the first `serve`) makes one');
+      }
+      const config = clearingConfig(withRegister(this.fileConfig, change(current ?? registerOf(this.fileConfig))));
+      return { register: registerOf(config), config };
+    };
+    // An empty store (no register yet): everything `config apply` brings is new.
+    const current = this.registerVersion === 0n ? undefined : registerOf(this.context.config);
+    const planned = registerChanges(current, next(current).register);
+    if (dryRun || planned.length === 0) return { changes: planned, version: this.registerVersion, applied: false };
+    const recorded = await this.recordOperatorAction({
+      actor: who.actor, action: what.action, subject: what.subject, reason: who.reason,
+      details: { ...what.details, ...who.details, changes: planned },
+    });
+    const done = await this.context.db.transaction(async (tx) => {
+      await lockRegister(tx);
+      const latest = await loadRegister(tx);
+      const base = latest?.register ?? current;
+      const made = next(base);
+      const changes = registerChanges(base, made.register);
+      for (const c of changes) if (c.kind === 'participant.suspend') await broadcastEvent(this.context, tx, 'PARTICIPANT_SUSPENDED', [c.subject]);
+      const version = await writeRegister(tx, made.register, recorded.id);
+      for (const c of changes) if (c.kind === 'participant.resume') await broadcastEvent(this.context, tx, 'PARTICIPANT_REACTIVATED', [c.subject]);
+      return { version, config: made.config, changes };
+    });
+    this.install(done.config, done.version);
+    return { changes: done.changes, version: done.version, applied: true, actionId: recorded.id };
+  }
+
+  /** The next scheduled cut-off after the engine's now: business date, cycle of the day and instant. */
+  nextCutOff(): { businessDate: string; sequence: number; cutOffAt: Date } {
+    return cycleFor(this.context.clock.now(), this.context.config.calendar, this.context.config.cycles);
+  }
+
+  /** Deliveries given up: the dead_letters table (queue jobs) and FAILED outbox rows, newest first. */
+  failedDeliveries(options: { readonly limit?: number } = {}): Promise<FailedDelivery[]> {
+    return failedDeliveries(this.context.db, options);
+  }
+
+  /**
+   * Puts FAILED outbox rows back to PENDING with fresh attempts (`outboxId`, or every one with
+   * 'all'), after recording `delivery.retry`; the next dispatch pass of any serve delivers them.
+   * Returns the outbox ids retried.
+   */
+  async retryFailedDeliveries(which: bigint | 'all', who: OperatorIdentity): Promise<bigint[]> {
+    this.writable('delivery.retry');
+    const failed = (await this.failedDeliveries()).filter((f) => f.kind === 'outbox' && (which === 'all' || f.outboxId === which));
+    if (failed.length === 0) {
+      throw new RegisterChangeError(which === 'all' ? 'no failed outbox delivery to retry' : `outbox row ${which} is not a failed delivery`);
+    }
+    const ids = failed.map((f) => f.outboxId!);
+    await this.recordOperatorAction({ actor: who.actor, action: 'delivery.retry', subject: which === 'all' ? 'outbox' : `outbox:${which}`,
+      reason: who.reason, details: { outboxIds: ids.map(String), ...who.details } });
+    return retryFailedDelivery(this.context.db, ids, this.context.clock.now());
   }
 
   /** How the real-time intake grouped concurrent submissions so far (switch/engine/realtime-intake.ts). */
@@ -81,7 +318,9 @@ export class Engine {
    * Operator or scheduled cut-off of the open cycle; carries it to settlement instructions. With
    * `dueAt` (a scheduled cut-off) it only closes a cycle opened before that time: idempotent.
    */
-  closeCycle(options: { readonly dueAt?: Date } = {}): Promise<bigint | undefined> {
+  async closeCycle(options: { readonly dueAt?: Date } = {}): Promise<bigint | undefined> {
+    this.writable('close a cycle');
+    await this.fresh();
     return closeCycle(this.context, options);
   }
 
@@ -90,6 +329,7 @@ export class Engine {
    * limits.cycleResumeAfterMs (a step that failed). Part of every sweep.
    */
   async resumeStalledCycles(): Promise<StalledCycle[]> {
+    this.writable('resume cycles');
     const stalled = await resumeCycles(this.context, { cutOffBefore: new Date(this.context.clock.now().getTime() - limits.cycleResumeAfterMs) });
     this.report(stalled);
     return stalled;
@@ -106,12 +346,15 @@ export class Engine {
    * recall cases past deadline.
    */
   async sweep(): Promise<{ timedOut: number; expiredCases: number }> {
+    this.writable('sweep');
+    await this.fresh();
     await this.resumeStalledCycles();
     return { timedOut: await sweepTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
   }
 
   /** Deliver due outbox messages through `deliver`; returns how many were delivered. */
-  dispatch(deliver: Deliver, limit?: number): Promise<number> {
+  async dispatch(deliver: Deliver, limit?: number): Promise<number> {
+    this.writable('dispatch');
     return dispatchOnce(this.context, deliver, limit);
   }
 
@@ -121,7 +364,8 @@ export class Engine {
   }
 
   /** Deliver one outbox row through `deliver`, if it is still due (a distributed `deliver` job). */
-  dispatchOne(outboxId: bigint, deliver: Deliver): Promise<'delivered' | 'failed' | 'skipped'> {
+  async dispatchOne(outboxId: bigint, deliver: Deliver): Promise<'delivered' | 'failed' | 'skipped'> {
+    this.writable('dispatch');
     return dispatchOne(this.context, outboxId, deliver);
   }
 
@@ -160,7 +404,8 @@ export class Engine {
 
   /** The engine's clock (injected: tests and the demo drive it). */
   /** Record an operator action (who, what, on what, why) in the journal, at the engine's time. */
-  recordOperatorAction(action: OperatorAction): Promise<{ id: bigint; at: Date }> {
+  async recordOperatorAction(action: OperatorAction): Promise<{ id: bigint; at: Date }> {
+    this.writable('record an operator action');
     return recordOperatorAction(this.context.db, action, this.context.clock.now());
   }
 
@@ -198,22 +443,26 @@ export class Engine {
 }
 
 /**
- * Participants and their caps come from the configuration. A cap change applies at once; net and
- * reserved amounts are the engine's and are kept.
+ * The first writing start of a store without a register seeds it from the configuration file
+ * (recorded as `config.initialise` by the switch itself); afterwards the file's participants, caps and
+ * services are not applied again: they change only through `config apply` and the operator commands.
  */
-async function synchroniseParticipants(db: Database, config: SchemeConfig): Promise<void> {
+async function seedRegister(db: Database, config: SchemeConfig, clock: Clock): Promise<void> {
   await db.transaction(async (tx) => {
-    for (const p of config.participants) {
-      await tx.query(`INSERT INTO participants (bic, name, status) VALUES ($1, $2, $3)
-                      ON CONFLICT (bic) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, updated_at = now()`,
-      [p.bic, p.name, p.status]);
-      for (const currency of p.currencies) {
-        const text = p.netDebitCap?.[currency] ?? '0';
-        const cap = parseAmount(text, currency);
-        if (!cap.ok) throw new Error(`participant ${p.bic}: net debit cap ${text} ${currency} is not an amount`);
-        await tx.query(`INSERT INTO exposures (bic, currency, cap_minor) VALUES ($1, $2, $3)
-                        ON CONFLICT (bic, currency) DO UPDATE SET cap_minor = EXCLUDED.cap_minor`, [p.bic, currency, cap.minor]);
-      }
-    }
+    await lockRegister(tx);
+    if ((await registerVersion(tx)) > 0n) return;
+    const register = registerOf(config);
+    const action = await recordOperatorAction(tx, {
+      actor: 'clearhouse', action: 'config.initialise', subject: 'scheme',
+      reason: 'first writing start of this store: scheme register seeded from the configuration file',
+      details: { changes: registerChanges(undefined, register).length },
+    }, clock.now());
+    await writeRegister(tx, register, action.id);
   });
+}
+
+/** The register with participant `bic` changed by `change` (RegisterChangeError when it is not one). */
+function withParticipant(register: SchemeRegister, bic: string, change: (p: ParticipantConfig) => ParticipantConfig): SchemeRegister {
+  if (!register.participants.some((p) => p.bic === bic)) throw new RegisterChangeError(`${bic} is not a participant`);
+  return { ...register, participants: register.participants.map((p) => (p.bic === bic ? change(p) : p)) };
 }

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { limits } from '../limits.ts';
+import { lockEmbeddedStore } from './embedded-lock.ts';
+export { StoreLockedError } from './embedded-lock.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -48,6 +50,11 @@ export interface DatabaseOptions {
   readonly directory?: string;
   /** PostgreSQL pool size (one connection per concurrent transaction). */
   readonly poolSize?: number;
+  /**
+   * Every transaction READ ONLY (default_transaction_read_only): the reading commands' store, which
+   * works with a role that has only SELECT and USAGE, and cannot change anything even by mistake.
+   */
+  readonly readOnly?: boolean;
 }
 
 const INT8_OID = 20;
@@ -58,16 +65,19 @@ const DATE_OID = 1082;
 pg.types.setTypeParser(DATE_OID, (value: string) => value);
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.directory);
+  return options.url ? openPostgres(options.url, options.poolSize ?? 10, options.readOnly ?? false)
+    : openPglite(options.directory, options.readOnly ?? false);
 }
 
-function openPostgres(url: string, poolSize: number): Database {
+function openPostgres(url: string, poolSize: number, readOnly: boolean): Database {
   // A server that does not answer fails the connect within the limit instead of hanging the caller;
   // TCP keepalive notices a silently dead link under an idle connection.
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: limits.databaseConnectTimeoutMs, keepAlive: true });
   // An idle client losing its connection (server restart) must not crash the process: the pool drops
   // it, and the next query opens a new one (switch/store/availability.ts waits out an outage).
   pool.on('error', () => {});
+  // Each new connection reads only, before the pool hands it out (pg waits for the query's turn).
+  if (readOnly) pool.on('connect', (client) => { client.query('SET default_transaction_read_only = on').catch(() => {}); });
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await pool.query(sql, params as unknown[])).rows as R[];
   return {
@@ -106,13 +116,22 @@ function openPostgres(url: string, poolSize: number): Database {
   };
 }
 
-async function openPglite(directory: string | undefined): Promise<Database> {
+async function openPglite(directory: string | undefined, readOnly: boolean): Promise<Database> {
   // Owner only: the store holds every message and position (docs/operations.md "File permissions").
   if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
-  // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists
-  // on an owner-only data directory, and so do we.
-  if (directory !== undefined) ownerOnly(directory);
+  // One process at a time on a data directory (switch/store/embedded-lock.ts).
+  const release = directory === undefined ? () => {} : lockEmbeddedStore(directory);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
+    // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists
+    // on an owner-only data directory, and so do we.
+    if (directory !== undefined) ownerOnly(directory);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  if (readOnly) await db.query('SET default_transaction_read_only = on');
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await db.query<R>(sql, params as unknown[])).rows;
   return {
@@ -124,7 +143,13 @@ async function openPglite(directory: string | undefined): Promise<Database> {
       db.transaction(async (tx) => work({
         query: async <R>(sql: string, params?: readonly unknown[]) => (await tx.query<R>(sql, params as unknown[])).rows,
       })),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
+    },
   };
 }
 

@@ -31,6 +31,27 @@ export function migrations(): Migration[] {
     });
 }
 
+/** The schema is older than this code: reading commands never migrate (`clearhouse migrate` does). */
+export class SchemaNotCurrentError extends Error {
+  override readonly name = 'SchemaNotCurrentError';
+}
+
+/** Migrations not applied yet, read only (a role with SELECT alone can run it). */
+export async function pendingMigrations(db: Database): Promise<Migration[]> {
+  const [exists] = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  const applied = exists?.t ? new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version)) : new Set<number>();
+  return migrations().filter((m) => !applied.has(m.version));
+}
+
+/** Refuses a store whose schema is not the one this code reads (SchemaNotCurrentError). */
+export async function requireCurrentSchema(db: Database): Promise<void> {
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) {
+    throw new SchemaNotCurrentError(`the store's schema is not up to date (${pending.length} migration(s) pending, from ` +
+      `${String(pending[0]!.version).padStart(3, '0')}_${pending[0]!.name}): run \`clearhouse migrate\` first`);
+  }
+}
+
 /** Bring the schema up to date; returns the versions applied now. */
 export async function migrate(db: Database): Promise<number[]> {
   return db.transaction(async (tx) => {

@@ -291,7 +291,8 @@ describe('queue connector on BullMQ/Redis', () => {
       });
       const listed = run('--json');
       assert.equal(listed.status, 0, listed.stderr);
-      const rows = JSON.parse(listed.stdout) as Array<{ queue: string; fileName: string; attempts: number; lastError: string; failedAt: string }>;
+      const rows = (JSON.parse(listed.stdout) as Array<{ kind: string; queue: string; fileName: string; attempts: number; lastError: string; failedAt: string }>)
+        .filter((r) => r.kind === 'queue');
       assert.deepEqual(rows.map((r) => [r.queue, r.fileName, r.attempts]).sort(), [
         [`${testPrefix}:in-${BANK_B}`, 'corrupt.xml', 1],
         [`${testPrefix}:out-${BANK_B}`, fileName, 3],

@@ -23,7 +23,7 @@ export const schemeEvents = {
   CYCLE_SETTLED: 'CSET',
   /** CUNW: a cycle was unwound (settlement failed). Params: cycle id, BIC of each failing participant. */
   CYCLE_UNWOUND: 'CUNW',
-  /** PSUS: a participant was suspended; its payments are refused (AG01). Params: participant BIC. */
+  /** PSUS: a participant was suspended; its files and payments to it are refused (AG10 AgentSuspended, docs/operations.md). Params: participant BIC. */
   PARTICIPANT_SUSPENDED: 'PSUS',
   /** PREA: a suspended participant was reactivated. Params: participant BIC. */
   PARTICIPANT_REACTIVATED: 'PREA',
