@@ -21,6 +21,10 @@ import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles, type
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
+import { accessStore, type AccessStore } from './access.ts';
+import { exposures, paymentDetail, searchPayments, type PaymentFilter } from './api-reads.ts';
+import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, setCap, type CapChange, type DecisionRefusal, type PendingKind } from './approvals.ts';
+import { listDeadLetters } from '../store/dead-letters.ts';
 import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor } from './queries.ts';
 
 export interface EngineOptions {
@@ -167,6 +171,75 @@ export class Engine {
   /** The operator-action journal, newest first (reading only). */
   operatorActions(options: { readonly subject?: string; readonly limit?: number } = {}): Promise<RecordedOperatorAction[]> {
     return listOperatorActions(this.context.db, options);
+  }
+
+  /** Payments by filters, newest first, one page (API; `visibleTo` restricts to one participant's). */
+  searchPayments(filter: PaymentFilter) {
+    return searchPayments(this.context.db, filter);
+  }
+
+  /** One payment with its history and messages, if it exists and `visibleTo` (when given) takes part in it. */
+  paymentDetail(id: bigint, visibleTo?: string) {
+    return paymentDetail(this.context.db, id, visibleTo);
+  }
+
+  /** Live exposures and headroom per participant and currency. */
+  exposures(visibleTo?: string) {
+    return exposures(this.context.db, visibleTo);
+  }
+
+  /** Queue jobs given up on (dead_letters), newest first. */
+  deadLetters(limit?: number) {
+    return listDeadLetters(this.context.db, limit === undefined ? {} : { limit });
+  }
+
+  /** The BICs of the scheme's participants (configured). */
+  participantBics(): string[] {
+    return this.context.config.participants.map((p) => p.bic);
+  }
+
+  /** The people and sessions of the HTTP API (switch/api/). */
+  access(): AccessStore {
+    return accessStore(this.context.db);
+  }
+
+  /**
+   * Sets a participant's net debit cap in one currency, recording `action` first (same transaction).
+   * False when the participant does not clear that currency (nothing recorded). A cap set here holds
+   * until the next start, when the scheme configuration's caps apply again (synchroniseParticipants).
+   */
+  async setNetDebitCap(bic: string, currency: string, amountMinor: bigint, action: OperatorAction): Promise<boolean> {
+    if (amountMinor < 0n) throw new RangeError('a net debit cap is not negative');
+    return this.context.db.transaction(async (tx) => {
+      if (!(await capExists(tx, bic, currency))) return false;
+      await recordOperatorAction(tx, action, this.context.clock.now());
+      return setCap(tx, { bic, currency, amountMinor: amountMinor.toString() });
+    });
+  }
+
+  /** Whether `bic` clears `currency` (has a cap row). */
+  hasCap(bic: string, currency: string): Promise<boolean> {
+    return capExists(this.context.db, bic, currency);
+  }
+
+  /** Maker: proposes a money-at-stake change (journaled); it waits for a different checker. Returns its id. */
+  proposeAction(kind: PendingKind, subject: string, payload: CapChange, maker: string, reason: string, details: Record<string, unknown> = {}): Promise<bigint> {
+    return this.context.db.transaction((tx) => proposeAction(tx, kind, subject, payload, maker, reason, details, this.context.clock.now()));
+  }
+
+  pendingActions(state?: string) {
+    return listPendingActions(this.context.db, state);
+  }
+
+  /** Checker: approves (applies) or rejects a pending action; never the maker's own. */
+  async decideAction(id: bigint, checker: string, approve: boolean, reason: string, details: Record<string, unknown> = {}):
+    Promise<{ ok: true } | { ok: false; refusal: DecisionRefusal }> {
+    try {
+      return await this.context.db.transaction((tx) => decideAction(tx, id, checker, approve, reason, details, this.context.clock.now()));
+    } catch (error) {
+      if (error instanceof DecisionError) return { ok: false, refusal: error.refusal };
+      throw error;
+    }
   }
 
   get clock(): Clock {
