@@ -96,6 +96,8 @@ export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
     setSecurityHeaders(reply, request.url.startsWith(DOCS_PREFIX));
     if (!rate(request.ip)) return reply.send(problem(reply.header('retry-after', '60'), 429, 'Too many requests', 'slow down: at most ' +
       `${limits.api.requestsPerMinuteMax} requests a minute per address`));
+    // No route matched: the not-found handler answers 404 (the routes are public knowledge: /openapi.json).
+    if (request.routeOptions.url === undefined) return undefined;
     const permission = permissionOf(request);
     if (permission === 'public') return undefined;
     if (permission === undefined) return reply.send(problem(reply, 403, 'Forbidden', 'this route grants no permission'));

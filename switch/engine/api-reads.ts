@@ -47,7 +47,7 @@ interface PaymentRow {
   id: bigint; kind: string; mode: string; state: string; reason_code: string | null; transaction_id: string | null;
   end_to_end_id: string | null; uetr: string | null; instructing_agent: string; debtor_agent: string; creditor_agent: string;
   currency: string; amount_minor: bigint; settlement_date: string | Date | null; cycle_id: bigint | null; created_at: Date;
-  message_id: bigint; forwarded_message_id: string | null; transaction_xml: string;
+  message_id: bigint; forwarded_message_id: string | null; transaction_xml: string | null;
 }
 
 const SUMMARY_COLUMNS = `id, kind, mode, state, reason_code, transaction_id, end_to_end_id, uetr, instructing_agent, debtor_agent,
@@ -91,7 +91,8 @@ export interface MessageSummary {
 
 export interface PaymentDetail {
   readonly payment: PaymentSummary;
-  readonly transactionXml: string;
+  /** The transaction element as received (null once a settled batch payment's copy is no longer kept: see the bulk file). */
+  readonly transactionXml: string | null;
   readonly history: PaymentTransition[];
   /** The message that carried it in, and the one that forwarded it to the creditor agent (real-time). */
   readonly messages: MessageSummary[];
@@ -100,7 +101,9 @@ export interface PaymentDetail {
 /** One payment, when it exists and `visibleTo` (if given) takes part in it; else undefined (no hint that it exists). */
 export async function paymentDetail(db: Queryable, id: bigint, visibleTo?: string): Promise<PaymentDetail | undefined> {
   const [row] = await db.query<PaymentRow>(
-    `SELECT ${SUMMARY_COLUMNS}, message_id, forwarded_message_id, transaction_xml FROM payments WHERE ${VISIBLE} AND id = $2`,
+    `SELECT ${SUMMARY_COLUMNS}, message_id, forwarded_message_id,
+            COALESCE(transaction_xml, (SELECT x.transaction_xml FROM payment_xml x WHERE x.payment_id = payments.id)) AS transaction_xml
+       FROM payments WHERE ${VISIBLE} AND id = $2`,
     [visibleTo ?? null, id]);
   if (!row) return undefined;
   const messages = await db.query<{ id: bigint; direction: string; participant: string; message_type: string | null; message_id: string | null;
