@@ -40,7 +40,8 @@ export interface IdentityOptions {
   /** The trust material in force now (the serve process's watcher); absent: no participant can authenticate. */
   readonly trust: () => TrustAnchors | undefined;
   readonly participants: ReadonlySet<string>;
-  /** Real time for sessions and TOTP codes (people's devices keep real time, even under a simulated business clock). */
+  /** Real time for sessions and TOTP codes (people's devices keep real time, even under a simulated business clock);
+   * client certificates are judged at the engine's time, like the signatures on files. */
   readonly clock: Clock;
 }
 
@@ -63,7 +64,8 @@ export async function identify(options: IdentityOptions, authorization: string |
 function participantOf(options: IdentityOptions, certificate: X509Certificate): Identification {
   const trust = options.trust();
   if (!trust) return { ok: false, detail: 'client certificates are not accepted: the switch has no scheme CA configured' };
-  const verdict = verifyParticipantCertificate(certificate, { caCertPems: trust.caCertPems, crls: trust.crls ?? [], now: options.clock.now() });
+  // Certificates are judged at the engine's time, as the signatures on the participant's files are.
+  const verdict = verifyParticipantCertificate(certificate, { caCertPems: trust.caCertPems, crls: trust.crls ?? [], now: options.engine.clock.now() });
   if (!verdict.ok) return { ok: false, detail: `client certificate refused: ${verdict.message}` };
   const bic = normalizeBic(verdict.signer.bic);
   if (!options.participants.has(bic)) return { ok: false, detail: `${bic} is not a participant of the scheme` };

@@ -173,7 +173,7 @@ for (const backend of backends) {
       assert.equal((await a.call('GET', '/me', { bank: 'BANKBEBBXXX' })).status, 200);
       const serial = new X509Certificate(readFileSync(a.pki.certOf('BANKBEBBXXX'))).serialNumber;
       const ca = { keyPem: readFileSync(join(a.pki.ca, 'ca.key.pem'), 'utf8'), certPem: readFileSync(join(a.pki.ca, 'ca.cert.pem'), 'utf8') };
-      const now = a.clock.now();
+      const now = a.h.clock.now();
       writeFileSync(a.pki.crl, createCrl({ ca, revoked: [{ serial, date: new Date(now.getTime() - 1000) }], thisUpdate: new Date(now.getTime() - 1000),
         nextUpdate: new Date(now.getTime() + 86_400_000), crlNumber: 2 }));
       assert.equal(a.watcher.check(), 'reloaded');

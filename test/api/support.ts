@@ -40,7 +40,7 @@ export interface ApiHarness {
   readonly pki: SchemePki;
   readonly directory: string;
   readonly watcher: TrustMaterialWatcher;
-  /** The API's clock (sessions, TOTP, certificate validity): real time at the start, moved by tests. */
+  /** The API's clock for people (sessions, TOTP): real time at the start, moved by tests. */
   readonly clock: ManualClock;
   /** Enrolled people: name → their password and TOTP secret. */
   readonly people: Map<string, { role: PersonRole; password: string; secret: string }>;
@@ -54,7 +54,7 @@ export interface ApiHarness {
 const SERVER_KEY_BITS = 2048;
 
 /** A TLS server certificate for 127.0.0.1 and localhost, issued by the scheme test CA. */
-function serverCertificate(caDirectory: string, now: Date): { keyPem: string; certPem: string } {
+export function serverCertificate(caDirectory: string, now: Date): { keyPem: string; certPem: string } {
   const caCert = forge.pki.certificateFromPem(readFileSync(join(caDirectory, 'ca.cert.pem'), 'utf8'));
   const caKey = forge.pki.privateKeyFromPem(readFileSync(join(caDirectory, 'ca.key.pem'), 'utf8'));
   const keys = forge.pki.rsa.generateKeyPair({ bits: SERVER_KEY_BITS, e: 0x10001 });
@@ -73,26 +73,14 @@ function serverCertificate(caDirectory: string, now: Date): { keyPem: string; ce
   return { keyPem: forge.pki.privateKeyToPem(keys.privateKey), certPem: forge.pki.certificateToPem(cert) };
 }
 
-export const PEOPLE: ReadonlyArray<[string, PersonRole]> = [
-  ['olivia', 'operator'], ['sam', 'supervisor'], ['sue', 'supervisor'], ['rita', 'regulator'], ['aaron', 'auditor'],
-];
-
-export async function apiHarness(backend: Backend, xsd?: XsdValidator): Promise<ApiHarness> {
-  const h = await harness(backend, schemeConfig(), xsd);
-  const directory = mkdtempSync(join(tmpdir(), 'clearhouse-api-'));
-  const clock = new ManualClock(new Date());
-  const pki = writeSchemePki(directory, BANKS, clock.now());
-  const tls = serverCertificate(pki.ca, clock.now());
-  const watcher = TrustMaterialWatcher.load({ sources: { ca: [pki.ca], crl: [pki.crl] }, log: silentLogger, now: () => clock.now() });
-  const api = await startApi(h.engine, { host: '127.0.0.1', port: 0, tls, trust: () => watcher.current().trust, clock });
-  const caPem = readFileSync(join(pki.ca, 'ca.cert.pem'), 'utf8');
-  const people = new Map<string, { role: PersonRole; password: string; secret: string }>();
-
-  const call: ApiHarness['call'] = (method, path, options = {}) => new Promise((resolve, reject) => {
+/** One HTTPS request to `baseUrl` (server certificate checked against `caPem` for the name localhost), with a client certificate or a bearer token. */
+export function httpsRequest(baseUrl: string, caPem: string, method: string, path: string,
+  options: { key?: Buffer; cert?: Buffer; token?: string; body?: unknown; xml?: string | Uint8Array } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
     const body = options.xml !== undefined ? Buffer.from(options.xml) : options.body !== undefined ? Buffer.from(JSON.stringify(options.body)) : undefined;
-    const req = request(`${api.url}${path}`, {
+    const req = request(`${baseUrl}${path}`, {
       method, ca: caPem, servername: 'localhost', agent: false,
-      ...(options.bank ? { key: readFileSync(pki.keyOf(options.bank)), cert: readFileSync(pki.certOf(options.bank)) } : {}),
+      ...(options.key && options.cert ? { key: options.key, cert: options.cert } : {}),
       headers: {
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...(body ? { 'content-type': options.xml !== undefined ? 'application/xml' : 'application/json', 'content-length': body.length } : {}),
@@ -113,6 +101,27 @@ export async function apiHarness(backend: Backend, xsd?: XsdValidator): Promise<
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+export const PEOPLE: ReadonlyArray<[string, PersonRole]> = [
+  ['olivia', 'operator'], ['sam', 'supervisor'], ['sue', 'supervisor'], ['rita', 'regulator'], ['aaron', 'auditor'],
+];
+
+export async function apiHarness(backend: Backend, xsd?: XsdValidator): Promise<ApiHarness> {
+  const h = await harness(backend, schemeConfig(), xsd);
+  const directory = mkdtempSync(join(tmpdir(), 'clearhouse-api-'));
+  const clock = new ManualClock(new Date());
+  // The scheme PKI at the engine's time (client certificates are judged at it); the server certificate at real time (the client checks it).
+  const pki = writeSchemePki(directory, BANKS, h.clock.now());
+  const tls = serverCertificate(pki.ca, clock.now());
+  const watcher = TrustMaterialWatcher.load({ sources: { ca: [pki.ca], crl: [pki.crl] }, log: silentLogger, now: () => h.clock.now() });
+  const api = await startApi(h.engine, { host: '127.0.0.1', port: 0, tls, trust: () => watcher.current().trust, clock });
+  const caPem = readFileSync(join(pki.ca, 'ca.cert.pem'), 'utf8');
+  const people = new Map<string, { role: PersonRole; password: string; secret: string }>();
+
+  const call: ApiHarness['call'] = (method, path, options = {}) => httpsRequest(api.url, caPem, method, path, {
+    ...options, ...(options.bank ? { key: readFileSync(pki.keyOf(options.bank)), cert: readFileSync(pki.certOf(options.bank)) } : {}),
   });
 
   const harnessApi: ApiHarness = {
