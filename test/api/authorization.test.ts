@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { buildApi } from '../../switch/api/server.ts';
 import { routes, type ApiRoute } from '../../switch/api/routes.ts';
 import { allows, ROLES, type Role } from '../../switch/api/permissions.ts';
@@ -90,6 +91,16 @@ describe('permission matrix (every route × every role, over HTTPS)', () => {
       }
     });
   }
+
+  it('docs/api.md prints this matrix', () => {
+    const docs = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const printed = /<!-- permission matrix[^\n]*-->\n([\s\S]*?)\n<!-- end of permission matrix -->/.exec(docs)?.[1];
+    const generated = [
+      `| route | permission | ${ROLES.join(' | ')} |`, `|---|---|${ROLES.map(() => '---').join('|')}|`,
+      ...routes.map((r) => `| \`${key(r)}\` | ${r.permission} | ${ROLES.map((x) => (r.permission === 'public' ? 'public' : allows(r.permission, x) ? 'yes' : '—')).join(' | ')} |`),
+    ].join('\n');
+    assert.equal(printed, generated);
+  });
 
   it('a route declaring no permission stops the start', () => {
     const unguarded = { ...routes[0]!, url: '/unguarded', permission: undefined } as unknown as ApiRoute;
