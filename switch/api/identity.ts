@@ -88,7 +88,7 @@ export async function login(options: IdentityOptions, name: string, password: st
   if (user?.lockedUntil && user.lockedUntil > now) return { ok: false, locked: true };
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   const step = user ? matchTotp(base32Decode(user.totpSecret), code, now, limits.api.totpDriftSteps) : undefined;
-  if (!user || !passwordOk || step === undefined || !(await access.loginSucceeded(user.name, step))) {
+  if (!user || !passwordOk || step === undefined || !(await access.loginSucceeded(user.name, step, now))) {
     if (user) {
       const failures = await access.loginFailed(user.name, limits.api.loginFailuresMax, new Date(now.getTime() + limits.api.loginLockoutMs));
       return { ok: false, locked: failures >= limits.api.loginFailuresMax };

@@ -12,6 +12,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { TrustAnchors } from '../../connectors/inbound.ts';
+import { normalizeBic } from '../../connectors/signing/pki.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Engine } from '../engine/engine.ts';
 import { limits } from '../limits.ts';
@@ -80,7 +81,7 @@ export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
     logger: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  const identity: IdentityOptions = { engine, trust: options.trust, participants: new Set(engine.participantBics()), clock };
+  const identity: IdentityOptions = { engine, trust: options.trust, participants: new Set(engine.participantBics().map(normalizeBic)), clock };
 
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith(DOCS_PREFIX)) return;
@@ -122,7 +123,7 @@ export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
 
   void app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: 'clearhouse API', version: '1', description: 'The clearing house switch: participants by client certificate, people by session (docs/api.md).' },
       components: { securitySchemes: { session: { type: 'http', scheme: 'bearer' }, clientCertificate: { type: 'mutualTLS' } as never } },
     },

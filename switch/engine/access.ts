@@ -31,8 +31,9 @@ export interface AccessStore {
   user(name: string): Promise<ApiUser | undefined>;
   /** Counts a failed login; locks the user until `lockUntil` when the count reaches `failuresMax`. Returns the new count. */
   loginFailed(name: string, failuresMax: number, lockUntil: Date): Promise<number>;
-  /** A good password and a TOTP code of `step` not used before: resets the count; false when the step was already used. */
-  loginSucceeded(name: string, step: bigint): Promise<boolean>;
+  /** A good password and a TOTP code of `step` not used before: resets the count; false when the step was already
+   * used or the person is locked at `now` (a lock taken by a concurrent failed login wins). */
+  loginSucceeded(name: string, step: bigint, now: Date): Promise<boolean>;
   createSession(tokenSha256: string, userName: string, at: Date, expiresAt: Date, address: string): Promise<void>;
   session(tokenSha256: string, now: Date): Promise<ApiSession | undefined>;
   endSession(tokenSha256: string): Promise<void>;
@@ -64,13 +65,15 @@ export function accessStore(db: Queryable): AccessStore {
           WHERE name = $1 RETURNING failed_logins`, [name, failuresMax, lockUntil]);
       return r?.failed_logins ?? 0;
     },
-    async loginSucceeded(name, step) {
+    async loginSucceeded(name, step, now) {
       const rows = await db.query(
         `UPDATE api_users SET failed_logins = 0, locked_until = NULL, last_totp_step = $2
-          WHERE name = $1 AND last_totp_step < $2 RETURNING name`, [name, step]);
+          WHERE name = $1 AND last_totp_step < $2 AND (locked_until IS NULL OR locked_until <= $3) RETURNING name`, [name, step, now]);
       return rows.length === 1;
     },
     async createSession(tokenSha256, userName, at, expiresAt, address) {
+      // Expired sessions of the person go when a new one opens: the table holds live sessions and a few dead ones.
+      await db.query('DELETE FROM api_sessions WHERE user_name = $1 AND expires_at <= $2', [userName, at]);
       await db.query('INSERT INTO api_sessions (token_sha256, user_name, created_at, expires_at, address) VALUES ($1, $2, $3, $4, $5)',
         [tokenSha256, userName, at, expiresAt, address]);
     },

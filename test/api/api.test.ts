@@ -124,12 +124,25 @@ for (const backend of backends) {
       const twice = await a.call('POST', `/approvals/${own.json.pendingActionId}/approve`, { token: sue, body: { reason: 'again' } });
       assert.equal(twice.status, 409);
 
+      // Two checkers deciding one proposal at once: one decision, applied once.
+      await a.enrol('sid', 'supervisor');
+      const sid = await a.login('sid');
+      const raced = await a.call('POST', '/participants/BANKITMMXXX/caps/EUR', { token: olivia, body: { amount: '3000000.00', reason: 'ticket 43' } });
+      const decisions = await Promise.all([
+        a.call('POST', `/approvals/${raced.json.pendingActionId}/approve`, { token: sue, body: { reason: 'ok' } }),
+        a.call('POST', `/approvals/${raced.json.pendingActionId}/reject`, { token: sid, body: { reason: 'no' } }),
+      ]);
+      assert.deepEqual(decisions.map((d) => d.status).sort(), [200, 409], decisions.map((d) => d.text).join(' / '));
+      const expectedCap = decisions[0]!.status === 200 ? '300000000' : '250000000';
+      assert.equal((await a.call('GET', '/positions', { bank: 'BANKITMMXXX' })).json.exposures[0].capMinor, expectedCap);
+
       const list = await a.call('GET', '/approvals?state=APPROVED', { token: olivia });
-      assert.equal(list.json.approvals[0].maker, 'sam');
-      assert.equal(list.json.approvals[0].checker, 'sue');
+      assert.equal(list.json.approvals.at(-1).maker, 'sam');
+      assert.equal(list.json.approvals.at(-1).checker, 'sue');
       const trail = await a.call('GET', '/operator-actions?subject=BANKITMMXXX', { token: await a.login('aaron') });
-      assert.deepEqual(trail.json.actions.map((x: { action: string; actor: string }) => `${x.action} ${x.actor}`),
-        ['approval.approve sue', 'approval.propose sam']);
+      const journal = trail.json.actions.map((x: { action: string; actor: string }) => `${x.action} ${x.actor}`);
+      assert.deepEqual(journal.slice(-2), ['approval.approve sue', 'approval.propose sam']);
+      assert.equal(journal.length, 4, 'two proposals, two decisions: the refused attempts left no record');
       assert.equal(trail.json.actions[0].details.address, '127.0.0.1');
     });
 

@@ -111,7 +111,8 @@ describe('permission matrix (every route × every role, over HTTPS)', () => {
   it('the OpenAPI document describes every route of the table, with its permission', async () => {
     const answer = await a.call('GET', '/openapi.json');
     assert.equal(answer.status, 200);
-    assert.equal(answer.json.openapi, '3.0.3');
+    assert.equal(answer.json.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(answer.json.components.securitySchemes).sort(), ['clientCertificate', 'session']);
     for (const route of routes) {
       const path = route.url.replace(/:(\w+)/g, '{$1}');
       const operation = answer.json.paths[path]?.[route.method.toLowerCase()];
