@@ -8,7 +8,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { createCrl } from '../../connectors/signing/pki.ts';
@@ -18,7 +19,8 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { backends } from '../engine/support.ts';
-import { apiHarness, type ApiHarness } from './support.ts';
+import { writeSchemePki } from '../support/scheme-pki.ts';
+import { apiHarness, httpsRequest, type ApiHarness } from './support.ts';
 
 function pacs008(sender: number, receiver: number, seed: number, messageId: string): string {
   return buildPacs008(bulkCreditTransfer({
@@ -194,6 +196,13 @@ for (const backend of backends) {
       assert.equal(revoked.status, 401);
       assert.match(revoked.json.detail, /revoked/);
       assert.equal((await a.call('GET', '/me', { bank: 'BANKDEFFXXX' })).status, 200, 'other banks unaffected');
+
+      // A certificate naming a participant but issued by another CA proves nothing.
+      const foreign = writeSchemePki(mkdtempSync(join(tmpdir(), 'clearhouse-foreign-')), ['BANKDEFFXXX'], a.h.clock.now());
+      const impostor = await httpsRequest(a.api.url, readFileSync(join(a.pki.ca, 'ca.cert.pem'), 'utf8'), 'GET', '/me',
+        { key: readFileSync(foreign.keyOf('BANKDEFFXXX')), cert: readFileSync(foreign.certOf('BANKDEFFXXX')) });
+      assert.equal(impostor.status, 401);
+      assert.match(impostor.json.detail, /not issued by a scheme CA/);
 
       const unknown = await a.call('GET', '/nowhere');
       assert.equal(unknown.status, 404);
