@@ -159,7 +159,23 @@ function check(bytes: Uint8Array, signatureDer: Uint8Array | null | undefined, a
  * client certificate (switch/api/identity.ts), so both channels accept and refuse the same certificates.
  */
 export function verifyParticipantCertificate(cert: X509Certificate, options: Omit<VerifyOptions, 'expectedSigner'>): VerifyResult {
-  return checkCertificate(cert, readAnchors(options), options.now);
+  return checkCertificate(cert, cachedAnchors(options), options.now);
+}
+
+/**
+ * The anchors of one set of trust material, read once: the API judges a certificate on every request,
+ * and reading them means parsing each CA and CRL and verifying each CRL's signature. Keyed by the
+ * (readonly) arrays themselves, which a reload replaces (connectors/signing/reload.ts): new material,
+ * new arrays, new anchors; the old ones are collected with their arrays.
+ */
+const anchorCache = new WeakMap<readonly string[], { readonly crls: readonly string[] | undefined; readonly anchors: Anchor[] }>();
+
+function cachedAnchors(options: Omit<VerifyOptions, 'expectedSigner'>): Anchor[] {
+  const cached = anchorCache.get(options.caCertPems);
+  if (cached && cached.crls === options.crls) return cached.anchors;
+  const anchors = readAnchors(options);
+  anchorCache.set(options.caCertPems, { crls: options.crls, anchors });
+  return anchors;
 }
 
 function checkCertificate(cert: X509Certificate, anchors: Anchor[], now: Date): VerifyResult {

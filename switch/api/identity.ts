@@ -65,7 +65,7 @@ function participantOf(options: IdentityOptions, certificate: X509Certificate): 
   const trust = options.trust();
   if (!trust) return { ok: false, detail: 'client certificates are not accepted: the switch has no scheme CA configured' };
   // Certificates are judged at the engine's time, as the signatures on the participant's files are.
-  const verdict = verifyParticipantCertificate(certificate, { caCertPems: trust.caCertPems, crls: trust.crls ?? [], now: options.engine.clock.now() });
+  const verdict = verifyParticipantCertificate(certificate, { caCertPems: trust.caCertPems, crls: trust.crls, now: options.engine.clock.now() });
   if (!verdict.ok) return { ok: false, detail: `client certificate refused: ${verdict.message}` };
   const bic = normalizeBic(verdict.signer.bic);
   if (!options.participants.has(bic)) return { ok: false, detail: `${bic} is not a participant of the scheme` };
