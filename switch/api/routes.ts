@@ -63,6 +63,11 @@ export const routes: readonly ApiRoute[] = [
     handler: async () => ({ status: 'ok' }),
   },
   {
+    method: 'GET', url: '/readyz', permission: 'public', summary: 'The store answers (503 when it does not)',
+    handler: async (context) => ((await context.engine.ready()) ? { status: 'ready' }
+      : problem(context.reply, 503, 'Not ready', 'the database does not answer; serve keeps trying')),
+  },
+  {
     method: 'POST', url: '/login', permission: 'public', summary: 'Open a session with password and TOTP code',
     schema: {
       body: {
@@ -140,6 +145,17 @@ export const routes: readonly ApiRoute[] = [
     },
   },
   {
+    method: 'GET', url: '/messages/:id', permission: 'payment.read', summary: 'A stored message as received or sent (XML); a participant: only its own',
+    schema: { params: idParams },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const message = await context.engine.messageBytes(BigInt(id), visibleTo(context));
+      if (!message) return problem(context.reply, 404, 'No such message', `no message ${id} visible to you`);
+      context.reply.type('application/xml').header('content-disposition', `attachment; filename="message-${id}.xml"`);
+      return Buffer.from(message.bytes);
+    },
+  },
+  {
     method: 'GET', url: '/positions', permission: 'position.read', summary: 'Live positions, caps and headroom per participant and currency',
     handler: async (context) => ({ exposures: await context.engine.exposures(visibleTo(context)) }),
   },
@@ -158,6 +174,14 @@ export const routes: readonly ApiRoute[] = [
       if (own === undefined) return found;
       return { cycle: found.cycle, positions: found.positions.filter((p) => p.bic === own),
         bilateral: found.bilateral.filter((b) => b.debtor === own || b.creditor === own) };
+    },
+  },
+  {
+    method: 'GET', url: '/cycles/:id/settlement', permission: 'position.read', summary: 'A cycle\'s settlement instructions (pacs.009), every attempt, and their answers',
+    schema: { params: idParams },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      return { instructions: await context.engine.settlementInstructions(BigInt(id), visibleTo(context)) };
     },
   },
   {

@@ -139,3 +139,44 @@ export async function exposures(db: Queryable, visibleTo?: string): Promise<Expo
     headroomMinor: headroom({ capMinor: r.cap_minor, netPositionMinor: r.net_minor, reservedMinor: r.reserved_minor, debitsMinor: r.debits_minor }),
   }));
 }
+
+export interface SettlementInstructionView {
+  readonly attempt: number;
+  readonly bic: string;
+  readonly currency: string;
+  readonly direction: string;
+  readonly amountMinor: bigint;
+  readonly instructionId: string;
+  readonly messageId: string | null;
+  readonly state: string;
+  readonly reasonCode: string | null;
+  readonly answeredAt: Date | null;
+}
+
+/** The settlement instructions (pacs.009) of a cycle, every attempt, one participant's with `visibleTo`. */
+export async function settlementInstructions(db: Queryable, cycleId: bigint, visibleTo?: string): Promise<SettlementInstructionView[]> {
+  const rows = await db.query<{ attempt: number; bic: string; currency: string; direction: string; amount_minor: bigint; instruction_id: string;
+    message_id: string | null; state: string; reason_code: string | null; answered_at: Date | null }>(
+    `SELECT attempt, bic, currency, direction, amount_minor, instruction_id, message_id, state, reason_code, answered_at
+       FROM settlement_instructions WHERE cycle_id = $1 AND ($2::text IS NULL OR bic = $2) ORDER BY attempt, currency, bic`,
+    [cycleId, visibleTo ?? null]);
+  return rows.map((r) => ({ attempt: r.attempt, bic: r.bic, currency: r.currency, direction: r.direction, amountMinor: r.amount_minor,
+    instructionId: r.instruction_id, messageId: r.message_id, state: r.state, reasonCode: r.reason_code,
+    answeredAt: r.answered_at === null ? null : new Date(r.answered_at) }));
+}
+
+/**
+ * One stored message's bytes, when `visibleTo` (if given) is its participant: the sender of an inbound
+ * message, the recipient of an outbound one.
+ */
+export async function messageBytes(db: Queryable, id: bigint, visibleTo?: string): Promise<{ messageType: string | null; bytes: Uint8Array } | undefined> {
+  const [row] = await db.query<{ message_type: string | null; bytes: Uint8Array }>(
+    'SELECT message_type, bytes FROM messages WHERE id = $1 AND ($2::text IS NULL OR participant = $2)', [id, visibleTo ?? null]);
+  return row && { messageType: row.message_type, bytes: row.bytes };
+}
+
+/** The store answers (readiness). */
+export async function storeAnswers(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ ok: number }>('SELECT 1 AS ok');
+  return row?.ok === 1;
+}

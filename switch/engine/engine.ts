@@ -22,7 +22,7 @@ import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
 import { accessStore, type AccessStore } from './access.ts';
-import { exposures, paymentDetail, searchPayments, type PaymentFilter } from './api-reads.ts';
+import { exposures, messageBytes, paymentDetail, searchPayments, settlementInstructions, storeAnswers, type PaymentFilter } from './api-reads.ts';
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, setCap, type CapChange, type DecisionRefusal, type PendingKind } from './approvals.ts';
 import { listDeadLetters } from '../store/dead-letters.ts';
 import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor } from './queries.ts';
@@ -186,6 +186,25 @@ export class Engine {
   /** Live exposures and headroom per participant and currency. */
   exposures(visibleTo?: string) {
     return exposures(this.context.db, visibleTo);
+  }
+
+  /** A cycle's settlement instructions, every attempt (one participant's with `visibleTo`). */
+  settlementInstructions(cycleId: bigint, visibleTo?: string) {
+    return settlementInstructions(this.context.db, cycleId, visibleTo);
+  }
+
+  /** A stored message's bytes, if `visibleTo` (when given) sent or received it. */
+  messageBytes(id: bigint, visibleTo?: string) {
+    return messageBytes(this.context.db, id, visibleTo);
+  }
+
+  /** Whether the store answers a trivial query now (readiness). */
+  async ready(): Promise<boolean> {
+    try {
+      return await storeAnswers(this.context.db);
+    } catch {
+      return false;
+    }
   }
 
   /** Queue jobs given up on (dead_letters), newest first. */

@@ -72,6 +72,12 @@ for (const backend of backends) {
       assert.ok(detail.json.history.length >= 1);
       assert.equal(detail.json.messages[0].direction, 'in');
       assert.match(detail.json.transactionXml, /CdtTrfTxInf/);
+      const messageId = detail.json.messages[0].id as string;
+      const bytes = await a.call('GET', `/messages/${messageId}`, { bank: 'BANKDEFFXXX' });
+      assert.equal(bytes.status, 200);
+      assert.equal(bytes.headers['content-type'], 'application/xml');
+      assert.equal(bytes.text, xml, 'the message as received');
+      assert.equal((await a.call('GET', `/messages/${messageId}`, { bank: 'BANKFRPPXXX' })).status, 404, 'the sender\'s inbound file is the sender\'s');
       const foreign = await a.call('GET', `/payments/${id}`, { bank: 'BANKNL2AXXX' });
       assert.equal(foreign.status, 404, 'no hint that another bank\'s payment exists');
 
@@ -97,6 +103,12 @@ for (const backend of backends) {
       for (const b of bank.json.bilateral) assert.ok(b.debtor === 'BANKFRPPXXX' || b.creditor === 'BANKFRPPXXX');
       const full = await a.call('GET', `/cycles/${cycleId}/positions`, { token: olivia });
       assert.equal(full.json.positions.length, 2);
+      const instructions = await a.call('GET', `/cycles/${cycleId}/settlement`, { token: olivia });
+      assert.deepEqual(instructions.json.instructions.map((i: { bic: string; direction: string }) => `${i.bic} ${i.direction}`).sort(),
+        ['BANKDEFFXXX DEBIT', 'BANKFRPPXXX CREDIT']);
+      const own = await a.call('GET', `/cycles/${cycleId}/settlement`, { bank: 'BANKFRPPXXX' });
+      assert.deepEqual(own.json.instructions.map((i: { bic: string }) => i.bic), ['BANKFRPPXXX']);
+      assert.equal((await a.call('GET', '/readyz')).json.status, 'ready');
       const trail = await a.call('GET', '/operator-actions', { token: await a.login('aaron') });
       const close = trail.json.actions.find((x: { action: string }) => x.action === 'cycle.close');
       assert.equal(close.actor, 'olivia');

@@ -19,6 +19,9 @@ import { apiHarness, type ApiHarness, type Credentials } from './support.ts';
 /** One request per route that the route accepts when permitted (the values need not exist: 404 is an answer too). */
 const examples: Record<string, { path: string; body?: unknown; xml?: () => string }> = {
   'GET /healthz': { path: '/healthz' },
+  'GET /readyz': { path: '/readyz' },
+  'GET /messages/:id': { path: '/messages/1' },
+  'GET /cycles/:id/settlement': { path: '/cycles/1/settlement' },
   'POST /login': { path: '/login', body: { name: 'nobody', password: 'x', totp: '000000' } },
   'POST /logout': { path: '/logout' },
   'GET /me': { path: '/me' },
