@@ -3,6 +3,7 @@
  * validate the request and make the OpenAPI document) and its handler. switch/api/server.ts registers
  * them and refuses to start when one lacks a permission; test/api/authorization.test.ts walks this table.
  */
+import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import { parseAmount } from '../iso/amount.ts';
@@ -57,7 +58,30 @@ function visibleTo(context: RouteContext): string | undefined {
   return context.principal?.kind === 'participant' ? context.principal.bic : undefined;
 }
 
+/** The console's files (switch/api/console/), read once at start. */
+const CONSOLE_FILES = {
+  '/console': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  '/console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+} as const;
+/** The console runs its own script and styles and talks to this origin only. */
+const CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+function consoleRoute(url: keyof typeof CONSOLE_FILES): ApiRoute {
+  const { file, type } = CONSOLE_FILES[url];
+  const bytes = readFileSync(new URL(`./console/${file}`, import.meta.url));
+  return {
+    method: 'GET', url, permission: 'public', summary: `The web console: ${file}`, schema: { hide: true } as FastifySchema,
+    handler: async (context) => {
+      context.reply.type(type).header('content-security-policy', CONSOLE_POLICY);
+      return bytes;
+    },
+  };
+}
+
 export const routes: readonly ApiRoute[] = [
+  consoleRoute('/console'), consoleRoute('/console/console.js'), consoleRoute('/console/console.css'),
   {
     method: 'GET', url: '/healthz', permission: 'public', summary: 'The process answers',
     handler: async () => ({ status: 'ok' }),
