@@ -98,6 +98,15 @@ export interface SigningConfig {
   readonly switchCertificate?: string;
 }
 
+/**
+ * The HTTP API's own TLS key and certificate (docs/api.md): what browsers and banks' clients see when
+ * they connect to `serve --http`. Participants' client certificates are judged with `signing`'s CAs.
+ */
+export interface ApiConfig {
+  readonly tlsKey: string;
+  readonly tlsCertificate: string;
+}
+
 export interface SchemeConfig {
   readonly name: string;
   readonly currencies: readonly string[];
@@ -112,6 +121,7 @@ export interface SchemeConfig {
   readonly switchBic?: string;
   readonly dataDirectory: string;
   readonly signing?: SigningConfig;
+  readonly api?: ApiConfig;
 }
 
 /** A configuration the clearing engine can run on: the fields without a safe default are present. */
@@ -203,6 +213,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
+  const api = raw.api === undefined ? undefined : checkApi(raw.api, problems);
   // The settlement agent settles for the participants; it is none of them, nor the switch.
   if (settlementAgent !== undefined && (participants.some((p) => sameBic(p.bic, settlementAgent.bic)) ||
     (switchBic !== undefined && sameBic(switchBic, settlementAgent.bic)))) {
@@ -222,6 +233,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
     ...(switchBic === undefined ? {} : { switchBic }),
     dataDirectory,
     ...(signing === undefined ? {} : { signing }),
+    ...(api === undefined ? {} : { api }),
   };
 }
 
@@ -291,7 +303,7 @@ function amountMinor(text: string, currency: string): bigint {
 // ---- checks ----------------------------------------------------------------------------------
 
 const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'services',
-  'settlementAgent', 'switchBic', 'dataDirectory', 'signing'];
+  'settlementAgent', 'switchBic', 'dataDirectory', 'signing', 'api'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -617,6 +629,17 @@ function checkSigning(raw: unknown, problems: string[]): SigningConfig | undefin
     ...(switchKey === undefined ? {} : { switchKey }),
     ...(switchCertificate === undefined ? {} : { switchCertificate }),
   };
+}
+
+function checkApi(raw: unknown, problems: string[]): ApiConfig | undefined {
+  if (!isRecord(raw)) {
+    problems.push('api: an object { tlsKey, tlsCertificate } is required');
+    return undefined;
+  }
+  checkKnownKeys('api', raw, ['tlsKey', 'tlsCertificate'], problems);
+  const tlsKey = checkRequiredString('api.tlsKey', raw.tlsKey, problems);
+  const tlsCertificate = checkRequiredString('api.tlsCertificate', raw.tlsCertificate, problems);
+  return tlsKey === undefined || tlsCertificate === undefined ? undefined : { tlsKey, tlsCertificate };
 }
 
 function checkSettlementAgent(raw: unknown, problems: string[]): SettlementAgentConfig | undefined {

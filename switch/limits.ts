@@ -152,6 +152,29 @@ export const limits = {
    * a millisecond, below what Node's timers resolve. */
   clockSpeedMax: 1_000,
 
+  // The HTTP API (switch/api/, docs/api.md).
+  api: {
+    /** Failed logins (wrong password or TOTP code) in a row before a person is locked out: NIST SP 800-63B
+     * allows up to 100; 5 keeps online guessing of a 6-digit code hopeless (5 tries per lock period). */
+    loginFailuresMax: 5,
+    /** How long a lock lasts; a supervisor may not unlock early (no route for it yet). */
+    loginLockoutMs: 15 * 60_000,
+    /** A session's life from login: short, so a stolen token soon expires; an operator's shift logs in again. */
+    sessionTtlMs: 30 * 60_000,
+    /** TOTP time steps accepted either side of now (RFC 6238 section 5.2: one step of clock drift). */
+    totpDriftSteps: 1,
+    /** Largest XML body of POST /messages. Real-time messages are a few kilobytes and the API is not the
+     * bulk-file channel (SFTP is): 16 MiB holds a batch of several thousand transactions. */
+    submitBytesMax: 16 * 1024 * 1024,
+    /** Largest JSON body (logins, filters, cap changes are a few hundred bytes). */
+    jsonBytesMax: 64 * 1024,
+    /** Payments per page of a search. */
+    pageSizeMax: 500,
+    /** Requests per client address per minute, every route together: far above a console's or a bank's
+     * polling, low enough that one client cannot flood the engine through the API. */
+    requestsPerMinuteMax: 6_000,
+  },
+
   // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).
   sftp: {
     /** SSH handshake and authentication (ssh2 readyTimeout): a loopback or LAN server answers in

@@ -136,26 +136,10 @@ function check(bytes: Uint8Array, signatureDer: Uint8Array | null | undefined, a
     return refuse('signatureFormatInvalid', `signer key must be RSA of at least ${limits.signingKeyBitsMin} bits`);
   }
 
-  const serial = normalizeSerial(cert.serialNumber);
-  const issuers = anchors.filter((a) => a.ca.ca && cert.checkIssued(a.ca) && cert.verify(a.ca.publicKey));
-  const anchor = issuers.find((a) => within(a.ca, options.now));
-  if (!anchor) {
-    const why = issuers.length === 0 ? 'is not issued by a scheme CA' : 'is issued by a scheme CA certificate that is not valid now';
-    return refuse('signerCertificateAuthorityUnknown', `certificate ${serial} (issuer ${cert.issuer.replace(/\n/g, ', ')}) ${why}`);
-  }
-
-  const revokedAt = anchor.revoked.get(serial);
-  if (revokedAt && revokedAt <= options.now) {
-    return refuse('signerCertificateRevoked', `certificate ${serial} revoked on ${revokedAt.toISOString()}`);
-  }
+  const certified = checkCertificate(cert, anchors, options.now);
+  if (!certified.ok) return certified;
+  const { bic, serial } = certified.signer;
   const notAfter = new Date(cert.validTo);
-  if (!within(cert, options.now)) {
-    return refuse('signerCertificateNotValid', `certificate ${serial} valid from ${new Date(cert.validFrom).toISOString()} to ${notAfter.toISOString()}`);
-  }
-
-  const commonNames = cert.subject.split('\n').filter((line) => line.startsWith('CN=')).map((line) => line.slice(3));
-  const bic = commonNames.length === 1 ? (commonNames[0] as string) : '';
-  if (!isBic(bic)) return refuse('signerUnknown', `certificate subject ${JSON.stringify(cert.subject)} names no participant BIC`);
   if (options.expectedSigner !== undefined && normalizeBic(bic) !== normalizeBic(options.expectedSigner)) {
     return refuse('signerCertificateMissing', `signed by ${bic}, not by the sending participant ${options.expectedSigner}`);
   }
@@ -166,6 +150,56 @@ function check(bytes: Uint8Array, signatureDer: Uint8Array | null | undefined, a
   if (!cryptoVerify('sha256', parsed.signedAttributes, cert.publicKey, parsed.signature)) {
     return refuse('signatureDoesNotMatch', 'the signature value does not verify with the signer certificate');
   }
+  return { ok: true, signer: { bic, serial, notAfter } };
+}
+
+/**
+ * A participant certificate judged as the verifier judges a signer's (issued by a scheme CA valid now,
+ * not revoked by that CA's CRL, valid now, one CN that is a BIC): also the HTTP API's check of a
+ * client certificate (switch/api/identity.ts), so both channels accept and refuse the same certificates.
+ */
+export function verifyParticipantCertificate(cert: X509Certificate, options: Omit<VerifyOptions, 'expectedSigner'>): VerifyResult {
+  return checkCertificate(cert, cachedAnchors(options), options.now);
+}
+
+/**
+ * The anchors of one set of trust material, read once: the API judges a certificate on every request,
+ * and reading them means parsing each CA and CRL and verifying each CRL's signature. Keyed by the
+ * (readonly) arrays themselves, which a reload replaces (connectors/signing/reload.ts): new material,
+ * new arrays, new anchors; the old ones are collected with their arrays.
+ */
+const anchorCache = new WeakMap<readonly string[], { readonly crls: readonly string[] | undefined; readonly anchors: Anchor[] }>();
+
+function cachedAnchors(options: Omit<VerifyOptions, 'expectedSigner'>): Anchor[] {
+  const cached = anchorCache.get(options.caCertPems);
+  if (cached && cached.crls === options.crls) return cached.anchors;
+  const anchors = readAnchors(options);
+  anchorCache.set(options.caCertPems, { crls: options.crls, anchors });
+  return anchors;
+}
+
+function checkCertificate(cert: X509Certificate, anchors: Anchor[], now: Date): VerifyResult {
+  const serial = normalizeSerial(cert.serialNumber);
+  const issuers = anchors.filter((a) => a.ca.ca && cert.checkIssued(a.ca) && cert.verify(a.ca.publicKey));
+  const anchor = issuers.find((a) => within(a.ca, now));
+  if (!anchor) {
+    const why = issuers.length === 0 ? 'is not issued by a scheme CA' : 'is issued by a scheme CA certificate that is not valid now';
+    return refuse('signerCertificateAuthorityUnknown', `certificate ${serial} (issuer ${cert.issuer.replace(/\n/g, ', ')}) ${why}`);
+  }
+
+  const revokedAt = anchor.revoked.get(serial);
+  if (revokedAt && revokedAt <= now) {
+    return refuse('signerCertificateRevoked', `certificate ${serial} revoked on ${revokedAt.toISOString()}`);
+  }
+  const notAfter = new Date(cert.validTo);
+  if (!within(cert, now)) {
+    return refuse('signerCertificateNotValid', `certificate ${serial} valid from ${new Date(cert.validFrom).toISOString()} to ${notAfter.toISOString()}`);
+  }
+
+  const commonNames = cert.subject.split('\n').filter((line) => line.startsWith('CN=')).map((line) => line.slice(3));
+  const bic = commonNames.length === 1 ? (commonNames[0] as string) : '';
+  if (!isBic(bic)) return refuse('signerUnknown', `certificate subject ${JSON.stringify(cert.subject)} names no participant BIC`);
+
   return { ok: true, signer: { bic, serial, notAfter } };
 }
 

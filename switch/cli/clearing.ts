@@ -5,6 +5,8 @@
  * PGlite in <dataDirectory>/db (one process at a time: stop `serve` before running other commands
  * against the same directory). Scheduler: BullMQ on REDIS_URL when set, otherwise in-process timers.
  */
+import { HttpOptionError, startHttp, type HttpOptions } from './http.ts';
+import type { RunningApi } from '../api/server.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
@@ -162,7 +164,7 @@ export function positionsCommand(options: CommonOptions & { cycle?: string }): P
 }
 
 
-export interface ServeOptions extends CommonOptions {
+export interface ServeOptions extends CommonOptions, HttpOptions {
   readonly simulateSettlement?: boolean;
   readonly once?: boolean;
   /** Scheme CA certificates (PEM files, or CA directories holding ca.cert.pem): inbound signatures are verified. */
@@ -302,8 +304,16 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       })
       : undefined;
     let lastSweep = -Infinity;
+    let api: RunningApi | undefined;
     try {
       if (trust || signer) watcher.start();
+      try {
+        api = await startHttp(engine, config, options, watcher, logger);
+      } catch (error) {
+        if (!(error instanceof HttpOptionError)) throw error;
+        process.stderr.write(`clearhouse serve: ${error.message}\n`);
+        return 2;
+      }
       await work?.start();
       log.info({ pid: process.pid }, work ? 'sharing the work queue on Redis with every other serve process' : 'running every pass in this process');
       while (!stopping.signal.aborted) {
@@ -329,6 +339,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       }
       log.info({}, 'stopped');
     } finally {
+      await api?.close();
       watcher.stop();
       await work?.stop();
       await scheduler.stop();

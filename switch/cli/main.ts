@@ -43,6 +43,9 @@ program
   .option('--switch-key <file>', "the switch's signing key (PEM): sign every delivered file")
   .option('--switch-cert <file>', "the switch's signing certificate (PEM)")
   .option('--log-format <format>', 'json (default: one JSON record per line on stderr) or pretty')
+  .option('--http <host:port>', 'serve the HTTP API there (docs/api.md); TLS from --http-key/--http-cert or the configuration\'s api section')
+  .option('--http-key <file>', "the HTTP API's TLS key (PEM)")
+  .option('--http-cert <file>', "the HTTP API's TLS certificate (PEM)")
   .action(async (options) => {
     process.exitCode = await serveCommand(options);
   });
@@ -101,6 +104,10 @@ registerOperationsCommands(program);
 // Configuration workflow: `clearhouse migrate|config apply|participant ...` (switch/cli/participants.ts, docs/operations.md).
 const { registerParticipantCommands } = await import('./participants.ts');
 registerParticipantCommands(program);
+
+// People of the HTTP API: `clearhouse users add` (switch/cli/users.ts, docs/api.md).
+const { registerUsersCommands } = await import('./users.ts');
+registerUsersCommands(program);
 
 // Bank simulator for demos and load: `clearhouse bank send|fetch|answer` (switch/cli/bank.ts).
 const { registerBankCommands } = await import('./bank.ts');

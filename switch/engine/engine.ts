@@ -4,10 +4,10 @@
  * configuration, resumes any cycle a crash interrupted, and exposes the operations the CLI, the
  * connectors and the tests use.
  */
-import { parseAmount } from '../iso/amount.ts';
+import { formatAmount, parseAmount } from '../iso/amount.ts';
 import { limits } from '../limits.ts';
 import { clearingConfig, type ParticipantConfig, type SchemeConfig } from '../config.ts';
-import { openDatabase, type Database } from '../store/database.ts';
+import { openDatabase, type Database, type Queryable } from '../store/database.ts';
 import { migrate, requireCurrentSchema } from '../store/migrate.ts';
 import { cycleFor } from '../../batch/calendar.ts';
 import { broadcastEvent } from './notices.ts';
@@ -28,6 +28,10 @@ import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles, type
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
+import { accessStore, type AccessStore } from './access.ts';
+import { exposures, messageBytes, paymentDetail, searchPayments, settlementInstructions, storeAnswers, type PaymentFilter } from './api-reads.ts';
+import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind } from './approvals.ts';
+import { listDeadLetters } from '../store/dead-letters.ts';
 import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor } from './queries.ts';
 
 export interface EngineOptions {
@@ -212,14 +216,15 @@ export class Engine {
   }
 
   /** Sets a participant's net debit cap in one of its currencies (`amount`: decimal text, e.g. "250000.00"). */
-  async setNetDebitCap(bic: string, currency: string, amount: string, who: OperatorIdentity): Promise<RegisterUpdate> {
+  async setNetDebitCap(bic: string, currency: string, amount: string, who: OperatorIdentity,
+    within?: (tx: Queryable) => Promise<void>): Promise<RegisterUpdate> {
     const parsed = parseAmount(amount, currency);
     if (!parsed.ok || parsed.minor < 0n) throw new RegisterChangeError(`${amount} is not an amount in ${currency}`);
     return this.changeRegister({ action: 'participant.cap', subject: bic, details: { currency, amount } }, who,
       (r) => withParticipant(r, bic, (p) => {
         if (!p.currencies.includes(currency)) throw new RegisterChangeError(`participant ${bic} does not clear ${currency} (${p.currencies.join(', ')})`);
         return { ...p, netDebitCap: { ...p.netDebitCap, [currency]: amount } };
-      }));
+      }), false, within);
   }
 
   /**
@@ -249,7 +254,8 @@ export class Engine {
    * suspensions before and resumptions after the participants table changes.
    */
   private async changeRegister(what: { readonly action: string; readonly subject: string; readonly details?: Record<string, unknown> },
-    who: OperatorIdentity, change: (current: SchemeRegister) => SchemeRegister, dryRun = false): Promise<RegisterUpdate> {
+    who: OperatorIdentity, change: (current: SchemeRegister) => SchemeRegister, dryRun = false,
+    within?: (tx: Queryable) => Promise<void>): Promise<RegisterUpdate> {
     this.writable(what.action);
     await this.refreshConfiguration();
     const next = (current: SchemeRegister | undefined): { register: SchemeRegister; config: SchemeConfig } => {
@@ -262,7 +268,11 @@ export class Engine {
     // An empty store (no register yet): everything `config apply` brings is new.
     const current = this.registerVersion === 0n ? undefined : registerOf(this.context.config);
     const planned = registerChanges(current, next(current).register);
-    if (dryRun || planned.length === 0) return { changes: planned, version: this.registerVersion, applied: false };
+    if (dryRun || planned.length === 0) {
+      // `within` (a checker's decision) is still made when the change turns out to be none.
+      if (!dryRun && within) await this.context.db.transaction(within);
+      return { changes: planned, version: this.registerVersion, applied: false };
+    }
     const recorded = await this.recordOperatorAction({
       actor: who.actor, action: what.action, subject: what.subject, reason: who.reason,
       details: { ...what.details, ...who.details, changes: planned },
@@ -273,6 +283,7 @@ export class Engine {
       const base = latest?.register ?? current;
       const made = next(base);
       const changes = registerChanges(base, made.register);
+      if (within) await within(tx);
       for (const c of changes) if (c.kind === 'participant.suspend') await broadcastEvent(this.context, tx, 'PARTICIPANT_SUSPENDED', [c.subject]);
       const version = await writeRegister(tx, made.register, recorded.id);
       for (const c of changes) if (c.kind === 'participant.resume') await broadcastEvent(this.context, tx, 'PARTICIPANT_REACTIVATED', [c.subject]);
@@ -412,6 +423,100 @@ export class Engine {
   /** The operator-action journal, newest first (reading only). */
   operatorActions(options: { readonly subject?: string; readonly limit?: number } = {}): Promise<RecordedOperatorAction[]> {
     return listOperatorActions(this.context.db, options);
+  }
+
+  /** Payments by filters, newest first, one page (API; `visibleTo` restricts to one participant's). */
+  searchPayments(filter: PaymentFilter) {
+    return searchPayments(this.context.db, filter);
+  }
+
+  /** One payment with its history and messages, if it exists and `visibleTo` (when given) takes part in it. */
+  paymentDetail(id: bigint, visibleTo?: string) {
+    return paymentDetail(this.context.db, id, visibleTo);
+  }
+
+  /** Live exposures and headroom per participant and currency. */
+  exposures(visibleTo?: string) {
+    return exposures(this.context.db, visibleTo);
+  }
+
+  /** A cycle's settlement instructions, every attempt (one participant's with `visibleTo`). */
+  settlementInstructions(cycleId: bigint, visibleTo?: string) {
+    return settlementInstructions(this.context.db, cycleId, visibleTo);
+  }
+
+  /** A stored message's bytes, if `visibleTo` (when given) sent or received it. */
+  messageBytes(id: bigint, visibleTo?: string) {
+    return messageBytes(this.context.db, id, visibleTo);
+  }
+
+  /** Whether the store answers a trivial query now (readiness). */
+  async ready(): Promise<boolean> {
+    try {
+      return await storeAnswers(this.context.db);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Queue jobs given up on (dead_letters), newest first. */
+  deadLetters(limit?: number) {
+    return listDeadLetters(this.context.db, limit === undefined ? {} : { limit });
+  }
+
+  /** The BICs of the scheme's participants (configured). */
+  participantBics(): string[] {
+    return this.context.config.participants.map((p) => p.bic);
+  }
+
+  /** The people and sessions of the HTTP API (switch/api/). */
+  access(): AccessStore {
+    return accessStore(this.context.db);
+  }
+
+  /** Whether `bic` clears `currency` (has a cap row). */
+  hasCap(bic: string, currency: string): Promise<boolean> {
+    return capExists(this.context.db, bic, currency);
+  }
+
+  /** Maker: proposes a money-at-stake change (journaled); it waits for a different checker. Returns its id. */
+  proposeAction(kind: PendingKind, subject: string, payload: CapChange, maker: string, reason: string, details: Record<string, unknown> = {}): Promise<bigint> {
+    return this.context.db.transaction((tx) => proposeAction(tx, kind, subject, payload, maker, reason, details, this.context.clock.now()));
+  }
+
+  pendingActions(state?: string) {
+    return listPendingActions(this.context.db, state);
+  }
+
+  /**
+   * Checker: approves (applies) or rejects a pending action; never the maker's own. An approved cap
+   * change goes through the scheme register like `participant cap` (recorded, versioned, in force in
+   * every serve and after a restart); the decision is marked in the register change's transaction, so
+   * it is applied once or not at all.
+   */
+  async decideAction(id: bigint, checker: string, approve: boolean, reason: string, details: Record<string, unknown> = {}):
+    Promise<{ ok: true } | { ok: false; refusal: DecisionRefusal }> {
+    const decide = (tx: Queryable, apply: boolean) => decideAction(tx, id, checker, approve, reason, details, this.context.clock.now(), { apply });
+    try {
+      const pending = approve ? await pendingAction(this.context.db, id) : undefined;
+      // A decision that will be refused (none, decided, the maker's own) is refused before the register is touched.
+      if (!approve || pending === undefined || pending.state !== 'PENDING' || pending.maker === checker) {
+        return await this.context.db.transaction((tx) => decide(tx, false));
+      }
+      const { bic, currency, amountMinor } = pending.payload;
+      const decided = { ok: true } as { ok: true } | { ok: false; refusal: DecisionRefusal };
+      await this.setNetDebitCap(bic, currency, formatAmount(BigInt(amountMinor), currency), {
+        actor: checker, reason, details: { ...details, pendingActionId: id.toString() },
+      }, async (tx) => {
+        const outcome = await decide(tx, false);
+        if (!outcome.ok) throw new DecisionError(outcome.refusal);
+      });
+      return decided;
+    } catch (error) {
+      if (error instanceof DecisionError) return { ok: false, refusal: error.refusal };
+      if (error instanceof RegisterChangeError) return { ok: false, refusal: 'not-applicable' };
+      throw error;
+    }
   }
 
   get clock(): Clock {

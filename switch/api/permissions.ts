@@ -1,0 +1,46 @@
+/**
+ * Who may do what through the HTTP API (docs/api.md "Roles and permissions"). Deny by default: a route
+ * names one permission, and the permission lists the roles granted it; a role not listed is refused
+ * (403), a request without credentials is refused (401). `public` routes need no credentials (health,
+ * login, the API description). The table below is the one source of the permission matrix: the server
+ * enforces it, docs/api.md prints it, and test/api/authorization.test.ts checks every route against it.
+ */
+import { PERSON_ROLES, type PersonRole } from '../engine/access.ts';
+
+export type Role = 'participant' | PersonRole;
+export const ROLES: readonly Role[] = ['participant', ...PERSON_ROLES];
+
+export const GRANTS = {
+  /** Whoever is authenticated: who am I, log out. */
+  'session': ROLES,
+  /** Submit an ISO 20022 message as the participant of the client certificate. */
+  'message.submit': ['participant'],
+  /** Payments, their history and messages (a participant: only those it takes part in). */
+  'payment.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Positions and headroom (a participant: only its own). */
+  'position.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Cycles and their states. */
+  'cycle.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Cut a cycle off (the next one opens with it). */
+  'cycle.operate': ['operator'],
+  /** Queue jobs given up on. */
+  'deadletter.read': ['operator', 'supervisor', 'regulator'],
+  /** The audit trail (operator_actions). */
+  'audit.read': ['auditor', 'regulator'],
+  /** Propose a money-at-stake change (maker). */
+  'change.propose': ['operator', 'supervisor'],
+  /** Changes waiting for a checker. */
+  'change.read': ['operator', 'supervisor', 'regulator', 'auditor'],
+  /** Approve or reject another person's proposal (checker). */
+  'change.decide': ['supervisor'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = 'public' | keyof typeof GRANTS;
+
+export function isPermission(value: unknown): value is Permission {
+  return value === 'public' || (typeof value === 'string' && Object.hasOwn(GRANTS, value));
+}
+
+export function allows(permission: Permission, role: Role): boolean {
+  return permission !== 'public' && (GRANTS[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,277 @@
+/**
+ * Every route of the HTTP API, as data: method, path, the permission it needs, its JSON schemas (which
+ * validate the request and make the OpenAPI document) and its handler. switch/api/server.ts registers
+ * them and refuses to start when one lacks a permission; test/api/authorization.test.ts walks this table.
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { Engine } from '../engine/engine.ts';
+import { parseAmount } from '../iso/amount.ts';
+import { limits } from '../limits.ts';
+import type { Clock } from '../clock.ts';
+import { login, type IdentityOptions, type Principal } from './identity.ts';
+import type { Permission } from './permissions.ts';
+import { problem } from './problem.ts';
+
+export interface RouteContext {
+  readonly engine: Engine;
+  readonly identity: IdentityOptions;
+  readonly clock: Clock;
+  /** The authenticated principal (absent on public routes). */
+  readonly principal: Principal | undefined;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly permission: Permission;
+  readonly summary: string;
+  readonly schema?: FastifySchema;
+  handler(context: RouteContext): Promise<unknown>;
+}
+
+const BIC = { type: 'string', pattern: '^[A-Z0-9]{8}([A-Z0-9]{3})?$' } as const;
+const ID = { type: 'string', pattern: '^[0-9]{1,18}$' } as const;
+const REASON = { type: 'string', minLength: 1, maxLength: 1000 } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: ID }, additionalProperties: false } as const;
+const reasonBody = { type: 'object', required: ['reason'], properties: { reason: REASON }, additionalProperties: false } as const;
+
+/** The request's URL query parameters, validated by the route's schema. */
+function searchParameters(context: RouteContext): unknown {
+  // eslint-disable-next-line no-restricted-properties -- Fastify's parsed URL query string, not SQL
+  return context.request.query;
+}
+
+/** Who did it and from where, for the journal (docs/api.md "Audit"). */
+function source(context: RouteContext): Record<string, unknown> {
+  return { via: 'api', address: context.request.ip, role: context.principal?.role };
+}
+
+function actor(context: RouteContext): string {
+  return context.principal!.name;
+}
+
+/** A participant's own BIC: its reads are restricted to it. */
+function visibleTo(context: RouteContext): string | undefined {
+  return context.principal?.kind === 'participant' ? context.principal.bic : undefined;
+}
+
+/** The console's files (switch/api/console/), read once at start. */
+const CONSOLE_FILES = {
+  '/console': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  '/console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+} as const;
+/** The console runs its own script and styles and talks to this origin only. */
+const CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+function consoleRoute(url: keyof typeof CONSOLE_FILES): ApiRoute {
+  const { file, type } = CONSOLE_FILES[url];
+  const bytes = readFileSync(new URL(`./console/${file}`, import.meta.url));
+  return {
+    method: 'GET', url, permission: 'public', summary: `The web console: ${file}`, schema: { hide: true } as FastifySchema,
+    handler: async (context) => {
+      context.reply.type(type).header('content-security-policy', CONSOLE_POLICY);
+      return bytes;
+    },
+  };
+}
+
+export const routes: readonly ApiRoute[] = [
+  consoleRoute('/console'), consoleRoute('/console/console.js'), consoleRoute('/console/console.css'),
+  {
+    method: 'GET', url: '/healthz', permission: 'public', summary: 'The process answers',
+    handler: async () => ({ status: 'ok' }),
+  },
+  {
+    method: 'GET', url: '/readyz', permission: 'public', summary: 'The store answers (503 when it does not)',
+    handler: async (context) => ((await context.engine.ready()) ? { status: 'ready' }
+      : problem(context.reply, 503, 'Not ready', 'the database does not answer; serve keeps trying')),
+  },
+  {
+    method: 'POST', url: '/login', permission: 'public', summary: 'Open a session with password and TOTP code',
+    schema: {
+      body: {
+        type: 'object', required: ['name', 'password', 'totp'], additionalProperties: false,
+        properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 200 },
+          totp: { type: 'string', pattern: '^[0-9]{6}$' } },
+      },
+    },
+    handler: async (context) => {
+      const body = context.request.body as { name: string; password: string; totp: string };
+      const result = await login(context.identity, body.name, body.password, body.totp, context.request.ip);
+      if (!result.ok) {
+        context.request.log.warn({ user: body.name, address: context.request.ip, locked: result.locked }, 'login refused');
+        return problem(context.reply, 401, result.locked ? 'Locked out' : 'Login failed',
+          result.locked ? 'too many failed logins: try again later' : 'name, password or code is wrong');
+      }
+      context.request.log.info({ user: body.name, address: context.request.ip }, 'login');
+      return { token: result.token, role: result.role, expiresAt: result.expiresAt };
+    },
+  },
+  {
+    method: 'POST', url: '/logout', permission: 'session', summary: 'End the session',
+    handler: async (context) => {
+      if (context.principal?.kind === 'person') await context.engine.access().endSession(context.principal.tokenSha256);
+      context.reply.code(204);
+      return null;
+    },
+  },
+  {
+    method: 'GET', url: '/me', permission: 'session', summary: 'Who the credentials identify',
+    handler: async (context) => ({ name: context.principal!.name, role: context.principal!.role }),
+  },
+  {
+    method: 'POST', url: '/messages', permission: 'message.submit',
+    summary: 'Submit an ISO 20022 message as the certificate\'s participant (body: the XML); the answer the connectors give',
+    schema: { querystring: { type: 'object', properties: { fileName: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,200}$' } }, additionalProperties: false } },
+    handler: async (context) => {
+      const body = context.request.body;
+      if (!Buffer.isBuffer(body) || body.length === 0) return problem(context.reply, 400, 'Empty message', 'the body must be the XML message');
+      const { fileName } = searchParameters(context) as { fileName?: string };
+      const result = await context.engine.submitReceived({ bytes: body, sender: visibleTo(context)!, ...(fileName ? { fileName } : {}) });
+      return { messageRowId: result.messageRowId, status: result.status, replay: result.replay, answer: result.answerXml ?? null,
+        findings: result.report.findings.slice(0, 100) };
+    },
+  },
+  {
+    method: 'GET', url: '/payments', permission: 'payment.read', summary: 'Search payments (newest first, keyset paging with `before`)',
+    schema: {
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          state: { type: 'string', pattern: '^[A-Z_]{1,30}$' }, debtor: BIC, creditor: BIC, currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+          cycle: ID, uetr: { type: 'string', maxLength: 36 }, endToEndId: { type: 'string', maxLength: 35 }, before: ID,
+          limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 },
+        },
+      },
+    },
+    handler: async (context) => {
+      const q = searchParameters(context) as Record<string, string | number | undefined>;
+      const text = (key: string) => (q[key] === undefined ? {} : { [key]: String(q[key]) });
+      return context.engine.searchPayments({
+        ...text('state'), ...text('debtor'), ...text('creditor'), ...text('currency'), ...text('uetr'), ...text('endToEndId'),
+        ...(q.cycle === undefined ? {} : { cycleId: BigInt(q.cycle) }), ...(q.before === undefined ? {} : { before: BigInt(q.before) }),
+        ...(visibleTo(context) ? { visibleTo: visibleTo(context)! } : {}), limit: Number(q.limit ?? 100),
+      });
+    },
+  },
+  {
+    method: 'GET', url: '/payments/:id', permission: 'payment.read', summary: 'One payment: its state history and messages',
+    schema: { params: idParams },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const detail = await context.engine.paymentDetail(BigInt(id), visibleTo(context));
+      return detail ?? problem(context.reply, 404, 'No such payment', `no payment ${id} visible to you`);
+    },
+  },
+  {
+    method: 'GET', url: '/messages/:id', permission: 'payment.read', summary: 'A stored message as received or sent (XML); a participant: only its own',
+    schema: { params: idParams },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const message = await context.engine.messageBytes(BigInt(id), visibleTo(context));
+      if (!message) return problem(context.reply, 404, 'No such message', `no message ${id} visible to you`);
+      context.reply.type('application/xml').header('content-disposition', `attachment; filename="message-${id}.xml"`);
+      return Buffer.from(message.bytes);
+    },
+  },
+  {
+    method: 'GET', url: '/positions', permission: 'position.read', summary: 'Live positions, caps and headroom per participant and currency',
+    handler: async (context) => ({ exposures: await context.engine.exposures(visibleTo(context)) }),
+  },
+  {
+    method: 'GET', url: '/cycles', permission: 'cycle.read', summary: 'Cycles, newest first, with their states',
+    handler: async (context) => ({ cycles: await context.engine.cycles() }),
+  },
+  {
+    method: 'GET', url: '/cycles/:id/positions', permission: 'position.read', summary: 'Net positions and bilateral grosses of a netted cycle',
+    schema: { params: idParams },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const found = await context.engine.positions(BigInt(id));
+      if (!found) return problem(context.reply, 404, 'No such cycle', `no cycle ${id}`);
+      const own = visibleTo(context);
+      if (own === undefined) return found;
+      return { cycle: found.cycle, positions: found.positions.filter((p) => p.bic === own),
+        bilateral: found.bilateral.filter((b) => b.debtor === own || b.creditor === own) };
+    },
+  },
+  {
+    method: 'GET', url: '/cycles/:id/settlement', permission: 'position.read', summary: 'A cycle\'s settlement instructions (pacs.009), every attempt, and their answers',
+    schema: { params: idParams },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      return { instructions: await context.engine.settlementInstructions(BigInt(id), visibleTo(context)) };
+    },
+  },
+  {
+    method: 'POST', url: '/cycles/close', permission: 'cycle.operate', summary: 'Cut off the open cycle (a new one opens); recorded with the reason',
+    schema: { body: reasonBody },
+    handler: async (context) => {
+      const { reason } = context.request.body as { reason: string };
+      await context.engine.recordOperatorAction({ actor: actor(context), action: 'cycle.close', subject: 'open cycle', reason, details: source(context) });
+      const closed = await context.engine.closeCycle();
+      return { closedCycle: closed ?? null };
+    },
+  },
+  {
+    method: 'GET', url: '/dead-letters', permission: 'deadletter.read', summary: 'Queue jobs given up on, newest first',
+    handler: async (context) => ({ deadLetters: await context.engine.deadLetters() }),
+  },
+  {
+    method: 'GET', url: '/operator-actions', permission: 'audit.read', summary: 'The audit trail: every recorded action, newest first',
+    schema: { querystring: { type: 'object', additionalProperties: false,
+      properties: { subject: { type: 'string', maxLength: 100 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
+    handler: async (context) => {
+      const q = searchParameters(context) as { subject?: string; limit?: number };
+      return { actions: await context.engine.operatorActions({ ...(q.subject ? { subject: q.subject } : {}), limit: q.limit ?? 100 }) };
+    },
+  },
+  {
+    method: 'POST', url: '/participants/:bic/caps/:currency', permission: 'change.propose',
+    summary: 'Propose a new net debit cap (maker); applied when a different supervisor approves it',
+    schema: {
+      params: { type: 'object', required: ['bic', 'currency'], properties: { bic: BIC, currency: { type: 'string', pattern: '^[A-Z]{3}$' } } },
+      body: { type: 'object', required: ['amount', 'reason'], additionalProperties: false,
+        properties: { amount: { type: 'string', pattern: '^[0-9]{1,18}(\\.[0-9]{1,5})?$' }, reason: REASON } },
+    },
+    handler: async (context) => {
+      const { bic, currency } = context.request.params as { bic: string; currency: string };
+      const { amount, reason } = context.request.body as { amount: string; reason: string };
+      const parsed = parseAmount(amount, currency);
+      if (!parsed.ok) return problem(context.reply, 400, 'Not an amount', `${amount} is not an amount in ${currency}`);
+      if (!(await context.engine.hasCap(bic, currency))) return problem(context.reply, 404, 'No such cap', `${bic} does not clear ${currency}`);
+      const id = await context.engine.proposeAction('participant.cap.set', bic, { bic, currency, amountMinor: parsed.minor.toString() },
+        actor(context), reason, source(context));
+      context.reply.code(202);
+      return { pendingActionId: id, state: 'PENDING' };
+    },
+  },
+  {
+    method: 'GET', url: '/approvals', permission: 'change.read', summary: 'Proposed changes and their decisions, newest first',
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['PENDING', 'APPROVED', 'REJECTED'] } } } },
+    handler: async (context) => ({ approvals: await context.engine.pendingActions((searchParameters(context) as { state?: string }).state) }),
+  },
+  ...(['approve', 'reject'] as const).map((verb): ApiRoute => ({
+    method: 'POST', url: `/approvals/:id/${verb}`, permission: 'change.decide',
+    summary: verb === 'approve' ? 'Approve (and apply) another person\'s proposal (checker)' : 'Reject another person\'s proposal (checker)',
+    schema: { params: idParams, body: reasonBody },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const { reason } = context.request.body as { reason: string };
+      const decided = await context.engine.decideAction(BigInt(id), actor(context), verb === 'approve', reason, source(context));
+      if (decided.ok) return { pendingActionId: id, state: verb === 'approve' ? 'APPROVED' : 'REJECTED' };
+      const [status, detail] = {
+        'not-found': [404, `no pending action ${id}`],
+        'decided': [409, `action ${id} was already decided`],
+        'same-person': [403, 'the maker of a change cannot be its checker'],
+        'not-applicable': [409, `action ${id} no longer applies (the participant or currency is gone)`],
+      }[decided.refusal] as [number, string];
+      return problem(context.reply, status, 'Decision refused', detail);
+    },
+  })),
+];

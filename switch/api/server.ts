@@ -1,0 +1,175 @@
+/**
+ * The HTTP API of the switch (docs/api.md): Fastify over HTTPS, every route from routes.ts with its
+ * permission, JSON-schema-validated requests, the OpenAPI 3 document at GET /openapi.json and a docs
+ * page at /docs, problem+json errors, bounded bodies and request rates, security headers.
+ *
+ * Deny by default: a route registered without a known permission stops the start (startApi throws),
+ * and a request reaching a route without one is refused. Identification is in identity.ts.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { TrustAnchors } from '../../connectors/inbound.ts';
+import { normalizeBic } from '../../connectors/signing/pki.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { Engine } from '../engine/engine.ts';
+import { limits } from '../limits.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { identify, type IdentityOptions, type Principal } from './identity.ts';
+import { allows, isPermission, type Permission } from './permissions.ts';
+import { problem } from './problem.ts';
+import { routes as defaultRoutes, type ApiRoute } from './routes.ts';
+
+export interface ApiOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The server's own TLS key and certificate (PEM). */
+  readonly tls: { readonly keyPem: string; readonly certPem: string };
+  /** The scheme trust material in force now (CA certificates and CRLs): participants' client certificates are judged with it. */
+  readonly trust: () => TrustAnchors | undefined;
+  /** Real time for sessions and TOTP (default the system clock). */
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** The route table (default routes.ts; tests pass others to check the start-up refusal). */
+  readonly routes?: readonly ApiRoute[];
+}
+
+export interface RunningApi {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    permission?: Permission;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** Paths of the docs page's own files (HTML, scripts, styles): public, like the document they show. */
+const DOCS_PREFIX = '/docs';
+
+export async function startApi(engine: Engine, options: ApiOptions): Promise<RunningApi> {
+  const app = buildApi(engine, options);
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `https://${host}:${address.port}`, app, close: () => app.close() };
+}
+
+export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
+  const clock = options.clock ?? systemClock;
+  const log = (options.log ?? silentLogger).child({ component: 'api' });
+  const table = options.routes ?? defaultRoutes;
+  for (const route of table) {
+    if (!isPermission(route.permission)) throw new Error(`API route ${route.method} ${route.url} declares no permission: refused (deny by default)`);
+  }
+  const trust = options.trust();
+  const app = Fastify({
+    https: {
+      key: options.tls.keyPem, cert: options.tls.certPem, minVersion: 'TLSv1.2',
+      // Ask for a client certificate, judge it per request (identity.ts): people come without one.
+      requestCert: true, rejectUnauthorized: false, ...(trust ? { ca: [...trust.caCertPems] } : {}),
+    },
+    bodyLimit: limits.api.jsonBytesMax,
+    trustProxy: false,
+    logger: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  const identity: IdentityOptions = { engine, trust: options.trust, participants: new Set(engine.participantBics().map(normalizeBic)), clock };
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(DOCS_PREFIX)) return;
+    if (!isPermission(route.config?.permission)) throw new Error(`API route ${route.method} ${route.url} declares no permission: refused (deny by default)`);
+  });
+
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limits.api.submitBytesMax },
+    (_request, body, done) => done(null, body));
+  app.setReplySerializer((payload) => JSON.stringify(payload, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)));
+
+  const rate = rateLimiter(clock);
+  app.addHook('onRequest', async (request, reply) => {
+    setSecurityHeaders(reply, request.url.startsWith(DOCS_PREFIX));
+    if (!rate(request.ip)) return reply.send(problem(reply.header('retry-after', '60'), 429, 'Too many requests', 'slow down: at most ' +
+      `${limits.api.requestsPerMinuteMax} requests a minute per address`));
+    // No route matched: the not-found handler answers 404 (the routes are public knowledge: /openapi.json).
+    if (request.routeOptions.url === undefined) return undefined;
+    const permission = permissionOf(request);
+    if (permission === 'public') return undefined;
+    if (permission === undefined) return reply.send(problem(reply, 403, 'Forbidden', 'this route grants no permission'));
+    const found = await identify(identity, request.headers.authorization, request.raw.socket as TLSSocket);
+    if (!found) return reply.send(problem(reply.header('www-authenticate', 'Bearer'), 401, 'Unauthenticated',
+      'present the client certificate the scheme issued you, or log in (POST /login) and send Authorization: Bearer <token>'));
+    if (!found.ok) return reply.send(problem(reply.header('www-authenticate', 'Bearer'), 401, 'Unauthenticated', found.detail));
+    if (!allows(permission, found.principal.role)) {
+      log.warn({ principal: found.principal.name, role: found.principal.role, method: request.method, url: request.url }, 'forbidden');
+      return reply.send(problem(reply, 403, 'Forbidden', `the ${found.principal.role} role may not ${permission}`));
+    }
+    request.principal = found.principal;
+    return undefined;
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) log.error({ err: error, method: request.method, url: request.url }, 'API request failed');
+    return reply.send(problem(reply, status, status === 500 ? 'Internal error' : 'Bad request', status === 500 ? 'the switch could not answer; see its log' : error.message));
+  });
+  app.setNotFoundHandler((request, reply) => reply.send(problem(reply, 404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'clearhouse API', version: '1', description: 'The clearing house switch: participants by client certificate, people by session (docs/api.md).' },
+      components: { securitySchemes: { session: { type: 'http', scheme: 'bearer' }, clientCertificate: { type: 'mutualTLS' } as never } },
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
+  void app.register(async (scope) => {
+    scope.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => scope.swagger());
+    for (const route of table) {
+      scope.route({
+        method: route.method, url: route.url, config: { permission: route.permission },
+        schema: { ...route.schema, summary: route.summary, description: `Permission: ${route.permission}`,
+          ...(route.permission === 'public' ? {} : { security: [{ session: [] }, { clientCertificate: [] }] }) } as never,
+        handler: async (request, reply) => route.handler({ engine, identity, clock, principal: request.principal, request, reply }),
+      });
+    }
+  });
+  return app;
+}
+
+function permissionOf(request: FastifyRequest): Permission | undefined {
+  if (request.url.startsWith(DOCS_PREFIX)) return 'public';
+  const permission = request.routeOptions.config?.permission;
+  return isPermission(permission) ? permission : undefined;
+}
+
+function setSecurityHeaders(reply: { header(name: string, value: string): unknown }, docs: boolean): void {
+  reply.header('strict-transport-security', 'max-age=31536000');
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cache-control', 'no-store');
+  if (!docs) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+}
+
+/** At most limits.api.requestsPerMinuteMax requests per address and clock minute. */
+function rateLimiter(clock: Clock): (address: string) => boolean {
+  let minute = -1;
+  let counts = new Map<string, number>();
+  return (address) => {
+    const now = Math.floor(clock.now().getTime() / 60_000);
+    if (now !== minute) {
+      minute = now;
+      counts = new Map();
+    }
+    const count = (counts.get(address) ?? 0) + 1;
+    counts.set(address, count);
+    return count <= limits.api.requestsPerMinuteMax;
+  };
+}

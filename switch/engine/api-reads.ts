@@ -1,0 +1,182 @@
+/**
+ * What the HTTP API reads (switch/api/): payments found by filters with keyset paging, one payment with
+ * its history and messages, exposures with headroom. Every read takes the participant it is done for
+ * (`visibleTo`), so that a participant's view is restricted here, in the query, and not by a filter
+ * applied afterwards. Reading never writes.
+ */
+import { headroom } from '../clearing/realtime.ts';
+import type { Queryable } from '../store/database.ts';
+import { paymentHistory, type PaymentTransition } from './cycles/index.ts';
+import { dateText } from './date-column.ts';
+
+export interface PaymentFilter {
+  /** Only payments this participant is the instructing, debtor or creditor agent of (a participant's own view). */
+  readonly visibleTo?: string;
+  readonly state?: string;
+  readonly debtor?: string;
+  readonly creditor?: string;
+  readonly currency?: string;
+  readonly cycleId?: bigint;
+  readonly uetr?: string;
+  readonly endToEndId?: string;
+  /** Keyset paging: payments with an id below this (the previous page's `next`). */
+  readonly before?: bigint;
+  readonly limit: number;
+}
+
+export interface PaymentSummary {
+  readonly id: bigint;
+  readonly kind: string;
+  readonly mode: string;
+  readonly state: string;
+  readonly reasonCode: string | null;
+  readonly transactionId: string | null;
+  readonly endToEndId: string | null;
+  readonly uetr: string | null;
+  readonly instructingAgent: string;
+  readonly debtorAgent: string;
+  readonly creditorAgent: string;
+  readonly currency: string;
+  readonly amountMinor: bigint;
+  readonly settlementDate: string | null;
+  readonly cycleId: bigint | null;
+  readonly createdAt: Date;
+}
+
+interface PaymentRow {
+  id: bigint; kind: string; mode: string; state: string; reason_code: string | null; transaction_id: string | null;
+  end_to_end_id: string | null; uetr: string | null; instructing_agent: string; debtor_agent: string; creditor_agent: string;
+  currency: string; amount_minor: bigint; settlement_date: string | Date | null; cycle_id: bigint | null; created_at: Date;
+  message_id: bigint; forwarded_message_id: string | null; transaction_xml: string | null;
+}
+
+const SUMMARY_COLUMNS = `id, kind, mode, state, reason_code, transaction_id, end_to_end_id, uetr, instructing_agent, debtor_agent,
+  creditor_agent, currency, amount_minor, settlement_date, cycle_id, created_at`;
+const VISIBLE = '($1::text IS NULL OR $1 IN (instructing_agent, debtor_agent, creditor_agent))';
+
+function summary(r: PaymentRow): PaymentSummary {
+  return {
+    id: r.id, kind: r.kind, mode: r.mode, state: r.state, reasonCode: r.reason_code, transactionId: r.transaction_id,
+    endToEndId: r.end_to_end_id, uetr: r.uetr, instructingAgent: r.instructing_agent, debtorAgent: r.debtor_agent,
+    creditorAgent: r.creditor_agent, currency: r.currency, amountMinor: r.amount_minor, settlementDate: dateText(r.settlement_date) ?? null,
+    cycleId: r.cycle_id, createdAt: new Date(r.created_at),
+  };
+}
+
+/** Payments matching every given filter, newest first, one page; `next` pages on when there may be more. */
+export async function searchPayments(db: Queryable, filter: PaymentFilter): Promise<{ payments: PaymentSummary[]; next?: bigint }> {
+  const rows = await db.query<PaymentRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM payments
+      WHERE ${VISIBLE}
+        AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR debtor_agent = $3) AND ($4::text IS NULL OR creditor_agent = $4)
+        AND ($5::text IS NULL OR currency = $5) AND ($6::bigint IS NULL OR cycle_id = $6) AND ($7::text IS NULL OR uetr = $7)
+        AND ($8::text IS NULL OR end_to_end_id = $8) AND ($9::bigint IS NULL OR id < $9)
+      ORDER BY id DESC LIMIT $10`,
+    [filter.visibleTo ?? null, filter.state ?? null, filter.debtor ?? null, filter.creditor ?? null, filter.currency ?? null,
+      filter.cycleId ?? null, filter.uetr ?? null, filter.endToEndId ?? null, filter.before ?? null, filter.limit + 1]);
+  const page = rows.slice(0, filter.limit).map(summary);
+  return rows.length > filter.limit ? { payments: page, next: page[page.length - 1]!.id } : { payments: page };
+}
+
+export interface MessageSummary {
+  readonly id: bigint;
+  readonly direction: string;
+  readonly participant: string;
+  readonly messageType: string | null;
+  readonly messageId: string | null;
+  readonly fileName: string | null;
+  readonly sizeBytes: number;
+  readonly createdAt: Date;
+}
+
+export interface PaymentDetail {
+  readonly payment: PaymentSummary;
+  /** The transaction element as received (null once a settled batch payment's copy is no longer kept: see the bulk file). */
+  readonly transactionXml: string | null;
+  readonly history: PaymentTransition[];
+  /** The message that carried it in, and the one that forwarded it to the creditor agent (real-time). */
+  readonly messages: MessageSummary[];
+}
+
+/** One payment, when it exists and `visibleTo` (if given) takes part in it; else undefined (no hint that it exists). */
+export async function paymentDetail(db: Queryable, id: bigint, visibleTo?: string): Promise<PaymentDetail | undefined> {
+  const [row] = await db.query<PaymentRow>(
+    `SELECT ${SUMMARY_COLUMNS}, message_id, forwarded_message_id,
+            COALESCE(transaction_xml, (SELECT x.transaction_xml FROM payment_xml x WHERE x.payment_id = payments.id)) AS transaction_xml
+       FROM payments WHERE ${VISIBLE} AND id = $2`,
+    [visibleTo ?? null, id]);
+  if (!row) return undefined;
+  const messages = await db.query<{ id: bigint; direction: string; participant: string; message_type: string | null; message_id: string | null;
+    file_name: string | null; size_bytes: number; created_at: Date }>(
+    `SELECT id, direction, participant, message_type, message_id, file_name, size_bytes, created_at FROM messages
+      WHERE id = $1 OR (direction = 'out' AND $2::text IS NOT NULL AND message_id = $2 AND participant = $3) ORDER BY id`,
+    [row.message_id, row.forwarded_message_id, row.creditor_agent]);
+  return {
+    payment: summary(row), transactionXml: row.transaction_xml, history: await paymentHistory(db, id),
+    messages: messages.map((m) => ({ id: m.id, direction: m.direction, participant: m.participant, messageType: m.message_type,
+      messageId: m.message_id, fileName: m.file_name, sizeBytes: m.size_bytes, createdAt: new Date(m.created_at) })),
+  };
+}
+
+export interface ExposureView {
+  readonly bic: string;
+  readonly currency: string;
+  readonly capMinor: bigint;
+  readonly netMinor: bigint;
+  readonly reservedMinor: bigint;
+  readonly debitsMinor: bigint;
+  /** What the participant may still send in real time now (switch/clearing/realtime.ts headroom). */
+  readonly headroomMinor: bigint;
+}
+
+/** Live positions of the open cycle and headroom, per participant and currency (one participant's with `visibleTo`). */
+export async function exposures(db: Queryable, visibleTo?: string): Promise<ExposureView[]> {
+  const rows = await db.query<{ bic: string; currency: string; cap_minor: bigint; net_minor: bigint; reserved_minor: bigint; debits_minor: bigint }>(
+    'SELECT bic, currency, cap_minor, net_minor, reserved_minor, debits_minor FROM exposures WHERE $1::text IS NULL OR bic = $1 ORDER BY currency, bic',
+    [visibleTo ?? null]);
+  return rows.map((r) => ({
+    bic: r.bic, currency: r.currency, capMinor: r.cap_minor, netMinor: r.net_minor, reservedMinor: r.reserved_minor, debitsMinor: r.debits_minor,
+    headroomMinor: headroom({ capMinor: r.cap_minor, netPositionMinor: r.net_minor, reservedMinor: r.reserved_minor, debitsMinor: r.debits_minor }),
+  }));
+}
+
+export interface SettlementInstructionView {
+  readonly attempt: number;
+  readonly bic: string;
+  readonly currency: string;
+  readonly direction: string;
+  readonly amountMinor: bigint;
+  readonly instructionId: string;
+  readonly messageId: string | null;
+  readonly state: string;
+  readonly reasonCode: string | null;
+  readonly answeredAt: Date | null;
+}
+
+/** The settlement instructions (pacs.009) of a cycle, every attempt, one participant's with `visibleTo`. */
+export async function settlementInstructions(db: Queryable, cycleId: bigint, visibleTo?: string): Promise<SettlementInstructionView[]> {
+  const rows = await db.query<{ attempt: number; bic: string; currency: string; direction: string; amount_minor: bigint; instruction_id: string;
+    message_id: string | null; state: string; reason_code: string | null; answered_at: Date | null }>(
+    `SELECT attempt, bic, currency, direction, amount_minor, instruction_id, message_id, state, reason_code, answered_at
+       FROM settlement_instructions WHERE cycle_id = $1 AND ($2::text IS NULL OR bic = $2) ORDER BY attempt, currency, bic`,
+    [cycleId, visibleTo ?? null]);
+  return rows.map((r) => ({ attempt: r.attempt, bic: r.bic, currency: r.currency, direction: r.direction, amountMinor: r.amount_minor,
+    instructionId: r.instruction_id, messageId: r.message_id, state: r.state, reasonCode: r.reason_code,
+    answeredAt: r.answered_at === null ? null : new Date(r.answered_at) }));
+}
+
+/**
+ * One stored message's bytes, when `visibleTo` (if given) is its participant: the sender of an inbound
+ * message, the recipient of an outbound one.
+ */
+export async function messageBytes(db: Queryable, id: bigint, visibleTo?: string): Promise<{ messageType: string | null; bytes: Uint8Array } | undefined> {
+  const [row] = await db.query<{ message_type: string | null; bytes: Uint8Array }>(
+    'SELECT message_type, bytes FROM messages WHERE id = $1 AND ($2::text IS NULL OR participant = $2)', [id, visibleTo ?? null]);
+  return row && { messageType: row.message_type, bytes: row.bytes };
+}
+
+/** The store answers (readiness). */
+export async function storeAnswers(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ ok: number }>('SELECT 1 AS ok');
+  return row?.ok === 1;
+}
