@@ -25,6 +25,7 @@ import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { emit } from './outbound.ts';
 import { answerSender } from './answer-sender.ts';
+import { admittedState, transitionPayments } from './transitions.ts';
 import { openCycleId } from './cycles/open.ts';
 import { addBatchDebits, ceilingFinding } from './ceilings.ts';
 import { documentText, refuse, type Handled, type ParsedInbound } from './inbound-message.ts';
@@ -89,18 +90,17 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
     const returned = original.returned_minor + amount.minor;
     await tx.query('UPDATE payments SET returned_minor = $2, updated_at = now() WHERE id = $1', [original.id, returned]);
     if (returned === original.amount_minor && original.state === 'SETTLED') {
-      await tx.query("UPDATE payments SET state = 'RETURNED' WHERE id = $1", [original.id]);
-      await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, cause) VALUES ($1, 'SETTLED', 'RETURNED', 'returned in full by pacs.004')", [original.id]);
+      await transitionPayments(tx, { event: 'RETURN', to: 'RETURNED', select: { ids: [original.id] }, cause: 'returned in full by pacs.004', record: 'each' });
     }
     const forwarded: PaymentReturnTransaction = { ...t, instructingAgent: ctx.switchBic, instructedAgent: original.debtor_agent };
     const xml = transactionXml(forwarded);
     const [payment] = await tx.query<{ id: bigint }>(
       `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent, debtor_agent,
           creditor_agent, currency, amount_minor, state, cycle_id, original_payment_id, transaction_xml)
-       VALUES ($1, $2, 'RETURN', 'batch', $3, $4, $5, $6, $6, $7, $8, $9, 'ACCEPTED', $10, $11, $12) RETURNING id`,
+       VALUES ($1, $2, 'RETURN', 'batch', $3, $4, $5, $6, $6, $7, $8, $9, $13, $10, $11, $12) RETURNING id`,
       [inbound.messageRowId, index, t.returnId ?? null, t.originalEndToEndId ?? null, t.originalUetr ?? null, inbound.sender,
-        original.debtor_agent, original.currency, amount.minor, cycleId, original.id, xml]);
-    await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, cause) VALUES ($1, NULL, 'ACCEPTED', $2)",
+        original.debtor_agent, original.currency, amount.minor, cycleId, original.id, xml, admittedState('ACCEPT_BATCH')]);
+    await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, cause) VALUES ($1, 'RECEIVED', 'ACCEPTED', $2)",
       [payment!.id, `return of payment ${original.id} accepted into cycle ${cycleId}`]);
     const list = forwards.get(original.debtor_agent) ?? [];
     list.push(forwarded);

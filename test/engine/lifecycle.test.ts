@@ -1,0 +1,118 @@
+/**
+ * One payment lifecycle (issue 9, defects 3–7), on the embedded PGlite and on real PostgreSQL: every
+ * state change goes through the machine of switch/clearing/payment-state.ts (one set-based helper,
+ * switch/engine/transitions.ts), and each party learns the same outcome. Judged from the messages
+ * emitted where possible, and from the recorded transitions.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
+import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
+import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
+import { build as buildPacs004 } from '../../switch/iso/messages/pacs.004.001.09/index.ts';
+import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
+import { transitions, type PaymentState } from '../../switch/clearing/payment-state.ts';
+import { IllegalTransitionError, transitionPayments } from '../../switch/engine/transitions.ts';
+import { backends, harness, schemeConfig, SWITCH, type Harness } from './support.ts';
+
+const encoder = new TextEncoder();
+let xsd: XsdValidator;
+before(() => { xsd = new XsdValidator(); });
+after(async () => { await xsd.close(); });
+
+export function bulk(senderIndex: number, count: number, seed: number, options: { localInstrument?: string; receivers?: number[]; amountMinor?: number } = {}) {
+  const sender = DEMO_BANKS[senderIndex]!;
+  const model = bulkCreditTransfer({
+    seed, sender, receivers: (options.receivers ?? [0, 1, 2, 3, 4].filter((i) => i !== senderIndex)).map((i) => DEMO_BANKS[i]!),
+    transactionCount: count, settlementDate: '2026-11-26', createdAt: '2026-11-26T09:00:00Z', messageId: `${sender.bic.slice(0, 8)}-M${seed}`,
+    localInstrument: options.localInstrument,
+  });
+  if (options.amountMinor === undefined) return model;
+  const value = (options.amountMinor / 100).toFixed(2);
+  return { ...model, groupHeader: { ...model.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined },
+    transactions: model.transactions.map((t) => ({ ...t, interbankSettlementAmount: { currency: 'EUR', value } })) };
+}
+
+async function submit(h: Harness, senderIndex: number, model: ReturnType<typeof bulk>) {
+  return h.engine.submit({ bytes: encoder.encode(buildPacs008(model)), sender: DEMO_BANKS[senderIndex]!.bic });
+}
+
+function returnOf(original: ReturnType<typeof bulk>['transactions'][number], id: string, creditor: string) {
+  return encoder.encode(buildPacs004({
+    groupHeader: { messageId: `RET-${id}`, creationDateTime: '2026-11-26T12:00:00Z', numberOfTransactions: '1', settlementInformation: { method: 'CLRG' },
+      instructingAgent: creditor, instructedAgent: SWITCH },
+    transactions: [{ returnId: id, originalTransactionId: original.paymentIdentification.transactionId, originalUetr: original.paymentIdentification.uetr,
+      originalEndToEndId: original.paymentIdentification.endToEndId,
+      returnedInterbankSettlementAmount: original.interbankSettlementAmount, returnReasons: [{ reason: { code: 'AC04' } }] }],
+  }));
+}
+
+/** Every pacs.002 a bank received, as (status, reason) per transaction line, or the group status when it lists none. */
+export function statusesTo(h: Harness, bic: string): { status: string; reason?: string; original: string }[] {
+  return h.mailboxes.outbound(bic).filter((f) => f.startsWith('pacs.002')).flatMap((f) => {
+    const m = parsePacs002(h.mailboxes.read(bic, 'outbound', f).toString('utf8'));
+    const group = m.originalGroups[0]!;
+    if (m.transactions.length === 0) return [{ status: group.groupStatus ?? '', original: group.originalMessageId }];
+    return m.transactions.map((t) => ({ status: t.transactionStatus ?? group.groupStatus ?? '',
+      reason: t.statusReasons?.[0]?.reason && 'code' in t.statusReasons[0].reason ? t.statusReasons[0].reason.code : undefined,
+      original: group.originalMessageId }));
+  });
+}
+
+/** Every recorded transition (sets expanded) is one the machine allows. */
+async function assertHistoryLegal(h: Harness): Promise<number> {
+  const rows = await h.engine.storeForTests().query<{ payment_id: bigint; from_state: string | null; to_state: string }>(
+    'SELECT payment_id, from_state, to_state FROM payment_history ORDER BY id');
+  for (const r of rows) {
+    assert.ok(r.from_state !== null, `payment ${r.payment_id}: a transition without a from-state (→ ${r.to_state})`);
+    assert.ok(transitions.get(r.from_state as PaymentState)?.has(r.to_state as PaymentState),
+      `payment ${r.payment_id}: ${r.from_state} → ${r.to_state} is not in the machine`);
+  }
+  return rows.length;
+}
+
+for (const backend of backends) {
+  describe(`payment lifecycle on ${backend}`, () => {
+    it('item 7: netting with a cap breach, settlement and a return record only transitions the machine allows', async () => {
+      const h = await harness(backend, schemeConfig({ caps: { BANKDEFFXXX: '300.00' } }), xsd);
+      try {
+        const model = bulk(0, 4, 71, { receivers: [1], amountMinor: 10_000 });
+        assert.equal((await submit(h, 0, model)).status, 'ACCP');
+        await h.closeAndSettle();
+        const states = await h.engine.storeForTests().query<{ state: string; reason_code: string | null }>(
+          "SELECT state, reason_code FROM payments WHERE kind = 'CREDIT' ORDER BY sequence");
+        assert.deepEqual(states.map((s) => s.state), ['SETTLED', 'SETTLED', 'SETTLED', 'REJECTED']);
+        assert.equal(states[3]!.reason_code, 'AM23');
+        assert.ok(statusesTo(h, 'BANKDEFFXXX').some((s) => s.status === 'RJCT' && s.reason === 'AM23'), 'the sender is told of the unwound payment');
+        const ret = await h.engine.submit({ bytes: returnOf(model.transactions[0]!, 'R71', 'BANKFRPPXXX'), sender: 'BANKFRPPXXX' });
+        assert.equal(ret.status, 'ACCP', JSON.stringify(ret.report.findings));
+        await h.closeAndSettle();
+        assert.ok(await assertHistoryLegal(h) > 0);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('item 7: the helper moves only payments in an allowed from-state, and throws (nothing moved) when one is not', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        assert.equal((await submit(h, 0, bulk(0, 3, 72, { receivers: [1] }))).status, 'ACCP');
+        const db = h.engine.storeForTests();
+        const ids = (await db.query<{ id: bigint }>('SELECT id FROM payments ORDER BY id')).map((r) => r.id);
+        await assert.rejects(db.transaction((tx) => transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', select: { ids }, cause: 'test', record: 'each' })),
+          IllegalTransitionError);
+        await assert.rejects(db.transaction((tx) => transitionPayments(tx, { event: 'SETTLE', to: 'RETURNED', select: { ids }, cause: 'test', record: 'each' })),
+          /no transition SETTLE → RETURNED/);
+        // One of three already NETTED: netting "these three" again moves none of them.
+        await db.transaction((tx) => transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { ids: [ids[0]!] }, cause: 'test', record: 'each' }));
+        await assert.rejects(db.transaction((tx) => transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { ids }, cause: 'test', record: 'each' })),
+          (error: Error) => error instanceof IllegalTransitionError && error.message.includes(`${ids[0]} NETTED`));
+        const states = await db.query<{ state: string }>('SELECT state FROM payments ORDER BY id');
+        assert.deepEqual(states.map((s) => s.state), ['NETTED', 'ACCEPTED', 'ACCEPTED']);
+      } finally {
+        await h.close();
+      }
+    });
+
+  });
+}
