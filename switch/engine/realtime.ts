@@ -188,6 +188,12 @@ async function releasePayment(ctx: EngineContext, tx: Queryable, id: bigint, eve
     status: 'RJCT', reasonCode: reason, reasonText: text };
   await emitStatusReport(ctx, tx, { recipient: p!.sender, originalMessageId: p!.original_message_id, originalMessageType: p!.message_type,
     groupStatus: 'RJCT', lines: [line] });
+  // On a timeout the creditor agent holds a payment it never answered: it learns the same negative
+  // status, quoting the pacs.008 the switch forwarded to it, and must not credit its customer.
+  if (event === 'TIMEOUT' && p!.forwarded_message_id !== null) {
+    await emitStatusReport(ctx, tx, { recipient: p!.creditor_agent, originalMessageId: p!.forwarded_message_id, originalMessageType: 'pacs.008.001.08',
+      groupStatus: 'RJCT', lines: [{ ...line, reasonText: 'no answer within the scheme timeout: payment released, do not credit' }] });
+  }
   // The sender's headroom is back: its own queue may move.
   await releaseQueue(ctx, tx, p!.debtor_agent, p!.currency);
 }
@@ -213,6 +219,25 @@ export async function confirmRealtime(ctx: EngineContext, tx: Queryable, answer:
   if (answer.accepted) await commitPayment(ctx, tx, payment.id, 'creditor agent accepted');
   else await releasePayment(ctx, tx, payment.id, 'CREDITOR_REJECTED', 'creditor agent rejected', answer.reasonCode ?? REASON.narrative, 'rejected by the creditor agent');
   return true;
+}
+
+/**
+ * Why an answer that matched no RESERVED payment is refused: AB05 when it answers a payment forwarded
+ * to this creditor agent that timed out (a late answer), AG09 otherwise (unknown or already answered).
+ */
+export async function unmatchedAnswerReason(tx: Queryable, answer: {
+  readonly creditor: string;
+  readonly originalMessageId: string | undefined;
+  readonly originalTransactionId?: string;
+  readonly originalUetr?: string;
+}): Promise<{ code: string; text: string }> {
+  const [timedOut] = answer.originalMessageId === undefined ? [] : await tx.query(
+    `SELECT 1 FROM payments WHERE forwarded_message_id = $1 AND creditor_agent = $2 AND state = 'RELEASED' AND reason_code = $5
+        AND (($3::text IS NOT NULL AND transaction_id = $3) OR ($4::text IS NOT NULL AND uetr = $4))`,
+    [answer.originalMessageId, answer.creditor, answer.originalTransactionId ?? null, answer.originalUetr ?? null, REASON.creditorAgentTimeout]);
+  return timedOut
+    ? { code: REASON.creditorAgentTimeout, text: 'answer after the scheme timeout: the payment was released (AB05), do not credit' }
+    : { code: REASON.originalNotFound, text: 'no forwarded payment awaits this answer: unknown or already answered' };
 }
 
 /** Release every reservation whose creditor agent did not answer in time (AB05). Returns how many. */

@@ -114,5 +114,44 @@ for (const backend of backends) {
       }
     });
 
+    it('item 3: a real-time timeout (AB05) tells both agents; a late ACCP is refused to the creditor with AB05', async () => {
+      const h = await harness(backend, schemeConfig({ timeoutMs: 5_000 }), xsd);
+      try {
+        let answer: 'accept' | 'silent' = 'silent';
+        const creditor = h.bank('BANKFRPPXXX', () => answer);
+        const model = bulk(0, 1, 31, { localInstrument: 'INST', receivers: [1], amountMinor: 25_000 });
+        assert.equal((await submit(h, 0, model)).status, 'ACCP');
+        await h.dispatch();
+        const forwarded = h.mailboxes.outbound('BANKFRPPXXX').filter((f) => f.startsWith('pacs.008'));
+        assert.equal(forwarded.length, 1);
+        h.clock.advance(6_000);
+        assert.equal((await h.engine.sweep()).timedOut, 1);
+        await h.dispatch();
+        const txId = model.transactions[0]!.paymentIdentification.transactionId;
+        // The debtor agent and the creditor agent both get RJCT AB05 for the payment.
+        assert.deepEqual(statusesTo(h, 'BANKDEFFXXX').map((s) => [s.status, s.reason]), [['RJCT', 'AB05']]);
+        const toCreditor = statusesTo(h, 'BANKFRPPXXX');
+        assert.deepEqual(toCreditor.map((s) => [s.status, s.reason]), [['RJCT', 'AB05']]);
+        const forwardedId = /<MsgId>([^<]+)<\/MsgId>/.exec(h.mailboxes.read('BANKFRPPXXX', 'outbound', forwarded[0]!).toString('utf8'))![1];
+        assert.equal(toCreditor[0]!.original, forwardedId, 'the creditor\'s RJCT quotes the pacs.008 forwarded to it');
+        // The creditor answers ACCP after the timeout: refused to it, with AB05; nothing changes.
+        answer = 'accept';
+        assert.equal(await creditor.answerRealtime(), 1);
+        await h.dispatch();
+        const late = statusesTo(h, 'BANKFRPPXXX').slice(1);
+        assert.equal(late.length, 1, 'the late answer is answered, not met with silence');
+        assert.equal(late[0]!.status, 'RJCT');
+        assert.equal(late[0]!.reason, 'AB05');
+        assert.match(late[0]!.original, /^BANKFRPP-ANS-/);
+        const [payment] = await h.engine.storeForTests().query<{ state: string; reason_code: string }>('SELECT state, reason_code FROM payments WHERE transaction_id = $1', [txId]);
+        assert.deepEqual(payment, { state: 'RELEASED', reason_code: 'AB05' });
+        const [debtor] = await h.engine.storeForTests().query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
+        assert.deepEqual(debtor, { net_minor: 0n, reserved_minor: 0n });
+        assert.equal(statusesTo(h, 'BANKDEFFXXX').length, 1, 'the debtor agent hears nothing more');
+        await assertHistoryLegal(h);
+      } finally {
+        await h.close();
+      }
+    });
   });
 }
