@@ -88,7 +88,7 @@ async function handleStatusReport(ctx: EngineContext, tx: Queryable, inbound: Pa
 /** The ISO status the switch reports for a payment in each state (pacs.028 answers). */
 const REPORTED_STATUS: Readonly<Record<string, string>> = {
   RECEIVED: 'PDNG', ACCEPTED: 'ACTC', RESERVED: 'PDNG', QUEUED: 'PDNG', COMMITTED: 'ACSP', NETTED: 'ACSP',
-  SETTLED: 'ACSC', RETURNED: 'ACSC', REJECTED: 'RJCT', RELEASED: 'RJCT', UNWOUND: 'RJCT',
+  SETTLED: 'ACSC', RETURNED: 'ACSC', REJECTED: 'RJCT', RELEASED: 'RJCT', UNWOUND: 'RJCT', CANCELLED: 'CANC',
 };
 
 /** pacs.028: answer with the current status of each payment asked about (only the sender's own). */

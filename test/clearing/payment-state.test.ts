@@ -26,6 +26,8 @@ const legal: [PaymentState, PaymentEvent, PaymentState][] = [
   ['UNWOUND', 'REJECT', 'REJECTED'],
   ['COMMITTED', 'SETTLE', 'SETTLED'],
   ['SETTLED', 'RETURN', 'RETURNED'],
+  ['ACCEPTED', 'CANCEL', 'CANCELLED'],
+  ['QUEUED', 'CANCEL', 'CANCELLED'],
 ];
 
 for (const [from, event, to] of legal) {
@@ -77,8 +79,8 @@ test('transitions map equals the hand-written machine', () => {
   assert.equal(transitionRules.length, legal.length);
 });
 
-test('isFinal: REJECTED, RELEASED, SETTLED, RETURNED', () => {
-  assert.deepEqual(paymentStates.filter(isFinal), ['REJECTED', 'RELEASED', 'SETTLED', 'RETURNED']);
+test('isFinal: REJECTED, RELEASED, SETTLED, RETURNED, CANCELLED', () => {
+  assert.deepEqual(paymentStates.filter(isFinal), ['REJECTED', 'RELEASED', 'SETTLED', 'RETURNED', 'CANCELLED']);
 });
 
 test('the transitions table in docs/payment-states.md, read row by row, is the machine of payment-state.ts', () => {

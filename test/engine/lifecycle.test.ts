@@ -10,6 +10,8 @@ import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { build as buildPacs004 } from '../../switch/iso/messages/pacs.004.001.09/index.ts';
+import { build as buildCamt056 } from '../../switch/iso/messages/camt.056.001.08/index.ts';
+import { parseXml as parseCamt029 } from '../../switch/iso/messages/camt.029.001.09/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { transitions, type PaymentState } from '../../switch/clearing/payment-state.ts';
 import { IllegalTransitionError, transitionPayments } from '../../switch/engine/transitions.ts';
@@ -56,6 +58,23 @@ export function statusesTo(h: Harness, bic: string): { status: string; reason?: 
     return m.transactions.map((t) => ({ status: t.transactionStatus ?? group.groupStatus ?? '',
       reason: t.statusReasons?.[0]?.reason && 'code' in t.statusReasons[0].reason ? t.statusReasons[0].reason.code : undefined,
       original: group.originalMessageId }));
+  });
+}
+
+function recallOf(original: ReturnType<typeof bulk>['transactions'][number], caseId: string, debtor: string) {
+  return encoder.encode(buildCamt056({
+    assignment: { id: `A-${caseId}`, assigner: debtor, assignee: SWITCH, creationDateTime: '2026-11-26T10:30:00Z' },
+    case: { id: caseId, creator: debtor },
+    underlying: [{ transactions: [{ originalTransactionId: original.paymentIdentification.transactionId, originalUetr: original.paymentIdentification.uetr,
+      originalEndToEndId: original.paymentIdentification.endToEndId, reasons: [{ reason: { code: 'DUPL' }, additionalInformation: [] }] }] }],
+  }));
+}
+
+/** The camt.029 answers a bank received: group confirmation and each transaction's status. */
+function resolutionsTo(h: Harness, bic: string): { status: string; transactions: (string | undefined)[] }[] {
+  return h.mailboxes.outbound(bic).filter((f) => f.startsWith('camt.029')).map((f) => {
+    const m = parseCamt029(h.mailboxes.read(bic, 'outbound', f).toString('utf8'));
+    return { status: m.status, transactions: m.cancellationDetails.flatMap((d) => d.transactions.map((t) => t.status)) };
   });
 }
 
@@ -148,6 +167,62 @@ for (const backend of backends) {
         const [debtor] = await h.engine.storeForTests().query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
         assert.deepEqual(debtor, { net_minor: 0n, reserved_minor: 0n });
         assert.equal(statusesTo(h, 'BANKDEFFXXX').length, 1, 'the debtor agent hears nothing more');
+        await assertHistoryLegal(h);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('item 4: a recall before cut-off cancels the payment from the cycle (camt.029 CNCL); the creditor never sees it; positions without it', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        const model = bulk(0, 2, 41, { receivers: [1], amountMinor: 12_345 });
+        assert.equal((await submit(h, 0, model)).status, 'ACCP');
+        const recalled = model.transactions[1]!;
+        const answer = await h.engine.submit({ bytes: recallOf(recalled, 'CASE-41', 'BANKDEFFXXX'), sender: 'BANKDEFFXXX' });
+        assert.equal(answer.status, 'ACCP', JSON.stringify(answer.report.findings));
+        await h.dispatch();
+        assert.deepEqual(resolutionsTo(h, 'BANKDEFFXXX'), [{ status: 'CNCL', transactions: ['ACCR'] }]);
+        assert.equal(h.mailboxes.outbound('BANKFRPPXXX').filter((f) => f.startsWith('camt.056')).length, 0, 'the creditor is not asked');
+        const cycleId = (await h.closeAndSettle())!;
+        const positions = (await h.engine.positions(cycleId))!.positions;
+        assert.equal(positions.find((p) => p.bic === 'BANKDEFFXXX')!.net_minor, -12_345n, 'only the payment not recalled is netted');
+        const bulks = h.mailboxes.outbound('BANKFRPPXXX').filter((f) => f.startsWith('pacs.008'));
+        assert.equal(bulks.length, 1);
+        const xml = h.mailboxes.read('BANKFRPPXXX', 'outbound', bulks[0]!).toString('utf8');
+        assert.equal((xml.match(/<CdtTrfTxInf>/g) ?? []).length, 1);
+        assert.ok(!xml.includes(recalled.paymentIdentification.transactionId!), 'the recalled payment is not delivered');
+        assert.equal(h.mailboxes.outbound('BANKFRPPXXX').filter((f) => f.startsWith('camt.056')).length, 0);
+        const [row] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments WHERE transaction_id = $1', [recalled.paymentIdentification.transactionId]);
+        assert.equal(row!.state, 'CANCELLED');
+        const [recallCase] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM recall_cases');
+        assert.equal(recallCase!.state, 'ACCEPTED');
+        await assertHistoryLegal(h);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('item 4: a recall after cut-off, before settlement, is held (camt.029 PDCR) and reaches the creditor only with the settled payment', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        const model = bulk(0, 1, 42, { receivers: [1], amountMinor: 5_000 });
+        assert.equal((await submit(h, 0, model)).status, 'ACCP');
+        await h.engine.closeCycle();
+        await h.dispatch();
+        const answer = await h.engine.submit({ bytes: recallOf(model.transactions[0]!, 'CASE-42', 'BANKDEFFXXX'), sender: 'BANKDEFFXXX' });
+        assert.equal(answer.status, 'ACCP', JSON.stringify(answer.report.findings));
+        await h.dispatch();
+        assert.deepEqual(resolutionsTo(h, 'BANKDEFFXXX'), [{ status: 'PDCR', transactions: ['PDCR'] }]);
+        assert.equal(h.mailboxes.outbound('BANKFRPPXXX').filter((f) => f.startsWith('camt.056') || f.startsWith('pacs.008')).length, 0,
+          'before settlement the creditor has neither the payment nor the recall');
+        for (let round = 0; round < 5 && (await h.agent.answerAll()) > 0; round++) await h.dispatch();
+        await h.dispatch();
+        const files = h.mailboxes.outbound('BANKFRPPXXX');
+        assert.equal(files.filter((f) => f.startsWith('pacs.008')).length, 1);
+        assert.equal(files.filter((f) => f.startsWith('camt.056')).length, 1, 'the recall follows the settled payment');
+        const [row] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments');
+        assert.equal(row!.state, 'SETTLED');
         await assertHistoryLegal(h);
       } finally {
         await h.close();

@@ -9,6 +9,7 @@ import { groupBy, type CycleRow } from './rows.ts';
 import { dateText } from '../date-column.ts';
 import { deliverBulkFiles } from './bulk-files.ts';
 import { transitionPayments } from '../transitions.ts';
+import { forwardHeldRecalls } from '../exceptions.ts';
 
 /** Every instruction settled: the cycle is final. */
 export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle: CycleRow): Promise<void> {
@@ -31,6 +32,8 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
   await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', select: { cycleId }, cause: `cycle ${cycleId} settled`, record: 'set' });
   await deliverBulkFiles(ctx, tx, cycleId, businessDate);
   await reportSettled(ctx, tx, cycleId);
+  // Recalls that arrived between cut-off and settlement reach the creditor agents with their payments.
+  await forwardHeldRecalls(ctx, tx, cycleId);
   // Per participant, its settled payments of the cycle (as debtor or creditor, each payment once),
   // counted in one pass over the cycle's payments rather than one scan per position.
   const positions = await tx.query<{ bic: string; currency: string; net_minor: bigint; count: number }>(
