@@ -45,7 +45,7 @@ export const transitionRules: readonly PaymentTransition[] = [
   { event: 'SETTLE', from: 'COMMITTED', to: 'SETTLED', cause: 'the cycle holding the committed payment settled', emits: 'pacs.002 ACSC to the debtor agent; camt.054 to both agents' },
   { event: 'CANCEL', from: 'ACCEPTED', to: 'CANCELLED', cause: 'recalled by its debtor agent (camt.056) before its cycle\'s cut-off: taken out of the cycle', emits: 'camt.029 CNCL to the debtor agent; the creditor agent never sees the payment' },
   { event: 'CANCEL', from: 'QUEUED', to: 'CANCELLED', cause: 'real-time payment recalled (camt.056) while queued, before it was forwarded', emits: 'camt.029 CNCL to the debtor agent; the creditor agent never sees the payment' },
-  { event: 'RETURN', from: 'SETTLED', to: 'RETURNED', cause: 'creditor agent returned the full amount (pacs.004: a new obligation in the current cycle)', emits: 'pacs.004 forwarded to the debtor agent' },
+  { event: 'RETURN', from: 'SETTLED', to: 'RETURNED', cause: 'the creditor agent\'s return (pacs.004, a new obligation in the open cycle) of the full amount settled with its cycle', emits: 'pacs.004 forwarded to the debtor agent with the settled cycle\'s bulk files (an unwound return: RJCT to its sender, the original untouched)' },
 ];
 
 /**

@@ -3,11 +3,13 @@
  *
  *  pacs.004 return   from the original creditor agent. Each returned transaction must reference a
  *                    payment it received (OrgnlUETR, or OrgnlTxId with the original instructing
- *                    agent) that is SETTLED or COMMITTED, for at most what is left of it. It becomes a
- *                    new batch obligation in the open cycle, in the reverse direction (settled
- *                    payments are final; corrections are new transactions), and the return is
- *                    forwarded to the original debtor agent at once. A fully returned settled payment
- *                    is marked RETURNED.
+ *                    agent) that is SETTLED or COMMITTED, for at most what is left of it (less the
+ *                    returns still in a cycle). It becomes a new batch obligation in the open cycle,
+ *                    in the reverse direction (settled payments are final; corrections are new
+ *                    transactions). It moves money only when its cycle settles (`settleReturns`): then
+ *                    the original's returned amount grows (RETURNED when in full) and the pacs.004 is
+ *                    forwarded to the original debtor agent with the cycle's bulk files. Unwound, it
+ *                    changes nothing and its sender gets RJCT in the netting report.
  *  camt.056 recall   from the original debtor agent: a case is opened with a deadline and the request
  *                    is forwarded to the creditor agent (the switch assigns it on).
  *  camt.029 answer   from the creditor agent: the case closes (CNCL accepted / RJCR rejected) and the
@@ -57,7 +59,6 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
   const message = parsePacs004(documentText(inbound.bytes));
   const findings: Finding[] = [];
   const statuses: TransactionStatus[] = [...inbound.report.transactions];
-  const forwards = new Map<string, PaymentReturnTransaction[]>();
   const cycleId = await openCycleId(ctx, tx);
   for (const [index, t] of message.transactions.entries()) {
     if (statuses[index]?.status === 'RJCT') continue;
@@ -72,8 +73,13 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
       continue;
     }
     const amount = parseAmount(t.returnedInterbankSettlementAmount.value, t.returnedInterbankSettlementAmount.currency);
+    // What is left of the original: its amount less what returns settled and what returns still in a
+    // cycle would return (an unwound return counts for nothing: the original can be returned again).
+    const [pending] = await tx.query<{ minor: bigint }>(
+      `SELECT COALESCE(SUM(amount_minor), 0)::bigint AS minor FROM payments
+        WHERE original_payment_id = $1 AND kind = 'RETURN' AND state IN ('ACCEPTED', 'NETTED')`, [original.id]);
     if (!amount.ok || t.returnedInterbankSettlementAmount.currency !== original.currency ||
-      original.returned_minor + amount.minor > original.amount_minor) {
+      original.returned_minor + pending!.minor + amount.minor > original.amount_minor) {
       reject(REASON.returnAmountTooLarge, `return exceeds what is left of the original (${formatAmount(original.amount_minor - original.returned_minor, original.currency)} ${original.currency})`);
       continue;
     }
@@ -87,11 +93,6 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
       reject(refused.code, refused.message);
       continue;
     }
-    const returned = original.returned_minor + amount.minor;
-    await tx.query('UPDATE payments SET returned_minor = $2, updated_at = now() WHERE id = $1', [original.id, returned]);
-    if (returned === original.amount_minor && original.state === 'SETTLED') {
-      await transitionPayments(tx, { event: 'RETURN', to: 'RETURNED', select: { ids: [original.id] }, cause: 'returned in full by pacs.004', record: 'each' });
-    }
     const forwarded: PaymentReturnTransaction = { ...t, instructingAgent: ctx.switchBic, instructedAgent: original.debtor_agent };
     const xml = transactionXml(forwarded);
     const [payment] = await tx.query<{ id: bigint }>(
@@ -102,17 +103,46 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
         original.debtor_agent, original.currency, amount.minor, cycleId, original.id, xml, admittedState('ACCEPT_BATCH')]);
     await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, cause) VALUES ($1, 'RECEIVED', 'ACCEPTED', $2)",
       [payment!.id, `return of payment ${original.id} accepted into cycle ${cycleId}`]);
-    const list = forwards.get(original.debtor_agent) ?? [];
-    list.push(forwarded);
-    forwards.set(original.debtor_agent, list);
   }
-  for (const [recipient, transactions] of forwards) {
+  const report = withOutcome(inbound.report, findings, statuses);
+  const answer = await answerSender(ctx, tx, report, inbound.sender);
+  return { answered: true, report, answerRowId: answer.rowId, answerXml: answer.xml };
+}
+
+/**
+ * At the settlement of a cycle: its settled returns move money only now (docs/scheme-rules.md,
+ * "Returns"). Each original's returned amount grows by its settled returns (RETURNED when returned in
+ * full), and the pacs.004s are forwarded to the original debtor agents, one per recipient and
+ * currency, with the cycle's bulk files. A return unwound at netting never gets here: its original is
+ * untouched and its sender was told RJCT in the netting report.
+ */
+export async function settleReturns(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
+  const returns = await tx.query<{ id: bigint; original_payment_id: bigint; amount_minor: bigint; currency: string; recipient: string; transaction_xml: string }>(
+    `SELECT p.id, p.original_payment_id, p.amount_minor, p.currency, p.creditor_agent AS recipient, p.transaction_xml FROM payments p
+      WHERE p.cycle_id = $1 AND p.kind = 'RETURN' AND p.state = 'SETTLED' ORDER BY p.sequence`, [cycleId]);
+  if (returns.length === 0) return;
+  const full: bigint[] = [];
+  for (const r of returns) {
+    const [original] = await tx.query<{ returned_minor: bigint; amount_minor: bigint; state: string }>(
+      'UPDATE payments SET returned_minor = returned_minor + $2, updated_at = now() WHERE id = $1 RETURNING returned_minor, amount_minor, state',
+      [r.original_payment_id, r.amount_minor]);
+    if (original!.returned_minor === original!.amount_minor && original!.state === 'SETTLED') full.push(r.original_payment_id);
+  }
+  await transitionPayments(tx, { event: 'RETURN', to: 'RETURNED', select: { ids: full }, cause: `returned in full by pacs.004 settled in cycle ${cycleId}`, record: 'each' });
+  const byRecipient = new Map<string, typeof returns>();
+  for (const r of returns) {
+    const key = `${r.recipient}|${r.currency}`;
+    byRecipient.set(key, [...(byRecipient.get(key) ?? []), r]);
+  }
+  for (const group of byRecipient.values()) {
+    const recipient = group[0]!.recipient;
+    const currency = group[0]!.currency;
+    const transactions = group.map((r) => storedTransaction(r.transaction_xml));
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
     const total = transactions.reduce((sum, t) => {
       const a = parseAmount(t.returnedInterbankSettlementAmount.value, t.returnedInterbankSettlementAmount.currency);
       return a.ok ? sum + a.minor : sum;
     }, 0n);
-    const currency = transactions[0]!.returnedInterbankSettlementAmount.currency;
     const xml = buildPacs004({
       groupHeader: {
         messageId, creationDateTime: isoDateTime(ctx.clock.now()), numberOfTransactions: String(transactions.length),
@@ -123,9 +153,16 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
     });
     await emit(tx, { recipient, messageType: 'pacs.004.001.09', messageId, xml });
   }
-  const report = withOutcome(inbound.report, findings, statuses);
-  const answer = await answerSender(ctx, tx, report, inbound.sender);
-  return { answered: true, report, answerRowId: answer.rowId, answerXml: answer.xml };
+}
+
+/** A return's TxInf as stored at intake (`transactionXml`), read back into its model. */
+function storedTransaction(xml: string): PaymentReturnTransaction {
+  const frame = buildPacs004({
+    groupHeader: { messageId: 'X', creationDateTime: '2000-01-01T00:00:00Z', numberOfTransactions: '1', settlementInformation: { method: 'CLRG' } },
+    transactions: [{ returnedInterbankSettlementAmount: { currency: 'EUR', value: '1.00' } }],
+  });
+  const document = frame.slice(0, frame.indexOf('<TxInf>')) + xml + frame.slice(frame.lastIndexOf('</TxInf>') + '</TxInf>'.length);
+  return parsePacs004(document).transactions[0]!;
 }
 
 /** The TxInf element of one return, as forwarded (kept for the audit of the return payment). */

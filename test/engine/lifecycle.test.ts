@@ -39,13 +39,13 @@ async function submit(h: Harness, senderIndex: number, model: ReturnType<typeof 
   return h.engine.submit({ bytes: encoder.encode(buildPacs008(model)), sender: DEMO_BANKS[senderIndex]!.bic });
 }
 
-function returnOf(original: ReturnType<typeof bulk>['transactions'][number], id: string, creditor: string) {
+function returnOf(original: ReturnType<typeof bulk>['transactions'][number], id: string, creditor: string, value?: string) {
   return encoder.encode(buildPacs004({
     groupHeader: { messageId: `RET-${id}`, creationDateTime: '2026-11-26T12:00:00Z', numberOfTransactions: '1', settlementInformation: { method: 'CLRG' },
       instructingAgent: creditor, instructedAgent: SWITCH },
     transactions: [{ returnId: id, originalTransactionId: original.paymentIdentification.transactionId, originalUetr: original.paymentIdentification.uetr,
       originalEndToEndId: original.paymentIdentification.endToEndId,
-      returnedInterbankSettlementAmount: original.interbankSettlementAmount, returnReasons: [{ reason: { code: 'AC04' } }] }],
+      returnedInterbankSettlementAmount: value === undefined ? original.interbankSettlementAmount : { currency: 'EUR', value }, returnReasons: [{ reason: { code: 'AC04' } }] }],
   }));
 }
 
@@ -223,6 +223,46 @@ for (const backend of backends) {
         assert.equal(files.filter((f) => f.startsWith('camt.056')).length, 1, 'the recall follows the settled payment');
         const [row] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments');
         assert.equal(row!.state, 'SETTLED');
+        await assertHistoryLegal(h);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('item 6: a return moves money only when its cycle settles; unwound, it changes nothing, its sender gets RJCT, the original can be returned again', async () => {
+      const h = await harness(backend, schemeConfig({ caps: { BANKFRPPXXX: '10.00' } }), xsd);
+      try {
+        const model = bulk(0, 1, 61, { receivers: [1], amountMinor: 5_000 });
+        assert.equal((await submit(h, 0, model)).status, 'ACCP');
+        await h.closeAndSettle();
+        const original = model.transactions[0]!;
+        const originalRow = async () => (await h.engine.storeForTests().query<{ state: string; returned_minor: bigint }>(
+          "SELECT state, returned_minor FROM payments WHERE kind = 'CREDIT'"))[0]!;
+        const pacs004To = (bic: string) => h.mailboxes.outbound(bic).filter((f) => f.startsWith('pacs.004')).length;
+        // The full return is accepted into the open cycle; nothing is returned yet and the debtor's bank hears nothing.
+        const full = await h.engine.submit({ bytes: returnOf(original, 'R61', 'BANKFRPPXXX'), sender: 'BANKFRPPXXX' });
+        assert.equal(full.status, 'ACCP', JSON.stringify(full.report.findings));
+        await h.dispatch();
+        assert.equal(pacs004To('BANKDEFFXXX'), 0, 'not forwarded before its cycle settles');
+        assert.deepEqual(await originalRow(), { state: 'SETTLED', returned_minor: 0n });
+        // Its cycle nets it over the returning bank's cap (10.00): unwound. Nothing changed, and every party sees it.
+        await h.closeAndSettle();
+        assert.equal(pacs004To('BANKDEFFXXX'), 0, 'the debtor agent is never told of money it did not get');
+        assert.deepEqual(await originalRow(), { state: 'SETTLED', returned_minor: 0n });
+        assert.ok(statusesTo(h, 'BANKFRPPXXX').some((s) => s.original === 'RET-R61' && s.status === 'RJCT' && s.reason === 'AM23'),
+          'the returning bank gets RJCT with the unwind code');
+        // The original can be returned again: a partial return within the cap settles and only then moves money.
+        const partial = await h.engine.submit({ bytes: returnOf(original, 'R62', 'BANKFRPPXXX', '8.00'), sender: 'BANKFRPPXXX' });
+        assert.equal(partial.status, 'ACCP', JSON.stringify(partial.report.findings));
+        const tooMuch = await h.engine.submit({ bytes: returnOf(original, 'R63', 'BANKFRPPXXX', '42.01'), sender: 'BANKFRPPXXX' });
+        assert.equal(tooMuch.status, 'RJCT', 'the return still in a cycle counts against what is left');
+        await h.dispatch();
+        assert.deepEqual(await originalRow(), { state: 'SETTLED', returned_minor: 0n });
+        const cycleId = (await h.closeAndSettle())!;
+        assert.equal(pacs004To('BANKDEFFXXX'), 1, 'forwarded with the settled cycle');
+        assert.deepEqual(await originalRow(), { state: 'SETTLED', returned_minor: 800n });
+        const positions = (await h.engine.positions(cycleId))!.positions;
+        assert.equal(positions.find((p) => p.bic === 'BANKDEFFXXX')!.net_minor, 800n);
         await assertHistoryLegal(h);
       } finally {
         await h.close();

@@ -9,7 +9,7 @@ import { groupBy, type CycleRow } from './rows.ts';
 import { dateText } from '../date-column.ts';
 import { deliverBulkFiles } from './bulk-files.ts';
 import { transitionPayments } from '../transitions.ts';
-import { forwardHeldRecalls } from '../exceptions.ts';
+import { forwardHeldRecalls, settleReturns } from '../exceptions.ts';
 
 /** Every instruction settled: the cycle is final. */
 export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle: CycleRow): Promise<void> {
@@ -31,6 +31,8 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
   // the whole set of payments it moved.
   await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', select: { cycleId }, cause: `cycle ${cycleId} settled`, record: 'set' });
   await deliverBulkFiles(ctx, tx, cycleId, businessDate);
+  // Returns settled in this cycle: the originals' returned amounts change now, and the pacs.004s go out with the bulk files.
+  await settleReturns(ctx, tx, cycleId);
   await reportSettled(ctx, tx, cycleId);
   // Recalls that arrived between cut-off and settlement reach the creditor agents with their payments.
   await forwardHeldRecalls(ctx, tx, cycleId);
