@@ -7,13 +7,13 @@
 import { invariant } from './invariant.ts';
 
 export const paymentStates = [
-  'RECEIVED', 'REJECTED', 'ACCEPTED', 'RESERVED', 'QUEUED', 'COMMITTED', 'RELEASED', 'NETTED', 'UNWOUND', 'SETTLED', 'RETURNED',
+  'RECEIVED', 'REJECTED', 'ACCEPTED', 'RESERVED', 'QUEUED', 'COMMITTED', 'RELEASED', 'NETTED', 'UNWOUND', 'SETTLED', 'RETURNED', 'CANCELLED',
 ] as const;
 export type PaymentState = (typeof paymentStates)[number];
 
 export const paymentEvents = [
   'REJECT', 'ACCEPT_BATCH', 'RESERVE', 'QUEUE', 'DEQUEUE_RESERVE', 'CREDITOR_ACCEPTED', 'CREDITOR_REJECTED',
-  'TIMEOUT', 'EXPIRE', 'NET', 'UNWIND', 'REQUEUE', 'SETTLE', 'RETURN',
+  'TIMEOUT', 'EXPIRE', 'NET', 'UNWIND', 'SETTLE', 'RETURN', 'CANCEL',
 ] as const;
 export type PaymentEvent = (typeof paymentEvents)[number];
 
@@ -38,13 +38,14 @@ export const transitionRules: readonly PaymentTransition[] = [
   { event: 'CREDITOR_REJECTED', from: 'RESERVED', to: 'RELEASED', cause: 'creditor agent answered pacs.002 RJCT; reservation released', emits: 'pacs.002 RJCT with the creditor agent\'s reason to the debtor agent' },
   { event: 'TIMEOUT', from: 'RESERVED', to: 'RELEASED', cause: 'no answer within the scheme timeout; reservation released', emits: 'pacs.002 RJCT AB05 to the debtor agent and the creditor agent' },
   { event: 'EXPIRE', from: 'QUEUED', to: 'RELEASED', cause: 'still queued at the cycle\'s cut-off', emits: 'pacs.002 RJCT AM04 to the debtor agent' },
-  { event: 'NET', from: 'ACCEPTED', to: 'NETTED', cause: 'cycle cut off and netted', emits: 'nothing per payment (admi.004 cut-off broadcast; camt.052 positions)' },
-  { event: 'UNWIND', from: 'NETTED', to: 'UNWOUND', cause: 'removed by unwind: cap breach or a party\'s settlement failed', emits: 'nothing yet: REQUEUE or REJECT decides' },
-  { event: 'REQUEUE', from: 'UNWOUND', to: 'ACCEPTED', cause: 'rolled into the next cycle', emits: 'pacs.002 PDNG to the debtor agent' },
-  { event: 'REJECT', from: 'UNWOUND', to: 'REJECTED', cause: 'not rolled over (scheme rule or operator)', emits: 'pacs.002 RJCT (AM04 for a cap breach) to the debtor agent' },
+  { event: 'NET', from: 'ACCEPTED', to: 'NETTED', cause: 'cycle cut off and netted (every batch payment of the cycle; those over a cap are unwound next)', emits: 'pacs.002 per batch message to its debtor agent: ACCP, or PART/RJCT listing the unwound (admi.004 CYCLE_NETTED to all)' },
+  { event: 'UNWIND', from: 'NETTED', to: 'UNWOUND', cause: 'removed by unwind: cap breach at netting, or a party\'s settlement failed', emits: 'nothing yet: REJECT follows in the same step' },
+  { event: 'REJECT', from: 'UNWOUND', to: 'REJECTED', cause: 'unwound payments are not rolled over (docs/scheme-rules.md): the debtor agent may send it again', emits: 'pacs.002 RJCT to the debtor agent: AM23 for a cap breach (in the netting report), ED05 when a party\'s settlement failed' },
   { event: 'SETTLE', from: 'NETTED', to: 'SETTLED', cause: 'settlement agent settled the cycle (pacs.002 ACSC per instruction)', emits: 'pacs.002 ACSC to the debtor agent; camt.054; the bulk pacs.008 to the creditor agent if the scheme delivers after settlement' },
   { event: 'SETTLE', from: 'COMMITTED', to: 'SETTLED', cause: 'the cycle holding the committed payment settled', emits: 'pacs.002 ACSC to the debtor agent; camt.054 to both agents' },
-  { event: 'RETURN', from: 'SETTLED', to: 'RETURNED', cause: 'creditor agent returned the full amount (pacs.004: a new obligation in the current cycle)', emits: 'pacs.004 forwarded to the debtor agent' },
+  { event: 'CANCEL', from: 'ACCEPTED', to: 'CANCELLED', cause: 'recalled by its debtor agent (camt.056) before its cycle\'s cut-off: taken out of the cycle', emits: 'camt.029 CNCL to the debtor agent; the creditor agent never sees the payment' },
+  { event: 'CANCEL', from: 'QUEUED', to: 'CANCELLED', cause: 'real-time payment recalled (camt.056) while queued, before it was forwarded', emits: 'camt.029 CNCL to the debtor agent; the creditor agent never sees the payment' },
+  { event: 'RETURN', from: 'SETTLED', to: 'RETURNED', cause: 'the creditor agent\'s return (pacs.004, a new obligation in the open cycle) of the full amount settled with its cycle', emits: 'pacs.004 forwarded to the debtor agent with the settled cycle\'s bulk files (an unwound return: RJCT to its sender, the original untouched)' },
 ];
 
 /**
@@ -52,7 +53,7 @@ export const transitionRules: readonly PaymentTransition[] = [
  * finality) and still has one way out: RETURNED only records that a new transaction, a pacs.004,
  * paid it back; the settled cycle itself is not touched.
  */
-export const finalStates: ReadonlySet<PaymentState> = new Set<PaymentState>(['REJECTED', 'RELEASED', 'SETTLED', 'RETURNED']);
+export const finalStates: ReadonlySet<PaymentState> = new Set<PaymentState>(['REJECTED', 'RELEASED', 'SETTLED', 'RETURNED', 'CANCELLED']);
 
 export const transitions: ReadonlyMap<PaymentState, ReadonlySet<PaymentState>> = new Map(
   paymentStates.map((state) => [state, new Set(transitionRules.filter((r) => r.from === state).map((r) => r.to))]),

@@ -26,6 +26,12 @@ export async function addBatchDebits(tx: Queryable, cycleId: bigint, bic: string
   return rows.length === 1;
 }
 
+/** Give back `amountMinor` of `bic`'s batch debits of the cycle (a payment taken out of it before cut-off). */
+export async function releaseBatchDebits(tx: Queryable, cycleId: bigint, bic: string, currency: string, amountMinor: bigint): Promise<void> {
+  await tx.query('UPDATE cycle_debits SET debits_minor = debits_minor - $4::bigint WHERE cycle_id = $1 AND bic = $2 AND currency = $3',
+    [cycleId, bic, currency, amountMinor.toString()]);
+}
+
 /**
  * Count a batch message's payments (all debiting `sender`, in one currency: validation refuses a
  * mix) against its ceiling in the cycle. Undefined when counted; otherwise the finding that refuses

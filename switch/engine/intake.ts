@@ -21,6 +21,7 @@ import { forwardableElement } from '../validation/forward.ts';
 import { acceptBatchPayments, openCycleId } from './cycles/open.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
+import { admittedState } from './transitions.ts';
 import { crashPoint } from './crash.ts';
 import type { SchemeDirectory } from '../validation/directory.ts';
 import { sameInstitution } from '../iso/bic.ts';
@@ -287,7 +288,8 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
     currency: rows.map((r) => r.currency), amount: rows.map((r) => r.amountMinor.toString()), date: rows.map((r) => r.settlementDate),
     xml: rows.map((r) => r.xml),
   };
-  const state = realtime ? 'RECEIVED' : 'ACCEPTED';
+  // A batch payment is created as RECEIVED --ACCEPT_BATCH--> would leave it (recorded as one set: acceptBatchPayments).
+  const state = realtime ? 'RECEIVED' : admittedState('ACCEPT_BATCH');
   // A batch payment's XML is kept apart (acceptBatchPayments), out of the row netting and settlement update.
   const created = await tx.query<{ id: bigint; transaction_index: number }>(
     `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,

@@ -13,7 +13,7 @@ import { parseXml as parsePacs028 } from '../iso/messages/pacs.028.001.03/index.
 import type { Queryable } from '../store/database.ts';
 import type { EngineContext } from './context.ts';
 import { recordSettlementAnswer } from './cycles/answers.ts';
-import { confirmRealtime } from './realtime.ts';
+import { confirmRealtime, unmatchedAnswerReason } from './realtime.ts';
 import { emitStatusReport, type PaymentStatusLine } from './notices.ts';
 import { handleRecall, handleRecallAnswer, handleReturn } from './exceptions.ts';
 import { documentText, refuse, type Handled, type ParsedInbound } from './inbound-message.ts';
@@ -49,6 +49,7 @@ async function handleStatusReport(ctx: EngineContext, tx: Queryable, inbound: Pa
   // Settlement answers count only from the settlement agent; a participant's answers only for payments
   // forwarded to it (confirmRealtime matches the creditor agent).
   const fromAgent = ctx.directory.isSettlementAgent(inbound.sender);
+  const refusedLines: PaymentStatusLine[] = [];
   for (const [index, t] of message.transactions.entries()) {
     const status = t.transactionStatus ?? groupOriginal?.groupStatus;
     const reasonCode = t.statusReasons?.[0]?.reason && 'code' in t.statusReasons[0].reason ? t.statusReasons[0].reason.code : undefined;
@@ -62,11 +63,23 @@ async function handleStatusReport(ctx: EngineContext, tx: Queryable, inbound: Pa
         await confirmRealtime(ctx, tx, { creditor: inbound.sender, originalMessageId, originalTransactionId: t.originalTransactionId,
           originalUetr: t.originalUetr, accepted: ACCEPTING.has(status), reasonCode });
     }
+    if (!matched && !fromAgent) {
+      // A participant's answer that changes nothing is refused to it, line by line, with the reason.
+      const originalMessageId = t.originalGroupInformation?.originalMessageId ?? groupOriginal?.originalMessageId;
+      const why = await unmatchedAnswerReason(tx, { creditor: inbound.sender, originalMessageId, originalTransactionId: t.originalTransactionId,
+        originalUetr: t.originalUetr });
+      refusedLines.push({ transactionId: t.originalTransactionId, endToEndId: t.originalEndToEndId, uetr: t.originalUetr, status: 'RJCT',
+        reasonCode: why.code, reasonText: why.text });
+    }
     if (!matched) {
       findings.push({ code: REASON.originalNotFound, path: `/Document/FIToFIPmtStsRpt/TxInfAndSts[${index}]`, transactionIndex: index,
         message: `no open ${fromAgent ? 'settlement instruction' : 'forwarded payment'} matches ` +
           `${t.originalTransactionId ?? t.originalUetr ?? '(no id)'}: late, unknown or already answered` });
     }
+  }
+  if (refusedLines.length > 0) {
+    await emitStatusReport(ctx, tx, { recipient: inbound.sender, originalMessageId: message.groupHeader.messageId, originalMessageType: 'pacs.002.001.10',
+      groupStatus: refusedLines.length === message.transactions.length ? 'RJCT' : 'PART', lines: refusedLines });
   }
   const report = findings.length === 0 ? inbound.report : { ...inbound.report, findings: [...inbound.report.findings, ...findings] };
   return { answered: true, report };
@@ -75,7 +88,7 @@ async function handleStatusReport(ctx: EngineContext, tx: Queryable, inbound: Pa
 /** The ISO status the switch reports for a payment in each state (pacs.028 answers). */
 const REPORTED_STATUS: Readonly<Record<string, string>> = {
   RECEIVED: 'PDNG', ACCEPTED: 'ACTC', RESERVED: 'PDNG', QUEUED: 'PDNG', COMMITTED: 'ACSP', NETTED: 'ACSP',
-  SETTLED: 'ACSC', RETURNED: 'ACSC', REJECTED: 'RJCT', RELEASED: 'RJCT', UNWOUND: 'RJCT',
+  SETTLED: 'ACSC', RETURNED: 'ACSC', REJECTED: 'RJCT', RELEASED: 'RJCT', UNWOUND: 'RJCT', CANCELLED: 'CANC',
 };
 
 /** pacs.028: answer with the current status of each payment asked about (only the sender's own). */

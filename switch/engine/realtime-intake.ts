@@ -51,7 +51,8 @@ import type { FileReport } from '../validation/pipeline.ts';
 import { limits } from '../limits.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { invariant } from '../clearing/invariant.ts';
-import { transitions } from '../clearing/payment-state.ts';
+import type { PaymentState } from '../clearing/payment-state.ts';
+import { admittedState } from './transitions.ts';
 import { admit, laneOf, type Admission, type Exposure } from '../clearing/realtime.ts';
 import { formatMessageIds, type EngineContext } from './context.ts';
 import { crashPoint } from './crash.ts';
@@ -380,9 +381,9 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
   // 5. Decide, in arrival order.
   const { admissions } = admit(payments.map(({ row }) => ({ debtor: row.debtorAgent, currency: row.currency, amountMinor: row.amountMinor })),
     exposures, waiting, overCap);
-  for (const admission of admissions) {
-    invariant(transitions.get('RECEIVED')?.has(admission) === true, `RECEIVED → ${admission} is not a legal transition`);
-  }
+  // Inserted in their resulting state: the machine's RECEIVED events name it (switch/engine/transitions.ts).
+  const admitted: Record<Admission, PaymentState> = { RESERVED: admittedState('RESERVE'), QUEUED: admittedState('QUEUE'), REJECTED: admittedState('REJECT') };
+  for (const admission of admissions) invariant(admitted[admission] === admission, `RECEIVED → ${admission} is not a legal transition`);
   const reservedByLane = new Map<string, { bic: string; currency: string; amountMinor: bigint }>();
   payments.forEach(({ row }, i) => {
     if (admissions[i] !== 'RESERVED') return;

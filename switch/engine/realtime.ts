@@ -21,8 +21,8 @@ import { dateText } from './date-column.ts';
 import { openCycleId } from './cycles/open.ts';
 import { realtimeService } from './realtime-service.ts';
 import { currentBusinessDate } from './business-date.ts';
-import { transitions, type PaymentState } from '../clearing/payment-state.ts';
-import { invariant } from '../clearing/invariant.ts';
+import type { PaymentEvent, PaymentState } from '../clearing/payment-state.ts';
+import { transitionPayments } from './transitions.ts';
 import type { Admission } from '../clearing/realtime.ts';
 
 /** Default confirmation timeout when the service does not name one (SCT Inst / FedNow maximum). */
@@ -47,12 +47,9 @@ interface RealtimePayment {
 const PAYMENT_COLUMNS = `p.id, p.message_id, p.debtor_agent, p.creditor_agent, p.currency, p.amount_minor, p.transaction_id,
   p.end_to_end_id, p.uetr, p.transaction_xml, p.settlement_date, p.state, p.forwarded_message_id`;
 
-async function transition(tx: Queryable, id: bigint, from: PaymentState, to: PaymentState, cause: string, reason?: string): Promise<void> {
+async function transition(tx: Queryable, id: bigint, event: PaymentEvent, from: PaymentState, to: PaymentState, cause: string, reason?: string): Promise<void> {
   // The state machine (switch/clearing/payment-state.ts) is the only authority on what may follow what.
-  invariant(transitions.get(from)?.has(to) === true, `payment ${id}: ${from} → ${to} is not a legal transition`);
-  await tx.query('UPDATE payments SET state = $2, reason_code = COALESCE($3, reason_code), updated_at = now() WHERE id = $1', [id, to, reason ?? null]);
-  await tx.query('INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code) VALUES ($1, $2, $3, $4, $5)',
-    [id, from, to, cause, reason ?? null]);
+  await transitionPayments(tx, { event, to, from: [from], select: { ids: [id] }, cause, reasonCode: reason, record: 'each' });
 }
 
 /**
@@ -109,16 +106,16 @@ export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryab
         [payment.debtor_agent, payment.currency])
       : [];
     if (!waiting && await reserve(tx, payment.debtor_agent, payment.currency, payment.amount_minor)) {
-      await transition(tx, payment.id, 'RECEIVED', 'RESERVED', ADMISSION_CAUSE.RESERVED);
+      await transition(tx, payment.id, 'RESERVE', 'RECEIVED', 'RESERVED', ADMISSION_CAUSE.RESERVED);
       await forward(ctx, tx, payment);
       if (service?.receiverConfirmation === false) await commitPayment(ctx, tx, payment.id, 'committed on forward (no receiver confirmation)');
       continue;
     }
     if (service?.overCap === 'queue') {
-      await transition(tx, payment.id, 'RECEIVED', 'QUEUED', ADMISSION_CAUSE.QUEUED);
+      await transition(tx, payment.id, 'QUEUE', 'RECEIVED', 'QUEUED', ADMISSION_CAUSE.QUEUED);
       await emitStatusReport(ctx, tx, admissionReport(payment, 'QUEUED'));
     } else {
-      await transition(tx, payment.id, 'RECEIVED', 'REJECTED', ADMISSION_CAUSE.REJECTED, REASON.insufficientFunds);
+      await transition(tx, payment.id, 'REJECT', 'RECEIVED', 'REJECTED', ADMISSION_CAUSE.REJECTED, REASON.insufficientFunds);
       await emitStatusReport(ctx, tx, admissionReport(payment, 'REJECTED'));
     }
   }
@@ -171,7 +168,7 @@ async function commitPayment(ctx: EngineContext, tx: Queryable, id: bigint, caus
   }
   const cycleId = await openCycleId(ctx, tx);
   await tx.query('UPDATE payments SET cycle_id = $2 WHERE id = $1', [id, cycleId]);
-  await transition(tx, id, 'RESERVED', 'COMMITTED', cause);
+  await transition(tx, id, 'CREDITOR_ACCEPTED', 'RESERVED', 'COMMITTED', cause);
   await emitStatusReport(ctx, tx, { recipient: p!.sender, originalMessageId: p!.original_message_id, originalMessageType: p!.message_type,
     groupStatus: 'ACSP', lines: [{ transactionId: p!.transaction_id ?? undefined, endToEndId: p!.end_to_end_id ?? undefined,
       uetr: p!.uetr ?? undefined, status: 'ACSP' }] });
@@ -180,16 +177,23 @@ async function commitPayment(ctx: EngineContext, tx: Queryable, id: bigint, caus
 }
 
 /** RESERVED → RELEASED (creditor rejected, or timeout): the reservation is given back. */
-async function releasePayment(ctx: EngineContext, tx: Queryable, id: bigint, event: string, reason: string, text: string): Promise<void> {
+async function releasePayment(ctx: EngineContext, tx: Queryable, id: bigint, event: 'CREDITOR_REJECTED' | 'TIMEOUT', cause: string, reason: string, text: string): Promise<void> {
   const [p] = await tx.query<RealtimePayment & { sender: string; message_type: string; original_message_id: string }>(
     `SELECT ${PAYMENT_COLUMNS}, m.participant AS sender, m.message_type, m.message_id AS original_message_id
        FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = $1`, [id]);
   await tx.query('UPDATE exposures SET reserved_minor = reserved_minor - $3, debits_minor = debits_minor - $3 WHERE bic = $1 AND currency = $2',
     [p!.debtor_agent, p!.currency, p!.amount_minor]);
-  await transition(tx, id, 'RESERVED', 'RELEASED', event, reason);
+  await transition(tx, id, event, 'RESERVED', 'RELEASED', cause, reason);
+  const line = { transactionId: p!.transaction_id ?? undefined, endToEndId: p!.end_to_end_id ?? undefined, uetr: p!.uetr ?? undefined,
+    status: 'RJCT', reasonCode: reason, reasonText: text };
   await emitStatusReport(ctx, tx, { recipient: p!.sender, originalMessageId: p!.original_message_id, originalMessageType: p!.message_type,
-    groupStatus: 'RJCT', lines: [{ transactionId: p!.transaction_id ?? undefined, endToEndId: p!.end_to_end_id ?? undefined,
-      uetr: p!.uetr ?? undefined, status: 'RJCT', reasonCode: reason, reasonText: text }] });
+    groupStatus: 'RJCT', lines: [line] });
+  // On a timeout the creditor agent holds a payment it never answered: it learns the same negative
+  // status, quoting the pacs.008 the switch forwarded to it, and must not credit its customer.
+  if (event === 'TIMEOUT' && p!.forwarded_message_id !== null) {
+    await emitStatusReport(ctx, tx, { recipient: p!.creditor_agent, originalMessageId: p!.forwarded_message_id, originalMessageType: 'pacs.008.001.08',
+      groupStatus: 'RJCT', lines: [{ ...line, reasonText: 'no answer within the scheme timeout: payment released, do not credit' }] });
+  }
   // The sender's headroom is back: its own queue may move.
   await releaseQueue(ctx, tx, p!.debtor_agent, p!.currency);
 }
@@ -213,8 +217,27 @@ export async function confirmRealtime(ctx: EngineContext, tx: Queryable, answer:
       FOR UPDATE`, [answer.originalMessageId, answer.creditor, answer.originalTransactionId ?? null, answer.originalUetr ?? null]);
   if (!payment) return false;
   if (answer.accepted) await commitPayment(ctx, tx, payment.id, 'creditor agent accepted');
-  else await releasePayment(ctx, tx, payment.id, 'creditor agent rejected', answer.reasonCode ?? REASON.narrative, 'rejected by the creditor agent');
+  else await releasePayment(ctx, tx, payment.id, 'CREDITOR_REJECTED', 'creditor agent rejected', answer.reasonCode ?? REASON.narrative, 'rejected by the creditor agent');
   return true;
+}
+
+/**
+ * Why an answer that matched no RESERVED payment is refused: AB05 when it answers a payment forwarded
+ * to this creditor agent that timed out (a late answer), AG09 otherwise (unknown or already answered).
+ */
+export async function unmatchedAnswerReason(tx: Queryable, answer: {
+  readonly creditor: string;
+  readonly originalMessageId: string | undefined;
+  readonly originalTransactionId?: string;
+  readonly originalUetr?: string;
+}): Promise<{ code: string; text: string }> {
+  const [timedOut] = answer.originalMessageId === undefined ? [] : await tx.query(
+    `SELECT 1 FROM payments WHERE forwarded_message_id = $1 AND creditor_agent = $2 AND state = 'RELEASED' AND reason_code = $5
+        AND (($3::text IS NOT NULL AND transaction_id = $3) OR ($4::text IS NOT NULL AND uetr = $4))`,
+    [answer.originalMessageId, answer.creditor, answer.originalTransactionId ?? null, answer.originalUetr ?? null, REASON.creditorAgentTimeout]);
+  return timedOut
+    ? { code: REASON.creditorAgentTimeout, text: 'answer after the scheme timeout: the payment was released (AB05), do not credit' }
+    : { code: REASON.originalNotFound, text: 'no forwarded payment awaits this answer: unknown or already answered' };
 }
 
 /** Release every reservation whose creditor agent did not answer in time (AB05). Returns how many. */
@@ -229,7 +252,7 @@ export async function sweepTimeouts(ctx: EngineContext): Promise<number> {
                       SELECT debtor_agent, currency FROM payments WHERE id = ANY($1::bigint[]))
                      ORDER BY bic, currency FOR UPDATE`, [expired.map((e) => e.id)]);
     for (const { id } of expired) {
-      await releasePayment(ctx, tx, id, 'timeout: no answer from the creditor agent', REASON.creditorAgentTimeout,
+      await releasePayment(ctx, tx, id, 'TIMEOUT', 'timeout: no answer from the creditor agent', REASON.creditorAgentTimeout,
         'no answer from the creditor agent within the scheme timeout');
     }
     return expired.length;
@@ -247,7 +270,7 @@ export async function releaseQueue(ctx: EngineContext, tx: Queryable, debtor: st
   let released = 0;
   for (const payment of queued) {
     if (!(await reserve(tx, debtor, currency, payment.amount_minor))) break;
-    await transition(tx, payment.id, 'QUEUED', 'RESERVED', 'headroom available: released from the queue');
+    await transition(tx, payment.id, 'DEQUEUE_RESERVE', 'QUEUED', 'RESERVED', 'headroom available: released from the queue');
     await forward(ctx, tx, payment);
     released++;
   }
@@ -261,7 +284,7 @@ export async function expireQueuedPayments(ctx: EngineContext, tx: Queryable, cy
     `SELECT p.id, m.participant AS sender, m.message_type, m.message_id AS original_message_id, p.transaction_id, p.end_to_end_id, p.uetr
        FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.state = 'QUEUED' ORDER BY p.sequence FOR UPDATE`);
   for (const q of queued) {
-    await transition(tx, q.id, 'QUEUED', 'RELEASED', `expired at the cut-off of cycle ${cycleId}`, REASON.insufficientFunds);
+    await transition(tx, q.id, 'EXPIRE', 'QUEUED', 'RELEASED', `expired at the cut-off of cycle ${cycleId}`, REASON.insufficientFunds);
     await emitStatusReport(ctx, tx, { recipient: q.sender, originalMessageId: q.original_message_id, originalMessageType: q.message_type,
       groupStatus: 'RJCT', lines: [{ transactionId: q.transaction_id ?? undefined, endToEndId: q.end_to_end_id ?? undefined,
         uetr: q.uetr ?? undefined, status: 'RJCT', reasonCode: REASON.insufficientFunds, reasonText: 'still queued at cut-off: expired' }] });

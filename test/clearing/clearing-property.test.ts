@@ -235,17 +235,19 @@ test('property: unwind equals brute-force re-simulation; invariants; determinist
     assert.deepEqual(unwind(obligations, caps), result, 'same input, same output');
     assert.deepEqual(unwind(shuffled(obligations, input.shuffleSeed), shuffled(caps, input.shuffleSeed)), result, 'shuffled input');
 
-    // The unwound payments roll into the next cycle and are unwound there again if need be.
+    // The unwound payments are rejected (docs/decisions.md 8); their senders send them again into the
+    // next cycle, as new payments, unwound there again if need be.
     const states = new Map<string, PaymentState>();
     for (const o of obligations) { step(states, o.id, 'ACCEPT_BATCH'); step(states, o.id, 'NET'); }
     for (const o of result.kept) step(states, o.id, 'SETTLE');
     const rolled = result.removed.map((r) => r.obligation);
-    for (const o of rolled) { step(states, o.id, 'UNWIND'); step(states, o.id, 'REQUEUE'); step(states, o.id, 'NET'); }
+    for (const o of rolled) { step(states, o.id, 'UNWIND'); step(states, o.id, 'REJECT'); }
+    for (const o of rolled) { step(states, `${o.id}-again`, 'ACCEPT_BATCH'); step(states, `${o.id}-again`, 'NET'); }
     const next = unwind(rolled, caps);
     assert.deepEqual(summary(next), referenceUnwind(rolled, caps));
     checkUnwindResult(rolled, caps, next);
-    for (const o of next.kept) step(states, o.id, 'SETTLE');
-    for (const r of next.removed) { step(states, r.obligation.id, 'UNWIND'); step(states, r.obligation.id, 'REJECT'); }
+    for (const o of next.kept) step(states, `${o.id}-again`, 'SETTLE');
+    for (const r of next.removed) { step(states, `${r.obligation.id}-again`, 'UNWIND'); step(states, `${r.obligation.id}-again`, 'REJECT'); }
     assert.ok([...states.values()].every((s) => s === 'SETTLED' || s === 'REJECTED'));
   }), parameters);
 });

@@ -23,10 +23,11 @@ const legal: [PaymentState, PaymentEvent, PaymentState][] = [
   ['ACCEPTED', 'NET', 'NETTED'],
   ['NETTED', 'UNWIND', 'UNWOUND'],
   ['NETTED', 'SETTLE', 'SETTLED'],
-  ['UNWOUND', 'REQUEUE', 'ACCEPTED'],
   ['UNWOUND', 'REJECT', 'REJECTED'],
   ['COMMITTED', 'SETTLE', 'SETTLED'],
   ['SETTLED', 'RETURN', 'RETURNED'],
+  ['ACCEPTED', 'CANCEL', 'CANCELLED'],
+  ['QUEUED', 'CANCEL', 'CANCELLED'],
 ];
 
 for (const [from, event, to] of legal) {
@@ -78,8 +79,22 @@ test('transitions map equals the hand-written machine', () => {
   assert.equal(transitionRules.length, legal.length);
 });
 
-test('isFinal: REJECTED, RELEASED, SETTLED, RETURNED', () => {
-  assert.deepEqual(paymentStates.filter(isFinal), ['REJECTED', 'RELEASED', 'SETTLED', 'RETURNED']);
+test('isFinal: REJECTED, RELEASED, SETTLED, RETURNED, CANCELLED', () => {
+  assert.deepEqual(paymentStates.filter(isFinal), ['REJECTED', 'RELEASED', 'SETTLED', 'RETURNED', 'CANCELLED']);
+});
+
+test('the transitions table in docs/payment-states.md, read row by row, is the machine of payment-state.ts', () => {
+  const docPath = join(fileURLToPath(import.meta.url), '..', '..', '..', 'docs', 'payment-states.md');
+  const doc = readFileSync(docPath, 'utf8');
+  const section = doc.slice(doc.indexOf('## Transitions'));
+  const rows = section.split('\n').filter((l) => /^\| [A-Z_]+ \| [A-Z]+ → [A-Z]+ \|/.test(l)).map((l) => {
+    const [event, fromTo, cause, emits] = l.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, ''));
+    const [from, to] = fromTo!.split(' → ');
+    return { event, from, to, cause, emits };
+  });
+  assert.deepEqual(rows, transitionRules.map((r) => ({ event: r.event, from: r.from, to: r.to, cause: r.cause, emits: r.emits })));
+  // And the hand-written machine above agrees with the doc (state, event, state).
+  assert.deepEqual(rows.map((r) => `${r.from} ${r.event} ${r.to}`).sort(), legal.map(([f, e, t]) => `${f} ${e} ${t}`).sort());
 });
 
 test('docs/payment-states.md holds the current diagram and table', () => {

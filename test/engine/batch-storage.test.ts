@@ -111,7 +111,8 @@ for (const backend of backends) {
         assert.deepEqual(sets, [
           { from_state: 'RECEIVED', to_state: 'ACCEPTED', cause: `accepted into cycle ${cycleId}`, n: 10 },
           { from_state: 'RECEIVED', to_state: 'ACCEPTED', cause: `accepted into cycle ${cycleId}`, n: 20 },
-          { from_state: 'ACCEPTED', to_state: 'NETTED', cause: `cycle ${cycleId} netted`, n: settledIds.length },
+          // Every batch payment is netted; those over the cap are then unwound (NETTED → UNWOUND → REJECTED, one row each).
+          { from_state: 'ACCEPTED', to_state: 'NETTED', cause: `cycle ${cycleId} netted`, n: settledIds.length + rejectedIds.length },
           { from_state: 'NETTED', to_state: 'SETTLED', cause: `cycle ${cycleId} settled`, n: settledIds.length },
         ]);
         const perPayment = await h.engine.storeForTests().query("SELECT id FROM payment_transitions WHERE to_state IN ('ACCEPTED', 'NETTED', 'SETTLED')");
@@ -128,8 +129,8 @@ for (const backend of backends) {
             assert.equal(history[1]!.cause, `cycle ${cycleId} netted`);
             assert.equal(history[2]!.cause, `cycle ${cycleId} settled`);
           } else {
-            assert.deepEqual(steps, ['RECEIVED>ACCEPTED', 'ACCEPTED>UNWOUND', 'UNWOUND>REJECTED'], `payment ${p.id}`);
-            assert.ok(history.slice(1).every((t) => t.reasonCode === 'AM23'));
+            assert.deepEqual(steps, ['RECEIVED>ACCEPTED', 'ACCEPTED>NETTED', 'NETTED>UNWOUND', 'UNWOUND>REJECTED'], `payment ${p.id}`);
+            assert.ok(history.slice(2).every((t) => t.reasonCode === 'AM23'));
           }
           for (const t of history) assert.ok(t.at instanceof Date && !Number.isNaN(t.at.getTime()), 'each transition has its time');
           for (let i = 1; i < history.length; i++) assert.ok(history[i]!.at >= history[i - 1]!.at, 'in time order');

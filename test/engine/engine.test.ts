@@ -266,14 +266,15 @@ for (const backend of backends) {
         const ok = await h.engine.submit({ bytes: encoder.encode(returnMessage('R2', amount.value)), sender: 'BANKFRPPXXX' });
         assert.equal(ok.status, 'ACCP', JSON.stringify(ok.report.findings));
         await h.dispatch();
+        assert.ok(!h.mailboxes.outbound('BANKDEFFXXX').some((f) => f.startsWith('pacs.004')), 'the return is forwarded when its cycle settles, not before');
+        const again = await h.engine.submit({ bytes: encoder.encode(returnMessage('R3', '0.01')), sender: 'BANKFRPPXXX' });
+        assert.equal(again.status, 'RJCT', 'at most the original in total (a return still in a cycle counts)');
+        // The return settles in the next cycle, in the reverse direction; only then is it forwarded and the original RETURNED.
+        const cycleId = await h.closeAndSettle();
         assert.ok(h.mailboxes.outbound('BANKDEFFXXX').some((f) => f.startsWith('pacs.004')), 'return forwarded to the original debtor agent');
         const [returned] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments WHERE transaction_id = $1 AND kind = $2',
           [original.paymentIdentification.transactionId, 'CREDIT']);
         assert.equal(returned!.state, 'RETURNED');
-        const again = await h.engine.submit({ bytes: encoder.encode(returnMessage('R3', '0.01')), sender: 'BANKFRPPXXX' });
-        assert.equal(again.status, 'RJCT', 'at most the original in total');
-        // The return settles in the next cycle, in the reverse direction.
-        const cycleId = await h.closeAndSettle();
         const positions = (await h.engine.positions(cycleId))!.positions;
         const returnedMinor = BigInt(amount.value.replace('.', ''));
         assert.equal(positions.find((p) => p.bic === 'BANKDEFFXXX')!.net_minor, returnedMinor);

@@ -11,6 +11,7 @@ import type { EngineContext } from '../context.ts';
 import { crashPoint } from '../crash.ts';
 import { broadcastEvent, emitStatusReport } from '../notices.ts';
 import { groupBy, lockCycle } from './rows.ts';
+import { transitionPayments } from '../transitions.ts';
 
 export interface PaymentRow {
   readonly id: bigint;
@@ -79,13 +80,9 @@ export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigin
     const result = unwind(payments.map(obligationOf), caps, 'LATEST_FIRST');
     removedIds = result.removed.map((r) => BigInt(r.obligation.id));
   }
-  // NETTED, and the transition recorded once for the whole set of payments it moved.
-  await tx.query(`WITH netted AS (
-                    UPDATE payments SET state = 'NETTED', updated_at = now()
-                     WHERE cycle_id = $1 AND mode = 'batch' AND state = 'ACCEPTED' AND NOT (id = ANY($2::bigint[])) RETURNING id)
-                  INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
-                  SELECT $1, 'ACCEPTED', 'NETTED', $3, array_agg(id ORDER BY id) FROM netted HAVING COUNT(*) > 0`,
-  [cycleId, removedIds, `cycle ${cycleId} netted`]);
+  // NETTED, every batch payment of the cycle, recorded once for the whole set; those over a cap are
+  // then unwound (NETTED → UNWOUND → REJECTED), as the state machine has it.
+  await transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} netted`, record: 'set' });
   await rejectUnwound(tx, removedIds, REASON.settlementLimitExceeded, `unwound from cycle ${cycleId}: net debit cap exceeded`);
   await storePositions(tx, cycleId, removedIds.length === 0 ? pairs : await nettingPairs(tx, cycleId, 'NETTED'));
   await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
@@ -102,13 +99,12 @@ export function nettingPairs(tx: Queryable, cycleId: bigint, batchState: 'ACCEPT
       GROUP BY mode, debtor_agent, creditor_agent, currency ORDER BY mode, debtor_agent, creditor_agent, currency`, [cycleId, batchState]);
 }
 
+/** Unwind netted payments and reject them (not rolled over: docs/scheme-rules.md, "Positions, caps and unwind"). */
 export async function rejectUnwound(tx: Queryable, ids: readonly bigint[], reason: string, cause: string): Promise<void> {
   if (ids.length === 0) return;
-  await tx.query(`INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code)
-                  SELECT id, state, 'UNWOUND', $2, $3 FROM payments WHERE id = ANY($1::bigint[])`, [ids, cause, reason]);
-  await tx.query(`INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code)
-                  SELECT id, 'UNWOUND', 'REJECTED', $2, $3 FROM payments WHERE id = ANY($1::bigint[])`, [ids, 'not rolled over: rejected', reason]);
-  await tx.query("UPDATE payments SET state = 'REJECTED', reason_code = $2, updated_at = now() WHERE id = ANY($1::bigint[])", [ids, reason]);
+  await transitionPayments(tx, { event: 'UNWIND', to: 'UNWOUND', select: { ids }, cause, reasonCode: reason, record: 'each' });
+  await transitionPayments(tx, { event: 'REJECT', to: 'REJECTED', from: ['UNWOUND'], select: { ids }, cause: 'not rolled over: rejected',
+    reasonCode: reason, record: 'each' });
 }
 
 /** The cycle's net positions and bilateral matrix, from its payments summed per pair (each statement one set-based insert). */

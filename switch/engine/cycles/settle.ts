@@ -8,6 +8,8 @@ import { broadcastEvent, emitSettlementNotification, emitStatusReport } from '..
 import { groupBy, type CycleRow } from './rows.ts';
 import { dateText } from '../date-column.ts';
 import { deliverBulkFiles } from './bulk-files.ts';
+import { transitionPayments } from '../transitions.ts';
+import { forwardHeldRecalls, settleReturns } from '../exceptions.ts';
 
 /** Every instruction settled: the cycle is final. */
 export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle: CycleRow): Promise<void> {
@@ -27,15 +29,13 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
      GROUP BY bic, currency ORDER BY bic, currency`, [cycleId]);
   // SETTLED, and the transition recorded once per state left (NETTED batch, COMMITTED real-time) for
   // the whole set of payments it moved.
-  for (const from of ['NETTED', 'COMMITTED'] as const) {
-    await tx.query(`WITH settled AS (
-                      UPDATE payments SET state = 'SETTLED', updated_at = now() WHERE cycle_id = $1 AND state = $2 RETURNING id)
-                    INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
-                    SELECT $1, $2, 'SETTLED', $3, array_agg(id ORDER BY id) FROM settled HAVING COUNT(*) > 0`,
-    [cycleId, from, `cycle ${cycleId} settled`]);
-  }
+  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', select: { cycleId }, cause: `cycle ${cycleId} settled`, record: 'set' });
   await deliverBulkFiles(ctx, tx, cycleId, businessDate);
+  // Returns settled in this cycle: the originals' returned amounts change now, and the pacs.004s go out with the bulk files.
+  await settleReturns(ctx, tx, cycleId);
   await reportSettled(ctx, tx, cycleId);
+  // Recalls that arrived between cut-off and settlement reach the creditor agents with their payments.
+  await forwardHeldRecalls(ctx, tx, cycleId);
   // Per participant, its settled payments of the cycle (as debtor or creditor, each payment once),
   // counted in one pass over the cycle's payments rather than one scan per position.
   const positions = await tx.query<{ bic: string; currency: string; net_minor: bigint; count: number }>(

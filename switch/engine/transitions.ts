@@ -1,0 +1,103 @@
+/**
+ * The one way a payment's state changes in the database (docs/payment-states.md): every step — batch
+ * acceptance, real-time admission and answers, netting, unwind, settlement, returns, recalls — names
+ * the event of switch/clearing/payment-state.ts it applies, and this module moves the payments with
+ * set-based statements of the form
+ *
+ *   UPDATE payments SET state = <to> WHERE <selection> AND state = <an allowed from-state of the event>
+ *
+ * recording the transition in the same statement (one row per payment in `payment_transitions`, or one
+ * row per step in `payment_transition_sets`). A selection by ids is checked by count: a payment that
+ * was not in an allowed from-state throws (the caller's transaction rolls back, nothing half-moved).
+ */
+import { transitionRules, type PaymentEvent, type PaymentState } from '../clearing/payment-state.ts';
+import type { Queryable } from '../store/database.ts';
+
+/** The states `event` may leave for `to`, from the machine's table; throws when there is none (a bug in the caller). */
+export function allowedFrom(event: PaymentEvent, to: PaymentState): PaymentState[] {
+  const from = transitionRules.filter((r) => r.event === event && r.to === to).map((r) => r.from);
+  if (from.length === 0) throw new Error(`payment-state: no transition ${event} → ${to} (switch/clearing/payment-state.ts)`);
+  return from;
+}
+
+/**
+ * The state a payment is created in when intake applies `event` to it at once (RECEIVED → it): the
+ * row is inserted in that state, with its RECEIVED → state transition recorded by the caller.
+ */
+export function admittedState(event: PaymentEvent): PaymentState {
+  const rule = transitionRules.find((r) => r.event === event && r.from === 'RECEIVED');
+  if (!rule) throw new Error(`payment-state: ${event} is not allowed in RECEIVED (switch/clearing/payment-state.ts)`);
+  return rule.to;
+}
+
+/** Which payments a transition moves. */
+export type PaymentSelection =
+  /** Exactly these payments; every one must be in an allowed from-state, or the transition throws. */
+  | { readonly ids: readonly bigint[] }
+  /** Every payment of the cycle (of one mode, except some) that is in an allowed from-state. */
+  | { readonly cycleId: bigint; readonly mode?: 'batch' | 'realtime'; readonly except?: readonly bigint[] };
+
+export interface TransitionRequest {
+  readonly event: PaymentEvent;
+  readonly to: PaymentState;
+  readonly select: PaymentSelection;
+  /** Narrows the event's from-states (e.g. a real-time step that knows its payment is RESERVED). */
+  readonly from?: readonly PaymentState[];
+  readonly cause: string;
+  /** Kept on the payment (unless null) and on its transition rows. */
+  readonly reasonCode?: string;
+  /** 'each': a `payment_transitions` row per payment; 'set': one `payment_transition_sets` row per from-state (cycle selections only). */
+  readonly record: 'each' | 'set';
+}
+
+/** Thrown when a selected payment was not in a state the event may leave. */
+export class IllegalTransitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/** Apply one event to a set of payments; returns how many moved from each from-state. */
+export async function transitionPayments(tx: Queryable, request: TransitionRequest): Promise<Map<PaymentState, number>> {
+  const allowed = allowedFrom(request.event, request.to);
+  const from = request.from === undefined ? allowed : request.from;
+  for (const state of from) {
+    if (!allowed.includes(state)) throw new Error(`payment-state: ${state} --${request.event}--> ${request.to} is not a legal transition`);
+  }
+  const select = request.select;
+  if ('ids' in select && select.ids.length === 0) return new Map();
+  if (request.record === 'set' && !('cycleId' in select)) throw new Error('transitionPayments: a set record needs a cycle selection');
+  const moved = new Map<PaymentState, number>();
+  for (const state of from) {
+    const where = 'ids' in select
+      ? 'id = ANY($5::bigint[])'
+      : `cycle_id = $5 AND ($6::text IS NULL OR mode = $6) AND NOT (id = ANY($7::bigint[]))`;
+    const selection = 'ids' in select ? [select.ids] : [select.cycleId, select.mode ?? null, select.except ?? []];
+    const record = request.record === 'each'
+      ? `INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code)
+         SELECT id, $1, $2, $3, $4 FROM moved RETURNING 1`
+      : `INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
+         SELECT $5, $1, $2, $3, array_agg(id ORDER BY id) FROM moved HAVING COUNT(*) > 0 RETURNING cardinality(payment_ids) AS n`;
+    const rows = await tx.query<{ n: number }>(
+      `WITH moved AS (
+         UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
+          WHERE ${where} AND state = $1 RETURNING id),
+       recorded AS (${record})
+       SELECT ${request.record === 'each' ? 'COUNT(*)::int' : 'COALESCE(SUM(n), 0)::int'} AS n FROM recorded`,
+      [state, request.to, request.cause, request.reasonCode ?? null, ...selection]);
+    const n = Number(rows[0]?.n ?? 0);
+    if (n > 0) moved.set(state, n);
+  }
+  if ('ids' in select) {
+    const expected = new Set(select.ids.map(String)).size;
+    const total = [...moved.values()].reduce((sum, n) => sum + n, 0);
+    if (total !== expected) {
+      const found = await tx.query<{ id: bigint; state: string }>('SELECT id, state FROM payments WHERE id = ANY($1::bigint[]) ORDER BY id', [select.ids]);
+      const wrong = found.filter((f) => !from.includes(f.state as PaymentState)).map((f) => `${f.id} ${f.state}`);
+      throw new IllegalTransitionError(`${request.event} → ${request.to} needs ${from.join(' or ')}: moved ${total} of ${expected} ` +
+        `(not allowed: ${wrong.join(', ') || 'payments missing'})`);
+    }
+  }
+  return moved;
+}
