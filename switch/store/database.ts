@@ -9,7 +9,6 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
 import { limits } from '../limits.ts';
 
 export type Row = Record<string, unknown>;
@@ -109,6 +108,8 @@ function openPostgres(url: string, poolSize: number): Database {
 async function openPglite(directory: string | undefined): Promise<Database> {
   // Owner only: the store holds every message and position (docs/operations.md "File permissions").
   if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
+  // Loaded here, not at start-up: a command on PostgreSQL never needs it (docs/performance.md).
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
   // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists
   // on an owner-only data directory, and so do we.
