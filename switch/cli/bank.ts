@@ -126,7 +126,7 @@ interface BankOptions {
 }
 
 function readConfig(options: BankOptions): SchemeConfig {
-  return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
+  return loadConfig(options.config ?? (process.env.CLEARHOUSE_CONFIG || undefined) ?? defaultConfig);
 }
 
 function bankBic(options: BankOptions): string {

@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatAmount, formatSignedAmount } from '../iso/amount.ts';
 import { processClock, processStartedAt } from '../clock.ts';
+import { checkDatabaseUrl, databaseOpenFailure } from './errors.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 
@@ -22,13 +23,18 @@ export interface CommonOptions {
 }
 
 export function readConfig(options: CommonOptions): SchemeConfig {
-  return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
+  return loadConfig(options.config ?? (process.env.CLEARHOUSE_CONFIG || undefined) ?? defaultConfig);
 }
 
 export async function openEngine(config: SchemeConfig): Promise<Engine> {
   const url = process.env.DATABASE_URL;
-  // The process clock: the system clock, or CLEARHOUSE_CLOCK's (tests and simulations only).
-  return Engine.open({ config, clock: processClock(), ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }) });
+  if (url) checkDatabaseUrl(url);
+  try {
+    // The process clock: the system clock, or CLEARHOUSE_CLOCK's (tests and simulations only).
+    return await Engine.open({ config, clock: processClock(), ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }) });
+  } catch (error) {
+    throw url ? databaseOpenFailure(url, error) : error;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The clearhouse command line. Exit codes (docs/operations.md "Exit codes"): 0 success, 1 the work
- * found a problem (an invalid file, a refused signature), 2 usage or configuration error.
+ * The clearhouse command line. Exit codes (switch/cli/errors.ts, docs/operations.md "Exit codes and
+ * errors"): 0 success, 1 a negative result (an invalid file, a refused signature), 2 usage or
+ * configuration, 3 a service (database, Redis) that cannot be used, 4 internal error.
  *
  * Start-up is kept short (docs/performance.md "Command-line start-up"): this module loads nothing
  * but commander and the clock. Every command's implementation, and with it the heavy modules (the
@@ -141,7 +142,10 @@ try {
   } else if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
-    process.stderr.write(`clearhouse: ${(error as Error).stack ?? error}\n`);
-    process.exitCode = 2;
+    // One line and a documented exit code (switch/cli/errors.ts, docs/operations.md "Exit codes and errors").
+    const { describeFailure } = await import('./errors.ts');
+    const { line, exitCode } = describeFailure(error);
+    process.stderr.write(`clearhouse: ${line}\n`);
+    process.exitCode = exitCode;
   }
 }

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
+import { checkDatabaseUrl, databaseOpenFailure } from './errors.ts';
 import { deadLetterLimits, listDeadLetters, type DeadLetter } from '../store/dead-letters.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
@@ -49,7 +50,8 @@ async function deadLettersCommand(options: DeadLettersOptions): Promise<number> 
     return 2;
   }
   try {
-    await migrate(db);
+    const url = process.env.DATABASE_URL;
+    await migrate(db).catch((error: unknown) => { throw url ? databaseOpenFailure(url, error) : error; });
     const letters = await listDeadLetters(db, { limit });
     process.stdout.write(options.json ? JSON.stringify(letters.map(asJson), null, 2) + '\n' : asText(letters));
     return 0;
@@ -60,8 +62,11 @@ async function deadLettersCommand(options: DeadLettersOptions): Promise<number> 
 
 function openStore(options: DeadLettersOptions): Promise<Database> {
   const url = process.env.DATABASE_URL;
-  if (url) return openDatabase({ url, poolSize: 1 });
-  const config = loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
+  if (url) {
+    checkDatabaseUrl(url);
+    return openDatabase({ url, poolSize: 1 });
+  }
+  const config = loadConfig(options.config ?? (process.env.CLEARHOUSE_CONFIG || undefined) ?? defaultConfig);
   return openDatabase({ directory: join(config.dataDirectory, 'db') });
 }
 

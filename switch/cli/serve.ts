@@ -20,6 +20,7 @@ import { DistributedWork } from '../work/distributed.ts';
 import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
 import { guardedPass, openEngineWhenReachable, pollUnsigned, sleep } from './serve-loop.ts';
 import { openEngine, withEngine, type CommonOptions } from './clearing.ts';
+import { checkRedisUrl } from './errors.ts';
 
 /** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */
 const POLL_INTERVAL_MS = 200;
@@ -54,6 +55,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     process.stderr.write(`clearhouse serve: --log-format takes ${LOG_FORMATS.join(' or ')}\n`);
     return Promise.resolve(2);
   }
+  if (process.env.REDIS_URL) checkRedisUrl(process.env.REDIS_URL);
   const logger = createLogger({ format });
   const log = logger.child({ component: 'serve' });
   const outage = new DatabaseOutage(logger.child({ component: 'database' }));
