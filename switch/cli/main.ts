@@ -54,6 +54,9 @@ program
   .action(async (options) => {
     const { serveCommand } = await import('./serve.ts');
     process.exitCode = await serveCommand(options);
+    // Serve has stopped and closed what it could: a client still retrying an unreachable Redis must
+    // not keep the process alive after the first SIGTERM.
+    process.exit();
   });
 
 program

@@ -25,6 +25,8 @@ import { checkRedisUrl } from './errors.ts';
 /** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */
 const POLL_INTERVAL_MS = 200;
 const SWEEP_INTERVAL_MS = 1_000;
+/** How long a stop waits for connections that cannot close (Redis unreachable) before serve returns anyway. */
+const STOP_GRACE_MS = 2_000;
 
 export interface ServeOptions extends CommonOptions {
   readonly simulateSettlement?: boolean;
@@ -120,11 +122,24 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     const scheduler: CutOffScheduler = process.env.REDIS_URL
       ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule, clock, onError: onSchedulerError })
       : new TimerScheduler({ schedule, clock, onError: onSchedulerError });
-    await scheduler.start(async (cycle) => {
+    // With Redis unreachable the BullMQ scheduler waits for it (its errors logged once per backoff
+    // step); the first SIGTERM/SIGINT still stops serve: the start is abandoned, what was opened is
+    // closed within STOP_GRACE_MS, and the command returns (docs/operations.md "When Redis goes away").
+    const stopped = new Promise<'stopped'>((resolve) => {
+      if (stopping.signal.aborted) resolve('stopped');
+      stopping.signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+    });
+    const started = await Promise.race([scheduler.start(async (cycle) => {
       const id = await engine.closeCycle({ dueAt: cycle.cutOffAt });
       schedulerLog.info({ ...(id === undefined ? {} : { cycle: id }), businessDate: cycle.businessDate, sequence: cycle.sequence },
         id === undefined ? 'scheduled cut-off: no cycle opened before it is open (closed already)' : 'scheduled cut-off: cycle cut off, netted and instructed');
-    });
+    }).then(() => 'started' as const), stopped]);
+    if (started === 'stopped') {
+      log.info({}, 'stopped before the cut-off scheduler had started');
+      await Promise.race([Promise.allSettled([scheduler.stop(), connector.close()]), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+      watcher.stop();
+      return 0;
+    }
     log.info({ store: engine.storeKind, inboundSignatures: trust ? 'verified' : 'not required (embedded/demo mode)', outbound: signer ? 'signed' : 'unsigned' },
       `serving ${config.name}`);
     const takeInbound = async (only: readonly string[]): Promise<void> => {
