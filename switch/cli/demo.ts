@@ -35,6 +35,7 @@ import { BankSimulator, SettlementAgentSimulator } from '../demo/simulators.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
+import { createProgress, formatDuration } from './progress.ts';
 
 export interface DemoOptions {
   readonly out: string;
@@ -79,6 +80,16 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   const started = performance.now();
   prepareOutput(options.out);
   const log = (line: string): void => { if (!options.json) process.stdout.write(line + '\n'); };
+  // Each step's timing on stderr when it is a terminal (switch/cli/progress.ts): stdout, and --json, stay clean.
+  const progress = createProgress();
+  let stepStarted = performance.now();
+  let stepName: string | undefined;
+  const step = (name: string, line: string): void => {
+    if (stepName !== undefined) progress.note(`  ✓ ${stepName} in ${formatDuration(performance.now() - stepStarted)}`);
+    stepName = name;
+    stepStarted = performance.now();
+    if (line) log(line);
+  };
   const xsd = new XsdValidator();
   // The demo's own scheme file and store under --out (DIR/scheme.json, DIR/db): `clearhouse cycle list`
   // and `positions` with --config DIR/scheme.json show the demo's day afterwards, and the demo never
@@ -104,7 +115,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   const summary: Record<string, unknown> = {};
   try {
     // 1. The front door.
-    log('1. The front door: sample files and the switch\'s answers (validation only)');
+    step('front door', '1. The front door: sample files and the switch\'s answers (validation only)');
     const front: Array<{ file: string; status: string; codes: string; answer: string }> = [];
     let sequence = 0;
     for (const sample of samples()) {
@@ -123,7 +134,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.frontDoor = front;
 
     // 2. Cycle 1: batch files and real-time payments.
-    log('2. Cycle 1: bulk files from five banks, real-time payments');
+    step('cycle 1 intake', '2. Cycle 1: bulk files from five banks, real-time payments');
     const files: Array<{ sender: string; model: Pacs008; corrupt?: 'iban' | 'ctrlsum' }> = [];
     DEMO_BANKS.forEach((bank, b) => {
       for (let f = 0; f < 2; f++) {
@@ -156,7 +167,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.cycle1 = { files: intake, realtime };
 
     // 3. Cut-off, netting with unwind, settlement.
-    log('3. Cut-off of cycle 1: netting, unwind, settlement');
+    step('cycle 1 cut-off and settlement', '3. Cut-off of cycle 1: netting, unwind, settlement');
     clock.advance(60 * 60 * 1000);
     const cycle1 = (await engine.closeCycle())!;
     await settle();
@@ -166,7 +177,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     log(formatPositions(tables[tables.length - 1]!));
 
     // 4. Cycle 2: exceptions.
-    log('4. Cycle 2: a return, a recall, a status request');
+    step('cycle 2', '4. Cycle 2: a return, a recall, a status request');
     const exceptions = await runExceptions(engine, files, clock);
     await dispatch();
     clock.advance(60 * 60 * 1000);
@@ -184,6 +195,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
     log(`Payments by final state: ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
     log(`Messages: ${messages.map((m) => `${m.n} ${m.direction === 'in' ? 'received' : 'sent'}`).join(', ')}; all under ${options.out}/`);
+    step('summary', '');
     summary.store = join(outAbsolute, 'db');
     summary.config = schemeFile;
     log(`Done in ${summary.seconds} s.`);
