@@ -132,7 +132,9 @@ export interface ClearingSchemeConfig extends SchemeConfig {
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid scheme configuration:\n  - ${problems.join('\n  - ')}`);
+    // One line, as every command-line error (docs/operations.md "Exit codes and errors").
+    super(`invalid scheme configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
   }
 }
 

@@ -126,7 +126,7 @@ interface BankOptions {
 }
 
 function readConfig(options: BankOptions): SchemeConfig {
-  return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
+  return loadConfig(options.config ?? (process.env.CLEARHOUSE_CONFIG || undefined) ?? defaultConfig);
 }
 
 /** The bank's BIC as the scheme writes it (upper case), and a participant (or the settlement agent) of the configured scheme. */

@@ -1,35 +1,19 @@
 /**
- * The operator's commands: serve, cycle open|close|status|list, positions (submit: switch/cli/submit.ts).
+ * The operator's commands: cycle open|close|status|list, positions (serve: switch/cli/serve.ts; submit: switch/cli/submit.ts).
  *
  * Store: PostgreSQL when DATABASE_URL is set (many processes may share it), otherwise the embedded
  * PGlite in <dataDirectory>/db (one process at a time: stop `serve` before running other commands
  * against the same directory). Scheduler: BullMQ on REDIS_URL when set, otherwise in-process timers.
  */
-import { HttpOptionError, startHttp, type HttpOptions } from './http.ts';
-import type { RunningApi } from '../api/server.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatAmount, formatSignedAmount } from '../iso/amount.ts';
-import { createLogger, LOG_FORMATS, type LogFormat } from '../log.ts';
-import { limits } from '../limits.ts';
-import { DatabaseOutage } from '../store/availability.ts';
 import { SchemaNotCurrentError } from '../store/migrate.ts';
 import { StoreLockedError } from '../store/database.ts';
-import { DirectoryMailboxes } from '../../connectors/directory.ts';
-import type { Connector } from '../../connectors/connector.ts';
-import { pollInbound } from '../../connectors/inbound.ts';
-import { signingDeliver } from '../../connectors/outbound.ts';
-import { buildConnectors, redisConnection } from '../../connectors/registry.ts';
-import { trustSources } from '../../connectors/signing/material.ts';
-import { TrustMaterialWatcher } from '../../connectors/signing/reload.ts';
-import type { Deliver } from '../engine/transport.ts';
-import { CLOCK_VARIABLE, describeClock, processClock, processStartedAt } from '../clock.ts';
-import { SettlementAgentSimulator } from '../demo/simulators.ts';
-import { DistributedWork } from '../work/distributed.ts';
-import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler } from '../../batch/scheduler.ts';
-import { guardedPass, openEngineWhenReachable, pollUnsigned, sleep } from './serve-loop.ts';
+import { processClock, processStartedAt } from '../clock.ts';
+import { checkDatabaseUrl, databaseOpenFailure } from './errors.ts';
 
 const defaultConfig = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 
@@ -38,20 +22,23 @@ export interface CommonOptions {
   readonly json?: boolean;
 }
 
-/** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */
-const POLL_INTERVAL_MS = 200;
-const SWEEP_INTERVAL_MS = 1_000;
 
 export function readConfig(options: CommonOptions): SchemeConfig {
-  return loadConfig(options.config ?? process.env.CLEARHOUSE_CONFIG ?? defaultConfig);
+  return loadConfig(options.config ?? (process.env.CLEARHOUSE_CONFIG || undefined) ?? defaultConfig);
 }
 
 export async function openEngine(config: SchemeConfig, readOnly = false, seedRegister = true): Promise<Engine> {
   const url = process.env.DATABASE_URL;
-  // The process clock: the system clock, or CLEARHOUSE_CLOCK's (tests and simulations only).
-  return Engine.open({
-    config, clock: processClock(), readOnly, seedRegister, ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }),
-  });
+  if (url) checkDatabaseUrl(url);
+  try {
+    // The process clock: the system clock, or CLEARHOUSE_CLOCK's (tests and simulations only).
+    return await Engine.open({
+      config, clock: processClock(), readOnly, seedRegister, ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }),
+    });
+  } catch (error) {
+    if (error instanceof SchemaNotCurrentError || error instanceof ConfigError || error instanceof StoreLockedError) throw error;
+    throw url ? databaseOpenFailure(url, error) : error;
+  }
 }
 
 /** Opens the engine to read only (docs/operations.md "Reading commands"): no migration, no configuration applied. */
@@ -100,6 +87,10 @@ export function cycleCommand(action: string, options: CommonOptions): Promise<nu
   // loading the code and opening the store take seconds): two operators (or a retried command)
   // closing at the same moment close one cycle, not that one and the next.
   const issuedAt = processStartedAt();
+  if (!['open', 'close', 'status', 'list', 'next'].includes(action)) {
+    process.stderr.write(`clearhouse cycle: unknown action ${action} (open, close, status, list, next)\n`);
+    return Promise.resolve(2);
+  }
   // Only `close` changes anything: every other action reads, with a read-only engine.
   return withEngine(options, async (engine) => {
     if (action === 'close') {
@@ -143,11 +134,11 @@ export function cycleCommand(action: string, options: CommonOptions): Promise<nu
 }
 
 export function positionsCommand(options: CommonOptions & { cycle?: string }): Promise<number> {
+  if (options.cycle !== undefined && !/^\d+$/.test(options.cycle)) {
+    process.stderr.write('clearhouse positions: --cycle takes a cycle id\n');
+    return Promise.resolve(2);
+  }
   return withEngine(options, async (engine) => {
-    if (options.cycle !== undefined && !/^\d+$/.test(options.cycle)) {
-      process.stderr.write('clearhouse positions: --cycle takes a cycle id\n');
-      return 2;
-    }
     const result = await engine.positions(options.cycle === undefined ? undefined : BigInt(options.cycle));
     if (!result) {
       print(options, null, 'no netted cycle yet\n');
@@ -161,190 +152,4 @@ export function positionsCommand(options: CommonOptions & { cycle?: string }): P
     print(options, result, text);
     return 0;
   }, openReadOnly);
-}
-
-
-export interface ServeOptions extends CommonOptions, HttpOptions {
-  readonly simulateSettlement?: boolean;
-  readonly once?: boolean;
-  /** Scheme CA certificates (PEM files, or CA directories holding ca.cert.pem): inbound signatures are verified. */
-  readonly ca?: readonly string[];
-  readonly crl?: readonly string[];
-  /** The switch's signing key and certificate: outbound files are delivered with `<name>.p7s`. */
-  readonly switchKey?: string;
-  readonly switchCert?: string;
-  /** json (default): one JSON record per line on stderr; pretty: readable lines (switch/log.ts). */
-  readonly logFormat?: string;
-}
-
-/**
- * `clearhouse serve`: take files from every participant's connector (connectors/registry.ts), deliver
- * the outbox through them, sweep timeouts, and cut off cycles on schedule, until SIGINT/SIGTERM.
- *
- * With `--ca` every inbound file must carry a valid detached signature (pollInbound: refused files are
- * answered with an admi.002); without it (embedded/demo mode) unsigned files are accepted. With
- * `--switch-key`/`--switch-cert` every delivered file is signed (signingDeliver). The trust material
- * is read again when its files change (connectors/signing/reload.ts). A database that cannot be
- * reached is waited for, with backoff (switch/cli/serve-loop.ts); the log is JSON lines (switch/log.ts).
- */
-export function serveCommand(options: ServeOptions): Promise<number> {
-  const format = (options.logFormat ?? 'json') as LogFormat;
-  if (!LOG_FORMATS.includes(format)) {
-    process.stderr.write(`clearhouse serve: --log-format takes ${LOG_FORMATS.join(' or ')}\n`);
-    return Promise.resolve(2);
-  }
-  const logger = createLogger({ format });
-  const log = logger.child({ component: 'serve' });
-  const outage = new DatabaseOutage(logger.child({ component: 'database' }));
-  const stopping = new AbortController();
-  const stop = (): void => { stopping.abort(); };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const open = (config: SchemeConfig) => openEngineWhenReachable(() => openEngine(config), outage, stopping.signal);
-  return withEngine(options, async (engine, config) => {
-    let watcher: TrustMaterialWatcher;
-    try {
-      // The scheme configuration's `signing` section, unless the command line names other material.
-      const sources = trustSources(config.signing, {
-        ...(options.ca ? { ca: options.ca } : {}), ...(options.crl ? { crl: options.crl } : {}),
-        ...(options.switchKey !== undefined ? { switchKey: options.switchKey } : {}),
-        ...(options.switchCert !== undefined ? { switchCert: options.switchCert } : {}),
-      });
-      watcher = TrustMaterialWatcher.load({
-        sources, log: logger.child({ component: 'trust' }), switchBic: config.switchBic, now: () => engine.clock.now(),
-      });
-    } catch (error) {
-      process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
-      return 2;
-    }
-    const { trust, signer } = watcher.current();
-    const agentBic = config.settlementAgent?.bic;
-    let connector: Connector;
-    // The participants' connectors come from the configuration in force (the store's register): built
-    // again when an operator adds, retires or re-connects a participant (docs/operations.md).
-    const connectors = (): Connector => buildConnectors(engine.configuration, {
-      redisUrl: process.env.REDIS_URL || undefined,
-      // The simulator reads every file of the agent's outbound/: no .p7s files there.
-      ...(options.simulateSettlement && agentBic ? { unsignedDelivery: new Set([agentBic]) } : {}),
-      log: logger.child({ component: 'connector' }),
-    });
-    try {
-      connector = connectors();
-    } catch (error) {
-      process.stderr.write(`clearhouse serve: ${(error as Error).message}\n`);
-      return 2;
-    }
-    const mailboxes = new DirectoryMailboxes(join(config.dataDirectory, 'mailboxes'));
-    const agent = options.simulateSettlement ? new SettlementAgentSimulator(engine, mailboxes, agentBic!) : undefined;
-    const outboundLog = logger.child({ component: 'outbound' });
-    const deliver: Deliver = async (m) => {
-      // The signer in force now: a rotated switch certificate is used from the next delivery on.
-      const current = watcher.current().signer;
-      if (current) await signingDeliver(connector, current, engine.clock)(m);
-      else await connector.deliver({ recipient: m.recipient, fileName: m.fileName, bytes: m.bytes });
-      outboundLog.info({ participant: m.recipient, msgId: m.messageId, messageType: m.messageType, fileName: m.fileName,
-        outboxId: m.outboxId }, 'delivered');
-    };
-    const participants = (): string[] => engine.configuration.participants.map((p) => p.bic);
-    // A newer scheme register (another process's `config apply`, `participant …`) is taken on the next
-    // pass: within limits.registerPollIntervalMs plus one pass (docs/operations.md "Configuration workflow").
-    let lastRegisterCheck = -Infinity;
-    const registerLog = logger.child({ component: 'register' });
-    const takeRegister = async (): Promise<void> => {
-      if (performance.now() - lastRegisterCheck < limits.registerPollIntervalMs) return;
-      lastRegisterCheck = performance.now();
-      if (!(await engine.refreshConfiguration())) return;
-      registerLog.info({ version: engine.configurationVersion.toString() }, 'scheme register changed: participants, caps and services in force now');
-      try {
-        const previous = connector;
-        connector = connectors();
-        await previous.close();
-      } catch (error) {
-        registerLog.error({ err: error }, 'connectors of the new register could not be built: the previous ones stay');
-      }
-    };
-    const inboundLog = logger.child({ component: 'inbound' });
-    const schedule = calendarSchedule(config.calendar, config.cycles);
-    const schedulerLog = logger.child({ component: 'scheduler' });
-    const onSchedulerError = (error: unknown): void => {
-      if (outage.failed(error, 'cut-off') === undefined) schedulerLog.error({ err: error }, 'cut-off failed; retried');
-    };
-    const clock = processClock();
-    if (!clock.isSystem) {
-      log.warn({ clock: describeClock(clock) }, `WARNING: ${CLOCK_VARIABLE} is set: ${describeClock(clock)}. Business dates, cut-offs and message dates follow it. ` +
-        'For tests and simulations only, never for real payments.');
-    }
-    const scheduler: CutOffScheduler = process.env.REDIS_URL
-      ? new BullmqScheduler({ connection: redisConnection(process.env.REDIS_URL), schedule, clock, onError: onSchedulerError })
-      : new TimerScheduler({ schedule, clock, onError: onSchedulerError });
-    await scheduler.start(async (cycle) => {
-      const id = await engine.closeCycle({ dueAt: cycle.cutOffAt });
-      schedulerLog.info({ ...(id === undefined ? {} : { cycle: id }), businessDate: cycle.businessDate, sequence: cycle.sequence },
-        id === undefined ? 'scheduled cut-off: no cycle opened before it is open (closed already)' : 'scheduled cut-off: cycle cut off, netted and instructed');
-    });
-    log.info({ store: engine.storeKind, inboundSignatures: trust ? 'verified' : 'not required (embedded/demo mode)', outbound: signer ? 'signed' : 'unsigned' },
-      `serving ${config.name}`);
-    const differences = engine.configurationChanges(config);
-    if (differences.length > 0) {
-      log.warn({ differences: differences.length, registerVersion: engine.configurationVersion.toString() },
-        'the configuration file\'s participants, caps or services differ from the store\'s scheme register, which is in force: ' +
-        '`clearhouse config apply FILE --operator NAME --reason TEXT` applies them (docs/operations.md)');
-    }
-    const takeInbound = async (only: readonly string[]): Promise<void> => {
-      const material = watcher.current();
-      if (material.trust) await pollInbound(engine, connector, only, material.trust, engine.clock.now(), { log: inboundLog });
-      else await pollUnsigned(engine, connector, only, inboundLog);
-    };
-    // Redis mode: the recurring work is BullMQ jobs shared by every serve process (switch/work/distributed.ts).
-    // --once (and the embedded mode) runs it all in this process, one pass after another.
-    const work = process.env.REDIS_URL && !options.once
-      ? new DistributedWork({
-        engine, connection: redisConnection(process.env.REDIS_URL), participants: participants(), takeInbound: (p) => takeInbound([p]), deliver,
-        log: logger.child({ component: 'work' }), outage,
-      })
-      : undefined;
-    let lastSweep = -Infinity;
-    let api: RunningApi | undefined;
-    try {
-      if (trust || signer) watcher.start();
-      try {
-        api = await startHttp(engine, config, options, watcher, logger);
-      } catch (error) {
-        if (!(error instanceof HttpOptionError)) throw error;
-        process.stderr.write(`clearhouse serve: ${error.message}\n`);
-        return 2;
-      }
-      await work?.start();
-      log.info({ pid: process.pid }, work ? 'sharing the work queue on Redis with every other serve process' : 'running every pass in this process');
-      while (!stopping.signal.aborted) {
-        let answered = 0;
-        const waitMs = await guardedPass(outage, 'serve pass', async () => {
-          await takeRegister();
-          if (!work) {
-            await takeInbound(participants());
-            // Sweep before dispatching, so what a timeout produces (the sender's RJCT AB05) leaves in this pass.
-            if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
-              const swept = await engine.sweep();
-              if (swept.timedOut + swept.expiredCases > 0) log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
-              lastSweep = performance.now();
-            }
-            while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
-          }
-          answered = agent ? await agent.answerAll() : 0;
-        });
-        if (waitMs > 0 && options.once) return 1; // one pass asked for, and it could not be made
-        if (answered > 0) continue;
-        if (options.once) break;
-        await sleep(waitMs > 0 ? waitMs : POLL_INTERVAL_MS, stopping.signal);
-      }
-      log.info({}, 'stopped');
-    } finally {
-      await api?.close();
-      watcher.stop();
-      await work?.stop();
-      await scheduler.stop();
-      await connector.close();
-    }
-    return 0;
-  }, open);
 }

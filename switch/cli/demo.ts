@@ -12,8 +12,8 @@
  *
  * Every message the switch received or emitted is written under DIR (mailboxes/<BIC>/...).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { samples, SWITCH_BIC } from '../demo/samples.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../demo/generate.ts';
@@ -34,6 +34,8 @@ import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '.
 import { BankSimulator, SettlementAgentSimulator } from '../demo/simulators.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
+import { CliError, EXIT } from './errors.ts';
+import { createProgress, formatDuration } from './progress.ts';
 
 export interface DemoOptions {
   readonly out: string;
@@ -53,16 +55,53 @@ interface PositionsTable {
   readonly rows: Array<{ bic: string; name: string; net: string; currency: string }>;
 }
 
+/** The file that marks a directory as a demo's output: only such a directory (or an empty one) is emptied and reused. */
+export const DEMO_MARKER = '.clearhouse-demo';
+
+/**
+ * Makes `out` ready for a run: created when missing, emptied when it is an earlier demo's output
+ * (it holds DEMO_MARKER), refused otherwise unless empty — the demo never deletes what it did not write.
+ */
+function prepareOutput(out: string): void {
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new CliError(`demo --out ${out}: not a directory`, EXIT.usage);
+    const entries = readdirSync(out);
+    if (entries.length > 0 && !entries.includes(DEMO_MARKER)) {
+      throw new CliError(`demo --out ${out}: the directory is not empty and not an earlier demo's output (no ${DEMO_MARKER} in it); ` +
+        'name a new or empty directory', EXIT.usage);
+    }
+    for (const entry of entries) rmSync(join(out, entry), { recursive: true, force: true });
+  }
+  mkdirSync(out, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  writeFileSync(join(out, DEMO_MARKER), 'Output of `clearhouse demo`: the next demo run with --out here empties this directory.\n', { mode: PRIVATE_FILE_MODE });
+}
+
 export async function demoCommand(options: DemoOptions): Promise<number> {
   const started = performance.now();
-  rmSync(options.out, { recursive: true, force: true });
-  mkdirSync(options.out, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  prepareOutput(options.out);
   const log = (line: string): void => { if (!options.json) process.stdout.write(line + '\n'); };
+  // Each step's timing on stderr when it is a terminal (switch/cli/progress.ts): stdout, and --json, stay clean.
+  const progress = createProgress();
+  let stepStarted = performance.now();
+  let stepName: string | undefined;
+  const step = (name: string, line: string): void => {
+    if (stepName !== undefined) progress.note(`  ✓ ${stepName} in ${formatDuration(performance.now() - stepStarted)}`);
+    stepName = name;
+    stepStarted = performance.now();
+    if (line) log(line);
+  };
   const xsd = new XsdValidator();
-  const config = loadConfig(configPath);
+  // The demo's own scheme file and store under --out (DIR/scheme.json, DIR/db): `clearhouse cycle list`
+  // and `positions` with --config DIR/scheme.json show the demo's day afterwards, and the demo never
+  // touches the store of a `serve` run from the same folder (.clearhouse/).
+  const outAbsolute = resolve(options.out);
+  const schemeFile = join(outAbsolute, 'scheme.json');
+  writeFileSync(schemeFile, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), dataDirectory: outAbsolute }, null, 2) + '\n',
+    { mode: PRIVATE_FILE_MODE });
+  const config = loadConfig(schemeFile);
   const names = new Map(config.participants.map((p) => [p.bic, p.name]));
   const clock = new ManualClock(DEMO_START);
-  const engine = await Engine.open({ config, clock, xsd });
+  const engine = await Engine.open({ config, clock, xsd, dataDirectory: join(outAbsolute, 'db') });
   const mailboxes = new DirectoryMailboxes(join(options.out, 'mailboxes'));
   const agent = new SettlementAgentSimulator(engine, mailboxes, config.settlementAgent!.bic);
   const dispatch = async (): Promise<void> => {
@@ -76,7 +115,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   const summary: Record<string, unknown> = {};
   try {
     // 1. The front door.
-    log('1. The front door: sample files and the switch\'s answers (validation only)');
+    step('front door', '1. The front door: sample files and the switch\'s answers (validation only)');
     const front: Array<{ file: string; status: string; codes: string; answer: string }> = [];
     let sequence = 0;
     for (const sample of samples()) {
@@ -95,7 +134,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.frontDoor = front;
 
     // 2. Cycle 1: batch files and real-time payments.
-    log('2. Cycle 1: bulk files from five banks, real-time payments');
+    step('cycle 1 intake', '2. Cycle 1: bulk files from five banks, real-time payments');
     const files: Array<{ sender: string; model: Pacs008; corrupt?: 'iban' | 'ctrlsum' }> = [];
     DEMO_BANKS.forEach((bank, b) => {
       for (let f = 0; f < 2; f++) {
@@ -128,7 +167,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.cycle1 = { files: intake, realtime };
 
     // 3. Cut-off, netting with unwind, settlement.
-    log('3. Cut-off of cycle 1: netting, unwind, settlement');
+    step('cycle 1 cut-off and settlement', '3. Cut-off of cycle 1: netting, unwind, settlement');
     clock.advance(60 * 60 * 1000);
     const cycle1 = (await engine.closeCycle())!;
     await settle();
@@ -138,7 +177,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     log(formatPositions(tables[tables.length - 1]!));
 
     // 4. Cycle 2: exceptions.
-    log('4. Cycle 2: a return, a recall, a status request');
+    step('cycle 2', '4. Cycle 2: a return, a recall, a status request');
     const exceptions = await runExceptions(engine, files, clock);
     await dispatch();
     clock.advance(60 * 60 * 1000);
@@ -156,7 +195,14 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
     log(`Payments by final state: ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
     log(`Messages: ${messages.map((m) => `${m.n} ${m.direction === 'in' ? 'received' : 'sent'}`).join(', ')}; all under ${options.out}/`);
+    step('summary', '');
+    summary.store = join(outAbsolute, 'db');
+    summary.config = schemeFile;
     log(`Done in ${summary.seconds} s.`);
+    log(`\nThe demo's store and scheme are in ${options.out}/. Try next:\n` +
+      `  clearhouse cycle list --config ${schemeFile}\n` +
+      `  clearhouse positions --config ${schemeFile}\n` +
+      `  ls ${join(options.out, 'mailboxes')}   # every message, per bank`);
     if (options.json) process.stdout.write(JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
     return 0;
   } finally {

@@ -1,12 +1,17 @@
 /**
- * The clearhouse command line. Exit codes: 0 success, 1 the work found a problem (an invalid file),
- * 2 usage or configuration error.
+ * The clearhouse command line. Exit codes (switch/cli/errors.ts, docs/operations.md "Exit codes and
+ * errors"): 0 success, 1 a negative result (an invalid file, a refused signature), 2 usage or
+ * configuration, 3 a service (database, Redis) that cannot be used, 4 internal error.
+ *
+ * Start-up is kept short (docs/performance.md "Command-line start-up"): this module loads nothing
+ * but commander and the clock. Every command's implementation, and with it the heavy modules (the
+ * XSD engine, PGlite, BullMQ, node-forge), is imported inside its action, once the command is known.
+ * Command groups defined in their own modules (pki, dead-letters, bank) are registered from their
+ * module only when the command line names them; otherwise a stub carries their name and description
+ * for `clearhouse --help` (test/cli/start-up.test.ts keeps the two in step).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { validateCommand } from './validate.ts';
-import { demoCommand } from './demo.ts';
-import { cycleCommand, positionsCommand, serveCommand } from './clearing.ts';
-import { submitCommand } from './submit.ts';
 import { ClockSettingError, processClock } from '../clock.ts';
 
 // Everything the switch writes (the embedded store, mailboxes, demo output, PKI material) is its
@@ -17,6 +22,8 @@ const program = new Command();
 program
   .name('clearhouse')
   .description('ISO 20022 clearing-house switch')
+  .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version, '-V, --version',
+    'print the version and exit')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -29,6 +36,7 @@ program
   .option('--sender <bic>', 'the authenticated sending participant (BAH From and InstgAgt must match)')
   .option('--business-date <date>', 'current business date YYYY-MM-DD (enables settlement-date rules)')
   .action(async (files: string[], options) => {
+    const { validateCommand } = await import('./validate.ts');
     process.exitCode = await validateCommand(files, options);
   });
 
@@ -47,7 +55,11 @@ program
   .option('--http-key <file>', "the HTTP API's TLS key (PEM)")
   .option('--http-cert <file>', "the HTTP API's TLS certificate (PEM)")
   .action(async (options) => {
+    const { serveCommand } = await import('./serve.ts');
     process.exitCode = await serveCommand(options);
+    // Serve has stopped and closed what it could: a client still retrying an unreachable Redis must
+    // not keep the process alive after the first SIGTERM.
+    process.exit();
   });
 
 program
@@ -61,6 +73,7 @@ program
   .option('--config <file>', 'scheme configuration')
   .option('--json', 'print the result as JSON')
   .action(async (file: string, options) => {
+    const { submitCommand } = await import('./submit.ts');
     process.exitCode = await submitCommand(file, options);
   });
 
@@ -71,6 +84,7 @@ program
   .option('--config <file>', 'scheme configuration')
   .option('--json', 'print JSON')
   .action(async (action: string, options) => {
+    const { cycleCommand } = await import('./clearing.ts');
     process.exitCode = await cycleCommand(action, options);
   });
 
@@ -81,6 +95,7 @@ program
   .option('--config <file>', 'scheme configuration')
   .option('--json', 'print JSON')
   .action(async (options) => {
+    const { positionsCommand } = await import('./clearing.ts');
     process.exitCode = await positionsCommand(options);
   });
 
@@ -90,28 +105,46 @@ program
   .option('--out <dir>', 'write every message the demo produces under this directory', 'out/demo')
   .option('--json', 'print the results as JSON')
   .action(async (options) => {
+    const { demoCommand } = await import('./demo.ts');
     process.exitCode = await demoCommand(options);
   });
 
-// Scheme PKI and detached signatures: `clearhouse pki ...` (switch/cli/pki.ts, docs/signing.md).
-const { registerPkiCommands } = await import('./pki.ts');
-registerPkiCommands(program);
+/**
+ * Command groups registered by their own module. `description` must equal the one the module gives
+ * (test/cli/start-up.test.ts); the module is imported only when its command is run or asked about.
+ */
+const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: string; description: string }>; register: () => Promise<(program: Command) => void> }> = [
+  // Scheme PKI and detached signatures (switch/cli/pki.ts, docs/signing.md).
+  { commands: [{ name: 'pki', description: 'scheme PKI: CA, participant certificates, CRL, detached CMS signatures' }],
+    register: async () => (await import('./pki.ts')).registerPkiCommands },
+  // Deliveries given up (switch/cli/operations.ts, docs/connectors.md).
+  { commands: [{ name: 'dead-letters', description: 'deliveries given up (FAILED outbox rows, dead queue jobs): list (default), or retry ID|--all' }],
+    register: async () => (await import('./operations.ts')).registerOperationsCommands },
+  // Configuration workflow (switch/cli/participants.ts, docs/operations.md).
+  { commands: [
+    { name: 'migrate', description: 'bring the store\'s schema up to date (serve and the writing commands also do at start; reading commands never)' },
+    { name: 'config', description: 'the scheme register: participants, caps, services, currencies (docs/operations.md)' },
+    { name: 'participant', description: 'operator commands on participants, recorded and in force in every running serve' },
+  ], register: async () => (await import('./participants.ts')).registerParticipantCommands },
+  // People of the HTTP API (switch/cli/users.ts, docs/api.md).
+  { commands: [{ name: 'users', description: 'people of the HTTP API (docs/api.md)' }],
+    register: async () => (await import('./users.ts')).registerUsersCommands },
+  // Bank simulator for demos and load (switch/cli/bank.ts).
+  { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
+    register: async () => (await import('./bank.ts')).registerBankCommands },
+];
 
-// Transport operations: `clearhouse dead-letters` (switch/cli/operations.ts, docs/connectors.md).
-const { registerOperationsCommands } = await import('./operations.ts');
-registerOperationsCommands(program);
+/** The command the arguments name: the first one that is not an option (the program has only --help and --version). */
+function commandWord(argv: readonly string[]): string | undefined {
+  const word = argv.slice(2).find((a) => !a.startsWith('-'));
+  return word === 'help' ? argv.slice(2).filter((a) => !a.startsWith('-'))[1] : word;
+}
 
-// Configuration workflow: `clearhouse migrate|config apply|participant ...` (switch/cli/participants.ts, docs/operations.md).
-const { registerParticipantCommands } = await import('./participants.ts');
-registerParticipantCommands(program);
-
-// People of the HTTP API: `clearhouse users add` (switch/cli/users.ts, docs/api.md).
-const { registerUsersCommands } = await import('./users.ts');
-registerUsersCommands(program);
-
-// Bank simulator for demos and load: `clearhouse bank send|fetch|answer` (switch/cli/bank.ts).
-const { registerBankCommands } = await import('./bank.ts');
-registerBankCommands(program);
+const named = commandWord(process.argv);
+for (const group of LAZY_COMMAND_GROUPS) {
+  if (group.commands.some((c) => c.name === named)) (await group.register())(program);
+  else for (const c of group.commands) program.command(c.name).description(c.description);
+}
 
 try {
   // A malformed CLEARHOUSE_CLOCK, or one set in production, stops every command before it starts.
@@ -124,7 +157,10 @@ try {
   } else if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
-    process.stderr.write(`clearhouse: ${(error as Error).stack ?? error}\n`);
-    process.exitCode = 2;
+    // One line and a documented exit code (switch/cli/errors.ts, docs/operations.md "Exit codes and errors").
+    const { describeFailure } = await import('./errors.ts');
+    const { line, exitCode } = describeFailure(error);
+    process.stderr.write(`clearhouse: ${line}\n`);
+    process.exitCode = exitCode;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The parts of `clearhouse serve` that keep it running for months (switch/cli/clearing.ts
+ * The parts of `clearhouse serve` that keep it running for months (switch/cli/serve.ts
  * serveCommand wires them): the database outage wait around every pass and at start, the embedded
  * mode's unsigned intake, and a sleep that SIGTERM cuts short.
  */

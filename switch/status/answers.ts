@@ -12,6 +12,7 @@ import type { Pacs002, TransactionStatus } from '../iso/messages/pacs.002.001.10
 import type { ReasonInformation } from '../iso/messages/common.ts';
 import type { FileReport } from '../validation/pipeline.ts';
 import { truncate } from '../iso/text.ts';
+import { REASON } from '../iso/reason-codes.ts';
 
 export interface AnswerContext {
   /** The switch's own BIC (instructing agent of its messages). */
@@ -55,13 +56,16 @@ export function statusReport(report: FileReport, context: AnswerContext): Pacs00
     list.push(f);
     transactionFindings.set(f.transactionIndex, list);
   }
-  // A rejected file lists its group reasons; its transactions share the group's fate and are not
-  // repeated one by one. A PART file lists each rejected transaction with its own reasons.
-  const transactions: TransactionStatus[] = report.status === 'PART'
+  // Every rejection carries its reason code (docs/payment-states.md "Reasons"): a file rejected as a
+  // whole for group-level reasons lists them on the group, and its transactions share the group's
+  // fate and are not repeated one by one. A PART file, and a file rejected because every one of its
+  // transactions was (no group-level reason), list each rejected transaction with its own reasons.
+  const perTransaction = report.status === 'PART' || (report.status === 'RJCT' && groupFindings.length === 0);
+  const transactions: TransactionStatus[] = perTransaction
     ? rejected.map((t) => ({
       ...(t.id !== undefined ? { originalTransactionId: t.id } : {}),
       transactionStatus: 'RJCT',
-      statusReasons: reasons(transactionFindings.get(t.index) ?? [], context),
+      statusReasons: reasons(transactionFindings.get(t.index) ?? [], context, t.reasons),
     }))
     : [];
   const accepted = report.transactions.length - rejected.length;
@@ -78,7 +82,9 @@ export function statusReport(report: FileReport, context: AnswerContext): Pacs00
       ...(group.numberOfTransactions !== undefined ? { originalNumberOfTransactions: group.numberOfTransactions } : {}),
       ...(group.controlSum !== undefined ? { originalControlSum: group.controlSum } : {}),
       groupStatus,
-      ...(groupFindings.length > 0 ? { statusReasons: reasons(groupFindings, context) } : {}),
+      ...(groupFindings.length > 0 ? { statusReasons: reasons(groupFindings, context) }
+        // A rejected file with neither: never a bare RJCT (no transaction could be read to carry it).
+        : report.status === 'RJCT' && rejected.length === 0 ? { statusReasons: reasons([], context) } : {}),
       ...(report.status === 'PART' ? {
         transactionsPerStatus: [
           { numberOfTransactions: String(accepted), status: 'ACTC' },
@@ -90,7 +96,17 @@ export function statusReport(report: FileReport, context: AnswerContext): Pacs00
   };
 }
 
-function reasons(findings: readonly Finding[], context: AnswerContext): ReasonInformation[] {
+/**
+ * The StsRsnInf of a rejection: one per finding (at most REASONS_PER_STATUS_MAX); without findings,
+ * the codes the report gave the transaction, or else NARR with a line saying so — never none.
+ */
+function reasons(findings: readonly Finding[], context: AnswerContext, codes: readonly string[] = []): ReasonInformation[] {
+  if (findings.length === 0) {
+    const fallback: Finding[] = codes.length > 0
+      ? codes.map((code) => ({ code, path: '/Document', message: 'rejected' }))
+      : [{ code: REASON.narrative, path: '/Document', message: 'rejected by the switch (no further detail recorded)' }];
+    return reasons(fallback, context);
+  }
   return findings.slice(0, REASONS_PER_STATUS_MAX).map((f) => ({
     originator: { identification: { organisation: { anyBic: context.switchBic } } },
     reason: { code: f.code },

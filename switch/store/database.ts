@@ -9,7 +9,6 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
 import { limits } from '../limits.ts';
 import { lockEmbeddedStore } from './embedded-lock.ts';
 export { StoreLockedError } from './embedded-lock.ts';
@@ -72,12 +71,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 function openPostgres(url: string, poolSize: number, readOnly: boolean): Database {
   // A server that does not answer fails the connect within the limit instead of hanging the caller;
   // TCP keepalive notices a silently dead link under an idle connection.
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: limits.databaseConnectTimeoutMs, keepAlive: true });
+  // A reading store's connections are read-only from their start-up packet (options: -c …), so no
+  // query can ever run before the setting does.
+  const pool = new pg.Pool({ connectionString: readOnly ? readOnlyUrl(url) : url, max: poolSize,
+    connectionTimeoutMillis: limits.databaseConnectTimeoutMs, keepAlive: true });
   // An idle client losing its connection (server restart) must not crash the process: the pool drops
   // it, and the next query opens a new one (switch/store/availability.ts waits out an outage).
   pool.on('error', () => {});
-  // Each new connection reads only, before the pool hands it out (pg waits for the query's turn).
-  if (readOnly) pool.on('connect', (client) => { client.query('SET default_transaction_read_only = on').catch(() => {}); });
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await pool.query(sql, params as unknown[])).rows as R[];
   return {
@@ -116,12 +116,26 @@ function openPostgres(url: string, poolSize: number, readOnly: boolean): Databas
   };
 }
 
+/** `url` with default_transaction_read_only=on added to its start-up options (kept: e.g. a search_path). */
+function readOnlyUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const options = parsed.searchParams.get('options');
+    parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c default_transaction_read_only=on`);
+    return parsed.toString();
+  } catch {
+    return url; // not a URL: pg reports it when connecting
+  }
+}
+
 async function openPglite(directory: string | undefined, readOnly: boolean): Promise<Database> {
   // Owner only: the store holds every message and position (docs/operations.md "File permissions").
   if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
   // One process at a time on a data directory (switch/store/embedded-lock.ts).
   const release = directory === undefined ? () => {} : lockEmbeddedStore(directory);
-  let db: PGlite;
+  // Loaded here, not at start-up: a command on PostgreSQL never needs it (docs/performance.md).
+  const { PGlite } = await import('@electric-sql/pglite');
+  let db: InstanceType<typeof PGlite>;
   try {
     db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
     // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists

@@ -1,6 +1,6 @@
 /**
  * `clearhouse serve` without Redis cuts cycles off on schedule with its in-process timers
- * (batch/scheduler.ts TimerScheduler, wired in switch/cli/clearing.ts): a long-running serve on
+ * (batch/scheduler.ts TimerScheduler, wired in switch/cli/serve.ts): a long-running serve on
  * PostgreSQL with the demo scheme's calendar, its clock (CLEARHOUSE_CLOCK) set LEAD_MS before the
  * 10:00 Frankfurt cut-off of a Monday, a bulk file sent before serve starts. Without any operator command the
  * cycle is cut off at its time, netted, settled (simulator) and its bulk file delivered, all dated
