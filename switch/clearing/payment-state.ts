@@ -40,6 +40,7 @@ export const transitionRules: readonly PaymentTransition[] = [
   { event: 'EXPIRE', from: 'QUEUED', to: 'RELEASED', cause: 'still queued at the cycle\'s cut-off', emits: 'pacs.002 RJCT AM04 to the debtor agent' },
   { event: 'NET', from: 'ACCEPTED', to: 'NETTED', cause: 'cycle cut off and netted', emits: 'nothing per payment (admi.004 cut-off broadcast; camt.052 positions)' },
   { event: 'UNWIND', from: 'NETTED', to: 'UNWOUND', cause: 'removed by unwind: cap breach or a party\'s settlement failed', emits: 'nothing yet: REQUEUE or REJECT decides' },
+  { event: 'UNWIND', from: 'COMMITTED', to: 'UNWOUND', cause: 'an operator unwinds the defaulter of a PARTIALLY_SETTLED cycle (settlement resolve)', emits: 'pacs.002 RJCT ED05 to both agents (then REJECT)' },
   { event: 'REQUEUE', from: 'UNWOUND', to: 'ACCEPTED', cause: 'rolled into the next cycle', emits: 'pacs.002 PDNG to the debtor agent' },
   { event: 'REJECT', from: 'UNWOUND', to: 'REJECTED', cause: 'not rolled over (scheme rule or operator)', emits: 'pacs.002 RJCT (AM04 for a cap breach) to the debtor agent' },
   { event: 'SETTLE', from: 'NETTED', to: 'SETTLED', cause: 'settlement agent settled the cycle (pacs.002 ACSC per instruction)', emits: 'pacs.002 ACSC to the debtor agent; camt.054; the bulk pacs.008 to the creditor agent if the scheme delivers after settlement' },

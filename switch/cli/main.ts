@@ -102,6 +102,10 @@ registerOperationsCommands(program);
 const { registerBankCommands } = await import('./bank.ts');
 registerBankCommands(program);
 
+// Settlement operations: `clearhouse settlement resolve` (switch/cli/settlement.ts, docs/operations.md).
+const { registerSettlementCommands } = await import('./settlement.ts');
+registerSettlementCommands(program);
+
 try {
   // A malformed CLEARHOUSE_CLOCK, or one set in production, stops every command before it starts.
   processClock();

@@ -17,7 +17,8 @@ import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport
 import { refuseFile, submitReceived } from './received-files.ts';
 import { listOperatorActions, recordOperatorAction, type OperatorAction, type RecordedOperatorAction } from './operator-actions.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
-import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles, type StalledCycle } from './cycles/index.ts';
+import { closeCycle, cyclePositions, listCycles, openCycleId, resolvePartialSettlement, resumeCycles, SettlementResolutionError, type SettlementResolution,
+  type StalledCycle } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
@@ -127,6 +128,23 @@ export class Engine {
 
   cycles() {
     return listCycles(this.context);
+  }
+
+  /**
+   * An operator resolves a PARTIALLY_SETTLED cycle (switch/engine/cycles/resolve.ts): the action is
+   * recorded first (who, why), then applied in one transaction. Returns the journal entry's id and the
+   * cycle's state afterwards; a cycle in another state is refused (SettlementResolutionError).
+   */
+  async resolveSettlement(cycleId: bigint, action: SettlementResolution, by: { readonly actor: string; readonly reason: string }): Promise<{ actionId: bigint; state: string }> {
+    // Refused before anything is recorded when the cycle cannot be resolved now (checked again, locked, in the transaction).
+    const [cycle] = await this.context.db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
+    if (cycle?.state !== 'PARTIALLY_SETTLED') {
+      throw new SettlementResolutionError(cycle ? `cycle ${cycleId} is ${cycle.state}, not PARTIALLY_SETTLED: nothing to resolve` : `cycle ${cycleId} does not exist`);
+    }
+    const recorded = await this.recordOperatorAction({ actor: by.actor, action: 'settlement.resolve', subject: `cycle ${cycleId}`, reason: by.reason,
+      details: { cycle: cycleId.toString(), resolution: action } });
+    const state = await this.context.db.transaction((tx) => resolvePartialSettlement(this.context, tx, cycleId, action));
+    return { actionId: recorded.id, state };
   }
 
   positions(cycleId?: bigint) {

@@ -111,5 +111,109 @@ for (const backend of backends) {
         await h.close();
       }
     });
+
+    /**
+     * A PARTIALLY_SETTLED cycle: BANKDEFFXXX's only payment is a committed real-time one (nothing of it
+     * can be unwound automatically), and its account cannot cover its debit; BANKNL2AXXX pays
+     * BANKFRPPXXX in batch.
+     */
+    async function partiallySettled(h: Harness): Promise<{ cycleId: bigint; realtimeTx: string }> {
+      const instant = bulk(0, 1, 41, [1], 'INST');
+      assert.equal((await submit(h, 0, instant)).status, 'ACCP');
+      await h.dispatch();
+      assert.equal(await h.bank('BANKFRPPXXX').answerRealtime(), 1);
+      await h.dispatch();
+      assert.equal((await submit(h, 2, bulk(2, 5, 42, [1]))).status, 'ACCP');
+      const { cycleId } = await cutOff(h);
+      h.agent.setBalance('BANKDEFFXXX', 'EUR', 0n);
+      await settle(h);
+      assert.equal((await h.engine.positions(cycleId))!.cycle.state, 'PARTIALLY_SETTLED');
+      assert.equal(h.agent.bookedPerParticipant(cycleId).get('BANKDEFFXXX|EUR') ?? 0n, 0n);
+      return { cycleId, realtimeTx: instant.transactions[0]!.paymentIdentification.transactionId! };
+    }
+
+    async function exposure(h: Harness, bic: string): Promise<{ net_minor: bigint; debits_minor: bigint; reserved_minor: bigint }> {
+      const [row] = await h.engine.storeForTests().query<{ net_minor: bigint; debits_minor: bigint; reserved_minor: bigint }>(
+        "SELECT net_minor, debits_minor, reserved_minor FROM exposures WHERE bic = $1 AND currency = 'EUR'", [bic]);
+      return row!;
+    }
+
+    async function journal(h: Harness, cycleId: bigint, resolution: string): Promise<void> {
+      const [entry] = await h.engine.operatorActions({ subject: `cycle ${cycleId}` });
+      assert.equal(entry?.action, 'settlement.resolve');
+      assert.equal(entry?.actor, 'alice');
+      assert.equal(entry?.reason, 'ticket OPS-1');
+      assert.equal((entry?.details as { resolution?: string }).resolution, resolution);
+    }
+
+    function statusLines(h: Harness, bic: string) {
+      return h.mailboxes.outbound(bic).filter((f) => f.startsWith('pacs.002'))
+        .map((f) => parsePacs002(h.mailboxes.read(bic, 'outbound', f).toString('utf8'))).flatMap((m) => m.transactions);
+    }
+
+    it('defect 2, reinstruct: after the defaulter is funded the cycle settles and every position is booked once', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        const { cycleId } = await partiallySettled(h);
+        h.agent.fund('BANKDEFFXXX', 'EUR', 1_000_000_000n);
+        const result = await h.engine.resolveSettlement(cycleId, 'reinstruct', { actor: 'alice', reason: 'ticket OPS-1' });
+        assert.equal(result.state, 'SETTLEMENT_SENT');
+        await journal(h, cycleId, 'reinstruct');
+        await h.dispatch();
+        await settle(h);
+        assert.equal((await h.engine.positions(cycleId))!.cycle.state, 'SETTLED');
+        await assertBookedOnce(h, cycleId);
+        const retry = h.agent.books().bookings.filter((b) => b.cycleId === cycleId.toString() && b.instructionId.includes('-A2-'));
+        assert.deepEqual(retry.map((b) => b.participant), ['BANKDEFFXXX'], 'the retry instructed only what was not booked');
+        assert.deepEqual(await exposure(h, 'BANKDEFFXXX'), { net_minor: 0n, debits_minor: 0n, reserved_minor: 0n }, 'exposure released on settlement');
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('defect 2, unwind-defaulter: its payments rejected (ED05) to both agents, exposure given back, the rest instructed for the difference', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        const { cycleId, realtimeTx } = await partiallySettled(h);
+        const result = await h.engine.resolveSettlement(cycleId, 'unwind-defaulter', { actor: 'alice', reason: 'ticket OPS-1' });
+        assert.equal(result.state, 'SETTLEMENT_SENT');
+        await journal(h, cycleId, 'unwind-defaulter');
+        assert.deepEqual(await exposure(h, 'BANKDEFFXXX'), { net_minor: 0n, debits_minor: 0n, reserved_minor: 0n }, 'the unwound payment no longer counts');
+        await h.dispatch();
+        await settle(h);
+        assert.equal((await h.engine.positions(cycleId))!.cycle.state, 'SETTLED');
+        await assertBookedOnce(h, cycleId);
+        assert.equal((await positionsOf(h, cycleId)).get('BANKDEFFXXX|EUR'), undefined);
+        for (const bic of ['BANKDEFFXXX', 'BANKFRPPXXX']) {
+          const line = statusLines(h, bic).find((t) => t.originalTransactionId === realtimeTx && t.transactionStatus === 'RJCT');
+          assert.ok(line, `${bic} told the real-time payment was unwound`);
+          assert.deepEqual(line.statusReasons?.[0]?.reason, { code: 'ED05' });
+        }
+        const [payment] = await h.engine.storeForTests().query<{ state: string; reason_code: string }>(
+          'SELECT state, reason_code FROM payments WHERE transaction_id = $1', [realtimeTx]);
+        assert.deepEqual({ ...payment }, { state: 'REJECTED', reason_code: 'ED05' });
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('defect 2, settled-elsewhere: the cycle is SETTLED without a further instruction and exposure released', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        const { cycleId } = await partiallySettled(h);
+        const bookings = h.agent.books().bookings.length;
+        const result = await h.engine.resolveSettlement(cycleId, 'settled-elsewhere', { actor: 'alice', reason: 'ticket OPS-1' });
+        assert.equal(result.state, 'SETTLED');
+        await journal(h, cycleId, 'settled-elsewhere');
+        await h.dispatch();
+        assert.equal(await h.agent.answerAll(), 0, 'nothing more instructed');
+        assert.equal(h.agent.books().bookings.length, bookings);
+        assert.deepEqual(await exposure(h, 'BANKDEFFXXX'), { net_minor: 0n, debits_minor: 0n, reserved_minor: 0n });
+        assert.ok(h.mailboxes.outbound('BANKDEFFXXX').some((f) => f.startsWith('camt.054')), 'the defaulter is notified of its settled position');
+        await assert.rejects(h.engine.resolveSettlement(cycleId, 'reinstruct', { actor: 'alice', reason: 'again' }), /SETTLED, not PARTIALLY_SETTLED/);
+      } finally {
+        await h.close();
+      }
+    });
   });
 }

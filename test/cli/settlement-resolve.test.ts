@@ -1,0 +1,40 @@
+/**
+ * `clearhouse settlement resolve CYCLE --action … --operator … --reason …` (switch/cli/settlement.ts) on
+ * real PostgreSQL: usage errors at the door (exit 2, one line), a cycle that is not PARTIALLY_SETTLED
+ * refused (exit 1, one line, nothing recorded in operator_actions). The three resolutions themselves
+ * are proven against the settlement agent's books in test/engine/settlement.test.ts.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { cliWorkspace } from '../support/cli-workspace.ts';
+
+async function journalCount(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return Number((await client.query("SELECT COUNT(*) AS n FROM operator_actions WHERE action = 'settlement.resolve'")).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('clearhouse settlement resolve', () => {
+  it('refuses usage errors (exit 2) and a cycle that is not PARTIALLY_SETTLED (exit 1), recording nothing', { timeout: 300_000 }, async () => {
+    const { databaseUrl, run, ok } = await cliWorkspace('settlement-resolve', { timeoutMs: 120_000 });
+    const oneLine = (result: ReturnType<typeof run>, status: number, message: RegExp) => {
+      assert.equal(result.status, status, result.stderr);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    };
+    oneLine(run('settlement', 'resolve', '1', '--action', 'pay-it', '--operator', 'alice', '--reason', 'x'), 2, /--action takes reinstruct, unwind-defaulter, settled-elsewhere/);
+    oneLine(run('settlement', 'resolve', 'one', '--action', 'reinstruct', '--operator', 'alice', '--reason', 'x'), 2, /not a cycle id/);
+    oneLine(run('settlement', 'resolve', '1', '--action', 'reinstruct', '--operator', 'alice', '--reason', ' '), 2, /reason/);
+    oneLine(run('settlement', 'resolve', '1', '--action', 'reinstruct', '--operator', 'alice'), 2, /--reason/);
+    // The open cycle: nothing to resolve.
+    ok('cycle', 'open');
+    oneLine(run('settlement', 'resolve', '1', '--action', 'settled-elsewhere', '--operator', 'alice', '--reason', 'OPS-1'), 1, /cycle 1 is OPEN, not PARTIALLY_SETTLED/);
+    oneLine(run('settlement', 'resolve', '999', '--action', 'reinstruct', '--operator', 'alice', '--reason', 'OPS-1'), 1, /cycle 999 does not exist/);
+    assert.equal(await journalCount(databaseUrl), 0, 'nothing recorded for a refused resolution');
+  });
+});
