@@ -105,7 +105,8 @@ export function cycleCommand(action: string, options: CommonOptions): Promise<nu
       const pending = cycles.filter((c) => !['OPEN', 'SETTLED'].includes(c.state));
       print(options, { open: open ?? null, inProgress: pending },
         `open: ${open ? `cycle ${open.id} (${open.businessDate} #${open.sequence}), ${open.payments} payment(s)` : 'none'}\n` +
-        (pending.length ? `in progress: ${pending.map((c) => `cycle ${c.id} ${c.state}`).join(', ')}\n` : ''));
+        (pending.length ? `in progress: ${pending.map((c) => `cycle ${c.id} ${c.state}`).join(', ')}\n` : '') +
+        pending.filter((c) => c.settlementAlertAt).map((c) => `ALERT: cycle ${c.id}: the settlement agent has not answered (since ${c.settlementAlertAt!.toISOString()})\n`).join(''));
       return 0;
     }
     if (action === 'list') {
@@ -194,6 +195,11 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     }
     const { trust, signer } = watcher.current();
     const agentBic = config.settlementAgent?.bic;
+    // Real mode: the agent's answers come through its own connector, verified like any participant's.
+    if (!options.simulateSettlement && !config.settlementAgent?.connector) {
+      process.stderr.write('clearhouse serve: no way to reach the settlement agent: configure settlementAgent.connector, or run with --simulate-settlement\n');
+      return 2;
+    }
     let connector: Connector;
     try {
       connector = buildConnectors(config, {
@@ -217,7 +223,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       outboundLog.info({ participant: m.recipient, msgId: m.messageId, messageType: m.messageType, fileName: m.fileName,
         outboxId: m.outboxId }, 'delivered');
     };
-    const participants = config.participants.map((p) => p.bic);
+    // Every counterparty whose files serve reads: the participants, and the settlement agent unless simulated in-process.
+    const participants = [...config.participants.map((p) => p.bic), ...(options.simulateSettlement || !agentBic ? [] : [agentBic])];
     const inboundLog = logger.child({ component: 'inbound' });
     const schedule = calendarSchedule(config.calendar, config.cycles);
     const schedulerLog = logger.child({ component: 'scheduler' });
@@ -266,6 +273,10 @@ export function serveCommand(options: ServeOptions): Promise<number> {
             if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
               const swept = await engine.sweep();
               if (swept.timedOut + swept.expiredCases > 0) log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
+              for (const alert of await engine.settlementAlerts()) {
+                log.error({ cycle: alert.cycleId, attempt: alert.attempt, sentAt: alert.sentAt, unanswered: alert.unanswered },
+                  `settlement of cycle ${alert.cycleId} not answered by the settlement agent in time (${alert.unanswered} instruction(s) unanswered)`);
+              }
               lastSweep = performance.now();
             }
             while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }

@@ -17,7 +17,7 @@ import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport
 import { refuseFile, submitReceived } from './received-files.ts';
 import { listOperatorActions, recordOperatorAction, type OperatorAction, type RecordedOperatorAction } from './operator-actions.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
-import { closeCycle, cyclePositions, listCycles, openCycleId, resolvePartialSettlement, resumeCycles, SettlementResolutionError, type SettlementResolution,
+import { closeCycle, cyclePositions, listCycles, openCycleId, raiseSettlementAlerts, resolvePartialSettlement, resumeCycles, SettlementResolutionError, type SettlementAlert, type SettlementResolution,
   type StalledCycle } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
@@ -128,6 +128,14 @@ export class Engine {
 
   cycles() {
     return listCycles(this.context);
+  }
+
+  /**
+   * Cycles whose settlement the agent has not answered within settlementAgent.answerTimeoutSeconds:
+   * marked (shown by `cycle status`) and returned once per attempt, for serve to log (switch/engine/cycles/overdue.ts).
+   */
+  settlementAlerts(): Promise<SettlementAlert[]> {
+    return raiseSettlementAlerts(this.context);
   }
 
   /**

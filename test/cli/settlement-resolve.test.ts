@@ -37,4 +37,14 @@ describe('clearhouse settlement resolve', () => {
     oneLine(run('settlement', 'resolve', '999', '--action', 'reinstruct', '--operator', 'alice', '--reason', 'OPS-1'), 1, /cycle 999 does not exist/);
     assert.equal(await journalCount(databaseUrl), 0, 'nothing recorded for a refused resolution');
   });
+
+  it('serve refuses to start (exit 2, one line) when the settlement agent cannot be reached and is not simulated', { timeout: 300_000 }, async () => {
+    const { run } = await cliWorkspace('settlement-agent', { timeoutMs: 120_000, edit: (config) => { delete config.settlementAgent.connector; } });
+    const result = run('serve', '--once');
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /no way to reach the settlement agent: configure settlementAgent.connector, or run with --simulate-settlement/);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    const simulated = run('serve', '--once', '--simulate-settlement', '--log-format', 'json');
+    assert.equal(simulated.status, 0, simulated.stderr);
+  });
 });

@@ -215,5 +215,25 @@ for (const backend of backends) {
         await h.close();
       }
     });
+
+    it('issue 10: settlement unanswered past answerTimeoutSeconds raises one alert per attempt, visible in the cycle list', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        await threeBanks(h);
+        const { cycleId } = await cutOff(h);
+        h.clock.advance(899_000);
+        assert.deepEqual(await h.engine.settlementAlerts(), [], 'not yet: the default timeout is 900 s');
+        h.clock.advance(2_000);
+        const alerts = await h.engine.settlementAlerts();
+        assert.deepEqual(alerts.map((a) => [a.cycleId, a.attempt]), [[cycleId, 1]]);
+        assert.deepEqual(await h.engine.settlementAlerts(), [], 'raised once');
+        assert.ok((await h.engine.cycles()).find((c) => c.id === cycleId)?.settlementAlertAt, 'visible in the cycle list (cycle status)');
+        await settle(h);
+        assert.equal((await h.engine.positions(cycleId))!.cycle.state, 'SETTLED');
+        await assertBookedOnce(h, cycleId);
+      } finally {
+        await h.close();
+      }
+    });
   });
 }

@@ -23,7 +23,7 @@ export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycl
     `SELECT bic, currency, SUM(CASE direction WHEN 'DEBIT' THEN -amount_minor ELSE amount_minor END)::bigint AS net_minor
        FROM settlement_instructions WHERE cycle_id = $1 AND state = 'SETTLED' GROUP BY bic, currency`, [cycleId]);
   const instructions = remainingInstructions(byCurrency(rows), byCurrency(booked), { settlementAccount: settlementAccount(ctx) });
-  await tx.query("UPDATE cycles SET state = 'SETTLEMENT_SENT', settlement_attempt = $2 WHERE id = $1", [cycleId, attempt]);
+  await tx.query("UPDATE cycles SET state = 'SETTLEMENT_SENT', settlement_attempt = $2, settlement_alert_at = NULL WHERE id = $1", [cycleId, attempt]);
   if (instructions.length === 0) {
     await finishSettlement(ctx, tx, cycle);
     return;
@@ -32,9 +32,9 @@ export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycl
     const instructionId = `C${cycleId}-A${attempt}-${instruction.bic}-${instruction.currency}`;
     const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx),
       settlementDate: dateText(cycle.business_date)! });
-    await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8)`,
-    [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId]);
+    await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id, sent_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8, $9)`,
+    [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId, ctx.clock.now()]);
   }
 }
 

@@ -5,3 +5,5 @@
 ALTER TABLE cycles ADD COLUMN settlement_resolution text
   CHECK (settlement_resolution IN ('reinstruct', 'unwind-defaulter', 'settled-elsewhere'));
 ALTER TABLE cycles ADD COLUMN settlement_alert_at timestamptz;
+-- When each instruction was sent (the engine's clock): the answer timeout runs from the attempt's first.
+ALTER TABLE settlement_instructions ADD COLUMN sent_at timestamptz;
