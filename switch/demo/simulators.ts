@@ -11,6 +11,7 @@
 import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs009 } from '../iso/messages/pacs.009.001.08/index.ts';
 import { parseXml as parsePacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
+import { parseXml as parsePacs028 } from '../iso/messages/pacs.028.001.03/index.ts';
 import type { DirectoryMailboxes } from '../../connectors/directory.ts';
 import type { Engine } from '../engine/engine.ts';
 import { isoDateTime } from '../engine/context.ts';
@@ -111,7 +112,7 @@ export class SettlementAgentSimulator {
   async answerAll(): Promise<number> {
     let count = 0;
     for (const file of this.mailboxes.outbound(this.bic)) {
-      if (!file.startsWith('pacs.009')) continue;
+      if (!file.startsWith('pacs.009') && !file.startsWith('pacs.028')) continue;
       let text: string;
       try {
         text = this.mailboxes.read(this.bic, 'outbound', file).toString('utf8');
@@ -119,7 +120,11 @@ export class SettlementAgentSimulator {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // taken by another simulator
         throw error;
       }
-      const xml = this.answer(text);
+      const xml = file.startsWith('pacs.028') ? this.answerQuery(text) : this.answer(text);
+      if (xml === undefined) {
+        archiveUnlessGone(this.mailboxes, this.bic, file);
+        continue;
+      }
       await this.engine.submit({ bytes: new TextEncoder().encode(xml), sender: this.bic, fileName: `answer-${file}` });
       // Another simulator process may have answered and archived the same instruction first: its
       // answer and ours are the same, the engine takes one and ignores the other.
@@ -161,6 +166,24 @@ export class SettlementAgentSimulator {
         ...(outcome.settled ? {} : { statusReasons: [{ reason: { code: reason ?? 'AM04' },
           additionalInformation: [reason === 'AM12' ? 'invalid amount' : 'insufficient funds on the settlement account'] }] }),
       }],
+    });
+  }
+
+  /**
+   * A status request (pacs.028) about instructions: answered with the pacs.002 of the first answer
+   * (nothing booked); an instruction the agent never received is not answered (undefined when none is known).
+   */
+  answerQuery(text: string): string | undefined {
+    const request = parsePacs028(text);
+    const known = request.transactions.map((t) => ({ id: t.originalTransactionId ?? t.originalInstructionId ?? '', outcome:
+      this.answers.get(`I|${t.originalTransactionId ?? t.originalInstructionId ?? ''}`) })).filter((k) => k.outcome !== undefined);
+    if (known.length === 0) return undefined;
+    return buildPacs002({
+      groupHeader: { messageId: `RTGS-${++this.answered}-${request.groupHeader.messageId}`.slice(0, 35), creationDateTime: isoDateTime(this.engine.clock.now()),
+        instructingAgent: this.bic, instructedAgent: this.engine.switchBic },
+      originalGroups: [{ originalMessageId: request.originalGroups[0]?.originalMessageId ?? request.groupHeader.messageId, originalMessageNameId: 'pacs.009.001.08' }],
+      transactions: known.map((k) => ({ originalTransactionId: k.id, transactionStatus: k.outcome!.settled ? 'ACSC' : 'RJCT',
+        ...(k.outcome!.settled ? {} : { statusReasons: [{ reason: { code: 'AM04' } }] }) })),
     });
   }
 

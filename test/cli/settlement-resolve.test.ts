@@ -35,6 +35,8 @@ describe('clearhouse settlement resolve', () => {
     ok('cycle', 'open');
     oneLine(run('settlement', 'resolve', '1', '--action', 'settled-elsewhere', '--operator', 'alice', '--reason', 'OPS-1'), 1, /cycle 1 is OPEN, not PARTIALLY_SETTLED/);
     oneLine(run('settlement', 'resolve', '999', '--action', 'reinstruct', '--operator', 'alice', '--reason', 'OPS-1'), 1, /cycle 999 does not exist/);
+    oneLine(run('settlement', 'query', '1', '--operator', 'alice', '--reason', 'OPS-2'), 1, /cycle 1 is OPEN, not waiting for the settlement agent/);
+    oneLine(run('settlement', 'query', '1', '--operator', 'alice'), 2, /--reason/);
     assert.equal(await journalCount(databaseUrl), 0, 'nothing recorded for a refused resolution');
   });
 

@@ -235,5 +235,37 @@ for (const backend of backends) {
         await h.close();
       }
     });
+
+    it('issue 10: the agent booked but its answers were lost; re-queried with pacs.028, its replies settle the cycle once (a second query changes nothing)', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        await threeBanks(h);
+        const { cycleId } = await cutOff(h);
+        // The agent books every instruction, but its answers never reach the switch.
+        for (const file of h.mailboxes.outbound(h.agent.bic).filter((f) => f.startsWith('pacs.009'))) {
+          h.agent.answer(h.mailboxes.read(h.agent.bic, 'outbound', file).toString('utf8'));
+          h.mailboxes.archiveOutbound(h.agent.bic, file);
+        }
+        h.clock.advance(901_000);
+        assert.equal((await h.engine.settlementAlerts()).length, 1);
+        const by = { actor: 'alice', reason: 'agent silent, ticket OPS-2' };
+        const first = await h.engine.querySettlement(cycleId, by);
+        const second = await h.engine.querySettlement(cycleId, by);
+        assert.equal(first.queried, second.queried);
+        assert.ok(first.queried > 0);
+        const [entry] = await h.engine.operatorActions({ subject: `cycle ${cycleId}` });
+        assert.equal(entry?.action, 'settlement.query');
+        await h.dispatch();
+        assert.equal(h.mailboxes.outbound(h.agent.bic).filter((f) => f.startsWith('pacs.028')).length, 2 * first.queried);
+        const bookings = h.agent.books().bookings.length;
+        await settle(h);
+        assert.equal(h.agent.books().bookings.length, bookings, 'a status request books nothing');
+        assert.equal((await h.engine.positions(cycleId))!.cycle.state, 'SETTLED');
+        await assertBookedOnce(h, cycleId);
+        await assert.rejects(h.engine.querySettlement(cycleId, by), /SETTLED, not waiting for the settlement agent/);
+      } finally {
+        await h.close();
+      }
+    });
   });
 }

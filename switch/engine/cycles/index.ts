@@ -25,6 +25,7 @@ export { acceptBatchPayments, openCycleId } from './open.ts';
 export { closeCycle, resumeCycles, type StalledCycle } from './cut-off.ts';
 export { recordSettlementAnswer } from './answers.ts';
 export { raiseSettlementAlerts, type SettlementAlert } from './overdue.ts';
+export { querySettlement } from './query.ts';
 export { resolvePartialSettlement, SETTLEMENT_RESOLUTIONS, SettlementResolutionError, type SettlementResolution } from './resolve.ts';
 export { cyclePositions, listCycles, paymentHistory, type PaymentTransition } from './queries.ts';
 export type { CycleRow, CycleState } from './rows.ts';
