@@ -16,6 +16,8 @@ import type { DirectoryMailboxes } from '../../connectors/directory.ts';
 import type { Engine } from '../engine/engine.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { parseAmount } from '../iso/amount.ts';
+import { signDetached } from '../../connectors/signing/cms.ts';
+import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
 
 /** One booking on the agent's books: a participant's settlement account debited or credited. */
 export interface SettlementBooking {
@@ -40,6 +42,13 @@ export interface SettlementAgentOptions {
   readonly openingBalanceMinor?: bigint;
   /** Opening balances per participant BIC and currency, in minor units. */
   readonly openingBalances?: Readonly<Record<string, Readonly<Record<string, bigint>>>>;
+  /**
+   * Run as a separate counterparty: each answer is signed with this key and certificate (the agent's,
+   * from the scheme PKI) and put into the agent's inbound/ with its detached signature (FILE.p7s), for
+   * the switch to read through the agent's connector and verify; without it answers go straight to
+   * the engine (the in-process `--simulate-settlement` shortcut).
+   */
+  readonly signer?: KeyAndCertificate;
 }
 
 /**
@@ -112,7 +121,7 @@ export class SettlementAgentSimulator {
   async answerAll(): Promise<number> {
     let count = 0;
     for (const file of this.mailboxes.outbound(this.bic)) {
-      if (!file.startsWith('pacs.009') && !file.startsWith('pacs.028')) continue;
+      if ((!file.startsWith('pacs.009') && !file.startsWith('pacs.028')) || file.endsWith('.p7s')) continue;
       let text: string;
       try {
         text = this.mailboxes.read(this.bic, 'outbound', file).toString('utf8');
@@ -125,13 +134,24 @@ export class SettlementAgentSimulator {
         archiveUnlessGone(this.mailboxes, this.bic, file);
         continue;
       }
-      await this.engine.submit({ bytes: new TextEncoder().encode(xml), sender: this.bic, fileName: `answer-${file}` });
+      await this.send(xml, `answer-${file}`);
       // Another simulator process may have answered and archived the same instruction first: its
       // answer and ours are the same, the engine takes one and ignores the other.
       archiveUnlessGone(this.mailboxes, this.bic, file);
       count++;
     }
     return count;
+  }
+
+  private async send(xml: string, fileName: string): Promise<void> {
+    const bytes = new TextEncoder().encode(xml);
+    if (!this.options.signer) {
+      await this.engine.submit({ bytes, sender: this.bic, fileName });
+      return;
+    }
+    // The signature first: the switch takes a file only with its .p7s beside it.
+    this.mailboxes.put(this.bic, `${fileName}.p7s`, signDetached(bytes, { ...this.options.signer, signingTime: this.engine.clock.now() }));
+    this.mailboxes.put(this.bic, fileName, bytes);
   }
 
   /** Books one pacs.009 (unless already booked) and returns the pacs.002 that answers it. */
