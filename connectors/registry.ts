@@ -155,7 +155,9 @@ export function buildConnectors(config: SchemeConfig, options: RegistryOptions =
   const sftp: SftpMailbox[] = [];
   const queued: string[] = [];
   const byType = new Map<string, ConnectorConfig['type']>();
-  for (const participant of config.participants) {
+  // The settlement agent is a counterparty like a participant: its own connector when configured.
+  const counterparties = [...config.participants, ...(config.settlementAgent?.connector ? [{ bic: config.settlementAgent.bic, connector: config.settlementAgent.connector }] : [])];
+  for (const participant of counterparties) {
     const connector = participant.connector;
     byType.set(participant.bic, connector.type);
     if (connector.type === 'directory') directories.set(participant.bic, connector.path);

@@ -83,6 +83,10 @@ export interface SettlementAgentConfig {
   readonly name: string;
   /** Identifier of the scheme's settlement account at the agent (ISO Max34Text, goes into Othr/Id). */
   readonly settlementAccount: string;
+  /** How serve reaches the agent, as a participant's (docs/operations.md, "The settlement agent"); absent: none configured. */
+  readonly connector?: ConnectorConfig;
+  /** Seconds the agent may take to answer a cycle's instructions before the alert (limits.settlementAnswerTimeoutSecondsDefault). */
+  readonly answerTimeoutSeconds?: number;
 }
 
 /**
@@ -213,7 +217,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const calendar = raw.calendar === undefined ? CONFIG_DEFAULTS.calendar : checkCalendar(raw.calendar, problems);
   const cycles = raw.cycles === undefined ? [calendar.cycleDayRollTime] : checkCycles(raw.cycles, calendar, problems);
   const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
-  const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, problems);
+  const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, dataDirectory, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
   const api = raw.api === undefined ? undefined : checkApi(raw.api, problems);
   // The settlement agent settles for the participants; it is none of them, nor the switch.
@@ -644,19 +648,28 @@ function checkApi(raw: unknown, problems: string[]): ApiConfig | undefined {
   return tlsKey === undefined || tlsCertificate === undefined ? undefined : { tlsKey, tlsCertificate };
 }
 
-function checkSettlementAgent(raw: unknown, problems: string[]): SettlementAgentConfig | undefined {
+function checkSettlementAgent(raw: unknown, dataDirectory: string, problems: string[]): SettlementAgentConfig | undefined {
   if (!isRecord(raw)) {
     problems.push('settlementAgent: an object { bic, name, settlementAccount } is required');
     return undefined;
   }
-  checkKnownKeys('settlementAgent', raw, ['bic', 'name', 'settlementAccount'], problems);
+  checkKnownKeys('settlementAgent', raw, ['bic', 'name', 'settlementAccount', 'connector', 'answerTimeoutSeconds'], problems);
+  const timeout = raw.answerTimeoutSeconds;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) ||
+    timeout < limits.settlementAnswerTimeoutSecondsMin || timeout > limits.settlementAnswerTimeoutSecondsMax)) {
+    problems.push(`settlementAgent.answerTimeoutSeconds: an integer ${limits.settlementAnswerTimeoutSecondsMin}..${limits.settlementAnswerTimeoutSecondsMax} is required`);
+  }
+  const bic = checkBic('settlementAgent.bic', raw.bic, problems);
+  const connector = raw.connector === undefined ? undefined : checkConnector('settlementAgent.connector', raw.connector, bic, dataDirectory, problems);
   const account = raw.settlementAccount;
   if (typeof account !== 'string' || account.length === 0 || account.length > CONFIG_LIMITS.settlementAccountLengthMax) {
     problems.push(`settlementAgent.settlementAccount: a string of 1..${CONFIG_LIMITS.settlementAccountLengthMax} characters is required`);
   }
   return {
-    bic: checkBic('settlementAgent.bic', raw.bic, problems),
+    bic,
     name: checkRequiredString('settlementAgent.name', raw.name, problems),
     settlementAccount: account as string,
+    ...(connector === undefined ? {} : { connector }),
+    ...(typeof timeout === 'number' ? { answerTimeoutSeconds: timeout } : {}),
   };
 }

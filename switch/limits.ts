@@ -81,6 +81,13 @@ export const limits = {
    * serve then carries it on. Long enough never to wait on a netting that is merely running. */
   cycleResumeAfterMs: 60_000,
 
+  /** How long the settlement agent may take to answer a cycle's pacs.009s before serve raises an alert
+   * (logged, shown by `cycle status`) and the operator may re-query them (pacs.028); the scheme
+   * configuration's settlementAgent.answerTimeoutSeconds overrides it, within the bounds below. */
+  settlementAnswerTimeoutSecondsDefault: 900,
+  settlementAnswerTimeoutSecondsMin: 10,
+  settlementAnswerTimeoutSecondsMax: 86_400,
+
   /** Participants in one scheme configuration. The amount ceilings below are per participant, so
    * this bound is what makes them bound a whole cycle. */
   participantsMax: 10_000,

@@ -51,3 +51,31 @@ function assertBalanced(instructions: readonly SettlementInstruction[]): void {
     invariant(sum === 0n, `settlement debits and credits in ${currency} differ by ${sum}`);
   }
 }
+
+/**
+ * A re-instruction (docs/decisions.md, "Settlement retries instruct the difference"): what each
+ * participant still has to be debited or credited so that, once these settle, the agent has booked its
+ * final position exactly once. `booked` is what the agent already settled for the cycle (signed, per
+ * currency and BIC, from earlier attempts' ACSC answers); a participant booked but no longer in
+ * `positions` (unwound) is reversed. The result need not balance on its own (the earlier attempt left
+ * the scheme's settlement account off zero); booked plus instructed does, per currency.
+ */
+export function remainingInstructions(
+  positions: Positions, booked: Positions, options: { readonly settlementAccount: string },
+): SettlementInstruction[] {
+  invariant(options.settlementAccount.length > 0, 'settlement account is empty');
+  assertSumZero(positions);
+  const instructions: SettlementInstruction[] = [];
+  for (const currency of new Set([...positions.keys(), ...booked.keys()])) {
+    const target = positions.get(currency) ?? new Map<string, bigint>();
+    const done = booked.get(currency) ?? new Map<string, bigint>();
+    for (const bic of new Set([...target.keys(), ...done.keys()])) {
+      const rest = (target.get(bic) ?? 0n) - (done.get(bic) ?? 0n);
+      if (rest === 0n) continue;
+      instructions.push({ bic, currency, amountMinor: rest < 0n ? -rest : rest, direction: rest < 0n ? 'DEBIT' : 'CREDIT',
+        settlementAccount: options.settlementAccount });
+    }
+  }
+  instructions.sort((a, b) => compareText(a.currency, b.currency) || compareText(a.bic, b.bic));
+  return instructions;
+}

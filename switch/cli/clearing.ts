@@ -116,7 +116,8 @@ export function cycleCommand(action: string, options: CommonOptions): Promise<nu
       const pending = cycles.filter((c) => !['OPEN', 'SETTLED'].includes(c.state));
       print(options, { open: open ?? null, inProgress: pending },
         `open: ${open ? `cycle ${open.id} (${open.businessDate} #${open.sequence}), ${open.payments} payment(s)` : 'none'}\n` +
-        (pending.length ? `in progress: ${pending.map((c) => `cycle ${c.id} ${c.state}`).join(', ')}\n` : ''));
+        (pending.length ? `in progress: ${pending.map((c) => `cycle ${c.id} ${c.state}`).join(', ')}\n` : '') +
+        pending.filter((c) => c.settlementAlertAt).map((c) => `ALERT: cycle ${c.id}: the settlement agent has not answered (since ${c.settlementAlertAt!.toISOString()})\n`).join(''));
       return 0;
     }
     if (action === 'list') {

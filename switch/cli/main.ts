@@ -146,6 +146,10 @@ for (const group of LAZY_COMMAND_GROUPS) {
   else for (const c of group.commands) program.command(c.name).description(c.description);
 }
 
+// Settlement operations: `clearhouse settlement resolve` (switch/cli/settlement.ts, docs/operations.md).
+const { registerSettlementCommands } = await import('./settlement.ts');
+registerSettlementCommands(program);
+
 try {
   // A malformed CLEARHOUSE_CLOCK, or one set in production, stops every command before it starts.
   processClock();

@@ -87,6 +87,11 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     }
     const { trust, signer } = watcher.current();
     const agentBic = config.settlementAgent?.bic;
+    // Real mode: the agent's answers come through its own connector, verified like any participant's.
+    if (!options.simulateSettlement && !config.settlementAgent?.connector) {
+      process.stderr.write('clearhouse serve: no way to reach the settlement agent: configure settlementAgent.connector, or run with --simulate-settlement\n');
+      return 2;
+    }
     let connector: Connector;
     // The participants' connectors come from the configuration in force (the store's register): built
     // again when an operator adds, retires or re-connects a participant (docs/operations.md).
@@ -113,7 +118,9 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       outboundLog.info({ participant: m.recipient, msgId: m.messageId, messageType: m.messageType, fileName: m.fileName,
         outboxId: m.outboxId }, 'delivered');
     };
-    const participants = (): string[] => engine.configuration.participants.map((p) => p.bic);
+    // Every counterparty whose files serve reads: the participants in force, and the settlement agent unless simulated in-process.
+    const participants = (): string[] => [...engine.configuration.participants.map((p) => p.bic),
+      ...(options.simulateSettlement || !agentBic ? [] : [agentBic])];
     // A newer scheme register (another process's `config apply`, `participant …`) is taken on the next
     // pass: within limits.registerPollIntervalMs plus one pass (docs/operations.md "Configuration workflow").
     let lastRegisterCheck = -Infinity;
@@ -207,6 +214,10 @@ export function serveCommand(options: ServeOptions): Promise<number> {
             if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
               const swept = await engine.sweep();
               if (swept.timedOut + swept.expiredCases > 0) log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
+              for (const alert of await engine.settlementAlerts()) {
+                log.error({ cycle: alert.cycleId, attempt: alert.attempt, sentAt: alert.sentAt, unanswered: alert.unanswered },
+                  `settlement of cycle ${alert.cycleId} not answered by the settlement agent in time (${alert.unanswered} instruction(s) unanswered)`);
+              }
               lastSweep = performance.now();
             }
             while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }

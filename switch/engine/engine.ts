@@ -24,7 +24,8 @@ import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport
 import { refuseFile, submitReceived } from './received-files.ts';
 import { listOperatorActions, recordOperatorAction, type OperatorAction, type RecordedOperatorAction } from './operator-actions.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
-import { closeCycle, cyclePositions, listCycles, openCycleId, resumeCycles, type StalledCycle } from './cycles/index.ts';
+import { closeCycle, cyclePositions, listCycles, openCycleId, querySettlement, raiseSettlementAlerts, resolvePartialSettlement, resumeCycles, SettlementResolutionError, type SettlementAlert, type SettlementResolution,
+  type StalledCycle } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
@@ -382,6 +383,47 @@ export class Engine {
 
   cycles() {
     return listCycles(this.context);
+  }
+
+  /**
+   * Cycles whose settlement the agent has not answered within settlementAgent.answerTimeoutSeconds:
+   * marked (shown by `cycle status`) and returned once per attempt, for serve to log (switch/engine/cycles/overdue.ts).
+   */
+  /**
+   * An operator re-queries the settlement agent about a cycle's unanswered instructions (pacs.028 each;
+   * switch/engine/cycles/query.ts): recorded first; a cycle not waiting for the agent is refused
+   * (SettlementResolutionError) before anything is recorded. Returns the journal id and how many were queried.
+   */
+  async querySettlement(cycleId: bigint, by: { readonly actor: string; readonly reason: string }): Promise<{ actionId: bigint; queried: number }> {
+    const [cycle] = await this.context.db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
+    if (cycle?.state !== 'SETTLEMENT_SENT') {
+      throw new SettlementResolutionError(cycle ? `cycle ${cycleId} is ${cycle.state}, not waiting for the settlement agent` : `cycle ${cycleId} does not exist`);
+    }
+    const recorded = await this.recordOperatorAction({ actor: by.actor, action: 'settlement.query', subject: `cycle ${cycleId}`, reason: by.reason,
+      details: { cycle: cycleId.toString() } });
+    const queried = await this.context.db.transaction((tx) => querySettlement(this.context, tx, cycleId));
+    return { actionId: recorded.id, queried };
+  }
+
+  settlementAlerts(): Promise<SettlementAlert[]> {
+    return raiseSettlementAlerts(this.context);
+  }
+
+  /**
+   * An operator resolves a PARTIALLY_SETTLED cycle (switch/engine/cycles/resolve.ts): the action is
+   * recorded first (who, why), then applied in one transaction. Returns the journal entry's id and the
+   * cycle's state afterwards; a cycle in another state is refused (SettlementResolutionError).
+   */
+  async resolveSettlement(cycleId: bigint, action: SettlementResolution, by: { readonly actor: string; readonly reason: string }): Promise<{ actionId: bigint; state: string }> {
+    // Refused before anything is recorded when the cycle cannot be resolved now (checked again, locked, in the transaction).
+    const [cycle] = await this.context.db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
+    if (cycle?.state !== 'PARTIALLY_SETTLED') {
+      throw new SettlementResolutionError(cycle ? `cycle ${cycleId} is ${cycle.state}, not PARTIALLY_SETTLED: nothing to resolve` : `cycle ${cycleId} does not exist`);
+    }
+    const recorded = await this.recordOperatorAction({ actor: by.actor, action: 'settlement.resolve', subject: `cycle ${cycleId}`, reason: by.reason,
+      details: { cycle: cycleId.toString(), resolution: action } });
+    const state = await this.context.db.transaction((tx) => resolvePartialSettlement(this.context, tx, cycleId, action));
+    return { actionId: recorded.id, state };
   }
 
   positions(cycleId?: bigint) {

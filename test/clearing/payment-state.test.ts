@@ -22,6 +22,8 @@ const legal: [PaymentState, PaymentEvent, PaymentState][] = [
   ['RESERVED', 'TIMEOUT', 'RELEASED'],
   ['ACCEPTED', 'NET', 'NETTED'],
   ['NETTED', 'UNWIND', 'UNWOUND'],
+  // Only by an operator resolving a PARTIALLY_SETTLED cycle (unwind-defaulter; docs/decisions.md record 20).
+  ['COMMITTED', 'UNWIND', 'UNWOUND'],
   ['NETTED', 'SETTLE', 'SETTLED'],
   ['UNWOUND', 'REJECT', 'REJECTED'],
   ['COMMITTED', 'SETTLE', 'SETTLED'],
@@ -54,7 +56,7 @@ const illegalSamples: [PaymentState, PaymentEvent, string][] = [
   ['RELEASED', 'CREDITOR_ACCEPTED', 'FINAL_STATE'],
   ['RETURNED', 'RETURN', 'FINAL_STATE'],
   ['REJECTED', 'ACCEPT_BATCH', 'FINAL_STATE'],
-  ['COMMITTED', 'UNWIND', 'NOT_ALLOWED'],
+  ['COMMITTED', 'RETURN', 'NOT_ALLOWED'],
   ['ACCEPTED', 'SETTLE', 'NOT_ALLOWED'],
   ['QUEUED', 'CREDITOR_ACCEPTED', 'NOT_ALLOWED'],
   ['RECEIVED', 'NET', 'NOT_ALLOWED'],

@@ -17,6 +17,8 @@ import type { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 export const BANKS = ['BANKDEFFXXX', 'BANKFRPPXXX', 'BANKNL2AXXX', 'BANKBEBBXXX', 'BANKITMMXXX'] as const;
 export const SWITCH = 'CLHSDEFFXXX';
 export const AGENT = 'MARKDEFFXXX';
+/** Each bank's opening balance at the settlement agent in the engine tests (its default cap). */
+export const AGENT_OPENING_BALANCE_MINOR = 1_000_000_000n;
 
 export function schemeConfig(overrides: { caps?: Partial<Record<string, string>>; overCap?: 'reject' | 'queue'; timeoutMs?: number;
   receiverConfirmation?: boolean; } = {}): SchemeConfig {
@@ -81,7 +83,8 @@ export async function harness(backend: Backend, config: SchemeConfig = schemeCon
     config, clock, xsd, ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
   });
   const mailboxes = new DirectoryMailboxes(mkdtempSync(join(tmpdir(), 'clearhouse-mail-')));
-  const agent = new SettlementAgentSimulator(engine, mailboxes, AGENT);
+  // The agent's books: every bank's settlement account funded with its net debit cap (10,000,000.00).
+  const agent = new SettlementAgentSimulator(engine, mailboxes, AGENT, new Set(), { openingBalanceMinor: AGENT_OPENING_BALANCE_MINOR });
   const dispatch = async (): Promise<number> => {
     let total = 0;
     for (let n = await engine.dispatch((m) => mailboxes.deliver(m)); n > 0; n = await engine.dispatch((m) => mailboxes.deliver(m))) total += n;

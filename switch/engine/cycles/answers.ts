@@ -71,7 +71,8 @@ async function unwindDefaulters(ctx: EngineContext, tx: Queryable, cycleId: bigi
   await instructSettlement(ctx, tx, cycleId);
 }
 
-async function reportUnwound(ctx: EngineContext, tx: Queryable, ids: readonly bigint[]): Promise<void> {
+/** pacs.002 RJCT ED05 to the sender of every unwound payment, one report per sender and MsgId. */
+export async function reportUnwound(ctx: EngineContext, tx: Queryable, ids: readonly bigint[]): Promise<void> {
   const rows = await tx.query<{ message_id: string; sender: string; message_type: string; transaction_id: string | null; end_to_end_id: string | null }>(
     `SELECT m.message_id, m.participant AS sender, m.message_type, p.transaction_id, p.end_to_end_id
        FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = ANY($1::bigint[]) ORDER BY p.message_id, p.transaction_index`, [ids]);

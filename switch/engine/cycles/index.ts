@@ -13,7 +13,8 @@
  *  settle      when every instruction is answered: all settled → SETTLED, payments SETTLED, the bulk
  *              pacs.008 per receiver delivered (settlement before delivery), pacs.002 ACSC to senders,
  *              camt.054 to each participant; a rejected instruction → its participant's batch payments
- *              are unwound (ED05), the cycle re-netted and re-instructed (next attempt)
+ *              are unwound (ED05), the cycle re-netted and re-instructed (next attempt, for the difference
+ *              only); nothing to unwind → PARTIALLY_SETTLED, resolved by an operator (resolve.ts)
  *
  * One module per step: open.ts (the open cycle), cut-off.ts (cut-off, carrying cycles on), netting.ts,
  * instruct.ts, answers.ts (the settlement agent's answers, unwind on failure), settle.ts and
@@ -23,5 +24,8 @@
 export { acceptBatchPayments, openCycleId } from './open.ts';
 export { closeCycle, resumeCycles, type StalledCycle } from './cut-off.ts';
 export { recordSettlementAnswer } from './answers.ts';
+export { raiseSettlementAlerts, type SettlementAlert } from './overdue.ts';
+export { querySettlement } from './query.ts';
+export { resolvePartialSettlement, SETTLEMENT_RESOLUTIONS, SettlementResolutionError, type SettlementResolution } from './resolve.ts';
 export { cyclePositions, listCycles, paymentHistory, type PaymentTransition } from './queries.ts';
 export type { CycleRow, CycleState } from './rows.ts';

@@ -1,7 +1,10 @@
 /**
- * Settlement instructions: one pacs.009 per non-zero net position, to the settlement agent.
+ * Settlement instructions: one pacs.009 per non-zero net position, to the settlement agent. A later
+ * attempt (after an unwind or an operator's re-instruction) instructs only what the agent has not
+ * yet settled for the cycle: each participant's position less what its ACSC instructions of earlier
+ * attempts booked (docs/decisions.md, "Settlement retries instruct the difference").
  */
-import { settlementInstructions } from '../../clearing/settlement.ts';
+import { remainingInstructions } from '../../clearing/settlement.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { EngineContext } from '../context.ts';
 import { emitSettlementInstruction } from '../notices.ts';
@@ -9,21 +12,18 @@ import { lockCycle } from './rows.ts';
 import { dateText } from '../date-column.ts';
 import { finishSettlement } from './settle.ts';
 
-/** One pacs.009 per non-zero position; a cycle that nets to nothing settles at once. */
+/** One pacs.009 per participant still to be booked; a cycle with nothing left to book settles at once. */
 export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.state !== 'NETTED') return;
   const attempt = cycle.settlement_attempt + 1;
   const rows = await tx.query<{ bic: string; currency: string; net_minor: bigint }>(
     'SELECT bic, currency, net_minor FROM cycle_positions WHERE cycle_id = $1', [cycleId]);
-  const positions = new Map<string, Map<string, bigint>>();
-  for (const r of rows) {
-    const byBic = positions.get(r.currency) ?? new Map<string, bigint>();
-    byBic.set(r.bic, r.net_minor);
-    positions.set(r.currency, byBic);
-  }
-  const instructions = settlementInstructions(positions, { settlementAccount: settlementAccount(ctx) });
-  await tx.query("UPDATE cycles SET state = 'SETTLEMENT_SENT', settlement_attempt = $2 WHERE id = $1", [cycleId, attempt]);
+  const booked = await tx.query<{ bic: string; currency: string; net_minor: bigint }>(
+    `SELECT bic, currency, SUM(CASE direction WHEN 'DEBIT' THEN -amount_minor ELSE amount_minor END)::bigint AS net_minor
+       FROM settlement_instructions WHERE cycle_id = $1 AND state = 'SETTLED' GROUP BY bic, currency`, [cycleId]);
+  const instructions = remainingInstructions(byCurrency(rows), byCurrency(booked), { settlementAccount: settlementAccount(ctx) });
+  await tx.query("UPDATE cycles SET state = 'SETTLEMENT_SENT', settlement_attempt = $2, settlement_alert_at = NULL WHERE id = $1", [cycleId, attempt]);
   if (instructions.length === 0) {
     await finishSettlement(ctx, tx, cycle);
     return;
@@ -32,10 +32,20 @@ export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycl
     const instructionId = `C${cycleId}-A${attempt}-${instruction.bic}-${instruction.currency}`;
     const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx),
       settlementDate: dateText(cycle.business_date)! });
-    await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8)`,
-    [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId]);
+    await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id, sent_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8, $9)`,
+    [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId, ctx.clock.now()]);
   }
+}
+
+function byCurrency(rows: readonly { bic: string; currency: string; net_minor: bigint }[]): Map<string, Map<string, bigint>> {
+  const positions = new Map<string, Map<string, bigint>>();
+  for (const r of rows) {
+    const byBic = positions.get(r.currency) ?? new Map<string, bigint>();
+    byBic.set(r.bic, BigInt(r.net_minor));
+    positions.set(r.currency, byBic);
+  }
+  return positions;
 }
 
 function settlementAccount(ctx: EngineContext): string {

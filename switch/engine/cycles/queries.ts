@@ -37,15 +37,19 @@ export async function paymentHistory(db: Queryable, paymentId: bigint): Promise<
 
 /** The cycles, newest first, with their payment counts (for `clearhouse cycle list/status`). */
 export async function listCycles(ctx: EngineContext): Promise<Array<{ id: bigint; businessDate: string; sequence: number; state: CycleState;
-  payments: number; settlementAttempt: number; stalledError?: string; stalledAt?: Date }>> {
-  const rows = await ctx.db.query<CycleRow & { payments: number; stalled_error: string | null; stalled_at: Date | null }>(
-    `SELECT c.id, c.business_date, c.sequence, c.state, c.settlement_attempt, c.stalled_error, c.stalled_at,
+  payments: number; settlementAttempt: number; stalledError?: string; stalledAt?: Date; settlementAlertAt?: Date; settlementResolution?: string }>> {
+  const rows = await ctx.db.query<CycleRow & { payments: number; stalled_error: string | null; stalled_at: Date | null; settlement_alert_at: Date | null;
+    settlement_resolution: string | null }>(
+    `SELECT c.id, c.business_date, c.sequence, c.state, c.settlement_attempt, c.stalled_error, c.stalled_at, c.settlement_alert_at, c.settlement_resolution,
             (SELECT COUNT(*)::int FROM payments p WHERE p.cycle_id = c.id) AS payments
        FROM cycles c ORDER BY c.id DESC`);
   return rows.map((r) => ({ id: r.id, businessDate: dateText(r.business_date)!, sequence: r.sequence, state: r.state, payments: r.payments,
     settlementAttempt: r.settlement_attempt,
     // A step of this cycle failed and it waits in its state for the next resume (docs/operations.md).
-    ...(r.stalled_error !== null ? { stalledError: r.stalled_error, stalledAt: r.stalled_at! } : {}) }));
+    ...(r.stalled_error !== null ? { stalledError: r.stalled_error, stalledAt: r.stalled_at! } : {}),
+    // The settlement agent did not answer in time (settlement.ts `settlementAlerts`); cleared by the next attempt.
+    ...(r.settlement_alert_at !== null ? { settlementAlertAt: r.settlement_alert_at } : {}),
+    ...(r.settlement_resolution !== null ? { settlementResolution: r.settlement_resolution } : {}) }));
 }
 
 /** Net positions of a cycle (default: the latest netted one) and its bilateral matrix. */
