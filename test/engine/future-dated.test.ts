@@ -153,6 +153,43 @@ for (const backend of backends) {
       }
     });
 
+    it('dates of its own per transaction: today\'s settles today, the next day\'s then, a Saturday\'s is refused DT03 alone (PART)', async () => {
+      const h = await harness(backend, demoScheme, xsd, THURSDAY_MORNING);
+      try {
+        const base = file(3, 1, '2026-11-26', 541, 3);
+        const dates = ['2026-11-26', '2026-11-27', '2026-11-28'];
+        const mixed: Model = { ...base, groupHeader: { ...base.groupHeader, interbankSettlementDate: undefined },
+          transactions: base.transactions.map((t, i) => ({ ...t, interbankSettlementDate: dates[i] })) };
+        const [todayId, fridayId, saturdayId] = txIds(mixed);
+        assert.equal((await submit(h, 3, mixed)).status, 'PART');
+        await h.dispatch();
+        const answer = received(h, BANKS[3], 'pacs.002').find((x) => x.includes(mixed.groupHeader.messageId))!;
+        assert.match(answer, new RegExp(`<OrgnlTxId>${saturdayId}</OrgnlTxId>[\\s\\S]*?<Cd>DT03</Cd>`), 'the Saturday transaction is refused DT03');
+        await settleCycle(h);
+        assert.deepEqual(deliveredPayments(h, BANKS[1]).map((p) => p.id), [todayId], 'Thursday: only today\'s');
+        h.clock.set(THURSDAY_ROLL);
+        await settleCycle(h);
+        h.clock.set(FRIDAY_MORNING);
+        await settleCycle(h);
+        assert.deepEqual(deliveredPayments(h, BANKS[1]).map((p) => p.id), [todayId, fridayId], 'Friday: the next day\'s; never the refused one');
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('a scheme with a horizon of 0 business days refuses the next business day (DT04)', async () => {
+      const h = await harness(backend, { ...demoScheme, futureDatedHorizonBusinessDays: 0 }, xsd, THURSDAY_MORNING);
+      try {
+        const next = file(0, 1, '2026-11-27', 531);
+        assert.equal((await submit(h, 0, next)).status, 'RJCT');
+        assert.equal((await submit(h, 0, file(0, 1, '2026-11-26', 532))).status, 'ACCP', 'today\'s date is taken');
+        await h.dispatch();
+        assert.deepEqual(answerAbout(h, BANKS[0], next.groupHeader.messageId), { status: 'RJCT', codes: ['DT04'] });
+      } finally {
+        await h.close();
+      }
+    });
+
     it('recalled while warehoused: camt.029 CNCL to the sender, cancelled, the creditor never sees it', async () => {
       const h = await harness(backend, demoScheme, xsd, THURSDAY_MORNING);
       try {
