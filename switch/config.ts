@@ -120,6 +120,12 @@ export interface SchemeConfig {
   readonly calendar: CalendarConfig;
   /** Cut-off local times of each business day, strictly increasing, the last one ≤ the roll time. */
   readonly cycles: readonly string[];
+  /**
+   * How many business days ahead a batch pacs.008 may be dated (IntrBkSttlmDt): such a payment is
+   * warehoused and joins the first cycle of its date (docs/scheme-rules.md, "Future-dated payments").
+   * 0: no future dating (DT04). Default CONFIG_DEFAULTS.futureDatedHorizonBusinessDays.
+   */
+  readonly futureDatedHorizonBusinessDays?: number;
   readonly services: readonly ServiceConfig[];
   readonly settlementAgent?: SettlementAgentConfig;
   readonly switchBic?: string;
@@ -151,6 +157,8 @@ export const CONFIG_DEFAULTS = {
   confirmationTimeoutMs: 20_000,
   receiverConfirmation: true,
   overCap: 'reject' as OverCapPolicy,
+  /** A business week ahead (docs/scheme-rules.md, "Future-dated payments"). */
+  futureDatedHorizonBusinessDays: 5,
   dataDirectory: '.clearhouse',
   sftpPort: 22,
   sftpInbound: 'inbound',
@@ -216,6 +224,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
   }
   const calendar = raw.calendar === undefined ? CONFIG_DEFAULTS.calendar : checkCalendar(raw.calendar, problems);
   const cycles = raw.cycles === undefined ? [calendar.cycleDayRollTime] : checkCycles(raw.cycles, calendar, problems);
+  const futureDatedHorizonBusinessDays = checkHorizon(raw.futureDatedHorizonBusinessDays, problems);
   const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, dataDirectory, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
@@ -234,6 +243,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
     participants,
     calendar,
     cycles,
+    futureDatedHorizonBusinessDays,
     services,
     ...(settlementAgent === undefined ? {} : { settlementAgent }),
     ...(switchBic === undefined ? {} : { switchBic }),
@@ -308,8 +318,18 @@ function amountMinor(text: string, currency: string): bigint {
 
 // ---- checks ----------------------------------------------------------------------------------
 
-const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'services',
+const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'futureDatedHorizonBusinessDays', 'services',
   'settlementAgent', 'switchBic', 'dataDirectory', 'signing', 'api'];
+
+function checkHorizon(raw: unknown, problems: string[]): number {
+  if (raw === undefined) return CONFIG_DEFAULTS.futureDatedHorizonBusinessDays;
+  const max = limits.futureDatedHorizonBusinessDaysMax;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 0 || raw > max) {
+    problems.push(`futureDatedHorizonBusinessDays: ${JSON.stringify(raw)} must be a whole number of business days from 0 to ${max}`);
+    return CONFIG_DEFAULTS.futureDatedHorizonBusinessDays;
+  }
+  return raw;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -4,6 +4,11 @@
  * Change a limit here and nowhere else; docs/scheme-rules.md quotes these values.
  */
 export const limits = {
+  /** Furthest a scheme may let a batch payment be dated ahead (config futureDatedHorizonBusinessDays):
+   * about three months of business days. Each warehoused payment waits in the database for its date;
+   * a longer horizon only lets a participant store obligations nobody can net yet, and interbank
+   * settlement dates further out are not a clearing matter (docs/scheme-rules.md, "Future-dated payments"). */
+  futureDatedHorizonBusinessDaysMax: 60,
   /** Largest inbound file. 100,000 pacs.008 transactions are about 100 MB; 256 MiB leaves room for
    * verbose remittance data while keeping a single file well inside the 512 MB memory budget, since
    * validation streams the file in windows and never holds more than the raw bytes plus one window. */

@@ -30,7 +30,7 @@ export type PaymentTransition = {
 /** Every legal transition; the single source of `transitions`, `nextState` and the doc. */
 export const transitionRules: readonly PaymentTransition[] = [
   { event: 'REJECT', from: 'RECEIVED', to: 'REJECTED', cause: 'validation failed, or a real-time payment over headroom where the scheme does not queue', emits: 'pacs.002 RJCT with the ISO reason (e.g. AM04, AM14) to the debtor agent' },
-  { event: 'ACCEPT_BATCH', from: 'RECEIVED', to: 'ACCEPTED', cause: 'batch payment valid; joins the open cycle', emits: 'pacs.002 ACTC (group ACTC or PART) to the debtor agent' },
+  { event: 'ACCEPT_BATCH', from: 'RECEIVED', to: 'ACCEPTED', cause: 'batch payment valid; joins the open cycle (future-dated: warehoused without a cycle until the first cycle of its date)', emits: 'pacs.002 ACTC (group ACTC or PART) to the debtor agent' },
   { event: 'RESERVE', from: 'RECEIVED', to: 'RESERVED', cause: 'real-time payment valid and within headroom; amount reserved', emits: 'pacs.008 forwarded to the creditor agent' },
   { event: 'QUEUE', from: 'RECEIVED', to: 'QUEUED', cause: 'real-time payment over headroom and the scheme queues', emits: 'pacs.002 PDNG to the debtor agent' },
   { event: 'DEQUEUE_RESERVE', from: 'QUEUED', to: 'RESERVED', cause: 'incoming credits raised headroom; first of its FIFO lane', emits: 'pacs.008 forwarded to the creditor agent' },
@@ -44,7 +44,7 @@ export const transitionRules: readonly PaymentTransition[] = [
   { event: 'REJECT', from: 'UNWOUND', to: 'REJECTED', cause: 'unwound payments are not rolled over (docs/scheme-rules.md): the debtor agent may send it again', emits: 'pacs.002 RJCT to the debtor agent: AM23 for a cap breach (in the netting report), ED05 when a party\'s settlement failed' },
   { event: 'SETTLE', from: 'NETTED', to: 'SETTLED', cause: 'settlement agent settled the cycle (pacs.002 ACSC per instruction)', emits: 'pacs.002 ACSC to the debtor agent; camt.054; the bulk pacs.008 to the creditor agent if the scheme delivers after settlement' },
   { event: 'SETTLE', from: 'COMMITTED', to: 'SETTLED', cause: 'the cycle holding the committed payment settled', emits: 'pacs.002 ACSC to the debtor agent; camt.054 to both agents' },
-  { event: 'CANCEL', from: 'ACCEPTED', to: 'CANCELLED', cause: 'recalled by its debtor agent (camt.056) before its cycle\'s cut-off: taken out of the cycle', emits: 'camt.029 CNCL to the debtor agent; the creditor agent never sees the payment' },
+  { event: 'CANCEL', from: 'ACCEPTED', to: 'CANCELLED', cause: 'recalled by its debtor agent (camt.056) before its cycle\'s cut-off, or while warehoused (future-dated): taken out of the cycle', emits: 'camt.029 CNCL to the debtor agent; the creditor agent never sees the payment' },
   { event: 'CANCEL', from: 'QUEUED', to: 'CANCELLED', cause: 'real-time payment recalled (camt.056) while queued, before it was forwarded', emits: 'camt.029 CNCL to the debtor agent; the creditor agent never sees the payment' },
   { event: 'RETURN', from: 'SETTLED', to: 'RETURNED', cause: 'the creditor agent\'s return (pacs.004, a new obligation in the open cycle) of the full amount settled with its cycle', emits: 'pacs.004 forwarded to the debtor agent with the settled cycle\'s bulk files (an unwound return: RJCT to its sender, the original untouched)' },
 ];

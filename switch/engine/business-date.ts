@@ -2,9 +2,24 @@
  * The current business date of the scheme calendar, from the engine's clock (one place for intake's
  * settlement-date rules and real-time forwarding).
  */
-import { addDays, businessDateOf, localDateTime, localTimeToUtc, rollInstant } from '../../batch/calendar.ts';
-import type { CalendarConfig } from '../config.ts';
+import { addDays, businessDateOf, isBusinessDay, localDateTime, localTimeToUtc, nextBusinessDay, rollInstant } from '../../batch/calendar.ts';
+import { CONFIG_DEFAULTS, type CalendarConfig } from '../config.ts';
+import type { FutureDateRules } from '../validation/rules.ts';
 import type { EngineContext } from './context.ts';
+import { realtimeService } from './realtime-service.ts';
+
+/**
+ * The settlement-date rules for a pacs.008 dated after `businessDate` (docs/scheme-rules.md,
+ * "Future-dated payments"): the latest date is the business date advanced by the scheme's horizon
+ * in business days (config futureDatedHorizonBusinessDays).
+ */
+export function futureDateRules(ctx: EngineContext, businessDate: string): FutureDateRules {
+  const { calendar } = ctx.config;
+  let latest = businessDate;
+  const horizon = ctx.config.futureDatedHorizonBusinessDays ?? CONFIG_DEFAULTS.futureDatedHorizonBusinessDays;
+  for (let i = 0; i < horizon; i++) latest = nextBusinessDay(latest, calendar);
+  return { latest, isBusinessDay: (date) => isBusinessDay(date, calendar), realtime: realtimeService(ctx) !== undefined };
+}
 
 /**
  * The business date used for settlement-date rules: the scheme calendar's, from the engine clock. It

@@ -186,7 +186,8 @@ type RecallTransaction = ReturnType<typeof parseCamt056>['underlying'][number]['
 /**
  * camt.056: a case per request. Each recalled payment is dealt with by where it stands
  * (docs/scheme-rules.md, "Recalls before settlement"):
- *  - not yet cut off (a batch payment ACCEPTED in the open cycle) or a real-time payment still QUEUED:
+ *  - not yet cut off (a batch payment ACCEPTED in the open cycle, or future-dated and still warehoused
+ *    without a cycle) or a real-time payment still QUEUED:
  *    the switch cancels it itself (CANCELLED, out of the cycle, the creditor agent never sees it) and
  *    answers the debtor agent with a camt.029 CNCL;
  *  - cut off but its cycle not settled (NETTED): the case is held, answered camt.029 PDCR, and the
@@ -212,7 +213,8 @@ export async function handleRecall(ctx: EngineContext, tx: Queryable, inbound: P
           ORDER BY p.id DESC LIMIT 1 FOR UPDATE OF p`, [inbound.sender, t.originalUetr ?? null, t.originalTransactionId ?? null]);
       if (!payment) continue;
       paymentId ??= payment.id;
-      if ((payment.state === 'ACCEPTED' && payment.cycle_state === 'OPEN') || payment.state === 'QUEUED') {
+      // ACCEPTED without a cycle: future-dated, still in the warehouse (intake.ts isWarehoused).
+      if ((payment.state === 'ACCEPTED' && (payment.cycle_state === 'OPEN' || payment.cycle_id === null)) || payment.state === 'QUEUED') {
         cancelled.push({ t, id: payment.id, cycleId: payment.state === 'ACCEPTED' ? payment.cycle_id : null, currency: payment.currency, amount: payment.amount_minor });
       } else if (payment.state === 'NETTED' && payment.cycle_id !== null) {
         held.push({ t, cycleId: payment.cycle_id, assignee: payment.creditor_agent });

@@ -18,7 +18,7 @@ import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
 import type { ElementSpan } from '../validation/scan.ts';
 import type { EngineContext } from './context.ts';
 import { forwardableElement } from '../validation/forward.ts';
-import { acceptBatchPayments, openCycleId } from './cycles/open.ts';
+import { acceptBatchPayments, openCycle, warehouseBatchPayments } from './cycles/open.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
 import { admittedState } from './transitions.ts';
@@ -273,10 +273,13 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   accepted: readonly AcceptedTransaction[]): Promise<{ readonly realtime: bigint[] } | { readonly refused: FileReport }> {
   if (accepted.length === 0) return { realtime: [] };
   const realtime = accepted.every((a) => a.facts.localInstrument === 'INST') && realtimeService(ctx) !== undefined;
-  const cycleId = realtime ? null : await openCycleId(ctx, tx);
+  const cycle = realtime ? null : await openCycle(ctx, tx);
   const rows = paymentRows(report, accepted, sender, ctx.directory);
-  if (cycleId !== null) {
-    const refused = await claimBatchDebits(tx, cycleId, sender, rows);
+  // A batch payment dated after the open cycle's business day (validation kept it within the horizon,
+  // on a business day) is warehoused: ACCEPTED without a cycle until the first cycle of its date opens.
+  const warehoused = rows.map((r) => cycle !== null && isWarehoused(r.settlementDate, cycle.businessDate, currentBusinessDate(ctx)));
+  if (cycle !== null) {
+    const refused = await claimBatchDebits(tx, cycle.id, sender, rows.filter((_, i) => !warehoused[i]));
     if (refused) {
       await tx.query('DELETE FROM idempotency_keys WHERE message_id = $1', [messageRowId]);
       return { refused: refuseWhole(report, refused) };
@@ -286,7 +289,7 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
     index: rows.map((r) => r.index), txId: rows.map((r) => r.transactionId), e2e: rows.map((r) => r.endToEndId), uetr: rows.map((r) => r.uetr),
     instructing: rows.map((r) => r.instructingAgent), debtor: rows.map((r) => r.debtorAgent), creditor: rows.map((r) => r.creditorAgent),
     currency: rows.map((r) => r.currency), amount: rows.map((r) => r.amountMinor.toString()), date: rows.map((r) => r.settlementDate),
-    xml: rows.map((r) => r.xml),
+    xml: rows.map((r) => r.xml), cycle: rows.map((_, i) => (cycle === null || warehoused[i] ? null : cycle.id.toString())),
   };
   // A batch payment is created as RECEIVED --ACCEPT_BATCH--> would leave it (recorded as one set: acceptBatchPayments).
   const state = realtime ? 'RECEIVED' : admittedState('ACCEPT_BATCH');
@@ -294,17 +297,27 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   const created = await tx.query<{ id: bigint; transaction_index: number }>(
     `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
         debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml)
-     SELECT $1, i, 'CREDIT', $2, t, e, u, ia, da, ca, c, a::bigint, d::date, $3, $4, x
-       FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                   $13::text[], $14::text[], $15::text[]) AS p(i, t, e, u, ia, da, ca, c, a, d, x)
+     SELECT $1, i, 'CREDIT', $2, t, e, u, ia, da, ca, c, a::bigint, d::date, $3, cy::bigint, x
+       FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                   $12::text[], $13::text[], $14::text[], $15::text[]) AS p(i, t, e, u, ia, da, ca, c, a, d, x, cy)
      ORDER BY i
      RETURNING id, transaction_index`,
-    [messageRowId, realtime ? 'realtime' : 'batch', state, cycleId, columns.index, columns.txId, columns.e2e, columns.uetr,
+    [messageRowId, realtime ? 'realtime' : 'batch', state, columns.index, columns.txId, columns.e2e, columns.uetr,
       columns.instructing, columns.debtor, columns.creditor, columns.currency, columns.amount, columns.date,
-      realtime ? columns.xml : columns.xml.map(() => null)]);
+      realtime ? columns.xml : columns.xml.map(() => null), columns.cycle]);
   if (realtime) return { realtime: created.map((r) => r.id) };
-  await acceptBatchPayments(tx, cycleId!, created, columns.index, columns.xml);
+  const held = new Set(rows.filter((_, i) => warehoused[i]).map((r) => r.index));
+  await acceptBatchPayments(tx, cycle!.id, created.filter((c) => !held.has(c.transaction_index)), columns.index, columns.xml);
+  await warehouseBatchPayments(tx, created.filter((c) => held.has(c.transaction_index)), columns.index, columns.xml);
   return { realtime: [] };
+}
+
+/**
+ * A batch payment waits in the warehouse when it is dated after both the open cycle's business date
+ * and the current business date (a payment dated the open cycle's day, or today, joins the open cycle).
+ */
+export function isWarehoused(settlementDate: string | null, cycleBusinessDate: string, businessDate: string): boolean {
+  return settlementDate !== null && settlementDate > cycleBusinessDate && settlementDate > businessDate;
 }
 
 /** The report of a message refused as a whole after validation (every transaction RJCT). */

@@ -8,7 +8,7 @@ import { limits } from '../limits.ts';
 import { validateFile } from '../validation/pipeline.ts';
 import type { EngineContext } from './context.ts';
 import { NONE, findReplay, intakeAlone, replayAfter, type CollectedTransaction, type Validated } from './intake.ts';
-import { currentBusinessDate } from './business-date.ts';
+import { currentBusinessDate, futureDateRules } from './business-date.ts';
 import { joinsRealtimeGroup, submitRealtime } from './realtime-intake.ts';
 import type { IntakeResult, Submission } from './transport.ts';
 
@@ -24,8 +24,9 @@ export async function submit(ctx: EngineContext, received: Submission): Promise<
   }
 
   const transactions: CollectedTransaction[] = [];
+  const businessDate = currentBusinessDate(ctx);
   const report = await validateFile(bytes, {
-    xsd: ctx.xsd, sender, directory: ctx.directory, businessDate: currentBusinessDate(ctx),
+    xsd: ctx.xsd, sender, directory: ctx.directory, businessDate, futureDates: futureDateRules(ctx, businessDate),
     onTransaction: (facts, span) => transactions.push({ facts: { ...facts, ibans: NONE, bics: NONE }, span }),
   });
   const validated: Validated = { submission, sha256, report, transactions };

@@ -17,7 +17,7 @@ import { createParser, type XmlElement } from '../iso/xml.ts';
 import { moduleForNamespace, NAMESPACE_PREFIX } from '../iso/registry.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
-import { MessageChecker, type RuleOptions } from './rules.ts';
+import { MessageChecker, type FutureDateRules, type RuleOptions } from './rules.ts';
 import { scanXml, type ElementSpan, type ScanResult } from './scan.ts';
 import { extractFacts } from './facts.ts';
 import { invariant } from '../clearing/invariant.ts';
@@ -69,6 +69,8 @@ export interface ValidateOptions {
   readonly businessDate?: string;
   /** Participant directory and limits: enables directory rules. */
   readonly directory?: SchemeDirectory;
+  /** Rules for pacs.008 dated after the business date (rules.ts FutureDateRules); without them any later date passes. */
+  readonly futureDates?: FutureDateRules;
   /** Called with each parsed window's model, in order (forces the fast-xml-parser path). */
   readonly onModel?: (model: unknown, firstTransactionIndex: number) => void;
   /**
@@ -114,6 +116,7 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   const ruleOptions: RuleOptions = {
     rootPath: rootPath(document, messageRoot),
     businessDate: options.businessDate,
+    ...(options.futureDates ? { futureDates: options.futureDates } : {}),
     sender: options.sender,
     directory: options.directory,
     messageId,

@@ -35,6 +35,21 @@ export interface RuleOptions {
   readonly transactionLine?: (tx: TransactionFacts) => number | undefined;
   /** Line of the group header (or of the message root). */
   readonly groupLine?: number;
+  /** The rules for a pacs.008 dated after the business date; without them any later date passes. */
+  readonly futureDates?: FutureDateRules;
+}
+
+/**
+ * A pacs.008 dated after the business date (docs/scheme-rules.md, "Future-dated payments"): a batch
+ * payment is warehoused when its date is a business day no later than `latest`, else refused (DT03 a
+ * weekend or holiday, DT04 beyond the horizon); a real-time payment is refused (DT04) when `realtime`
+ * (the scheme runs LclInstrm INST as real time: it settles on the business date it is accepted).
+ */
+export interface FutureDateRules {
+  /** The last settlement date accepted: the business date advanced by the scheme's horizon in business days. */
+  readonly latest: string;
+  readonly isBusinessDay: (date: string) => boolean;
+  readonly realtime: boolean;
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -178,7 +193,7 @@ export class MessageChecker {
     }
     if (group.totalAmount !== undefined) this.checkTotal(group.totalAmount, at);
     if (group.settlementDate !== undefined) {
-      checkDate(group.settlementDate, options, (code, message) => at('GrpHdr/IntrBkSttlmDt', code, message));
+      checkDate(group.settlementDate, options, (code, message) => at('GrpHdr/IntrBkSttlmDt', code, message), this.firstInstant === true);
     }
     if (this.moneyMessage) this.finishMoney(at);
     this.checkSender(group, at);
@@ -290,7 +305,7 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
     }
   }
   if (tx.settlementDate !== undefined) {
-    checkDate(tx.settlementDate, options, (code, message) => at('IntrBkSttlmDt', code, message));
+    checkDate(tx.settlementDate, options, (code, message) => at('IntrBkSttlmDt', code, message), tx.localInstrument === 'INST');
   }
   checkParties(tx, options, at, findings);
   return findings;
@@ -335,7 +350,7 @@ function checkParties(tx: TransactionFacts, options: RuleOptions, at: (relative:
   }
 }
 
-function checkDate(date: string, options: RuleOptions, report: (code: string, message: string) => void): void {
+function checkDate(date: string, options: RuleOptions, report: (code: string, message: string) => void, instant: boolean): void {
   const match = DATE.exec(date);
   const valid = match !== null && isCalendarDate(Number(match[1]), Number(match[2]), Number(match[3]));
   if (!valid) {
@@ -344,6 +359,18 @@ function checkDate(date: string, options: RuleOptions, report: (code: string, me
   }
   if (options.businessDate !== undefined && date < options.businessDate) {
     report(REASON.settlementDatePast, `settlement date ${date} is before the current business date ${options.businessDate}`);
+    return;
+  }
+  const rules = options.futureDates;
+  if (rules === undefined || options.businessDate === undefined || date <= options.businessDate || options.messageId !== 'pacs.008.001.08') return;
+  if (instant && rules.realtime) {
+    report(REASON.settlementDateTooFarAhead, `a real-time payment settles on the business date it is accepted (${options.businessDate}); ` +
+      `settlement date ${date} is in the future`);
+  } else if (date > rules.latest) {
+    report(REASON.settlementDateTooFarAhead, `settlement date ${date} is beyond the scheme's horizon for future-dated payments ` +
+      `(the latest accepted now is ${rules.latest})`);
+  } else if (!rules.isBusinessDay(date)) {
+    report(REASON.settlementDateNotBusinessDay, `settlement date ${date} is not a business day (weekend or holiday)`);
   }
 }
 

@@ -58,6 +58,16 @@ describe('scheme configuration', () => {
     assert.throws(() => clearingConfig(config), (e: ConfigError) => e.problems.length === 2 && /switchBic/.test(e.message) && /settlementAgent/.test(e.message));
   });
 
+  it('futureDatedHorizonBusinessDays: default 5, 0 … limits.futureDatedHorizonBusinessDaysMax, else a problem naming the key', () => {
+    assert.equal(checkConfig(minimal).futureDatedHorizonBusinessDays, CONFIG_DEFAULTS.futureDatedHorizonBusinessDays);
+    assert.equal(CONFIG_DEFAULTS.futureDatedHorizonBusinessDays, 5);
+    assert.equal(checkConfig({ ...minimal, futureDatedHorizonBusinessDays: 0 }).futureDatedHorizonBusinessDays, 0);
+    for (const bad of [-1, 2.5, '3', 61]) {
+      const problems = problemsOf({ ...minimal, futureDatedHorizonBusinessDays: bad });
+      assert.ok(problems.some((p) => p.startsWith('futureDatedHorizonBusinessDays:') && p.includes('0 to 60')), `${JSON.stringify(bad)}: ${problems.join('; ')}`);
+    }
+  });
+
   it('a realtime service gets its defaults', () => {
     const config = checkConfig({ ...minimal, services: [{ messageType: 'pacs.008', mode: 'realtime' }] });
     assert.deepEqual(config.services[0], { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: true, confirmationTimeoutMs: 20_000, overCap: 'reject' });

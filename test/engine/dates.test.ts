@@ -123,7 +123,8 @@ describe('dates under fixed clocks (demo scheme: Frankfurt, roll 16:00, cut-offs
     const h = await harness('postgres', demoScheme, xsd, '2026-12-06T11:00:00Z'); // Sunday noon
     try {
       assert.equal(await openCycleDate(h), '2026-12-07');
-      // The first file of the cycle names a later date: the bulk header still says the cycle's date.
+      // A file dated the next business day is warehoused (test/engine/future-dated.test.ts): this
+      // cycle's files and notices carry only the cycle's date.
       assert.equal((await submit(h, 1, bulkFile(1, '2026-12-08', 11))).status, 'ACCP');
       assert.equal((await submit(h, 0, bulkFile(0, '2026-12-07', 12))).status, 'ACCP');
       const instructed = await cutOff(h); // an ad-hoc close by the operator, on Sunday
