@@ -56,8 +56,10 @@ export function statusReport(report: FileReport, context: AnswerContext): Pacs00
     transactionFindings.set(f.transactionIndex, list);
   }
   // A rejected file lists its group reasons; its transactions share the group's fate and are not
-  // repeated one by one. A PART file lists each rejected transaction with its own reasons.
-  const transactions: TransactionStatus[] = report.status === 'PART'
+  // repeated one by one. A PART file lists each rejected transaction with its own reasons, and so does
+  // a file rejected because every one of its transactions was (no group reason to give: without the
+  // list, its RJCT would carry no reason code at all).
+  const transactions: TransactionStatus[] = report.status === 'PART' || (report.status === 'RJCT' && groupFindings.length === 0)
     ? rejected.map((t) => ({
       ...(t.id !== undefined ? { originalTransactionId: t.id } : {}),
       transactionStatus: 'RJCT',
