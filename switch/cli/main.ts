@@ -102,6 +102,8 @@ registerOperationsCommands(program);
 const { registerBankCommands } = await import('./bank.ts');
 registerBankCommands(program);
 
+(await import('./simulate.ts')).registerSimulateCommand(program); // `clearhouse simulate` (docs/simulation.md)
+
 try {
   // A malformed CLEARHOUSE_CLOCK, or one set in production, stops every command before it starts.
   processClock();
