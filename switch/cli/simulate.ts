@@ -113,7 +113,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--seed <n>', 'the seed of one day')
     .option('--seeds <a..b>', 'a sweep: every seed from a to b, stopping at the first that breaks an invariant')
     .option('--banks <n>', 'participants (2-5, default 4)')
-    .option('--payments <n>', 'payments over the day (default 80)')
+    .option('--payments <n>', 'payments over the day (default 60)')
     .option('--faults <list>', `comma-separated: default, all, none, a name, -name (known: ${Object.keys(FAULTS).join(', ')})`)
     .option('--out <dir>', 'write every message of every party under this directory', 'out/simulate')
     .option('--json', 'print the results as JSON')

@@ -18,6 +18,7 @@ import { BankSimulator, type BankAnswer } from '../demo/simulators.ts';
 import { bulkCreditTransfer, DEMO_BANKS, random, type Bank } from '../demo/generate.ts';
 import { build as buildPacs008, parseXml as parsePacs008, type Pacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
 import { build as buildPacs004 } from '../iso/messages/pacs.004.001.09/index.ts';
+import { build as buildPacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
 import { build as buildPacs028 } from '../iso/messages/pacs.028.001.03/index.ts';
 import { build as buildCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
 import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
@@ -27,6 +28,8 @@ import { AgentBooks } from './books.ts';
 import { judge, type Verdict } from './judge.ts';
 
 export const SWITCH_BIC = 'CLHSDEFFXXX';
+/** Payments over the day unless --payments says otherwise. */
+export const DEFAULT_PAYMENTS = 60;
 export const AGENT_BIC = 'MARKDEFFXXX';
 /** A Thursday, a business day of the simulated scheme; the clock moves only when the day says so. */
 const DAY = '2026-11-26';
@@ -94,7 +97,7 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   const faults = options.faults ?? new Set(DEFAULT_FAULTS);
   const on = (f: FaultName): boolean => faults.has(f);
   const bankCount = Math.min(5, Math.max(2, options.banks ?? 4));
-  const paymentBudget = Math.max(10, options.payments ?? 80);
+  const paymentBudget = Math.max(10, options.payments ?? DEFAULT_PAYMENTS);
   const banks = DEMO_BANKS.slice(0, bankCount);
   // The last bank of five holds EUR only; with fewer, all hold both.
   const holdsSek = (b: Bank): boolean => bankCount < 5 || b !== banks[4];
@@ -122,8 +125,8 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   const opening = new Map<string, bigint>();
   for (const b of banks) for (const c of ['EUR', 'SEK']) opening.set(`${b.bic} ${c}`, b === short ? 0n : 10n ** 13n);
   const agent = new AgentBooks(engine, mailboxes, AGENT_BIC, opening);
-  const answers = new Map<string, BankAnswer>();
-  const creditors = new Map(banks.map((b) => [b.bic, new BankSimulator(engine, mailboxes, b.bic, (id) => answers.get(id) ?? 'accept')]));
+  const answers = new Map<string, BankAnswer | 'late'>();
+  const creditors = new Map(banks.map((b) => [b.bic, new BankSimulator(engine, mailboxes, b.bic, (id) => { const a = answers.get(id) ?? 'accept'; return a === 'late' ? 'silent' : a; })]));
   const counts: Record<string, number> = {};
   const count = (k: string, n = 1): void => { counts[k] = (counts[k] ?? 0) + n; };
   const now = (): string => isoDateTime(clock.now());
@@ -142,6 +145,7 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
     for (phase = 1; phase <= cycles; phase++) {
       say(`seed ${options.seed}: cycle ${phase}/${cycles}`);
       const perCycle = Math.ceil(paymentBudget / cycles);
+      const thisCycle: Pacs008[] = [];
       // Batch files: each bank 0–2 files, in EUR, or SEK among the banks that hold it.
       let batchLeft = Math.ceil(perCycle * 0.7);
       for (const sender of banks) {
@@ -158,6 +162,7 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
           const bytes = encoder.encode(buildPacs008(model));
           await submit(sender.bic, `${id}.xml`, bytes);
           submitted.push({ sender: sender.bic, name: `${id}.xml`, bytes });
+          thisCycle.push(model);
           if (on('duplicate-file') && chance(0.15)) { await submit(sender.bic, `${id}.xml`, bytes); count('fault duplicate-file'); }
         }
       }
@@ -193,14 +198,15 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
       await engine.sweep();
       await dispatch();
       if (on('late-accept')) {
-        // Creditors that stayed silent answer now, after the timeout.
-        for (const [id, a] of answers) if (a === 'silent') answers.set(id, 'accept');
-        for (const bank of banks) count('late answers', await lateAnswers(engine, mailboxes, bank.bic, clock));
+        // Creditors that stayed silent answer ACCP now, after the timeout; each is answered late once.
+        const silent = new Set([...answers].filter(([, a]) => a === 'silent').map(([id]) => id));
+        for (const id of silent) answers.set(id, 'late');
+        for (const bank of banks) count('late answers', await lateAnswers(engine, mailboxes, bank.bic, silent, clock));
         await dispatch();
       }
       // Exceptions, on payments of earlier cycles (and, as a fault, of this one).
-      if (phase > 1) await exceptions({ engine, mailboxes, banks, phase, next, on, submit, now, count, settledOnly: true });
-      if (on('recall-before-settlement')) await exceptions({ engine, mailboxes, banks, phase, next, on, submit, now, count, settledOnly: false });
+      if (phase > 1) await exceptions({ engine, mailboxes, banks, phase, next, on, submit, now, count, settledOnly: true, lowCap });
+      if (on('recall-before-settlement')) await recallUnsettled({ engine, mailboxes, banks, phase, next, on, submit, now, count, settledOnly: false }, thisCycle);
       await dispatch();
       // Cut-off, settlement.
       clock.advance(60 * 60 * 1000);
@@ -218,7 +224,8 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   }
   writeFileSync(join(options.out, 'agent-books.txt'), agent.toText());
   writeFileSync(join(options.out, 'deliveries.txt'), deliveries.map((d) => `${d.phase} ${d.recipient} ${d.fileName} ${d.sha256}`).join('\n') + '\n');
-  const verdict = judge({ root: join(options.out, 'mailboxes'), banks: banks.map((b) => b.bic), switchBic: SWITCH_BIC, agentBic: AGENT_BIC, ledger: agent.ledger, deliveries, phaseCycles });
+  const verdict = judge({ root: join(options.out, 'mailboxes'), banks: banks.map((b) => b.bic), switchBic: SWITCH_BIC, agentBic: AGENT_BIC, ledger: agent.ledger, deliveries, phaseCycles,
+    creditorToldOfFailure: on('late-accept') });
   return { seed: options.seed, verdict, counts, digest: digestOf(options.out) };
 }
 
@@ -252,6 +259,8 @@ interface ExceptionContext {
   readonly count: (k: string, n?: number) => void;
   /** True: payments received in files already fetched (settled); false: the recall-before-settlement fault. */
   readonly settledOnly: boolean;
+  /** The participant with a low cap: its returns may be unwound, which only the return-unwind fault allows (issue 9 defect 6). */
+  readonly lowCap?: Bank;
 }
 
 /** Returns, recalls and status requests, on payments a bank received (read from its own mailbox). */
@@ -261,7 +270,8 @@ async function exceptions(c: ExceptionContext): Promise<void> {
     if (received.length === 0) continue;
     const t = received[Math.floor(c.next() * received.length)]!;
     const tag = `${bank.bic.slice(0, 8)}-X${c.phase}${c.settledOnly ? 'S' : 'U'}`;
-    if (c.settledOnly && (c.on('returns') || c.on('return-unwind')) && c.next() < 0.5) {
+    const mayReturn = c.on('return-unwind') || (c.on('returns') && bank !== c.lowCap);
+    if (c.settledOnly && mayReturn && c.next() < 0.5) {
       const xml = buildPacs004({
         groupHeader: { messageId: `${tag}-RET`, creationDateTime: c.now(), numberOfTransactions: '1', settlementInformation: { method: 'CLRG' },
           instructingAgent: bank.bic, instructedAgent: SWITCH_BIC },
@@ -302,6 +312,23 @@ async function exceptions(c: ExceptionContext): Promise<void> {
   }
 }
 
+/** The recall-before-settlement fault: a debtor recalls one of its batch payments of the open cycle. */
+async function recallUnsettled(c: ExceptionContext, thisCycle: readonly Pacs008[]): Promise<void> {
+  if (thisCycle.length === 0 || c.next() < 0.3) return;
+  const model = thisCycle[Math.floor(c.next() * thisCycle.length)]!;
+  const t = model.transactions[Math.floor(c.next() * model.transactions.length)]!;
+  const debtor = t.debtorAgent;
+  const caseId = `${debtor.slice(0, 8)}-C${c.phase}U`;
+  const recall = buildCamt056({
+    assignment: { id: `${caseId}-A`, assigner: debtor, assignee: SWITCH_BIC, creationDateTime: c.now() },
+    case: { id: caseId, creator: debtor },
+    underlying: [{ transactions: [{ originalTransactionId: t.paymentIdentification.transactionId, originalUetr: t.paymentIdentification.uetr,
+      originalInterbankSettlementAmount: t.interbankSettlementAmount, reasons: [{ reason: { code: 'DUPL' }, additionalInformation: [] }] }] }],
+  });
+  await c.submit(debtor, `${caseId}-REQ.xml`, encoder.encode(recall));
+  c.count('recalls before settlement');
+}
+
 /** Batch payments delivered to `bic` in bulk files (the settled ones: files delivered after settlement). */
 function receivedBatchPayments(mailboxes: DirectoryMailboxes, bic: string, settledOnly: boolean) {
   if (!settledOnly) return [];
@@ -318,10 +345,30 @@ function receivedBatchPayments(mailboxes: DirectoryMailboxes, bic: string, settl
   return out;
 }
 
-/** Creditors answer ACCP to real-time payments they left unanswered (archived without answer), after the timeout. */
-async function lateAnswers(engine: Engine, mailboxes: DirectoryMailboxes, bic: string, clock: ManualClock): Promise<number> {
-  void engine; void mailboxes; void bic; void clock;
-  return 0;
+/** Creditors answer ACCP, after the timeout, to the real-time payments they left unanswered (fetched without answer). */
+async function lateAnswers(engine: Engine, mailboxes: DirectoryMailboxes, bic: string, silent: ReadonlySet<string>, clock: ManualClock): Promise<number> {
+  const archive = join(mailboxes.root, bic, 'archive');
+  let n = 0;
+  for (const name of readdirSync(archive).sort()) {
+    if (!name.startsWith('out-pacs.008')) continue;
+    const message = parsePacs008(readFileSync(join(archive, name), 'utf8'));
+    const t = message.transactions[0]!;
+    const id = t.paymentIdentification.transactionId ?? '';
+    if (message.transactions.length !== 1 || !silent.has(id)) continue;
+    const messageId = `${bic.slice(0, 8)}-LATE-${id.slice(0, 20)}`.slice(0, 35);
+    const xml = buildPacs002({
+      groupHeader: { messageId, creationDateTime: isoDateTime(clock.now()), instructingAgent: bic, instructedAgent: SWITCH_BIC },
+      originalGroups: [{ originalMessageId: message.groupHeader.messageId, originalMessageNameId: 'pacs.008.001.08' }],
+      transactions: [{ originalEndToEndId: t.paymentIdentification.endToEndId, originalTransactionId: id,
+        ...(t.paymentIdentification.uetr ? { originalUetr: t.paymentIdentification.uetr } : {}), transactionStatus: 'ACCP' }],
+    });
+    const bytes = encoder.encode(xml);
+    mailboxes.put(bic, `${messageId}.xml`, bytes);
+    await engine.submit({ bytes, sender: bic, fileName: `${messageId}.xml` });
+    mailboxes.archive(bic, `${messageId}.xml`);
+    n++;
+  }
+  return n;
 }
 
 /** SHA-256 over every file under `root`, in name order (relative path and bytes). */

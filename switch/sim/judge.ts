@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseXml as parsePacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs004 } from '../iso/messages/pacs.004.001.09/index.ts';
+import { parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
 import { parseAmount } from '../iso/amount.ts';
 import type { LedgerEntry } from './books.ts';
 import type { Delivery } from './day.ts';
@@ -22,6 +23,8 @@ export interface JudgeInput {
   readonly deliveries: readonly Delivery[];
   /** Engine cycle id settled in each phase (1-based), as the agent's instructions name it (C<id>-…). */
   readonly phaseCycles: ReadonlyMap<number, string>;
+  /** Check that the creditor of a forwarded real-time payment that then failed is told (the late-accept fault). */
+  readonly creditorToldOfFailure?: boolean;
 }
 
 export interface Verdict {
@@ -41,14 +44,21 @@ const INVARIANTS = {
   bookedOnce: 'each participant\'s cycle position booked once',
   settledNet: 'settled amount per cycle and currency = net of the payments delivered in that cycle',
   sumZero: 'positions sum to zero',
+  creditorTold: 'the creditor of a forwarded real-time payment that failed is told so',
+  recallReceived: 'a recall reaches a creditor only for a payment it received',
 } as const;
 
-interface DeliveredFile { readonly name: string; readonly phase: number; readonly xml: string }
+interface DeliveredFile { readonly name: string; readonly phase: number; readonly order: number; readonly xml: string }
 
 function minor(value: string, currency: string): bigint {
   const parsed = parseAmount(value, currency);
   if (!parsed.ok) throw new Error(`judge: ${value} ${currency} is not an amount`);
   return parsed.minor;
+}
+
+function isInstant(t: { readonly paymentTypeInformation?: { readonly localInstrument?: { readonly code: string } | { readonly proprietary: string } } }): boolean {
+  const i = t.paymentTypeInformation?.localInstrument;
+  return i !== undefined && 'code' in i && i.code === 'INST';
 }
 
 export function judge(input: JudgeInput): Verdict {
@@ -61,12 +71,13 @@ export function judge(input: JudgeInput): Verdict {
 
   // 1. The connector's log: no file delivered twice to the same party.
   const phaseOf = new Map<string, number>();
-  for (const d of input.deliveries) {
+  const orderOf = new Map<string, number>();
+  input.deliveries.forEach((d, order) => {
     const key = `${d.recipient}/${d.fileName}`;
     check('deliveredOnce');
     if (phaseOf.has(key)) fail('deliveredOnce', `${key} delivered again in cycle ${d.phase}`);
-    else phaseOf.set(key, d.phase);
-  }
+    else { phaseOf.set(key, d.phase); orderOf.set(key, order); }
+  });
   const delivered = (bic: string, prefix: string): DeliveredFile[] => {
     const files: DeliveredFile[] = [];
     for (const [side, strip] of [['outbound', ''], ['archive', 'out-']] as const) {
@@ -76,7 +87,7 @@ export function judge(input: JudgeInput): Verdict {
         if (strip && !name.startsWith(strip)) continue;
         const original = name.slice(strip.length);
         if (!original.startsWith(prefix)) continue;
-        files.push({ name: original, phase: phaseOf.get(`${bic}/${original}`) ?? 0, xml: readFileSync(join(directory, name), 'utf8') });
+        files.push({ name: original, phase: phaseOf.get(`${bic}/${original}`) ?? 0, order: orderOf.get(`${bic}/${original}`) ?? -1, xml: readFileSync(join(directory, name), 'utf8') });
       }
     }
     return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -90,7 +101,8 @@ export function judge(input: JudgeInput): Verdict {
   };
 
   // 2. Payments as their creditors received them: each at most once.
-  interface Received { readonly debtor: string; readonly creditor: string; readonly currency: string; readonly amount: bigint; readonly phase: number }
+  interface Received { readonly debtor: string; readonly creditor: string; readonly currency: string; readonly amount: bigint; readonly phase: number;
+    readonly order: number; readonly realtime: boolean; readonly forwardedMessageId: string }
   const received = new Map<string, Received>();
   for (const bic of input.banks) {
     for (const f of delivered(bic, 'pacs.008')) {
@@ -99,13 +111,15 @@ export function judge(input: JudgeInput): Verdict {
         check('creditorOnce');
         if (received.has(key)) fail('creditorOnce', `${t.paymentIdentification.transactionId} of ${t.debtorAgent} delivered to ${bic} again (${f.name})`);
         received.set(key, { debtor: t.debtorAgent, creditor: bic, currency: t.interbankSettlementAmount.currency,
-          amount: minor(t.interbankSettlementAmount.value, t.interbankSettlementAmount.currency), phase: f.phase });
+          amount: minor(t.interbankSettlementAmount.value, t.interbankSettlementAmount.currency), phase: f.phase, order: f.order,
+          realtime: isInstant(t), forwardedMessageId: parsePacs008(f.xml).groupHeader.messageId });
       }
     }
   }
 
   // 3. Final statuses to each sender, and the payments settled in each phase.
   const expected = new Map<string, bigint>();
+  const failedForwarded: Array<{ creditor: string; forwarded: string; id: string }> = [];
   const add = (phase: number, bic: string, currency: string, amount: bigint): void => {
     const cycle = input.phaseCycles.get(phase) ?? `phase${phase}`;
     const key = `${cycle} ${bic} ${currency}`;
@@ -115,10 +129,7 @@ export function judge(input: JudgeInput): Verdict {
     const messages = new Map<string, { transactions: string[]; realtime: boolean }>();
     for (const xml of sent(bic, 'pacs.008')) {
       const m = parsePacs008(xml);
-      const realtime = m.transactions.some((t) => {
-        const i = t.paymentTypeInformation?.localInstrument;
-        return i !== undefined && 'code' in i && i.code === 'INST';
-      });
+      const realtime = m.transactions.some(isInstant);
       messages.set(m.groupHeader.messageId, { transactions: m.transactions.map((t) => t.paymentIdentification.transactionId ?? ''), realtime });
     }
     const finals = new Map<string, Array<{ status: string; phase: number }>>();
@@ -150,8 +161,11 @@ export function judge(input: JudgeInput): Verdict {
           fail('oneFinal', `${bic} ${id}: ${all.length === 0 ? 'no final status' : all.map((s) => `${s.status} (cycle ${s.phase})`).join(', ')}`);
           continue;
         }
-        if (all[0]!.status !== 'ACSC') continue;
         const payment = received.get(`${bic}|${id}`);
+        if (all[0]!.status !== 'ACSC') {
+          if (input.creditorToldOfFailure && payment?.realtime) failedForwarded.push({ creditor: payment.creditor, forwarded: payment.forwardedMessageId, id });
+          continue;
+        }
         check('settledDelivered');
         if (!payment) { fail('settledDelivered', `${bic} ${id} settled (ACSC) but never delivered to its creditor`); continue; }
         add(all[0]!.phase, payment.creditor, payment.currency, payment.amount);
@@ -168,6 +182,25 @@ export function judge(input: JudgeInput): Verdict {
         const amount = minor(t.returnedInterbankSettlementAmount.value, t.returnedInterbankSettlementAmount.currency);
         add(f.phase, bic, t.returnedInterbankSettlementAmount.currency, amount);
         add(f.phase, original.creditor, t.returnedInterbankSettlementAmount.currency, -amount);
+      }
+    }
+  }
+
+  // A forwarded real-time payment that failed: its creditor got a negative status for it.
+  for (const f of failedForwarded) {
+    check('creditorTold');
+    const told = delivered(f.creditor, 'pacs.002').some((d) => parsePacs002(d.xml).transactions.some((t) => t.originalTransactionId === f.id && t.transactionStatus === 'RJCT'));
+    if (!told) fail('creditorTold', `${f.id} forwarded to ${f.creditor} (${f.forwarded}) failed, the creditor was never told`);
+  }
+  // Recalls: only for a payment the creditor had received before the recall.
+  for (const bic of input.banks) {
+    for (const f of delivered(bic, 'camt.056')) {
+      for (const u of parseCamt056(f.xml).underlying) for (const t of u.transactions) {
+        check('recallReceived');
+        const payment = [...received.values()].find((r) => r.creditor === bic && received.get(`${r.debtor}|${t.originalTransactionId}`) === r);
+        if (!payment || payment.order > f.order) {
+          fail('recallReceived', `recall of ${t.originalTransactionId} delivered to ${bic} (${f.name}) ${payment ? 'before the payment itself' : 'which never received it'}`);
+        }
       }
     }
   }
