@@ -25,7 +25,7 @@ import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts'
 import { isoDateTime } from '../engine/context.ts';
 import type { XsdValidator } from '../validation/xsd-pool.ts';
 import { AgentBooks } from './books.ts';
-import { judge, type Verdict } from './judge.ts';
+import { judge, type JudgeInput, type Verdict } from './judge.ts';
 
 export const SWITCH_BIC = 'CLHSDEFFXXX';
 /** Payments over the day unless --payments says otherwise. */
@@ -78,6 +78,8 @@ export interface SimulationResult {
   readonly counts: Record<string, number>;
   /** SHA-256 over every file under --out (name and bytes): equal for equal seeds. */
   readonly digest: string;
+  /** What the judge read (tests tamper with it to show the judge catches a broken invariant). */
+  readonly judged: JudgeInput;
 }
 
 /** One delivery as the recorder saw it: which phase (cycle number, 1-based) and to whom. */
@@ -224,9 +226,9 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   }
   writeFileSync(join(options.out, 'agent-books.txt'), agent.toText());
   writeFileSync(join(options.out, 'deliveries.txt'), deliveries.map((d) => `${d.phase} ${d.recipient} ${d.fileName} ${d.sha256}`).join('\n') + '\n');
-  const verdict = judge({ root: join(options.out, 'mailboxes'), banks: banks.map((b) => b.bic), switchBic: SWITCH_BIC, agentBic: AGENT_BIC, ledger: agent.ledger, deliveries, phaseCycles,
-    creditorToldOfFailure: on('late-accept') });
-  return { seed: options.seed, verdict, counts, digest: digestOf(options.out) };
+  const judged: JudgeInput = { root: join(options.out, 'mailboxes'), banks: banks.map((b) => b.bic), switchBic: SWITCH_BIC, agentBic: AGENT_BIC,
+    ledger: agent.ledger, deliveries, phaseCycles, creditorToldOfFailure: on('late-accept') };
+  return { seed: options.seed, verdict: judge(judged), counts, digest: digestOf(options.out), judged };
 }
 
 function schemeFor(banks: readonly Bank[], holdsSek: (b: Bank) => boolean, lowCap: Bank | undefined, returnLowCap: Bank | undefined, queue: boolean): SchemeConfig {
