@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DEFAULT_FAULTS, FAULTS, FAULTS_NOT_YET, simulateDay, type FaultName, type SimulationResult } from '../sim/day.ts';
+import { simulateDay, type SimulationResult } from '../sim/day.ts';
+import { FaultListError, FAULTS, parseFaults, type FaultName } from '../sim/faults.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
 import { freshSchemaUrl } from '../store/scratch.ts';
 
@@ -21,24 +22,6 @@ export interface SimulateOptions {
 }
 
 class UsageError extends Error {}
-
-/** `default`, `all`, `none`, names, and `-name` to take one away, comma-separated, left to right. */
-export function parseFaults(text: string | undefined): Set<FaultName> {
-  const faults = new Set<FaultName>(DEFAULT_FAULTS);
-  if (text === undefined) return faults;
-  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const remove = raw.startsWith('-');
-    const name = remove ? raw.slice(1) : raw;
-    if (name === 'default') { faults.clear(); DEFAULT_FAULTS.forEach((f) => faults.add(f)); continue; }
-    if (name === 'all') { (Object.keys(FAULTS) as FaultName[]).forEach((f) => faults.add(f)); continue; }
-    if (name === 'none') { faults.clear(); continue; }
-    if ((FAULTS_NOT_YET as readonly string[]).includes(name)) throw new UsageError(`fault ${name} is not available yet (docs/simulation.md)`);
-    if (!(name in FAULTS)) throw new UsageError(`unknown fault ${name}; known: ${Object.keys(FAULTS).join(', ')}`);
-    if (remove) faults.delete(name as FaultName);
-    else faults.add(name as FaultName);
-  }
-  return faults;
-}
 
 function parseSeeds(options: SimulateOptions): number[] {
   if (options.seeds !== undefined) {
@@ -64,7 +47,7 @@ export async function simulateCommand(options: SimulateOptions): Promise<number>
     banks = wholeNumber(options.banks, '--banks', 2, 5);
     payments = wholeNumber(options.payments, '--payments', 10, 100_000);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof UsageError) && !(error instanceof FaultListError)) throw error;
     process.stderr.write(`clearhouse simulate: ${error.message}\n`);
     return 2;
   }

@@ -25,7 +25,10 @@ import { build as buildCamt029 } from '../iso/messages/camt.029.001.09/index.ts'
 import { isoDateTime } from '../engine/context.ts';
 import type { XsdValidator } from '../validation/xsd-pool.ts';
 import { AgentBooks } from './books.ts';
-import { judge, type JudgeInput, type Verdict } from './judge.ts';
+import { judge, type Delivery, type JudgeInput, type Verdict } from './judge.ts';
+import { DEFAULT_FAULTS, type FaultName } from './faults.ts';
+
+export type { Delivery } from './judge.ts';
 
 export const SWITCH_BIC = 'CLHSDEFFXXX';
 /** Payments over the day unless --payments says otherwise. */
@@ -34,31 +37,6 @@ export const AGENT_BIC = 'MARKDEFFXXX';
 /** A Thursday, a business day of the simulated scheme; the clock moves only when the day says so. */
 const DAY = '2026-11-26';
 const START = '2026-11-26T07:30:00Z';
-
-/**
- * Named traffic and fault kinds. `default: false` marks a scenario that exposes a defect still open
- * on main (issue 9) or that needs a capability the engine does not have yet (docs/simulation.md).
- */
-export const FAULTS = {
-  'silent-creditor': { default: true, what: 'creditor agents that never answer a real-time payment (AB05 after the timeout)' },
-  'creditor-reject': { default: true, what: 'creditor agents that reject a real-time payment (RJCT AC04)' },
-  'duplicate-file': { default: true, what: 'a batch file submitted twice at once (a replay)' },
-  'replayed-file': { default: true, what: 'a file of an earlier cycle submitted again in a later one' },
-  'connector-outage': { default: true, what: 'a participant unreachable for part of a cycle (deliveries fail and are retried)' },
-  'cap-breach': { default: true, what: 'a participant with a low net debit cap (unwind AM23)' },
-  'queue': { default: true, what: 'the real-time service queues payments over headroom (PDNG) instead of refusing them' },
-  'returns': { default: true, what: 'creditors return settled payments (pacs.004)' },
-  'recalls': { default: true, what: 'debtors recall settled payments (camt.056), creditors refuse (camt.029 RJCR)' },
-  'status-requests': { default: true, what: 'pacs.028 status requests' },
-  'settlement-rejection': { default: false, what: 'a participant whose settlement account cannot cover its debit: the agent refuses (AM04); issue 9 defect 1 on main' },
-  'late-accept': { default: false, what: 'a creditor answers ACCP after the timeout; issue 9 defect 3 (creditor not told of AB05) on main' },
-  'recall-before-settlement': { default: false, what: 'a recall of a payment whose cycle is not settled; issue 9 defect 4 on main' },
-  'return-unwind': { default: false, what: 'a return by a participant whose cap cannot take it (unwound); issue 9 defect 6 on main' },
-} as const;
-export type FaultName = keyof typeof FAULTS;
-export const DEFAULT_FAULTS: readonly FaultName[] = (Object.keys(FAULTS) as FaultName[]).filter((f) => FAULTS[f].default);
-/** Not offered yet (reported by `simulate --faults help`): crash with SIGKILL at the engine's crash points, a participant suspended mid-day. */
-export const FAULTS_NOT_YET = ['crash', 'suspend'] as const;
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -80,14 +58,6 @@ export interface SimulationResult {
   readonly digest: string;
   /** What the judge read (tests tamper with it to show the judge catches a broken invariant). */
   readonly judged: JudgeInput;
-}
-
-/** One delivery as the recorder saw it: which phase (cycle number, 1-based) and to whom. */
-export interface Delivery {
-  readonly phase: number;
-  readonly recipient: string;
-  readonly fileName: string;
-  readonly sha256: string;
 }
 
 const encoder = new TextEncoder();

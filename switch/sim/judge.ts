@@ -12,7 +12,14 @@ import { parseXml as parsePacs004 } from '../iso/messages/pacs.004.001.09/index.
 import { parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
 import { parseAmount } from '../iso/amount.ts';
 import type { LedgerEntry } from './books.ts';
-import type { Delivery } from './day.ts';
+
+/** One delivery as the recorder saw it: which phase (cycle number, 1-based) and to whom. */
+export interface Delivery {
+  readonly phase: number;
+  readonly recipient: string;
+  readonly fileName: string;
+  readonly sha256: string;
+}
 
 export interface JudgeInput {
   readonly root: string;

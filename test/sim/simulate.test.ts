@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
-import { simulateDay, FAULTS, type SimulationResult } from '../../switch/sim/day.ts';
+import { simulateDay, type SimulationResult } from '../../switch/sim/day.ts';
+import { FAULTS, parseFaults } from '../../switch/sim/faults.ts';
 import { judge } from '../../switch/sim/judge.ts';
-import { parseFaults } from '../../switch/cli/simulate.ts';
 import { freshPostgresUrl } from '../engine/support.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
