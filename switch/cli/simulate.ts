@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { simulateDay, type SimulationResult } from '../sim/day.ts';
 import { FaultListError, FAULTS, parseFaults, type FaultName } from '../sim/faults.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
-import { freshSchemaUrl } from '../store/scratch.ts';
+import { dropSchema, freshSchemaUrl } from '../store/scratch.ts';
 
 export interface SimulateOptions {
   readonly seed?: string;
@@ -60,10 +60,13 @@ export async function simulateCommand(options: SimulateOptions): Promise<number>
   try {
     for (const seed of seeds) {
       const out = seeds.length === 1 ? options.out : join(options.out, `seed-${seed}`);
-      const databaseUrl = process.env.DATABASE_URL ? await freshSchemaUrl(process.env.DATABASE_URL, `clearhouse_sim_${process.pid}_${seed}`) : undefined;
+      const schema = `clearhouse_sim_${process.pid}_${seed}`;
+      const databaseUrl = process.env.DATABASE_URL ? await freshSchemaUrl(process.env.DATABASE_URL, schema) : undefined;
       const result = await simulateDay({ seed, banks, payments, faults, out, xsd, databaseUrl, progress });
       results.push(result);
       if (!result.verdict.ok) { failed = result; break; }
+      // A seed that held needs neither its schema (PostgreSQL) nor, in a sweep, its files.
+      if (process.env.DATABASE_URL) await dropSchema(process.env.DATABASE_URL, schema);
       // A sweep keeps the files of a failing seed only (the seed replays the rest).
       if (seeds.length > 1) rmSync(out, { recursive: true, force: true });
     }

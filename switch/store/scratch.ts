@@ -19,3 +19,15 @@ export async function freshSchemaUrl(baseUrl: string, name: string): Promise<str
   url.searchParams.set('options', `-c search_path=${name}`);
   return url.toString();
 }
+
+/** Drop a schema made by freshSchemaUrl (a seed that held: its data is not needed again). */
+export async function dropSchema(baseUrl: string, name: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a schema name: ${name}`);
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
