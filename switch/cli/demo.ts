@@ -4,7 +4,7 @@
  *
  *   1. the front door: sample files with the defects banks and attackers send, and the switch's answers
  *   2. cycle 1: five banks send bulk files (thousands of payments, some invalid), Banque D over its
- *      net debit cap; real-time payments reserved, forwarded, accepted, rejected and timed out
+ *      net debit cap; a second currency (SEK) cleared by four of them, a SEK file to the fifth refused (AM03); real-time payments reserved, forwarded, accepted, rejected and timed out
  *   3. cut-off: netting with an unwind of Banque D's latest payments; settlement through the settlement
  *      agent; bulk files and notifications delivered; the positions table
  *   4. cycle 2: a return of a settled payment, a recall answered by the creditor bank, a status request;
@@ -149,6 +149,20 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     files.push({ sender: 'BANKBEBBXXX', model: bulkCreditTransfer({
       seed: 4242, sender: DEMO_BANKS[3]!, receivers: [DEMO_BANKS[0]!, DEMO_BANKS[1]!], transactionCount: 60,
       settlementDate: '2026-11-26', createdAt: '2026-11-26T08:31:00Z', messageId: 'BANKBEBB-BIG-1', firstNumber: 5001, maxAmountMinor: 2_000_000,
+    }) });
+    // The second currency: Banks A–D also clear SEK (Banca E holds EUR only): one SEK file each from
+    // A, B and C among A–D, and one from A to Banca E, refused AM03 (its creditor agent does not hold SEK).
+    const sekBanks = DEMO_BANKS.slice(0, 4);
+    sekBanks.slice(0, 3).forEach((bank, b) => {
+      files.push({ sender: bank.bic, model: bulkCreditTransfer({
+        seed: 6000 + b, sender: bank, receivers: sekBanks.filter((x) => x !== bank), transactionCount: 100, currency: 'SEK',
+        settlementDate: '2026-11-26', createdAt: '2026-11-26T08:32:00Z', messageId: `${bank.bic.slice(0, 8)}-SEK-1`,
+        firstNumber: 7001, maxAmountMinor: 5_000_000,
+      }) });
+    });
+    files.push({ sender: 'BANKDEFFXXX', model: bulkCreditTransfer({
+      seed: 6100, sender: DEMO_BANKS[0]!, receivers: [DEMO_BANKS[4]!], transactionCount: 3, currency: 'SEK',
+      settlementDate: '2026-11-26', createdAt: '2026-11-26T08:33:00Z', messageId: 'BANKDEFF-SEK-TO-E', firstNumber: 7201,
     }) });
     const intake: Array<[string, string, string, string]> = [];
     for (const file of files) {

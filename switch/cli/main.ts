@@ -150,6 +150,8 @@ for (const group of LAZY_COMMAND_GROUPS) {
 const { registerSettlementCommands } = await import('./settlement.ts');
 registerSettlementCommands(program);
 
+(await import('./simulate.ts')).registerSimulateCommand(program); // `clearhouse simulate` (docs/simulation.md)
+
 try {
   // A malformed CLEARHOUSE_CLOCK, or one set in production, stops every command before it starts.
   processClock();
