@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
+import type { EngineEventSink } from '../engine/context.ts';
 import { formatAmount, formatSignedAmount } from '../iso/amount.ts';
 import { SchemaNotCurrentError } from '../store/migrate.ts';
 import { StoreLockedError } from '../store/database.ts';
@@ -27,13 +28,13 @@ export function readConfig(options: CommonOptions): SchemeConfig {
   return loadConfig(options.config ?? (process.env.CLEARHOUSE_CONFIG || undefined) ?? defaultConfig);
 }
 
-export async function openEngine(config: SchemeConfig, readOnly = false, seedRegister = true): Promise<Engine> {
+export async function openEngine(config: SchemeConfig, readOnly = false, seedRegister = true, events?: EngineEventSink): Promise<Engine> {
   const url = process.env.DATABASE_URL;
   if (url) checkDatabaseUrl(url);
   try {
     // The process clock: the system clock, or CLEARHOUSE_CLOCK's (tests and simulations only).
     return await Engine.open({
-      config, clock: processClock(), readOnly, seedRegister, ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }),
+      config, clock: processClock(), readOnly, seedRegister, ...(events ? { events } : {}), ...(url ? { databaseUrl: url } : { dataDirectory: join(config.dataDirectory, 'db') }),
     });
   } catch (error) {
     if (error instanceof SchemaNotCurrentError || error instanceof ConfigError || error instanceof StoreLockedError) throw error;

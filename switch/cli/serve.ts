@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { SchemeConfig } from '../config.ts';
+import type { EngineEvent, EngineEventSink } from '../engine/context.ts';
 import { limits } from '../limits.ts';
 import { HttpOptionError, startHttp, type HttpOptions } from './http.ts';
 import type { RunningApi } from '../api/server.ts';
@@ -24,6 +25,18 @@ import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler
 import { guardedPass, openEngineWhenReachable, pollUnsigned, sleep } from './serve-loop.ts';
 import { openEngine, withEngine, type CommonOptions } from './clearing.ts';
 import { checkRedisUrl } from './errors.ts';
+
+/** The message of each engine step's log record (its fields carry the cycle, counts, participants, reason). */
+const ENGINE_EVENT_TEXT: Record<EngineEvent['event'], string> = {
+  'cycle.cut-off': 'cycle cut off',
+  'cycle.netted': 'cycle netted',
+  'cycle.unwind': 'payments unwound from the cycle',
+  'settlement.instructed': 'settlement instructed to the settlement agent',
+  'settlement.rejected': 'the settlement agent rejected settlement of participants',
+  'cycle.partially-settled': 'cycle partially settled: an operator must resolve it (clearhouse settlement resolve)',
+  'cycle.settled': 'cycle settled',
+  'delivery.failed': 'delivery failed',
+};
 
 /** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */
 const POLL_INTERVAL_MS = 200;
@@ -68,7 +81,16 @@ export function serveCommand(options: ServeOptions): Promise<number> {
   const stop = (): void => { stopping.abort(); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const open = (config: SchemeConfig) => openEngineWhenReachable(() => openEngine(config), outage, stopping.signal);
+  // The engine's steps, one JSON record each (docs/operations.md "Logs"): cut-off, netting, unwind,
+  // settlement instructed, answered and settled, and every failed delivery with its reason.
+  const engineLog = logger.child({ component: 'engine' });
+  const events: EngineEventSink = (e) => {
+    const { event, ...fields } = e;
+    const bad = event === 'delivery.failed' || event === 'settlement.rejected' || event === 'cycle.partially-settled' || event === 'cycle.unwind';
+    const level = event === 'cycle.partially-settled' || (event === 'delivery.failed' && e.final) ? 'error' : bad ? 'warn' : 'info';
+    engineLog[level]({ event, ...fields }, ENGINE_EVENT_TEXT[event]);
+  };
+  const open = (config: SchemeConfig) => openEngineWhenReachable(() => openEngine(config, false, true, events), outage, stopping.signal);
   return withEngine(options, async (engine, config) => {
     let watcher: TrustMaterialWatcher;
     try {

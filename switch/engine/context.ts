@@ -26,7 +26,27 @@ export interface EngineContext {
   readonly settlementAgentBic: string;
   /** Quota of refused bytes stored in full per sender and business day (default limits.refusedBytesStoredPerSenderPerDayMax). */
   readonly refusedBytesPerSenderPerDayMax?: number;
+  /** Where the engine reports its steps (cut-off, netting, unwind, settlement, delivery failures): serve logs them. */
+  readonly events?: EngineEventSink;
 }
+
+/**
+ * A step of the engine worth a log line (docs/operations.md "Logs"). Steps made inside a transaction
+ * are reported when they are made: a transaction that then rolls back is retried, and its step is
+ * reported again (a log line never stands for a change that did not happen without a later one that did).
+ */
+export type EngineEvent =
+  | { readonly event: 'cycle.cut-off'; readonly cycle: bigint }
+  | { readonly event: 'cycle.netted'; readonly cycle: bigint; readonly unwound: number }
+  | { readonly event: 'cycle.unwind'; readonly cycle: bigint; readonly payments: number; readonly reason: string; readonly participants?: readonly string[] }
+  | { readonly event: 'settlement.instructed'; readonly cycle: bigint; readonly attempt: number; readonly instructions: number }
+  | { readonly event: 'settlement.rejected'; readonly cycle: bigint; readonly participants: readonly string[] }
+  | { readonly event: 'cycle.partially-settled'; readonly cycle: bigint; readonly participants: readonly string[] }
+  | { readonly event: 'cycle.settled'; readonly cycle: bigint; readonly businessDate: string }
+  | { readonly event: 'delivery.failed'; readonly outboxId: bigint; readonly recipient: string; readonly messageId: string;
+      readonly attempt: number; readonly final: boolean; readonly reason: string };
+
+export type EngineEventSink = (event: EngineEvent) => void;
 
 /** ISO date-time without milliseconds, UTC. */
 export function isoDateTime(date: Date): string {

@@ -85,6 +85,8 @@ async function tryDelivery(ctx: EngineContext, tx: Queryable, row: DueRow, deliv
                       next_attempt_at = $4 WHERE id = $1`,
     [row.id, attempt, detail, new Date(ctx.clock.now().getTime() + delay), DELIVERY_ATTEMPTS_MAX]);
     await tx.query('INSERT INTO deliveries (outbox_id, attempt, ok, detail) VALUES ($1, $2, false, $3)', [row.id, attempt, detail]);
+    ctx.events?.({ event: 'delivery.failed', outboxId: row.id, recipient: row.recipient, messageId: row.message_id, attempt,
+      final: attempt >= DELIVERY_ATTEMPTS_MAX, reason: detail });
     return false;
   }
 }

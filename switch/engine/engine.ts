@@ -18,7 +18,7 @@ import {
 import { failedDeliveries, retryFailedDelivery, type FailedDelivery } from './deliveries.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
-import { systemClock, type Clock, type EngineContext } from './context.ts';
+import { systemClock, type Clock, type EngineContext, type EngineEventSink } from './context.ts';
 import { submitOnce } from './submit.ts';
 import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport.ts';
 import { refuseFile, submitReceived } from './received-files.ts';
@@ -55,6 +55,8 @@ export interface EngineOptions {
   readonly readOnly?: boolean;
   /** Seed an empty store's scheme register from `config` (default true; `config apply` does not: it records its own first version). */
   readonly seedRegister?: boolean;
+  /** Where the engine reports its steps (serve logs them: docs/operations.md "Logs"). */
+  readonly events?: EngineEventSink;
 }
 
 /** A method that changes something was called on an engine opened with `readOnly`. */
@@ -106,6 +108,7 @@ export class Engine {
         db, config: fileConfig, directory: directoryFromConfig(fileConfig), xsd, clock,
         switchBic: fileConfig.switchBic, settlementAgentBic: fileConfig.settlementAgent.bic,
         refusedBytesPerSenderPerDayMax: options.refusedBytesPerSenderPerDayMax,
+        ...(options.events ? { events: options.events } : {}),
       };
       engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)), fileConfig, readOnly);
     } catch (error) {

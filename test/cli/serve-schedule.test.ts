@@ -59,6 +59,13 @@ describe('serve cuts off on schedule (in-process timers)', () => {
       await db.end();
     }
     assert.match(serve.stderr(), /WARNING: CLEARHOUSE_CLOCK is set: simulated clock/, 'serve says loudly that its clock is simulated');
+    // The log tells the cycle's story, one JSON record per step, naming the cycle (docs/operations.md "Logs").
+    const steps = serve.stderr().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((r) => r.component === 'engine' && r.cycle === '1').map((r) => r.event);
+    for (const step of ['cycle.cut-off', 'cycle.netted', 'settlement.instructed', 'cycle.settled']) {
+      assert.ok(steps.includes(step), `serve logged ${step} for cycle 1: ${JSON.stringify(steps)}`);
+    }
+    assert.ok(steps.indexOf('cycle.cut-off') < steps.indexOf('cycle.settled'), 'in order');
     assert.equal(await serve.stop(), 0, serve.stderr().slice(-1500));
   });
 });

@@ -10,7 +10,7 @@ import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
-import { backends, harness, schemeConfig, SWITCH, type Harness } from './support.ts';
+import { backends, harness, schemeConfig, SWITCH, type EngineEvent, type Harness } from './support.ts';
 
 const encoder = new TextEncoder();
 let xsd: XsdValidator;
@@ -89,7 +89,8 @@ for (const backend of backends) {
     });
 
     it('defect 1: an instruction the agent cannot cover (AM04) unwinds the defaulter; the retry books every other participant once', async () => {
-      const h = await harness(backend, schemeConfig(), xsd);
+      const events: EngineEvent[] = [];
+      const h = await harness(backend, schemeConfig(), xsd, undefined, (e) => events.push(e));
       try {
         await threeBanks(h);
         const { cycleId, positions } = await cutOff(h);
@@ -107,6 +108,12 @@ for (const backend of backends) {
           .map((f) => parsePacs002(h.mailboxes.read(defaulter, 'outbound', f).toString('utf8')))
           .flatMap((m) => m.transactions).filter((t) => t.transactionStatus === 'RJCT');
         assert.ok(told.length > 0 && told.every((t) => t.statusReasons?.[0]?.reason && 'code' in t.statusReasons[0].reason && t.statusReasons[0].reason.code === 'ED05'));
+        // The engine reported each step (serve logs them: docs/operations.md "Logs").
+        const story = events.filter((e) => 'cycle' in e && e.cycle === cycleId).map((e) => e.event);
+        assert.deepEqual(story, ['cycle.cut-off', 'cycle.netted', 'settlement.instructed', 'settlement.rejected', 'cycle.unwind',
+          'settlement.instructed', 'cycle.settled']);
+        const rejected = events.find((e) => e.event === 'settlement.rejected');
+        assert.deepEqual(rejected && 'participants' in rejected ? rejected.participants : [], [defaulter]);
       } finally {
         await h.close();
       }
@@ -150,6 +157,24 @@ for (const backend of backends) {
       return h.mailboxes.outbound(bic).filter((f) => f.startsWith('pacs.002'))
         .map((f) => parsePacs002(h.mailboxes.read(bic, 'outbound', f).toString('utf8'))).flatMap((m) => m.transactions);
     }
+
+    it('a partially settled cycle and a failed delivery are reported as events, with the participants and the reason', async () => {
+      const events: EngineEvent[] = [];
+      const h = await harness(backend, schemeConfig(), xsd, undefined, (e) => events.push(e));
+      try {
+        const { cycleId } = await partiallySettled(h);
+        const partial = events.find((e) => e.event === 'cycle.partially-settled');
+        assert.deepEqual(partial, { event: 'cycle.partially-settled', cycle: cycleId, participants: ['BANKDEFFXXX'] });
+        h.agent.fund('BANKDEFFXXX', 'EUR', 1_000_000_000n);
+        await h.engine.resolveSettlement(cycleId, 'reinstruct', { actor: 'alice', reason: 'ticket OPS-1' });
+        assert.equal(await h.engine.dispatch(() => { throw new Error('mailbox full'); }), 0);
+        const failed = events.filter((e) => e.event === 'delivery.failed');
+        assert.ok(failed.length >= 1, 'the failed delivery was reported');
+        assert.ok(failed.every((e) => e.event === 'delivery.failed' && e.reason === 'mailbox full' && e.attempt === 1 && !e.final && e.recipient !== ''));
+      } finally {
+        await h.close();
+      }
+    });
 
     it('defect 2, reinstruct: after the defaulter is funded the cycle settles and every position is booked once', async () => {
       const h = await harness(backend, schemeConfig(), xsd);

@@ -12,6 +12,8 @@ import { Engine } from '../../switch/engine/engine.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator, type BankAnswer } from '../../switch/demo/simulators.ts';
 import { ManualClock } from '../../switch/clock.ts';
+import type { EngineEvent, EngineEventSink } from '../../switch/engine/context.ts';
+export type { EngineEvent };
 import type { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 
 export const BANKS = ['BANKDEFFXXX', 'BANKFRPPXXX', 'BANKNL2AXXX', 'BANKBEBBXXX', 'BANKITMMXXX'] as const;
@@ -77,10 +79,11 @@ export interface Harness {
 }
 
 /** `start`: the instant the clock shows when the engine opens (default TestClock's). */
-export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator, start?: string): Promise<Harness> {
+export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator, start?: string,
+  events?: EngineEventSink): Promise<Harness> {
   const clock = new TestClock(start);
   const engine = await Engine.open({
-    config, clock, xsd, ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
+    config, clock, xsd, ...(events ? { events } : {}), ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
   });
   const mailboxes = new DirectoryMailboxes(mkdtempSync(join(tmpdir(), 'clearhouse-mail-')));
   // The agent's books: every bank's settlement account funded with its net debit cap (10,000,000.00).

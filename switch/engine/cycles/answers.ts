@@ -60,10 +60,13 @@ async function unwindDefaulters(ctx: EngineContext, tx: Queryable, cycleId: bigi
     kept = result.kept;
   }
   await broadcastEvent(ctx, tx, 'CYCLE_UNWOUND', [cycleId.toString(), ...defaulters], cycleId);
+  ctx.events?.({ event: 'settlement.rejected', cycle: cycleId, participants: defaulters });
   if (removed.length === 0) {
     await tx.query("UPDATE cycles SET state = 'PARTIALLY_SETTLED' WHERE id = $1", [cycleId]);
+    ctx.events?.({ event: 'cycle.partially-settled', cycle: cycleId, participants: defaulters });
     return;
   }
+  ctx.events?.({ event: 'cycle.unwind', cycle: cycleId, payments: removed.length, reason: REASON.settlementFailed, participants: defaulters });
   await rejectUnwound(tx, removed, REASON.settlementFailed, `unwound from cycle ${cycleId}: settlement of ${defaulters.join(', ')} failed`);
   await reportUnwound(ctx, tx, removed);
   await storePositions(tx, cycleId, await nettingPairs(tx, cycleId, 'NETTED'));

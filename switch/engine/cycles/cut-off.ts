@@ -28,6 +28,7 @@ export async function closeCycle(ctx: EngineContext, options: { readonly dueAt?:
     return open.id;
   }, { retryable: true });
   crashPoint('cut-off.after-commit');
+  if (cycleId !== undefined) ctx.events?.({ event: 'cycle.cut-off', cycle: cycleId });
   if (cycleId !== undefined) await advanceCycle(ctx, cycleId);
   return cycleId;
 }

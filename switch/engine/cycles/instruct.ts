@@ -36,6 +36,7 @@ export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycl
                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENT', $8, $9)`,
     [cycleId, attempt, instruction.bic, instruction.currency, instruction.direction, instruction.amountMinor, instructionId, messageId, ctx.clock.now()]);
   }
+  ctx.events?.({ event: 'settlement.instructed', cycle: cycleId, attempt, instructions: instructions.length });
 }
 
 function byCurrency(rows: readonly { bic: string; currency: string; net_minor: bigint }[]): Map<string, Map<string, bigint>> {

@@ -88,6 +88,8 @@ export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigin
   await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await reportNetting(ctx, tx, cycleId);
   await broadcastEvent(ctx, tx, 'CYCLE_NETTED', [cycleId.toString()], cycleId);
+  if (removedIds.length > 0) ctx.events?.({ event: 'cycle.unwind', cycle: cycleId, payments: removedIds.length, reason: REASON.settlementLimitExceeded });
+  ctx.events?.({ event: 'cycle.netted', cycle: cycleId, unwound: removedIds.length });
   crashPoint('netting.before-commit');
 }
 

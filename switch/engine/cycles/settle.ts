@@ -16,6 +16,7 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
   const cycleId = cycle.id;
   const businessDate = dateText(cycle.business_date)!;
   await tx.query("UPDATE cycles SET state = 'SETTLED', settled_at = $2 WHERE id = $1", [cycleId, ctx.clock.now()]);
+  ctx.events?.({ event: 'cycle.settled', cycle: cycleId, businessDate });
   // Real-time exposure: the committed amounts of this cycle are now settled money, not exposure.
   // Summed now (no lock), applied at the very end: real-time intake locks these rows for every
   // payment, and holding them through the settlement of a large cycle (seconds) would stall it.
