@@ -2,6 +2,8 @@
  * `clearhouse validate FILE... [--json] [--config FILE] [--sender BIC] [--business-date D]`
  * The JSON shape is documented in docs/validation.md.
  */
+import { createProgress } from './progress.ts';
+import { basename } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config.ts';
 import { directoryFromConfig, type SchemeDirectory } from '../validation/directory.ts';
@@ -20,6 +22,9 @@ export interface ValidateCommandOptions {
 export interface FileResult extends FileReport {
   readonly file: string;
 }
+
+/** A file at least this large is shown as a step of its own on a terminal (smaller ones only count). */
+const PROGRESS_FILE_BYTES_MIN = 1_048_576;
 
 export async function validateCommand(files: string[], options: ValidateCommandOptions): Promise<number> {
   let directory: SchemeDirectory | undefined;
@@ -40,6 +45,9 @@ export async function validateCommand(files: string[], options: ValidateCommandO
   }
   const xsd = new XsdValidator();
   const results: FileResult[] = [];
+  // On a terminal (stderr): a large file is a step with its timing, many files a counter (docs/operations.md "Progress").
+  const progress = createProgress();
+  const count = files.length > 1 ? progress.counter('validating', files.length, 'files') : undefined;
   try {
     for (const file of files) {
       let bytes: Uint8Array;
@@ -55,11 +63,14 @@ export async function validateCommand(files: string[], options: ValidateCommandO
         process.stderr.write(`clearhouse validate: cannot read ${file}: ${(error as Error).message}\n`);
         return 2;
       }
-      const report = await validateFile(bytes, {
-        xsd, directory, sender: options.sender, businessDate: options.businessDate,
-      });
+      const validate = () => validateFile(bytes, { xsd, directory, sender: options.sender, businessDate: options.businessDate });
+      const report = bytes.length >= PROGRESS_FILE_BYTES_MIN
+        ? await progress.step(`${basename(file)} (${(bytes.length / 1_048_576).toFixed(1)} MB) validated`, validate)
+        : await validate();
       results.push({ file, ...report });
+      count?.add(1);
     }
+    count?.done();
   } finally {
     await xsd.close();
   }
