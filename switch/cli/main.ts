@@ -129,6 +129,12 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // People of the HTTP API (switch/cli/users.ts, docs/api.md).
   { commands: [{ name: 'users', description: 'people of the HTTP API (docs/api.md)' }],
     register: async () => (await import('./users.ts')).registerUsersCommands },
+  // Settlement operations (switch/cli/settlement.ts, docs/operations.md).
+  { commands: [{ name: 'settlement', description: 'settlement with the settlement agent: resolve a partially settled cycle, re-query unanswered instructions' }],
+    register: async () => (await import('./settlement.ts')).registerSettlementCommands },
+  // The seeded scheme day (switch/cli/simulate.ts, docs/simulation.md).
+  { commands: [{ name: 'simulate', description: 'seeded scheme days with faults, checked from the messages and the settlement agent\'s books (docs/simulation.md)' }],
+    register: async () => (await import('./simulate.ts')).registerSimulateCommand },
   // Bank simulator for demos and load (switch/cli/bank.ts).
   { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
     register: async () => (await import('./bank.ts')).registerBankCommands },
@@ -146,11 +152,6 @@ for (const group of LAZY_COMMAND_GROUPS) {
   else for (const c of group.commands) program.command(c.name).description(c.description);
 }
 
-// Settlement operations: `clearhouse settlement resolve` (switch/cli/settlement.ts, docs/operations.md).
-const { registerSettlementCommands } = await import('./settlement.ts');
-registerSettlementCommands(program);
-
-(await import('./simulate.ts')).registerSimulateCommand(program); // `clearhouse simulate` (docs/simulation.md)
 
 try {
   // A malformed CLEARHOUSE_CLOCK, or one set in production, stops every command before it starts.

@@ -53,7 +53,8 @@ describe('serve --http and users add', () => {
     assert.deepEqual(me.json, { name: 'olivia', role: 'operator' });
     const bank = await httpsRequest(url, caPem, 'GET', '/positions', { key: readFileSync(pki.keyOf('BANKDEFFXXX')), cert: readFileSync(pki.certOf('BANKDEFFXXX')) });
     assert.equal(bank.status, 200, bank.text);
-    assert.deepEqual(bank.json.exposures.map((e: { bic: string }) => e.bic), ['BANKDEFFXXX']);
+    // Its own exposures only, one per currency it clears (EUR and SEK).
+    assert.deepEqual(bank.json.exposures.map((e: { bic: string; currency: string }) => `${e.bic} ${e.currency}`).sort(), ['BANKDEFFXXX EUR', 'BANKDEFFXXX SEK']);
     assert.equal((await httpsRequest(url, caPem, 'GET', '/positions')).status, 401);
     assert.equal(await serve.stop(), 0, serve.stderr().slice(-2000));
   });
