@@ -305,6 +305,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
     log(`Payments by final state: ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
     log(`Messages: ${messages.map((m) => `${m.n} ${m.direction === 'in' ? 'received' : 'sent'}`).join(', ')}; all under ${options.out}/`);
+    writeFileSync(join(outAbsolute, 'README.txt'), evidenceReadme(config.settlementAgent!.bic, SWITCH_BIC), { mode: PRIVATE_FILE_MODE });
     step('summary', '');
     summary.store = join(outAbsolute, 'db');
     summary.config = schemeFile;
@@ -322,6 +323,41 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
 }
 
 type SubmitFrom = (sender: string, fileName: string, xml: string) => Promise<{ status: string }>;
+
+/** DIR/README.txt: how an outsider checks the settlement agent's books from the files alone. */
+function evidenceReadme(agentBic: string, switchBic: string): string {
+  return `What \`clearhouse demo\` left here
+==============================
+
+scheme.json, db/     the demo's scheme and store (clearhouse cycle list / positions --config scheme.json)
+front-door/          the sample files of step 1 and the switch's answer to each
+mailboxes/<BIC>/     every message of every party of the day, one file each:
+  outbound/            what the switch delivered to the party and it has not handled
+  archive/out-*        what the switch delivered and the party handled
+  archive/*            (any other name) what the party sent to the switch
+mailboxes/${agentBic}/   the settlement agent: archive/out-pacs.009.001.08_* are the settlement
+                     instructions it received, archive/answer-pacs.009.001.08_* its pacs.002 answers
+                     (the answer to out-X is answer-X; its OrgnlMsgId is the instruction's MsgId)
+
+Reconciling the settlement agent's books from these files
+---------------------------------------------------------
+1. Each pacs.009 moves one participant's settlement account: Dbtr = participant and
+   Cdtr = ${switchBic} (the clearing house's technical account) is a debit of IntrBkSttlmAmt,
+   Dbtr = ${switchBic} and Cdtr = participant a credit. Its InstrId is C<cycle>-A<attempt>-<BIC>-<CCY>.
+2. Match each pacs.009 to its pacs.002 answer (OrgnlMsgId = the pacs.009's MsgId). Only an answer
+   with TxSts ACSC booked it; RJCT (e.g. AM04, insufficient funds) booked nothing, and that
+   participant is instructed again in a later attempt (A2, ...) of the same cycle, for the rest only.
+3. Per participant, cycle and currency, the sum of the ACSC-booked amounts (credits positive,
+   debits negative) is its net position in that cycle; each instruction is booked once.
+4. Per cycle and currency the net positions of all participants sum to 0.
+5. Each participant can check its own figure: the camt.054 in its folder for that cycle (NtryRef
+   CYCLE-<cycle>, CdtDbtInd CRDT/DBIT, Amt) states the same net position; the bulk pacs.008 files
+   it received carry the payments of the cycle credited to it.
+
+A payment recalled before settlement (camt.056 answered by camt.029 CNCL) appears in no creditor's
+folder; a future-dated payment is in no file of a cycle before its IntrBkSttlmDt.
+`;
+}
 
 async function runRealtime(engine: Engine, submitFrom: SubmitFrom, banks: readonly BankSimulator[], clock: ManualClock, dispatch: () => Promise<void>) {
   let sent = 0;
