@@ -7,10 +7,16 @@
  *      net debit cap; a second currency (SEK) cleared by four of them, a SEK file to the fifth refused (AM03); real-time payments reserved, forwarded, accepted, rejected and timed out
  *   3. cut-off: netting with an unwind of Banque D's latest payments; settlement through the settlement
  *      agent; bulk files and notifications delivered; the positions table
+ *      (a future-dated file, dated the next business day, is warehoused: in no cycle of the day)
  *   4. cycle 2: a return of a settled payment, a recall answered by the creditor bank, a status request;
- *      cut-off and settlement; the positions table
+ *      a recall before settlement (camt.056 before cut-off → camt.029 CNCL, the creditor never sees it);
+ *      Banque B's settlement account short: its pacs.009 refused (AM04), the cycle PARTIALLY_SETTLED,
+ *      the account funded and the cycle re-instructed by a recorded operator action; SETTLED
+ *   5. the next business day: the day roll, then its first cycle, where the future-dated file settles
  *
- * Every message the switch received or emitted is written under DIR (mailboxes/<BIC>/...).
+ * Every message of every party is written under DIR/mailboxes/<BIC>/: what the switch delivered in
+ * outbound/ (archive/out-* once the party handled it), what the party sent in archive/ — the settlement
+ * agent's folder holds each pacs.009 received and each pacs.002 it answered (DIR/README.txt).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,7 +37,7 @@ import { XsdValidator } from '../validation/xsd-pool.ts';
 import { loadConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../connectors/directory.ts';
-import { BankSimulator, SettlementAgentSimulator } from '../demo/simulators.ts';
+import { BankSimulator, SettlementAgentSimulator, submitKept } from '../demo/simulators.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -48,6 +54,17 @@ const encoder = new TextEncoder();
 /** The demo's day: Thursday 26 November 2026, 09:30 in Frankfurt, a business day of the demo scheme
  * (its files carry that IntrBkSttlmDt); the clock moves only when the demo says so. */
 const DEMO_START = '2026-11-26T08:30:00Z';
+const DEMO_DATE = '2026-11-26';
+/** The next business day, and the instants the demo moves to: Thursday's last cut-off (16:00 in
+ * Frankfurt, the day roll) and Friday 09:30 in Frankfurt, before Friday's first cut-off. */
+const NEXT_BUSINESS_DAY = '2026-11-27';
+const DEMO_ROLL = '2026-11-26T15:00:00Z';
+const NEXT_DAY_MORNING = '2026-11-27T08:30:00Z';
+/** The participant whose EUR settlement account at the agent is short in cycle 2, and its balance then: 1,000.00. */
+const DEFAULTER = 'BANKFRPPXXX';
+const SHORT_BALANCE_MINOR = 100_000n;
+/** Who the demo's operator actions are recorded as. */
+const DEMO_OPERATOR = 'demo-operator';
 
 interface PositionsTable {
   readonly cycle: string;
@@ -103,7 +120,18 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   const clock = new ManualClock(DEMO_START);
   const engine = await Engine.open({ config, clock, xsd, dataDirectory: join(outAbsolute, 'db') });
   const mailboxes = new DirectoryMailboxes(join(options.out, 'mailboxes'));
-  const agent = new SettlementAgentSimulator(engine, mailboxes, config.settlementAgent!.bic);
+  // The agent keeps its answers as files too: its folder holds every pacs.009 received and every pacs.002 sent.
+  const agent = new SettlementAgentSimulator(engine, mailboxes, config.settlementAgent!.bic, new Set(), { fileAnswers: true });
+  // Every message a party sends is put into its inbound/ and archived once taken (mailboxes/<BIC>/archive/).
+  const submitFrom = (sender: string, fileName: string, xml: string) => submitKept(engine, mailboxes, sender, fileName, encoder.encode(xml));
+  // One simulator per bank for the whole day (their answers' MsgIds stay unique): in cycle 1 each
+  // accepts most real-time payments, rejects every 13th and never answers every 17th; later it accepts all.
+  let scripted = true;
+  const banks = new Map(DEMO_BANKS.map((bank) => {
+    let n = 0;
+    return [bank.bic, new BankSimulator(engine, mailboxes, bank.bic,
+      () => (!scripted ? 'accept' : ++n % 17 === 0 ? 'silent' : n % 13 === 0 ? 'reject' : 'accept'), true)] as const;
+  }));
   const dispatch = async (): Promise<void> => {
     for (let round = 0; round < 1000 && (await engine.dispatch((m) => mailboxes.deliver(m), 1000)) > 0; round++) { /* until empty */ }
   };
@@ -169,16 +197,25 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
       let xml = buildPacs008(file.model);
       if (file.corrupt === 'iban') xml = xml.replace(/(<CdtrAcct>\s*<Id>\s*<IBAN>[A-Z]{2})\d{2}/, '$100');
       if (file.corrupt === 'ctrlsum') xml = xml.replace(/<CtrlSum>[^<]+<\/CtrlSum>/, '<CtrlSum>1.00</CtrlSum>');
-      mailboxes.put(file.sender, `${file.model.groupHeader.messageId}.xml`, encoder.encode(xml));
-      const result = await engine.submit({ bytes: encoder.encode(xml), sender: file.sender, fileName: `${file.model.groupHeader.messageId}.xml` });
-      mailboxes.archive(file.sender, `${file.model.groupHeader.messageId}.xml`);
+      const result = await submitFrom(file.sender, `${file.model.groupHeader.messageId}.xml`, xml);
       intake.push([file.model.groupHeader.messageId, file.sender, result.status, [...new Set(result.report.findings.map((f) => f.code))].join(' ') || '-']);
     }
     log(table(['message', 'sender', 'status', 'reason codes'], intake));
-    const realtime = await runRealtime(engine, mailboxes, clock, dispatch);
+    // A future-dated file: Bank A pays Banque D on the next business day (Friday 27 November).
+    const future = bulkCreditTransfer({
+      seed: 8100, sender: DEMO_BANKS[0]!, receivers: [DEMO_BANKS[3]!], transactionCount: 3, settlementDate: NEXT_BUSINESS_DAY,
+      createdAt: '2026-11-26T08:34:00Z', messageId: 'BANKDEFF-FUTURE-1', firstNumber: 8101, maxAmountMinor: 300_000,
+    });
+    const futureResult = await submitFrom('BANKDEFFXXX', 'BANKDEFF-FUTURE-1.xml', buildPacs008(future));
+    const futureIds = future.transactions.map((t) => t.paymentIdentification.transactionId!);
+    const warehoused = await engine.warehousedPayments(futureIds);
+    log(`   future-dated: BANKDEFF-FUTURE-1 (${future.transactions.length} payments dated ${NEXT_BUSINESS_DAY}) ${futureResult.status}; ` +
+      `${warehoused} warehoused, in no cycle of ${DEMO_DATE}`);
+    const realtime = await runRealtime(engine, submitFrom, [...banks.values()], clock, dispatch);
+    scripted = false;
     log(`   real-time: ${realtime.sent} sent; ${realtime.committed} committed, ${realtime.rejectedByCreditor} rejected by the creditor bank, ` +
       `${realtime.timedOut} timed out (AB05), ${realtime.refused} refused over headroom (AM04)`);
-    summary.cycle1 = { files: intake, realtime };
+    summary.cycle1 = { files: intake, realtime, futureDated: { message: 'BANKDEFF-FUTURE-1', status: futureResult.status, warehoused } };
 
     // 3. Cut-off, netting with unwind, settlement.
     step('cycle 1 cut-off and settlement', '3. Cut-off of cycle 1: netting, unwind, settlement');
@@ -191,15 +228,74 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     log(formatPositions(tables[tables.length - 1]!));
 
     // 4. Cycle 2: exceptions.
-    step('cycle 2', '4. Cycle 2: a return, a recall, a status request');
-    const exceptions = await runExceptions(engine, files, clock);
+    step('cycle 2', '4. Cycle 2: a return, a recall, a status request, a recall before settlement, a settlement refused and resolved');
+    const exceptions = await runExceptions(engine, submitFrom, files, clock);
+    log(`   ${exceptions.join('; ')}`);
+    // Bank C pays Bank A and Banque D in cycle 2, then recalls one of those payments before the cut-off: the
+    // switch cancels it itself (camt.029 CNCL to Bank C), the creditor bank never hears of it.
+    const late = bulkCreditTransfer({
+      seed: 8200, sender: DEMO_BANKS[2]!, receivers: [DEMO_BANKS[0]!, DEMO_BANKS[3]!], transactionCount: 20, settlementDate: DEMO_DATE,
+      createdAt: '2026-11-26T09:40:00Z', messageId: 'BANKNL2A-CYCLE2-1', firstNumber: 8201, maxAmountMinor: 2_000_000,
+    });
+    const lateResult = await submitFrom('BANKNL2AXXX', 'BANKNL2A-CYCLE2-1.xml', buildPacs008(late));
+    const recalledEarly = late.transactions[0]!;
+    const recallEarly = await submitFrom('BANKNL2AXXX', 'BANKNL2A-RECALL-1.xml', buildCamt056({
+      assignment: { id: 'BANKNL2A-ASSGN-1', assigner: 'BANKNL2AXXX', assignee: SWITCH_BIC, creationDateTime: isoDateTime(clock.now()) },
+      case: { id: 'BANKNL2A-CASE-1', creator: 'BANKNL2AXXX' },
+      underlying: [{ transactions: [{ originalTransactionId: recalledEarly.paymentIdentification.transactionId, originalUetr: recalledEarly.paymentIdentification.uetr,
+        originalEndToEndId: recalledEarly.paymentIdentification.endToEndId, reasons: [{ reason: { code: 'DUPL' }, additionalInformation: [] }] }] }],
+    }));
     await dispatch();
+    const cancelled = mailboxes.outbound('BANKNL2AXXX').filter((f) => f.startsWith('camt.029'))
+      .some((f) => /<Conf>CNCL<\/Conf>/.test(mailboxes.read('BANKNL2AXXX', 'outbound', f).toString('utf8')));
+    log(`   BANKNL2A-CYCLE2-1 (${late.transactions.length} payments) ${lateResult.status}; recall case BANKNL2A-CASE-1 of ` +
+      `${recalledEarly.paymentIdentification.transactionId} before cut-off: ${recallEarly.status}, ` +
+      `${cancelled ? 'cancelled by the switch (camt.029 CNCL to BANKNL2AXXX), never sent to ' + recalledEarly.creditorAgent : 'NOT cancelled'}`);
+    // Banque B pays Bank A in real time (committed by Bank A); its settlement account at the agent then
+    // holds only 1,000.00 EUR: its pacs.009 is refused (AM04) and, with nothing of it to unwind (committed
+    // real-time payments are final), the cycle is PARTIALLY_SETTLED until the operator resolves it.
+    for (let i = 0; i < 3; i++) {
+      const model = bulkCreditTransfer({
+        seed: 8300 + i, sender: DEMO_BANKS[1]!, receivers: [DEMO_BANKS[0]!], transactionCount: 1, settlementDate: DEMO_DATE,
+        createdAt: '2026-11-26T09:41:00Z', messageId: `BANKFRPP-INST-C2-${i + 1}`, localInstrument: 'INST', firstNumber: 8301 + i,
+        maxAmountMinor: 900_000,
+      });
+      await submitFrom('BANKFRPPXXX', `${model.groupHeader.messageId}.xml`, buildPacs008({ ...model,
+        groupHeader: { ...model.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined } }));
+    }
+    await dispatch();
+    await banks.get('BANKDEFFXXX')!.answerRealtime();
+    await dispatch();
+    agent.setBalance(DEFAULTER, 'EUR', SHORT_BALANCE_MINOR);
     clock.advance(60 * 60 * 1000);
     const cycle2 = (await engine.closeCycle())!;
     await settle();
-    log(`   ${exceptions.join('; ')}`);
-    tables.push(await positionsTable(engine, cycle2, names));
+    const refused = await positionsTable(engine, cycle2, names);
+    const debit = -((await engine.positions(cycle2))!.positions.find((p) => p.bic === DEFAULTER && p.currency === 'EUR')?.net_minor ?? 0n);
+    log(`   settlement: ${DEFAULTER}'s account at the agent holds ${formatAmount(SHORT_BALANCE_MINOR, 'EUR')} EUR, its debit of ` +
+      `${formatAmount(debit, 'EUR')} EUR is refused (pacs.002 RJCT AM04): cycle ${cycle2} ${refused.state}`);
+    // The operator has Banque B fund its account and re-instructs, recorded first (who, why) by the engine.
+    agent.fund(DEFAULTER, 'EUR', debit);
+    const resolution = await engine.resolveSettlement(cycle2, 'reinstruct', { actor: DEMO_OPERATOR, reason: `${DEFAULTER} funded its EUR settlement account (demo)` });
+    await settle();
+    const resolved = await positionsTable(engine, cycle2, names);
+    log(`   resolved by ${DEMO_OPERATOR} (operator action ${resolution.actionId}: settlement.resolve reinstruct): cycle ${cycle2} ${resolved.state}`);
+    tables.push(resolved);
     log(formatPositions(tables[tables.length - 1]!));
+    summary.cycle2 = { exceptions, recallBeforeSettlement: { case: 'BANKNL2A-CASE-1', cancelled }, settlementRefused: refused.state, resolvedState: resolved.state };
+
+    // 5. The next business day: the future-dated payments settle in its first cycle.
+    step('next business day', `5. The next business day (${NEXT_BUSINESS_DAY}): the future-dated payments in its first cycle`);
+    clock.set(DEMO_ROLL);
+    const lastThursday = (await engine.closeCycle())!;
+    await settle();
+    clock.set(NEXT_DAY_MORNING);
+    const friday = (await engine.closeCycle())!;
+    await settle();
+    const fridayTable = await positionsTable(engine, friday, names);
+    log(`   ${DEMO_DATE}'s last cycle ${lastThursday} cut off at the day roll; BANKDEFF-FUTURE-1 settled in cycle ${friday}:`);
+    tables.push(fridayTable);
+    log(formatPositions(fridayTable));
 
     const states = await engine.paymentStateCounts();
     const messages = await engine.messageDirectionCounts();
@@ -209,6 +305,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     summary.seconds = Number(((performance.now() - started) / 1000).toFixed(1));
     log(`Payments by final state: ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
     log(`Messages: ${messages.map((m) => `${m.n} ${m.direction === 'in' ? 'received' : 'sent'}`).join(', ')}; all under ${options.out}/`);
+    writeFileSync(join(outAbsolute, 'README.txt'), evidenceReadme(config.settlementAgent!.bic, SWITCH_BIC), { mode: PRIVATE_FILE_MODE });
     step('summary', '');
     summary.store = join(outAbsolute, 'db');
     summary.config = schemeFile;
@@ -225,7 +322,44 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
   }
 }
 
-async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock: ManualClock, dispatch: () => Promise<void>) {
+type SubmitFrom = (sender: string, fileName: string, xml: string) => Promise<{ status: string }>;
+
+/** DIR/README.txt: how an outsider checks the settlement agent's books from the files alone. */
+function evidenceReadme(agentBic: string, switchBic: string): string {
+  return `What \`clearhouse demo\` left here
+==============================
+
+scheme.json, db/     the demo's scheme and store (clearhouse cycle list / positions --config scheme.json)
+front-door/          the sample files of step 1 and the switch's answer to each
+mailboxes/<BIC>/     every message of every party of the day, one file each:
+  outbound/            what the switch delivered to the party and it has not handled
+  archive/out-*        what the switch delivered and the party handled
+  archive/*            (any other name) what the party sent to the switch
+mailboxes/${agentBic}/   the settlement agent: archive/out-pacs.009.001.08_* are the settlement
+                     instructions it received, archive/answer-pacs.009.001.08_* its pacs.002 answers
+                     (the answer to out-X is answer-X; its OrgnlMsgId is the instruction's MsgId)
+
+Reconciling the settlement agent's books from these files
+---------------------------------------------------------
+1. Each pacs.009 moves one participant's settlement account: Dbtr = participant and
+   Cdtr = ${switchBic} (the clearing house's technical account) is a debit of IntrBkSttlmAmt,
+   Dbtr = ${switchBic} and Cdtr = participant a credit. Its InstrId is C<cycle>-A<attempt>-<BIC>-<CCY>.
+2. Match each pacs.009 to its pacs.002 answer (OrgnlMsgId = the pacs.009's MsgId). Only an answer
+   with TxSts ACSC booked it; RJCT (e.g. AM04, insufficient funds) booked nothing, and that
+   participant is instructed again in a later attempt (A2, ...) of the same cycle, for the rest only.
+3. Per participant, cycle and currency, the sum of the ACSC-booked amounts (credits positive,
+   debits negative) is its net position in that cycle; each instruction is booked once.
+4. Per cycle and currency the net positions of all participants sum to 0.
+5. Each participant can check its own figure: the camt.054 in its folder for that cycle (NtryRef
+   CYCLE-<cycle>, CdtDbtInd CRDT/DBIT, Amt) states the same net position; the bulk pacs.008 files
+   it received carry the payments of the cycle credited to it.
+
+A payment recalled before settlement (camt.056 answered by camt.029 CNCL) appears in no creditor's
+folder; a future-dated payment is in no file of a cycle before its IntrBkSttlmDt.
+`;
+}
+
+async function runRealtime(engine: Engine, submitFrom: SubmitFrom, banks: readonly BankSimulator[], clock: ManualClock, dispatch: () => Promise<void>) {
   let sent = 0;
   for (let i = 0; i < 200; i++) {
     const sender = DEMO_BANKS[i % 5]!;
@@ -237,15 +371,12 @@ async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock:
       maxAmountMinor: sender.bic === 'BANKBEBBXXX' ? 3_000_000 : 100_000,
     });
     const single = { ...model, groupHeader: { ...model.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined } };
-    await engine.submit({ bytes: encoder.encode(buildPacs008(single)), sender: sender.bic });
+    await submitFrom(sender.bic, `${model.groupHeader.messageId}.xml`, buildPacs008(single));
     sent++;
   }
   await dispatch();
   // Each creditor bank accepts most payments, rejects every 13th and never answers every 17th.
-  for (const bank of DEMO_BANKS) {
-    let n = 0;
-    await new BankSimulator(engine, mailboxes, bank.bic, () => (++n % 17 === 0 ? 'silent' : n % 13 === 0 ? 'reject' : 'accept')).answerRealtime();
-  }
+  for (const bank of banks) await bank.answerRealtime();
   await dispatch();
   clock.advance(25_000);
   await engine.sweep();
@@ -253,7 +384,7 @@ async function runRealtime(engine: Engine, mailboxes: DirectoryMailboxes, clock:
   return { sent, ...(await engine.realtimeOutcomes()) };
 }
 
-async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: string; model: Pacs008 }>, clock: ManualClock): Promise<string[]> {
+async function runExceptions(engine: Engine, submitFrom: SubmitFrom, files: ReadonlyArray<{ sender: string; model: Pacs008 }>, clock: ManualClock): Promise<string[]> {
   const done: string[] = [];
   const now = () => isoDateTime(clock.now());
   // A settled payment from Bank A to whoever received it, returned in full by the creditor bank.
@@ -266,7 +397,7 @@ async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: stri
         originalEndToEndId: settled.end_to_end_id, returnedInterbankSettlementAmount: { currency: settled.currency, value: formatAmount(settled.amount_minor, settled.currency) },
         returnReasons: [{ reason: { code: 'AC04' } }] }],
     });
-    const result = await engine.submit({ bytes: encoder.encode(xml), sender: settled.creditor_agent });
+    const result = await submitFrom(settled.creditor_agent, `${settled.creditor_agent.slice(0, 8)}-RET-1.xml`, xml);
     done.push(`return of ${settled.transaction_id} by ${settled.creditor_agent}: ${result.status}`);
   }
   // Bank B recalls one of its settled payments; the creditor bank refuses (the money is gone).
@@ -278,20 +409,20 @@ async function runExceptions(engine: Engine, files: ReadonlyArray<{ sender: stri
     underlying: [{ transactions: [{ originalTransactionId: recalled.paymentIdentification.transactionId, originalUetr: recalled.paymentIdentification.uetr,
       originalInterbankSettlementAmount: recalled.interbankSettlementAmount, reasons: [{ reason: { code: 'DUPL' }, additionalInformation: [] }] }] }],
   });
-  const recallResult = await engine.submit({ bytes: encoder.encode(recall), sender: 'BANKFRPPXXX' });
+  const recallResult = await submitFrom('BANKFRPPXXX', 'BANKFRPP-RECALL-1.xml', recall);
   const answer = buildCamt029({
     assignment: { id: `${recalled.creditorAgent.slice(0, 8)}-ANS-1`, assigner: recalled.creditorAgent, assignee: SWITCH_BIC, creationDateTime: now() },
     resolvedCase: { id: caseId, creator: 'BANKFRPPXXX' }, status: 'RJCR',
     cancellationDetails: [{ transactions: [{ originalTransactionId: recalled.paymentIdentification.transactionId, reasons: [] }] }],
   });
-  const answerResult = await engine.submit({ bytes: encoder.encode(answer), sender: recalled.creditorAgent });
+  const answerResult = await submitFrom(recalled.creditorAgent, `${recalled.creditorAgent.slice(0, 8)}-ANS-1.xml`, answer);
   done.push(`recall case ${caseId}: request ${recallResult.status}, answer ${answerResult.status} (refused by ${recalled.creditorAgent})`);
   // Bank B asks for the status of the recalled payment.
   const request = buildPacs028({
     groupHeader: { messageId: 'BANKFRPP-STSREQ-1', creationDateTime: now(), instructingAgent: 'BANKFRPPXXX', instructedAgent: SWITCH_BIC },
     originalGroups: [], transactions: [{ originalTransactionId: recalled.paymentIdentification.transactionId }],
   });
-  await engine.submit({ bytes: encoder.encode(request), sender: 'BANKFRPPXXX' });
+  await submitFrom('BANKFRPPXXX', 'BANKFRPP-STSREQ-1.xml', request);
   done.push('status request answered (pacs.002)');
   return done;
 }

@@ -49,6 +49,11 @@ export interface SettlementAgentOptions {
    * the engine (the in-process `--simulate-settlement` shortcut).
    */
   readonly signer?: KeyAndCertificate;
+  /**
+   * In-process (no signer): also keep each answer as a file in the agent's mailbox (inbound/, then
+   * archive/ once the switch took it), so that the agent's folder holds both directions (the demo's evidence).
+   */
+  readonly fileAnswers?: boolean;
 }
 
 /**
@@ -146,7 +151,7 @@ export class SettlementAgentSimulator {
   private async send(xml: string, fileName: string): Promise<void> {
     const bytes = new TextEncoder().encode(xml);
     if (!this.options.signer) {
-      await this.engine.submit({ bytes, sender: this.bic, fileName });
+      await submitKept(this.engine, this.options.fileAnswers ? this.mailboxes : undefined, this.bic, fileName, bytes);
       return;
     }
     // The signature first: the switch takes a file only with its .p7s beside it.
@@ -226,6 +231,8 @@ export class BankSimulator {
     private readonly mailboxes: DirectoryMailboxes,
     readonly bic: string,
     private readonly policy: (transactionId: string) => BankAnswer = () => 'accept',
+    /** Also keep each answer as a file in the bank's mailbox (inbound/, then archive/): the demo's evidence. */
+    private readonly fileAnswers = false,
   ) {}
 
   /** Answer every real-time payment forwarded to the bank; returns how many were answered. */
@@ -257,13 +264,25 @@ export class BankSimulator {
           ...(answer === 'reject' ? { statusReasons: [{ reason: { code: 'AC04' } }] } : {}),
         }],
       });
-      await this.engine.submit({ bytes: new TextEncoder().encode(xml), sender: this.bic, fileName: `answer-${file}` });
+      await submitKept(this.engine, this.fileAnswers ? this.mailboxes : undefined, this.bic, `answer-${file}`, new TextEncoder().encode(xml));
       // Answered (stored by the switch): only now is the delivered file moved away.
       this.mailboxes.archiveOutbound(this.bic, file);
       count++;
     }
     return count;
   }
+}
+
+/**
+ * Submits a party's message to the switch; with `mailboxes`, the file is first put into the party's
+ * inbound/ and archived once the switch stored it, as a connector would leave it.
+ */
+export async function submitKept(engine: Engine, mailboxes: DirectoryMailboxes | undefined, sender: string, fileName: string, bytes: Uint8Array) {
+  if (!mailboxes) return engine.submit({ bytes, sender, fileName });
+  mailboxes.put(sender, fileName, bytes);
+  const result = await engine.submit({ bytes, sender, fileName });
+  mailboxes.archive(sender, fileName);
+  return result;
 }
 
 function archiveUnlessGone(mailboxes: DirectoryMailboxes, bic: string, file: string): void {

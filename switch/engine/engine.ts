@@ -33,7 +33,7 @@ import { accessStore, type AccessStore } from './access.ts';
 import { exposures, messageBytes, paymentDetail, searchPayments, settlementInstructions, storeAnswers, type PaymentFilter } from './api-reads.ts';
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind } from './approvals.ts';
 import { listDeadLetters } from '../store/dead-letters.ts';
-import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor } from './queries.ts';
+import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor, warehousedCount } from './queries.ts';
 
 export interface EngineOptions {
   readonly config: SchemeConfig;
@@ -456,6 +456,11 @@ export class Engine {
   /** The first settled batch payment of `debtor` (demo: the payment it returns). */
   firstSettledBatchPayment(debtor: string) {
     return firstSettledBatchPayment(this.context.db, debtor);
+  }
+
+  /** How many of these batch payments are warehoused (future-dated, in no cycle yet) (demo). */
+  warehousedPayments(transactionIds: readonly string[]) {
+    return warehousedCount(this.context.db, transactionIds);
   }
 
   /** The engine's clock (injected: tests and the demo drive it). */

@@ -46,3 +46,10 @@ export async function firstSettledBatchPayment(db: Queryable, debtor: string): P
     [debtor]);
   return settled;
 }
+
+/** How many of `transactionIds` are warehoused: accepted, future-dated, in no cycle yet (demo). */
+export async function warehousedCount(db: Queryable, transactionIds: readonly string[]): Promise<number> {
+  const [row] = await db.query<{ n: number | string }>(
+    "SELECT COUNT(*) AS n FROM payments WHERE state = 'ACCEPTED' AND cycle_id IS NULL AND transaction_id = ANY($1::text[])", [[...transactionIds]]);
+  return Number(row?.n ?? 0);
+}

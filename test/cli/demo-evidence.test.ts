@@ -1,0 +1,220 @@
+/**
+ * `clearhouse demo --out DIR` leaves evidence an outsider can check the settlement agent's books
+ * with, and this test is that outsider: it reads FILES ONLY (DIR/mailboxes/<BIC>/, as DIR/README.txt
+ * explains) — never the store, never the demo's own summary — and reconciles:
+ *
+ *  - the agent's folder holds each pacs.009 it received and exactly one pacs.002 answer to each;
+ *  - per participant, cycle and currency, the ACSC-booked pacs.009 amounts (each instruction booked
+ *    once) equal the net of the payments delivered in that cycle, worked out from the banks' folders:
+ *    bulk pacs.008 files (the cycle's batch payments), real-time pacs.008 forwarded and accepted by
+ *    the creditor bank (its pacs.002 answer ACCP), returns (pacs.004); and equal the camt.054 each
+ *    bank received for the cycle; net over participants = 0;
+ *  - the refused instruction appears with RJCT AM04, and its later re-instruction with ACSC;
+ *  - the payment recalled before settlement never appears in the creditor's folder;
+ *  - the future-dated payments are in no file of the first cycle, and settle in the next business day's.
+ *
+ * Which cycle a delivered file belongs to is read from the switch's MsgIds (CLHSDEFF-<date>-<sequence>,
+ * increasing): bulk files and returns are delivered after their cycle's settlement instructions, a
+ * real-time payment is forwarded while its cycle is open (before that cycle's instructions).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, FIXTURE_MORNING, root } from '../support/cli-workspace.ts';
+import { CLOCK_VARIABLE } from '../../switch/clock.ts';
+import { parseXml as parsePacs009 } from '../../switch/iso/messages/pacs.009.001.08/index.ts';
+import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
+import { parseXml as parsePacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
+import { parseAmount } from '../../switch/iso/amount.ts';
+
+const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', CLEARHOUSE_CONFIG: '', [CLOCK_VARIABLE]: FIXTURE_MORNING };
+const AGENT = 'MARKDEFFXXX';
+const SWITCH = 'CLHSDEFFXXX';
+
+const minor = (value: string, currency: string): bigint => {
+  const parsed = parseAmount(value, currency);
+  assert.ok(parsed.ok, `amount ${value} ${currency}`);
+  return parsed.minor;
+};
+/** The switch's MsgId in a delivered file's name: pacs.008.001.08_CLHSDEFF-20261126-00000431.xml. */
+const switchMessageId = (file: string): string => /_(CLHSDEFF-\d{8}-\d+)\.xml$/.exec(file)![1]!;
+
+interface Instruction { messageId: string; instructionId: string; cycle: string; attempt: number; participant: string; currency: string; signedMinor: bigint; date: string }
+
+describe('clearhouse demo --out: the evidence reconciles the settlement agent\'s books', () => {
+  it('from the files alone: ACSC bookings = net of delivered payments = camt.054, once each; AM04 then ACSC; recall and future-dated kept out', { timeout: 300_000 }, () => {
+    const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-evidence-'));
+    const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const boxes = join(out, 'mailboxes');
+    assert.match(readFileSync(join(out, 'README.txt'), 'utf8'), /Reconciling the settlement agent's books/);
+    const files = (bic: string, side: 'outbound' | 'archive') => (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);
+    const text = (bic: string, side: string, name: string) => readFileSync(join(boxes, bic, side, name), 'utf8');
+    /** What the switch delivered to a party: [name as delivered, contents]. */
+    const delivered = (bic: string) => [
+      ...files(bic, 'outbound').map((f) => [f, text(bic, 'outbound', f)] as const),
+      ...files(bic, 'archive').filter((f) => f.startsWith('out-')).map((f) => [f.slice(4), text(bic, 'archive', f)] as const),
+    ];
+    const banks = readdirSync(boxes).filter((b) => b !== AGENT);
+
+    // The agent's folder: every pacs.009 received and its answers.
+    const instructions: Instruction[] = files(AGENT, 'archive').filter((f) => f.startsWith('out-pacs.009')).map((f) => {
+      const m = parsePacs009(text(AGENT, 'archive', f));
+      const t = m.transactions[0]!;
+      const [, cycle, attempt] = /^C(\d+)-A(\d+)-/.exec(t.paymentIdentification.instructionId!)!;
+      const amount = minor(t.interbankSettlementAmount.value, t.interbankSettlementAmount.currency);
+      const debit = t.creditor === SWITCH;
+      return { messageId: m.groupHeader.messageId, instructionId: t.paymentIdentification.instructionId!, cycle: cycle!, attempt: Number(attempt),
+        participant: debit ? t.debtor : t.creditor, currency: t.interbankSettlementAmount.currency, signedMinor: debit ? -amount : amount,
+        date: m.groupHeader.interbankSettlementDate ?? t.interbankSettlementDate ?? '' };
+    });
+    assert.ok(instructions.length > 10, `the agent received the day's instructions (${instructions.length})`);
+    const answers = new Map<string, { status: string; reasons: string[] }[]>();
+    for (const f of files(AGENT, 'archive').filter((name) => name.startsWith('answer-pacs.009'))) {
+      const m = parsePacs002(text(AGENT, 'archive', f));
+      for (const t of m.transactions) {
+        const list = answers.get(m.originalGroups[0]!.originalMessageId) ?? [];
+        list.push({ status: t.transactionStatus!, reasons: (t.statusReasons ?? []).map((s) => ('code' in s.reason! ? s.reason.code : '')) });
+        answers.set(m.originalGroups[0]!.originalMessageId, list);
+      }
+    }
+    for (const i of instructions) assert.equal(answers.get(i.messageId)?.length, 1, `exactly one answer to ${i.instructionId}`);
+    const status = (i: Instruction) => answers.get(i.messageId)![0]!;
+
+    // The refused instruction (AM04) and its re-instruction (a later attempt, ACSC).
+    const refused = instructions.filter((i) => status(i).status === 'RJCT');
+    assert.equal(refused.length, 1, 'one instruction refused');
+    assert.deepEqual(status(refused[0]!).reasons, ['AM04']);
+    const again = instructions.filter((i) => i.cycle === refused[0]!.cycle && i.participant === refused[0]!.participant &&
+      i.currency === refused[0]!.currency && i.attempt > refused[0]!.attempt);
+    assert.equal(again.length, 1, 're-instructed once');
+    assert.equal(status(again[0]!).status, 'ACSC');
+    assert.equal(again[0]!.signedMinor, refused[0]!.signedMinor, 'for the same amount (nothing of it was booked)');
+
+    // The agent's books: ACSC bookings per cycle|participant|currency, each instruction id booked once.
+    const booked = new Map<string, bigint>();
+    const bookedIds = new Set<string>();
+    for (const i of instructions.filter((x) => status(x).status === 'ACSC')) {
+      assert.ok(!bookedIds.has(i.instructionId), `${i.instructionId} booked once`);
+      bookedIds.add(i.instructionId);
+      const key = `${i.cycle}|${i.participant}|${i.currency}`;
+      booked.set(key, (booked.get(key) ?? 0n) + i.signedMinor);
+    }
+    const perCycleCurrency = new Map<string, bigint>();
+    for (const [key, value] of booked) {
+      const [cycle, , currency] = key.split('|');
+      perCycleCurrency.set(`${cycle}|${currency}`, (perCycleCurrency.get(`${cycle}|${currency}`) ?? 0n) + value);
+    }
+    for (const [key, sum] of perCycleCurrency) assert.equal(sum, 0n, `net over participants is 0 in ${key}`);
+
+    // Cycle boundaries from the instructions' MsgIds: each cycle's first instruction.
+    const firstInstruction = new Map<string, string>();
+    for (const i of instructions) if (!firstInstruction.has(i.cycle) || i.messageId < firstInstruction.get(i.cycle)!) firstInstruction.set(i.cycle, i.messageId);
+    const cycles = [...firstInstruction].sort((a, b) => (a[1] < b[1] ? -1 : 1));
+    assert.ok(cycles.length >= 3, `cycles instructed: ${cycles.map((c) => c[0]).join(', ')}`);
+    /** The cycle settled before a file delivered after settlement (bulk files, returns). */
+    const settledBefore = (messageId: string) => cycles.filter(([, first]) => first < messageId).at(-1)?.[0] ?? 'before any settlement';
+    /** The cycle open when a real-time payment was forwarded. */
+    const openAt = (messageId: string) => cycles.find(([, first]) => first > messageId)?.[0] ?? 'after the last settlement';
+
+    // The net of the payments delivered, per cycle, from the banks' folders.
+    const net = new Map<string, bigint>();
+    const add = (cycle: string, bic: string, currency: string, amount: bigint) => net.set(`${cycle}|${bic}|${currency}`, (net.get(`${cycle}|${bic}|${currency}`) ?? 0n) + amount);
+    const bulkPayments = new Map<string, { cycle: string; date: string; creditor: string }>();
+    const returnCycles = new Map<string, string>();
+    for (const bic of banks) {
+      const answered = new Map(files(bic, 'archive').filter((f) => f.startsWith('answer-pacs.008'))
+        .map((f) => [f.slice('answer-'.length), parsePacs002(text(bic, 'archive', f)).transactions[0]!.transactionStatus] as const));
+      for (const [name, xml] of delivered(bic)) {
+        if (name.startsWith('pacs.008')) {
+          const m = parsePacs008(xml);
+          const instant = m.transactions.length === 1 && answered.has(name);
+          if (instant) {
+            if (answered.get(name) !== 'ACCP') continue; // refused by the creditor bank: never committed
+          } else if (m.transactions.some((t) => t.paymentTypeInformation?.localInstrument !== undefined &&
+            'code' in t.paymentTypeInformation.localInstrument && t.paymentTypeInformation.localInstrument.code === 'INST')) {
+            continue; // a real-time payment the bank never answered (timed out): not committed
+          }
+          const cycle = instant ? openAt(switchMessageId(name)) : settledBefore(switchMessageId(name));
+          for (const t of m.transactions) {
+            const amount = minor(t.interbankSettlementAmount.value, t.interbankSettlementAmount.currency);
+            assert.equal(t.creditorAgent, bic, 'delivered to its creditor agent');
+            add(cycle, bic, t.interbankSettlementAmount.currency, amount);
+            add(cycle, t.debtorAgent, t.interbankSettlementAmount.currency, -amount);
+            if (!instant) {
+              assert.ok(!bulkPayments.has(t.paymentIdentification.transactionId!), `${t.paymentIdentification.transactionId} delivered once`);
+              bulkPayments.set(t.paymentIdentification.transactionId!, { cycle, date: m.groupHeader.interbankSettlementDate ?? '', creditor: bic });
+            }
+          }
+        } else if (name.startsWith('pacs.004')) {
+          const [, currency, value] = /<RtrdIntrBkSttlmAmt Ccy="([A-Z]{3})">([^<]+)</.exec(xml)!;
+          const cycle = settledBefore(switchMessageId(name));
+          add(cycle, bic, currency!, minor(value!, currency!));
+          returnCycles.set(/<OrgnlTxId>([^<]+)</.exec(xml)![1]!, cycle);
+        }
+      }
+    }
+    // The returning banks' side: each pacs.004 a bank sent (its own archive), debited in the return's cycle.
+    for (const bic of banks) {
+      for (const f of files(bic, 'archive').filter((name) => !name.startsWith('out-') && !name.startsWith('answer-'))) {
+        const xml = text(bic, 'archive', f);
+        if (!xml.includes('<PmtRtr>')) continue;
+        const amount = /<RtrdIntrBkSttlmAmt Ccy="([A-Z]{3})">([^<]+)</.exec(xml)!;
+        const cycle = returnCycles.get(/<OrgnlTxId>([^<]+)</.exec(xml)![1]!);
+        assert.ok(cycle !== undefined, `the return ${f} was delivered`);
+        add(cycle, bic, amount[1]!, -minor(amount[2]!, amount[1]!));
+      }
+    }
+    const nonZero = (m: Map<string, bigint>) => new Map([...m].filter(([, v]) => v !== 0n).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    assert.deepEqual(nonZero(booked), nonZero(net), 'ACSC bookings per cycle, participant and currency = net of the payments delivered in that cycle');
+
+    // The camt.054 each bank received states the same per cycle.
+    const notified = new Map<string, bigint>();
+    for (const bic of banks) {
+      for (const [name, xml] of delivered(bic)) {
+        if (!name.startsWith('camt.054')) continue;
+        for (const entry of xml.matchAll(/<Ntry>[\s\S]*?<\/Ntry>/g)) {
+          const cycle = /<NtryRef>CYCLE-(\d+)</.exec(entry[0])![1]!;
+          const [, currency, value] = /<Amt Ccy="([A-Z]{3})">([^<]+)</.exec(entry[0])!;
+          const sign = /<CdtDbtInd>DBIT</.test(entry[0]) ? -1n : 1n;
+          const key = `${cycle}|${bic}|${currency}`;
+          notified.set(key, (notified.get(key) ?? 0n) + sign * minor(value!, currency!));
+        }
+      }
+    }
+    assert.deepEqual(nonZero(notified), nonZero(booked), 'each bank\'s camt.054 = the agent\'s bookings');
+
+    // The recall before settlement: the switch answered CNCL; the payment reached no creditor's folder.
+    const cancelled = banks.flatMap((bic) => delivered(bic).filter(([name, xml]) => name.startsWith('camt.029') && /<Conf>CNCL<\/Conf>/.test(xml))
+      .map(([, xml]) => /<OrgnlTxId>([^<]+)</.exec(xml)?.[1]));
+    assert.equal(cancelled.length, 1, 'one recall cancelled before settlement');
+    const recalledId = cancelled[0]!;
+    assert.ok(recalledId, 'the CNCL names the payment');
+    for (const bic of banks) {
+      for (const [name, xml] of delivered(bic)) {
+        if (!name.startsWith('camt.029')) assert.ok(!xml.includes(recalledId), `${recalledId} appears in ${bic}'s ${name}`);
+      }
+    }
+
+    // The future-dated payments: in no file of the first cycle; delivered in a bulk file dated the
+    // next business day, in that day's (the last) cycle.
+    const future = [...bulkPayments].filter(([, p]) => p.date === '2026-11-27');
+    assert.ok(future.length > 0, 'future-dated payments delivered');
+    const [firstCycle] = cycles[0]!;
+    const [lastCycle] = cycles.at(-1)!;
+    assert.ok(future.every(([, p]) => p.cycle === lastCycle && p.cycle !== firstCycle), 'settled in the next business day\'s cycle');
+    const firstCycleInstructions = instructions.filter((i) => i.cycle === firstCycle);
+    assert.ok(firstCycleInstructions.every((i) => i.date === '2026-11-26'), 'the first cycle is the demo day\'s');
+    assert.ok(instructions.filter((i) => i.cycle === lastCycle).every((i) => i.date === '2026-11-27'));
+    for (const [id] of future) {
+      for (const bic of banks) {
+        for (const [name, xml] of delivered(bic)) {
+          if (name.startsWith('pacs.008') && settledBefore(switchMessageId(name)) === firstCycle) assert.ok(!xml.includes(id), `${id} in a first-cycle file`);
+        }
+      }
+    }
+  });
+});
