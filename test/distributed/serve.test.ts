@@ -101,7 +101,9 @@ function schemeFor(work: string): string {
     calendar: { timeZone: 'UTC', cycleDayRollTime: '24:00', holidays: [], weekendDays: [6, 0] },
     cycles: [CUT_OFF_TIME],
     services: [{ messageType: 'pacs.008', mode: 'batch' }],
-    settlementAgent: { bic: 'MARKDEFFXXX', name: 'Central bank', settlementAccount: 'CLHS-SETTLEMENT-EUR' },
+    // The agent's own connector (serve refuses to start without a way to reach it); one process of each
+    // round answers as the agent in-process (--simulate-settlement), the others read its directory mailbox.
+    settlementAgent: { bic: 'MARKDEFFXXX', name: 'Central bank', settlementAccount: 'CLHS-SETTLEMENT-EUR', connector: { type: 'directory' } },
     participants: DEMO_BANKS.map((bank) => ({
       bic: bank.bic, name: bank.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '100000000.00' }, connector: { type: 'queue' },
     })),
