@@ -189,6 +189,13 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
           settlementDate: DAY, createdAt: now(), messageId: instantId, localInstrument: 'INST', maxAmountMinor: 200_000 });
         await submit(suspended.bic, `${instantId}.xml`, encoder.encode(buildPacs008({ ...instant,
           groupHeader: { ...instant.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined } })));
+        // And a real-time payment to it from another participant: refused AG10 as well (creditor agent suspended).
+        const payer = pick(receivers);
+        const toId = `${payer.bic.slice(0, 8)}-S${String(++fileNumber).padStart(4, '0')}`;
+        const toSuspended = bulkCreditTransfer({ seed: options.seed * 1000 + fileNumber, sender: payer, receivers: [suspended], transactionCount: 1, currency: 'EUR',
+          settlementDate: DAY, createdAt: now(), messageId: toId, localInstrument: 'INST', maxAmountMinor: 200_000 });
+        await submit(payer.bic, `${toId}.xml`, encoder.encode(buildPacs008({ ...toSuspended,
+          groupHeader: { ...toSuspended.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined } })));
         await dispatch();
         await engine.resumeParticipant(suspended.bic, operator('simulated: participant resumed'));
       }
