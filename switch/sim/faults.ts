@@ -21,7 +21,7 @@ export const FAULTS = {
   'late-accept': { default: true, what: 'a creditor answers ACCP after the timeout; the creditor must be told of the failure (AB05)' },
   'recall-before-settlement': { default: true, what: 'a recall of a payment whose cycle is not settled: cancelled, camt.029 to the sender is its final outcome' },
   'future-dated': { default: true, what: 'batch files dated the next business day: warehoused, not in today\'s bulk files nor settled today' },
-  'suspend': { default: true, what: 'a participant suspended mid-day and resumed (operator actions): what it sends meanwhile is refused AG10' },
+  'suspend': { default: true, what: 'a participant suspended mid-day and resumed (operator actions): what it sends meanwhile, and a payment to it, are refused AG10' },
   'return-unwind': { default: true, what: 'a return by a participant whose cap cannot take it (unwound)' },
 } as const;
 export type FaultName = keyof typeof FAULTS;

@@ -57,7 +57,7 @@ const INVARIANTS = {
   creditorTold: 'the creditor of a forwarded real-time payment that failed is told so',
   recallReceived: 'a recall reaches a creditor only for a payment it received',
   futureNotToday: 'a payment dated a later business day is neither settled nor delivered today',
-  suspendedRefused: 'what a suspended participant sends is refused AG10',
+  suspendedRefused: 'a suspended participant\'s traffic is refused AG10',
 } as const;
 
 interface DeliveredFile { readonly name: string; readonly phase: number; readonly order: number; readonly xml: string }
@@ -202,7 +202,7 @@ export function judge(input: JudgeInput): Verdict {
           continue;
         }
         if (/-S\d{4}$/.test(messageId)) {
-          // Sent while its sender was suspended (the suspend fault names these messages -S…).
+          // Sent by or to a participant while it was suspended (the suspend fault names these messages -S…).
           check('suspendedRefused');
           if (all.length !== 1 || all[0]!.status !== 'RJCT' || all[0]!.reason !== 'AG10') {
             fail('suspendedRefused', `${bic} ${id}: ${all.length === 0 ? 'no final status' : all.map((s) => `${s.status}${s.reason ? ` ${s.reason}` : ''}`).join(', ')}`);

@@ -116,7 +116,7 @@ describe('clearhouse simulate', () => {
     writeFileSync(path, original.replaceAll('<Cd>AG10<', '<Cd>AM04<'));
     try {
       const accepted = judge(input);
-      assert.ok(accepted.problems.some((p) => p.startsWith('what a suspended participant sends is refused AG10')), accepted.problems.join('\n'));
+      assert.ok(accepted.problems.some((p) => p.startsWith('a suspended participant\'s traffic is refused AG10')), accepted.problems.join('\n'));
     } finally {
       writeFileSync(path, original);
     }
