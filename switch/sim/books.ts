@@ -31,6 +31,8 @@ export interface LedgerEntry {
 export class AgentBooks {
   private answered = 0;
   readonly ledger: LedgerEntry[] = [];
+  /** Payments into settlement accounts during the day (fund), in order. */
+  private readonly funding: string[] = [];
   /** Balance per `${participant} ${currency}`. */
   readonly balances = new Map<string, bigint>();
 
@@ -82,10 +84,17 @@ export class AgentBooks {
     return count;
   }
 
+  /** The participant pays `amountMinor` into its settlement account (an operator's remedy for a refusal). */
+  fund(participant: string, currency: string, amountMinor: bigint): void {
+    const key = `${participant} ${currency}`;
+    this.balances.set(key, (this.balances.get(key) ?? 0n) + amountMinor);
+    this.funding.push(`fund ${key} ${amountMinor}`);
+  }
+
   /** The books as text, one line per ledger entry and per balance (written under --out). */
   toText(): string {
     const lines = this.ledger.map((e) => `${e.messageId} ${e.transactionId} cycle=${e.cycle} ${e.participant} ${e.currency} ${e.amountMinor} ${e.status}`);
     const balances = [...this.balances].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `balance ${k} ${v}`);
-    return [...lines, ...balances].join('\n') + '\n';
+    return [...lines, ...this.funding, ...balances].join('\n') + '\n';
   }
 }

@@ -7,7 +7,7 @@
  * the day from the messages and the agent's books only.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { checkConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
@@ -36,6 +36,8 @@ export const DEFAULT_PAYMENTS = 60;
 export const AGENT_BIC = 'MARKDEFFXXX';
 /** A Thursday, a business day of the simulated scheme; the clock moves only when the day says so. */
 const DAY = '2026-11-26';
+/** The next business day (a Friday): the date of the future-dated traffic. */
+const NEXT_DAY = '2026-11-27';
 const START = '2026-11-26T07:30:00Z';
 
 export interface SimulationOptions {
@@ -110,9 +112,32 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   };
   const submitted: Array<{ sender: string; name: string; bytes: Uint8Array }> = [];
   const cycles = 2 + Math.floor(next() * 2);
+  // The suspend fault: one participant suspended in one cycle (after that cycle's batch files) and resumed.
+  const suspendIn = on('suspend') ? 1 + Math.floor(next() * cycles) : 0;
+  const operator = (reason: string) => ({ actor: 'simulated-operator', reason });
   const say = options.progress ?? (() => {});
   let fileNumber = 0;
   const phaseCycles = new Map<number, string>();
+  /**
+   * The simulated operator of a PARTIALLY_SETTLED cycle (the agent refused an instruction, AM04), as a real one
+   * would: either the defaulter funds its settlement account at the agent and the cycle is re-instructed, or
+   * the defaulter's payments are unwound — chosen by the seed; recorded operator actions (docs/simulation.md).
+   */
+  const resolveRefused = async (cycleId: bigint): Promise<void> => {
+    // Read like `cycle status`: only a cycle the agent left PARTIALLY_SETTLED needs the operator.
+    const cycle = (await engine.cycles()).find((c) => c.id === cycleId);
+    if (cycle?.state !== 'PARTIALLY_SETTLED') return;
+    const refused = agent.ledger.filter((e) => e.cycle === cycleId.toString() && e.status === 'RJCT');
+    const reinstruct = chance(0.5);
+    if (reinstruct) for (const e of refused) agent.fund(e.participant, e.currency, -e.amountMinor);
+    await engine.resolveSettlement(cycleId, reinstruct ? 'reinstruct' : 'unwind-defaulter',
+      { actor: 'simulated-operator', reason: `settlement agent refused ${refused.map((e) => e.transactionId).join(', ')} (AM04)` });
+    count(`operator ${reinstruct ? 'reinstruct' : 'unwind-defaulter'}`);
+    await dispatch();
+    for (let round = 0; round < 10 && (await agent.answerAll()) > 0; round++) await dispatch();
+    await engine.sweep();
+    await dispatch();
+  };
   try {
     for (phase = 1; phase <= cycles; phase++) {
       say(`seed ${options.seed}: cycle ${phase}/${cycles}`);
@@ -137,6 +162,42 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
           thisCycle.push(model);
           if (on('duplicate-file') && chance(0.15)) { await submit(sender.bic, `${id}.xml`, bytes); count('fault duplicate-file'); }
         }
+      }
+      // Future-dated traffic: a batch file dated the next business day. The simulated day ends before the
+      // day roll, so it is warehoused: accepted, never in today's bulk files nor settled today (the judge).
+      if (on('future-dated') && chance(0.6)) {
+        const sender = pick(banks);
+        const receivers = banks.filter((b) => b !== sender);
+        const id = `${sender.bic.slice(0, 8)}-F${String(++fileNumber).padStart(4, '0')}`;
+        const model = bulkCreditTransfer({ seed: options.seed * 1000 + fileNumber, sender, receivers, transactionCount: 1 + Math.floor(next() * 4), currency: 'EUR',
+          settlementDate: NEXT_DAY, createdAt: now(), messageId: id, maxAmountMinor: 500_000 });
+        await submit(sender.bic, `${id}.xml`, encoder.encode(buildPacs008(model)));
+        count('future-dated files');
+      }
+      if (phase === suspendIn) {
+        // A participant suspended mid-day: what it sends meanwhile is refused AG10 (message ids -S…, judged).
+        const suspended = pick(banks);
+        await engine.suspendParticipant(suspended.bic, operator('simulated: participant suspended mid-day'));
+        count('fault suspend');
+        const receivers = banks.filter((b) => b !== suspended);
+        const fileId = `${suspended.bic.slice(0, 8)}-S${String(++fileNumber).padStart(4, '0')}`;
+        const batch = bulkCreditTransfer({ seed: options.seed * 1000 + fileNumber, sender: suspended, receivers, transactionCount: 1 + Math.floor(next() * 3), currency: 'EUR',
+          settlementDate: DAY, createdAt: now(), messageId: fileId, maxAmountMinor: 500_000 });
+        await submit(suspended.bic, `${fileId}.xml`, encoder.encode(buildPacs008(batch)));
+        const instantId = `${suspended.bic.slice(0, 8)}-S${String(++fileNumber).padStart(4, '0')}`;
+        const instant = bulkCreditTransfer({ seed: options.seed * 1000 + fileNumber, sender: suspended, receivers, transactionCount: 1, currency: 'EUR',
+          settlementDate: DAY, createdAt: now(), messageId: instantId, localInstrument: 'INST', maxAmountMinor: 200_000 });
+        await submit(suspended.bic, `${instantId}.xml`, encoder.encode(buildPacs008({ ...instant,
+          groupHeader: { ...instant.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined } })));
+        // And a real-time payment to it from another participant: refused AG10 as well (creditor agent suspended).
+        const payer = pick(receivers);
+        const toId = `${payer.bic.slice(0, 8)}-S${String(++fileNumber).padStart(4, '0')}`;
+        const toSuspended = bulkCreditTransfer({ seed: options.seed * 1000 + fileNumber, sender: payer, receivers: [suspended], transactionCount: 1, currency: 'EUR',
+          settlementDate: DAY, createdAt: now(), messageId: toId, localInstrument: 'INST', maxAmountMinor: 200_000 });
+        await submit(payer.bic, `${toId}.xml`, encoder.encode(buildPacs008({ ...toSuspended,
+          groupHeader: { ...toSuspended.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined } })));
+        await dispatch();
+        await engine.resumeParticipant(suspended.bic, operator('simulated: participant resumed'));
       }
       if (on('replayed-file') && phase > 1 && submitted.length > 0 && chance(0.5)) {
         const old = pick(submitted);
@@ -188,6 +249,7 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
       for (let round = 0; round < 10 && (await agent.answerAll()) > 0; round++) await dispatch();
       await engine.sweep();
       await dispatch();
+      if (cycleId !== undefined) await resolveRefused(cycleId);
     }
     phase = cycles + 1;
     await dispatch();
@@ -197,7 +259,7 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   writeFileSync(join(options.out, 'agent-books.txt'), agent.toText());
   writeFileSync(join(options.out, 'deliveries.txt'), deliveries.map((d) => `${d.phase} ${d.recipient} ${d.fileName} ${d.sha256}`).join('\n') + '\n');
   const judged: JudgeInput = { root: join(options.out, 'mailboxes'), banks: banks.map((b) => b.bic), switchBic: SWITCH_BIC, agentBic: AGENT_BIC,
-    ledger: agent.ledger, deliveries, phaseCycles, creditorToldOfFailure: on('late-accept') };
+    ledger: agent.ledger, deliveries, phaseCycles, creditorToldOfFailure: on('late-accept'), businessDate: DAY };
   return { seed: options.seed, verdict: judge(judged), counts, digest: digestOf(options.out), judged };
 }
 
@@ -321,6 +383,8 @@ function receivedBatchPayments(mailboxes: DirectoryMailboxes, bic: string, settl
 async function lateAnswers(engine: Engine, mailboxes: DirectoryMailboxes, bic: string, silent: ReadonlySet<string>, clock: ManualClock): Promise<number> {
   const archive = join(mailboxes.root, bic, 'archive');
   let n = 0;
+  // A bank that has fetched nothing yet (it sent nothing and its deliveries are still in outbound/) has no archive.
+  if (!existsSync(archive)) return 0;
   for (const name of readdirSync(archive).sort()) {
     if (!name.startsWith('out-pacs.008')) continue;
     const message = parsePacs008(readFileSync(join(archive, name), 'utf8'));

@@ -17,15 +17,17 @@ export const FAULTS = {
   'returns': { default: true, what: 'creditors return settled payments (pacs.004)' },
   'recalls': { default: true, what: 'debtors recall settled payments (camt.056), creditors refuse (camt.029 RJCR)' },
   'status-requests': { default: true, what: 'pacs.028 status requests' },
-  'settlement-rejection': { default: false, what: 'a participant whose settlement account cannot cover its debit: the agent refuses (AM04); issue 9 defect 1 on main' },
-  'late-accept': { default: false, what: 'a creditor answers ACCP after the timeout; issue 9 defect 3 (creditor not told of AB05) on main' },
-  'recall-before-settlement': { default: false, what: 'a recall of a payment whose cycle is not settled; issue 9 defect 4 on main' },
-  'return-unwind': { default: false, what: 'a return by a participant whose cap cannot take it (unwound); issue 9 defect 6 on main' },
+  'settlement-rejection': { default: true, what: 'a participant whose settlement account cannot cover its debit: the agent refuses (AM04), the operator resolves the cycle (reinstruct after funding, or unwind-defaulter)' },
+  'late-accept': { default: true, what: 'a creditor answers ACCP after the timeout; the creditor must be told of the failure (AB05)' },
+  'recall-before-settlement': { default: true, what: 'a recall of a payment whose cycle is not settled: cancelled, camt.029 to the sender is its final outcome' },
+  'future-dated': { default: true, what: 'batch files dated the next business day: warehoused, not in today\'s bulk files nor settled today' },
+  'suspend': { default: true, what: 'a participant suspended mid-day and resumed (operator actions): what it sends meanwhile, and a payment to it, are refused AG10' },
+  'return-unwind': { default: true, what: 'a return by a participant whose cap cannot take it (unwound)' },
 } as const;
 export type FaultName = keyof typeof FAULTS;
 export const DEFAULT_FAULTS: readonly FaultName[] = (Object.keys(FAULTS) as FaultName[]).filter((f) => FAULTS[f].default);
-/** Not offered yet (parseFaults refuses them, pointing to docs/simulation.md): crash with SIGKILL at the engine's crash points, a participant suspended mid-day. */
-export const FAULTS_NOT_YET = ['crash', 'suspend'] as const;
+/** Not offered yet (parseFaults refuses them, pointing to docs/simulation.md): crash with SIGKILL at the engine's crash points. */
+export const FAULTS_NOT_YET = ['crash'] as const;
 
 /** A --faults list that names an unknown fault, or one not available yet. */
 export class FaultListError extends Error {}

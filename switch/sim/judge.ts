@@ -6,10 +6,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseXml as parsePacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
+import { parseXml as parsePacs008, type Pacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs004 } from '../iso/messages/pacs.004.001.09/index.ts';
 import { parseXml as parseCamt056 } from '../iso/messages/camt.056.001.08/index.ts';
+import { parseXml as parseCamt029 } from '../iso/messages/camt.029.001.09/index.ts';
 import { parseAmount } from '../iso/amount.ts';
 import type { LedgerEntry } from './books.ts';
 
@@ -32,6 +33,8 @@ export interface JudgeInput {
   readonly phaseCycles: ReadonlyMap<number, string>;
   /** Check that the creditor of a forwarded real-time payment that then failed is told (the late-accept fault). */
   readonly creditorToldOfFailure?: boolean;
+  /** The simulated business date: a payment dated later is warehoused, never settled nor delivered that day. */
+  readonly businessDate?: string;
 }
 
 export interface Verdict {
@@ -48,11 +51,13 @@ const INVARIANTS = {
   creditorOnce: 'a payment reaches its creditor at most once',
   oneFinal: 'every transaction has exactly one final status to its sender',
   settledDelivered: 'a settled payment reached its creditor',
-  bookedOnce: 'each participant\'s cycle position booked once',
+  bookedOnce: 'each settlement instruction booked once',
   settledNet: 'settled amount per cycle and currency = net of the payments delivered in that cycle',
   sumZero: 'positions sum to zero',
   creditorTold: 'the creditor of a forwarded real-time payment that failed is told so',
   recallReceived: 'a recall reaches a creditor only for a payment it received',
+  futureNotToday: 'a payment dated a later business day is neither settled nor delivered today',
+  suspendedRefused: 'a suspended participant\'s traffic is refused AG10',
 } as const;
 
 interface DeliveredFile { readonly name: string; readonly phase: number; readonly order: number; readonly xml: string }
@@ -133,14 +138,19 @@ export function judge(input: JudgeInput): Verdict {
     expected.set(key, (expected.get(key) ?? 0n) + amount);
   };
   for (const bic of input.banks) {
-    const messages = new Map<string, { transactions: string[]; realtime: boolean }>();
+    const messages = new Map<string, { transactions: string[]; realtime: boolean; future: Set<string> }>();
     for (const xml of sent(bic, 'pacs.008')) {
       const m = parsePacs008(xml);
       const realtime = m.transactions.some(isInstant);
-      messages.set(m.groupHeader.messageId, { transactions: m.transactions.map((t) => t.paymentIdentification.transactionId ?? ''), realtime });
+      const later = (t: Pacs008['transactions'][number]): boolean => {
+        const date = t.interbankSettlementDate ?? m.groupHeader.interbankSettlementDate;
+        return input.businessDate !== undefined && date !== undefined && date > input.businessDate;
+      };
+      messages.set(m.groupHeader.messageId, { transactions: m.transactions.map((t) => t.paymentIdentification.transactionId ?? ''), realtime,
+        future: new Set(m.transactions.filter(later).map((t) => t.paymentIdentification.transactionId ?? '')) });
     }
-    const finals = new Map<string, Array<{ status: string; phase: number }>>();
-    const groupSettled = new Map<string, number[]>();
+    const finals = new Map<string, Array<{ status: string; phase: number; reason?: string }>>();
+    const groupSettled = new Map<string, Array<{ phase: number; order: number }>>();
     const lined = new Set<string>();
     for (const f of delivered(bic, 'pacs.002')) {
       const report = parsePacs002(f.xml);
@@ -150,19 +160,54 @@ export function judge(input: JudgeInput): Verdict {
       for (const t of report.transactions) {
         const key = `${group.originalMessageId}|${t.originalTransactionId}`;
         lined.add(key);
-        if (t.transactionStatus === 'ACSC' || t.transactionStatus === 'RJCT') finals.set(key, [...(finals.get(key) ?? []), { status: t.transactionStatus, phase: f.phase }]);
+        if (t.transactionStatus === 'ACSC' || t.transactionStatus === 'RJCT') {
+          const reason = t.statusReasons?.[0]?.reason;
+          finals.set(key, [...(finals.get(key) ?? []), { status: t.transactionStatus, phase: f.phase, ...(reason && 'code' in reason ? { reason: reason.code } : {}) }]);
+        }
       }
       if (report.transactions.length === 0 && group.groupStatus === 'RJCT') {
-        for (const id of m.transactions) finals.set(`${group.originalMessageId}|${id}`, [...(finals.get(`${group.originalMessageId}|${id}`) ?? []), { status: 'RJCT', phase: f.phase }]);
+        const reason = group.statusReasons?.[0]?.reason;
+        const code = reason && 'code' in reason ? { reason: reason.code } : {};
+        for (const id of m.transactions) finals.set(`${group.originalMessageId}|${id}`, [...(finals.get(`${group.originalMessageId}|${id}`) ?? []), { status: 'RJCT', phase: f.phase, ...code }]);
       }
-      if (report.transactions.length === 0 && group.groupStatus === 'ACSC') groupSettled.set(group.originalMessageId, [...(groupSettled.get(group.originalMessageId) ?? []), f.phase]);
+      if (report.transactions.length === 0 && group.groupStatus === 'ACSC') groupSettled.set(group.originalMessageId, [...(groupSettled.get(group.originalMessageId) ?? []), { phase: f.phase, order: f.order }]);
+    }
+    // A payment cancelled before settlement (a recall while its cycle was open): the switch's camt.029 to the
+    // sender with the transaction ACCR is its final outcome, in place of a pacs.002 (docs/simulation.md).
+    const cancelled = new Map<string, Array<{ status: string; phase: number; order: number }>>();
+    for (const f of delivered(bic, 'camt.029')) {
+      const answer = parseCamt029(f.xml);
+      if (answer.assignment.assigner !== input.switchBic) continue;
+      for (const d of answer.cancellationDetails) for (const t of d.transactions) {
+        if (t.status !== 'ACCR' || !t.originalTransactionId) continue;
+        cancelled.set(t.originalTransactionId, [...(cancelled.get(t.originalTransactionId) ?? []), { status: 'CNCL', phase: f.phase, order: f.order }]);
+      }
     }
     for (const [messageId, m] of messages) {
       for (const id of m.transactions) {
         const key = `${messageId}|${id}`;
-        const own = finals.get(key) ?? [];
-        const fromGroup = own.some((s) => s.status === 'RJCT') ? [] : (groupSettled.get(messageId) ?? []).map((phase) => ({ status: 'ACSC', phase }));
-        const all = [...own, ...fromGroup];
+        const cancels = cancelled.get(id) ?? [];
+        const own = [...(finals.get(key) ?? []), ...cancels];
+        // A group ACSC without lines covers the transactions still in the file's cycle: not one refused by its own
+        // line, nor one cancelled (camt.029) before that group status was delivered.
+        const firstCancel = Math.min(...cancels.map((c) => c.order));
+        const fromGroup = own.some((s) => s.status === 'RJCT') ? []
+          : (groupSettled.get(messageId) ?? []).filter((g) => !(g.order > firstCancel)).map((g) => ({ status: 'ACSC', phase: g.phase }));
+        const all: Array<{ status: string; phase: number; reason?: string }> = [...own, ...fromGroup];
+        if (m.future.has(id)) {
+          // Warehoused for its date: no final status today, and never delivered to its creditor today.
+          check('futureNotToday');
+          if (all.length > 0) fail('futureNotToday', `${bic} ${id} (dated after ${input.businessDate}): ${all.map((s) => `${s.status} (cycle ${s.phase})`).join(', ')}`);
+          if (received.has(`${bic}|${id}`)) fail('futureNotToday', `${bic} ${id} (dated after ${input.businessDate}) delivered to its creditor today`);
+          continue;
+        }
+        if (/-S\d{4}$/.test(messageId)) {
+          // Sent by or to a participant while it was suspended (the suspend fault names these messages -S…).
+          check('suspendedRefused');
+          if (all.length !== 1 || all[0]!.status !== 'RJCT' || all[0]!.reason !== 'AG10') {
+            fail('suspendedRefused', `${bic} ${id}: ${all.length === 0 ? 'no final status' : all.map((s) => `${s.status}${s.reason ? ` ${s.reason}` : ''}`).join(', ')}`);
+          }
+        }
         check('oneFinal');
         if (all.length !== 1) {
           fail('oneFinal', `${bic} ${id}: ${all.length === 0 ? 'no final status' : all.map((s) => `${s.status} (cycle ${s.phase})`).join(', ')}`);
@@ -170,7 +215,8 @@ export function judge(input: JudgeInput): Verdict {
         }
         const payment = received.get(`${bic}|${id}`);
         if (all[0]!.status !== 'ACSC') {
-          if (input.creditorToldOfFailure && payment?.realtime) failedForwarded.push({ creditor: payment.creditor, forwarded: payment.forwardedMessageId, id });
+          // AC04 relayed to the sender is the creditor's own rejection: the creditor knows, nothing to tell it.
+          if (input.creditorToldOfFailure && payment?.realtime && all[0]!.status === 'RJCT' && all[0]!.reason !== 'AC04') failedForwarded.push({ creditor: payment.creditor, forwarded: payment.forwardedMessageId, id });
           continue;
         }
         check('settledDelivered');
@@ -220,12 +266,14 @@ export function judge(input: JudgeInput): Verdict {
     if (e.status !== 'ACSC') continue;
     const key = `${e.cycle} ${e.participant} ${e.currency}`;
     booked.set(key, (booked.get(key) ?? 0n) + e.amountMinor);
-    bookings.set(key, (bookings.get(key) ?? 0) + 1);
+    // One booking per instruction (C<cycle>-A<attempt>-<BIC>-<CCY>): a retry or a resolution instructs only a
+    // difference under a new attempt, which the agent books as a further entry of the same position.
+    bookings.set(e.transactionId, (bookings.get(e.transactionId) ?? 0) + 1);
     sums.set(`${e.cycle} ${e.currency}`, (sums.get(`${e.cycle} ${e.currency}`) ?? 0n) + e.amountMinor);
   }
   for (const [key, n] of bookings) {
     check('bookedOnce');
-    if (n > 1) fail('bookedOnce', `${key} booked ${n} times (total ${booked.get(key)})`);
+    if (n > 1) fail('bookedOnce', `instruction ${key} booked ${n} times`);
   }
   for (const key of new Set([...booked.keys(), ...[...expected].filter(([, v]) => v !== 0n).map(([k]) => k)])) {
     check('settledNet');

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,9 +82,51 @@ describe('clearhouse simulate', () => {
     assert.match(again.broken!, /nothing delivered twice/);
   });
 
+  it('seed 1 exercised the issue-9 scenarios, future-dated traffic and a suspension, and the judge checked each', () => {
+    for (const k of ['late answers', 'recalls before settlement', 'future-dated files', 'fault suspend']) assert.ok((first.counts[k] ?? 0) > 0, `seed 1: no ${k}`);
+    for (const invariant of ['futureNotToday', 'suspendedRefused', 'creditorTold']) {
+      assert.ok((first.verdict.checked[invariant] ?? 0) > 0, `seed 1: ${invariant} never checked`);
+    }
+  });
+
+  it('the judge reports a lost cancellation (camt.029), a settled future-dated payment and an accepted payment of a suspended sender', () => {
+    const input = first.judged;
+    const outbound = (b: string) => readdirSync(join(input.root, b, 'outbound')).map((n) => ({ b, n, xml: readFileSync(join(input.root, b, 'outbound', n), 'utf8') }));
+    const all = input.banks.flatMap(outbound);
+    // The switch's camt.029 cancelling a payment before settlement is that payment's final outcome: without it, none.
+    const cancel = all.find((f) => f.n.startsWith('camt.029') && f.xml.includes('<TxCxlSts>ACCR<'));
+    assert.ok(cancel, 'seed 1 cancels a payment before settlement');
+    const box = join(input.root, cancel.b, 'outbound');
+    renameSync(join(box, cancel.n), join(box, `moved-${cancel.n}`));
+    try {
+      const lost = judge(input);
+      assert.ok(lost.problems.some((p) => /exactly one final status.*no final status/.test(p)), lost.problems.join('\n'));
+    } finally {
+      renameSync(join(box, `moved-${cancel.n}`), join(box, cancel.n));
+    }
+    // Judged as if the day were the day before: today's payments then count as dated later, and they settled.
+    const yesterday = judge({ ...input, businessDate: '2026-11-25' });
+    assert.equal(yesterday.ok, false);
+    assert.ok(yesterday.problems.some((p) => p.startsWith('a payment dated a later business day is neither settled nor delivered today')), yesterday.problems.join('\n'));
+    // A refusal of a suspended sender's payment turned into an acceptance: the AG10 refusal is missing.
+    const refusal = all.find((f) => f.n.startsWith('pacs.002') && f.xml.includes('<Cd>AG10<') && /-S\d{4}</.test(f.xml));
+    assert.ok(refusal, 'seed 1 refuses a suspended sender AG10');
+    const path = join(input.root, refusal.b, 'outbound', refusal.n);
+    const original = readFileSync(path, 'utf8');
+    writeFileSync(path, original.replaceAll('<Cd>AG10<', '<Cd>AM04<'));
+    try {
+      const accepted = judge(input);
+      assert.ok(accepted.problems.some((p) => p.startsWith('a suspended participant\'s traffic is refused AG10')), accepted.problems.join('\n'));
+    } finally {
+      writeFileSync(path, original);
+    }
+  });
+
   it('fault lists: default, all, none, names and -name; unknown and not-yet faults are refused', () => {
     assert.ok(parseFaults(undefined).has('returns'));
-    assert.ok(!parseFaults(undefined).has('settlement-rejection'), 'a fault exposing an open defect is off by default');
+    for (const f of ['settlement-rejection', 'late-accept', 'recall-before-settlement', 'return-unwind', 'future-dated', 'suspend'] as const) {
+      assert.ok(parseFaults(undefined).has(f), `${f} is on by default`);
+    }
     assert.equal(parseFaults('all').size, Object.keys(FAULTS).length);
     assert.deepEqual([...parseFaults('none,returns')], ['returns']);
     assert.ok(!parseFaults('default,-returns').has('returns'));
