@@ -25,9 +25,13 @@ export async function raiseSettlementAlerts(ctx: EngineContext): Promise<Settlem
          FROM cycles c JOIN settlement_instructions i ON i.cycle_id = c.id AND i.attempt = c.settlement_attempt AND i.state = 'SENT'
         WHERE c.state = 'SETTLEMENT_SENT' AND c.settlement_alert_at IS NULL
         GROUP BY c.id, c.settlement_attempt HAVING MIN(i.sent_at) <= $1 ORDER BY c.id`, [dueBefore]);
-    if (rows.length > 0) {
-      await tx.query('UPDATE cycles SET settlement_alert_at = $2 WHERE id = ANY($1::bigint[])', [rows.map((r) => r.cycle_id), now]);
-    }
-    return rows.map((r) => ({ cycleId: r.cycle_id, attempt: r.attempt, sentAt: r.sent_at, unanswered: r.unanswered }));
+    if (rows.length === 0) return [];
+    // Several serve processes sweep at once: the row lock decides which one raises the alert (the
+    // other re-reads settlement_alert_at after waiting, finds it set, and raises nothing).
+    const raised = new Set((await tx.query<{ id: bigint }>(
+      'UPDATE cycles SET settlement_alert_at = $2 WHERE id = ANY($1::bigint[]) AND settlement_alert_at IS NULL RETURNING id',
+      [rows.map((r) => r.cycle_id), now])).map((r) => String(r.id)));
+    return rows.filter((r) => raised.has(String(r.cycle_id)))
+      .map((r) => ({ cycleId: r.cycle_id, attempt: r.attempt, sentAt: r.sent_at, unanswered: r.unanswered }));
   });
 }
