@@ -159,6 +159,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       } catch (error) {
         registerLog.error({ err: error }, 'connectors of the new register could not be built: the previous ones stay');
       }
+      // Redis mode: the shared poll schedulers follow the register (a participant added is polled now).
+      await work?.setParticipants(participants());
     };
     const inboundLog = logger.child({ component: 'inbound' });
     const schedule = calendarSchedule(config.calendar, config.cycles);

@@ -84,23 +84,41 @@ export class DistributedWork {
   /** Identifies this process's poll leases (only the holder releases one). */
   private readonly owner = `${process.pid}-${randomUUID()}`;
   private readonly log: Logger;
+  /** The counterparties whose inbound this work polls: the register's participants, changed by setParticipants. */
+  private participants: readonly string[];
 
   constructor(private readonly options: DistributedWorkOptions) {
     this.log = toLogger(options.log);
+    this.participants = options.participants;
+  }
+
+  /**
+   * The scheme register changed (a participant added or retired while serve runs): poll schedulers are
+   * created for the new counterparties and removed for those gone, shared by every process.
+   */
+  async setParticipants(participants: readonly string[]): Promise<void> {
+    this.participants = [...participants];
+    if (this.queue === undefined) return;
+    await this.upsertSchedulers(this.queue);
+    await this.removeStalePolls(this.queue);
+  }
+
+  private async removeStalePolls(queue: Queue): Promise<void> {
+    for (const scheduler of await queue.getJobSchedulers()) {
+      const id = scheduler.key ?? scheduler.id;
+      if (typeof id === 'string' && id.startsWith('poll-') && !this.participants.includes(id.slice('poll-'.length))) await queue.removeJobScheduler(id);
+    }
   }
 
   async start(): Promise<void> {
-    const { connection, prefix = DEFAULT_PREFIX, participants } = this.options;
+    const { connection, prefix = DEFAULT_PREFIX } = this.options;
     const queue = new Queue(WORK_QUEUE, { connection, prefix });
     this.queue = queue;
     queue.on('error', (error) => this.log.error({ err: error }, `work queue: ${error.message}`));
     await queue.waitUntilReady();
     await this.upsertSchedulers(queue);
     // Participants removed from the configuration stop being polled.
-    for (const scheduler of await queue.getJobSchedulers()) {
-      const id = scheduler.key ?? scheduler.id;
-      if (typeof id === 'string' && id.startsWith('poll-') && !participants.includes(id.slice('poll-'.length))) await queue.removeJobScheduler(id);
-    }
+    await this.removeStalePolls(queue);
     this.leases = new Redis(connection as RedisOptions);
     const worker = new Worker(WORK_QUEUE, (job: WorkJob) => this.guarded(job), { connection, prefix, concurrency: workLimits.concurrency });
     this.worker = worker;
@@ -128,7 +146,7 @@ export class DistributedWork {
   private async upsertSchedulers(queue: Queue): Promise<void> {
     const periods = { ...workLimits, ...this.options.periods };
     const keep = { removeOnComplete: true, removeOnFail: { age: workLimits.keepFailedSeconds } };
-    for (const participant of this.options.participants) {
+    for (const participant of this.participants) {
       await queue.upsertJobScheduler(`poll-${participant}`, { every: periods.pollMs }, { name: 'poll', data: { participant }, opts: keep });
     }
     await queue.upsertJobScheduler('relay', { every: periods.relayMs }, { name: 'relay', data: {}, opts: keep });
@@ -136,7 +154,7 @@ export class DistributedWork {
   }
 
   private async ensureSchedulers(queue: Queue): Promise<void> {
-    const ids = ['relay', 'sweep', ...this.options.participants.map((p) => `poll-${p}`)];
+    const ids = ['relay', 'sweep', ...this.participants.map((p) => `poll-${p}`)];
     const present = await Promise.all(ids.map((id) => queue.getJobScheduler(id)));
     if (present.every((scheduler) => scheduler !== undefined && scheduler !== null)) return;
     this.log.warn({}, 'work schedulers missing from Redis (restarted without its data?): re-created');

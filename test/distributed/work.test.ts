@@ -117,4 +117,30 @@ describe('distributed work (BullMQ) shared by serve processes', () => {
       await redis.stop();
     }
   });
+
+  it('the register changes while serve runs: a participant added is polled, one retired no longer', { timeout: 60_000 }, async () => {
+    const redis = await RedisServer.start({ persistent: false });
+    const engine = await Engine.open({ config, databaseUrl: await freshPostgresUrl(), xsd });
+    const polled: string[] = [];
+    const [first, added, ...rest] = BANKS;
+    const work = new DistributedWork({
+      engine, connection: redisConnection(redis.url), participants: [first!, ...rest], periods: FAST, log: () => {},
+      takeInbound: async (participant) => { polled.push(participant); }, deliver: async () => {},
+    });
+    try {
+      await work.start();
+      await until('the first participant polled', async () => (polled.includes(first!) ? true : undefined), 20_000);
+      assert.ok(!polled.includes(added!), 'not a participant yet: not polled');
+      await work.setParticipants([added!, ...rest]); // `added` joins, `first` retires
+      await until('the participant added polled', async () => (polled.includes(added!) ? true : undefined), 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a poll of it already due when it retired may still run
+      polled.length = 0;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.ok(polled.length > 0 && !polled.includes(first!), `the retired participant is no longer polled: ${polled.join(', ')}`);
+    } finally {
+      await work.stop();
+      await engine.close();
+      await redis.stop();
+    }
+  });
 });
