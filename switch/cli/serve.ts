@@ -26,16 +26,17 @@ import { guardedPass, openEngineWhenReachable, pollUnsigned, sleep } from './ser
 import { openEngine, withEngine, type CommonOptions } from './clearing.ts';
 import { checkRedisUrl } from './errors.ts';
 
-/** The message of each engine step's log record (its fields carry the cycle, counts, participants, reason). */
-const ENGINE_EVENT_TEXT: Record<EngineEvent['event'], string> = {
-  'cycle.cut-off': 'cycle cut off',
-  'cycle.netted': 'cycle netted',
-  'cycle.unwind': 'payments unwound from the cycle',
-  'settlement.instructed': 'settlement instructed to the settlement agent',
-  'settlement.rejected': 'the settlement agent rejected settlement of participants',
-  'cycle.partially-settled': 'cycle partially settled: an operator must resolve it (clearhouse settlement resolve)',
-  'cycle.settled': 'cycle settled',
-  'delivery.failed': 'delivery failed',
+/** Level and message of each engine step's log record (its fields carry the cycle, counts, participants, reason). */
+const ENGINE_EVENTS: Record<EngineEvent['event'], { readonly level: 'info' | 'warn' | 'error'; readonly text: string }> = {
+  'cycle.cut-off': { level: 'info', text: 'cycle cut off' },
+  'cycle.netted': { level: 'info', text: 'cycle netted' },
+  'cycle.unwind': { level: 'warn', text: 'payments unwound from the cycle' },
+  'settlement.instructed': { level: 'info', text: 'settlement instructed to the settlement agent' },
+  'settlement.rejected': { level: 'warn', text: 'the settlement agent rejected settlement of participants' },
+  'settlement.overdue': { level: 'error', text: 'settlement not answered by the settlement agent in time' },
+  'cycle.partially-settled': { level: 'error', text: 'cycle partially settled: an operator must resolve it (clearhouse settlement resolve)' },
+  'cycle.settled': { level: 'info', text: 'cycle settled' },
+  'delivery.failed': { level: 'warn', text: 'delivery failed' },
 };
 
 /** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */
@@ -86,9 +87,9 @@ export function serveCommand(options: ServeOptions): Promise<number> {
   const engineLog = logger.child({ component: 'engine' });
   const events: EngineEventSink = (e) => {
     const { event, ...fields } = e;
-    const bad = event === 'delivery.failed' || event === 'settlement.rejected' || event === 'cycle.partially-settled' || event === 'cycle.unwind';
-    const level = event === 'cycle.partially-settled' || (event === 'delivery.failed' && e.final) ? 'error' : bad ? 'warn' : 'info';
-    engineLog[level]({ event, ...fields }, ENGINE_EVENT_TEXT[event]);
+    const { level, text } = ENGINE_EVENTS[event];
+    // A delivery with no attempt left (FAILED) needs an operator: an error, not a warning.
+    engineLog[e.event === 'delivery.failed' && e.final ? 'error' : level]({ event, ...fields }, text);
   };
   const open = (config: SchemeConfig) => openEngineWhenReachable(() => openEngine(config, false, true, events), outage, stopping.signal);
   return withEngine(options, async (engine, config) => {
@@ -238,10 +239,6 @@ export function serveCommand(options: ServeOptions): Promise<number> {
             if (performance.now() - lastSweep > SWEEP_INTERVAL_MS) {
               const swept = await engine.sweep();
               if (swept.timedOut + swept.expiredCases > 0) log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
-              for (const alert of await engine.settlementAlerts()) {
-                log.error({ cycle: alert.cycleId, attempt: alert.attempt, sentAt: alert.sentAt, unanswered: alert.unanswered },
-                  `settlement of cycle ${alert.cycleId} not answered by the settlement agent in time (${alert.unanswered} instruction(s) unanswered)`);
-              }
               lastSweep = performance.now();
             }
             while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }

@@ -41,6 +41,7 @@ export type EngineEvent =
   | { readonly event: 'cycle.unwind'; readonly cycle: bigint; readonly payments: number; readonly reason: string; readonly participants?: readonly string[] }
   | { readonly event: 'settlement.instructed'; readonly cycle: bigint; readonly attempt: number; readonly instructions: number }
   | { readonly event: 'settlement.rejected'; readonly cycle: bigint; readonly participants: readonly string[] }
+  | { readonly event: 'settlement.overdue'; readonly cycle: bigint; readonly attempt: number; readonly sentAt: Date; readonly unanswered: number }
   | { readonly event: 'cycle.partially-settled'; readonly cycle: bigint; readonly participants: readonly string[] }
   | { readonly event: 'cycle.settled'; readonly cycle: bigint; readonly businessDate: string }
   | { readonly event: 'delivery.failed'; readonly outboxId: bigint; readonly recipient: string; readonly messageId: string;

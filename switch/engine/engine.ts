@@ -364,7 +364,12 @@ export class Engine {
     this.writable('sweep');
     await this.fresh();
     await this.resumeStalledCycles();
-    return { timedOut: await sweepTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
+    const swept = { timedOut: await sweepTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
+    // Settlement the agent has not answered in time: raised once per attempt, by whichever process sweeps first.
+    for (const a of await this.settlementAlerts()) {
+      this.context.events?.({ event: 'settlement.overdue', cycle: a.cycleId, attempt: a.attempt, sentAt: a.sentAt, unanswered: a.unanswered });
+    }
+    return swept;
   }
 
   /** Deliver due outbox messages through `deliver`; returns how many were delivered. */
@@ -554,14 +559,13 @@ export class Engine {
         return await this.context.db.transaction((tx) => decide(tx, false));
       }
       const { bic, currency, amountMinor } = pending.payload;
-      const decided = { ok: true } as { ok: true } | { ok: false; refusal: DecisionRefusal };
       await this.setNetDebitCap(bic, currency, formatAmount(BigInt(amountMinor), currency), {
         actor: checker, reason, details: { ...details, pendingActionId: id.toString() },
       }, async (tx) => {
         const outcome = await decide(tx, false);
         if (!outcome.ok) throw new DecisionError(outcome.refusal);
       });
-      return decided;
+      return { ok: true };
     } catch (error) {
       if (error instanceof DecisionError) return { ok: false, refusal: error.refusal };
       if (error instanceof RegisterChangeError) return { ok: false, refusal: 'not-applicable' };

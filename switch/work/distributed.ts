@@ -180,11 +180,6 @@ export class DistributedWork {
       case 'sweep': {
         const swept = await this.options.engine.sweep();
         if (swept.timedOut + swept.expiredCases > 0) this.log.info({ timedOut: swept.timedOut, expiredCases: swept.expiredCases }, 'sweep');
-        // Settlement the agent has not answered in time: raised once per attempt by whichever process sweeps first.
-        for (const alert of await this.options.engine.settlementAlerts()) {
-          this.log.error({ cycle: alert.cycleId, attempt: alert.attempt, sentAt: alert.sentAt, unanswered: alert.unanswered },
-            `settlement of cycle ${alert.cycleId} not answered by the settlement agent in time (${alert.unanswered} instruction(s) unanswered)`);
-        }
         return;
       }
       default: throw new Error(`unexpected job ${job.name} in the work queue`);

@@ -262,6 +262,23 @@ for (const backend of backends) {
       }
     });
 
+    it('issue 10: the sweep (serve, or the shared work queue in Redis mode) reports an overdue settlement once, as an event serve logs', async () => {
+      const events: EngineEvent[] = [];
+      const h = await harness(backend, schemeConfig(), xsd, undefined, (e) => events.push(e));
+      try {
+        await threeBanks(h);
+        const { cycleId } = await cutOff(h);
+        h.clock.advance(901_000);
+        await h.engine.sweep();
+        await h.engine.sweep();
+        const overdue = events.filter((e) => e.event === 'settlement.overdue');
+        assert.equal(overdue.length, 1, 'once per attempt');
+        assert.ok(overdue[0]!.event === 'settlement.overdue' && overdue[0]!.cycle === cycleId && overdue[0]!.attempt === 1 && overdue[0]!.unanswered > 0);
+      } finally {
+        await h.close();
+      }
+    });
+
     it('issue 10: the agent booked but its answers were lost; re-queried with pacs.028, its replies settle the cycle once (a second query changes nothing)', async () => {
       const h = await harness(backend, schemeConfig(), xsd);
       try {

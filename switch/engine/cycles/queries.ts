@@ -47,7 +47,7 @@ export async function listCycles(ctx: EngineContext): Promise<Array<{ id: bigint
     settlementAttempt: r.settlement_attempt,
     // A step of this cycle failed and it waits in its state for the next resume (docs/operations.md).
     ...(r.stalled_error !== null ? { stalledError: r.stalled_error, stalledAt: r.stalled_at! } : {}),
-    // The settlement agent did not answer in time (settlement.ts `settlementAlerts`); cleared by the next attempt.
+    // The settlement agent did not answer in time (cycles/overdue.ts, raised by every sweep); cleared by the next attempt.
     ...(r.settlement_alert_at !== null ? { settlementAlertAt: r.settlement_alert_at } : {}),
     ...(r.settlement_resolution !== null ? { settlementResolution: r.settlement_resolution } : {}) }));
 }
