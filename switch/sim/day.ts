@@ -318,13 +318,7 @@ async function exceptions(c: ExceptionContext): Promise<void> {
     } else if (c.on(c.settledOnly ? 'recalls' : 'recall-before-settlement') && c.next() < 0.6) {
       const debtor = t.debtorAgent;
       const caseId = `${debtor.slice(0, 8)}-C${c.phase}${c.settledOnly ? 'S' : 'U'}-${bank.bic.slice(0, 4)}`;
-      const recall = buildCamt056({
-        assignment: { id: `${caseId}-A`, assigner: debtor, assignee: SWITCH_BIC, creationDateTime: c.now() },
-        case: { id: caseId, creator: debtor },
-        underlying: [{ transactions: [{ originalTransactionId: t.paymentIdentification.transactionId, originalUetr: t.paymentIdentification.uetr,
-          originalInterbankSettlementAmount: t.interbankSettlementAmount, reasons: [{ reason: { code: 'DUPL' }, additionalInformation: [] }] }] }],
-      });
-      await c.submit(debtor, `${caseId}-REQ.xml`, encoder.encode(recall));
+      await c.submit(debtor, `${caseId}-REQ.xml`, encoder.encode(recallOf(t, caseId, c.now())));
       c.count('recalls');
       if (c.settledOnly) {
         const answer = buildCamt029({
@@ -353,14 +347,19 @@ async function recallUnsettled(c: ExceptionContext, thisCycle: readonly Pacs008[
   const t = model.transactions[Math.floor(c.next() * model.transactions.length)]!;
   const debtor = t.debtorAgent;
   const caseId = `${debtor.slice(0, 8)}-C${c.phase}U`;
-  const recall = buildCamt056({
-    assignment: { id: `${caseId}-A`, assigner: debtor, assignee: SWITCH_BIC, creationDateTime: c.now() },
+  await c.submit(debtor, `${caseId}-REQ.xml`, encoder.encode(recallOf(t, caseId, c.now())));
+  c.count('recalls before settlement');
+}
+
+/** The debtor agent's camt.056 recalling transaction `t` (a duplicate payment), case `caseId`. */
+function recallOf(t: Pacs008['transactions'][number], caseId: string, now: string): string {
+  const debtor = t.debtorAgent;
+  return buildCamt056({
+    assignment: { id: `${caseId}-A`, assigner: debtor, assignee: SWITCH_BIC, creationDateTime: now },
     case: { id: caseId, creator: debtor },
     underlying: [{ transactions: [{ originalTransactionId: t.paymentIdentification.transactionId, originalUetr: t.paymentIdentification.uetr,
       originalInterbankSettlementAmount: t.interbankSettlementAmount, reasons: [{ reason: { code: 'DUPL' }, additionalInformation: [] }] }] }],
   });
-  await c.submit(debtor, `${caseId}-REQ.xml`, encoder.encode(recall));
-  c.count('recalls before settlement');
 }
 
 /** Batch payments delivered to `bic` in bulk files (the settled ones: files delivered after settlement). */

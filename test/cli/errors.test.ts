@@ -9,7 +9,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closedPort } from '../support/tcp-proxy.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, FIXTURE_MORNING, root } from '../support/cli-workspace.ts';
@@ -19,14 +19,6 @@ const fixture = join(root, 'test', 'fixtures', 'pacs.008.001.08', 'valid-bulk-25
 const work = mkdtempSync(join(tmpdir(), 'clearhouse-errors-'));
 const postgres = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** A TCP port on which nothing listens: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Case { readonly name: string; readonly args: string[]; readonly env?: NodeJS.ProcessEnv; readonly exit: number; readonly says: RegExp }
 

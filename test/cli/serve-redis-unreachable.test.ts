@@ -5,18 +5,11 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { closedPort } from '../support/tcp-proxy.ts';
 import { cliWorkspace, killLeftoverServes, startServe } from '../support/cli-workspace.ts';
 
 after(killLeftoverServes);
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('serve with Redis unreachable', () => {
   it('logs once per backoff step and stops on the first SIGTERM', async () => {

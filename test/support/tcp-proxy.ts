@@ -53,3 +53,12 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
     close: stop,
   };
 }
+
+/** A loopback TCP port on which nothing listens (bound, then closed): a service that is unreachable. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
