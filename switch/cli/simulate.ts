@@ -78,10 +78,11 @@ export async function simulateCommand(options: SimulateOptions): Promise<number>
   const faultList = [...faults].sort().join(',');
   if (options.json) {
     process.stdout.write(JSON.stringify({ seeds: results.map((r) => ({ seed: r.seed, ok: r.verdict.ok, broken: r.verdict.broken, problems: r.verdict.problems,
-      checked: r.verdict.checked, counts: r.counts, digest: r.digest })), faults: faultList, seconds }, null, 2) + '\n');
+      checked: r.verdict.checked, counts: r.counts, digest: r.digest, ...(r.crash ? { crash: crashSummary(r) } : {}) })), faults: faultList, seconds }, null, 2) + '\n');
   } else {
     for (const r of results) {
-      process.stdout.write(`seed ${r.seed}: ${r.verdict.ok ? 'ok' : 'BROKEN'}  ${Object.entries(r.counts).sort().map(([k, v]) => `${k} ${v}`).join(', ')}  digest ${r.digest.slice(0, 16)}\n`);
+      const crash = r.crash ? `  crash ${r.crash.plan.point} #${r.crash.plan.occurrence} ${r.crash.restarted ? `(killed in ${r.crash.during}, restarted)` : '(not reached)'}` : '';
+      process.stdout.write(`seed ${r.seed}: ${r.verdict.ok ? 'ok' : 'BROKEN'}  ${Object.entries(r.counts).sort().map(([k, v]) => `${k} ${v}`).join(', ')}${crash}  digest ${r.digest.slice(0, 16)}\n`);
     }
     process.stdout.write(`${results.length - (failed ? 1 : 0)} of ${seeds.length} seeds held every invariant (faults: ${faultList}) in ${seconds} s\n`);
   }
@@ -90,6 +91,12 @@ export async function simulateCommand(options: SimulateOptions): Promise<number>
     return 1;
   }
   return 0;
+}
+
+/** Where the seed's switch process was to die and whether it did (the crash fault). */
+function crashSummary(r: SimulationResult): { point: string; occurrence: number; restarted: boolean; during?: string } {
+  const c = r.crash!;
+  return { point: c.plan.point, occurrence: c.plan.occurrence, restarted: c.restarted, ...(c.during ? { during: c.during } : {}) };
 }
 
 export function registerSimulateCommand(program: Command): void {

@@ -227,7 +227,7 @@ export type BankAnswer = 'accept' | 'reject' | 'silent';
 export class BankSimulator {
   private answered = 0;
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: Pick<Engine, 'submit' | 'clock' | 'switchBic'>,
     private readonly mailboxes: DirectoryMailboxes,
     readonly bic: string,
     private readonly policy: (transactionId: string) => BankAnswer = () => 'accept',
@@ -277,7 +277,7 @@ export class BankSimulator {
  * Submits a party's message to the switch; with `mailboxes`, the file is first put into the party's
  * inbound/ and archived once the switch stored it, as a connector would leave it.
  */
-export async function submitKept(engine: Engine, mailboxes: DirectoryMailboxes | undefined, sender: string, fileName: string, bytes: Uint8Array) {
+export async function submitKept(engine: Pick<Engine, 'submit'>, mailboxes: DirectoryMailboxes | undefined, sender: string, fileName: string, bytes: Uint8Array) {
   if (!mailboxes) return engine.submit({ bytes, sender, fileName });
   mailboxes.put(sender, fileName, bytes);
   const result = await engine.submit({ bytes, sender, fileName });

@@ -37,7 +37,7 @@ export class AgentBooks {
   readonly balances = new Map<string, bigint>();
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: Pick<Engine, 'submit' | 'clock' | 'switchBic'>,
     private readonly mailboxes: DirectoryMailboxes,
     readonly bic: string,
     opening: ReadonlyMap<string, bigint>,

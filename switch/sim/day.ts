@@ -27,6 +27,8 @@ import type { XsdValidator } from '../validation/xsd-pool.ts';
 import { AgentBooks } from './books.ts';
 import { judge, type Delivery, type JudgeInput, type Verdict } from './judge.ts';
 import { DEFAULT_FAULTS, type FaultName } from './faults.ts';
+import { RemoteEngine, type CrashPlan, type CrashReport, type DayEngine } from './remote-engine.ts';
+import { crashPoints, type CrashPoint } from '../engine/crash.ts';
 
 export type { Delivery } from './judge.ts';
 
@@ -50,6 +52,10 @@ export interface SimulationOptions {
   readonly databaseUrl?: string;
   readonly xsd?: XsdValidator;
   readonly progress?: (line: string) => void;
+  /** With the crash fault: where the switch process dies, in place of the seed's choice (tests go over every crash point). */
+  readonly crash?: CrashPlan;
+  /** Tests only: what goes wrong after the switch process died, before it starts again (to show that the judge sees it). */
+  readonly brokenRestart?: (report: CrashReport, mailboxes: DirectoryMailboxes) => void | Promise<void>;
 }
 
 export interface SimulationResult {
@@ -60,6 +66,28 @@ export interface SimulationResult {
   readonly digest: string;
   /** What the judge read (tests tamper with it to show the judge catches a broken invariant). */
   readonly judged: JudgeInput;
+  /** With the crash fault: where the switch process was to die, and whether it did (and was started again). */
+  readonly crash?: CrashReport;
+}
+
+/**
+ * Passes of each crash point it is drawn from (1 to this), below what a default day makes (measured over
+ * seeds 1..20: docs/simulation.md), so that the switch nearly always dies there.
+ */
+const CRASH_OCCURRENCE_MAX: Record<CrashPoint, number> = {
+  'intake.before-commit': 50, 'intake.after-commit': 50, 'cut-off.after-commit': 2, 'netting.before-commit': 2,
+  'settlement.after-instructions': 2, 'settlement.mid-answers': 10, 'dispatch.after-deliver': 140,
+};
+
+/**
+ * The seed's crash (or, with `point`, the seed's pass of that point): drawn from its own PRNG, so that the
+ * day's traffic is the same with the crash fault on or off.
+ */
+export function crashPlanOf(seed: number, point?: CrashPoint): CrashPlan {
+  const next = random(seed * 104_729 + 29);
+  const drawn = crashPoints[Math.floor(next() * crashPoints.length)]!;
+  const at = point ?? drawn;
+  return { point: at, occurrence: 1 + Math.floor(next() * CRASH_OCCURRENCE_MAX[at]) };
 }
 
 const encoder = new TextEncoder();
@@ -83,13 +111,24 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   rmSync(options.out, { recursive: true, force: true });
   mkdirSync(options.out, { recursive: true });
   const clock = new ManualClock(START);
-  const engine = await Engine.open({ config, clock, xsd: options.xsd, databaseUrl: options.databaseUrl, log: () => {} });
   const mailboxes = new DirectoryMailboxes(join(options.out, 'mailboxes'));
+  const counts: Record<string, number> = {};
+  const count = (k: string, n = 1): void => { counts[k] = (counts[k] ?? 0) + n; };
+  // The crash fault: the switch in a child process that dies at a crash point and is started again on the same
+  // store (PostgreSQL schema, or a PGlite directory under --out, not in memory: it must outlive the process).
+  const remote = on('crash')
+    ? await RemoteEngine.open({ config, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDirectory: join(options.out, STORE) }) },
+      clock, options.crash ?? crashPlanOf(options.seed), async (report) => { await options.brokenRestart?.(report, mailboxes); })
+    : undefined;
+  const engine: DayEngine = remote ?? await Engine.open({ config, clock, xsd: options.xsd, databaseUrl: options.databaseUrl, log: () => {} });
   const deliveries: Delivery[] = [];
   let phase = 1;
   const outage = new Set<string>();
   const deliver = async (m: OutboundMessage): Promise<void> => {
     if (outage.has(m.recipient)) throw new Error(`connector outage: ${m.recipient} unreachable`);
+    // The log holds what the recipient sees: a message delivered again while its first copy still waits in the
+    // recipient's outbound/ (a dispatcher that died before it recorded the delivery) is the same file, written once.
+    if (mailboxes.outbound(m.recipient).includes(m.fileName)) { count('deliveries repeated onto the waiting file'); return; }
     deliveries.push({ phase, recipient: m.recipient, fileName: m.fileName, sha256: createHash('sha256').update(m.bytes).digest('hex') });
     await mailboxes.deliver(m);
   };
@@ -101,8 +140,6 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   const agent = new AgentBooks(engine, mailboxes, AGENT_BIC, opening);
   const answers = new Map<string, BankAnswer | 'late'>();
   const creditors = new Map(banks.map((b) => [b.bic, new BankSimulator(engine, mailboxes, b.bic, (id) => { const a = answers.get(id) ?? 'accept'; return a === 'late' ? 'silent' : a; })]));
-  const counts: Record<string, number> = {};
-  const count = (k: string, n = 1): void => { counts[k] = (counts[k] ?? 0) + n; };
   const now = (): string => isoDateTime(clock.now());
   const submit = async (sender: string, name: string, bytes: Uint8Array): Promise<void> => {
     mailboxes.put(sender, name, bytes);
@@ -256,11 +293,12 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   } finally {
     await engine.close();
   }
+  if (remote?.crash.restarted) count('crash restarts');
   writeFileSync(join(options.out, 'agent-books.txt'), agent.toText());
   writeFileSync(join(options.out, 'deliveries.txt'), deliveries.map((d) => `${d.phase} ${d.recipient} ${d.fileName} ${d.sha256}`).join('\n') + '\n');
   const judged: JudgeInput = { root: join(options.out, 'mailboxes'), banks: banks.map((b) => b.bic), switchBic: SWITCH_BIC, agentBic: AGENT_BIC,
     ledger: agent.ledger, deliveries, phaseCycles, creditorToldOfFailure: on('late-accept'), businessDate: DAY };
-  return { seed: options.seed, verdict: judge(judged), counts, digest: digestOf(options.out), judged };
+  return { seed: options.seed, verdict: judge(judged), counts, digest: digestOf(options.out), judged, ...(remote ? { crash: remote.crash } : {}) };
 }
 
 function schemeFor(banks: readonly Bank[], holdsSek: (b: Bank) => boolean, lowCap: Bank | undefined, returnLowCap: Bank | undefined, queue: boolean): SchemeConfig {
@@ -282,7 +320,7 @@ function schemeFor(banks: readonly Bank[], holdsSek: (b: Bank) => boolean, lowCa
 }
 
 interface ExceptionContext {
-  readonly engine: Engine;
+  readonly engine: DayEngine;
   readonly mailboxes: DirectoryMailboxes;
   readonly banks: readonly Bank[];
   readonly phase: number;
@@ -379,7 +417,7 @@ function receivedBatchPayments(mailboxes: DirectoryMailboxes, bic: string, settl
 }
 
 /** Creditors answer ACCP, after the timeout, to the real-time payments they left unanswered (fetched without answer). */
-async function lateAnswers(engine: Engine, mailboxes: DirectoryMailboxes, bic: string, silent: ReadonlySet<string>, clock: ManualClock): Promise<number> {
+async function lateAnswers(engine: DayEngine, mailboxes: DirectoryMailboxes, bic: string, silent: ReadonlySet<string>, clock: ManualClock): Promise<number> {
   const archive = join(mailboxes.root, bic, 'archive');
   let n = 0;
   // A bank that has fetched nothing yet (it sent nothing and its deliveries are still in outbound/) has no archive.
@@ -406,12 +444,16 @@ async function lateAnswers(engine: Engine, mailboxes: DirectoryMailboxes, bic: s
   return n;
 }
 
-/** SHA-256 over every file under `root`, in name order (relative path and bytes). */
+/** The PGlite store of a day with the crash fault, under --out (its bytes are the database's, not a party's). */
+const STORE = 'store';
+
+/** SHA-256 over every file under `root`, in name order (relative path and bytes); not the store. */
 export function digestOf(root: string): string {
   const hash = createHash('sha256');
   const walk = (directory: string): void => {
     for (const name of readdirSync(directory).sort()) {
       const path = join(directory, name);
+      if (directory === root && name === STORE) continue;
       if (statSync(path).isDirectory()) walk(path);
       else hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
     }
