@@ -8,7 +8,8 @@
  *      agent the payer's bank), whose answer is due within limits.payee.answerTimeoutMs.
  *  acmt.024 from the payee's bank: accepted only from the bank asked, for a request still waiting, with
  *    a result the scheme knows (MTCH, CMTC with the name on the account, NMTC without it, NOAP); its
- *    report goes to the payer's bank in an acmt.024 from the switch. Anything else is refused to its
+ *    result (and for a close match the name on the account, nothing else) goes to the payer's bank in an
+ *    acmt.024 from the switch. Anything else is refused to its
  *    sender with the reason (pacs.002 RJCT), and changes nothing.
  *  Timeout (the sweep, or an answer arriving late): the payer's bank is answered from the directory if
  *    the account is in it by then, else acmt.024 NOAP (verification not possible), Vrfctn false.
@@ -166,9 +167,12 @@ export async function handleVerificationReport(ctx: EngineContext, tx: Queryable
   }
   const problem = reportProblem(report);
   if (problem) return refused(problem.code, problem.text);
+  // The payer's bank gets its own question back and, for a close match, the name on the account: nothing
+  // else the payee bank put in its report travels on.
+  const name = report.updated?.party?.name;
   await answerRequester(ctx, tx, row, 'bank', {
-    originalId: row.verification_id, verified: report.verified, reasonCode: report.reasonCode, original: report.original ?? askedOf(row),
-    ...(report.updated ? { updated: report.updated } : {}),
+    originalId: row.verification_id, verified: report.verified, reasonCode: report.reasonCode, original: askedOf(row),
+    ...(name !== undefined ? { updated: { party: { name } } } : {}),
   });
   return { answered: true, report: inbound.report };
 }

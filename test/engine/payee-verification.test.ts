@@ -139,6 +139,9 @@ for (const backend of backends) {
       assert.equal(report.assignment.assigner, SWITCH);
       assert.deepEqual([report.reports[0]!.reasonCode, report.reports[0]!.verified, report.reports[0]!.updated?.party?.name],
         ['CMTC', false, 'A. de Vries']);
+      // What was asked comes back as asked; of the bank's report only the result and the name travel.
+      assert.deepEqual(report.reports[0]!.original, { party: { name: 'Anna de Vries' }, account: { iban: NL_ACCOUNT }, agent: ANSWERING_BANK });
+      assert.deepEqual(report.reports[0]!.updated, { party: { name: 'A. de Vries' } });
       assert.deepEqual(statusReportsFor(h, ANSWERING_BANK), [], 'an accepted answer is not answered');
       // The same answer again under a new MsgId: the verification is already answered.
       const again = await h.engine.submit({ bytes: encoder.encode(reportOn(forwarded, ANSWERING_BANK, 'MTCH', true)), sender: ANSWERING_BANK });
