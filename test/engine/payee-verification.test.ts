@@ -217,6 +217,24 @@ for (const backend of backends) {
       assert.equal(await h.engine.sweepPayeeVerifications(), 0, 'answered once');
     });
 
+    it('a late answer racing the sweep: the payer\'s bank is answered once', async () => {
+      for (let round = 0; round < 3; round++) {
+        const q = question(ANSWERING_BANK, 'Noor Smit', NL_ACCOUNT);
+        await askPayee(h.engine, q);
+        await h.dispatch();
+        const forwarded = only(forwardedTo(h, ANSWERING_BANK), 'forwarded acmt.023');
+        h.clock.advance(limits.payee.answerTimeoutMs + 1);
+        const [swept, late] = await Promise.all([h.engine.sweepPayeeVerifications(),
+          h.engine.submit({ bytes: encoder.encode(reportOn(forwarded, ANSWERING_BANK, 'MTCH', true)), sender: ANSWERING_BANK })]);
+        assert.equal(late.status, 'RJCT');
+        assert.ok(swept <= 1);
+        await h.dispatch();
+        const report = only(verificationsFor(h.mailboxes, PAYER), 'acmt.024');
+        assert.deepEqual([report.originalAssignment.messageId, report.reports[0]!.reasonCode], [q.messageId, 'NOAP']);
+        assert.deepEqual(reasonCodes(only(statusReportsFor(h, ANSWERING_BANK), 'pacs.002')), ['AB05']);
+      }
+    });
+
     it('refuses a request in another bank\'s name (AG08) and forwards nothing', async () => {
       const q = question(ANSWERING_BANK, 'Anna de Vries', NL_ACCOUNT);
       const xml = verificationRequest(h.engine, q);
