@@ -219,6 +219,25 @@ export const limits = {
    * the previous participants, caps and services (docs/operations.md "Configuration workflow"). One
    * indexed max() per second is nothing to the store; an operator's change in force within a second. */
   registerPollIntervalMs: 1_000,
+
+  // Payee verification (acmt.023 / acmt.024; switch/engine/payee.ts, docs/risk.md "Payee verification").
+  payee: {
+    /** How long the switch waits for the payee's bank to answer a forwarded acmt.023 before it answers
+     * the payer's bank itself (from the directory, else NOAP). Verification happens while the payer
+     * waits at the screen: the EPC verification-of-payee rulebook allows 5 s end to end, and the switch
+     * needs part of that for its own hops, so the payee bank gets 3 s. */
+    answerTimeoutMs: 3_000,
+    /** Name similarity (0..1, switch/risk/payee-match.ts) from which a name that is not a match is a
+     * close match (CMTC, with the name on the account returned). Jaro-Winkler over tokens: 0.85 takes
+     * one-letter typos and transliterations (Ana / Anna, Muller / Mueller), not another first name. */
+    closeMatchSimilarityMin: 0.85,
+    /** Accounts in one directory file: a large bank's retail book, loaded in one transaction. */
+    directoryEntriesMax: 1_000_000,
+    /** Length of a name in the directory (PartyIdentification272/Nm is Max140Text). */
+    directoryNameLengthMax: 140,
+    /** Length of an account identification (Max34Text: IBAN or Othr/Id). */
+    directoryAccountLengthMax: 34,
+  },
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

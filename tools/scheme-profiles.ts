@@ -66,24 +66,27 @@ const WHY_BIC =
   'every party to the scheme is a participant identified by its BIC; other identifications are not routed';
 
 /** Rule 3: agents are identified by BICFI only, and branches are not identified. */
-function agentsBicOnly(): Operation[] {
+function agentsBicOnly(
+  institution = 'FinancialInstitutionIdentification18',
+  branchAndInstitution = 'BranchAndFinancialInstitutionIdentification6',
+): Operation[] {
   return [
     {
       op: 'keepOnly',
-      type: 'FinancialInstitutionIdentification18',
+      type: institution,
       elements: ['BICFI'],
       why: WHY_BIC,
     },
     {
       op: 'occurs',
-      type: 'FinancialInstitutionIdentification18',
+      type: institution,
       element: 'BICFI',
       minOccurs: 1,
       why: 'an agent without a BIC cannot be looked up in the participant directory',
     },
     {
       op: 'remove',
-      type: 'BranchAndFinancialInstitutionIdentification6',
+      type: branchAndInstitution,
       elements: ['BrnchId'],
       why: 'participants are addressed at BIC level; branches are internal to the participant',
     },
@@ -192,6 +195,40 @@ function referencingMessage(
     ],
   };
 }
+
+/**
+ * Payee verification (acmt.023 / acmt.024, docs/risk.md "Payee verification"): the assignment is
+ * between participants and the clearing house, by BIC; one verification per message; no proxies, no
+ * contact details, no supplementary data.
+ */
+function identificationVerification(): Operation[] {
+  return [
+    ...agentsBicOnly('FinancialInstitutionIdentification23', 'BranchAndFinancialInstitutionIdentification8'),
+    {
+      op: 'keepOnly',
+      type: 'Party50Choice',
+      elements: ['Agt'],
+      why: 'the assigner and the assignee of a verification are participants or the clearing house, identified by BIC',
+    },
+    {
+      op: 'remove',
+      type: 'IdentificationAssignment4',
+      elements: ['Cretr'],
+      why: 'the assigner is the bank that asks; a separate creator is neither routed nor verified',
+    },
+    {
+      op: 'remove',
+      type: 'PartyIdentification272',
+      elements: ['CtctDtls'],
+      why: 'payee verification compares names on accounts; contact details are neither verified nor passed on',
+    },
+    ...accountsWithoutProxy(['CashAccount40']),
+    ...noSupplementaryData(),
+  ];
+}
+
+const WHY_ONE_VERIFICATION =
+  'one verification per message: each is answered within the scheme timeout by the one bank that holds the account';
 
 // ---------------------------------------------------------------------------------------------
 // The profiles.
@@ -382,6 +419,58 @@ export const profiles: Profile[] = [
     nbOfTxs: false,
     accounts: ['CashAccount38'],
   }),
+  {
+    id: 'acmt.023.001.04',
+    use: 'identification verification request: does this name hold this account? (payee verification)',
+    operations: [
+      ...identificationVerification(),
+      { op: 'occurs', type: 'IdentificationVerificationRequestV04', element: 'Vrfctn', maxOccurs: 1, why: WHY_ONE_VERIFICATION },
+      ...['Pty', 'Acct', 'Agt'].map((element): Operation => ({
+        op: 'occurs',
+        type: 'IdentificationInformation5',
+        element,
+        minOccurs: 1,
+        why: 'a verification names the payee (Pty/Nm), the account (Acct/Id) and the bank that holds it (Agt), which is asked',
+      })),
+      {
+        op: 'occurs',
+        type: 'PartyIdentification272',
+        element: 'Nm',
+        minOccurs: 1,
+        why: 'the name is what is verified',
+      },
+      { op: 'occurs', type: 'CashAccount40', element: 'Id', minOccurs: 1, why: 'the account is what is verified' },
+    ],
+  },
+  {
+    id: 'acmt.024.001.04',
+    use: 'identification verification report: match, close match (with the name on the account) or no match',
+    operations: [
+      ...identificationVerification(),
+      { op: 'occurs', type: 'IdentificationVerificationReportV04', element: 'Rpt', maxOccurs: 1, why: WHY_ONE_VERIFICATION },
+      {
+        op: 'occurs',
+        type: 'IdentificationVerificationReportV04',
+        element: 'OrgnlAssgnmt',
+        minOccurs: 1,
+        why: 'a report names the request it answers (its MsgId), so the switch can route it back',
+      },
+      { op: 'occurs', type: 'MessageIdentification8', element: 'MsgId', minOccurs: 1, why: 'the request answered, by its MsgId' },
+      {
+        op: 'occurs',
+        type: 'VerificationReport5',
+        element: 'Rsn',
+        minOccurs: 1,
+        why: 'every report carries its result code (MTCH, CMTC, NMTC or NOAP): true/false alone cannot say close match',
+      },
+      {
+        op: 'keepOnly',
+        type: 'VerificationReason1Choice',
+        elements: ['Cd'],
+        why: 'results are the ISO external codes, never proprietary texts',
+      },
+    ],
+  },
   {
     id: 'admi.002.001.01',
     use: 'message reject for a message or file that cannot be parsed or authenticated',

@@ -135,6 +135,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // The seeded scheme day (switch/cli/simulate.ts, docs/simulation.md).
   { commands: [{ name: 'simulate', description: 'seeded scheme days with faults, checked from the messages and the settlement agent\'s books (docs/simulation.md)' }],
     register: async () => (await import('./simulate.ts')).registerSimulateCommand },
+  // Payee verification: the payee directory and the verifications (switch/cli/payee.ts, docs/risk.md).
+  { commands: [{ name: 'payee', description: 'payee verification (acmt.023 / acmt.024): load a participant\'s payee directory, list versions and verifications' }],
+    register: async () => (await import('./payee.ts')).registerPayeeCommands },
   // Bank simulator for demos and load (switch/cli/bank.ts).
   { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
     register: async () => (await import('./bank.ts')).registerBankCommands },

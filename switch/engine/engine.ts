@@ -4,6 +4,7 @@
  * configuration, resumes any cycle a crash interrupted, and exposes the operations the CLI, the
  * connectors and the tests use.
  */
+import { createHash } from 'node:crypto';
 import { formatAmount, parseAmount } from '../iso/amount.ts';
 import { limits } from '../limits.ts';
 import { clearingConfig, type ParticipantConfig, type SchemeConfig } from '../config.ts';
@@ -28,6 +29,8 @@ import { closeCycle, cyclePositions, listCycles, openCycleId, querySettlement, r
   type StalledCycle } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
+import { directoryVersions, listVerifications, loadDirectory, sweepVerificationTimeouts, type DirectoryVersion, type VerificationSummary } from './payee.ts';
+import { parseDirectoryFile } from '../risk/payee-directory.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
 import { accessStore, type AccessStore } from './access.ts';
 import { exposures, messageBytes, paymentDetail, searchPayments, settlementInstructions, storeAnswers, type PaymentFilter } from './api-reads.ts';
@@ -70,6 +73,14 @@ export class RegisterChangeError extends Error {
 }
 
 /** Who changes the register and why (recorded in operator_actions before the change takes effect). */
+/** A payee directory file refused whole (docs/risk.md, "Payee verification"): nothing was recorded or loaded. */
+export class PayeeDirectoryError extends Error {
+  override readonly name = 'PayeeDirectoryError';
+  constructor(message: string, readonly line?: number) {
+    super(message);
+  }
+}
+
 export interface OperatorIdentity {
   readonly actor: string;
   readonly reason: string;
@@ -358,18 +369,59 @@ export class Engine {
 
   /**
    * Periodic housekeeping: stalled cycles carried on, real-time confirmations past their timeout,
-   * recall cases past deadline.
+   * recall cases past deadline, payee verifications whose payee bank did not answer in time.
    */
   async sweep(): Promise<{ timedOut: number; expiredCases: number }> {
     this.writable('sweep');
     await this.fresh();
     await this.resumeStalledCycles();
     const swept = { timedOut: await sweepTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
+    await this.sweepPayeeVerifications();
     // Settlement the agent has not answered in time: raised once per attempt, by whichever process sweeps first.
     for (const a of await this.settlementAlerts()) {
       this.context.events?.({ event: 'settlement.overdue', cycle: a.cycleId, attempt: a.attempt, sentAt: a.sentAt, unanswered: a.unanswered });
     }
     return swept;
+  }
+
+  /** Payee verifications past limits.payee.answerTimeoutMs answered by the switch (part of every sweep); returns how many. */
+  async sweepPayeeVerifications(): Promise<number> {
+    this.writable('sweep payee verifications');
+    return sweepVerificationTimeouts(this.context);
+  }
+
+  /**
+   * A participant's payee directory file (CSV or JSON, switch/risk/payee-directory.ts) becomes the new
+   * version of its directory, recorded with who and why, in one transaction. A file with any problem,
+   * or for a party that is not a participant, is refused whole (PayeeDirectoryError, with the line)
+   * before anything is recorded.
+   */
+  async loadPayeeDirectory(participant: string, text: string, format: 'csv' | 'json', who: OperatorIdentity):
+    Promise<{ actionId: bigint; version: number; entries: number }> {
+    this.writable('load a payee directory');
+    await this.fresh();
+    const bic = this.context.directory.canonical(participant);
+    if (!this.context.config.participants.some((p) => p.bic === bic)) {
+      throw new PayeeDirectoryError(`${participant} is not a participant of the scheme`);
+    }
+    const parsed = parseDirectoryFile(text, format);
+    if (!parsed.ok) throw new PayeeDirectoryError(`line ${parsed.line}: ${parsed.reason}`, parsed.line);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const loaded = await loadDirectory(this.context, bic, parsed.entries, sha256, {
+      actor: who.actor, action: 'payee.directory.load', subject: bic, reason: who.reason,
+      details: { ...who.details, sha256, entries: parsed.entries.length, format },
+    });
+    return { ...loaded, entries: parsed.entries.length };
+  }
+
+  /** Payee directory versions, newest first per participant (reading only). */
+  payeeDirectoryVersions(participant?: string): Promise<DirectoryVersion[]> {
+    return directoryVersions(this.context.db, participant === undefined ? undefined : this.context.directory.canonical(participant));
+  }
+
+  /** The latest payee verifications, newest first (reading only). */
+  payeeVerifications(limit = 50): Promise<VerificationSummary[]> {
+    return listVerifications(this.context.db, limit);
   }
 
   /** Deliver due outbox messages through `deliver`; returns how many were delivered. */

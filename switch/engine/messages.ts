@@ -3,7 +3,8 @@
  *  - pacs.002 from the settlement agent: answers to settlement instructions;
  *  - pacs.002 from a participant: answers to real-time payments forwarded to it;
  *  - pacs.028: a status request, answered with a pacs.002 of each payment's current status;
- *  - pacs.004, camt.056, camt.029: returns and recalls (exceptions.ts).
+ *  - pacs.004, camt.056, camt.029: returns and recalls (exceptions.ts);
+ *  - acmt.023, acmt.024: payee verification requests and the payee banks' reports (payee.ts).
  * Anything else a participant may not send (camt.05x reports, admi, pacs.009) is rejected.
  */
 import type { Finding } from '../iso/finding.ts';
@@ -17,6 +18,7 @@ import { confirmRealtime, unmatchedAnswerReason } from './realtime.ts';
 import { emitStatusReport, type PaymentStatusLine } from './notices.ts';
 import { handleRecall, handleRecallAnswer, handleReturn } from './exceptions.ts';
 import { documentText, refuse, type Handled, type ParsedInbound } from './inbound-message.ts';
+import { handleVerificationReport, handleVerificationRequest } from './payee.ts';
 
 export async function handleParsedMessage(ctx: EngineContext, tx: Queryable, inbound: ParsedInbound): Promise<Handled> {
   switch (inbound.report.messageId) {
@@ -30,6 +32,10 @@ export async function handleParsedMessage(ctx: EngineContext, tx: Queryable, inb
       return handleRecall(ctx, tx, inbound);
     case 'camt.029.001.09':
       return handleRecallAnswer(ctx, tx, inbound);
+    case 'acmt.023.001.04':
+      return handleVerificationRequest(ctx, tx, inbound);
+    case 'acmt.024.001.04':
+      return handleVerificationReport(ctx, tx, inbound);
     default:
       return { answered: false, report: refuse(inbound.report, `${inbound.report.messageId} is not accepted from participants`) };
   }

@@ -77,6 +77,11 @@ export interface GroupFacts {
   /** BICFI of GrpHdr/InstgAgt (or the message's sender agent where the message has one). */
   readonly instructingAgent?: string;
   readonly instructedAgent?: string;
+  /**
+   * Further group-level BICs the message binds to its sender, with their paths (e.g. acmt.023
+   * Assgnmt/FrstAgt: the payer's bank where a verification started is the bank that sends it).
+   */
+  readonly senderParties?: readonly Located[];
 }
 
 export interface TransactionFacts {

@@ -96,6 +96,9 @@ export const REASON = {
   requiredElementMissing: 'CH21',
   /** An element the XSD allows but the scheme forbids is present. CH17 ElementNotAdmitted. */
   elementNotAllowed: 'CH17',
+  /** An element's value is not one the scheme gives it a meaning for, or contradicts another (a payee
+   * verification result other than MTCH/CMTC/NMTC/NOAP, Vrfctn true without MTCH). CH16 ElementContentFormallyIncorrect. */
+  contentIncorrect: 'CH16',
 
   // Sender and participants.
   /**

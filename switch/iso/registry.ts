@@ -16,6 +16,8 @@ import { module as camt054 } from './messages/camt.054.001.08/index.ts';
 import { module as camt060 } from './messages/camt.060.001.05/index.ts';
 import { module as admi002 } from './messages/admi.002.001.01/index.ts';
 import { module as admi004 } from './messages/admi.004.001.02/index.ts';
+import { module as acmt023 } from './messages/acmt.023.001.04/index.ts';
+import { module as acmt024 } from './messages/acmt.024.001.04/index.ts';
 
 export const NAMESPACE_PREFIX = 'urn:iso:std:iso:20022:tech:xsd:';
 
@@ -24,6 +26,7 @@ export const messageModules: ReadonlyArray<MessageModule<unknown>> = [
   pacs008, pacs009, pacs004, pacs002, pacs028,
   camt056, camt029, camt052, camt053, camt054, camt060,
   admi002, admi004,
+  acmt023, acmt024,
 ] as unknown as ReadonlyArray<MessageModule<unknown>>;
 
 const byNamespace = new Map(messageModules.map((m) => [m.namespace, m]));

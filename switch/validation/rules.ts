@@ -6,7 +6,8 @@
  * With the authenticated sender, every party a message binds to it must name it (a participant acts
  * only for itself, docs/scheme-rules.md "Who may send what"): the BAH From (pipeline.ts), the
  * instructing agent at group and transaction level, a payment's debtor agent, a return's original
- * creditor agent, a recall's case creator. Its BIC8 and BIC11 forms are the same institution.
+ * creditor agent, a recall's case creator, a payee verification's assigner and first agent, and the
+ * account servicer that answers one. Its BIC8 and BIC11 forms are the same institution.
  *
  * Pure functions: facts in, findings out. A rule never throws for bad input.
  * Rules run in a fixed order, so a message gets the same findings in the same order every time.
@@ -71,11 +72,15 @@ const CASE_MESSAGES: ReadonlySet<string> = new Set(['camt.056.001.08', 'camt.029
 const SENDER_PARTIES: Readonly<Record<string, RegExp>> = {
   'pacs.004.001.09': /\/OrgnlTxRef\/CdtrAgt\/FinInstnId\/BICFI$/,
   'camt.056.001.08': /(?:^|\/)Case\/Cretr\/Agt\/FinInstnId\/BICFI$/,
+  // A payee bank reports on its own accounts only (docs/risk.md, "Payee verification").
+  'acmt.024.001.04': /\/(?:Orgnl|Updtd)PtyAndAcctId\/Agt\/FinInstnId\/BICFI$/,
 };
 /** Where the group's instructing agent stands, by message (GrpHdr/InstgAgt for most). */
 const INSTRUCTING_AGENT_PATH: Readonly<Record<string, string>> = {
   'camt.056.001.08': 'Assgnmt/Assgnr/Agt/FinInstnId/BICFI',
   'camt.029.001.09': 'Assgnmt/Assgnr/Agt/FinInstnId/BICFI',
+  'acmt.023.001.04': 'Assgnmt/Assgnr/Agt/FinInstnId/BICFI',
+  'acmt.024.001.04': 'Assgnmt/Assgnr/Agt/FinInstnId/BICFI',
 };
 
 /**
@@ -210,6 +215,11 @@ export class MessageChecker {
     if (sender !== undefined && directory) {
       const problem = directory.checkSender(sender, messageId);
       if (problem) at('', problem.code, `sender ${sender}: ${problem.message}`);
+    }
+    for (const party of group.senderParties ?? []) {
+      if (sender !== undefined && BIC.test(party.value) && !sameInstitution(party.value, sender)) {
+        at(party.path, REASON.senderMismatch, `${party.value} is not the authenticated sender ${sender}`);
+      }
     }
     if (group.instructingAgent === undefined) return;
     if (sender !== undefined) {

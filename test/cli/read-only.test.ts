@@ -1,6 +1,6 @@
 /**
  * Reading commands only read (issue 10, "Read commands write"): `cycle status|list|open|next`,
- * `positions`, `dead-letters`, `participant list` run with a PostgreSQL role that has only USAGE on
+ * `positions`, `dead-letters`, `participant list`, `payee directory list`, `payee verifications` run with a PostgreSQL role that has only USAGE on
  * the schema and SELECT on its tables, and `cycle status --config edited.json` (a cap lowered to 100,
  * a participant suspended) changes no cap, no participant and records nothing — with that role and
  * with the owner's. Schema migration is `clearhouse migrate`, explicitly.
@@ -87,6 +87,8 @@ describe('reading commands only read', () => {
     assert.match(asReader('dead-letters'), /no failed deliveries/);
     const listed = asReader('participant', 'list', '--config', join(work, 'edited.json'));
     assert.match(listed, /BANKFRPPXXX\s+active/, 'the register in force, not the edited file');
+    assert.match(asReader('payee', 'directory', 'list'), /no payee directory loaded/);
+    assert.match(asReader('payee', 'verifications'), /no payee verification yet/);
     assert.deepEqual(await storeState(databaseUrl), before, 'nothing changed by the reading commands');
 
     // A writing command with the read-only role fails on the database's permissions, changing nothing.

@@ -1,7 +1,7 @@
 /**
  * The conformance mutation corpus: "no false accepts".
  *
- * For every valid fixture of the 14 messages (test/fixtures/<id>/valid-*.xml) test/conformance/mutate.ts
+ * For every valid fixture of the 16 messages (test/fixtures/<id>/valid-*.xml) test/conformance/mutate.ts
  * generates mutants (element removed, code / pattern broken, text too long, bad amounts, wrong namespace
  * version, duplicated and unknown elements...). Every mutant is validated
  *   - against the OFFICIAL ISO XSD (the oracle),
@@ -48,6 +48,8 @@ const MESSAGES = [
   'camt.060.001.05',
   'admi.002.001.01',
   'admi.004.001.02',
+  'acmt.023.001.04',
+  'acmt.024.001.04',
 ] as const;
 
 /** Mutants kept per message (all fixtures together), spread evenly over the generated list. */
