@@ -136,6 +136,8 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     assert.match(await operator.textContent('#countdown') ?? '', new RegExp(`^(${hours}|${hours - 1}) h \\d\\d min$`));
     await operator.waitForSelector('#charts figure');
     assert.match(await operator.textContent('#charts') ?? '', /Throughput: the latest 4 payments/);
+    assert.match(await operator.textContent('#charts') ?? '', /Latency to the first answer, the latest 4 payments: median \d+ ms, p95 \d+ ms/);
+    assert.equal(await operator.locator('#charts svg rect.chart-bar').count(), 30 + 4, 'thirty throughput buckets and one latency bar per payment');
     await shot(operator, 'dashboard');
     await operator.context().close();
   });
@@ -317,6 +319,18 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     await page.evaluate("location.hash = '#payments'");
     await page.waitForSelector('#view .error');
     assert.match(await page.textContent('#view .error') ?? '', /auditor role may not payment\.read/);
+    await page.context().close();
+  });
+
+  it('the cycles page refreshes itself when a cycle is cut off elsewhere, and the keyboard focus stays on the same link', async () => {
+    const page = await logIn('olivia');
+    await open(page, '#cycles', 'Cycles');
+    const openCycle = await page.locator('#cycles tbody tr:has(.state-open) td:first-child a').textContent();
+    assert.ok(openCycle);
+    await page.focus(`#cycles a[href="#cycle/${openCycle}"]`);
+    await a.call('POST', '/cycles/close', { token: await a.login('olivia'), body: { reason: 'cut off from the command line while the console looks' } });
+    await page.waitForSelector(`#cycles tbody tr:has(a[href="#cycle/${openCycle}"]) .state:not(.state-open)`, { timeout: 15_000 });
+    await page.waitForSelector(`#cycles a[href="#cycle/${openCycle}"]:focus`);
     await page.context().close();
   });
 

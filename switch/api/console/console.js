@@ -41,6 +41,7 @@ const LIVE_POLL_MS = 5000;
 const LATENCY_SAMPLE_MS = 30_000;
 const LATENCY_SAMPLE_SIZE = 20;
 const PAGE_SIZE = 50;
+const THROUGHPUT_BUCKETS = 30;
 
 const state = {
   token: sessionStorage.getItem('clearhouse.token'),
@@ -118,6 +119,13 @@ function duration(ms) {
   return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(s % 60).padStart(2, '0')} s`;
 }
 
+/** Time since receipt on a payment's timeline: milliseconds under a second, seconds under a minute. */
+function elapsed(ms) {
+  if (ms < 1000) return `${Math.max(0, ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return duration(ms);
+}
+
 /** A table: columns { title, html(row) | value(row), num }. Values are escaped; html() must escape itself. */
 function table(columns, rows, { id, caption, empty = 'none' } = {}) {
   const head = columns.map((c) => `<th scope="col" class="${c.num ? 'num' : ''}">${esc(c.title)}</th>`).join('');
@@ -177,13 +185,25 @@ function watch(topics, refresh) {
 async function onEvent(topic) {
   if (!live.refresh || live.running || (topic !== '*' && !live.topics.includes(topic))) return;
   live.running = true;
+  // A refresh rebuilds tables: the focus (a keyboard user's place) moves to the same link or button in the new ones.
+  const focused = focusSelector(document.activeElement);
   try {
     await live.refresh();
+    if (focused && document.activeElement === document.body) $(focused)?.focus({ preventScroll: true });
   } catch (error) {
     if (error.status !== 401) showError(error);
   } finally {
     live.running = false;
   }
+}
+
+/** A selector that finds the equivalent of `element` after a re-render (links by target, buttons by their data). */
+function focusSelector(element) {
+  if (!element || !element.closest?.('#view')) return undefined;
+  if (element.id) return `#${CSS.escape(element.id)}`;
+  if (element.matches('a[href]')) return `#view a[href="${CSS.escape(element.getAttribute('href'))}"]`;
+  const data = Object.entries(element.dataset ?? {}).map(([k, v]) => `[data-${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}="${CSS.escape(v)}"]`).join('');
+  return data ? `#view ${element.tagName.toLowerCase()}${data}` : undefined;
 }
 
 function startLive() {
@@ -211,7 +231,7 @@ const views = {
       ${can('payment.read') ? '<h2>Throughput and latency</h2><div id="charts" class="charts"></div>' : ''}
       ${can('deadletter.read') ? '<h2>Delivery failures</h2><div id="failures"></div>' : ''}
       <h2>Recent cycles</h2><div id="recent-cycles"></div>`;
-    let latency = { at: 0, html: '' };
+    let latency = { at: -Infinity, html: '' };
     const refresh = async () => {
       const [cycles, positions, payments, dead] = await Promise.all([
         api('GET', '/cycles'), api('GET', '/positions'),
@@ -297,7 +317,7 @@ const views = {
         <dt>Reason</dt><dd>${esc(p.reasonCode ?? '')}</dd><dt>Received</dt><dd>${esc(when(p.createdAt))}</dd>
       </dl>
       <h2>Timeline</h2><ol class="timeline">${detail.history.map((h) => `<li><time>${esc(when(h.at))}</time>
-        <span class="elapsed">+${esc(duration(Date.parse(h.at) - created))}</span> ${h.fromState ? `${stateBadge(h.fromState)} → ` : ''}${stateBadge(h.toState)}
+        <span class="elapsed">+${esc(elapsed(Date.parse(h.at) - created))}</span> ${h.fromState ? `${stateBadge(h.fromState)} → ` : ''}${stateBadge(h.toState)}
         <span class="cause">${esc(h.cause)}</span>${h.reasonCode ? ` <code>${esc(h.reasonCode)}</code>` : ''}</li>`).join('')}</ol>
       <h2>Messages</h2>${table([
         { title: 'Message', value: (r) => r.id }, { title: 'Direction', value: (r) => (r.direction === 'in' ? 'received from' : 'sent to') },
@@ -522,10 +542,11 @@ function throughputChart(payments) {
   if (payments.length === 0) return '<p>No payments yet.</p>';
   const times = payments.map((p) => Date.parse(p.createdAt)).sort((a, b) => a - b);
   const span = Math.max(60_000, times[times.length - 1] - times[0] + 1);
-  const bucketMs = Math.max(60_000, Math.ceil(span / 30 / 60_000) * 60_000);
-  const start = Math.floor(times[0] / bucketMs) * bucketMs;
-  const counts = new Array(Math.floor((times[times.length - 1] - start) / bucketMs) + 1).fill(0);
-  for (const t of times) counts[Math.floor((t - start) / bucketMs)] += 1;
+  const bucketMs = Math.max(60_000, Math.ceil(span / THROUGHPUT_BUCKETS / 60_000) * 60_000);
+  // Always THROUGHPUT_BUCKETS buckets, ending with the newest payment's, so that one busy minute is one bar among many.
+  const start = (Math.floor(times[times.length - 1] / bucketMs) - THROUGHPUT_BUCKETS + 1) * bucketMs;
+  const counts = new Array(THROUGHPUT_BUCKETS).fill(0);
+  for (const t of times) if (t >= start) counts[Math.floor((t - start) / bucketMs)] += 1;
   const labels = counts.map((_, i) => when(new Date(start + i * bucketMs).toISOString()).slice(5, 16));
   return barChart(counts, { labels, unit: `payments per ${bucketMs / 60_000} min`, title: `Throughput: the latest ${payments.length} payments, per ${bucketMs / 60_000} min (UTC)` });
 }
