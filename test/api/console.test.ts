@@ -288,6 +288,7 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
       await open(page, hash, heading);
       assert.equal(await page.locator('[data-write], form.action').count(), 0, `no change control on ${hash}`);
       assert.deepEqual(await page.locator('#view .error').allTextContents(), [], `${hash} is readable`);
+      if (hash === '#dead-letters') await shot(page, 'dead-letters');
     }
     await open(page, '#approvals', 'Approvals');
     await page.waitForSelector('#approvals td:has-text("waiting for a supervisor")');
