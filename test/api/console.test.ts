@@ -275,6 +275,15 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     await page.waitForSelector('#submit-result h2:has-text("ACCP")');
     assert.match(await page.textContent('#answer-xml') ?? '', /<OrgnlMsgId>BANKDEFF-UI-23<\/OrgnlMsgId>/);
     await shot(page, 'portal-submit');
+    // Or a file chosen from disk: its content and name fill the form.
+    const fileXml = buildPacs008(bulkCreditTransfer({ seed: 24, sender: DEMO_BANKS[0]!, receivers: [DEMO_BANKS[3]!], transactionCount: 1,
+      settlementDate: '2026-11-26', createdAt: '2026-11-26T09:06:00Z', messageId: 'BANKDEFF-UI-24' }));
+    await page.setInputFiles('#submit-form input[type=file]', { name: 'BANKDEFF-UI-24.xml', mimeType: 'application/xml', buffer: Buffer.from(fileXml) });
+    await until('the chosen file fills the form', async () => (await page.inputValue('#submit-form input[name=fileName]')) === 'BANKDEFF-UI-24.xml');
+    assert.equal(await page.inputValue('#submit-form textarea[name=xml]'), fileXml);
+    await page.click('#submit-form button[type=submit]');
+    await page.waitForSelector('#answer-xml:has-text("<OrgnlMsgId>BANKDEFF-UI-24</OrgnlMsgId>")');
+    assert.match(await page.textContent('#submit-result h2') ?? '', /ACCP/);
     await context.close();
   });
 

@@ -381,8 +381,8 @@ const views = {
       const cycle = cycles.find((c) => String(c.id) === String(args.id));
       if (!cycle) throw new ApiError(404, `No such cycle: no cycle ${args.id}`);
       $('#cycle-detail').innerHTML = `<p>Business date ${esc(cycle.businessDate)}, cycle ${esc(cycle.sequence)} of the day: ${stateBadge(cycle.state)},
-        ${esc(cycle.payments)} payment(s)${cycle.settlementAttempt ? `, settlement attempt ${esc(cycle.settlementAttempt)}` : ''}
-        ${cycle.settlementResolution ? `, resolved: ${esc(cycle.settlementResolution)}` : ''}. ${link(`#payments?cycle=${cycle.id}`, 'Its payments')}</p>
+        ${esc(cycle.payments)} payment(s)${cycle.settlementAttempt ? `, settlement attempt ${esc(cycle.settlementAttempt)}` : ''}${
+  cycle.settlementResolution ? `, resolved: ${esc(cycle.settlementResolution)}` : ''}. ${link(`#payments?cycle=${cycle.id}`, 'Its payments')}</p>
         <h2>Net positions</h2>${table([{ title: 'Participant', value: (r) => r.bic }, { title: 'Currency', value: (r) => r.currency },
           { title: 'Net position', value: (r) => amount(r.net_minor, r.currency), num: true }], positions?.positions ?? [], { id: 'cycle-positions', empty: 'not netted yet' })}
         <h2>Bilateral grosses</h2>${table([{ title: 'Debtor', value: (r) => r.debtor }, { title: 'Creditor', value: (r) => r.creditor },
