@@ -184,8 +184,9 @@ export const routes: readonly ApiRoute[] = [
     handler: async (context) => ({ exposures: await context.engine.exposures(visibleTo(context)) }),
   },
   {
-    method: 'GET', url: '/cycles', permission: 'cycle.read', summary: 'Cycles, newest first, with their states',
-    handler: async (context) => ({ cycles: await context.engine.cycles() }),
+    method: 'GET', url: '/cycles', permission: 'cycle.read', summary: 'Cycles, newest first, with their states; the next scheduled cut-off and the switch\'s time now',
+    // nextCutOff and now (the engine's clock, which a simulation may run at another time) give the console its time to cut-off.
+    handler: async (context) => ({ cycles: await context.engine.cycles(), nextCutOff: context.engine.nextCutOff(), now: context.engine.clock.now() }),
   },
   {
     method: 'GET', url: '/cycles/:id/positions', permission: 'position.read', summary: 'Net positions and bilateral grosses of a netted cycle',

@@ -42,11 +42,19 @@ import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
 import { createProgress, formatDuration } from './progress.ts';
+import { parseListen } from './http.ts';
 
 export interface DemoOptions {
   readonly out: string;
   readonly json?: boolean;
+  /** After the story, serve the console and the API on the demo's store until Ctrl-C (switch/cli/demo-serve.ts). */
+  readonly serve?: boolean;
+  /** Where --serve listens (HOST:PORT; port 0: a free one). */
+  readonly listen?: string;
 }
+
+/** Where `demo --serve` listens unless --listen says otherwise. */
+export const DEMO_LISTEN_DEFAULT = '127.0.0.1:8443';
 
 const configPath = join(fileURLToPath(import.meta.url), '..', '..', '..', 'config', 'demo-scheme.json');
 const encoder = new TextEncoder();
@@ -94,6 +102,23 @@ function prepareOutput(out: string): void {
 }
 
 export async function demoCommand(options: DemoOptions): Promise<number> {
+  if (options.serve) {
+    try {
+      parseListen(options.listen ?? DEMO_LISTEN_DEFAULT); // a bad --listen is refused before the story runs
+    } catch (error) {
+      throw new CliError(`demo --listen: ${(error as Error).message.replace(/^--http takes/, 'takes')}`, EXIT.usage);
+    }
+  }
+  const code = await demoStory(options);
+  if (code !== 0 || !options.serve) return code;
+  const out = resolve(options.out);
+  const { demoServe } = await import('./demo-serve.ts');
+  // The PKI is valid from a day before the story's start: client certificates are judged at the switch's clock.
+  return demoServe({ out, config: loadConfig(join(out, 'scheme.json')), listen: options.listen ?? DEMO_LISTEN_DEFAULT,
+    resumeAt: NEXT_DAY_MORNING, pkiFrom: new Date(Date.parse(DEMO_START) - 86_400_000) });
+}
+
+async function demoStory(options: DemoOptions): Promise<number> {
   const started = performance.now();
   prepareOutput(options.out);
   const log = (line: string): void => { if (!options.json) process.stdout.write(line + '\n'); };

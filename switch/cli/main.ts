@@ -104,6 +104,8 @@ program
   .description('run the demonstration on the embedded default')
   .option('--out <dir>', 'write every message the demo produces under this directory', 'out/demo')
   .option('--json', 'print the results as JSON')
+  .option('--serve', 'then serve the web console and the HTTPS API on the demo\'s store until Ctrl-C (prints the URL, people and bank certificates)')
+  .option('--listen <host:port>', 'where --serve listens (port 0: a free one)', '127.0.0.1:8443')
   .action(async (options) => {
     const { demoCommand } = await import('./demo.ts');
     process.exitCode = await demoCommand(options);
