@@ -85,13 +85,13 @@ export async function readScoringStatistics(tx: Queryable, facts: PaymentRiskFac
     SELECT d.payment_count, d.log_amount_mean, d.log_amount_m2,
       (SELECT first_seen_at FROM scoring_account_pairs WHERE debtor_account = $1 AND creditor_account = $2) AS pair_first_seen_at,
       (SELECT first_seen_at FROM scoring_creditor_accounts WHERE creditor_account = $2) AS creditor_first_seen_at,
-      (SELECT coalesce(sum(payment_count) FILTER (WHERE bucket_start > $5), 0) FROM scoring_debtor_velocity
-        WHERE debtor_account = $1 AND bucket_start > $6 AND bucket_start <= $4) AS payments_last_hour,
-      (SELECT coalesce(sum(payment_count), 0) FROM scoring_debtor_velocity
-        WHERE debtor_account = $1 AND bucket_start > $6 AND bucket_start <= $4) AS payments_last_day,
+      v.payments_last_hour, v.payments_last_day,
       (SELECT coalesce(sum(debtor_count), 0) FROM scoring_creditor_new_debtors
         WHERE creditor_account = $2 AND bucket_start > $7 AND bucket_start <= $4) AS new_debtors_last_day
-    FROM (SELECT 1) AS one LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = $1 AND d.currency = $3`,
+    FROM (SELECT coalesce(sum(payment_count) FILTER (WHERE bucket_start > $5), 0) AS payments_last_hour,
+        coalesce(sum(payment_count), 0) AS payments_last_day
+      FROM scoring_debtor_velocity WHERE debtor_account = $1 AND bucket_start > $6 AND bucket_start <= $4) AS v
+    LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = $1 AND d.currency = $3`,
   [debtor, creditor, facts.currency, at, new Date(velocityBucket - HOUR_MS), new Date(velocityBucket - DAY_MS), new Date(fanInBucket - DAY_MS)]);
   if (row === undefined) throw new Error('readScoringStatistics: the statement returned no row');
   return {
