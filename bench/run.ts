@@ -1,19 +1,20 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors (one
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring (one
  * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.ts';
 import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
+import { benchmarkScoring } from './scoring.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors') {
-  throw new Error(`--only ${only}: expected validation, engine or connectors`);
+if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors' && only !== 'scoring') {
+  throw new Error(`--only ${only}: expected validation, engine, connectors or scoring`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`clearhouse benchmarks — ${new Date().toISOString()} — ${machine}${quick ? ' — quick' : ''}\n`);
@@ -83,6 +84,14 @@ if (only === undefined || only === 'connectors') {
     connectors.queue = queue;
   }
   results.connectors = connectors;
+}
+
+if (only === undefined || only === 'scoring') {
+  console.log('Risk scoring (docs/performance.md "Risk scoring"): per payment, one transaction without the score (INSERT of the payment) ' +
+    'and with it (score + INSERT + record), the same synthetic day alternating halves:');
+  const scoring = await benchmarkScoring(quick);
+  console.table(scoring);
+  results.scoring = scoring;
 }
 
 mkdirSync('.bench', { recursive: true });

@@ -238,6 +238,21 @@ export const limits = {
     /** Length of an account identification (Max34Text: IBAN or Othr/Id). */
     directoryAccountLengthMax: 34,
   },
+
+  // Risk scoring statistics (switch/risk/statistics.ts, docs/risk.md "Scoring").
+  scoring: {
+    /** Width of a debtor account's velocity bucket: the last hour is the current bucket and the 11 before
+     * it, so "payments in the last hour" is exact to within 5 minutes, at most 289 rows per account for
+     * the day; finer buckets would cost more rows for a distinction no threshold makes. */
+    velocityBucketMs: 5 * 60_000,
+    /** Width of a creditor account's new-debtor bucket (mule fan-in over 24 hours, exact to within the hour). */
+    fanInBucketMs: 60 * 60_000,
+    /** Buckets older than this before a payment's time are deleted when the account is next recorded and
+     * by `pruneScoringBuckets` (the day roll): no feature looks further back than 24 hours. */
+    bucketRetentionMs: 25 * 60 * 60_000,
+    /** Payments one `risk evaluate` may generate: 200,000 stay a few minutes on the embedded store. */
+    evaluatePaymentsMax: 200_000,
+  },
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

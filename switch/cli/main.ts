@@ -143,6 +143,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // Bank simulator for demos and load (switch/cli/bank.ts).
   { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
     register: async () => (await import('./bank.ts')).registerBankCommands },
+  // Risk management (switch/cli/risk.ts, docs/risk.md): scoring's evaluate.
+  { commands: [{ name: 'risk', description: 'risk management (docs/risk.md): evaluate the risk score' }],
+    register: async () => (await import('./risk.ts')).registerRiskCommands },
 ];
 
 /** The command the arguments name: the first one that is not an option (the program has only --help and --version). */
