@@ -185,6 +185,11 @@ export const limits = {
     /** Requests per client address per minute, every route together: far above a console's or a bank's
      * polling, low enough that one client cannot flood the engine through the API. */
     requestsPerMinuteMax: 6_000,
+    /** Requests per authenticated principal (a participant's certificate, a person's session) per minute,
+     * every route together, wherever they come from: a participant's real-time traffic through the API
+     * peaks near the scheme's 1,000 payments/s shared by all participants, so one may send a few hundred a
+     * second; a person's console needs a few a second. Counted apart from the address limit above. */
+    principalRequestsPerMinuteMax: 30_000,
   },
 
   // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).

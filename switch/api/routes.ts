@@ -9,7 +9,7 @@ import type { Engine } from '../engine/engine.ts';
 import { parseAmount } from '../iso/amount.ts';
 import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
-import { login, type IdentityOptions, type Principal } from './identity.ts';
+import { login, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
 import type { Permission } from './permissions.ts';
 import { problem } from './problem.ts';
 
@@ -29,6 +29,8 @@ export interface ApiRoute {
   readonly permission: Permission;
   readonly summary: string;
   readonly schema?: FastifySchema;
+  /** Largest request body (default limits.api.jsonBytesMax): 413 beyond it. */
+  readonly bodyLimit?: number;
   handler(context: RouteContext): Promise<unknown>;
 }
 
@@ -57,6 +59,9 @@ function actor(context: RouteContext): string {
 function visibleTo(context: RouteContext): string | undefined {
   return context.principal?.kind === 'participant' ? context.principal.bic : undefined;
 }
+
+/** The session cookie: out of scripts' reach, over HTTPS only, never sent with another site's requests. */
+const SESSION_COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'strict', path: '/' } as const;
 
 /** The console's files (switch/api/console/), read once at start. */
 const CONSOLE_FILES = {
@@ -109,14 +114,16 @@ export const routes: readonly ApiRoute[] = [
           result.locked ? 'too many failed logins: try again later' : 'name, password or code is wrong');
       }
       context.request.log.info({ user: body.name, address: context.request.ip }, 'login');
-      return { token: result.token, role: result.role, expiresAt: result.expiresAt };
+      // The same session as a cookie for a browser: its changes must carry csrfToken (docs/api.md "Cookie sessions and CSRF").
+      context.reply.setCookie(SESSION_COOKIE, result.token, { ...SESSION_COOKIE_OPTIONS, expires: result.expiresAt });
+      return { token: result.token, csrfToken: result.csrfToken, role: result.role, expiresAt: result.expiresAt };
     },
   },
   {
     method: 'POST', url: '/logout', permission: 'session', summary: 'End the session',
     handler: async (context) => {
       if (context.principal?.kind === 'person') await context.engine.access().endSession(context.principal.tokenSha256);
-      context.reply.code(204);
+      context.reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS).code(204);
       return null;
     },
   },
@@ -125,7 +132,7 @@ export const routes: readonly ApiRoute[] = [
     handler: async (context) => ({ name: context.principal!.name, role: context.principal!.role }),
   },
   {
-    method: 'POST', url: '/messages', permission: 'message.submit',
+    method: 'POST', url: '/messages', permission: 'message.submit', bodyLimit: limits.api.submitBytesMax,
     summary: 'Submit an ISO 20022 message as the certificate\'s participant (body: the XML); the answer the connectors give',
     schema: { querystring: { type: 'object', properties: { fileName: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,200}$' } }, additionalProperties: false } },
     handler: async (context) => {
