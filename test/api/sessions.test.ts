@@ -117,7 +117,7 @@ describe('cookie sessions and CSRF', () => {
 
 describe('request rates', () => {
   let a: ApiHarness;
-  before(async () => { a = await apiHarness('pglite', undefined, { rates: { perAddress: 40, perPrincipal: 5 } }); });
+  before(async () => { a = await apiHarness('pglite', undefined, { api: { rates: { perAddress: 40, perPrincipal: 5 } } }); });
   after(async () => { await a.close(); });
 
   it('a principal past its rate gets 429 with Retry-After; another principal from the same address does not', async () => {

@@ -14,6 +14,8 @@ import { ManualClock } from '../../switch/clock.ts';
 import { base32Decode, hashPassword, newTotpSecret, totp } from '../../switch/api/credentials.ts';
 import { startApi, type ApiOptions, type RunningApi } from '../../switch/api/server.ts';
 import type { PersonRole } from '../../switch/engine/access.ts';
+import type { EngineEventSink } from '../../switch/engine/context.ts';
+import type { SchemeConfig } from '../../switch/config.ts';
 import { silentLogger } from '../../switch/log.ts';
 import type { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { writeSchemePki, type SchemePki } from '../support/scheme-pki.ts';
@@ -111,8 +113,17 @@ export const PEOPLE: ReadonlyArray<[string, PersonRole]> = [
   ['olivia', 'operator'], ['sam', 'supervisor'], ['sue', 'supervisor'], ['rita', 'regulator'], ['aaron', 'auditor'],
 ];
 
-export async function apiHarness(backend: Backend, xsd?: XsdValidator, extra: Partial<ApiOptions> = {}): Promise<ApiHarness> {
-  const h = await harness(backend, schemeConfig(), xsd);
+export interface HarnessOptions {
+  /** More API options (lower rates, a metrics token, an event hub). */
+  readonly api?: Partial<ApiOptions>;
+  readonly config?: SchemeConfig;
+  /** The engine's event sink (serve's: the API's live events fan it out). */
+  readonly events?: EngineEventSink;
+}
+
+export async function apiHarness(backend: Backend, xsd?: XsdValidator, options: HarnessOptions = {}): Promise<ApiHarness> {
+  const h = await harness(backend, options.config ?? schemeConfig(), xsd, undefined, options.events);
+  const extra = options.api ?? {};
   const directory = mkdtempSync(join(tmpdir(), 'clearhouse-api-'));
   const clock = new ManualClock(new Date());
   // The scheme PKI at the engine's time (client certificates are judged at it); the server certificate at real time (the client checks it).
