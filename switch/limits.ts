@@ -190,6 +190,16 @@ export const limits = {
      * peaks near the scheme's 1,000 payments/s shared by all participants, so one may send a few hundred a
      * second; a person's console needs a few a second. Counted apart from the address limit above. */
     principalRequestsPerMinuteMax: 30_000,
+    /** How often GET /events sends a `positions` snapshot: a dashboard's headroom is at most this old (one
+     * store read per interval serves every open stream). */
+    eventsPositionsMs: 5_000,
+    /** Comment lines on an idle event stream: below the 30-60 s idle timeouts of common proxies and balancers. */
+    eventsHeartbeatMs: 15_000,
+    /** Event streams one principal may hold open at once: a console in a few tabs; more is a leak or a flood. */
+    eventStreamsPerPrincipalMax: 4,
+    /** Bytes an event stream may have waiting for a slow reader before it is closed (the reader reconnects):
+     * about a minute of positions snapshots of a hundred participants. */
+    eventStreamBufferBytesMax: 1024 * 1024,
   },
 
   // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).

@@ -25,6 +25,10 @@ export const GRANTS = {
   'cycle.operate': ['operator'],
   /** The participants, their state, caps and headroom (a participant: itself). */
   'participant.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Live events (GET /events; a participant: what concerns it). */
+  'events.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Prometheus metrics (also a scraper presenting the configured api.metricsToken). */
+  'metrics.read': ['operator', 'supervisor', 'regulator'],
   /** Suspend or resume a participant. */
   'participant.operate': ['operator'],
   /** Queue jobs given up on. */

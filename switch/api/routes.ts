@@ -12,12 +12,16 @@ import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
 import { login, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
 import type { Permission } from './permissions.ts';
+import type { ApiMetrics } from './metrics.ts';
+import type { EventStreams } from './events.ts';
 import { problem } from './problem.ts';
 
 export interface RouteContext {
   readonly engine: Engine;
   readonly identity: IdentityOptions;
   readonly clock: Clock;
+  readonly metrics: ApiMetrics;
+  readonly streams: EventStreams;
   /** The authenticated principal (absent on public routes). */
   readonly principal: Principal | undefined;
   readonly request: FastifyRequest;
@@ -142,7 +146,9 @@ export const routes: readonly ApiRoute[] = [
       const body = context.request.body;
       if (!Buffer.isBuffer(body) || body.length === 0) return problem(context.reply, 400, 'Empty message', 'the body must be the XML message');
       const { fileName } = searchParameters(context) as { fileName?: string };
+      const started = performance.now();
       const result = await context.engine.submitReceived({ bytes: body, sender: visibleTo(context)!, ...(fileName ? { fileName } : {}) });
+      context.metrics.observeIntake(result.status, (performance.now() - started) / 1000);
       return { messageRowId: result.messageRowId, status: result.status, replay: result.replay, answer: result.answerXml ?? null,
         findings: result.report.findings.slice(0, 100) };
     },
@@ -296,6 +302,31 @@ export const routes: readonly ApiRoute[] = [
       return problem(context.reply, status, 'Decision refused', detail);
     },
   })),
+  {
+    method: 'GET', url: '/metrics', permission: 'metrics.read',
+    summary: 'Prometheus metrics (text exposition): payments by service and reason, cycles, positions and headroom, outbox, HTTP and intake latency',
+    handler: async (context) => {
+      context.reply.type(context.metrics.contentType);
+      return context.metrics.scrape();
+    },
+  },
+  {
+    method: 'GET', url: '/events', permission: 'events.read',
+    summary: 'Server-sent events for live views (text/event-stream): cycle, settlement, alert, delivery, positions (a participant: what concerns it)',
+    handler: async (context) => {
+      const principal = context.principal!;
+      if (!context.streams.mayOpen(principal)) {
+        return problem(context.reply.header('retry-after', '30'), 429, 'Too many event streams',
+          `at most ${limits.api.eventStreamsPerPrincipalMax} open event streams per ${principal.kind}: close one first`);
+      }
+      const reply = context.reply;
+      reply.hijack();
+      reply.raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store',
+        'x-accel-buffering': 'no' });
+      context.streams.open(principal, reply.raw);
+      return reply;
+    },
+  },
   {
     method: 'GET', url: '/queue', permission: 'payment.read',
     summary: 'Real-time payments queued over their debtor\'s headroom (answered PDNG), per debtor and currency, in release order (a participant: its own)',

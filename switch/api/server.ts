@@ -11,6 +11,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { TrustAnchors } from '../../connectors/inbound.ts';
@@ -21,6 +22,8 @@ import { limits } from '../limits.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { csrfMatches, CSRF_HEADER, identify, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
 import { allows, isPermission, type Permission } from './permissions.ts';
+import { ApiMetrics } from './metrics.ts';
+import { EventStreams, type EventHub } from './events.ts';
 import { problem } from './problem.ts';
 import { routes as defaultRoutes, type ApiRoute } from './routes.ts';
 
@@ -36,6 +39,12 @@ export interface ApiOptions {
   readonly log?: Logger;
   /** The route table (default routes.ts; tests pass others to check the start-up refusal). */
   readonly routes?: readonly ApiRoute[];
+  /** A bearer token that may read GET /metrics without a session (a Prometheus scraper: the configuration's api.metricsToken). */
+  readonly metricsToken?: string;
+  /** The engine's events, fanned out (serve's event sink publishes to it): GET /events streams them, /metrics counts them. */
+  readonly events?: EventHub;
+  /** Intervals of the event streams (default limits.api; tests shorten them). */
+  readonly eventTiming?: { readonly positionsMs?: number; readonly heartbeatMs?: number };
   /** Requests a minute per client address and per principal (default limits.api; tests lower them). */
   readonly rates?: { readonly perAddress?: number; readonly perPrincipal?: number };
 }
@@ -43,6 +52,8 @@ export interface ApiOptions {
 export interface RunningApi {
   readonly url: string;
   readonly app: FastifyInstance;
+  /** The API's metrics (serve feeds it the engine's events). */
+  readonly metrics: ApiMetrics;
   close(): Promise<void>;
 }
 
@@ -63,7 +74,7 @@ export async function startApi(engine: Engine, options: ApiOptions): Promise<Run
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { url: `https://${host}:${address.port}`, app, close: () => app.close() };
+  return { url: `https://${host}:${address.port}`, app, metrics: metricsOf(app), close: () => app.close() };
 }
 
 export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
@@ -84,6 +95,26 @@ export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
     trustProxy: false,
     logger: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  const metrics = new ApiMetrics(engine);
+  app.decorate(METRICS, metrics);
+  const scrapeToken = options.metricsToken === undefined ? undefined : createHash('sha256').update(`Bearer ${options.metricsToken}`).digest();
+  /** Whether the request carries the scrape token (compared as SHA-256 digests, in constant time). */
+  const scraper = (authorization: string | undefined) => scrapeToken !== undefined && authorization !== undefined &&
+    timingSafeEqual(createHash('sha256').update(authorization).digest(), scrapeToken);
+  const stopCounting = options.events?.listen((event) => metrics.observeEvent(event));
+  const streams = new EventStreams(options.events, {
+    positionsMs: options.eventTiming?.positionsMs ?? limits.api.eventsPositionsMs, heartbeatMs: options.eventTiming?.heartbeatMs ?? limits.api.eventsHeartbeatMs,
+    perPrincipalMax: limits.api.eventStreamsPerPrincipalMax, bufferBytesMax: limits.api.eventStreamBufferBytesMax,
+    exposures: () => engine.exposures(), onError: (error) => log.error({ err: error }, 'positions for the event streams could not be read'),
+  });
+  // Open streams would keep the server from closing: they end first.
+  app.addHook('preClose', async () => {
+    stopCounting?.();
+    streams.closeAll();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   const identity: IdentityOptions = { engine, trust: options.trust, participants: new Set(engine.participantBics().map(normalizeBic)), clock };
 
@@ -119,6 +150,7 @@ export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
       const permission = permissionOf(request);
       if (permission === 'public') return undefined;
       if (permission === undefined) return reply.send(problem(reply, 403, 'Forbidden', 'this route grants no permission'));
+      if (permission === 'metrics.read' && scraper(request.headers.authorization)) return undefined;
       const found = await identify(identity, request.headers.authorization, request.raw.socket as TLSSocket, request.cookies[SESSION_COOKIE]);
       if (!found) return reply.send(problem(reply.header('www-authenticate', 'Bearer'), 401, 'Unauthenticated',
         'present the client certificate the scheme issued you, or log in (POST /login) and send Authorization: Bearer <token>'));
@@ -167,11 +199,17 @@ export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
         method: route.method, url: route.url, config: { permission: route.permission }, bodyLimit: route.bodyLimit ?? limits.api.jsonBytesMax,
         schema: { ...route.schema, summary: route.summary, description: `Permission: ${route.permission}`,
           ...(route.permission === 'public' ? {} : { security: [{ session: [] }, { clientCertificate: [] }] }) } as never,
-        handler: async (request, reply) => route.handler({ engine, identity, clock, principal: request.principal, request, reply }),
+        handler: async (request, reply) => route.handler({ engine, identity, clock, metrics, streams, principal: request.principal, request, reply }),
       });
     }
   });
   return app;
+}
+
+const METRICS = 'clearhouseMetrics';
+
+function metricsOf(app: FastifyInstance): ApiMetrics {
+  return (app as unknown as Record<typeof METRICS, ApiMetrics>)[METRICS];
 }
 
 function permissionOf(request: FastifyRequest): Permission | undefined {

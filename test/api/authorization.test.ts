@@ -45,6 +45,8 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'POST /approvals/:id/approve': { path: '/approvals/999999/approve', body: { reason: 'matrix test' } },
   'POST /approvals/:id/reject': { path: '/approvals/999999/reject', body: { reason: 'matrix test' } },
   'GET /queue': { path: '/queue' },
+  'GET /metrics': { path: '/metrics' },
+  'GET /events': { path: '/events' },
   'GET /participants': { path: '/participants' },
   'POST /participants/:bic/suspend': { path: '/participants/ZZZZZZZZXXX/suspend', body: { reason: 'matrix test' } },
   'POST /participants/:bic/resume': { path: '/participants/ZZZZZZZZXXX/resume', body: { reason: 'matrix test' } },

@@ -91,6 +91,12 @@ export function httpsRequest(baseUrl: string, caPem: string, method: string, pat
         ...options.headers,
       },
     }, (res) => {
+      // An event stream never ends by itself: its status and headers are the answer (test/api/events.test.ts reads streams).
+      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: '', json: undefined });
+        res.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
