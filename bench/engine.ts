@@ -87,17 +87,17 @@ export function benchScheme(banks: readonly Bank[]): SchemeConfig {
       { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: true, confirmationTimeoutMs: 20_000, overCap: 'reject' },
     ],
     participants: banks.map((b) => ({
-      bic: b.bic, name: b.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '1000000000000.00' },
+      bic: b.bic, name: b.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '500000000000.00' },
     })),
   });
 }
 
 /** The run's settlement date: tomorrow (UTC), so a run across midnight never sends a past date. */
-function settlementDate(): string {
+export function settlementDate(): string {
   return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
 }
 
-async function freshSchema(prefix: string): Promise<{ url: string; applicationName: string; drop: () => Promise<void> }> {
+export async function freshSchema(prefix: string): Promise<{ url: string; applicationName: string; drop: () => Promise<void> }> {
   const base = databaseBase();
   const schema = `${prefix}_${process.pid}_${Date.now()}`;
   const admin = async (sql: string): Promise<void> => {
@@ -535,7 +535,7 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
  * Single INST messages from templates: a few hundred generated messages, each used many times with
  * its MsgId (hence InstrId, EndToEndId, TxId) and UETR made unique by text substitution.
  */
-class SingleMessages {
+export class SingleMessages {
   private readonly templates: { sender: string; text: string; token: string; uetr: string }[] = [];
   private serial = 0;
 
@@ -560,7 +560,7 @@ class SingleMessages {
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }

@@ -8,13 +8,15 @@ import { cpus, totalmem } from 'node:os';
 import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.ts';
 import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
 import { benchmarkScoring } from './scoring.ts';
+import { API_FULL, API_QUICK, benchmarkApi } from './api.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors' && only !== 'scoring') {
-  throw new Error(`--only ${only}: expected validation, engine, connectors or scoring`);
+const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api'];
+if (only !== undefined && !BENCHES.includes(only)) {
+  throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`clearhouse benchmarks — ${new Date().toISOString()} — ${machine}${quick ? ' — quick' : ''}\n`);
@@ -92,6 +94,22 @@ if (only === undefined || only === 'scoring') {
   const scoring = await benchmarkScoring(quick);
   console.table(scoring);
   results.scoring = scoring;
+}
+
+if (only === undefined || only === 'api') {
+  if (!(await postgresSettings())) {
+    console.log('HTTP API: PostgreSQL not reachable: skipped.');
+  } else {
+    const shape = quick ? API_QUICK : API_FULL;
+    console.log(`HTTP API: ${shape.submitMessages} single INST pacs.008, ${shape.clients} concurrent clients, over HTTPS (POST /messages, mutual TLS, ` +
+      'keep-alive) and then through engine.submit on the same engine:');
+    const api = await benchmarkApi(quick);
+    console.table([api.submit]);
+    console.log(`Dashboard reads (${shape.readers} readers) while ${shape.rate} real-time payments/s are offered to engine.submit for ${shape.dashboardSeconds} s ` +
+      `(achieved ${api.dashboard.achievedRate}/s):`);
+    console.table(api.dashboard.reads);
+    results.api = api;
+  }
 }
 
 mkdirSync('.bench', { recursive: true });

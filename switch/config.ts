@@ -110,6 +110,8 @@ export interface SigningConfig {
 export interface ApiConfig {
   readonly tlsKey: string;
   readonly tlsCertificate: string;
+  /** A bearer token a Prometheus scraper may read GET /metrics with (docs/api.md "Metrics"), at least 32 characters. */
+  readonly metricsToken?: string;
 }
 
 export interface SchemeConfig {
@@ -684,10 +686,16 @@ function checkApi(raw: unknown, problems: string[]): ApiConfig | undefined {
     problems.push('api: an object { tlsKey, tlsCertificate } is required');
     return undefined;
   }
-  checkKnownKeys('api', raw, ['tlsKey', 'tlsCertificate'], problems);
+  checkKnownKeys('api', raw, ['tlsKey', 'tlsCertificate', 'metricsToken'], problems);
   const tlsKey = checkRequiredString('api.tlsKey', raw.tlsKey, problems);
   const tlsCertificate = checkRequiredString('api.tlsCertificate', raw.tlsCertificate, problems);
-  return tlsKey === undefined || tlsCertificate === undefined ? undefined : { tlsKey, tlsCertificate };
+  const metricsToken = raw.metricsToken;
+  if (metricsToken !== undefined && (typeof metricsToken !== 'string' || !/^[A-Za-z0-9._~+/=-]{32,200}$/.test(metricsToken))) {
+    problems.push('api.metricsToken: 32 to 200 characters of a bearer token (letters, digits, -._~+/=)');
+    return undefined;
+  }
+  return tlsKey === undefined || tlsCertificate === undefined ? undefined
+    : { tlsKey, tlsCertificate, ...(metricsToken === undefined ? {} : { metricsToken: metricsToken as string }) };
 }
 
 function checkSettlementAgent(raw: unknown, dataDirectory: string, problems: string[]): SettlementAgentConfig | undefined {

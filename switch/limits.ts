@@ -182,9 +182,26 @@ export const limits = {
     jsonBytesMax: 64 * 1024,
     /** Payments per page of a search. */
     pageSizeMax: 500,
-    /** Requests per client address per minute, every route together: far above a console's or a bank's
-     * polling, low enough that one client cannot flood the engine through the API. */
-    requestsPerMinuteMax: 6_000,
+    /** Requests per client address per minute, every route together, counted before identification (so
+     * floods without credentials are cut too): 1,000 a second, the scheme's real-time peak, so that a bank
+     * submitting real-time payments from one gateway address is bounded by its principal limit below, not
+     * by this; far above a console's polling; low enough that one address cannot flood the engine. */
+    requestsPerMinuteMax: 60_000,
+    /** Requests per authenticated principal (a participant's certificate, a person's session) per minute,
+     * every route together, wherever they come from: a participant's real-time traffic through the API
+     * peaks near the scheme's 1,000 payments/s shared by all participants, so one may send a few hundred a
+     * second; a person's console needs a few a second. Counted apart from the address limit above. */
+    principalRequestsPerMinuteMax: 30_000,
+    /** How often GET /events sends a `positions` snapshot: a dashboard's headroom is at most this old (one
+     * store read per interval serves every open stream). */
+    eventsPositionsMs: 5_000,
+    /** Comment lines on an idle event stream: below the 30-60 s idle timeouts of common proxies and balancers. */
+    eventsHeartbeatMs: 15_000,
+    /** Event streams one principal may hold open at once: a console in a few tabs; more is a leak or a flood. */
+    eventStreamsPerPrincipalMax: 4,
+    /** Bytes an event stream may have waiting for a slow reader before it is closed (the reader reconnects):
+     * about a minute of positions snapshots of a hundred participants. */
+    eventStreamBufferBytesMax: 1024 * 1024,
   },
 
   // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).

@@ -6,12 +6,15 @@
  *                force now (reloaded while serve runs), so a revoked certificate stops working within
  *                limits.trustMaterialReloadMs, also on a connection opened before; the BIC is its CN
  *                and must be a configured participant.
- *   person       `Authorization: Bearer <token>` of a session opened by POST /login (password + TOTP).
+ *   person       `Authorization: Bearer <token>` of a session opened by POST /login (password + TOTP),
+ *                or the same token in the session cookie `clearhouse_session` (a browser); a cookie
+ *                session's changes must also carry its CSRF token (server.ts checks it).
  *
- * A request carrying a bearer token is judged by the token alone, so a person's session never borrows
- * the rights of a certificate on the same connection.
+ * A request carrying a bearer token is judged by the token alone, and one carrying the session cookie
+ * by the cookie alone, so a person's session never borrows the rights of a certificate on the same
+ * connection.
  */
-import { createHash, randomBytes, type X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { TrustAnchors } from '../../connectors/inbound.ts';
 import { normalizeBic } from '../../connectors/signing/pki.ts';
@@ -25,7 +28,16 @@ import type { Role } from './permissions.ts';
 
 export type Principal =
   | { readonly kind: 'participant'; readonly role: 'participant'; readonly name: string; readonly bic: string }
-  | { readonly kind: 'person'; readonly role: PersonRole; readonly name: string; readonly tokenSha256: string };
+  | { readonly kind: 'person'; readonly role: PersonRole; readonly name: string; readonly tokenSha256: string;
+      /** How the session token came: a bearer header, or the session cookie (then changes need the CSRF token). */
+      readonly via: 'bearer' | 'cookie'; readonly csrfSha256: string | null };
+
+/** The cookie a browser session rides on (docs/api.md "Cookie sessions and CSRF"). */
+export const SESSION_COOKIE = 'clearhouse_session';
+/** The header a cookie session's changes carry its CSRF token in. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+const TOKEN = /^[A-Za-z0-9_-]{20,200}$/;
 
 export type Identification =
   | { readonly ok: true; readonly principal: Principal }
@@ -46,19 +58,33 @@ export interface IdentityOptions {
 }
 
 /** The principal of a request, or why there is none (undefined: no credentials at all). */
-export async function identify(options: IdentityOptions, authorization: string | undefined, socket: TLSSocket | undefined):
-  Promise<Identification | undefined> {
+export async function identify(options: IdentityOptions, authorization: string | undefined, socket: TLSSocket | undefined,
+  cookie?: string): Promise<Identification | undefined> {
   if (authorization !== undefined) {
-    const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(authorization);
-    if (!match) return { ok: false, detail: 'the Authorization header must be "Bearer <token>"' };
-    const hash = tokenSha256(match[1]!);
-    const session = await options.engine.access().session(hash, options.clock.now());
-    if (!session) return { ok: false, detail: 'the session is unknown or has expired: log in again' };
-    return { ok: true, principal: { kind: 'person', role: session.role, name: session.userName, tokenSha256: hash } };
+    const match = /^Bearer (.*)$/.exec(authorization);
+    if (!match || !TOKEN.test(match[1]!)) return { ok: false, detail: 'the Authorization header must be "Bearer <token>"' };
+    return personOf(options, match[1]!, 'bearer');
+  }
+  if (cookie !== undefined) {
+    if (!TOKEN.test(cookie)) return { ok: false, detail: `the ${SESSION_COOKIE} cookie is not a session: log in again` };
+    return personOf(options, cookie, 'cookie');
   }
   const certificate = socket?.getPeerX509Certificate?.();
   if (!certificate) return undefined;
   return participantOf(options, certificate);
+}
+
+async function personOf(options: IdentityOptions, token: string, via: 'bearer' | 'cookie'): Promise<Identification> {
+  const hash = tokenSha256(token);
+  const session = await options.engine.access().session(hash, options.clock.now());
+  if (!session) return { ok: false, detail: 'the session is unknown or has expired: log in again' };
+  return { ok: true, principal: { kind: 'person', role: session.role, name: session.userName, tokenSha256: hash, via, csrfSha256: session.csrfSha256 } };
+}
+
+/** Whether `presented` (the X-CSRF-Token header) is the CSRF token of the cookie session `principal`, compared in constant time. */
+export function csrfMatches(principal: Principal, presented: string | string[] | undefined): boolean {
+  if (principal.kind !== 'person' || principal.csrfSha256 === null || typeof presented !== 'string' || !TOKEN.test(presented)) return false;
+  return timingSafeEqual(Buffer.from(tokenSha256(presented), 'hex'), Buffer.from(principal.csrfSha256, 'hex'));
 }
 
 function participantOf(options: IdentityOptions, certificate: X509Certificate): Identification {
@@ -73,7 +99,7 @@ function participantOf(options: IdentityOptions, certificate: X509Certificate): 
 }
 
 export type LoginResult =
-  | { readonly ok: true; readonly token: string; readonly role: Role; readonly expiresAt: Date }
+  | { readonly ok: true; readonly token: string; readonly csrfToken: string; readonly role: Role; readonly expiresAt: Date }
   | { readonly ok: false; readonly locked: boolean };
 
 /**
@@ -96,9 +122,10 @@ export async function login(options: IdentityOptions, name: string, password: st
     return { ok: false, locked: false };
   }
   const token = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + limits.api.sessionTtlMs);
-  await access.createSession(tokenSha256(token), user.name, now, expiresAt, address);
-  return { ok: true, token, role: user.role, expiresAt };
+  await access.createSession(tokenSha256(token), user.name, now, expiresAt, address, tokenSha256(csrfToken));
+  return { ok: true, token, csrfToken, role: user.role, expiresAt };
 }
 
 /** A well-formed hash of a random password, so an unknown name takes as long as a wrong password. */

@@ -21,8 +21,16 @@ export const GRANTS = {
   'position.read': ['participant', 'operator', 'supervisor', 'regulator'],
   /** Cycles and their states. */
   'cycle.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  /** Cut a cycle off (the next one opens with it). */
+  /** Cut a cycle off (the next one opens with it); query the settlement agent about a cycle's unanswered instructions. */
   'cycle.operate': ['operator'],
+  /** The participants, their state, caps and headroom (a participant: itself). */
+  'participant.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Live events (GET /events; a participant: what concerns it). */
+  'events.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Prometheus metrics (also a scraper presenting the configured api.metricsToken). */
+  'metrics.read': ['operator', 'supervisor', 'regulator'],
+  /** Suspend or resume a participant. */
+  'participant.operate': ['operator'],
   /** Queue jobs given up on. */
   'deadletter.read': ['operator', 'supervisor', 'regulator'],
   /** The audit trail (operator_actions). */

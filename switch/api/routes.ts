@@ -5,18 +5,23 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
-import type { Engine } from '../engine/engine.ts';
+import { RegisterChangeError, type Engine } from '../engine/engine.ts';
+import { SETTLEMENT_RESOLUTIONS, SettlementResolutionError } from '../engine/cycles/index.ts';
 import { parseAmount } from '../iso/amount.ts';
 import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
-import { login, type IdentityOptions, type Principal } from './identity.ts';
+import { login, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
 import type { Permission } from './permissions.ts';
+import type { ApiMetrics } from './metrics.ts';
+import type { EventStreams } from './events.ts';
 import { problem } from './problem.ts';
 
 export interface RouteContext {
   readonly engine: Engine;
   readonly identity: IdentityOptions;
   readonly clock: Clock;
+  readonly metrics: ApiMetrics;
+  readonly streams: EventStreams;
   /** The authenticated principal (absent on public routes). */
   readonly principal: Principal | undefined;
   readonly request: FastifyRequest;
@@ -29,12 +34,16 @@ export interface ApiRoute {
   readonly permission: Permission;
   readonly summary: string;
   readonly schema?: FastifySchema;
+  /** Largest request body (default limits.api.jsonBytesMax): 413 beyond it. */
+  readonly bodyLimit?: number;
   handler(context: RouteContext): Promise<unknown>;
 }
 
 const BIC = { type: 'string', pattern: '^[A-Z0-9]{8}([A-Z0-9]{3})?$' } as const;
 const ID = { type: 'string', pattern: '^[0-9]{1,18}$' } as const;
 const REASON = { type: 'string', minLength: 1, maxLength: 1000 } as const;
+const AMOUNT = { type: 'string', pattern: '^[0-9]{1,18}(\\.[0-9]{1,5})?$' } as const;
+const bicParams = { type: 'object', required: ['bic'], properties: { bic: BIC }, additionalProperties: false } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: ID }, additionalProperties: false } as const;
 const reasonBody = { type: 'object', required: ['reason'], properties: { reason: REASON }, additionalProperties: false } as const;
 
@@ -57,6 +66,9 @@ function actor(context: RouteContext): string {
 function visibleTo(context: RouteContext): string | undefined {
   return context.principal?.kind === 'participant' ? context.principal.bic : undefined;
 }
+
+/** The session cookie: out of scripts' reach, over HTTPS only, never sent with another site's requests. */
+const SESSION_COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'strict', path: '/' } as const;
 
 /** The console's files (switch/api/console/), read once at start. */
 const CONSOLE_FILES = {
@@ -109,14 +121,16 @@ export const routes: readonly ApiRoute[] = [
           result.locked ? 'too many failed logins: try again later' : 'name, password or code is wrong');
       }
       context.request.log.info({ user: body.name, address: context.request.ip }, 'login');
-      return { token: result.token, role: result.role, expiresAt: result.expiresAt };
+      // The same session as a cookie for a browser: its changes must carry csrfToken (docs/api.md "Cookie sessions and CSRF").
+      context.reply.setCookie(SESSION_COOKIE, result.token, { ...SESSION_COOKIE_OPTIONS, expires: result.expiresAt });
+      return { token: result.token, csrfToken: result.csrfToken, role: result.role, expiresAt: result.expiresAt };
     },
   },
   {
     method: 'POST', url: '/logout', permission: 'session', summary: 'End the session',
     handler: async (context) => {
       if (context.principal?.kind === 'person') await context.engine.access().endSession(context.principal.tokenSha256);
-      context.reply.code(204);
+      context.reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS).code(204);
       return null;
     },
   },
@@ -125,14 +139,16 @@ export const routes: readonly ApiRoute[] = [
     handler: async (context) => ({ name: context.principal!.name, role: context.principal!.role }),
   },
   {
-    method: 'POST', url: '/messages', permission: 'message.submit',
+    method: 'POST', url: '/messages', permission: 'message.submit', bodyLimit: limits.api.submitBytesMax,
     summary: 'Submit an ISO 20022 message as the certificate\'s participant (body: the XML); the answer the connectors give',
     schema: { querystring: { type: 'object', properties: { fileName: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,200}$' } }, additionalProperties: false } },
     handler: async (context) => {
       const body = context.request.body;
       if (!Buffer.isBuffer(body) || body.length === 0) return problem(context.reply, 400, 'Empty message', 'the body must be the XML message');
       const { fileName } = searchParameters(context) as { fileName?: string };
+      const started = performance.now();
       const result = await context.engine.submitReceived({ bytes: body, sender: visibleTo(context)!, ...(fileName ? { fileName } : {}) });
+      context.metrics.observeIntake(result.status, (performance.now() - started) / 1000);
       return { messageRowId: result.messageRowId, status: result.status, replay: result.replay, answer: result.answerXml ?? null,
         findings: result.report.findings.slice(0, 100) };
     },
@@ -143,7 +159,9 @@ export const routes: readonly ApiRoute[] = [
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
-          state: { type: 'string', pattern: '^[A-Z_]{1,30}$' }, debtor: BIC, creditor: BIC, currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+          state: { type: 'string', pattern: '^[A-Z_]{1,30}$' }, debtor: BIC, creditor: BIC, bic: BIC, currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+          kind: { type: 'string', enum: ['CREDIT', 'RETURN'] }, mode: { type: 'string', enum: ['batch', 'realtime'] },
+          minAmount: AMOUNT, maxAmount: AMOUNT, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
           cycle: ID, uetr: { type: 'string', maxLength: 36 }, endToEndId: { type: 'string', maxLength: 35 }, before: ID,
           limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 },
         },
@@ -152,8 +170,18 @@ export const routes: readonly ApiRoute[] = [
     handler: async (context) => {
       const q = searchParameters(context) as Record<string, string | number | undefined>;
       const text = (key: string) => (q[key] === undefined ? {} : { [key]: String(q[key]) });
+      const amounts: Record<string, bigint> = {};
+      for (const [key, to] of [['minAmount', 'amountMinorMin'], ['maxAmount', 'amountMinorMax']] as const) {
+        if (q[key] === undefined) continue;
+        if (q.currency === undefined) return problem(context.reply, 400, 'Bad request', `${key} needs currency (amounts are in a currency's minor units)`);
+        const parsed = parseAmount(String(q[key]), String(q.currency));
+        if (!parsed.ok) return problem(context.reply, 400, 'Not an amount', `${key} ${q[key]} is not an amount in ${q.currency}`);
+        amounts[to] = parsed.minor;
+      }
       return context.engine.searchPayments({
-        ...text('state'), ...text('debtor'), ...text('creditor'), ...text('currency'), ...text('uetr'), ...text('endToEndId'),
+        ...text('state'), ...text('debtor'), ...text('creditor'), ...text('bic'), ...text('currency'), ...text('uetr'), ...text('endToEndId'),
+        ...text('kind'), ...text('mode'), ...amounts,
+        ...(q.from === undefined ? {} : { from: new Date(String(q.from)) }), ...(q.to === undefined ? {} : { to: new Date(String(q.to)) }),
         ...(q.cycle === undefined ? {} : { cycleId: BigInt(q.cycle) }), ...(q.before === undefined ? {} : { before: BigInt(q.before) }),
         ...(visibleTo(context) ? { visibleTo: visibleTo(context)! } : {}), limit: Number(q.limit ?? 100),
       });
@@ -238,7 +266,7 @@ export const routes: readonly ApiRoute[] = [
     schema: {
       params: { type: 'object', required: ['bic', 'currency'], properties: { bic: BIC, currency: { type: 'string', pattern: '^[A-Z]{3}$' } } },
       body: { type: 'object', required: ['amount', 'reason'], additionalProperties: false,
-        properties: { amount: { type: 'string', pattern: '^[0-9]{1,18}(\\.[0-9]{1,5})?$' }, reason: REASON } },
+        properties: { amount: AMOUNT, reason: REASON } },
     },
     handler: async (context) => {
       const { bic, currency } = context.request.params as { bic: string; currency: string };
@@ -275,4 +303,96 @@ export const routes: readonly ApiRoute[] = [
       return problem(context.reply, status, 'Decision refused', detail);
     },
   })),
+  {
+    method: 'GET', url: '/metrics', permission: 'metrics.read',
+    summary: 'Prometheus metrics (text exposition): payments by service and reason, cycles, positions and headroom, outbox, HTTP and intake latency',
+    handler: async (context) => {
+      context.reply.type(context.metrics.contentType);
+      return context.metrics.scrape();
+    },
+  },
+  {
+    method: 'GET', url: '/events', permission: 'events.read',
+    summary: 'Server-sent events for live views (text/event-stream): cycle, settlement, alert, delivery, positions (a participant: what concerns it)',
+    handler: async (context) => {
+      const principal = context.principal!;
+      if (!context.streams.mayOpen(principal)) {
+        return problem(context.reply.header('retry-after', '30'), 429, 'Too many event streams',
+          `at most ${limits.api.eventStreamsPerPrincipalMax} open event streams per ${principal.kind}: close one first`);
+      }
+      const reply = context.reply;
+      reply.hijack();
+      reply.raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store',
+        'x-accel-buffering': 'no' });
+      context.streams.open(principal, reply.raw);
+      return reply;
+    },
+  },
+  {
+    method: 'GET', url: '/queue', permission: 'payment.read',
+    summary: 'Real-time payments queued over their debtor\'s headroom (answered PDNG), per debtor and currency, in release order (a participant: its own)',
+    schema: { querystring: { type: 'object', additionalProperties: false,
+      properties: { perLane: { type: 'integer', minimum: 0, maximum: limits.api.pageSizeMax, default: 100 } } } },
+    handler: async (context) => {
+      const { perLane } = searchParameters(context) as { perLane?: number };
+      return { lanes: await context.engine.queuedPayments(visibleTo(context), perLane ?? 100) };
+    },
+  },
+  {
+    method: 'GET', url: '/participants', permission: 'participant.read',
+    summary: 'Participants with their state (active, suspended, retired), caps and live headroom per currency (a participant: itself)',
+    handler: async (context) => ({ participants: await context.engine.participantViews(visibleTo(context)) }),
+  },
+  ...(['suspend', 'resume'] as const).map((verb): ApiRoute => ({
+    method: 'POST', url: `/participants/:bic/${verb}`, permission: 'participant.operate',
+    summary: verb === 'suspend' ? 'Suspend a participant (admi.004 to all; its traffic refused AG10); recorded with the reason'
+      : 'Resume a suspended participant (admi.004 to all); recorded with the reason',
+    schema: { params: bicParams, body: reasonBody },
+    handler: async (context) => {
+      const { bic } = context.request.params as { bic: string };
+      const { reason } = context.request.body as { reason: string };
+      const who = { actor: actor(context), reason, details: source(context) };
+      try {
+        const update = await (verb === 'suspend' ? context.engine.suspendParticipant(bic, who) : context.engine.resumeParticipant(bic, who));
+        return { bic, state: verb === 'suspend' ? 'suspended' : 'active', registerVersion: update.version, operatorActionId: update.actionId ?? null };
+      } catch (error) {
+        if (!(error instanceof RegisterChangeError)) throw error;
+        const known = (await context.engine.participantViews(bic)).some((p) => p.state !== 'retired');
+        return problem(context.reply, known ? 409 : 404, known ? 'Not applicable' : 'No such participant', error.message);
+      }
+    },
+  })),
+  {
+    method: 'POST', url: '/cycles/:id/settlement/resolve', permission: 'change.propose',
+    summary: 'Propose how to resolve a PARTIALLY_SETTLED cycle (maker); applied when a different supervisor approves it',
+    schema: { params: idParams, body: { type: 'object', required: ['action', 'reason'], additionalProperties: false,
+      properties: { action: { type: 'string', enum: [...SETTLEMENT_RESOLUTIONS] }, reason: REASON } } },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const { action, reason } = context.request.body as { action: string; reason: string };
+      const state = await context.engine.cycleState(BigInt(id));
+      if (state === undefined) return problem(context.reply, 404, 'No such cycle', `no cycle ${id}`);
+      if (state !== 'PARTIALLY_SETTLED') return problem(context.reply, 409, 'Nothing to resolve', `cycle ${id} is ${state}, not PARTIALLY_SETTLED`);
+      const pending = await context.engine.proposeAction('settlement.resolve', `cycle ${id}`, { cycleId: id, resolution: action },
+        actor(context), reason, source(context));
+      context.reply.code(202);
+      return { pendingActionId: pending, state: 'PENDING' };
+    },
+  },
+  {
+    method: 'POST', url: '/cycles/:id/settlement/query', permission: 'cycle.operate',
+    summary: 'Query the settlement agent (pacs.028) about a cycle\'s unanswered instructions; recorded with the reason',
+    schema: { params: idParams, body: reasonBody },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const { reason } = context.request.body as { reason: string };
+      try {
+        const done = await context.engine.querySettlement(BigInt(id), { actor: actor(context), reason, details: source(context) });
+        return { cycle: id, queried: done.queried, operatorActionId: done.actionId };
+      } catch (error) {
+        if (!(error instanceof SettlementResolutionError)) throw error;
+        return problem(context.reply, /does not exist/.test(error.message) ? 404 : 409, 'Not applicable', error.message);
+      }
+    },
+  },
 ];

@@ -10,6 +10,7 @@ import type { SchemeConfig } from '../config.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Logger } from '../log.ts';
 import { startApi, type RunningApi } from '../api/server.ts';
+import type { EventHub } from '../api/events.ts';
 
 export interface HttpOptions {
   readonly http?: string;
@@ -29,8 +30,8 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
-export async function startHttp(engine: Engine, config: SchemeConfig, options: HttpOptions, watcher: TrustMaterialWatcher, logger: Logger):
-  Promise<RunningApi | undefined> {
+export async function startHttp(engine: Engine, config: SchemeConfig, options: HttpOptions, watcher: TrustMaterialWatcher, logger: Logger,
+  events?: EventHub): Promise<RunningApi | undefined> {
   if (options.http === undefined) return undefined;
   const listen = parseListen(options.http);
   const keyFile = options.httpKey ?? config.api?.tlsKey;
@@ -44,7 +45,8 @@ export async function startHttp(engine: Engine, config: SchemeConfig, options: H
   } catch (error) {
     throw new HttpOptionError(`the API's TLS material cannot be read: ${(error as Error).message}`);
   }
-  const api = await startApi(engine, { ...listen, tls, trust: () => watcher.current().trust, log: logger });
+  const api = await startApi(engine, { ...listen, tls, trust: () => watcher.current().trust, log: logger, ...(events ? { events } : {}),
+    ...(config.api?.metricsToken === undefined ? {} : { metricsToken: config.api.metricsToken }) });
   logger.child({ component: 'api' }).info({ url: api.url, participants: watcher.current().trust ? 'client certificate' : 'none (no scheme CA)' },
     'HTTP API listening');
   return api;

@@ -7,6 +7,7 @@ import type { SchemeConfig } from '../config.ts';
 import type { EngineEvent, EngineEventSink } from '../engine/context.ts';
 import { limits } from '../limits.ts';
 import { HttpOptionError, startHttp, type HttpOptions } from './http.ts';
+import { EventHub } from '../api/events.ts';
 import type { RunningApi } from '../api/server.ts';
 import { createLogger, LOG_FORMATS, type LogFormat } from '../log.ts';
 import { DatabaseOutage } from '../store/availability.ts';
@@ -85,11 +86,14 @@ export function serveCommand(options: ServeOptions): Promise<number> {
   // The engine's steps, one JSON record each (docs/operations.md "Logs"): cut-off, netting, unwind,
   // settlement instructed, answered and settled, and every failed delivery with its reason.
   const engineLog = logger.child({ component: 'engine' });
+  // The same events reach the HTTP API's live streams and metrics (--http; docs/api.md "Live events").
+  const hub = new EventHub();
   const events: EngineEventSink = (e) => {
     const { event, ...fields } = e;
     const { level, text } = ENGINE_EVENTS[event];
     // A delivery with no attempt left (FAILED) needs an operator: an error, not a warning.
     engineLog[e.event === 'delivery.failed' && e.final ? 'error' : level]({ event, ...fields }, text);
+    hub.publish(e);
   };
   const open = (config: SchemeConfig) => openEngineWhenReachable(() => openEngine(config, false, true, events), outage, stopping.signal);
   return withEngine(options, async (engine, config) => {
@@ -221,7 +225,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     try {
       if (trust || signer) watcher.start();
       try {
-        api = await startHttp(engine, config, options, watcher, logger);
+        api = await startHttp(engine, config, options, watcher, logger, hub);
       } catch (error) {
         if (!(error instanceof HttpOptionError)) throw error;
         process.stderr.write(`clearhouse serve: ${error.message}\n`);

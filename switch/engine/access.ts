@@ -23,6 +23,8 @@ export interface ApiSession {
   readonly userName: string;
   readonly role: PersonRole;
   readonly expiresAt: Date;
+  /** SHA-256 of the session's CSRF token (cookie sessions: docs/api.md); null for a session opened before migration 015. */
+  readonly csrfSha256: string | null;
 }
 
 /** The storage of people and sessions the API uses (engine.access()). */
@@ -34,7 +36,7 @@ export interface AccessStore {
   /** A good password and a TOTP code of `step` not used before: resets the count; false when the step was already
    * used or the person is locked at `now` (a lock taken by a concurrent failed login wins). */
   loginSucceeded(name: string, step: bigint, now: Date): Promise<boolean>;
-  createSession(tokenSha256: string, userName: string, at: Date, expiresAt: Date, address: string): Promise<void>;
+  createSession(tokenSha256: string, userName: string, at: Date, expiresAt: Date, address: string, csrfSha256: string): Promise<void>;
   session(tokenSha256: string, now: Date): Promise<ApiSession | undefined>;
   endSession(tokenSha256: string): Promise<void>;
 }
@@ -71,17 +73,17 @@ export function accessStore(db: Queryable): AccessStore {
           WHERE name = $1 AND last_totp_step < $2 AND (locked_until IS NULL OR locked_until <= $3) RETURNING name`, [name, step, now]);
       return rows.length === 1;
     },
-    async createSession(tokenSha256, userName, at, expiresAt, address) {
+    async createSession(tokenSha256, userName, at, expiresAt, address, csrfSha256) {
       // Expired sessions of the person go when a new one opens: the table holds live sessions and a few dead ones.
       await db.query('DELETE FROM api_sessions WHERE user_name = $1 AND expires_at <= $2', [userName, at]);
-      await db.query('INSERT INTO api_sessions (token_sha256, user_name, created_at, expires_at, address) VALUES ($1, $2, $3, $4, $5)',
-        [tokenSha256, userName, at, expiresAt, address]);
+      await db.query(`INSERT INTO api_sessions (token_sha256, user_name, created_at, expires_at, address, csrf_sha256)
+        VALUES ($1, $2, $3, $4, $5, $6)`, [tokenSha256, userName, at, expiresAt, address, csrfSha256]);
     },
     async session(tokenSha256, now) {
-      const [r] = await db.query<{ user_name: string; role: PersonRole; expires_at: Date }>(
-        `SELECT s.user_name, u.role, s.expires_at FROM api_sessions s JOIN api_users u ON u.name = s.user_name
+      const [r] = await db.query<{ user_name: string; role: PersonRole; expires_at: Date; csrf_sha256: string | null }>(
+        `SELECT s.user_name, u.role, s.expires_at, s.csrf_sha256 FROM api_sessions s JOIN api_users u ON u.name = s.user_name
           WHERE s.token_sha256 = $1 AND s.expires_at > $2`, [tokenSha256, now]);
-      return r && { userName: r.user_name, role: r.role, expiresAt: new Date(r.expires_at) };
+      return r && { userName: r.user_name, role: r.role, expiresAt: new Date(r.expires_at), csrfSha256: r.csrf_sha256 };
     },
     async endSession(tokenSha256) {
       await db.query('DELETE FROM api_sessions WHERE token_sha256 = $1', [tokenSha256]);

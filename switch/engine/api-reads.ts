@@ -19,6 +19,17 @@ export interface PaymentFilter {
   readonly cycleId?: bigint;
   readonly uetr?: string;
   readonly endToEndId?: string;
+  /** Payments this participant is the instructing, debtor or creditor agent of (a filter, unlike visibleTo: it never widens it). */
+  readonly bic?: string;
+  /** CREDIT or RETURN, and batch or realtime: together the service a payment went through. */
+  readonly kind?: string;
+  readonly mode?: string;
+  /** Amount range in minor units, both ends included (only meaningful with `currency`; the API requires it). */
+  readonly amountMinorMin?: bigint;
+  readonly amountMinorMax?: bigint;
+  /** Received at or after `from`, before `to`. */
+  readonly from?: Date;
+  readonly to?: Date;
   /** Keyset paging: payments with an id below this (the previous page's `next`). */
   readonly before?: bigint;
   readonly limit: number;
@@ -71,9 +82,14 @@ export async function searchPayments(db: Queryable, filter: PaymentFilter): Prom
         AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR debtor_agent = $3) AND ($4::text IS NULL OR creditor_agent = $4)
         AND ($5::text IS NULL OR currency = $5) AND ($6::bigint IS NULL OR cycle_id = $6) AND ($7::text IS NULL OR uetr = $7)
         AND ($8::text IS NULL OR end_to_end_id = $8) AND ($9::bigint IS NULL OR id < $9)
+        AND ($11::text IS NULL OR $11 IN (instructing_agent, debtor_agent, creditor_agent)) AND ($12::text IS NULL OR kind = $12)
+        AND ($13::text IS NULL OR mode = $13) AND ($14::bigint IS NULL OR amount_minor >= $14) AND ($15::bigint IS NULL OR amount_minor <= $15)
+        AND ($16::timestamptz IS NULL OR created_at >= $16) AND ($17::timestamptz IS NULL OR created_at < $17)
       ORDER BY id DESC LIMIT $10`,
     [filter.visibleTo ?? null, filter.state ?? null, filter.debtor ?? null, filter.creditor ?? null, filter.currency ?? null,
-      filter.cycleId ?? null, filter.uetr ?? null, filter.endToEndId ?? null, filter.before ?? null, filter.limit + 1]);
+      filter.cycleId ?? null, filter.uetr ?? null, filter.endToEndId ?? null, filter.before ?? null, filter.limit + 1,
+      filter.bic ?? null, filter.kind ?? null, filter.mode ?? null, filter.amountMinorMin ?? null, filter.amountMinorMax ?? null,
+      filter.from ?? null, filter.to ?? null]);
   const page = rows.slice(0, filter.limit).map(summary);
   return rows.length > filter.limit ? { payments: page, next: page[page.length - 1]!.id } : { payments: page };
 }
@@ -140,6 +156,62 @@ export async function exposures(db: Queryable, visibleTo?: string): Promise<Expo
   }));
 }
 
+export interface QueueLane {
+  readonly bic: string;
+  readonly currency: string;
+  readonly count: number;
+  readonly amountMinor: bigint;
+  readonly oldestAt: Date;
+  /** The debtor's headroom now: the head of the lane is released when it covers its amount. */
+  readonly headroomMinor: bigint;
+  /** The lane's first payments, in release order (at most `perLane`). */
+  readonly payments: PaymentSummary[];
+}
+
+/**
+ * Real-time payments waiting over their debtor's headroom (QUEUED, answered PDNG), per debtor agent and
+ * currency, in release order (first in, first out: docs/payment-states.md); one debtor's with `visibleTo`.
+ */
+export async function queuedPayments(db: Queryable, visibleTo: string | undefined, perLane: number): Promise<QueueLane[]> {
+  const lanes = await db.query<{ bic: string; currency: string; count: number; amount_minor: bigint; oldest_at: Date }>(
+    `SELECT debtor_agent AS bic, currency, count(*)::int AS count, sum(amount_minor)::bigint AS amount_minor, min(created_at) AS oldest_at
+       FROM payments WHERE state = 'QUEUED' AND ($1::text IS NULL OR debtor_agent = $1) GROUP BY debtor_agent, currency ORDER BY debtor_agent, currency`,
+    [visibleTo ?? null]);
+  const views = new Map((await exposures(db, visibleTo)).map((e) => [`${e.bic} ${e.currency}`, e.headroomMinor]));
+  const out: QueueLane[] = [];
+  for (const lane of lanes) {
+    const rows = await db.query<PaymentRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM payments WHERE state = 'QUEUED' AND debtor_agent = $1 AND currency = $2 ORDER BY sequence LIMIT $3`,
+      [lane.bic, lane.currency, perLane]);
+    out.push({ bic: lane.bic, currency: lane.currency, count: lane.count, amountMinor: BigInt(lane.amount_minor), oldestAt: new Date(lane.oldest_at),
+      headroomMinor: views.get(`${lane.bic} ${lane.currency}`) ?? 0n, payments: rows.map(summary) });
+  }
+  return out;
+}
+
+export interface ParticipantView {
+  readonly bic: string;
+  readonly name: string;
+  readonly state: 'active' | 'suspended' | 'retired';
+  /** Per currency it clears: cap, live position and headroom (none for a retired participant, whose rows stay). */
+  readonly currencies: ExposureView[];
+}
+
+/** The scheme's participants with their state, caps and live headroom (one participant itself with `visibleTo`). */
+export async function participantViews(db: Queryable, visibleTo?: string): Promise<ParticipantView[]> {
+  const rows = await db.query<{ bic: string; name: string; status: ParticipantView['state'] }>(
+    'SELECT bic, name, status FROM participants WHERE $1::text IS NULL OR bic = $1 ORDER BY bic', [visibleTo ?? null]);
+  const byBic = new Map<string, ExposureView[]>();
+  for (const e of await exposures(db, visibleTo)) byBic.set(e.bic, [...(byBic.get(e.bic) ?? []), e]);
+  return rows.map((r) => ({ bic: r.bic, name: r.name, state: r.status, currencies: r.status === 'retired' ? [] : byBic.get(r.bic) ?? [] }));
+}
+
+/** A cycle's state, if the cycle exists. */
+export async function cycleState(db: Queryable, cycleId: bigint): Promise<string | undefined> {
+  const [row] = await db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
+  return row?.state;
+}
+
 export interface SettlementInstructionView {
   readonly attempt: number;
   readonly bic: string;
@@ -179,4 +251,30 @@ export async function messageBytes(db: Queryable, id: bigint, visibleTo?: string
 export async function storeAnswers(db: Queryable): Promise<boolean> {
   const [row] = await db.query<{ ok: number }>('SELECT 1 AS ok');
   return row?.ok === 1;
+}
+
+export interface MetricsSnapshot {
+  /** Payments per service (kind and mode), state and reason code. */
+  readonly payments: { kind: string; mode: string; state: string; reasonCode: string | null; count: number }[];
+  /** Cycles per state, and the open cycle's id. */
+  readonly cycles: { state: string; count: number }[];
+  readonly openCycleId: bigint | null;
+  /** Outbox rows per state (PENDING: waiting to be delivered; FAILED: given up). */
+  readonly outbox: { state: string; count: number }[];
+  /** Queue jobs given up on. */
+  readonly deadLetters: number;
+}
+
+/** What GET /metrics shows from the store: grouped counts, one statement each (reading only). */
+export async function metricsSnapshot(db: Queryable): Promise<MetricsSnapshot> {
+  const payments = await db.query<{ kind: string; mode: string; state: string; reason_code: string | null; count: number }>(
+    'SELECT kind, mode, state, reason_code, count(*)::int AS count FROM payments GROUP BY kind, mode, state, reason_code');
+  const cycles = await db.query<{ state: string; count: number }>('SELECT state, count(*)::int AS count FROM cycles GROUP BY state');
+  const [open] = await db.query<{ id: bigint }>("SELECT max(id) AS id FROM cycles WHERE state = 'OPEN'");
+  const outbox = await db.query<{ state: string; count: number }>("SELECT state, count(*)::int AS count FROM outbox WHERE state <> 'DELIVERED' GROUP BY state");
+  const [dead] = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM dead_letters');
+  return {
+    payments: payments.map((r) => ({ kind: r.kind, mode: r.mode, state: r.state, reasonCode: r.reason_code, count: r.count })),
+    cycles, openCycleId: open?.id ?? null, outbox, deadLetters: dead?.count ?? 0,
+  };
 }

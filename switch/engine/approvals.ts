@@ -6,7 +6,9 @@
  * applied once or not at all. The database refuses a checker equal to the maker (CHECK in migration 014)
  * as a second line behind the check here.
  *
- * The kinds of pending action are a closed list (`APPLY`); the first is the net debit cap.
+ * The kinds of pending action are a closed list (`PendingKind`): the net debit cap (applied here, or
+ * through the register by the engine), and the resolution of a partially settled cycle (applied by the
+ * engine in the decision's transaction).
  */
 import type { Queryable } from '../store/database.ts';
 import { recordOperatorAction } from './operator-actions.ts';
@@ -18,13 +20,25 @@ export interface CapChange {
   readonly amountMinor: string;
 }
 
-export type PendingKind = 'participant.cap.set';
+/** A resolution of a PARTIALLY_SETTLED cycle (engine.resolveSettlement's), waiting for its checker. */
+export interface SettlementChange {
+  /** The cycle id as decimal text. */
+  readonly cycleId: string;
+  readonly resolution: string;
+}
+
+export interface PendingPayloads {
+  readonly 'participant.cap.set': CapChange;
+  readonly 'settlement.resolve': SettlementChange;
+}
+export type PendingKind = keyof PendingPayloads;
+export type PendingPayload = PendingPayloads[PendingKind];
 
 export interface PendingAction {
   readonly id: bigint;
   readonly action: PendingKind;
   readonly subject: string;
-  readonly payload: CapChange;
+  readonly payload: PendingPayload;
   readonly maker: string;
   readonly reason: string;
   readonly createdAt: Date;
@@ -43,7 +57,8 @@ export async function setCap(db: Queryable, change: CapChange): Promise<boolean>
   return rows.length === 1;
 }
 
-const APPLY: Record<PendingKind, (db: Queryable, payload: CapChange) => Promise<boolean>> = {
+/** Kinds applied here when approved (the others are applied by the engine, which passes `apply: false`). */
+const APPLY: { readonly [K in PendingKind]?: (db: Queryable, payload: PendingPayloads[K]) => Promise<boolean> } = {
   'participant.cap.set': setCap,
 };
 
@@ -51,7 +66,7 @@ export async function capExists(db: Queryable, bic: string, currency: string): P
   return (await db.query('SELECT 1 FROM exposures WHERE bic = $1 AND currency = $2', [bic, currency])).length === 1;
 }
 
-export async function proposeAction(db: Queryable, kind: PendingKind, subject: string, payload: CapChange, maker: string, reason: string,
+export async function proposeAction<K extends PendingKind>(db: Queryable, kind: K, subject: string, payload: PendingPayloads[K], maker: string, reason: string,
   details: Record<string, unknown>, at: Date): Promise<bigint> {
   await recordOperatorAction(db, { actor: maker, action: 'approval.propose', subject, reason, details: { ...details, kind, payload } }, at);
   const [row] = await db.query<{ id: bigint }>(
@@ -61,14 +76,14 @@ export async function proposeAction(db: Queryable, kind: PendingKind, subject: s
 }
 
 /** One pending action's kind, payload and state, if it exists. */
-export async function pendingAction(db: Queryable, id: bigint): Promise<{ action: PendingKind; payload: CapChange; state: string; maker: string } | undefined> {
-  const [row] = await db.query<{ action: PendingKind; payload: CapChange; state: string; maker: string }>(
+export async function pendingAction(db: Queryable, id: bigint): Promise<{ action: PendingKind; payload: PendingPayload; state: string; maker: string } | undefined> {
+  const [row] = await db.query<{ action: PendingKind; payload: PendingPayload; state: string; maker: string }>(
     'SELECT action, payload, state, maker FROM pending_actions WHERE id = $1', [id]);
   return row;
 }
 
 export async function listPendingActions(db: Queryable, state?: string): Promise<PendingAction[]> {
-  const rows = await db.query<{ id: bigint; action: PendingKind; subject: string; payload: CapChange; maker: string; reason: string; created_at: Date;
+  const rows = await db.query<{ id: bigint; action: PendingKind; subject: string; payload: PendingPayload; maker: string; reason: string; created_at: Date;
     state: PendingAction['state']; checker: string | null; decided_at: Date | null }>(
     'SELECT * FROM pending_actions WHERE $1::text IS NULL OR state = $1 ORDER BY id DESC LIMIT 1000', [state ?? null]);
   return rows.map((r) => ({ id: r.id, action: r.action, subject: r.subject, payload: r.payload, maker: r.maker, reason: r.reason,
@@ -81,7 +96,7 @@ export async function listPendingActions(db: Queryable, state?: string): Promise
  */
 export async function decideAction(tx: Queryable, id: bigint, checker: string, approve: boolean, reason: string,
   details: Record<string, unknown>, at: Date, options: { readonly apply?: boolean } = {}): Promise<{ ok: true } | { ok: false; refusal: DecisionRefusal }> {
-  const [row] = await tx.query<{ action: PendingKind; subject: string; payload: CapChange; maker: string; state: string }>(
+  const [row] = await tx.query<{ action: PendingKind; subject: string; payload: PendingPayload; maker: string; state: string }>(
     'SELECT action, subject, payload, maker, state FROM pending_actions WHERE id = $1 FOR UPDATE', [id]);
   if (!row) return { ok: false, refusal: 'not-found' };
   if (row.state !== 'PENDING') return { ok: false, refusal: 'decided' };
@@ -90,7 +105,8 @@ export async function decideAction(tx: Queryable, id: bigint, checker: string, a
     details: { ...details, pendingActionId: id.toString(), kind: row.action, payload: row.payload, maker: row.maker } }, at);
   await tx.query('UPDATE pending_actions SET state = $2, checker = $3, decided_at = $4 WHERE id = $1',
     [id, approve ? 'APPROVED' : 'REJECTED', checker, at]);
-  if (approve && (options.apply ?? true) && !(await APPLY[row.action](tx, row.payload))) throw new DecisionError('not-applicable');
+  const apply = APPLY[row.action] as ((db: Queryable, payload: PendingPayload) => Promise<boolean>) | undefined;
+  if (approve && (options.apply ?? true) && apply && !(await apply(tx, row.payload))) throw new DecisionError('not-applicable');
   return { ok: true };
 }
 

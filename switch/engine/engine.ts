@@ -25,7 +25,8 @@ import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport
 import { refuseFile, submitReceived } from './received-files.ts';
 import { listOperatorActions, recordOperatorAction, type OperatorAction, type RecordedOperatorAction } from './operator-actions.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
-import { closeCycle, cyclePositions, listCycles, openCycleId, querySettlement, raiseSettlementAlerts, resolvePartialSettlement, resumeCycles, SettlementResolutionError, type SettlementAlert, type SettlementResolution,
+import { closeCycle, cyclePositions, listCycles, openCycleId, querySettlement, raiseSettlementAlerts, resolvePartialSettlement, resumeCycles, SETTLEMENT_RESOLUTIONS,
+  SettlementResolutionError, type SettlementAlert, type SettlementResolution,
   type StalledCycle } from './cycles/index.ts';
 import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
@@ -33,8 +34,10 @@ import { directoryVersions, listVerifications, loadDirectory, sweepVerificationT
 import { parseDirectoryFile } from '../risk/payee-directory.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
 import { accessStore, type AccessStore } from './access.ts';
-import { exposures, messageBytes, paymentDetail, searchPayments, settlementInstructions, storeAnswers, type PaymentFilter } from './api-reads.ts';
-import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind } from './approvals.ts';
+import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews, paymentDetail, queuedPayments, searchPayments, settlementInstructions, storeAnswers,
+  type PaymentFilter } from './api-reads.ts';
+import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind,
+  type PendingPayloads, type SettlementChange } from './approvals.ts';
 import { listDeadLetters } from '../store/dead-letters.ts';
 import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor, warehousedCount } from './queries.ts';
 
@@ -454,13 +457,14 @@ export class Engine {
    * switch/engine/cycles/query.ts): recorded first; a cycle not waiting for the agent is refused
    * (SettlementResolutionError) before anything is recorded. Returns the journal id and how many were queried.
    */
-  async querySettlement(cycleId: bigint, by: { readonly actor: string; readonly reason: string }): Promise<{ actionId: bigint; queried: number }> {
+  async querySettlement(cycleId: bigint, by: { readonly actor: string; readonly reason: string; readonly details?: Readonly<Record<string, unknown>> }):
+    Promise<{ actionId: bigint; queried: number }> {
     const [cycle] = await this.context.db.query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
     if (cycle?.state !== 'SETTLEMENT_SENT') {
       throw new SettlementResolutionError(cycle ? `cycle ${cycleId} is ${cycle.state}, not waiting for the settlement agent` : `cycle ${cycleId} does not exist`);
     }
     const recorded = await this.recordOperatorAction({ actor: by.actor, action: 'settlement.query', subject: `cycle ${cycleId}`, reason: by.reason,
-      details: { cycle: cycleId.toString() } });
+      details: { ...by.details, cycle: cycleId.toString() } });
     const queried = await this.context.db.transaction((tx) => querySettlement(this.context, tx, cycleId));
     return { actionId: recorded.id, queried };
   }
@@ -547,6 +551,26 @@ export class Engine {
     return exposures(this.context.db, visibleTo);
   }
 
+  /** Real-time payments queued over headroom, per debtor and currency, the first `perLane` of each lane (one debtor's with `visibleTo`). */
+  queuedPayments(visibleTo?: string, perLane = 100) {
+    return queuedPayments(this.context.db, visibleTo, perLane);
+  }
+
+  /** The participants with their state (active, suspended, retired), caps and live headroom (one with `visibleTo`). */
+  participantViews(visibleTo?: string) {
+    return participantViews(this.context.db, visibleTo);
+  }
+
+  /** Grouped counts of payments, cycles, outbox rows and dead letters for GET /metrics (reading only). */
+  metricsSnapshot() {
+    return metricsSnapshot(this.context.db);
+  }
+
+  /** A cycle's state, if it exists. */
+  cycleState(cycleId: bigint) {
+    return cycleState(this.context.db, cycleId);
+  }
+
   /** A cycle's settlement instructions, every attempt (one participant's with `visibleTo`). */
   settlementInstructions(cycleId: bigint, visibleTo?: string) {
     return settlementInstructions(this.context.db, cycleId, visibleTo);
@@ -587,7 +611,8 @@ export class Engine {
   }
 
   /** Maker: proposes a money-at-stake change (journaled); it waits for a different checker. Returns its id. */
-  proposeAction(kind: PendingKind, subject: string, payload: CapChange, maker: string, reason: string, details: Record<string, unknown> = {}): Promise<bigint> {
+  proposeAction<K extends PendingKind>(kind: K, subject: string, payload: PendingPayloads[K], maker: string, reason: string,
+    details: Record<string, unknown> = {}): Promise<bigint> {
     return this.context.db.transaction((tx) => proposeAction(tx, kind, subject, payload, maker, reason, details, this.context.clock.now()));
   }
 
@@ -610,7 +635,8 @@ export class Engine {
       if (!approve || pending === undefined || pending.state !== 'PENDING' || pending.maker === checker) {
         return await this.context.db.transaction((tx) => decide(tx, false));
       }
-      const { bic, currency, amountMinor } = pending.payload;
+      if (pending.action === 'settlement.resolve') return await this.approveSettlementResolution(id, pending.payload as SettlementChange, checker, reason, details, decide);
+      const { bic, currency, amountMinor } = pending.payload as CapChange;
       await this.setNetDebitCap(bic, currency, formatAmount(BigInt(amountMinor), currency), {
         actor: checker, reason, details: { ...details, pendingActionId: id.toString() },
       }, async (tx) => {
@@ -620,9 +646,30 @@ export class Engine {
       return { ok: true };
     } catch (error) {
       if (error instanceof DecisionError) return { ok: false, refusal: error.refusal };
-      if (error instanceof RegisterChangeError) return { ok: false, refusal: 'not-applicable' };
+      if (error instanceof RegisterChangeError || error instanceof SettlementResolutionError) return { ok: false, refusal: 'not-applicable' };
       throw error;
     }
+  }
+
+  /**
+   * The checker's approval of a proposed settlement resolution: in one transaction the decision is
+   * marked and journaled, the resolution journaled (as `settlement resolve` does, with the checker as
+   * actor and the maker in the details) and applied; a cycle no longer PARTIALLY_SETTLED rolls all of
+   * it back (SettlementResolutionError: 'not-applicable').
+   */
+  private async approveSettlementResolution(id: bigint, change: SettlementChange, checker: string, reason: string, details: Record<string, unknown>,
+    decide: (tx: Queryable, apply: boolean) => ReturnType<typeof decideAction>): Promise<{ ok: true }> {
+    this.writable('settlement.resolve');
+    if (!(SETTLEMENT_RESOLUTIONS as readonly string[]).includes(change.resolution)) throw new SettlementResolutionError(`no resolution ${change.resolution}`);
+    const cycleId = BigInt(change.cycleId);
+    await this.context.db.transaction(async (tx) => {
+      const outcome = await decide(tx, false);
+      if (!outcome.ok) throw new DecisionError(outcome.refusal);
+      await recordOperatorAction(tx, { actor: checker, action: 'settlement.resolve', subject: `cycle ${cycleId}`, reason,
+        details: { ...details, cycle: change.cycleId, resolution: change.resolution, pendingActionId: id.toString() } }, this.context.clock.now());
+      await resolvePartialSettlement(this.context, tx, cycleId, change.resolution as SettlementResolution);
+    });
+    return { ok: true };
   }
 
   get clock(): Clock {

@@ -12,8 +12,10 @@ import forge from 'node-forge';
 import { TrustMaterialWatcher } from '../../connectors/signing/reload.ts';
 import { ManualClock } from '../../switch/clock.ts';
 import { base32Decode, hashPassword, newTotpSecret, totp } from '../../switch/api/credentials.ts';
-import { startApi, type RunningApi } from '../../switch/api/server.ts';
+import { startApi, type ApiOptions, type RunningApi } from '../../switch/api/server.ts';
 import type { PersonRole } from '../../switch/engine/access.ts';
+import type { EngineEventSink } from '../../switch/engine/context.ts';
+import type { SchemeConfig } from '../../switch/config.ts';
 import { silentLogger } from '../../switch/log.ts';
 import type { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { writeSchemePki, type SchemePki } from '../support/scheme-pki.ts';
@@ -44,9 +46,11 @@ export interface ApiHarness {
   readonly clock: ManualClock;
   /** Enrolled people: name → their password and TOTP secret. */
   readonly people: Map<string, { role: PersonRole; password: string; secret: string }>;
-  call(method: string, path: string, options?: Credentials & { body?: unknown; xml?: string | Uint8Array }): Promise<Answer>;
+  call(method: string, path: string, options?: Credentials & { body?: unknown; xml?: string | Uint8Array; headers?: Record<string, string> }): Promise<Answer>;
   /** Logs `name` in with a fresh TOTP code (the clock moves on one step first, since a code is accepted once). */
   login(name: string): Promise<string>;
+  /** The same, keeping the whole answer (cookie, CSRF token). */
+  loginAnswer(name: string): Promise<Answer>;
   enrol(name: string, role: PersonRole): Promise<void>;
   close(): Promise<void>;
 }
@@ -75,7 +79,7 @@ export function serverCertificate(caDirectory: string, now: Date): { keyPem: str
 
 /** One HTTPS request to `baseUrl` (server certificate checked against `caPem` for the name localhost), with a client certificate or a bearer token. */
 export function httpsRequest(baseUrl: string, caPem: string, method: string, path: string,
-  options: { key?: Buffer; cert?: Buffer; token?: string; body?: unknown; xml?: string | Uint8Array } = {}): Promise<Answer> {
+  options: { key?: Buffer; cert?: Buffer; token?: string; body?: unknown; xml?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const body = options.xml !== undefined ? Buffer.from(options.xml) : options.body !== undefined ? Buffer.from(JSON.stringify(options.body)) : undefined;
     const req = request(`${baseUrl}${path}`, {
@@ -84,8 +88,15 @@ export function httpsRequest(baseUrl: string, caPem: string, method: string, pat
       headers: {
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...(body ? { 'content-type': options.xml !== undefined ? 'application/xml' : 'application/json', 'content-length': body.length } : {}),
+        ...options.headers,
       },
     }, (res) => {
+      // An event stream never ends by itself: its status and headers are the answer (test/api/events.test.ts reads streams).
+      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: '', json: undefined });
+        res.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -108,15 +119,24 @@ export const PEOPLE: ReadonlyArray<[string, PersonRole]> = [
   ['olivia', 'operator'], ['sam', 'supervisor'], ['sue', 'supervisor'], ['rita', 'regulator'], ['aaron', 'auditor'],
 ];
 
-export async function apiHarness(backend: Backend, xsd?: XsdValidator): Promise<ApiHarness> {
-  const h = await harness(backend, schemeConfig(), xsd);
+export interface HarnessOptions {
+  /** More API options (lower rates, a metrics token, an event hub). */
+  readonly api?: Partial<ApiOptions>;
+  readonly config?: SchemeConfig;
+  /** The engine's event sink (serve's: the API's live events fan it out). */
+  readonly events?: EngineEventSink;
+}
+
+export async function apiHarness(backend: Backend, xsd?: XsdValidator, options: HarnessOptions = {}): Promise<ApiHarness> {
+  const h = await harness(backend, options.config ?? schemeConfig(), xsd, undefined, options.events);
+  const extra = options.api ?? {};
   const directory = mkdtempSync(join(tmpdir(), 'clearhouse-api-'));
   const clock = new ManualClock(new Date());
   // The scheme PKI at the engine's time (client certificates are judged at it); the server certificate at real time (the client checks it).
   const pki = writeSchemePki(directory, BANKS, h.clock.now());
   const tls = serverCertificate(pki.ca, clock.now());
   const watcher = TrustMaterialWatcher.load({ sources: { ca: [pki.ca], crl: [pki.crl] }, log: silentLogger, now: () => h.clock.now() });
-  const api = await startApi(h.engine, { host: '127.0.0.1', port: 0, tls, trust: () => watcher.current().trust, clock });
+  const api = await startApi(h.engine, { host: '127.0.0.1', port: 0, tls, trust: () => watcher.current().trust, clock, ...extra });
   const caPem = readFileSync(join(pki.ca, 'ca.cert.pem'), 'utf8');
   const people = new Map<string, { role: PersonRole; password: string; secret: string }>();
 
@@ -132,12 +152,15 @@ export async function apiHarness(backend: Backend, xsd?: XsdValidator): Promise<
       await h.engine.access().addUser({ name, role, passwordHash: await hashPassword(password), totpSecret: secret }, clock.now());
       people.set(name, { role, password, secret });
     },
-    async login(name) {
+    async loginAnswer(name) {
       const person = people.get(name)!;
       clock.advance(30_000);
       const answer = await call('POST', '/login', { body: { name, password: person.password, totp: totp(base32Decode(person.secret), clock.now()) } });
       if (answer.status !== 200) throw new Error(`login of ${name}: ${answer.status} ${answer.text}`);
-      return answer.json.token as string;
+      return answer;
+    },
+    async login(name) {
+      return (await harnessApi.loginAnswer(name)).json.token as string;
     },
     async close() {
       await api.close();
