@@ -37,9 +37,11 @@ function assertHeld(result: SimulationResult): void {
 
 describe('clearhouse simulate', () => {
   let first: SimulationResult;
-  it('seed 1 on PGlite holds every invariant, and runs again to the same bytes', async () => {
+  it('seed 1 on PGlite (killed and restarted on its directory) holds every invariant, and runs again to the same bytes', async () => {
     first = await simulateDay({ seed: 1, out: scratch(), xsd });
     assertHeld(first);
+    // The crash fault is on by default: the switch died at seed 1's crash point and started again on its PGlite directory.
+    assert.equal(first.crash?.restarted, true, `seed 1: the switch never reached ${first.crash?.plan.point} #${first.crash?.plan.occurrence}`);
     assert.ok(first.counts['creditor answers']! > 0 && first.counts['intake ACCP']! > 0);
     const again = await simulateDay({ seed: 1, out: scratch(), xsd });
     assert.equal(again.digest, first.digest, 'same seed, same files');
