@@ -138,6 +138,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // Bank simulator for demos and load (switch/cli/bank.ts).
   { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
     register: async () => (await import('./bank.ts')).registerBankCommands },
+  // Reconciliation and regulator statistics (switch/cli/report.ts, docs/reports.md).
+  { commands: [{ name: 'report', description: 'reports: reconciliation (exit 1 on a mismatch) and regulator statistics, as csv, json, html or pdf (docs/reports.md)' }],
+    register: async () => (await import('./report.ts')).registerReportCommand },
 ];
 
 /** The command the arguments name: the first one that is not an option (the program has only --help and --version). */
