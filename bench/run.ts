@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors (one
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|reports (one
  * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -8,12 +8,13 @@ import { cpus, totalmem } from 'node:os';
 import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.ts';
 import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
+import { benchmarkReports } from './reports.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors') {
-  throw new Error(`--only ${only}: expected validation, engine or connectors`);
+if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors' && only !== 'reports') {
+  throw new Error(`--only ${only}: expected validation, engine, connectors or reports`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`clearhouse benchmarks — ${new Date().toISOString()} — ${machine}${quick ? ' — quick' : ''}\n`);
@@ -83,6 +84,19 @@ if (only === undefined || only === 'connectors') {
     connectors.queue = queue;
   }
   results.connectors = connectors;
+}
+
+if (only === undefined || only === 'reports') {
+  if (!(await postgresSettings())) {
+    console.log('Reports: PostgreSQL not reachable (BENCH_DATABASE_URL / TEST_DATABASE_URL / 127.0.0.1:5432): skipped.');
+  } else {
+    const payments = quick ? 100_000 : 1_000_000;
+    console.log(`Reports (docs/reports.md "Scale"): the daily statistics of a day of ${payments} payments (generate_series into a scratch schema), ` +
+      'made in a child process; time per million payments and peak resident memory:');
+    const reports = await benchmarkReports(payments);
+    console.table([reports]);
+    results.reports = reports;
+  }
 }
 
 mkdirSync('.bench', { recursive: true });
