@@ -163,7 +163,7 @@ describe('regulator statistics of a settled day (PGlite)', () => {
   });
 
   it('as HTML with its SVG charts, looked at in Chromium', async (t) => {
-    if (!requireOrSkip(t, !existsSync(CHROMIUM) && `${CHROMIUM} not installed (apt-get install chromium)`)) return;
+    if (requireOrSkip(t, !existsSync(CHROMIUM) && `${CHROMIUM} not installed (apt-get install chromium)`)) return;
     const html = Buffer.from(await renderReport(report, 'html', { generatedAt: '2026-11-26T17:00:00Z' })).toString('utf8');
     // A time series, the bars per participant and one heat map (one currency).
     assert.equal(html.match(/<svg /g)?.length, 3);
@@ -186,8 +186,8 @@ describe('regulator statistics of a settled day (PGlite)', () => {
   });
 
   it('as a PDF, every page rendered by pdftoppm', async (t) => {
-    if (!requireOrSkip(t, !existsSync(CHROMIUM) && `${CHROMIUM} not installed (apt-get install chromium)`)) return;
-    if (!requireOrSkip(t, spawnSync('pdftoppm', ['-v']).error !== undefined && 'pdftoppm not installed (apt-get install poppler-utils)')) return;
+    if (requireOrSkip(t, !existsSync(CHROMIUM) && `${CHROMIUM} not installed (apt-get install chromium)`)) return;
+    if (requireOrSkip(t, spawnSync('pdftoppm', ['-v']).error !== undefined && 'pdftoppm not installed (apt-get install poppler-utils)')) return;
     const pdf = await renderReport(report, 'pdf', { generatedAt: '2026-11-26T17:00:00Z' });
     assert.equal(Buffer.from(pdf.subarray(0, 5)).toString('latin1'), '%PDF-');
     const dir = mkdtempSync(join(tmpdir(), 'clearhouse-report-pdf-'));
