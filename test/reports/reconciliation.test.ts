@@ -19,7 +19,7 @@ import { loadConfig } from '../../switch/config.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { parseXml as parsePacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { parseAmount } from '../../switch/iso/amount.ts';
-import { reconciliationReport, type ReconciliationReport } from '../../switch/reports/index.ts';
+import { reconciliationReport, statisticsReport, type ReconciliationReport } from '../../switch/reports/index.ts';
 import { freshPostgresUrl } from '../engine/support.ts';
 import { cli, root } from '../support/cli-workspace.ts';
 
@@ -128,6 +128,35 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
     // Each cycle's positions sum to zero and equal the agent-confirmed amounts (settled cycles).
     for (const s of report.sections.filter((x) => x.cycle?.state === 'SETTLED')) {
       for (const r of s.rows) assert.equal(r.figures.position.sumMinor, r.figures.agentConfirmed.sumMinor, `${s.name} ${r.participant} ${r.currency}`);
+    }
+  });
+
+  it('the day\'s statistics on PostgreSQL: settlement failures are the agent\'s refusals, and every breakdown adds up to the totals', async () => {
+    const engine = await Engine.open({ config, databaseUrl: url, readOnly: true });
+    try {
+      const stats = await statisticsReport(engine, { period: { date: DAY } });
+      const refused = day.judged.ledger.filter((e) => e.status === 'RJCT')
+        .map((e) => `${e.cycle} ${e.participant} ${e.currency} ${e.amountMinor < 0n ? -e.amountMinor : e.amountMinor}`).sort();
+      assert.deepEqual(stats.settlementFailures.map((f) => `${f.cycle} ${f.participant} ${f.currency} ${f.amountMinor}`).sort(), refused);
+      const total = (rows: ReadonlyArray<{ currency: string; count: number; sumMinor: bigint }>) => {
+        const byCurrency = new Map<string, [number, bigint]>();
+        for (const r of rows) {
+          const [c, s] = byCurrency.get(r.currency) ?? [0, 0n];
+          byCurrency.set(r.currency, [c + r.count, s + r.sumMinor]);
+        }
+        return byCurrency;
+      };
+      const totals = new Map(stats.totals.map((t) => [t.currency, [t.count, t.sumMinor]]));
+      assert.ok(totals.size === 2, 'EUR and SEK');
+      for (const breakdown of [stats.sentByParticipant, stats.receivedByParticipant, stats.byService, stats.series]) assert.deepEqual(total(breakdown), totals);
+      // Unwinds per debtor: the reconciliation's unwound figures, from the same day.
+      const reconciliation = daySection(await reconciliationReport(engine, { period: { date: DAY } }));
+      const unwound = new Map<string, number>();
+      for (const u of stats.unwinds) unwound.set(`${u.participant} ${u.currency}`, (unwound.get(`${u.participant} ${u.currency}`) ?? 0) + u.count);
+      for (const row of reconciliation.rows) assert.equal(unwound.get(`${row.participant} ${row.currency}`) ?? 0, row.figures.historyUnwound.count);
+      assert.ok(stats.unwinds.length > 0 && stats.unwinds.every((u) => /^[A-Z0-9]{4}$/.test(u.reason)));
+    } finally {
+      await engine.close();
     }
   });
 

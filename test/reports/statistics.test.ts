@@ -142,6 +142,16 @@ describe('regulator statistics of a settled day (PGlite)', () => {
     assert.deepEqual(own.receivedByParticipant.map((r) => r.participant), ['BANKITMMXXX']);
   });
 
+  it('the month holds the day: the same totals, a series per business day', async () => {
+    const month = await statisticsReport(h.engine, { period: { month: '2026-11' } });
+    assert.equal(month.granularity, 'day');
+    assert.deepEqual(month.totals, report.totals);
+    assert.deepEqual(month.series.map((s) => [s.at, s.count]), [[DAY, report.totals[0]!.count]]);
+    assert.deepEqual(month.bilateral, report.bilateral);
+    await assert.rejects(statisticsReport(h.engine, { period: { month: '2026-13' } }), /not a month/);
+    await assert.rejects(statisticsReport(h.engine, { period: { cycle: 1n } }), /per business day/);
+  });
+
   it('the same day reconciles on PGlite', async () => {
     const reconciliation = await reconciliationReport(h.engine, { period: { date: DAY } });
     assert.deepEqual(reconciliation.mismatches, []);
