@@ -70,6 +70,8 @@ export async function statisticsCharts(report: StatisticsReport): Promise<Chart[
   const currencies = [...new Set(report.bilateral.map((b) => b.currency))].sort();
   for (const currency of currencies) {
     const flows = report.bilateral.filter((b) => b.currency === currency);
+    // Counts on the darker half of the colour scale are written in white, to stay legible.
+    const light = flows.reduce((m, b) => (b.sumMinor > m ? b.sumMinor : m), 0n) / 2n;
     charts.push({
       title: `Bilateral flows in ${currency} (value accepted, debtor agent to creditor agent)`,
       svg: await svgOf({
@@ -83,6 +85,7 @@ export async function statisticsCharts(report: StatisticsReport): Promise<Chart[
           } },
           { mark: { type: 'text', fontSize: 9 }, encoding: {
             x: { field: 'creditor', type: 'nominal' }, y: { field: 'debtor', type: 'nominal' }, text: { field: 'payments', type: 'quantitative' },
+            color: { condition: { test: `datum.value > ${major(light, currency)}`, value: 'white' }, value: 'black' },
           } },
         ],
       } as TopLevelSpec),

@@ -160,6 +160,23 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
     }
   });
 
+  it('the command refuses what it cannot answer with exit 2 and one line', () => {
+    const env = { ...process.env, DATABASE_URL: url, REDIS_URL: '', CLEARHOUSE_CONFIG: '' };
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'report', ...args], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+    for (const [args, message] of [
+      [['reconciliation', '--format', 'json'], /exactly one of --date, --month, --cycle/],
+      [['statistics', '--date', DAY, '--format', 'pdf'], /--format pdf needs --out/],
+      [['ledger', '--date', DAY], /unknown report "ledger"/],
+      [['reconciliation', '--cycle', '999999'], /cycle 999999 does not exist/],
+      [['statistics', '--date', '2026-02-30x'], /not a date/],
+    ] as const) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+
   it('one participant\'s reconciliation holds only its own rows', async () => {
     const report = await reconcile('BANKFRPPXXX');
     assert.equal(report.ok, true);
