@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring (one
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports (one
  * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -10,11 +10,12 @@ import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connec
 import { benchmarkScoring } from './scoring.ts';
 import { API_FULL, API_QUICK, benchmarkApi } from './api.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
+import { benchmarkReports } from './reports.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api'];
+const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports'];
 if (only !== undefined && !BENCHES.includes(only)) {
   throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
 }
@@ -109,6 +110,19 @@ if (only === undefined || only === 'api') {
       `(achieved ${api.dashboard.achievedRate}/s):`);
     console.table(api.dashboard.reads);
     results.api = api;
+  }
+}
+
+if (only === undefined || only === 'reports') {
+  if (!(await postgresSettings())) {
+    console.log('Reports: PostgreSQL not reachable (BENCH_DATABASE_URL / TEST_DATABASE_URL / 127.0.0.1:5432): skipped.');
+  } else {
+    const payments = quick ? 100_000 : 1_000_000;
+    console.log(`Reports (docs/reports.md "Scale"): the daily statistics of a day of ${payments} payments (generate_series into a scratch schema), ` +
+      'made in a child process; time per million payments and peak resident memory:');
+    const reports = await benchmarkReports(payments);
+    console.table([reports]);
+    results.reports = reports;
   }
 }
 

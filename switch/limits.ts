@@ -270,6 +270,16 @@ export const limits = {
     /** Payments one `risk evaluate` may generate: 200,000 stay a few minutes on the embedded store. */
     evaluatePaymentsMax: 200_000,
   },
+
+  /** Reports (switch/reports/, docs/reports.md): the lists a report reads (the settlement agent's
+   * messages, the delivered bulk files' headers) come through a cursor this many rows at a time, so a
+   * report's memory does not grow with the day; 500 agent messages of a few KB each is about 2 MB. */
+  reportCursorBatchRows: 500,
+  /** How much of a delivered bulk pacs.008 a report reads: its group header and its first transaction's
+   * ids (a group header is under 1 KB, a transaction about 1.1 KB; an 11 MB file is never read whole). */
+  reportHeaderBytes: 8_192,
+  /** Rows of a reconciliation's `mismatches` list kept in full; beyond it they are counted (mismatchesDropped). */
+  reportMismatchesMax: 1_000,
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

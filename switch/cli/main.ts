@@ -146,6 +146,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // Risk management (switch/cli/risk.ts, docs/risk.md): scoring's evaluate.
   { commands: [{ name: 'risk', description: 'risk management (docs/risk.md): evaluate the risk score' }],
     register: async () => (await import('./risk.ts')).registerRiskCommands },
+  // Reconciliation and regulator statistics (switch/cli/report.ts, docs/reports.md).
+  { commands: [{ name: 'report', description: 'reports: reconciliation (exit 1 on a mismatch) and regulator statistics, as csv, json, html or pdf (docs/reports.md)' }],
+    register: async () => (await import('./report.ts')).registerReportCommand },
 ];
 
 /** The command the arguments name: the first one that is not an option (the program has only --help and --version). */

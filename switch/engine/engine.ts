@@ -34,6 +34,7 @@ import { directoryVersions, listVerifications, loadDirectory, sweepVerificationT
 import { parseDirectoryFile } from '../risk/payee-directory.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
 import { accessStore, type AccessStore } from './access.ts';
+import { reportReads, type ReportReads } from './report-reads.ts';
 import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews, paymentDetail, queuedPayments, searchPayments, settlementInstructions, storeAnswers,
   type PaymentFilter } from './api-reads.ts';
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind,
@@ -603,6 +604,16 @@ export class Engine {
   /** The people and sessions of the HTTP API (switch/api/). */
   access(): AccessStore {
     return accessStore(this.context.db);
+  }
+
+  /** The reads of the reconciliation and statistics reports (switch/reports/, docs/reports.md): reading only. */
+  reportReads(): ReportReads {
+    return reportReads(this.context.db);
+  }
+
+  /** The settlement agent's BIC (its messages are the reconciliation's confirmations). */
+  get settlementAgentBic(): string {
+    return this.context.settlementAgentBic;
   }
 
   /** Whether `bic` clears `currency` (has a cap row). */
