@@ -22,6 +22,7 @@ import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '.
 import { createCa, createCrl, issueCertificate } from '../../connectors/signing/pki.ts';
 import { TrustMaterialWatcher } from '../../connectors/signing/reload.ts';
 import { generatePassword, hashPassword, newTotpSecret, otpauthUri } from '../api/credentials.ts';
+import { EventHub } from '../api/events.ts';
 import { startApi } from '../api/server.ts';
 import { RunningClock, systemClock } from '../clock.ts';
 import type { SchemeConfig } from '../config.ts';
@@ -120,7 +121,9 @@ export async function demoServe(options: DemoServeOptions): Promise<number> {
 
   const clock = new RunningClock(Date.parse(options.resumeAt), systemClock.now().getTime());
   const xsd = new XsdValidator();
-  const engine = await Engine.open({ config: options.config, clock, xsd, dataDirectory: join(options.out, 'db') });
+  // The engine's events feed the console's live views (GET /events), as serve's do.
+  const hub = new EventHub();
+  const engine = await Engine.open({ config: options.config, clock, xsd, dataDirectory: join(options.out, 'db'), events: (e) => hub.publish(e) });
   // Logins, refusals and failures as readable lines on standard error; the standard output stays the demo's.
   const logger = createLogger({ format: 'pretty' });
   const stopping = new AbortController();
@@ -141,7 +144,7 @@ export async function demoServe(options: DemoServeOptions): Promise<number> {
     }
     watcher = TrustMaterialWatcher.load({ sources: { ca: [pki.ca], crl: [pki.crl] }, log: silentLogger, now: () => engine.clock.now() });
     const trust = watcher;
-    api = await startApi(engine, { ...listen, tls, trust: () => trust.current().trust, log: logger });
+    api = await startApi(engine, { ...listen, tls, trust: () => trust.current().trust, log: logger, events: hub });
 
     // The rest of the scheme, simulated in-process: deliveries into DIR/mailboxes, the settlement agent's
     // answers, the banks' answers to real-time payments, time-outs; cut-offs on the calendar.

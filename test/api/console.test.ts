@@ -18,6 +18,7 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { skipOption } from '../support/prerequisites.ts';
+import { EventHub } from '../../switch/api/events.ts';
 import { apiHarness, type ApiHarness } from './support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -62,7 +63,9 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
 
   before(async () => {
     xsd = new XsdValidator();
-    a = await apiHarness('pglite', xsd);
+    // The engine's events reach the console through GET /events, as serve wires them.
+    const hub = new EventHub();
+    a = await apiHarness('pglite', xsd, { events: (e) => hub.publish(e), api: { events: hub } });
     mkdirSync(RESULTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -332,9 +335,11 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     await page.context().close();
   });
 
-  it('the cycles page refreshes itself when a cycle is cut off elsewhere, and the keyboard focus stays on the same link', async () => {
+  it('the cycles page refreshes itself from the event stream when a cycle is cut off elsewhere, and the keyboard focus stays on the same link', async () => {
     const page = await logIn('olivia');
     await open(page, '#cycles', 'Cycles');
+    // The stream is open, so the cycles view (topics cycle, settlement) is refreshed by its events only, not by the timer.
+    await page.waitForSelector('#live[data-mode="events"]');
     const openCycle = await page.locator('#cycles tbody tr:has(.state-open) td:first-child a').textContent();
     assert.ok(openCycle);
     await page.focus(`#cycles a[href="#cycle/${openCycle}"]`);

@@ -169,12 +169,17 @@ function barChart(values, { labels, unit, title }) {
 
 // ---------------------------------------------------------------------------------------------------
 // Live refresh, in one place. A view says which topics it shows (the names of the server's events:
-// cycle, settlement, alert, delivery, positions, payment) and how to refresh itself: watch(topics, fn).
-// Now the refresh is polled every LIVE_POLL_MS while the tab is visible (poll() → onEvent('*')). When the
-// server's event stream exists, startLive() opens `new EventSource('/events')` and, for each named
-// event, calls onEvent(name): the views do not change.
+// cycle, settlement, alert, delivery, positions; and approval, payment, which only the timer serves) and
+// how to refresh itself: watch(topics, fn). startLive() opens the server's event stream
+// (`EventSource('/events')`, riding on the session cookie login set, or on a bank's client certificate)
+// and calls onEvent(name) for each event. While the stream is open, the timer (every LIVE_POLL_MS while
+// the tab is visible) refreshes only views with a topic the stream does not carry; when the stream is
+// down (the browser reconnects by itself), it refreshes every view. `#live` says which of the two is at
+// work (data-mode="events" or "polling").
 
-const live = { topics: [], refresh: undefined, running: false, timer: undefined };
+const live = { topics: [], refresh: undefined, running: false, timer: undefined, source: undefined };
+/** The topics the server's event stream carries (switch/api/events.ts). */
+const STREAM_TOPICS = ['cycle', 'settlement', 'alert', 'delivery', 'positions'];
 
 function watch(topics, refresh) {
   live.topics = topics;
@@ -208,7 +213,26 @@ function focusSelector(element) {
 
 function startLive() {
   if (live.timer) return;
-  live.timer = setInterval(() => { if (!document.hidden) void onEvent('*'); }, LIVE_POLL_MS);
+  live.timer = setInterval(() => {
+    if (document.hidden) return;
+    const streaming = live.source?.readyState === EventSource.OPEN;
+    if (streaming && live.topics.every((topic) => STREAM_TOPICS.includes(topic))) return;
+    void onEvent('*');
+  }, LIVE_POLL_MS);
+  if (typeof EventSource !== 'function') return;
+  const source = new EventSource('/events');
+  const mode = () => { $('#live').dataset.mode = source.readyState === EventSource.OPEN ? 'events' : 'polling'; };
+  source.addEventListener('open', mode);
+  source.addEventListener('error', mode);
+  for (const topic of STREAM_TOPICS) source.addEventListener(topic, () => { if (!document.hidden) void onEvent(topic); });
+  live.source = source;
+  mode();
+}
+
+function stopLive() {
+  clearInterval(live.timer);
+  live.source?.close();
+  Object.assign(live, { timer: undefined, source: undefined });
 }
 
 // The countdown to the next cut-off ticks every second from the switch's time (GET /cycles `now`), which
@@ -691,6 +715,7 @@ function show() {
 }
 
 function endSession(message) {
+  stopLive();
   sessionStorage.clear();
   Object.assign(state, { token: null, role: null, name: null, certificate: false });
   show();
