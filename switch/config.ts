@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { currencyExponent, formatAmount, parseAmount } from './iso/amount.ts';
 import { BIC_PATTERN as BIC, institutionKey } from './iso/bic.ts';
 import { limits } from './limits.ts';
+import { checkRiskConfig, type RiskConfig } from './risk/config.ts';
 
 export type ParticipantStatus = 'active' | 'suspended';
 
@@ -132,6 +133,8 @@ export interface SchemeConfig {
   readonly dataDirectory: string;
   readonly signing?: SigningConfig;
   readonly api?: ApiConfig;
+  /** The risk stage (docs/risk.md): absent, no risk stage runs. Part of the scheme register. */
+  readonly risk?: RiskConfig;
 }
 
 /** A configuration the clearing engine can run on: the fields without a safe default are present. */
@@ -229,6 +232,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, dataDirectory, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
   const api = raw.api === undefined ? undefined : checkApi(raw.api, problems);
+  const risk = raw.risk === undefined ? undefined : checkRiskConfig(raw.risk, currencies, problems);
   // The settlement agent settles for the participants; it is none of them, nor the switch.
   if (settlementAgent !== undefined && (participants.some((p) => sameBic(p.bic, settlementAgent.bic)) ||
     (switchBic !== undefined && sameBic(switchBic, settlementAgent.bic)))) {
@@ -250,6 +254,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
     dataDirectory,
     ...(signing === undefined ? {} : { signing }),
     ...(api === undefined ? {} : { api }),
+    ...(risk === undefined ? {} : { risk }),
   };
 }
 
@@ -319,7 +324,7 @@ function amountMinor(text: string, currency: string): bigint {
 // ---- checks ----------------------------------------------------------------------------------
 
 const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'futureDatedHorizonBusinessDays', 'services',
-  'settlementAgent', 'switchBic', 'dataDirectory', 'signing', 'api'];
+  'settlementAgent', 'switchBic', 'dataDirectory', 'signing', 'api', 'risk'];
 
 function checkHorizon(raw: unknown, problems: string[]): number {
   if (raw === undefined) return CONFIG_DEFAULTS.futureDatedHorizonBusinessDays;
