@@ -135,6 +135,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // The seeded scheme day (switch/cli/simulate.ts, docs/simulation.md).
   { commands: [{ name: 'simulate', description: 'seeded scheme days with faults, checked from the messages and the settlement agent\'s books (docs/simulation.md)' }],
     register: async () => (await import('./simulate.ts')).registerSimulateCommand },
+  // The risk stage's operator commands (switch/cli/risk.ts, docs/risk.md).
+  { commands: [{ name: 'risk', description: 'the risk stage: review queue, freezes, profiles, events (docs/risk.md)' }],
+    register: async () => (await import('./risk.ts')).registerRiskCommands },
   // Bank simulator for demos and load (switch/cli/bank.ts).
   { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
     register: async () => (await import('./bank.ts')).registerBankCommands },

@@ -268,7 +268,7 @@ async function riskStage(ctx: EngineContext, tx: Queryable, accepted: readonly S
     if (refused !== undefined) member.outcome = refused;
     const held = mine.filter((p) => assessed[p.i]!.disposal.kind === 'hold');
     if (held.length > 0) {
-      const ids = await insertHeldRealtime(ctx, tx, member.rowId, held.map((p) => p.row));
+      const ids = await insertHeldRealtime(tx, member.rowId, held.map((p) => p.row));
       held.forEach((p, k) => { heldIds[p.i] = ids[k]!.id; });
       await holdNewPayments(ctx, tx, 'realtime', ids, [], [], member.validated.submission.sender, member.validated.report);
     }
@@ -290,7 +290,7 @@ async function riskStage(ctx: EngineContext, tx: Queryable, accepted: readonly S
 }
 
 /** Real-time payments the risk stage held, inserted HELD (their transitions and answers: holdNewPayments). */
-async function insertHeldRealtime(ctx: EngineContext, tx: Queryable, messageRowId: bigint, rows: readonly PaymentRow[]):
+async function insertHeldRealtime(tx: Queryable, messageRowId: bigint, rows: readonly PaymentRow[]):
   Promise<{ id: bigint; transaction_index: number }[]> {
   return tx.query<{ id: bigint; transaction_index: number }>(
     `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,

@@ -116,12 +116,11 @@ export interface Finding {
 export function judge(config: RiskConfig, j: Judgement): { readonly disposal: RiskDisposal; readonly findings: readonly Finding[] } {
   const findings: Finding[] = [];
   if (j.frozen !== undefined) {
-    const text = `${j.frozen} is frozen by the scheme's risk management: every payment from or to it is refused`;
+    const text = `${j.frozen} is frozen by the scheme's risk management`;
     return { disposal: { kind: 'reject', code: REASON.accountFrozen, text }, findings: [{ kind: 'frozen', text }] };
   }
   if (j.limits.perTransaction !== undefined && j.amount > j.limits.perTransaction) {
-    const text = `amount ${formatAmount(j.amount, j.currency)} ${j.currency} is over the per-transaction limit of ` +
-      `${formatAmount(j.limits.perTransaction, j.currency)} ${j.currency} for this account type and risk level`;
+    const text = `over the per-transaction limit of ${formatAmount(j.limits.perTransaction, j.currency)} ${j.currency} for the account's type and risk`;
     return { disposal: { kind: 'reject', code: REASON.riskTransactionLimit, text }, findings: [{ kind: 'limit-breach', text }] };
   }
   const exact = j.hits.filter((h) => h.kind !== 'name');
@@ -150,10 +149,10 @@ export function judge(config: RiskConfig, j: Judgement): { readonly disposal: Ri
 export type CounterScope = 'debtor-account' | 'creditor-account' | 'participant';
 
 /** The text of a daily counter breach (AM14), for AddtlInf. */
-export function counterBreachText(scope: CounterScope, key: string, what: 'amount' | 'count', limit: MinorDaily, currency: string,
+export function counterBreachText(scope: CounterScope, _key: string, what: 'amount' | 'count', limit: MinorDaily, currency: string,
   used: { amount: bigint; count: number }): string {
-  const whose = scope === 'participant' ? `participant ${key}` : `${scope === 'debtor-account' ? 'debtor' : 'creditor'} account ${key}`;
+  const whose = scope === 'participant' ? 'participant' : scope === 'debtor-account' ? 'debtor account' : 'creditor account';
   return what === 'amount'
-    ? `would take ${whose} past its daily limit of ${formatAmount(limit.amount!, currency)} ${currency} (already ${formatAmount(used.amount, currency)} ${currency} today)`
-    : `would take ${whose} past its daily limit of ${limit.count} payments (already ${used.count} today)`;
+    ? `over the ${whose}'s daily limit of ${formatAmount(limit.amount!, currency)} ${currency} (${formatAmount(used.amount, currency)} ${currency} used)`
+    : `over the ${whose}'s daily limit of ${limit.count} payments (${used.count} made)`;
 }

@@ -21,7 +21,7 @@ import type { EngineEvent } from '../../switch/engine/context.ts';
 import type { IntakeResult } from '../../switch/engine/transport.ts';
 import type { PaymentRiskFacts, Screener, ScreeningHit } from '../../switch/risk/types.ts';
 import { ProfileFileError } from '../../switch/risk/profiles.ts';
-import { backends, freshPostgresUrl, harness, schemeConfig, TestClock, type Harness } from './support.ts';
+import { backends, freshPostgresUrl, harness, schemeConfig, TestClock } from './support.ts';
 
 const encoder = new TextEncoder();
 let xsd: XsdValidator;
@@ -51,16 +51,18 @@ function riskScheme(risk: unknown, overrides: Parameters<typeof schemeConfig>[0]
 }
 
 /** `count` payments of bank 0 in one message (INST: real-time), each from `debtorAccount`, of `value` (or the values). */
-function message(seed: number, values: readonly string[], options: { inst?: boolean; debtorAccount?: string; debtorName?: string; receiver?: number } = {}): Pacs008 {
+function message(seed: number, values: readonly string[],
+  options: { inst?: boolean; debtorAccount?: string; debtorName?: string; receiver?: number; date?: string; transactionIds?: readonly string[] } = {}): Pacs008 {
   const from = DEMO_BANKS[0]!;
   const model = bulkCreditTransfer({
-    seed, sender: from, receivers: [DEMO_BANKS[options.receiver ?? 1]!], transactionCount: values.length, settlementDate: '2026-11-26',
+    seed, sender: from, receivers: [DEMO_BANKS[options.receiver ?? 1]!], transactionCount: values.length, settlementDate: options.date ?? '2026-11-26',
     createdAt: '2026-11-26T09:00:00Z', messageId: `BANKDEFF-R${seed}`, ...(options.inst ? { localInstrument: 'INST' } : {}),
   });
   const transactions = model.transactions.map((t, i) => ({
     ...t, interbankSettlementAmount: { currency: 'EUR', value: values[i]! },
     debtorAccount: { iban: options.debtorAccount ?? ACCOUNT_A },
     ...(options.debtorName ? { debtor: { ...t.debtor, name: options.debtorName } } : {}),
+    ...(options.transactionIds?.[i] ? { paymentIdentification: { ...t.paymentIdentification, transactionId: options.transactionIds[i] } } : {}),
   }));
   return { groupHeader: { ...model.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined }, transactions };
 }
@@ -92,7 +94,7 @@ async function states(engine: Engine): Promise<Record<string, string>> {
 
 async function counter(engine: Engine, scope: string, key: string): Promise<{ amount: bigint; count: number } | undefined> {
   const [row] = await engine.storeForTests().query<{ amount_minor: bigint; count: number }>(
-    'SELECT amount_minor, count FROM risk_counters WHERE scope = $1 AND key = $2', [scope, key]);
+    'SELECT amount_minor, count FROM risk_counters WHERE scope = $1 AND key = $2 ORDER BY business_date DESC LIMIT 1', [scope, key]);
   return row ? { amount: BigInt(row.amount_minor), count: Number(row.count) } : undefined;
 }
 
@@ -118,7 +120,7 @@ for (const backend of backends) {
         assert.equal(answers.get('BANKDEFF-R1-000001')?.reason, 'AM02');
         assert.match(answers.get('BANKDEFF-R1-000001')?.text ?? '', /over the per-transaction limit of 1000\.00 EUR/);
         assert.equal(answers.get('BANKDEFF-R4-000001')?.reason, 'AM14');
-        assert.match(answers.get('BANKDEFF-R4-000001')?.text ?? '', /daily limit of 1500\.00 EUR \(already 1400\.00 EUR today\)/);
+        assert.match(answers.get('BANKDEFF-R4-000001')?.text ?? '', /over the debtor account's daily limit of 1500\.00 EUR \(1400\.00 EUR used\)/);
         assert.deepEqual(await counter(h.engine, 'debtor-account', `BANKDEFFXXX/${ACCOUNT_A}`), { amount: 140_000n, count: 2 });
         // The creditor bank rejects the 500.00: released, and its room is given back.
         await h.dispatch();
@@ -142,11 +144,14 @@ for (const backend of backends) {
         const refused = result.report.transactions.filter((t) => t.status === 'RJCT').map((t) => [t.index, t.reasons.at(-1)]);
         assert.deepEqual(refused, [[2, 'AM14'], [3, 'AM02']]);
         assert.deepEqual(await states(h.engine), { 'BANKDEFF-R10-000001': 'ACCEPTED', 'BANKDEFF-R10-000002': 'ACCEPTED' });
-        // The refused TxIds may be sent again (their claims were given back): the next business day, within the limit.
+        // A refused TxId may be sent again (its claim was given back): refused again for the day's limit, not as a duplicate.
+        const again = await submit(h.engine, message(11, ['200.00', '100.00'], { transactionIds: ['BANKDEFF-R10-000003'] }));
+        assert.deepEqual(again.report.transactions.map((t) => [t.status, t.reasons.at(-1)]), [['RJCT', 'AM14'], ['ACCP', undefined]]);
+        // The next business day the counters start again.
         h.clock.set('2026-11-27T09:00:00Z');
-        const again = await submit(h.engine, { ...message(10, ['700.00', '700.00', '200.00', '1000.00']), groupHeader: { ...message(10, ['1']).groupHeader, messageId: 'BANKDEFF-R10B' } });
-        assert.deepEqual(again.report.transactions.map((t) => t.status), ['RJCT', 'RJCT', 'ACCP', 'RJCT'], 'the first two are duplicates; 200 fits; 1000 passes AM02 but not the day');
-        assert.deepEqual(again.report.transactions.map((t) => t.reasons.at(-1)), ['AM05', 'AM05', undefined, 'AM14'].map((r) => r));
+        const next = await submit(h.engine, message(12, ['1000.00', '500.00'], { date: '2026-11-27' }));
+        assert.equal(next.status, 'ACCP');
+        assert.deepEqual(await counter(h.engine, 'debtor-account', `BANKDEFFXXX/${ACCOUNT_A}`), { amount: 150_000n, count: 2 });
       } finally {
         await h.close();
       }
