@@ -7,13 +7,13 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.ts';
 import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
-import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
+import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors') {
-  throw new Error(`--only ${only}: expected validation, engine or connectors`);
+if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors' && only !== 'risk') {
+  throw new Error(`--only ${only}: expected validation, engine, risk or connectors`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`clearhouse benchmarks — ${new Date().toISOString()} — ${machine}${quick ? ' — quick' : ''}\n`);
@@ -56,6 +56,19 @@ if (only === undefined || only === 'engine') {
     console.log(`Highest rate held: ${realtime.highestHeld}/s (target ≥ ${TARGETS.realtimePaymentsPerSecond}/s: ` +
       `${realtime.highestHeld >= TARGETS.realtimePaymentsPerSecond ? 'met' : 'not met'}).`);
     results.engine = { postgres, targets: TARGETS, batch: batch.result, realtime: { steps: realtime.steps, highestHeld: realtime.highestHeld } };
+  }
+}
+
+if (only === undefined || only === 'risk') {
+  if (!(await postgresSettings())) {
+    console.log('Risk stage: PostgreSQL not reachable: skipped.');
+  } else {
+    console.log(`Risk stage (docs/risk.md): the real-time path at ${quick ? 500 : TARGETS.realtimePaymentsPerSecond}/s without and with the stage, ` +
+      `in the same run, with ${quick ? '100,000' : '1,000,000'} account profiles loaded (streamed CSV, 20 versions):`);
+    const risk = await benchmarkRisk(quick);
+    console.table([{ stage: 'off', ...risk.off }, { stage: 'on', ...risk.on }]);
+    console.table([{ ...risk.profileLoad, throughputRatio: risk.throughputRatio, factsMicrosecondsPerPayment: risk.factsMicrosecondsPerPayment }]);
+    results.risk = risk;
   }
 }
 
