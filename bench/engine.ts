@@ -87,7 +87,7 @@ export function benchScheme(banks: readonly Bank[]): SchemeConfig {
       { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: true, confirmationTimeoutMs: 20_000, overCap: 'reject' },
     ],
     participants: banks.map((b) => ({
-      bic: b.bic, name: b.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '1000000000000.00' },
+      bic: b.bic, name: b.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '100000000000.00' },
     })),
   });
 }
