@@ -33,8 +33,8 @@ describe('clearhouse risk', () => {
     assert.match(ok('risk', 'unfreeze-account', 'BANKDEFFXXX', 'DE89370400440532013000', '--operator', 'bob', '--reason', 'cleared').stdout, /unfrozen/);
     const events = ok('risk', 'events').stdout.trim().split('\n');
     assert.equal(events.length, 2);
-    assert.match(events[0]!, /unfreeze {5}bob/);
-    assert.match(events[1]!, /freeze {7}alice/);
+    assert.match(events[0]!, / unfreeze +bob {2}- {2}cleared$/);
+    assert.match(events[1]!, / freeze +alice {2}- {2}RISK-7$/);
 
     assert.equal(ok('risk', 'holds').stdout, 'no payment is held\n');
     const notHeld = run('risk', 'release', '1', ...who);
