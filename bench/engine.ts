@@ -87,7 +87,7 @@ export function benchScheme(banks: readonly Bank[]): SchemeConfig {
       { messageType: 'pacs.008', mode: 'realtime', receiverConfirmation: true, confirmationTimeoutMs: 20_000, overCap: 'reject' },
     ],
     participants: banks.map((b) => ({
-      bic: b.bic, name: b.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '500000000000.00' },
+      bic: b.bic, name: b.name, status: 'active', currencies: ['EUR'], netDebitCap: { EUR: '100000000000.00' },
     })),
   });
 }
@@ -537,6 +537,8 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
  */
 export class SingleMessages {
   private readonly templates: { sender: string; text: string; token: string; uetr: string }[] = [];
+  /** The debtor accounts the messages use, per sender (the risk benchmark gives them profiles). */
+  readonly accounts: { sender: string; iban: string }[] = [];
   private serial = 0;
 
   constructor(banks: readonly Bank[], date: string, count = 400) {
@@ -548,6 +550,9 @@ export class SingleMessages {
         settlementDate: date, createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), messageId: token,
       });
       this.templates.push({ sender: sender.bic, text: build(model), token, uetr: model.transactions[0]!.paymentIdentification.uetr! });
+      const account = model.transactions[0]!.debtorAccount;
+      const iban = account !== undefined && 'iban' in account ? account.iban : undefined;
+      if (iban) this.accounts.push({ sender: sender.bic, iban });
     }
   }
 
@@ -567,13 +572,16 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 const MAX_IN_FLIGHT = 2_000;
 
-async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, banks: readonly Bank[], messages: SingleMessages): Promise<RealtimeStep> {
+async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, banks: readonly Bank[], messages: SingleMessages,
+  risk?: { readonly profiles: number; loaded?: ProfileLoadFigures }): Promise<RealtimeStep> {
   const total = rate * seconds;
   const load = Array.from({ length: total }, () => messages.next());
   const warm = Array.from({ length: 300 }, () => messages.next());
   const schema = await freshSchema('bench_rt');
-  const engine = await Engine.open({ config: benchScheme(banks), databaseUrl: schema.url, xsd });
+  const config = risk === undefined ? benchScheme(banks) : checkConfig({ ...JSON.parse(JSON.stringify(benchScheme(banks))), risk: RISK_BENCH });
+  const engine = await Engine.open({ config, databaseUrl: schema.url, xsd });
   try {
+    if (risk !== undefined) risk.loaded = await loadBenchProfiles(engine, banks, messages, risk.profiles);
     // Warm-up on this engine (pool connections, JIT), closed loop, not measured.
     let w = 0;
     await Promise.all(Array.from({ length: 20 }, async () => { while (w < warm.length) await engine.submit(warm[w++]!); }));
@@ -680,6 +688,90 @@ async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps:
   return { steps, peakRssMB: peakRssMB() };
 }
 
+// ---------------------------------------------------------------------------------------------------
+// The risk stage (docs/risk.md): the real-time path with and without it, in the same run, with
+// PROFILES account profiles loaded (the messages' own debtor accounts among them).
+
+/** Limits every payment is counted against and none reaches: the stage's whole cost, no refusals. */
+const RISK_BENCH = {
+  limits: [{ currency: 'EUR', perTransaction: '1000000.00', debtorAccountDaily: { amount: '100000000000.00', count: 1_000_000_000 },
+    creditorAccountDaily: { amount: '100000000000.00' }, participantDaily: { amount: '100000000000.00' } }],
+};
+
+export interface ProfileLoadFigures { readonly profiles: number; readonly seconds: number; readonly profilesPerSecond: number; readonly peakRssMB: number }
+
+/** PROFILES account profiles over the banks (streamed CSV, one version per bank), the messages' debtor accounts first. */
+async function loadBenchProfiles(engine: Engine, banks: readonly Bank[], messages: SingleMessages, profiles: number): Promise<ProfileLoadFigures> {
+  const started = performance.now();
+  const perBank = Math.ceil(profiles / banks.length);
+  for (const bank of banks) {
+    const own = messages.accounts.filter((a) => a.sender === bank.bic).map((a) => a.iban);
+    async function* csv(): AsyncGenerator<Uint8Array> {
+      yield encoder.encode('kind,id,account_type,risk_level,customer\n');
+      const levels = ['low', 'medium', 'high'];
+      for (let i = 0; i < perBank; i += 1_000) {
+        let chunk = '';
+        for (let k = i; k < Math.min(perBank, i + 1_000); k++) {
+          const id = k < own.length ? own[k]! : `${bank.country}00BENCH${bank.bic.slice(0, 4)}${String(k).padStart(12, '0')}`;
+          chunk += `account,${id},${k % 5 === 0 ? 'business' : 'personal'},${levels[k % 3]},\n`;
+        }
+        yield encoder.encode(chunk);
+      }
+    }
+    await engine.loadRiskProfiles({ participant: bank.bic, format: 'csv', chunks: csv(), effectiveFrom: new Date(0), actor: 'bench', reason: 'risk benchmark' });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { profiles: perBank * banks.length, seconds: Math.round(seconds * 10) / 10, profilesPerSecond: Math.round(perBank * banks.length / seconds), peakRssMB: peakRssMB() };
+}
+
+export interface RiskBenchResult {
+  readonly off: RealtimeStep;
+  readonly on: RealtimeStep;
+  readonly profileLoad: ProfileLoadFigures;
+  /** Throughput with the stage over without it, and the CPU per payment it adds. */
+  readonly throughputRatio: number;
+  readonly factsMicrosecondsPerPayment: number;
+}
+
+/** The facts walk alone: riskFacts over a typical transaction element, per payment. */
+async function factsCost(): Promise<number> {
+  const { riskFacts } = await import('../switch/risk/facts.ts');
+  const xml = build(bulkCreditTransfer({ seed: 1, sender: benchBanks(2)[0]!, receivers: [benchBanks(2)[1]!], transactionCount: 1, localInstrument: 'INST',
+    settlementDate: '2026-11-26', createdAt: '2026-11-26T09:00:00Z', messageId: 'F1' }));
+  const element = xml.slice(xml.indexOf('<CdtTrfTxInf>'), xml.indexOf('</CdtTrfTxInf>') + '</CdtTrfTxInf>'.length);
+  const row = { debtorAgent: 'A', creditorAgent: 'B', instructingAgent: 'A', currency: 'EUR', amountMinor: 1n, xml: element };
+  const at = new Date(0);
+  for (let i = 0; i < 20_000; i++) riskFacts(row, 'realtime', at, '2026-11-26');
+  const n = 200_000;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) riskFacts(row, 'realtime', at, '2026-11-26');
+  return Math.round((performance.now() - started) * 1000 / n * 100) / 100;
+}
+
+async function riskChild(seconds: number, rate: number, profiles: number): Promise<RiskBenchResult> {
+  const banks = benchBanks(20);
+  const messages = new SingleMessages(banks, settlementDate());
+  const xsd = new XsdValidator();
+  try {
+    await warmUp(xsd, banks);
+    const off = await realtimeStep(rate, seconds, xsd, banks, messages);
+    console.error(`  risk off ${rate}/s: achieved ${off.achieved}/s, p99 ${off.p99Ms.toFixed(1)} ms, CPU ms/payment ${off.nodeCpuMsPerPayment} node / ${off.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
+    const risk: { profiles: number; loaded?: ProfileLoadFigures } = { profiles };
+    const on = await realtimeStep(rate, seconds, xsd, banks, messages, risk);
+    console.error(`  risk on  ${rate}/s: achieved ${on.achieved}/s, p99 ${on.p99Ms.toFixed(1)} ms, CPU ms/payment ${on.nodeCpuMsPerPayment} node / ${on.postgresCpuMsPerPayment ?? '?'} PostgreSQL` +
+      `${on.firstError ? `, first error: ${on.firstError}` : ''}`);
+    return { off, on, profileLoad: risk.loaded!, throughputRatio: Math.round(on.achieved / Math.max(1, off.achieved) * 1000) / 1000,
+      factsMicrosecondsPerPayment: await factsCost() };
+  } finally {
+    await xsd.close();
+  }
+}
+
+export async function benchmarkRisk(quick: boolean): Promise<RiskBenchResult> {
+  const result = await runChild(['risk', String(quick ? 5 : 30), String(quick ? 500 : TARGETS.realtimePaymentsPerSecond), String(quick ? 100_000 : 1_000_000)]);
+  return result as unknown as RiskBenchResult;
+}
+
 const isMain = process.argv[1] !== undefined && pathToFileURL(resolve(process.argv[1])).href === import.meta.url;
 if (isMain) {
   const [mode, ...args] = process.argv.slice(2);
@@ -687,6 +779,7 @@ if (isMain) {
   if (mode === 'generate') output = { generated: generateBatchFiles(Number(args[0]), Number(args[1])) };
   else if (mode === 'batch') output = await batchChild(Number(args[0]), Number(args[1]), Number(args[2]));
   else if (mode === 'realtime') output = await realtimeChild(Number(args[0]), args[1]!.split(',').map(Number));
+  else if (mode === 'risk') output = await riskChild(Number(args[0]), Number(args[1]), Number(args[2]));
   else throw new Error('usage: bench/engine.ts generate FILES PER_FILE | batch FILES PER_FILE CONCURRENCY | realtime SECONDS RATES');
   console.log(JSON.stringify(output));
 }

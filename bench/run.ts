@@ -9,13 +9,13 @@ import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.t
 import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
 import { benchmarkScoring } from './scoring.ts';
 import { API_FULL, API_QUICK, benchmarkApi } from './api.ts';
-import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
+import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 import { benchmarkReports } from './reports.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports'];
+const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk'];
 if (only !== undefined && !BENCHES.includes(only)) {
   throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
 }
@@ -60,6 +60,19 @@ if (only === undefined || only === 'engine') {
     console.log(`Highest rate held: ${realtime.highestHeld}/s (target ≥ ${TARGETS.realtimePaymentsPerSecond}/s: ` +
       `${realtime.highestHeld >= TARGETS.realtimePaymentsPerSecond ? 'met' : 'not met'}).`);
     results.engine = { postgres, targets: TARGETS, batch: batch.result, realtime: { steps: realtime.steps, highestHeld: realtime.highestHeld } };
+  }
+}
+
+if (only === undefined || only === 'risk') {
+  if (!(await postgresSettings())) {
+    console.log('Risk stage: PostgreSQL not reachable: skipped.');
+  } else {
+    console.log(`Risk stage (docs/risk.md): the real-time path at ${quick ? 500 : TARGETS.realtimePaymentsPerSecond}/s without and with the stage, ` +
+      `in the same run, with ${quick ? '100,000' : '1,000,000'} account profiles loaded (streamed CSV, 20 versions):`);
+    const risk = await benchmarkRisk(quick);
+    console.table([{ stage: 'off', ...risk.off }, { stage: 'on', ...risk.on }]);
+    console.table([{ ...risk.profileLoad, throughputRatio: risk.throughputRatio, factsMicrosecondsPerPayment: risk.factsMicrosecondsPerPayment }]);
+    results.risk = risk;
   }
 }
 

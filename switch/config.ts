@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { currencyExponent, formatAmount, parseAmount } from './iso/amount.ts';
 import { BIC_PATTERN as BIC, institutionKey } from './iso/bic.ts';
 import { limits } from './limits.ts';
-import { checkScoringConfig, type ScoringConfig } from './risk/scoring-config.ts';
+import { checkRiskConfig, type RiskConfig } from './risk/config.ts';
 
 export type ParticipantStatus = 'active' | 'suspended';
 
@@ -135,14 +135,8 @@ export interface SchemeConfig {
   readonly dataDirectory: string;
   readonly signing?: SigningConfig;
   readonly api?: ApiConfig;
-  /** The risk stage (docs/risk.md); absent: every part at its defaults. */
+  /** The risk stage (docs/risk.md): absent, no risk stage runs. Part of the scheme register. */
   readonly risk?: RiskConfig;
-}
-
-/** The `risk` section (docs/risk.md). */
-export interface RiskConfig {
-  /** Weights and thresholds of the risk score (docs/risk.md "Scoring"; defaults: SCORING_DEFAULTS). */
-  readonly scoring: ScoringConfig;
 }
 
 /** A configuration the clearing engine can run on: the fields without a safe default are present. */
@@ -240,7 +234,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, dataDirectory, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
   const api = raw.api === undefined ? undefined : checkApi(raw.api, problems);
-  const risk = raw.risk === undefined ? undefined : checkRisk(raw.risk, problems);
+  const risk = raw.risk === undefined ? undefined : checkRiskConfig(raw.risk, currencies, problems);
   // The settlement agent settles for the participants; it is none of them, nor the switch.
   if (settlementAgent !== undefined && (participants.some((p) => sameBic(p.bic, settlementAgent.bic)) ||
     (switchBic !== undefined && sameBic(switchBic, settlementAgent.bic)))) {
@@ -333,17 +327,6 @@ function amountMinor(text: string, currency: string): bigint {
 
 const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'futureDatedHorizonBusinessDays', 'services',
   'settlementAgent', 'switchBic', 'dataDirectory', 'signing', 'api', 'risk'];
-
-const RISK_KEYS = ['scoring'];
-
-function checkRisk(raw: unknown, problems: string[]): RiskConfig | undefined {
-  if (!isRecord(raw)) {
-    problems.push('risk: an object is required (docs/risk.md)');
-    return undefined;
-  }
-  checkKnownKeys('risk', raw, RISK_KEYS, problems);
-  return { scoring: checkScoringConfig('risk.scoring', raw.scoring, problems) };
-}
 
 function checkHorizon(raw: unknown, problems: string[]): number {
   if (raw === undefined) return CONFIG_DEFAULTS.futureDatedHorizonBusinessDays;

@@ -7,13 +7,15 @@
  * limits.api.eventStreamsPerPrincipalMax streams at once.
  *
  * Event names: `cycle` (cut-off, netted, unwind, settled), `settlement` (instructed, rejected, overdue,
- * partially settled), `delivery` (a failed delivery attempt), `alert` (what needs an operator: overdue or
- * partial settlement, a rejected settlement, a delivery given up), `positions`.
+ * partially settled), `delivery` (a failed delivery attempt), `risk` (every risk event: limit breach,
+ * screening hit, score, hold, decision, freeze; people only — a participant is never told of a screening hit,
+ * so it cannot tip a customer off), `alert` (what needs an operator: overdue or partial settlement, a
+ * rejected settlement, a delivery given up, a payment held for review or timed out in review), `positions`.
  */
 import type { EngineEvent } from '../engine/context.ts';
 import type { Principal } from './identity.ts';
 
-export type StreamEventName = 'cycle' | 'settlement' | 'alert' | 'delivery' | 'positions' | 'payment';
+export type StreamEventName = 'cycle' | 'settlement' | 'alert' | 'delivery' | 'positions' | 'payment' | 'risk';
 
 /** Fans the engine's events out to listeners (serve's event sink publishes here). */
 export class EventHub {
@@ -44,12 +46,14 @@ const NAMES: Record<EngineEvent['event'], Exclude<StreamEventName, 'alert' | 'po
   'cycle.cut-off': 'cycle', 'cycle.netted': 'cycle', 'cycle.unwind': 'cycle', 'cycle.settled': 'cycle',
   'settlement.instructed': 'settlement', 'settlement.rejected': 'settlement', 'settlement.overdue': 'settlement',
   'cycle.partially-settled': 'settlement', 'delivery.failed': 'delivery',
+  'risk.limit-breach': 'risk', 'risk.screening-hit': 'risk', 'risk.score': 'risk', 'risk.hold': 'risk', 'risk.release': 'risk',
+  'risk.reject': 'risk', 'risk.freeze': 'risk', 'risk.unfreeze': 'risk', 'risk.timeout': 'risk', 'risk.frozen': 'risk',
 };
 
 /** Whether an engine event needs an operator (it is also sent as `alert`). */
 function isAlert(event: EngineEvent): boolean {
   return event.event === 'settlement.overdue' || event.event === 'cycle.partially-settled' || event.event === 'settlement.rejected' ||
-    (event.event === 'delivery.failed' && event.final);
+    (event.event === 'delivery.failed' && event.final) || event.event === 'risk.hold' || event.event === 'risk.timeout';
 }
 
 /**
@@ -71,6 +75,7 @@ export function streamEventsFor(event: EngineEvent, principal: Principal): { nam
       case 'settlement.rejected': case 'cycle.partially-settled': return event.participants.includes(bic);
       case 'delivery.failed': return event.recipient === bic;
       case 'settlement.overdue': return false;
+      default: return false; // risk events: people only
     }
   })();
   if (!concerns) return [];

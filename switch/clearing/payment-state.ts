@@ -7,12 +7,12 @@
 import { invariant } from './invariant.ts';
 
 export const paymentStates = [
-  'RECEIVED', 'REJECTED', 'ACCEPTED', 'RESERVED', 'QUEUED', 'COMMITTED', 'RELEASED', 'NETTED', 'UNWOUND', 'SETTLED', 'RETURNED', 'CANCELLED',
+  'RECEIVED', 'REJECTED', 'HELD', 'ACCEPTED', 'RESERVED', 'QUEUED', 'COMMITTED', 'RELEASED', 'NETTED', 'UNWOUND', 'SETTLED', 'RETURNED', 'CANCELLED',
 ] as const;
 export type PaymentState = (typeof paymentStates)[number];
 
 export const paymentEvents = [
-  'REJECT', 'ACCEPT_BATCH', 'RESERVE', 'QUEUE', 'DEQUEUE_RESERVE', 'CREDITOR_ACCEPTED', 'CREDITOR_REJECTED',
+  'REJECT', 'HOLD', 'ACCEPT_BATCH', 'RESERVE', 'QUEUE', 'DEQUEUE_RESERVE', 'CREDITOR_ACCEPTED', 'CREDITOR_REJECTED',
   'TIMEOUT', 'EXPIRE', 'NET', 'UNWIND', 'SETTLE', 'RETURN', 'CANCEL',
 ] as const;
 export type PaymentEvent = (typeof paymentEvents)[number];
@@ -30,6 +30,11 @@ export type PaymentTransition = {
 /** Every legal transition; the single source of `transitions`, `nextState` and the doc. */
 export const transitionRules: readonly PaymentTransition[] = [
   { event: 'REJECT', from: 'RECEIVED', to: 'REJECTED', cause: 'validation failed, or a real-time payment over headroom where the scheme does not queue', emits: 'pacs.002 RJCT with the ISO reason (e.g. AM04, AM14) to the debtor agent' },
+  { event: 'HOLD', from: 'RECEIVED', to: 'HELD', cause: 'the risk stage held it for review (screening hit, score over the hold threshold): it touches no position until an operator decides (docs/risk.md)', emits: 'batch: counted accepted in the message\'s pacs.002 ACTC; real-time: pacs.002 PDNG to the debtor agent' },
+  { event: 'ACCEPT_BATCH', from: 'HELD', to: 'ACCEPTED', cause: 'an operator released a held batch payment: it joins the open cycle', emits: 'nothing: it nets with the open cycle' },
+  { event: 'RESERVE', from: 'HELD', to: 'RESERVED', cause: 'an operator released a held real-time payment in time, within headroom; amount reserved', emits: 'pacs.008 forwarded to the creditor agent' },
+  { event: 'QUEUE', from: 'HELD', to: 'QUEUED', cause: 'an operator released a held real-time payment over headroom and the scheme queues', emits: 'pacs.002 PDNG to the debtor agent' },
+  { event: 'REJECT', from: 'HELD', to: 'REJECTED', cause: 'an operator rejected a held payment, a released real-time payment was over headroom, or a held real-time payment was not decided within the scheme timeout (AB05)', emits: 'pacs.002 RJCT with the reason to the debtor agent' },
   { event: 'ACCEPT_BATCH', from: 'RECEIVED', to: 'ACCEPTED', cause: 'batch payment valid; joins the open cycle (future-dated: warehoused without a cycle until the first cycle of its date)', emits: 'pacs.002 ACTC (group ACTC or PART) to the debtor agent' },
   { event: 'RESERVE', from: 'RECEIVED', to: 'RESERVED', cause: 'real-time payment valid and within headroom; amount reserved', emits: 'pacs.008 forwarded to the creditor agent' },
   { event: 'QUEUE', from: 'RECEIVED', to: 'QUEUED', cause: 'real-time payment over headroom and the scheme queues', emits: 'pacs.002 PDNG to the debtor agent' },

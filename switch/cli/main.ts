@@ -143,8 +143,8 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // Bank simulator for demos and load (switch/cli/bank.ts).
   { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
     register: async () => (await import('./bank.ts')).registerBankCommands },
-  // Risk management (switch/cli/risk.ts, docs/risk.md): scoring's evaluate.
-  { commands: [{ name: 'risk', description: 'risk management (docs/risk.md): evaluate the risk score' }],
+  // The risk stage's operator commands (switch/cli/risk.ts, docs/risk.md).
+  { commands: [{ name: 'risk', description: 'the risk stage: review queue, freezes, profiles, events, screening lists, score evaluation (docs/risk.md)' }],
     register: async () => (await import('./risk.ts')).registerRiskCommands },
   // Reconciliation and regulator statistics (switch/cli/report.ts, docs/reports.md).
   { commands: [{ name: 'report', description: 'reports: reconciliation (exit 1 on a mismatch) and regulator statistics, as csv, json, html or pdf (docs/reports.md)' }],

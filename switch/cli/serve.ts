@@ -38,6 +38,16 @@ const ENGINE_EVENTS: Record<EngineEvent['event'], { readonly level: 'info' | 'wa
   'cycle.partially-settled': { level: 'error', text: 'cycle partially settled: an operator must resolve it (clearhouse settlement resolve)' },
   'cycle.settled': { level: 'info', text: 'cycle settled' },
   'delivery.failed': { level: 'warn', text: 'delivery failed' },
+  'risk.limit-breach': { level: 'warn', text: 'risk: payment over a limit, rejected' },
+  'risk.screening-hit': { level: 'warn', text: 'risk: screening hit' },
+  'risk.score': { level: 'warn', text: 'risk: score at or above a threshold' },
+  'risk.hold': { level: 'warn', text: 'risk: payment held for review (clearhouse risk holds)' },
+  'risk.release': { level: 'info', text: 'risk: held payment released by an operator' },
+  'risk.reject': { level: 'warn', text: 'risk: payment rejected' },
+  'risk.freeze': { level: 'warn', text: 'risk: account or participant frozen' },
+  'risk.unfreeze': { level: 'info', text: 'risk: account or participant unfrozen' },
+  'risk.timeout': { level: 'warn', text: 'risk: held real-time payment not decided in time, rejected' },
+  'risk.frozen': { level: 'warn', text: 'risk: payment from or to a frozen account refused' },
 };
 
 /** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */

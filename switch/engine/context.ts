@@ -6,6 +6,7 @@ import type { SchemeConfig } from '../config.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import type { XsdValidator } from '../validation/xsd-pool.ts';
 import type { SchemeDirectory } from '../validation/directory.ts';
+import type { Scorer, Screener } from '../risk/types.ts';
 
 // The one clock abstraction lives in switch/clock.ts; re-exported for the engine's modules.
 import type { Clock } from '../clock.ts';
@@ -28,7 +29,18 @@ export interface EngineContext {
   readonly refusedBytesPerSenderPerDayMax?: number;
   /** Where the engine reports its steps (cut-off, netting, unwind, settlement, delivery failures): serve logs them. */
   readonly events?: EngineEventSink;
+  /** The risk stage's optional ports (docs/risk.md): none, no screening or scoring (limits and freezes still apply when configured). */
+  readonly risk?: RiskPorts;
 }
+
+/** Screening and scoring as the risk stage is given them (switch/risk/types.ts). */
+export interface RiskPorts {
+  readonly screener?: Screener;
+  readonly scorer?: Scorer;
+}
+
+/** What the risk stage records (table risk_events) and raises as `risk.<kind>`. */
+export type RiskEventKind = 'limit-breach' | 'screening-hit' | 'score' | 'hold' | 'release' | 'reject' | 'freeze' | 'unfreeze' | 'timeout' | 'frozen';
 
 /**
  * A step of the engine worth a log line (docs/operations.md "Logs"). Steps made inside a transaction
@@ -45,7 +57,9 @@ export type EngineEvent =
   | { readonly event: 'cycle.partially-settled'; readonly cycle: bigint; readonly participants: readonly string[] }
   | { readonly event: 'cycle.settled'; readonly cycle: bigint; readonly businessDate: string }
   | { readonly event: 'delivery.failed'; readonly outboxId: bigint; readonly recipient: string; readonly messageId: string;
-      readonly attempt: number; readonly final: boolean; readonly reason: string };
+      readonly attempt: number; readonly final: boolean; readonly reason: string }
+  | { readonly event: `risk.${RiskEventKind}`; readonly id: bigint; readonly actor: string; readonly reason: string;
+      readonly paymentId?: bigint; readonly participant?: string; readonly details: Readonly<Record<string, unknown>> };
 
 export type EngineEventSink = (event: EngineEvent) => void;
 

@@ -19,7 +19,9 @@ import {
 import { failedDeliveries, retryFailedDelivery, type FailedDelivery } from './deliveries.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
-import { systemClock, type Clock, type EngineContext, type EngineEventSink } from './context.ts';
+import { freeze, listHolds, listRiskEvents, rejectHeld, releaseHeld, RiskDecisionError, sweepHeldTimeouts, unfreeze, type HeldPayment } from './risk-holds.ts';
+import { listProfileVersions, loadProfiles, type ProfileLoad, type ProfileVersion } from './risk-profiles.ts';
+import { systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
 import { submitOnce } from './submit.ts';
 import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport.ts';
 import { refuseFile, submitReceived } from './received-files.ts';
@@ -64,6 +66,8 @@ export interface EngineOptions {
   readonly seedRegister?: boolean;
   /** Where the engine reports its steps (serve logs them: docs/operations.md "Logs"). */
   readonly events?: EngineEventSink;
+  /** The risk stage's screening and scoring ports (docs/risk.md); none: no screening or scoring. */
+  readonly risk?: RiskPorts;
 }
 
 /** A method that changes something was called on an engine opened with `readOnly`. */
@@ -124,6 +128,7 @@ export class Engine {
         switchBic: fileConfig.switchBic, settlementAgentBic: fileConfig.settlementAgent.bic,
         refusedBytesPerSenderPerDayMax: options.refusedBytesPerSenderPerDayMax,
         ...(options.events ? { events: options.events } : {}),
+        ...(options.risk ? { risk: options.risk } : {}),
       };
       engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)), fileConfig, readOnly);
     } catch (error) {
@@ -379,7 +384,7 @@ export class Engine {
     this.writable('sweep');
     await this.fresh();
     await this.resumeStalledCycles();
-    const swept = { timedOut: await sweepTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
+    const swept = { timedOut: await sweepTimeouts(this.context) + await sweepHeldTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
     await this.sweepPayeeVerifications();
     // Settlement the agent has not answered in time: raised once per attempt, by whichever process sweeps first.
     for (const a of await this.settlementAlerts()) {
@@ -535,6 +540,77 @@ export class Engine {
   /** The operator-action journal, newest first (reading only). */
   operatorActions(options: { readonly subject?: string; readonly limit?: number } = {}): Promise<RecordedOperatorAction[]> {
     return listOperatorActions(this.context.db, options);
+  }
+
+  // The risk stage (docs/risk.md): the review queue, freezes, profiles and events. The HTTP API calls these too.
+
+  /** Payments held for risk review, oldest first (reading only). */
+  riskHolds(): Promise<HeldPayment[]> {
+    return listHolds(this.context.db);
+  }
+
+  /** Releases a held payment (batch: into the open cycle; real-time: reserved and forwarded, or refused over headroom). */
+  async releaseHeldPayment(id: bigint, who: OperatorIdentity): Promise<{ state: string }> {
+    this.writable('risk.release');
+    await this.fresh();
+    return releaseHeld(this.context, id, who.actor, who.reason);
+  }
+
+  /** Rejects a held payment (RR04 unless `code` says otherwise); its sender is told by pacs.002 RJCT. */
+  async rejectHeldPayment(id: bigint, who: OperatorIdentity, code?: string): Promise<void> {
+    this.writable('risk.reject');
+    await this.fresh();
+    return rejectHeld(this.context, id, who.actor, who.reason, code);
+  }
+
+  /** Freezes an account of a participant: every payment from or to it is refused AC06 until unfrozen. */
+  async freezeAccount(bic: string, account: string, who: OperatorIdentity): Promise<void> {
+    this.writable('risk.freeze_account');
+    if (account === '') throw new RiskDecisionError('an account is required');
+    return freeze(this.context, bic, account, who.actor, who.reason);
+  }
+
+  async unfreezeAccount(bic: string, account: string, who: OperatorIdentity): Promise<void> {
+    this.writable('risk.unfreeze_account');
+    if (account === '') throw new RiskDecisionError('an account is required');
+    return unfreeze(this.context, bic, account, who.actor, who.reason);
+  }
+
+  /**
+   * Freezes a participant: suspended in the register (its files refused AG10, payments to it refused
+   * AG10: suspendParticipant) and frozen for the risk stage (any payment from or to it that still
+   * reaches the stage refused AC06), recorded as a risk event.
+   */
+  async freezeParticipant(bic: string, who: OperatorIdentity): Promise<RegisterUpdate> {
+    this.writable('risk.freeze_participant');
+    await freeze(this.context, bic, '', who.actor, who.reason);
+    const suspended = this.context.config.participants.find((p) => p.bic === bic)?.status === 'suspended';
+    return suspended ? { changes: [], version: this.configurationVersion, applied: false } : this.suspendParticipant(bic, who);
+  }
+
+  /** Lifts a participant's freeze and resumes it in the register. */
+  async unfreezeParticipant(bic: string, who: OperatorIdentity): Promise<RegisterUpdate> {
+    this.writable('risk.unfreeze_participant');
+    await unfreeze(this.context, bic, '', who.actor, who.reason);
+    const suspended = this.context.config.participants.find((p) => p.bic === bic)?.status === 'suspended';
+    return suspended ? this.resumeParticipant(bic, who) : { changes: [], version: this.configurationVersion, applied: false };
+  }
+
+  /** Loads a participant's risk profile file (CSV or JSON Lines) as a new version, whole or not at all. */
+  async loadRiskProfiles(load: ProfileLoad): Promise<ProfileVersion> {
+    this.writable('risk.profiles_load');
+    await this.fresh();
+    return loadProfiles(this.context, load);
+  }
+
+  /** Loaded profile versions, newest first (reading only). */
+  riskProfileVersions(participant?: string) {
+    return listProfileVersions(this.context.db, participant);
+  }
+
+  /** Risk events, newest first (reading only). */
+  riskEvents(options: { readonly paymentId?: bigint; readonly limit?: number } = {}) {
+    return listRiskEvents(this.context.db, options);
   }
 
   /** Payments by filters, newest first, one page (API; `visibleTo` restricts to one participant's). */

@@ -32,6 +32,8 @@ import { realtimeService } from './realtime-service.ts';
 import type { IntakeResult, Submission } from './transport.ts';
 import { refusedBytesToStore } from './refused-storage.ts';
 import { currentBusinessDate } from './business-date.ts';
+import { assessPayments, recordAssessed } from './risk.ts';
+import { holdNewPayments, refuseRiskRejected } from './risk-holds.ts';
 
 /** A transaction of an accepted pacs.008 as intake keeps it to create its payment. */
 export interface AcceptedTransaction {
@@ -79,7 +81,9 @@ export async function intakeAlone(ctx: EngineContext, validated: Validated): Pro
       const created = await createPayments(ctx, tx, messageRowId, sender, outcome, accepted);
       const realtime = 'refused' in created ? [] : created.realtime;
       if ('refused' in created) outcome = created.refused;
-      if (realtime.length > 0) {
+      else if (created.report) outcome = created.report;
+      // A held real-time payment was answered PDNG (risk-holds.ts), as a queued one.
+      if (realtime.length > 0 || ('heldRealtime' in created && created.heldRealtime > 0)) {
         // Real-time payments are answered when the creditor agent answers, or now if refused/queued.
         await reserveNewRealtimePayments(ctx, tx, realtime);
         await recordIntake(tx, messageRowId, outcome, undefined);
@@ -270,46 +274,67 @@ export function acceptedTransactions(report: FileReport, collected: readonly Col
  * batch debits ceiling for the cycle (limits.amounts) is refused whole, and gives back its keys.
  */
 async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: bigint, sender: string, report: FileReport,
-  accepted: readonly AcceptedTransaction[]): Promise<{ readonly realtime: bigint[] } | { readonly refused: FileReport }> {
-  if (accepted.length === 0) return { realtime: [] };
+  accepted: readonly AcceptedTransaction[]): Promise<{ readonly realtime: bigint[]; readonly heldRealtime: number; readonly report?: FileReport }
+  | { readonly refused: FileReport }> {
+  if (accepted.length === 0) return { realtime: [], heldRealtime: 0 };
   const realtime = accepted.every((a) => a.facts.localInstrument === 'INST') && realtimeService(ctx) !== undefined;
   const cycle = realtime ? null : await openCycle(ctx, tx);
-  const rows = paymentRows(report, accepted, sender, ctx.directory);
+  const allRows = paymentRows(report, accepted, sender, ctx.directory);
   // A batch payment dated after the open cycle's business day (validation kept it within the horizon,
   // on a business day) is warehoused: ACCEPTED without a cycle until the first cycle of its date opens.
-  const warehoused = rows.map((r) => cycle !== null && isWarehoused(r.settlementDate, cycle.businessDate, currentBusinessDate(ctx)));
+  const allWarehoused = allRows.map((r) => cycle !== null && isWarehoused(r.settlementDate, cycle.businessDate, currentBusinessDate(ctx)));
   if (cycle !== null) {
-    const refused = await claimBatchDebits(tx, cycle.id, sender, rows.filter((_, i) => !warehoused[i]));
+    const refused = await claimBatchDebits(tx, cycle.id, sender, allRows.filter((_, i) => !allWarehoused[i]));
     if (refused) {
       await tx.query('DELETE FROM idempotency_keys WHERE message_id = $1', [messageRowId]);
       return { refused: refuseWhole(report, refused) };
     }
   }
+  // The risk stage (docs/risk.md), before any position: rejected payments are not created (their
+  // transactions are refused in the answer), held ones wait for an operator out of every cycle.
+  const assessed = await assessPayments(ctx, tx, allRows, realtime ? 'realtime' : 'batch');
+  const kept = allRows.map((_, i) => assessed?.[i]?.disposal.kind !== 'reject');
+  const rows = allRows.filter((_, i) => kept[i]);
+  const warehoused = allWarehoused.filter((_, i) => kept[i]);
+  const held = rows.map((_, i) => assessed?.[allRows.indexOf(rows[i]!)]?.disposal.kind === 'hold');
+  const outcome = assessed === undefined ? undefined : await refuseRiskRejected(tx, messageRowId, report, allRows, assessed);
   const columns = {
     index: rows.map((r) => r.index), txId: rows.map((r) => r.transactionId), e2e: rows.map((r) => r.endToEndId), uetr: rows.map((r) => r.uetr),
     instructing: rows.map((r) => r.instructingAgent), debtor: rows.map((r) => r.debtorAgent), creditor: rows.map((r) => r.creditorAgent),
     currency: rows.map((r) => r.currency), amount: rows.map((r) => r.amountMinor.toString()), date: rows.map((r) => r.settlementDate),
-    xml: rows.map((r) => r.xml), cycle: rows.map((_, i) => (cycle === null || warehoused[i] ? null : cycle.id.toString())),
+    xml: rows.map((r) => r.xml), cycle: rows.map((_, i) => (cycle === null || warehoused[i] || held[i] ? null : cycle.id.toString())),
   };
-  // A batch payment is created as RECEIVED --ACCEPT_BATCH--> would leave it (recorded as one set: acceptBatchPayments).
+  // A batch payment is created as RECEIVED --ACCEPT_BATCH--> would leave it (recorded as one set: acceptBatchPayments);
+  // a held one as RECEIVED --HOLD--> leaves it (recorded by holdNewPayments).
   const state = realtime ? 'RECEIVED' : admittedState('ACCEPT_BATCH');
+  const states = rows.map((_, i) => (held[i] ? admittedState('HOLD') : state));
   // A batch payment's XML is kept apart (acceptBatchPayments), out of the row netting and settlement update.
-  const created = await tx.query<{ id: bigint; transaction_index: number }>(
+  const created = rows.length === 0 ? [] : await tx.query<{ id: bigint; transaction_index: number }>(
     `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
         debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml)
-     SELECT $1, i, 'CREDIT', $2, t, e, u, ia, da, ca, c, a::bigint, d::date, $3, cy::bigint, x
+     SELECT $1, i, 'CREDIT', $2, t, e, u, ia, da, ca, c, a::bigint, d::date, s, cy::bigint, x
        FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                   $12::text[], $13::text[], $14::text[], $15::text[]) AS p(i, t, e, u, ia, da, ca, c, a, d, x, cy)
+                   $12::text[], $13::text[], $14::text[], $15::text[], $3::text[]) AS p(i, t, e, u, ia, da, ca, c, a, d, x, cy, s)
      ORDER BY i
      RETURNING id, transaction_index`,
-    [messageRowId, realtime ? 'realtime' : 'batch', state, columns.index, columns.txId, columns.e2e, columns.uetr,
+    [messageRowId, realtime ? 'realtime' : 'batch', states, columns.index, columns.txId, columns.e2e, columns.uetr,
       columns.instructing, columns.debtor, columns.creditor, columns.currency, columns.amount, columns.date,
       realtime ? columns.xml : columns.xml.map(() => null), columns.cycle]);
-  if (realtime) return { realtime: created.map((r) => r.id) };
-  const held = new Set(rows.filter((_, i) => warehoused[i]).map((r) => r.index));
-  await acceptBatchPayments(tx, cycle!.id, created.filter((c) => !held.has(c.transaction_index)), columns.index, columns.xml);
-  await warehouseBatchPayments(tx, created.filter((c) => held.has(c.transaction_index)), columns.index, columns.xml);
-  return { realtime: [] };
+  if (assessed !== undefined) {
+    const idByIndex = new Map(created.map((c) => [c.transaction_index, c.id]));
+    await recordAssessed(ctx, tx, assessed, allRows.map((r) => idByIndex.get(r.index)), allRows.map((r) => r.transactionId));
+  }
+  const heldIndexes = new Set(rows.filter((_, i) => held[i]).map((r) => r.index));
+  const heldPayments = created.filter((c) => heldIndexes.has(c.transaction_index));
+  if (heldPayments.length > 0) {
+    await holdNewPayments(ctx, tx, realtime ? 'realtime' : 'batch', heldPayments, columns.index, columns.xml, sender, report);
+  }
+  const admitted = created.filter((c) => !heldIndexes.has(c.transaction_index));
+  if (realtime) return { realtime: admitted.map((r) => r.id), heldRealtime: heldPayments.length, ...(outcome === undefined ? {} : { report: outcome }) };
+  const waiting = new Set(rows.filter((_, i) => warehoused[i]).map((r) => r.index));
+  await acceptBatchPayments(tx, cycle!.id, admitted.filter((c) => !waiting.has(c.transaction_index)), columns.index, columns.xml);
+  await warehouseBatchPayments(tx, admitted.filter((c) => waiting.has(c.transaction_index)), columns.index, columns.xml);
+  return { realtime: [], heldRealtime: 0, ...(outcome === undefined ? {} : { report: outcome }) };
 }
 
 /**

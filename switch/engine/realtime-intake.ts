@@ -66,6 +66,8 @@ import {
 import { answerSender } from './answer-sender.ts';
 import { realtimeService } from './realtime-service.ts';
 import type { IntakeResult } from './transport.ts';
+import { assessPayments, giveBackRiskUsage, recordAssessed } from './risk.ts';
+import { holdNewPayments, refuseRiskRejected } from './risk-holds.ts';
 
 /** True when the validated message goes through the real-time group rather than its own transaction. */
 export function joinsRealtimeGroup(ctx: EngineContext, validated: Validated): boolean {
@@ -225,7 +227,19 @@ async function writeGroup(ctx: EngineContext, tx: Queryable, group: readonly Val
     member.answerRowId = answer.rowId;
     member.answerXml = answer.xml;
   }
-  await createRealtimePayments(ctx, tx, stored, accepted);
+  const risk = await riskStage(ctx, tx, accepted);
+  const admitted = risk === undefined ? accepted : accepted.filter((m) => m.payments.length > 0);
+  for (const member of risk === undefined ? [] : accepted.filter((m) => m.payments.length === 0)) {
+    // Every payment of the member refused or held by the risk stage: answered now (held ones were answered PDNG).
+    if (member.outcome.status === 'RJCT') {
+      const { submission } = member.validated;
+      const answer = await answerSender(ctx, tx, member.outcome, submission.sender, submission.fileName);
+      member.answerRowId = answer.rowId;
+      member.answerXml = answer.xml;
+    }
+  }
+  await createRealtimePayments(ctx, tx, stored, admitted);
+  if (risk !== undefined) await risk.afterCreation();
   for (let i = 0; i < stored.length; i++) crashPoint('intake.before-commit');
 
   const results: (IntakeResult | undefined)[] = group.map(() => undefined);
@@ -235,6 +249,59 @@ async function writeGroup(ctx: EngineContext, tx: Queryable, group: readonly Val
     };
   }
   return results;
+}
+
+/**
+ * The risk stage for the group's payments (docs/risk.md), before any exposure is locked: refused
+ * payments leave their member (its outcome RJCT or PART with the stage's code and text), held ones are
+ * created HELD and answered PDNG. `afterCreation` records what the admitted payments took of the daily
+ * counters once they exist, and gives back the share of those the group then refused over headroom.
+ */
+async function riskStage(ctx: EngineContext, tx: Queryable, accepted: readonly Stored[]): Promise<{ afterCreation(): Promise<void> } | undefined> {
+  const payments = accepted.flatMap((member) => member.payments.map((row) => ({ member, row })));
+  const assessed = await assessPayments(ctx, tx, payments.map((p) => p.row), 'realtime');
+  if (assessed === undefined) return undefined;
+  const heldIds: (bigint | undefined)[] = payments.map(() => undefined);
+  for (const member of accepted) {
+    const mine = payments.map((p, i) => ({ ...p, i })).filter((p) => p.member === member);
+    const refused = await refuseRiskRejected(tx, member.rowId, member.outcome, mine.map((p) => p.row), mine.map((p) => assessed[p.i]!));
+    if (refused !== undefined) member.outcome = refused;
+    const held = mine.filter((p) => assessed[p.i]!.disposal.kind === 'hold');
+    if (held.length > 0) {
+      const ids = await insertHeldRealtime(tx, member.rowId, held.map((p) => p.row));
+      held.forEach((p, k) => { heldIds[p.i] = ids[k]!.id; });
+      await holdNewPayments(ctx, tx, 'realtime', ids, [], [], member.validated.submission.sender, member.validated.report);
+    }
+    member.payments = mine.filter((p) => assessed[p.i]!.disposal.kind === 'pass').map((p) => p.row);
+  }
+  return {
+    async afterCreation(): Promise<void> {
+      const passed = payments.map((p, i) => ({ ...p, i })).filter((p) => assessed[p.i]!.disposal.kind === 'pass');
+      const created = passed.length === 0 ? [] : await tx.query<{ id: bigint; message_id: bigint; transaction_index: number; state: string }>(
+        `SELECT p.id, p.message_id, p.transaction_index, p.state FROM payments p
+           JOIN unnest($1::bigint[], $2::int[]) AS k(m, i) ON p.message_id = k.m AND p.transaction_index = k.i`,
+        [passed.map((p) => p.member.rowId.toString()), passed.map((p) => p.row.index)]);
+      const byKey = new Map(created.map((c) => [`${c.message_id} ${c.transaction_index}`, c]));
+      const ids = payments.map((p, i) => heldIds[i] ?? byKey.get(`${p.member.rowId} ${p.row.index}`)?.id);
+      await recordAssessed(ctx, tx, assessed, ids, payments.map((p) => p.row.transactionId));
+      await giveBackRiskUsage(tx, created.filter((c) => c.state === 'REJECTED').map((c) => c.id));
+    },
+  };
+}
+
+/** Real-time payments the risk stage held, inserted HELD (their transitions and answers: holdNewPayments). */
+async function insertHeldRealtime(tx: Queryable, messageRowId: bigint, rows: readonly PaymentRow[]):
+  Promise<{ id: bigint; transaction_index: number }[]> {
+  return tx.query<{ id: bigint; transaction_index: number }>(
+    `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
+        debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, transaction_xml)
+     SELECT $1, i, 'CREDIT', 'realtime', t, e, u, ia, da, ca, c, a::bigint, d::date, $2, x
+       FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+            AS p(i, t, e, u, ia, da, ca, c, a, d, x)
+     ORDER BY i RETURNING id, transaction_index`,
+    [messageRowId, admittedState('HOLD'), rows.map((r) => r.index), rows.map((r) => r.transactionId), rows.map((r) => r.endToEndId),
+      rows.map((r) => r.uetr), rows.map((r) => r.instructingAgent), rows.map((r) => r.debtorAgent), rows.map((r) => r.creditorAgent),
+      rows.map((r) => r.currency), rows.map((r) => r.amountMinor.toString()), rows.map((r) => r.settlementDate), rows.map((r) => r.xml)]);
 }
 
 /**

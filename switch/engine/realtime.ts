@@ -94,7 +94,8 @@ export function admissionReport(payment: {
  * the other. Used for a message that does not go through the real-time group (realtime-intake.ts),
  * and for the members of a failed group, retried one by one.
  */
-export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryable, ids: readonly bigint[]): Promise<void> {
+export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryable, ids: readonly bigint[],
+  from: 'RECEIVED' | 'HELD' = 'RECEIVED'): Promise<void> {
   const service = realtimeService(ctx);
   const payments = await tx.query<RealtimePayment & { sender: string; message_type: string; original_message_id: string }>(
     `SELECT ${PAYMENT_COLUMNS}, m.participant AS sender, m.message_type, m.message_id AS original_message_id
@@ -106,16 +107,16 @@ export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryab
         [payment.debtor_agent, payment.currency])
       : [];
     if (!waiting && await reserve(tx, payment.debtor_agent, payment.currency, payment.amount_minor)) {
-      await transition(tx, payment.id, 'RESERVE', 'RECEIVED', 'RESERVED', ADMISSION_CAUSE.RESERVED);
+      await transition(tx, payment.id, 'RESERVE', from, 'RESERVED', ADMISSION_CAUSE.RESERVED);
       await forward(ctx, tx, payment);
       if (service?.receiverConfirmation === false) await commitPayment(ctx, tx, payment.id, 'committed on forward (no receiver confirmation)');
       continue;
     }
     if (service?.overCap === 'queue') {
-      await transition(tx, payment.id, 'QUEUE', 'RECEIVED', 'QUEUED', ADMISSION_CAUSE.QUEUED);
+      await transition(tx, payment.id, 'QUEUE', from, 'QUEUED', ADMISSION_CAUSE.QUEUED);
       await emitStatusReport(ctx, tx, admissionReport(payment, 'QUEUED'));
     } else {
-      await transition(tx, payment.id, 'REJECT', 'RECEIVED', 'REJECTED', ADMISSION_CAUSE.REJECTED, REASON.insufficientFunds);
+      await transition(tx, payment.id, 'REJECT', from, 'REJECTED', ADMISSION_CAUSE.REJECTED, REASON.insufficientFunds);
       await emitStatusReport(ctx, tx, admissionReport(payment, 'REJECTED'));
     }
   }

@@ -24,6 +24,8 @@ export interface SchemeRegister {
   readonly perPaymentMaximum?: SchemeConfig['perPaymentMaximum'];
   readonly participants: SchemeConfig['participants'];
   readonly services: SchemeConfig['services'];
+  /** The risk stage's limits and thresholds (docs/risk.md); absent: no risk stage. */
+  readonly risk?: SchemeConfig['risk'];
 }
 
 /** Arbitrary constant naming the register-writing lock among the database's advisory locks. */
@@ -33,6 +35,7 @@ export function registerOf(config: SchemeConfig): SchemeRegister {
   return {
     currencies: config.currencies, participants: config.participants, services: config.services,
     ...(config.perPaymentMaximum === undefined ? {} : { perPaymentMaximum: config.perPaymentMaximum }),
+    ...(config.risk === undefined ? {} : { risk: config.risk }),
   };
 }
 
@@ -41,7 +44,9 @@ export function registerOf(config: SchemeConfig): SchemeRegister {
  * a whole (a register written for another file's currencies is refused with the file's problems).
  */
 export function withRegister(config: SchemeConfig, register: SchemeRegister): SchemeConfig {
-  const merged = { ...config, currencies: register.currencies, participants: register.participants, services: register.services };
+  const { risk: _fileRisk, ...file } = config;
+  const merged = { ...file, currencies: register.currencies, participants: register.participants, services: register.services,
+    ...(register.risk === undefined ? {} : { risk: register.risk }) };
   const raw = JSON.parse(JSON.stringify(register.perPaymentMaximum === undefined
     ? (({ perPaymentMaximum: _dropped, ...rest }) => rest)(merged)
     : { ...merged, perPaymentMaximum: register.perPaymentMaximum })) as Record<string, unknown>;
@@ -96,7 +101,7 @@ export async function lockRegister(tx: Queryable): Promise<void> {
 /** One difference between two registers, as `config apply` shows it. */
 export interface RegisterChange {
   readonly kind: 'participant.add' | 'participant.retire' | 'participant.suspend' | 'participant.resume' | 'participant.cap'
-    | 'participant.change' | 'currencies' | 'services' | 'per_payment_maximum';
+    | 'participant.change' | 'currencies' | 'services' | 'per_payment_maximum' | 'risk';
   readonly subject: string;
   readonly from?: unknown;
   readonly to?: unknown;
@@ -121,6 +126,7 @@ export function registerChanges(before: SchemeRegister | undefined, after: Schem
     changes.push({ kind: 'per_payment_maximum', subject: 'scheme', from: before?.perPaymentMaximum, to: after.perPaymentMaximum });
   }
   if (!same(before?.services, after.services)) changes.push({ kind: 'services', subject: 'scheme', from: before?.services, to: after.services });
+  if (!same(before?.risk, after.risk)) changes.push({ kind: 'risk', subject: 'scheme', from: before?.risk, to: after.risk });
   const old = new Map((before?.participants ?? []).map((p) => [p.bic, p]));
   const now = new Map(after.participants.map((p) => [p.bic, p]));
   for (const bic of [...new Set([...old.keys(), ...now.keys()])].sort()) {
@@ -159,5 +165,6 @@ export function describeChange(c: RegisterChange): string {
     case 'currencies': return `~ currencies: ${text(c.from)} -> ${text(c.to)}`;
     case 'services': return `~ services: ${text(c.from)} -> ${text(c.to)}`;
     case 'per_payment_maximum': return `~ per-payment maximum: ${text(c.from)} -> ${text(c.to)}`;
+    case 'risk': return `~ risk limits and thresholds: ${text(c.from)} -> ${text(c.to)}`;
   }
 }

@@ -228,6 +228,17 @@ export const REASON = {
   regulatoryReason: 'RR04',
   /** The switch could not process the file or transaction (internal error). FF10 BankSystemProcessingError. */
   processingError: 'FF10',
+  // The risk stage (docs/risk.md).
+  /** A payment over the risk stage's per-transaction limit for its account type and risk level. AM02 NotAllowedAmount. */
+  riskTransactionLimit: 'AM02',
+  /** A payment that would take an account or participant past its daily risk limit (amount or count). AM14 AmountExceedsAgreedLimit. */
+  riskDailyLimit: 'AM14',
+  /** Debtor or creditor account (or its participant) frozen by an operator. AC06 BlockedAccount. */
+  accountFrozen: 'AC06',
+  /** A payment the risk score rejected as likely fraud. FRAD FraudulentOrigin. */
+  riskScoreReject: 'FRAD',
+  /** A held real-time payment not decided within the scheme timeout. AB01 AbortedClearingTimeout. */
+  heldTimeout: 'AB01',
   /** Reason only in the narrative (AddtlInf). NARR Narrative. */
   narrative: 'NARR',
 

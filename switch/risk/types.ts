@@ -36,6 +36,8 @@ export interface PaymentRiskFacts {
   readonly creditorAccount?: string;
   /** DbtrAcct/Tp/Cd or Prtry as written (mapped to an AccountType by the stage). */
   readonly debtorAccountTypeCode?: string;
+  /** The debtor's customer id at its bank: Dbtr/Id/OrgId/Othr/Id, PrvtId/Othr/Id or LEI (keys customer profiles). */
+  readonly debtorCustomer?: string;
   readonly debtor: RiskParty;
   readonly creditor: RiskParty;
   readonly ultimateDebtor?: RiskParty;

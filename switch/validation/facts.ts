@@ -240,3 +240,17 @@ function closingTagStart(bytes: Uint8Array, end: number): number {
   if (bytes[end - 2] === SLASH) return end;
   return bytes.lastIndexOf(LT, end - 1);
 }
+
+/**
+ * The leaves of ONE element given alone (a transaction element as intake keeps it,
+ * validation/forward.ts), read as `extractFacts` reads them: `visit` is called for each element whose
+ * local name is in `names`, with its path relative to the element (e.g. 'Dbtr/Nm') and its value as a
+ * conforming parser reads it. The risk stage's facts (switch/risk/facts.ts) come from here.
+ */
+export function walkElementLeaves(bytes: Uint8Array, names: ReadonlySet<string>, visit: (path: string, text: string) => void): void {
+  const start = bytes.indexOf(LT);
+  if (start < 0) return;
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] !== GT) end--;
+  walkLeaves(bytes, tagEnd(bytes, start) + 1, closingTagStart(bytes, end), names, (leaf) => visit(leaf.path, leaf.text));
+}

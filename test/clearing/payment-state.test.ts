@@ -30,6 +30,12 @@ const legal: [PaymentState, PaymentEvent, PaymentState][] = [
   ['SETTLED', 'RETURN', 'RETURNED'],
   ['ACCEPTED', 'CANCEL', 'CANCELLED'],
   ['QUEUED', 'CANCEL', 'CANCELLED'],
+  // The risk stage's review queue (docs/risk.md): held, then released or rejected.
+  ['RECEIVED', 'HOLD', 'HELD'],
+  ['HELD', 'ACCEPT_BATCH', 'ACCEPTED'],
+  ['HELD', 'RESERVE', 'RESERVED'],
+  ['HELD', 'QUEUE', 'QUEUED'],
+  ['HELD', 'REJECT', 'REJECTED'],
 ];
 
 for (const [from, event, to] of legal) {

@@ -149,7 +149,7 @@ describe('the scheme configuration carries risk.scoring', () => {
   const base = { name: 's', currencies: ['EUR'], participants: [{ bic: 'BANKDEFFXXX', name: 'A', status: 'active', currencies: ['EUR'] }] };
   it('checked with the rest of the file', async () => {
     const { checkConfig, ConfigError } = await import('../../switch/config.ts');
-    assert.equal(checkConfig({ ...base, risk: { scoring: { rejectThreshold: 95 } } }).risk?.scoring.rejectThreshold, 95);
+    assert.equal(checkConfig({ ...base, risk: { scoring: { rejectThreshold: 95 } } }).risk?.scoring?.rejectThreshold, 95);
     assert.equal(checkConfig(base).risk, undefined);
     assert.throws(() => checkConfig({ ...base, risk: { scoring: { holdThreshold: 'high' } } }),
       (e: unknown) => e instanceof ConfigError && /risk\.scoring\.holdThreshold: "high" must be a number from 0 to 100/.test(e.message));

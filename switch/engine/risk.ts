@@ -1,0 +1,289 @@
+/**
+ * The risk stage in the engine (docs/risk.md): between validation and the first position a payment
+ * touches, on both intake paths (intake.ts for a message alone and for batch files,
+ * realtime-intake.ts for the real-time group), in the intake transaction:
+ *
+ *   1. the facts of each payment (switch/risk/facts.ts);
+ *   2. one look-up of the debtor's and creditor's account and customer profiles in force (the newest
+ *      complete version of each participant effective now), and one of the freezes;
+ *   3. screening and scoring through the engine's optional ports (context.risk);
+ *   4. the decision before the counters (switch/risk/limits.ts `judge`);
+ *   5. the daily counters of every payment not rejected, taken on locked rows: the counter rows are
+ *      created if missing and locked in (date, scope, key, currency) order (so two groups or two serve
+ *      processes never deadlock and never both take the last room), decided in memory in arrival
+ *      order, and written back in one UPDATE. What each payment took is recorded (risk_payment_usage)
+ *      and given back by transitions.ts when the payment is later rejected, released or cancelled.
+ *
+ * With no `risk` section in the configuration the stage does nothing and costs nothing.
+ */
+import type { Queryable } from '../store/database.ts';
+import type { RiskConfig } from '../risk/config.ts';
+import { riskFacts, declaredAccountType, type RiskPaymentRow } from '../risk/facts.ts';
+import { counterBreachText, higherLevel, judge, resolveLimits, type CounterScope, type Finding, type MinorDaily } from '../risk/limits.ts';
+import type { AccountType, PaymentRiskFacts, RiskDisposal, RiskLevel, RiskScore, RiskService } from '../risk/types.ts';
+import { REASON } from '../iso/reason-codes.ts';
+import type { EngineContext, RiskEventKind } from './context.ts';
+import { currentBusinessDate } from './business-date.ts';
+
+/** One counter a payment takes. */
+interface Take {
+  readonly scope: CounterScope;
+  readonly key: string;
+  readonly currency: string;
+  readonly amount: bigint;
+  readonly limit: MinorDaily;
+}
+
+/** The stage's outcome for one payment. */
+export interface Assessed {
+  readonly facts: PaymentRiskFacts;
+  readonly disposal: RiskDisposal;
+  readonly findings: readonly Finding[];
+  readonly score?: RiskScore;
+  /** The counters it took (pass and hold only). */
+  readonly took: readonly Take[];
+}
+
+/** A risk event to record. */
+export interface RiskEvent {
+  readonly kind: RiskEventKind;
+  readonly actor: string;
+  readonly reason: string;
+  readonly paymentId?: bigint;
+  readonly participant?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** The actor of the stage's own events. */
+export const RISK_STAGE = 'risk-stage';
+
+export function riskConfig(ctx: EngineContext): RiskConfig | undefined {
+  return ctx.config.risk;
+}
+
+interface Profile {
+  readonly accountType?: AccountType;
+  readonly riskLevel?: RiskLevel;
+  readonly customerLevel?: RiskLevel;
+}
+
+const pair = (participant: string, id: string): string => `${participant}\u0000${id}`;
+
+/** Steps 1–5 for the payments of one message or one real-time group, in arrival order. Undefined: no risk stage. */
+export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: readonly RiskPaymentRow[], service: RiskService):
+  Promise<Assessed[] | undefined> {
+  const config = riskConfig(ctx);
+  if (config === undefined || rows.length === 0) return undefined;
+  const now = ctx.clock.now();
+  const businessDate = currentBusinessDate(ctx);
+  const facts = rows.map((row) => riskFacts(row, service, now, businessDate));
+
+  // 2. Profiles and freezes, each in one statement.
+  const accountKeys = new Map<string, [string, string]>();
+  const customerKeys = new Map<string, [string, string]>();
+  for (const f of facts) {
+    if (f.debtorAccount !== undefined) accountKeys.set(pair(f.debtorAgent, f.debtorAccount), [f.debtorAgent, f.debtorAccount]);
+    if (f.creditorAccount !== undefined) accountKeys.set(pair(f.creditorAgent, f.creditorAccount), [f.creditorAgent, f.creditorAccount]);
+    if (f.debtorCustomer !== undefined) customerKeys.set(pair(f.debtorAgent, f.debtorCustomer), [f.debtorAgent, f.debtorCustomer]);
+  }
+  const profiles = await lookUpProfiles(tx, now, [...accountKeys.values()], [...customerKeys.values()]);
+  const freezeKeys = new Map<string, [string, string]>();
+  for (const f of facts) {
+    for (const p of [f.debtorAgent, f.creditorAgent]) freezeKeys.set(pair(p, ''), [p, '']);
+    if (f.debtorAccount !== undefined) freezeKeys.set(pair(f.debtorAgent, f.debtorAccount), [f.debtorAgent, f.debtorAccount]);
+    if (f.creditorAccount !== undefined) freezeKeys.set(pair(f.creditorAgent, f.creditorAccount), [f.creditorAgent, f.creditorAccount]);
+  }
+  const keys = [...freezeKeys.values()];
+  const frozenRows = await tx.query<{ participant: string; account: string }>(
+    `SELECT f.participant, f.account FROM risk_freezes f JOIN unnest($1::text[], $2::text[]) AS k(p, a) ON f.participant = k.p AND f.account = k.a`,
+    [keys.map((k) => k[0]), keys.map((k) => k[1])]);
+  const frozen = new Set(frozenRows.map((r) => pair(r.participant, r.account)));
+
+  // 3–4. Ports and the decision before the counters.
+  const judged: { facts: PaymentRiskFacts; disposal: RiskDisposal; findings: Finding[]; score?: RiskScore; takes: Take[] }[] = [];
+  for (const f of facts) {
+    const debtorProfile = f.debtorAccount === undefined ? undefined : profiles.accounts.get(pair(f.debtorAgent, f.debtorAccount));
+    const creditorProfile = f.creditorAccount === undefined ? undefined : profiles.accounts.get(pair(f.creditorAgent, f.creditorAccount));
+    const customerLevel = f.debtorCustomer === undefined ? undefined : profiles.customers.get(pair(f.debtorAgent, f.debtorCustomer));
+    const debtorType = debtorProfile?.accountType ?? declaredAccountType(f) ?? 'other';
+    const debtorLevel = higherLevel(higherLevel(debtorProfile?.riskLevel ?? config.unknownRiskLevel, debtorProfile?.customerLevel), customerLevel);
+    const creditorType = creditorProfile?.accountType ?? (f.creditor.identifiedAs === 'organisation' ? 'business'
+      : f.creditor.identifiedAs === 'person' ? 'personal' : 'other');
+    const creditorLevel = higherLevel(creditorProfile?.riskLevel ?? config.unknownRiskLevel, creditorProfile?.customerLevel);
+    const limits = resolveLimits(config,
+      { participant: f.debtorAgent, service, currency: f.currency, accountType: debtorType, riskLevel: debtorLevel },
+      { participant: f.creditorAgent, service, currency: f.currency, accountType: creditorType, riskLevel: creditorLevel });
+    const frozenParty = frozen.has(pair(f.debtorAgent, '')) ? `participant ${f.debtorAgent}`
+      : frozen.has(pair(f.creditorAgent, '')) ? `participant ${f.creditorAgent}`
+        : f.debtorAccount !== undefined && frozen.has(pair(f.debtorAgent, f.debtorAccount)) ? `debtor account ${f.debtorAccount}`
+          : f.creditorAccount !== undefined && frozen.has(pair(f.creditorAgent, f.creditorAccount)) ? `creditor account ${f.creditorAccount}` : undefined;
+    const hits = frozenParty === undefined ? ctx.risk?.screener?.screen(f) ?? [] : [];
+    const score = frozenParty === undefined && ctx.risk?.scorer ? await ctx.risk.scorer.score(tx, f) : undefined;
+    const { disposal, findings } = judge(config, { currency: f.currency, amount: f.amount, limits, ...(frozenParty === undefined ? {} : { frozen: frozenParty }),
+      hits, ...(score === undefined ? {} : { score }) });
+    const takes: Take[] = [];
+    if (disposal.kind !== 'reject') {
+      const add = (scope: CounterScope, key: string | undefined, limit: MinorDaily): void => {
+        if (key !== undefined && (limit.amount !== undefined || limit.count !== undefined)) takes.push({ scope, key, currency: f.currency, amount: f.amount, limit });
+      };
+      add('debtor-account', f.debtorAccount === undefined ? undefined : `${f.debtorAgent}/${f.debtorAccount}`, limits.debtorAccountDaily);
+      add('creditor-account', f.creditorAccount === undefined ? undefined : `${f.creditorAgent}/${f.creditorAccount}`, limits.creditorAccountDaily);
+      add('participant', f.debtorAgent, limits.participantDaily);
+    }
+    judged.push({ facts: f, disposal, findings: [...findings], ...(score === undefined ? {} : { score }), takes });
+  }
+
+  // 5. The daily counters, on locked rows.
+  const counterKeys = new Map<string, { scope: CounterScope; key: string; currency: string }>();
+  for (const j of judged) for (const t of j.takes) counterKeys.set(`${t.scope}\u0000${t.key}\u0000${t.currency}`, t);
+  if (counterKeys.size === 0) return judged.map((j) => ({ ...j, took: [] }));
+  const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
+    : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
+  const params = [businessDate, sorted.map((k) => k.scope), sorted.map((k) => k.key), sorted.map((k) => k.currency)];
+  await tx.query(`INSERT INTO risk_counters (business_date, scope, key, currency)
+                  SELECT $1::date, s, k, c FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(s, k, c, n) ORDER BY n
+                  ON CONFLICT DO NOTHING`, params);
+  const locked = await tx.query<{ scope: string; key: string; currency: string; amount_minor: bigint; count: number }>(
+    `SELECT r.scope, r.key, r.currency, r.amount_minor, r.count FROM risk_counters r
+       JOIN unnest($2::text[], $3::text[], $4::text[]) AS t(s, k, c) ON r.scope = t.s AND r.key = t.k AND r.currency = t.c
+      WHERE r.business_date = $1::date ORDER BY r.scope, r.key, r.currency FOR UPDATE OF r`, params);
+  const used = new Map(locked.map((r) => [`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count) }]));
+  const results: Assessed[] = [];
+  for (const j of judged) {
+    let breach: string | undefined;
+    for (const t of j.takes) {
+      const u = used.get(`${t.scope}\u0000${t.key}\u0000${t.currency}`)!;
+      if (t.limit.amount !== undefined && u.amount + t.amount > t.limit.amount) breach = counterBreachText(t.scope, t.key, 'amount', t.limit, t.currency, u);
+      else if (t.limit.count !== undefined && u.count + 1 > t.limit.count) breach = counterBreachText(t.scope, t.key, 'count', t.limit, t.currency, u);
+      if (breach !== undefined) break;
+    }
+    if (breach !== undefined) {
+      results.push({ facts: j.facts, disposal: { kind: 'reject', code: REASON.riskDailyLimit, text: breach },
+        findings: [...j.findings, { kind: 'limit-breach', text: breach }], ...(j.score === undefined ? {} : { score: j.score }), took: [] });
+      continue;
+    }
+    for (const t of j.takes) {
+      const u = used.get(`${t.scope}\u0000${t.key}\u0000${t.currency}`)!;
+      u.amount += t.amount;
+      u.count += 1;
+    }
+    results.push({ ...j, took: j.takes });
+  }
+  const changed = sorted.map((k) => used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)!);
+  await tx.query(`UPDATE risk_counters r SET amount_minor = t.a::bigint, count = t.n
+                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS t(s, k, c, a, n)
+                   WHERE r.business_date = $1::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c`,
+  [...params, changed.map((u) => u.amount.toString()), changed.map((u) => u.count)]);
+  return results;
+}
+
+async function lookUpProfiles(tx: Queryable, now: Date, accounts: readonly [string, string][], customers: readonly [string, string][]):
+  Promise<{ accounts: Map<string, Profile>; customers: Map<string, RiskLevel> }> {
+  const result = { accounts: new Map<string, Profile>(), customers: new Map<string, RiskLevel>() };
+  if (accounts.length === 0 && customers.length === 0) return result;
+  const participants = [...new Set([...accounts, ...customers].map((k) => k[0]))];
+  const rows = await tx.query<{ t: string; p: string; k: string; account_type: AccountType | null; risk_level: RiskLevel; customer_level: RiskLevel | null }>(
+    `WITH current AS (
+       SELECT DISTINCT ON (participant) participant, id FROM risk_profile_versions
+        WHERE complete AND effective_from <= $1 AND participant = ANY($2::text[])
+        ORDER BY participant, effective_from DESC, id DESC)
+     SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_level AS customer_level
+       FROM unnest($3::text[], $4::text[]) AS k(p, k) JOIN current v ON v.participant = k.p
+       JOIN risk_account_profiles ap ON ap.version_id = v.id AND ap.account = k.k
+       LEFT JOIN risk_customer_profiles cp ON cp.version_id = v.id AND cp.customer = ap.customer
+     UNION ALL
+     SELECT 'c', k.p, k.k, NULL, cp.risk_level, NULL
+       FROM unnest($5::text[], $6::text[]) AS k(p, k) JOIN current v ON v.participant = k.p
+       JOIN risk_customer_profiles cp ON cp.version_id = v.id AND cp.customer = k.k`,
+    [now, participants, accounts.map((k) => k[0]), accounts.map((k) => k[1]), customers.map((k) => k[0]), customers.map((k) => k[1])]);
+  for (const r of rows) {
+    if (r.t === 'a') {
+      result.accounts.set(pair(r.p, r.k), { accountType: r.account_type ?? undefined, riskLevel: r.risk_level, customerLevel: r.customer_level ?? undefined });
+    } else result.customers.set(pair(r.p, r.k), r.risk_level);
+  }
+  return result;
+}
+
+/**
+ * After the payments were created: what each took of the counters (given back if it later fails),
+ * its events, and the scorer's statistics of the accepted ones. `paymentIds[i]` is undefined for a
+ * payment not created (rejected by the stage: it lives on only in its message's answer).
+ */
+export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed: readonly Assessed[], paymentIds: readonly (bigint | undefined)[],
+  transactionIds: readonly (string | null)[]): Promise<void> {
+  const usage = { id: [] as string[], scope: [] as string[], key: [] as string[], currency: [] as string[], amount: [] as string[] };
+  const events: RiskEvent[] = [];
+  for (const [i, a] of assessed.entries()) {
+    const paymentId = paymentIds[i];
+    if (paymentId !== undefined) {
+      for (const t of a.took) {
+        usage.id.push(paymentId.toString());
+        usage.scope.push(t.scope);
+        usage.key.push(t.key);
+        usage.currency.push(t.currency);
+        usage.amount.push(t.amount.toString());
+      }
+    }
+    const details = {
+      ...(transactionIds[i] ? { transactionId: transactionIds[i] } : {}), amount: a.facts.amount.toString(), currency: a.facts.currency,
+      debtorAccount: a.facts.debtorAccount, creditorAccount: a.facts.creditorAccount,
+      ...(a.score === undefined ? {} : { score: a.score.score, topFeatures: a.score.features.slice(0, 5) }),
+    };
+    const base = { actor: RISK_STAGE, participant: a.facts.debtorAgent, ...(paymentId === undefined ? {} : { paymentId }) };
+    for (const f of a.findings) events.push({ ...base, kind: f.kind, reason: f.text, details });
+    if (a.disposal.kind === 'hold') events.push({ ...base, kind: 'hold', reason: a.disposal.reasons.join('; '), details });
+    if (a.disposal.kind === 'reject') events.push({ ...base, kind: 'reject', reason: `${a.disposal.code}: ${a.disposal.text}`, details: { ...details, code: a.disposal.code } });
+    if (a.disposal.kind === 'pass' && paymentId !== undefined && ctx.risk?.scorer) await ctx.risk.scorer.record(tx, a.facts);
+  }
+  if (usage.id.length > 0) {
+    await tx.query(`INSERT INTO risk_payment_usage (payment_id, business_date, scope, key, currency, amount_minor)
+                    SELECT i::bigint, $1::date, s, k, c, a::bigint FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(i, s, k, c, a)`,
+    [a0(assessed).facts.businessDate, usage.id, usage.scope, usage.key, usage.currency, usage.amount]);
+  }
+  await recordRiskEvents(ctx, tx, events);
+}
+
+function a0(assessed: readonly Assessed[]): Assessed {
+  return assessed[0]!;
+}
+
+/** Store risk events and raise each on the engine's event sink as `risk.<kind>`. */
+export async function recordRiskEvents(ctx: EngineContext, tx: Queryable, events: readonly RiskEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = await tx.query<{ id: bigint }>(
+    `INSERT INTO risk_events (at, kind, actor, reason, payment_id, participant, details)
+     SELECT $1, k, a, r, p::bigint, b, d::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       WITH ORDINALITY AS t(k, a, r, p, b, d, n) ORDER BY n RETURNING id`,
+    [ctx.clock.now(), events.map((e) => e.kind), events.map((e) => e.actor), events.map((e) => e.reason),
+      events.map((e) => e.paymentId?.toString() ?? null), events.map((e) => e.participant ?? null),
+      events.map((e) => JSON.stringify(e.details ?? {}))]);
+  events.forEach((e, i) => ctx.events?.({
+    event: `risk.${e.kind}`, id: rows[i]!.id, actor: e.actor, reason: e.reason,
+    ...(e.paymentId === undefined ? {} : { paymentId: e.paymentId }), ...(e.participant === undefined ? {} : { participant: e.participant }),
+    details: e.details ?? {},
+  }));
+}
+
+/** The states in which a payment gives back what it took of the daily counters (transitions.ts). */
+export const RISK_UNDO_STATES: ReadonlySet<string> = new Set(['REJECTED', 'RELEASED', 'CANCELLED']);
+
+/**
+ * The SQL (a CTE over `moved`, the ids a transition moved) that gives back the counters those payments
+ * took: their usage rows are deleted and the sums subtracted, per counter, in one statement.
+ */
+export const RISK_UNDO_CTES = `
+       undone AS (DELETE FROM risk_payment_usage u USING moved WHERE u.payment_id = moved.id
+                  RETURNING u.business_date, u.scope, u.key, u.currency, u.amount_minor),
+       given_back AS (
+         UPDATE risk_counters r SET amount_minor = r.amount_minor - g.amount, count = r.count - g.n
+           FROM (SELECT business_date, scope, key, currency, SUM(amount_minor)::bigint AS amount, COUNT(*)::int AS n
+                   FROM undone GROUP BY business_date, scope, key, currency) g
+          WHERE r.business_date = g.business_date AND r.scope = g.scope AND r.key = g.key AND r.currency = g.currency
+          RETURNING 1),`;
+
+/** Give back what these payments took of the counters (a payment created already failed: the real-time group's AM04). */
+export async function giveBackRiskUsage(tx: Queryable, ids: readonly bigint[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(`WITH moved AS (SELECT unnest($1::bigint[]) AS id),${RISK_UNDO_CTES.replace(/,\s*$/, '')}
+                  SELECT (SELECT COUNT(*) FROM given_back) AS n`, [ids]);
+}
