@@ -4,8 +4,9 @@
  * on a payment's names when it is screened, so both sides meet in one form. Pure: no I/O.
  *
  * A name becomes a sorted list of upper-case ASCII tokens:
- *  1. accents: NFKD, then the combining marks on Latin letters are dropped (É → E, ñ → n); other
- *     scripts are recomposed (NFC) so that their letters reach step 2 whole (Cyrillic й stays й);
+ *  1. accents: NFKD, then the combining marks on Latin and Greek letters (É → E, ñ → n, ί → ι) and the
+ *     vowel points of Arabic and Hebrew (optional in writing: عَبْد ≡ عبد) are dropped; the rest is
+ *     recomposed (NFC) so that other letters reach step 2 whole (Cyrillic й stays й, not и);
  *  2. transliteration of every other script to ASCII with any-ascii (Cyrillic, Greek, Arabic, CJK…:
  *     Владимир → Vladimir, Αλέξανδρος → Alexandros), ß → ss, Ø → O, Æ → AE;
  *  3. upper case; apostrophes and quotes removed (O'Neil → ONEIL); every other character that is not
@@ -42,12 +43,13 @@ export interface NormalisedName {
   readonly length: number;
 }
 
-const LATIN_MARKS = /(\p{Script=Latin})\p{M}+/gu;
+/** Marks that only accent or vocalise a letter: on Latin and Greek letters (accents), Arabic and Hebrew (vowel points). */
+const ACCENT_MARKS = /(\p{Script=Latin}|\p{Script=Greek}|\p{Script=Arabic}|\p{Script=Hebrew})\p{M}+/gu;
 const QUOTES = /['`"\u2018\u2019\u201B\u02BB\u02BC]/g;
 
 /** Steps 1 to 3 up to the token split: upper-case ASCII, quotes gone, hyphens kept. */
 export function asciiUpper(text: string): string {
-  const unaccented = text.normalize('NFKD').replace(LATIN_MARKS, '$1').normalize('NFC');
+  const unaccented = text.normalize('NFKD').replace(ACCENT_MARKS, '$1').normalize('NFC');
   return anyAscii(unaccented).toUpperCase().replace(QUOTES, '');
 }
 

@@ -1,8 +1,8 @@
 /**
  * How close two normalised names are (docs/risk.md "Screening", "Fuzzy matching"). Pure: no I/O.
  *
- * Tokens are compared with Jaro-Winkler (@skyra/jaro-winkler), the measure OFAC's own Sanctions List
- * Search uses: it rates transpositions (SMIHT) and a changed letter (SMYTH) close, and rewards a common
+ * Tokens are compared with Jaro-Winkler (the jaro-winkler package: the textbook definition, match window
+ * ⌊max/2⌋ − 1, prefix bonus up to 4 letters above 0.7), the measure OFAC's own Sanctions List Search uses: it rates transpositions (SMIHT) and a changed letter (SMYTH) close, and rewards a common
  * prefix. A pair below limits.screening.tokenSimilarityMin counts as unrelated (0). Each token of one
  * name is paired with at most one token of the other, best pairs first (greedy alignment), so word
  * order never matters. Two scores come from the alignment:
@@ -15,7 +15,7 @@
  *
  * The similarity is the larger of the two.
  */
-import { jaroWinkler } from '@skyra/jaro-winkler';
+import jaroWinkler from 'jaro-winkler';
 import { limits } from '../../limits.ts';
 import type { NormalisedName } from './normalise.ts';
 
