@@ -159,7 +159,7 @@ describe(`property: a listed name disguised is still a hit (${LIST_SIZE} generat
     fc.assert(fc.property(fc.nat(LIST_SIZE - 1), fc.integer(), (entry, seed) => {
       const variant = disguised(listed[entry]!, seededRandom(seed));
       assert.ok(hitsEntry(variant, entry), `${variant} should hit ${listed[entry]}`);
-    }), { numRuns: 500 });
+    }), { numRuns: 1_000 });
   });
 
   it('one typo on top of that', () => {
@@ -167,7 +167,7 @@ describe(`property: a listed name disguised is still a hit (${LIST_SIZE} generat
       const random = seededRandom(seed);
       const variant = disguised(typo(listed[entry]!, random), random);
       assert.ok(hitsEntry(variant, entry), `${variant} should hit ${listed[entry]}`);
-    }), { numRuns: 500 });
+    }), { numRuns: 1_000 });
   });
 });
 
