@@ -135,6 +135,13 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // The seeded scheme day (switch/cli/simulate.ts, docs/simulation.md).
   { commands: [{ name: 'simulate', description: 'seeded scheme days with faults, checked from the messages and the settlement agent\'s books (docs/simulation.md)' }],
     register: async () => (await import('./simulate.ts')).registerSimulateCommand },
+  // Risk management (docs/risk.md): sanctions and negative lists (switch/cli/risk-lists.ts). The `risk` group is
+  // created here so that the risk stage's commands can join it.
+  { commands: [{ name: 'risk', description: 'risk management: sanctions and negative lists (docs/risk.md)' }],
+    register: async () => {
+      const { registerRiskListCommands } = await import('./risk-lists.ts');
+      return (program: Command) => registerRiskListCommands(program.command('risk').description('risk management: sanctions and negative lists (docs/risk.md)'));
+    } },
   // Bank simulator for demos and load (switch/cli/bank.ts).
   { commands: [{ name: 'bank', description: 'participant bank simulator (demos and load): send, fetch, answer' }],
     register: async () => (await import('./bank.ts')).registerBankCommands },

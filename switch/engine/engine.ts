@@ -30,6 +30,9 @@ import { sweepTimeouts } from './realtime.ts';
 import { expireRecallCases } from './exceptions.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
 import { accessStore, type AccessStore } from './access.ts';
+import {
+  ScreeningLists, screeningListVersions, storeScreeningList, type ScreeningListLoad, type ScreeningListVersion,
+} from './screening-lists.ts';
 import { exposures, messageBytes, paymentDetail, searchPayments, settlementInstructions, storeAnswers, type PaymentFilter } from './api-reads.ts';
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind } from './approvals.ts';
 import { listDeadLetters } from '../store/dead-letters.ts';
@@ -90,6 +93,8 @@ export class Engine {
   /** The register version in force here, and when (performance.now()) the store was last asked for a newer one. */
   private registerVersion = 0n;
   private registerCheckedAt = -Infinity;
+  /** The sanctions and negative lists in force here, built on first use (screeningLists()). */
+  private screening: ScreeningLists | undefined;
 
   private constructor(private readonly context: EngineContext, private readonly ownsXsd: boolean, private readonly log: (line: string) => void,
     private readonly fileConfig: SchemeConfig, readonly readOnly: boolean) {}
@@ -529,6 +534,26 @@ export class Engine {
     return accessStore(this.context.db);
   }
 
+  /**
+   * Loads a version of a sanctions or negative list (`clearhouse risk lists load`): recorded as
+   * `risk.list.load`, written whole or not at all (switch/engine/screening-lists.ts, docs/risk.md "Screening").
+   */
+  loadScreeningList(load: ScreeningListLoad, who: OperatorIdentity): Promise<ScreeningListVersion> {
+    this.writable('risk lists load');
+    return storeScreeningList(this.context.db, load, who, this.context.clock.now());
+  }
+
+  /** Every stored list version, newest first (reads only). */
+  screeningListVersions(): Promise<ScreeningListVersion[]> {
+    return screeningListVersions(this.context.db);
+  }
+
+  /** The lists in force as a Screener kept current in the background (one per engine; the risk stage's). */
+  screeningLists(): ScreeningLists {
+    this.screening ??= new ScreeningLists(this.context.db, { onError: (error) => this.log(`screening lists: refresh failed: ${String(error)}`) });
+    return this.screening;
+  }
+
   /** Whether `bic` clears `currency` (has a cap row). */
   hasCap(bic: string, currency: string): Promise<boolean> {
     return capExists(this.context.db, bic, currency);
@@ -596,6 +621,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.screening?.close();
     await this.context.db.close();
     if (this.ownsXsd) await this.context.xsd.close();
   }

@@ -32,7 +32,7 @@ describe('command-line start-up', () => {
   it('--help lists every command and loads no heavy module', () => {
     const { result, loaded } = traced(['--help']);
     assert.equal(result.status, 0, result.stderr);
-    for (const command of ['validate', 'serve', 'submit', 'cycle', 'positions', 'demo', 'pki', 'dead-letters', 'bank', 'migrate', 'config', 'participant', 'users', 'settlement', 'simulate']) {
+    for (const command of ['validate', 'serve', 'submit', 'cycle', 'positions', 'demo', 'pki', 'dead-letters', 'bank', 'migrate', 'config', 'participant', 'users', 'settlement', 'simulate', 'risk']) {
       assert.match(result.stdout, new RegExp(`^  ${command}\\b`, 'm'), `${command} missing from --help`);
     }
     assert.ok(loaded.has('commander'), 'the trace saw nothing: is the hook working?');
@@ -48,7 +48,7 @@ describe('command-line start-up', () => {
 
   it('a command group defined in its own module shows the same description in --help as its own help', () => {
     const top = traced(['--help']).result.stdout;
-    for (const group of ['pki', 'dead-letters', 'bank', 'migrate', 'config', 'participant', 'users', 'settlement', 'simulate']) {
+    for (const group of ['pki', 'dead-letters', 'bank', 'migrate', 'config', 'participant', 'users', 'settlement', 'simulate', 'risk']) {
       const own = traced([group, '--help']);
       assert.equal(own.result.status, 0, own.result.stderr);
       const description = own.result.stdout.split('\n\n')[1]!.trim();
