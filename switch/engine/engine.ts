@@ -538,7 +538,7 @@ export class Engine {
    * Loads a version of a sanctions or negative list (`clearhouse risk lists load`): recorded as
    * `risk.list.load`, written whole or not at all (switch/engine/screening-lists.ts, docs/risk.md "Screening").
    */
-  loadScreeningList(load: ScreeningListLoad, who: OperatorIdentity): Promise<ScreeningListVersion> {
+  async loadScreeningList(load: ScreeningListLoad, who: OperatorIdentity): Promise<ScreeningListVersion> {
     this.writable('risk lists load');
     return storeScreeningList(this.context.db, load, who, this.context.clock.now());
   }
