@@ -1,19 +1,20 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors (one
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|screening (one
  * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.ts';
 import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
+import { benchmarkScreening } from './screening.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors') {
-  throw new Error(`--only ${only}: expected validation, engine or connectors`);
+if (only !== undefined && only !== 'validation' && only !== 'engine' && only !== 'connectors' && only !== 'screening') {
+  throw new Error(`--only ${only}: expected validation, engine, connectors or screening`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`clearhouse benchmarks — ${new Date().toISOString()} — ${machine}${quick ? ' — quick' : ''}\n`);
@@ -83,6 +84,15 @@ if (only === undefined || only === 'connectors') {
     connectors.queue = queue;
   }
   results.connectors = connectors;
+}
+
+if (only === undefined || only === 'screening') {
+  console.log(`Screening (docs/performance.md "Screening"): generated UN-format lists of ${quick ? '100,000' : '100,000 and 1,000,000'} names, ` +
+    'child processes; parse + index from the file, and (with PostgreSQL) load into the store + index from the store; ' +
+    'screening of payments with four names each, one in ten a disguised listed name:');
+  const screening = await benchmarkScreening(quick);
+  console.table(screening);
+  results.screening = screening;
 }
 
 mkdirSync('.bench', { recursive: true });

@@ -33,6 +33,57 @@ function deletions(token: string): string[] {
   return out;
 }
 
+/** FNV-1a of `text` without its character at `skip` (-1: none): a deletion's key without building the string. */
+function hashWithout(text: string, skip: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    if (i === skip) continue;
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The deletion neighbourhood as hash buckets in two typed arrays (bucket start offsets, token ids): a
+ * million distinct tokens make about ten million deletions, which as strings in a Map would take
+ * gigabytes (and exceed a Map's 2^24 entries); as 32-bit hashes in buckets they take 4 bytes each. A
+ * bucket also holds tokens whose deletions merely collide: every candidate is verified by its similarity.
+ */
+class DeletionIndex {
+  private readonly mask: number;
+  private readonly starts: Uint32Array;
+  private readonly ids: Int32Array;
+
+  constructor(tokens: readonly string[], minLength: number) {
+    let keys = 0;
+    for (const t of tokens) if (t.length >= minLength) keys += t.length;
+    let buckets = 1024;
+    while (buckets < keys) buckets *= 2;
+    this.mask = buckets - 1;
+    const counts = new Uint32Array(buckets + 1);
+    const each = (visit: (bucket: number, id: number) => void): void => {
+      for (let id = 0; id < tokens.length; id++) {
+        const t = tokens[id]!;
+        if (t.length < minLength) continue;
+        for (let i = 0; i < t.length; i++) visit(hashWithout(t, i) & this.mask, id);
+      }
+    };
+    each((bucket) => { counts[bucket + 1]!++; });
+    for (let b = 1; b <= buckets; b++) counts[b] = counts[b]! + counts[b - 1]!;
+    this.starts = counts;
+    this.ids = new Int32Array(keys);
+    const fill = counts.slice(0, buckets);
+    each((bucket, id) => { this.ids[fill[bucket]!++] = id; });
+  }
+
+  /** Token ids one of whose deletions may equal `text` without its character at `skip` (-1: `text` itself). */
+  candidates(text: string, skip: number): Int32Array {
+    const bucket = hashWithout(text, skip) & this.mask;
+    return this.ids.subarray(this.starts[bucket]!, this.starts[bucket + 1]!);
+  }
+}
+
 function pushTo<K>(map: Map<K, number[]>, key: K, value: number): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);
@@ -107,12 +158,6 @@ export class ListIndexBuilder {
   }
 
   build(): ListIndex {
-    const deleted = new Map<string, number[]>();
-    for (let id = 0; id < this.tokenText.length; id++) {
-      const token = this.tokenText[id]!;
-      if (token.length < FUZZY_TOKEN_LENGTH_MIN) continue;
-      for (const d of deletions(token)) pushTo(deleted, d, id);
-    }
     return new ListIndex(this.label, {
       entryIds: this.entryIds,
       nameEntry: Int32Array.from(this.nameEntry),
@@ -123,7 +168,7 @@ export class ListIndexBuilder {
       tokenId: this.tokenId,
       tokenText: this.tokenText,
       postings: this.postings.map((p) => Int32Array.from(p)),
-      deleted,
+      deleted: new DeletionIndex(this.tokenText, FUZZY_TOKEN_LENGTH_MIN),
       exact: this.exact,
       exactValue: this.exactValue,
       exactEntry: Int32Array.from(this.exactEntry),
@@ -150,7 +195,7 @@ interface IndexData {
   readonly tokenId: ReadonlyMap<string, number>;
   readonly tokenText: readonly string[];
   readonly postings: readonly Int32Array[];
-  readonly deleted: ReadonlyMap<string, readonly number[]>;
+  readonly deleted: DeletionIndex;
   readonly exact: ReadonlyMap<string, readonly number[]>;
   readonly exactValue: readonly string[];
   readonly exactEntry: Int32Array;
@@ -192,11 +237,13 @@ export class ListIndex {
     };
     consider(tokenId.get(token));
     if (token.length >= FUZZY_TOKEN_LENGTH_MIN) {
-      for (const id of deleted.get(token) ?? []) consider(id);
-      for (const d of deletions(token)) {
-        consider(tokenId.get(d));
-        for (const id of deleted.get(d) ?? []) consider(id);
+      // A listed token one longer (the screened token is one of its deletions), or as long (both lose one letter).
+      for (const id of deleted.candidates(token, -1)) consider(id);
+      for (let i = 0; i < token.length; i++) {
+        for (const id of deleted.candidates(token, i)) consider(id);
       }
+      // A listed token one shorter: one of the screened token's deletions.
+      for (const d of deletions(token)) consider(tokenId.get(d));
     }
     for (const [id, s] of found) if (s === 0) found.delete(id);
     return found;

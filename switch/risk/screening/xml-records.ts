@@ -30,6 +30,8 @@ export interface XmlRecordOptions {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9._:-]*$/;
+/** Bytes of records parsed in one fast-xml-parser call (see flush in xmlRecords). */
+const RECORD_BATCH_BYTES = 256 * 1024;
 const ATTRIBUTES = /^(?:\s+[A-Za-z_][A-Za-z0-9._:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*$/;
 const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));/y;
 
@@ -54,7 +56,25 @@ function checkText(text: string, from: number, to: number, line: number): void {
 
 /** Yields every record element of the file, in order; throws ListFormatError at the first problem. */
 export async function* xmlRecords(source: ListSource, options: XmlRecordOptions): AsyncGenerator<XmlRecord> {
-  const parser = createParser(options.repeating);
+  const recordNames = options.records.map((p) => p.split('/').at(-1)!);
+  // Record elements always come back as arrays: records are parsed in batches (see flush).
+  const parser = createParser(new Set([...options.repeating, ...recordNames]));
+  let pending: { name: string; line: number; xml: string }[] = [];
+  let pendingBytes = 0;
+  /**
+   * Parses the pending records in one call: fast-xml-parser's set-up per call (its entity tables) costs
+   * more than a small record, so records go to it in batches of up to RECORD_BATCH_BYTES, all of one
+   * element name (a batch's siblings of two names would come back grouped, out of order).
+   */
+  function* flush(): Generator<XmlRecord> {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    pendingBytes = 0;
+    const elements = parseBatch(parser, batch.map((r) => r.xml).join(''), batch[0]!.name, batch[0]!.line);
+    if (elements.length !== batch.length) throw new ListFormatError(batch[0]!.line, `<${batch[0]!.name}>: ${elements.length} elements parsed of ${batch.length}`);
+    for (let i = 0; i < batch.length; i++) yield { name: batch[i]!.name, line: batch[i]!.line, element: elements[i]! };
+  }
   const recordPaths = new Set(options.records.map((p) => `${options.root}/${p}`));
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const stack: { name: string; line: number }[] = [];
@@ -146,8 +166,12 @@ export async function* xmlRecords(source: ListSource, options: XmlRecordOptions)
         }
         consume(gt + 1);
         if (record !== undefined && stack.length === record.depth) {
-          yield { name: record.name, line: record.line, element: parseRecord(parser, buffer.slice(record.start, gt + 1), record.name, record.line) };
+          if (pending.length > 0 && pending[0]!.name !== record.name) yield* flush();
+          const xml = buffer.slice(record.start, gt + 1);
+          pending.push({ name: record.name, line: record.line, xml });
+          pendingBytes += xml.length;
           record = undefined;
+          if (pendingBytes >= RECORD_BATCH_BYTES) yield* flush();
         }
         if (stack.length === 0) done = true;
       } else {
@@ -191,6 +215,7 @@ export async function* xmlRecords(source: ListSource, options: XmlRecordOptions)
     const open = stack[stack.length - 1];
     throw new ListFormatError(line, `the file ends before <${open?.name ?? options.root}>${open ? ` of line ${open.line}` : ''} is closed`);
   }
+  yield* flush();
 }
 
 /** Index of the '>' closing the tag that starts at `lt` (quotes respected); -1 when not in the buffer yet, -2 for a '<' inside it. */
@@ -207,12 +232,12 @@ function findTagEnd(text: string, lt: number): number {
   return -1;
 }
 
-function parseRecord(parser: ReturnType<typeof createParser>, xml: string, name: string, line: number): XmlElement {
+function parseBatch(parser: ReturnType<typeof createParser>, xml: string, name: string, line: number): XmlElement[] {
   try {
-    const tree = parser.parse(xml) as XmlElement;
-    const element = tree[name];
-    if (element === undefined || typeof element === 'string' || Array.isArray(element)) return {};
-    return element;
+    const tree = parser.parse(`<BATCH>${xml}</BATCH>`) as XmlElement;
+    const batch = tree.BATCH;
+    const elements = typeof batch === 'object' && !Array.isArray(batch) ? batch[name] : undefined;
+    return (Array.isArray(elements) ? elements : []).map((e) => (typeof e === 'string' ? {} : e));
   } catch (error) {
     throw new ListFormatError(line, `<${name}>: ${(error as Error).message}`);
   }
