@@ -238,9 +238,11 @@ export const limits = {
     /** Largest single record of a list (one UN INDIVIDUAL or ENTITY element, one CSV row): the largest
      * UN record is under 20 KB; the bound is what the streaming parser keeps in memory at once. */
     listRecordBytesMax: 1024 * 1024,
-    /** Matchable values (names, aliases, BICs, IBANs, countries) of one list version: the UN list has
-     * about 3,000, OFAC's about 40,000; five million keeps the index of a pathological list near 2 GB. */
-    listValuesMax: 5_000_000,
+    /** Values (names, aliases, BICs, IBANs, countries) of one list version: the UN list has about
+     * 3,000, OFAC's about 40,000. A million generated names, nearly every word distinct, peak at 2.3 GB
+     * while indexed (docs/performance.md "Screening"); three million keeps a pathological list within a
+     * few gigabytes of the machine's 24, beside the rest of serve. */
+    listValuesMax: 3_000_000,
     /** Values inserted per statement while a list is stored: a few hundred kilobytes of parameters. */
     listInsertBatchCount: 2_000,
     /** Values read per query while an index is built from the store: bounds what the rebuild holds
