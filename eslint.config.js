@@ -58,7 +58,7 @@ export default tseslint.config(
     // The web console runs in the browser (switch/api/console/).
     files: ['switch/api/console/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', sessionStorage: 'readonly',
-      FormData: 'readonly', URLSearchParams: 'readonly', confirm: 'readonly', prompt: 'readonly', CSS: 'readonly' } },
+      FormData: 'readonly', URLSearchParams: 'readonly', confirm: 'readonly', prompt: 'readonly', CSS: 'readonly', EventSource: 'readonly' } },
   },
   {
     files: ['**/*.cjs'],

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports (one
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports|risk|screening (one
  * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -11,11 +11,12 @@ import { benchmarkScoring } from './scoring.ts';
 import { API_FULL, API_QUICK, benchmarkApi } from './api.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 import { benchmarkReports } from './reports.ts';
+import { benchmarkScreening } from './screening.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk'];
+const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening'];
 if (only !== undefined && !BENCHES.includes(only)) {
   throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
 }
@@ -137,6 +138,15 @@ if (only === undefined || only === 'reports') {
     console.table([reports]);
     results.reports = reports;
   }
+}
+
+if (only === undefined || only === 'screening') {
+  console.log(`Screening (docs/performance.md "Screening"): generated UN-format lists of ${quick ? '100,000' : '100,000 and 1,000,000'} names, ` +
+    'child processes; parse + index from the file, and (with PostgreSQL) load into the store + index from the store; ' +
+    'screening of payments with four names each, one in ten a disguised listed name:');
+  const screening = await benchmarkScreening(quick);
+  console.table(screening);
+  results.screening = screening;
 }
 
 mkdirSync('.bench', { recursive: true });

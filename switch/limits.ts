@@ -231,6 +231,44 @@ export const limits = {
     /** Files picked up from one inbound/ per receive() call (each is held in memory until acknowledged). */
     receiveFilesMax: 100,
   },
+  // Screening against sanctions and negative lists (switch/risk/screening/, docs/risk.md "Screening").
+  screening: {
+    /** Smallest name similarity (0..1) reported as a hit. Similarity is the length-weighted mean of the
+     * Jaro-Winkler similarities of aligned tokens (docs/risk.md "Screening"): one typo in a two-token
+     * name of ordinary length scores 0.93 to 0.98, a name sharing one token of two with a listed name
+     * scores at most about 0.55. 0.9 keeps every single-typo variant of the property tests a hit while
+     * the generated population of unrelated names stays under 0.1 % false hits (figure in docs/risk.md). */
+    nameSimilarityMin: 0.9,
+    /** Smallest Jaro-Winkler similarity for which two tokens count as the same word at all: below it a
+     * pair adds nothing (JOHN / JUAN is 0.70, SMITH / SMIHT 0.95, HAMAS / HAMAZ 0.92). */
+    tokenSimilarityMin: 0.8,
+    /** Longest name kept from a list or screened from a payment, in characters: OFAC's SDN_Name column
+     * is 350 wide, ISO 20022 Nm is 140. A longer list name refuses the file; a longer payment name is
+     * screened on its first 350 characters. */
+    nameLengthMax: 350,
+    /** Tokens of one name taken into account: real names have under ten; the bound keeps one hostile
+     * 350-character name of one-letter words from costing a quadratic alignment. */
+    nameTokensMax: 24,
+    /** Largest list file: the UN consolidated list is about 2 MB, OFAC's sdn.csv about 5 MB; 1 GiB holds
+     * a synthetic list of ten million names, and is streamed, never held whole. */
+    listFileBytesMax: 1024 * 1024 * 1024,
+    /** Largest single record of a list (one UN INDIVIDUAL or ENTITY element, one CSV row): the largest
+     * UN record is under 20 KB; the bound is what the streaming parser keeps in memory at once. */
+    listRecordBytesMax: 1024 * 1024,
+    /** Values (names, aliases, BICs, IBANs, countries) of one list version: the UN list has about
+     * 3,000, OFAC's about 40,000. A million generated names, nearly every word distinct, peak at 2.3 GB
+     * while indexed (docs/performance.md "Screening"); three million keeps a pathological list within a
+     * few gigabytes of the machine's 24, beside the rest of serve. */
+    listValuesMax: 3_000_000,
+    /** Values inserted per statement while a list is stored: a few hundred kilobytes of parameters. */
+    listInsertBatchCount: 2_000,
+    /** Values read per query while an index is built from the store: bounds what the rebuild holds
+     * besides the index itself, and yields to the event loop between pages. */
+    listReadPageCount: 20_000,
+    /** How often a ScreeningLists looks for a newer list version (one indexed max() per second); the
+     * new index is built in the background and replaces the old one when complete. */
+    listPollIntervalMs: 1_000,
+  },
   /** How often an engine looks for a newer scheme register version (an operator's `config apply`,
    * `participant suspend`, …, made by another process): the bound on how long a running `serve` keeps
    * the previous participants, caps and services (docs/operations.md "Configuration workflow"). One

@@ -11,6 +11,7 @@
  *   clearhouse risk load-profiles BIC FILE --effective-from T --operator N --reason R [--format csv|jsonl]
  *   clearhouse risk profiles [BIC]                                   loaded versions (reads only)
  *   clearhouse risk events [--payment ID]                            the risk events (reads only)
+ *   clearhouse risk lists [load FILE --format un|ofac|scheme --name N ...]  screening lists (switch/cli/risk-lists.ts)
  *   clearhouse risk evaluate [--seed N] [--payments M] [--json]      the risk score on a seeded day with labelled fraud
  *                                                                    (switch/cli/risk-evaluate.ts)
  *
@@ -29,6 +30,7 @@ import { isReasonCode } from '../iso/reason-codes.ts';
 import { RegisterChangeError } from '../engine/engine.ts';
 import { openEngine, openReadOnly, print, withEngine, type CommonOptions } from './clearing.ts';
 import { registerRiskEvaluateCommand } from './risk-evaluate.ts';
+import { registerRiskListCommands } from './risk-lists.ts';
 
 export const RISK_DESCRIPTION = 'the risk stage: review queue, freezes, profiles, events, screening lists, score evaluation (docs/risk.md)';
 
@@ -72,6 +74,7 @@ function paymentId(text: string): bigint {
 export function registerRiskCommands(program: Command): void {
   const risk = program.command('risk').description(RISK_DESCRIPTION);
   registerRiskEvaluateCommand(risk);
+  registerRiskListCommands(risk);
   readOptions(risk.command('holds').description('payments held for risk review, oldest first (reads only)'))
     .action(async (options: CommonOptions) => {
       process.exitCode = await withEngine(options, async (engine) => {

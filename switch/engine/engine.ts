@@ -22,6 +22,7 @@ import { XsdValidator } from '../validation/xsd-pool.ts';
 import { freeze, listHolds, listRiskEvents, rejectHeld, releaseHeld, RiskDecisionError, sweepHeldTimeouts, unfreeze, type HeldPayment } from './risk-holds.ts';
 import { listProfileVersions, loadProfiles, type ProfileLoad, type ProfileVersion } from './risk-profiles.ts';
 import { systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
+import { StatisticsScorer } from '../risk/statistics.ts';
 import { submitOnce } from './submit.ts';
 import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport.ts';
 import { refuseFile, submitReceived } from './received-files.ts';
@@ -36,6 +37,9 @@ import { directoryVersions, listVerifications, loadDirectory, sweepVerificationT
 import { parseDirectoryFile } from '../risk/payee-directory.ts';
 import { dispatchOnce, dispatchOne, dueOutbox } from './dispatcher.ts';
 import { accessStore, type AccessStore } from './access.ts';
+import {
+  ScreeningLists, screeningListVersions, storeScreeningList, type ScreeningListLoad, type ScreeningListVersion,
+} from './screening-lists.ts';
 import { reportReads, type ReportReads } from './report-reads.ts';
 import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews, paymentDetail, queuedPayments, searchPayments, settlementInstructions, storeAnswers,
   type PaymentFilter } from './api-reads.ts';
@@ -105,10 +109,32 @@ export interface RegisterUpdate {
   readonly actionId?: bigint;
 }
 
+/**
+ * The risk stage's ports in the product (docs/risk.md): screening against the lists in force (kept current
+ * in the background by ScreeningLists), and the statistics scorer under the configuration's `risk.scoring`
+ * section, read at each payment (the register may change it); without that section a payment is not scored
+ * (a neutral score, nothing read or recorded).
+ */
+function productRiskPorts(config: () => SchemeConfig, lists: () => ScreeningLists): RiskPorts {
+  const scorerOf = (): StatisticsScorer | undefined => {
+    const c = config();
+    return c.risk?.scoring ? new StatisticsScorer({ config: c.risk.scoring, timeZone: c.calendar?.timeZone ?? 'UTC' }) : undefined;
+  };
+  return {
+    screener: { screen: (facts) => lists().current().screen(facts) },
+    scorer: {
+      score: (tx, facts) => scorerOf()?.score(tx, facts) ?? Promise.resolve({ score: 0, features: [] }),
+      record: (tx, facts) => scorerOf()?.record(tx, facts) ?? Promise.resolve(),
+    },
+  };
+}
+
 export class Engine {
   /** The register version in force here, and when (performance.now()) the store was last asked for a newer one. */
   private registerVersion = 0n;
   private registerCheckedAt = -Infinity;
+  /** The sanctions and negative lists in force here, built on first use (screeningLists()). */
+  private screening: ScreeningLists | undefined;
 
   private constructor(private readonly context: EngineContext, private readonly ownsXsd: boolean, private readonly log: (line: string) => void,
     private readonly fileConfig: SchemeConfig, readonly readOnly: boolean) {}
@@ -128,9 +154,12 @@ export class Engine {
         switchBic: fileConfig.switchBic, settlementAgentBic: fileConfig.settlementAgent.bic,
         refusedBytesPerSenderPerDayMax: options.refusedBytesPerSenderPerDayMax,
         ...(options.events ? { events: options.events } : {}),
-        ...(options.risk ? { risk: options.risk } : {}),
+        // The risk stage's ports: the ones given, else the product's (the lists in force, the statistics scorer).
+        risk: options.risk ?? productRiskPorts(() => context.config, () => engine.screeningLists()),
       };
       engine = new Engine(context, options.xsd === undefined, options.log ?? ((line) => console.error(line)), fileConfig, readOnly);
+      // The lists in force before the first payment (screeningLists().current() screens against nothing until then).
+      if (!readOnly && options.risk === undefined) await engine.screeningLists().refresh();
     } catch (error) {
       await db.close();
       throw error;
@@ -692,6 +721,26 @@ export class Engine {
     return this.context.settlementAgentBic;
   }
 
+  /**
+   * Loads a version of a sanctions or negative list (`clearhouse risk lists load`): recorded as
+   * `risk.list.load`, written whole or not at all (switch/engine/screening-lists.ts, docs/risk.md "Screening").
+   */
+  async loadScreeningList(load: ScreeningListLoad, who: OperatorIdentity): Promise<ScreeningListVersion> {
+    this.writable('risk lists load');
+    return storeScreeningList(this.context.db, load, who, this.context.clock.now());
+  }
+
+  /** Every stored list version, newest first (reads only). */
+  screeningListVersions(): Promise<ScreeningListVersion[]> {
+    return screeningListVersions(this.context.db);
+  }
+
+  /** The lists in force as a Screener kept current in the background (one per engine; the risk stage's). */
+  screeningLists(): ScreeningLists {
+    this.screening ??= new ScreeningLists(this.context.db, { onError: (error) => this.log(`screening lists: refresh failed: ${String(error)}`) });
+    return this.screening;
+  }
+
   /** Whether `bic` clears `currency` (has a cap row). */
   hasCap(bic: string, currency: string): Promise<boolean> {
     return capExists(this.context.db, bic, currency);
@@ -782,6 +831,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.screening?.close();
     await this.context.db.close();
     if (this.ownsXsd) await this.context.xsd.close();
   }

@@ -118,7 +118,8 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
         : f.debtorAccount !== undefined && frozen.has(pair(f.debtorAgent, f.debtorAccount)) ? `debtor account ${f.debtorAccount}`
           : f.creditorAccount !== undefined && frozen.has(pair(f.creditorAgent, f.creditorAccount)) ? `creditor account ${f.creditorAccount}` : undefined;
     const hits = frozenParty === undefined ? ctx.risk?.screener?.screen(f) ?? [] : [];
-    const score = frozenParty === undefined && ctx.risk?.scorer ? await ctx.risk.scorer.score(tx, f) : undefined;
+    const score = frozenParty === undefined && ctx.risk?.scorer
+      ? await ctx.risk.scorer.score(tx, { ...f, debtorRiskLevel: debtorLevel, creditorRiskLevel: creditorLevel }) : undefined;
     const { disposal, findings } = judge(config, { currency: f.currency, amount: f.amount, limits, ...(frozenParty === undefined ? {} : { frozen: frozenParty }),
       hits, ...(score === undefined ? {} : { score }) });
     const takes: Take[] = [];

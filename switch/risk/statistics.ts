@@ -39,6 +39,11 @@ export class StatisticsScorer implements Scorer {
   }
 
   private async levels(facts: PaymentRiskFacts): Promise<AccountRiskLevels> {
+    // The stage gives the levels it found (profiles, else its default); a lookup is for callers without a stage.
+    if (facts.debtorRiskLevel !== undefined || facts.creditorRiskLevel !== undefined) {
+      return { ...(facts.debtorRiskLevel === undefined ? {} : { debtor: facts.debtorRiskLevel }),
+        ...(facts.creditorRiskLevel === undefined ? {} : { creditor: facts.creditorRiskLevel }) };
+    }
     const lookup = this.options.accountRiskLevel;
     if (lookup === undefined) return {};
     const [debtor, creditor] = await Promise.all([

@@ -38,6 +38,9 @@ export interface PaymentRiskFacts {
   readonly debtorAccountTypeCode?: string;
   /** The debtor's customer id at its bank: Dbtr/Id/OrgId/Othr/Id, PrvtId/Othr/Id or LEI (keys customer profiles). */
   readonly debtorCustomer?: string;
+  /** The risk levels the stage found for the debtor's and creditor's accounts (profiles, else the default), for the scorer. */
+  readonly debtorRiskLevel?: RiskLevel;
+  readonly creditorRiskLevel?: RiskLevel;
   readonly debtor: RiskParty;
   readonly creditor: RiskParty;
   readonly ultimateDebtor?: RiskParty;
