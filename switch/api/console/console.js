@@ -25,6 +25,9 @@ const GRANTS = {
   'change.propose': ['operator', 'supervisor'],
   'change.read': ['operator', 'supervisor', 'regulator', 'auditor'],
   'change.decide': ['supervisor'],
+  'risk.read': ['operator', 'supervisor', 'regulator'],
+  'risk.operate': ['operator'],
+  'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
 };
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
