@@ -4,7 +4,8 @@
  * released and rejected by an operator (recorded with who, why and from where), a release above
  * limits.api.releaseWithoutCheckerMaxMinor only when a supervisor approves it; an account frozen (its
  * payments refused AC06) and unfrozen only when a second person approves; a participant sees no hold, no
- * freeze and no risk event (tipping-off).
+ * freeze and no risk event, and a payment's history shows a participant no hold's words; the creditor
+ * agent sees neither a held payment nor the hold in a released one's history (tipping-off).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -163,6 +164,24 @@ describe('risk review and freezes over HTTPS', () => {
       assert.doesNotMatch(answer.text, /Shell Front|hold/i);
     }
     const held = await send(30, '40.00', ACCOUNT_CLEAN, LISTED);
+    // The creditor agent does not see a held payment; its sender sees it, but none of the stage's or the operator's words.
+    assert.equal((await a.call('GET', `/payments/${held.id}`, { bank: 'BANKFRPPXXX' })).status, 404);
+    const creditorList = await a.call('GET', '/payments?limit=500', { bank: 'BANKFRPPXXX' });
+    assert.ok(!creditorList.json.payments.some((p: { id: string }) => p.id === held.id), 'not in the creditor\'s search');
+    const senderView = await a.call('GET', `/payments/${held.id}`, { bank: 'BANKDEFFXXX' });
+    assert.equal(senderView.status, 200, senderView.text);
+    assert.doesNotMatch(JSON.stringify(senderView.json.history), /Shell Front|screen|held by/i);
+    // A payment released after review (the first test's): the reason stays with the people; the creditor sees no hold in its history.
+    const [released] = (await a.call('GET', '/risk/events?limit=500', { token: olivia })).json.events
+      .filter((e: { kind: string; reason: string }) => e.kind === 'release' && /date of birth/.test(e.reason));
+    const staffView = await a.call('GET', `/payments/${released.paymentId}`, { token: olivia });
+    assert.match(JSON.stringify(staffView.json.history), /date of birth/, 'people see the operator\'s reason');
+    const sent = await a.call('GET', `/payments/${released.paymentId}`, { bank: 'BANKDEFFXXX' });
+    assert.doesNotMatch(JSON.stringify(sent.json.history), /date of birth|olivia/);
+    const paid = await a.call('GET', `/payments/${released.paymentId}`, { bank: 'BANKFRPPXXX' });
+    assert.equal(paid.status, 200, paid.text);
+    assert.ok(paid.json.history.every((t: { fromState: string | null; toState: string }) => t.fromState !== 'HELD' && t.toState !== 'HELD'),
+      JSON.stringify(paid.json.history));
     assert.equal((await a.call('POST', `/risk/holds/${held.id}/release`, { token: rita, body: { reason: 'x' } })).status, 403);
     assert.equal((await a.call('POST', `/risk/holds/${held.id}/release`, { bank: 'BANKDEFFXXX', body: { reason: 'x' } })).status, 403);
     assert.equal(await state(held.id!), 'HELD');
