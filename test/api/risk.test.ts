@@ -157,6 +157,26 @@ describe('risk review and freezes over HTTPS', () => {
     assert.equal(unfreeze!.actor, 'sam');
   });
 
+  it('a frozen participant is suspended; lifting its freeze on a supervisor\'s approval resumes it, in the register', async () => {
+    const frozen = await a.call('POST', '/risk/freezes', { token: olivia, body: { bic: 'BANKITMMXXX', reason: 'RISK-5: licence withdrawn' } });
+    assert.equal(frozen.status, 200, frozen.text);
+    const stateOf = async () => (await a.call('GET', '/participants', { token: olivia })).json.participants
+      .find((p: { bic: string }) => p.bic === 'BANKITMMXXX').state as string;
+    assert.equal(await stateOf(), 'suspended');
+    const proposed = await a.call('POST', '/risk/freezes/unfreeze', { token: olivia, body: { bic: 'BANKITMMXXX', reason: 'RISK-5: licence restored' } });
+    assert.equal(proposed.status, 202, proposed.text);
+    assert.equal((await a.call('POST', '/risk/freezes/unfreeze', { token: olivia, body: { bic: 'BANKITMMXXX', reason: 'again' } })).status, 409,
+      'one proposal at a time');
+    assert.equal(await stateOf(), 'suspended', 'nothing on the proposal');
+    const approved = await a.call('POST', `/approvals/${proposed.json.pendingActionId}/approve`, { token: sam, body: { reason: 'RISK-5 checked' } });
+    assert.equal(approved.status, 200, approved.text);
+    assert.equal(await stateOf(), 'active');
+    assert.deepEqual((await a.call('GET', '/risk/freezes', { token: olivia })).json.freezes, []);
+    const journal = await a.h.engine.operatorActions({ subject: 'BANKITMMXXX' });
+    assert.deepEqual(journal.slice(0, 3).map((x) => [x.action, x.actor]).sort(),
+      [['approval.approve', 'sam'], ['participant.resume', 'sam'], ['risk.unfreeze_participant', 'sam']]);
+  });
+
   it('a participant sees no hold, freeze or risk event; a regulator changes nothing', async () => {
     for (const path of ['/risk/holds', '/risk/freezes', '/risk/events']) {
       const answer = await a.call('GET', path, { bank: 'BANKDEFFXXX' });
