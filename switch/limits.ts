@@ -202,6 +202,12 @@ export const limits = {
     /** Bytes an event stream may have waiting for a slow reader before it is closed (the reader reconnects):
      * about a minute of positions snapshots of a hundred participants. */
     eventStreamBufferBytesMax: 1024 * 1024,
+    /** Largest held payment (minor units, in its currency; the scheme's currencies have two decimals) an
+     * operator releases alone through POST /risk/holds/:id/release; above it the release is a pending
+     * action a supervisor other than the maker approves (docs/api.md "Maker-checker"): 10,000.00, where
+     * a released sanctions or fraud hold is a reportable loss, and above the scheme's real-time
+     * per-payment amounts, whose holds must be decided within seconds. */
+    releaseWithoutCheckerMaxMinor: 1_000_000n,
   },
 
   // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).

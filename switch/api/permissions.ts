@@ -41,6 +41,12 @@ export const GRANTS = {
   'change.read': ['operator', 'supervisor', 'regulator', 'auditor'],
   /** Approve or reject another person's proposal (checker). */
   'change.decide': ['supervisor'],
+  /** The risk review queue (held payments and why) and the freezes in force; never a participant (tipping-off). */
+  'risk.read': ['operator', 'supervisor', 'regulator'],
+  /** Release or reject a held payment, freeze an account or participant, propose an unfreeze. */
+  'risk.operate': ['operator'],
+  /** The risk events (screening hits, scores, holds, decisions); never a participant (tipping-off). */
+  'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = 'public' | keyof typeof GRANTS;

@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { RegisterChangeError, type Engine } from '../engine/engine.ts';
 import { SETTLEMENT_RESOLUTIONS, SettlementResolutionError } from '../engine/cycles/index.ts';
-import { parseAmount } from '../iso/amount.ts';
+import { formatAmount, parseAmount } from '../iso/amount.ts';
+import { isReasonCode } from '../iso/reason-codes.ts';
+import { RiskDecisionError } from '../engine/risk-holds.ts';
+import type { PendingKind } from '../engine/approvals.ts';
 import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
 import { login, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
@@ -46,6 +49,21 @@ const AMOUNT = { type: 'string', pattern: '^[0-9]{1,18}(\\.[0-9]{1,5})?$' } as c
 const bicParams = { type: 'object', required: ['bic'], properties: { bic: BIC }, additionalProperties: false } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: ID }, additionalProperties: false } as const;
 const reasonBody = { type: 'object', required: ['reason'], properties: { reason: REASON }, additionalProperties: false } as const;
+
+/** An account as the risk stage keys it: the IBAN (or other identification) as the payment carries it. */
+const ACCOUNT = { type: 'string', pattern: '^[A-Za-z0-9]{1,34}$' } as const;
+const freezeBody = { type: 'object', required: ['bic', 'reason'], additionalProperties: false, properties: { bic: BIC, account: ACCOUNT, reason: REASON } } as const;
+
+/** Whether a proposal of `kind` on `subject` already waits for its checker (a second one is refused 409). */
+async function alreadyProposed(context: RouteContext, kind: PendingKind, subject: string): Promise<boolean> {
+  return (await context.engine.pendingActions('PENDING')).some((p) => p.action === kind && p.subject === subject);
+}
+
+/** A risk decision the engine refused: 404 when the payment does not exist, else 409 (not held, past its deadline, already frozen). */
+function riskRefusal(context: RouteContext, error: unknown): unknown {
+  if (!(error instanceof RiskDecisionError)) throw error;
+  return problem(context.reply, /does not exist/.test(error.message) ? 404 : 409, 'Not applicable', error.message);
+}
 
 /** The request's URL query parameters, validated by the route's schema. */
 function searchParameters(context: RouteContext): unknown {
@@ -298,7 +316,7 @@ export const routes: readonly ApiRoute[] = [
         'not-found': [404, `no pending action ${id}`],
         'decided': [409, `action ${id} was already decided`],
         'same-person': [403, 'the maker of a change cannot be its checker'],
-        'not-applicable': [409, `action ${id} no longer applies (the participant or currency is gone)`],
+        'not-applicable': [409, `action ${id} no longer applies (the participant or currency is gone, the cycle, hold or freeze moved on)`],
       }[decided.refusal] as [number, string];
       return problem(context.reply, status, 'Decision refused', detail);
     },
@@ -393,6 +411,112 @@ export const routes: readonly ApiRoute[] = [
         if (!(error instanceof SettlementResolutionError)) throw error;
         return problem(context.reply, /does not exist/.test(error.message) ? 404 : 409, 'Not applicable', error.message);
       }
+    },
+  },
+  {
+    method: 'GET', url: '/risk/holds', permission: 'risk.read',
+    summary: 'The risk review queue: payments held, oldest first, with why (the hold\'s reasons) and, real-time, the time to decide by',
+    handler: async (context) => ({ holds: await context.engine.riskHolds(), releaseWithoutCheckerMaxMinor: limits.api.releaseWithoutCheckerMaxMinor }),
+  },
+  {
+    method: 'POST', url: '/risk/holds/:id/release', permission: 'risk.operate',
+    summary: 'Release a held payment (recorded with the reason); above limits.api.releaseWithoutCheckerMaxMinor a pending action a supervisor approves (202)',
+    schema: { params: idParams, body: reasonBody },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const { reason } = context.request.body as { reason: string };
+      const held = (await context.engine.riskHolds()).find((h) => h.id === BigInt(id));
+      if (!held) {
+        const exists = (await context.engine.paymentDetail(BigInt(id))) !== undefined;
+        return problem(context.reply, exists ? 409 : 404, exists ? 'Not held' : 'No such payment', exists ? `payment ${id} is not held` : `no payment ${id}`);
+      }
+      if (held.amountMinor > limits.api.releaseWithoutCheckerMaxMinor) {
+        const subject = `payment ${id}`;
+        if (await alreadyProposed(context, 'risk.release', subject)) {
+          return problem(context.reply, 409, 'Already proposed', `the release of payment ${id} already waits for a checker`);
+        }
+        const pending = await context.engine.proposeAction('risk.release', subject, { paymentId: id }, actor(context), reason,
+          { ...source(context), amount: `${formatAmount(held.amountMinor, held.currency)} ${held.currency}` });
+        context.reply.code(202);
+        return { pendingActionId: pending, state: 'PENDING' };
+      }
+      try {
+        const released = await context.engine.releaseHeldPayment(BigInt(id), { actor: actor(context), reason, details: source(context) });
+        return { paymentId: id, state: released.state };
+      } catch (error) {
+        return riskRefusal(context, error);
+      }
+    },
+  },
+  {
+    method: 'POST', url: '/risk/holds/:id/reject', permission: 'risk.operate',
+    summary: 'Reject a held payment (pacs.002 RJCT to its sender, RR04 unless `code` names another ISO reason code); recorded with the reason',
+    schema: { params: idParams, body: { type: 'object', required: ['reason'], additionalProperties: false,
+      properties: { reason: REASON, code: { type: 'string', pattern: '^[A-Z0-9]{4}$' } } } },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const { reason, code } = context.request.body as { reason: string; code?: string };
+      if (code !== undefined && !isReasonCode(code)) return problem(context.reply, 400, 'Not a reason code', `${code} is not an ISO status reason code`);
+      try {
+        await context.engine.rejectHeldPayment(BigInt(id), { actor: actor(context), reason, details: source(context) }, code);
+        return { paymentId: id, state: 'REJECTED' };
+      } catch (error) {
+        return riskRefusal(context, error);
+      }
+    },
+  },
+  {
+    method: 'GET', url: '/risk/freezes', permission: 'risk.read', summary: 'The freezes in force (an absent account: the participant itself), newest first',
+    handler: async (context) => ({ freezes: (await context.engine.riskFreezes()).map((f) => ({ bic: f.participant, ...(f.account === '' ? {} : { account: f.account }),
+      frozenAt: f.frozenAt, frozenBy: f.frozenBy, reason: f.reason })) }),
+  },
+  {
+    method: 'POST', url: '/risk/freezes', permission: 'risk.operate',
+    summary: 'Freeze an account (payments from or to it refused AC06) or, without `account`, a participant (also suspended); recorded with the reason',
+    schema: { body: freezeBody },
+    handler: async (context) => {
+      const { bic, account, reason } = context.request.body as { bic: string; account?: string; reason: string };
+      if (!(await context.engine.participantViews(bic)).some((p) => p.state !== 'retired')) {
+        return problem(context.reply, 404, 'No such participant', `${bic} is not a participant`);
+      }
+      const who = { actor: actor(context), reason, details: source(context) };
+      try {
+        if (account === undefined) await context.engine.freezeParticipant(bic, who);
+        else await context.engine.freezeAccount(bic, account, who);
+        return { bic, ...(account === undefined ? {} : { account }), frozen: true };
+      } catch (error) {
+        if (error instanceof RegisterChangeError) return problem(context.reply, 409, 'Not applicable', error.message);
+        return riskRefusal(context, error);
+      }
+    },
+  },
+  {
+    method: 'POST', url: '/risk/freezes/unfreeze', permission: 'risk.operate',
+    summary: 'Propose lifting a freeze (maker; money at stake): applied when a supervisor other than the maker approves it (a participant is also resumed)',
+    schema: { body: freezeBody },
+    handler: async (context) => {
+      const { bic, account, reason } = context.request.body as { bic: string; account?: string; reason: string };
+      const subject = account === undefined ? bic : `${bic}/${account}`;
+      if (!(await context.engine.riskFreezes()).some((f) => f.participant === bic && f.account === (account ?? ''))) {
+        return problem(context.reply, 404, 'Not frozen', `${account === undefined ? 'participant' : 'account'} ${subject} is not frozen`);
+      }
+      if (await alreadyProposed(context, 'risk.unfreeze', subject)) {
+        return problem(context.reply, 409, 'Already proposed', `lifting the freeze of ${subject} already waits for a checker`);
+      }
+      const pending = await context.engine.proposeAction('risk.unfreeze', subject, { bic, account: account ?? '' }, actor(context), reason, source(context));
+      context.reply.code(202);
+      return { pendingActionId: pending, state: 'PENDING' };
+    },
+  },
+  {
+    method: 'GET', url: '/risk/events', permission: 'risk.events', summary: 'Risk events, newest first (screening hits, scores, holds, decisions, freezes); `payment` for one payment\'s',
+    schema: { querystring: { type: 'object', additionalProperties: false,
+      properties: { payment: ID, limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 } } } },
+    handler: async (context) => {
+      const q = searchParameters(context) as { payment?: string; limit?: number };
+      const events = await context.engine.riskEvents({ ...(q.payment ? { paymentId: BigInt(q.payment) } : {}), limit: q.limit ?? 100 });
+      return { events: events.map((e) => ({ id: e.id, at: e.at, kind: e.kind, actor: e.actor, reason: e.reason, paymentId: e.payment_id,
+        participant: e.participant, details: e.details })) };
     },
   },
 ];

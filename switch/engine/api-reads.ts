@@ -63,7 +63,8 @@ interface PaymentRow {
 
 const SUMMARY_COLUMNS = `id, kind, mode, state, reason_code, transaction_id, end_to_end_id, uetr, instructing_agent, debtor_agent,
   creditor_agent, currency, amount_minor, settlement_date, cycle_id, created_at`;
-const VISIBLE = '($1::text IS NULL OR $1 IN (instructing_agent, debtor_agent, creditor_agent))';
+/** What a participant ($1) sees: payments it sent or is paid by, except that a payment held by the risk stage is its sender's only (tipping-off). */
+const VISIBLE = "($1::text IS NULL OR $1 IN (instructing_agent, debtor_agent) OR ($1 = creditor_agent AND state <> 'HELD'))";
 
 function summary(r: PaymentRow): PaymentSummary {
   return {
@@ -128,10 +129,22 @@ export async function paymentDetail(db: Queryable, id: bigint, visibleTo?: strin
       WHERE id = $1 OR (direction = 'out' AND $2::text IS NOT NULL AND message_id = $2 AND participant = $3) ORDER BY id`,
     [row.message_id, row.forwarded_message_id, row.creditor_agent]);
   return {
-    payment: summary(row), transactionXml: row.transaction_xml, history: await paymentHistory(db, id),
+    payment: summary(row), transactionXml: row.transaction_xml, history: historyFor(await paymentHistory(db, id), row, visibleTo),
     messages: messages.map((m) => ({ id: m.id, direction: m.direction, participant: m.participant, messageType: m.message_type,
       messageId: m.message_id, fileName: m.file_name, sizeBytes: m.size_bytes, createdAt: new Date(m.created_at) })),
   };
+}
+
+/**
+ * A payment's history as a participant may see it (tipping-off, docs/api.md "Risk review and freezes"):
+ * the risk stage's steps (into and out of HELD) carry no operator's or stage's words, only "risk
+ * review"; the creditor agent does not see them at all. People see everything.
+ */
+function historyFor(history: PaymentTransition[], row: PaymentRow, visibleTo: string | undefined): PaymentTransition[] {
+  if (visibleTo === undefined) return history;
+  const risk = (t: PaymentTransition) => t.fromState === 'HELD' || t.toState === 'HELD';
+  const sender = visibleTo === row.instructing_agent || visibleTo === row.debtor_agent;
+  return history.filter((t) => sender || !risk(t)).map((t) => (risk(t) ? { ...t, cause: 'risk review' } : t));
 }
 
 export interface ExposureView {

@@ -7,7 +7,8 @@
  * as a second line behind the check here.
  *
  * The kinds of pending action are a closed list (`PendingKind`): the net debit cap (applied here, or
- * through the register by the engine), and the resolution of a partially settled cycle (applied by the
+ * through the register by the engine), the resolution of a partially settled cycle, the release of a
+ * held payment over the release threshold and the lifting of a freeze (these three applied by the
  * engine in the decision's transaction).
  */
 import type { Queryable } from '../store/database.ts';
@@ -27,9 +28,23 @@ export interface SettlementChange {
   readonly resolution: string;
 }
 
+/** The release of a held payment over limits.api.releaseWithoutCheckerMaxMinor (engine.releaseHeldPayment's), waiting for its checker. */
+export interface RiskReleaseChange {
+  /** The payment id as decimal text. */
+  readonly paymentId: string;
+}
+
+/** Lifting a freeze (engine.unfreezeAccount's or unfreezeParticipant's; `account` '' is the participant), waiting for its checker. */
+export interface RiskUnfreezeChange {
+  readonly bic: string;
+  readonly account: string;
+}
+
 export interface PendingPayloads {
   readonly 'participant.cap.set': CapChange;
   readonly 'settlement.resolve': SettlementChange;
+  readonly 'risk.release': RiskReleaseChange;
+  readonly 'risk.unfreeze': RiskUnfreezeChange;
 }
 export type PendingKind = keyof PendingPayloads;
 export type PendingPayload = PendingPayloads[PendingKind];

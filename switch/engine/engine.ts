@@ -19,7 +19,8 @@ import {
 import { failedDeliveries, retryFailedDelivery, type FailedDelivery } from './deliveries.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
-import { freeze, listHolds, listRiskEvents, rejectHeld, releaseHeld, RiskDecisionError, sweepHeldTimeouts, unfreeze, type HeldPayment } from './risk-holds.ts';
+import { freeze, listFreezes, listHolds, listRiskEvents, rejectHeld, releaseHeld, releaseHeldIn, RiskDecisionError, sweepHeldTimeouts, unfreeze, unfreezeIn,
+  type HeldPayment } from './risk-holds.ts';
 import { listProfileVersions, loadProfiles, type ProfileLoad, type ProfileVersion } from './risk-profiles.ts';
 import { systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
 import { StatisticsScorer } from '../risk/statistics.ts';
@@ -44,7 +45,7 @@ import { reportReads, type ReportReads } from './report-reads.ts';
 import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews, paymentDetail, queuedPayments, searchPayments, settlementInstructions, storeAnswers,
   type PaymentFilter } from './api-reads.ts';
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind,
-  type PendingPayloads, type SettlementChange } from './approvals.ts';
+  type PendingPayloads, type RiskReleaseChange, type RiskUnfreezeChange, type SettlementChange } from './approvals.ts';
 import { listDeadLetters } from '../store/dead-letters.ts';
 import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor, warehousedCount } from './queries.ts';
 
@@ -582,27 +583,27 @@ export class Engine {
   async releaseHeldPayment(id: bigint, who: OperatorIdentity): Promise<{ state: string }> {
     this.writable('risk.release');
     await this.fresh();
-    return releaseHeld(this.context, id, who.actor, who.reason);
+    return releaseHeld(this.context, id, who.actor, who.reason, who.details);
   }
 
   /** Rejects a held payment (RR04 unless `code` says otherwise); its sender is told by pacs.002 RJCT. */
   async rejectHeldPayment(id: bigint, who: OperatorIdentity, code?: string): Promise<void> {
     this.writable('risk.reject');
     await this.fresh();
-    return rejectHeld(this.context, id, who.actor, who.reason, code);
+    return rejectHeld(this.context, id, who.actor, who.reason, code, who.details);
   }
 
   /** Freezes an account of a participant: every payment from or to it is refused AC06 until unfrozen. */
   async freezeAccount(bic: string, account: string, who: OperatorIdentity): Promise<void> {
     this.writable('risk.freeze_account');
     if (account === '') throw new RiskDecisionError('an account is required');
-    return freeze(this.context, bic, account, who.actor, who.reason);
+    return freeze(this.context, bic, account, who.actor, who.reason, who.details);
   }
 
   async unfreezeAccount(bic: string, account: string, who: OperatorIdentity): Promise<void> {
     this.writable('risk.unfreeze_account');
     if (account === '') throw new RiskDecisionError('an account is required');
-    return unfreeze(this.context, bic, account, who.actor, who.reason);
+    return unfreeze(this.context, bic, account, who.actor, who.reason, who.details);
   }
 
   /**
@@ -612,7 +613,7 @@ export class Engine {
    */
   async freezeParticipant(bic: string, who: OperatorIdentity): Promise<RegisterUpdate> {
     this.writable('risk.freeze_participant');
-    await freeze(this.context, bic, '', who.actor, who.reason);
+    await freeze(this.context, bic, '', who.actor, who.reason, who.details);
     const suspended = this.context.config.participants.find((p) => p.bic === bic)?.status === 'suspended';
     return suspended ? { changes: [], version: this.configurationVersion, applied: false } : this.suspendParticipant(bic, who);
   }
@@ -620,7 +621,7 @@ export class Engine {
   /** Lifts a participant's freeze and resumes it in the register. */
   async unfreezeParticipant(bic: string, who: OperatorIdentity): Promise<RegisterUpdate> {
     this.writable('risk.unfreeze_participant');
-    await unfreeze(this.context, bic, '', who.actor, who.reason);
+    await unfreeze(this.context, bic, '', who.actor, who.reason, who.details);
     const suspended = this.context.config.participants.find((p) => p.bic === bic)?.status === 'suspended';
     return suspended ? this.resumeParticipant(bic, who) : { changes: [], version: this.configurationVersion, applied: false };
   }
@@ -635,6 +636,11 @@ export class Engine {
   /** Loaded profile versions, newest first (reading only). */
   riskProfileVersions(participant?: string) {
     return listProfileVersions(this.context.db, participant);
+  }
+
+  /** The freezes in force (accounts, and participants with account ''), newest first (reading only). */
+  riskFreezes() {
+    return listFreezes(this.context.db);
   }
 
   /** Risk events, newest first (reading only). */
@@ -772,6 +778,8 @@ export class Engine {
         return await this.context.db.transaction((tx) => decide(tx, false));
       }
       if (pending.action === 'settlement.resolve') return await this.approveSettlementResolution(id, pending.payload as SettlementChange, checker, reason, details, decide);
+      if (pending.action === 'risk.release') return await this.approveRiskRelease(id, pending.payload as RiskReleaseChange, checker, reason, details, decide);
+      if (pending.action === 'risk.unfreeze') return await this.approveRiskUnfreeze(id, pending.payload as RiskUnfreezeChange, checker, reason, details, decide);
       const { bic, currency, amountMinor } = pending.payload as CapChange;
       await this.setNetDebitCap(bic, currency, formatAmount(BigInt(amountMinor), currency), {
         actor: checker, reason, details: { ...details, pendingActionId: id.toString() },
@@ -782,7 +790,9 @@ export class Engine {
       return { ok: true };
     } catch (error) {
       if (error instanceof DecisionError) return { ok: false, refusal: error.refusal };
-      if (error instanceof RegisterChangeError || error instanceof SettlementResolutionError) return { ok: false, refusal: 'not-applicable' };
+      if (error instanceof RegisterChangeError || error instanceof SettlementResolutionError || error instanceof RiskDecisionError) {
+        return { ok: false, refusal: 'not-applicable' };
+      }
       throw error;
     }
   }
@@ -805,6 +815,48 @@ export class Engine {
         details: { ...details, cycle: change.cycleId, resolution: change.resolution, pendingActionId: id.toString() } }, this.context.clock.now());
       await resolvePartialSettlement(this.context, tx, cycleId, change.resolution as SettlementResolution);
     });
+    return { ok: true };
+  }
+
+  /**
+   * The checker's approval of a proposed release of a held payment: in one transaction the decision is
+   * marked and journaled and the payment released (`risk.release` journaled with the checker as actor and
+   * the pending action in the details); a payment no longer held, or past its real-time deadline, rolls
+   * all of it back (RiskDecisionError: 'not-applicable').
+   */
+  private async approveRiskRelease(id: bigint, change: RiskReleaseChange, checker: string, reason: string, details: Record<string, unknown>,
+    decide: (tx: Queryable, apply: boolean) => ReturnType<typeof decideAction>): Promise<{ ok: true }> {
+    this.writable('risk.release');
+    await this.fresh();
+    await this.context.db.transaction(async (tx) => {
+      const outcome = await decide(tx, false);
+      if (!outcome.ok) throw new DecisionError(outcome.refusal);
+      await releaseHeldIn(this.context, tx, BigInt(change.paymentId), checker, reason, { ...details, pendingActionId: id.toString() });
+    }, { retryable: true });
+    return { ok: true };
+  }
+
+  /**
+   * The checker's approval of lifting a freeze: the decision and the unfreeze in one transaction; a
+   * participant's freeze also resumes it in the register (the decision is then marked inside the
+   * register change's transaction, as for a cap). Not frozen any more: 'not-applicable'.
+   */
+  private async approveRiskUnfreeze(id: bigint, change: RiskUnfreezeChange, checker: string, reason: string, details: Record<string, unknown>,
+    decide: (tx: Queryable, apply: boolean) => ReturnType<typeof decideAction>): Promise<{ ok: true }> {
+    this.writable('risk.unfreeze');
+    const within = async (tx: Queryable): Promise<void> => {
+      const outcome = await decide(tx, false);
+      if (!outcome.ok) throw new DecisionError(outcome.refusal);
+      await unfreezeIn(this.context, tx, change.bic, change.account, checker, reason, { ...details, pendingActionId: id.toString() });
+    };
+    const suspended = change.account === '' && this.context.config.participants.find((p) => p.bic === change.bic)?.status === 'suspended';
+    if (!suspended) {
+      await this.context.db.transaction(within);
+      return { ok: true };
+    }
+    await this.changeRegister({ action: 'participant.resume', subject: change.bic },
+      { actor: checker, reason, details: { ...details, pendingActionId: id.toString() } },
+      (r) => withParticipant(r, change.bic, (p) => ({ ...p, status: 'active' })), false, within);
     return { ok: true };
   }
 

@@ -140,31 +140,37 @@ async function lockHeld(ctx: EngineContext, tx: Queryable, id: bigint): Promise<
  * (ACCEPTED) and nets with it. Real-time: it is reserved against headroom and forwarded, or queued
  * or refused (AM04) over headroom, exactly as a new real-time payment.
  */
-export async function releaseHeld(ctx: EngineContext, id: bigint, actor: string, reason: string): Promise<{ state: string }> {
-  return ctx.db.transaction(async (tx) => {
-    const p = await lockHeld(ctx, tx, id);
-    await recordOperatorAction(tx, { actor, action: 'risk.release', subject: String(id), reason }, ctx.clock.now());
-    if (p.mode === 'batch') {
-      const cycle = await openCycle(ctx, tx);
-      const over = await claimBatchDebits(tx, cycle.id, p.debtor_agent, [{ currency: p.currency, amountMinor: BigInt(p.amount_minor) }]);
-      if (over) throw new RiskDecisionError(over.message);
-      await tx.query('UPDATE payments SET cycle_id = $2 WHERE id = $1', [id, cycle.id]);
-      await transitionPayments(tx, { event: 'ACCEPT_BATCH', to: 'ACCEPTED', from: ['HELD'], select: { ids: [id] },
-        cause: `released by ${actor} into cycle ${cycle.id}: ${reason}`, record: 'each' });
-    } else {
-      await reserveNewRealtimePayments(ctx, tx, [id], 'HELD');
-    }
-    await recordRiskEvents(ctx, tx, [{ kind: 'release', actor, reason, paymentId: id, participant: p.debtor_agent }]);
-    const [after] = await tx.query<{ state: string }>('SELECT state FROM payments WHERE id = $1', [id]);
-    return { state: after!.state };
-  }, { retryable: true });
+export async function releaseHeld(ctx: EngineContext, id: bigint, actor: string, reason: string,
+  details?: Readonly<Record<string, unknown>>): Promise<{ state: string }> {
+  return ctx.db.transaction((tx) => releaseHeldIn(ctx, tx, id, actor, reason, details), { retryable: true });
+}
+
+/** releaseHeld in the caller's transaction (a checker's approval marks its decision in the same one). */
+export async function releaseHeldIn(ctx: EngineContext, tx: Queryable, id: bigint, actor: string, reason: string,
+  details?: Readonly<Record<string, unknown>>): Promise<{ state: string }> {
+  const p = await lockHeld(ctx, tx, id);
+  await recordOperatorAction(tx, { actor, action: 'risk.release', subject: String(id), reason, ...(details ? { details: { ...details } } : {}) }, ctx.clock.now());
+  if (p.mode === 'batch') {
+    const cycle = await openCycle(ctx, tx);
+    const over = await claimBatchDebits(tx, cycle.id, p.debtor_agent, [{ currency: p.currency, amountMinor: BigInt(p.amount_minor) }]);
+    if (over) throw new RiskDecisionError(over.message);
+    await tx.query('UPDATE payments SET cycle_id = $2 WHERE id = $1', [id, cycle.id]);
+    await transitionPayments(tx, { event: 'ACCEPT_BATCH', to: 'ACCEPTED', from: ['HELD'], select: { ids: [id] },
+      cause: `released by ${actor} into cycle ${cycle.id}: ${reason}`, record: 'each' });
+  } else {
+    await reserveNewRealtimePayments(ctx, tx, [id], 'HELD');
+  }
+  await recordRiskEvents(ctx, tx, [{ kind: 'release', actor, reason, paymentId: id, participant: p.debtor_agent }]);
+  const [after] = await tx.query<{ state: string }>('SELECT state FROM payments WHERE id = $1', [id]);
+  return { state: after!.state };
 }
 
 /** An operator rejects a held payment: REJECTED with `code` (default RR04), the sender told by pacs.002 RJCT. */
-export async function rejectHeld(ctx: EngineContext, id: bigint, actor: string, reason: string, code: string = REASON.regulatoryReason): Promise<void> {
+export async function rejectHeld(ctx: EngineContext, id: bigint, actor: string, reason: string, code: string = REASON.regulatoryReason,
+  details?: Readonly<Record<string, unknown>>): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const p = await lockHeld(ctx, tx, id);
-    await recordOperatorAction(tx, { actor, action: 'risk.reject', subject: String(id), reason, details: { code } }, ctx.clock.now());
+    await recordOperatorAction(tx, { actor, action: 'risk.reject', subject: String(id), reason, details: { ...details, code } }, ctx.clock.now());
     await rejectHeldRow(ctx, tx, p, code, `rejected after risk review: ${reason}`, `rejected by ${actor}: ${reason}`);
     await recordRiskEvents(ctx, tx, [{ kind: 'reject', actor, reason, paymentId: id, participant: p.debtor_agent, details: { code } }]);
   }, { retryable: true });
@@ -195,10 +201,12 @@ export async function sweepHeldTimeouts(ctx: EngineContext): Promise<number> {
 }
 
 /** Freeze an account of a participant (account '' : the participant itself). Recorded; idempotent refusal when already frozen. */
-export async function freeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string): Promise<void> {
+export async function freeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string,
+  details?: Readonly<Record<string, unknown>>): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const subject = account === '' ? participant : `${participant}/${account}`;
-    await recordOperatorAction(tx, { actor, action: account === '' ? 'risk.freeze_participant' : 'risk.freeze_account', subject, reason }, ctx.clock.now());
+    await recordOperatorAction(tx, { actor, action: account === '' ? 'risk.freeze_participant' : 'risk.freeze_account', subject, reason,
+      ...(details ? { details: { ...details } } : {}) }, ctx.clock.now());
     const rows = await tx.query(`INSERT INTO risk_freezes (participant, account, frozen_at, frozen_by, reason) VALUES ($1, $2, $3, $4, $5)
                                  ON CONFLICT DO NOTHING RETURNING 1`, [participant, account, ctx.clock.now(), actor, reason]);
     if (rows.length === 0) throw new RiskDecisionError(`${account === '' ? 'participant' : 'account'} ${subject} is already frozen`);
@@ -206,14 +214,36 @@ export async function freeze(ctx: EngineContext, participant: string, account: s
   });
 }
 
-export async function unfreeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
-    const subject = account === '' ? participant : `${participant}/${account}`;
-    await recordOperatorAction(tx, { actor, action: account === '' ? 'risk.unfreeze_participant' : 'risk.unfreeze_account', subject, reason }, ctx.clock.now());
-    const rows = await tx.query('DELETE FROM risk_freezes WHERE participant = $1 AND account = $2 RETURNING 1', [participant, account]);
-    if (rows.length === 0) throw new RiskDecisionError(`${account === '' ? 'participant' : 'account'} ${subject} is not frozen`);
-    await recordRiskEvents(ctx, tx, [{ kind: 'unfreeze', actor, reason, participant, details: { account } }]);
-  });
+export async function unfreeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string,
+  details?: Readonly<Record<string, unknown>>): Promise<void> {
+  await ctx.db.transaction((tx) => unfreezeIn(ctx, tx, participant, account, actor, reason, details));
+}
+
+/** unfreeze in the caller's transaction (a checker's approval marks its decision in the same one). */
+export async function unfreezeIn(ctx: EngineContext, tx: Queryable, participant: string, account: string, actor: string, reason: string,
+  details?: Readonly<Record<string, unknown>>): Promise<void> {
+  const subject = account === '' ? participant : `${participant}/${account}`;
+  await recordOperatorAction(tx, { actor, action: account === '' ? 'risk.unfreeze_participant' : 'risk.unfreeze_account', subject, reason,
+    ...(details ? { details: { ...details } } : {}) }, ctx.clock.now());
+  const rows = await tx.query('DELETE FROM risk_freezes WHERE participant = $1 AND account = $2 RETURNING 1', [participant, account]);
+  if (rows.length === 0) throw new RiskDecisionError(`${account === '' ? 'participant' : 'account'} ${subject} is not frozen`);
+  await recordRiskEvents(ctx, tx, [{ kind: 'unfreeze', actor, reason, participant, details: { account } }]);
+}
+
+/** A freeze in force: `account` '' is the participant itself. */
+export interface Freeze {
+  readonly participant: string;
+  readonly account: string;
+  readonly frozenAt: Date;
+  readonly frozenBy: string;
+  readonly reason: string;
+}
+
+/** The freezes in force, newest first (read-only). */
+export async function listFreezes(db: Queryable): Promise<Freeze[]> {
+  const rows = await db.query<{ participant: string; account: string; frozen_at: Date; frozen_by: string; reason: string }>(
+    'SELECT participant, account, frozen_at, frozen_by, reason FROM risk_freezes ORDER BY frozen_at DESC, participant, account');
+  return rows.map((r) => ({ participant: r.participant, account: r.account, frozenAt: new Date(r.frozen_at), frozenBy: r.frozen_by, reason: r.reason }));
 }
 
 /** The risk events, newest first (read-only). */

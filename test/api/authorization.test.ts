@@ -52,6 +52,13 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'POST /participants/:bic/resume': { path: '/participants/ZZZZZZZZXXX/resume', body: { reason: 'matrix test' } },
   'POST /cycles/:id/settlement/resolve': { path: '/cycles/999999/settlement/resolve', body: { action: 'reinstruct', reason: 'matrix test' } },
   'POST /cycles/:id/settlement/query': { path: '/cycles/999999/settlement/query', body: { reason: 'matrix test' } },
+  'GET /risk/holds': { path: '/risk/holds' },
+  'POST /risk/holds/:id/release': { path: '/risk/holds/999999/release', body: { reason: 'matrix test' } },
+  'POST /risk/holds/:id/reject': { path: '/risk/holds/999999/reject', body: { reason: 'matrix test' } },
+  'GET /risk/freezes': { path: '/risk/freezes' },
+  'POST /risk/freezes': { path: '/risk/freezes', body: { bic: 'ZZZZZZZZXXX', account: 'DE89370400440532013000', reason: 'matrix test' } },
+  'POST /risk/freezes/unfreeze': { path: '/risk/freezes/unfreeze', body: { bic: 'ZZZZZZZZXXX', reason: 'matrix test' } },
+  'GET /risk/events': { path: '/risk/events' },
 };
 
 const key = (route: ApiRoute) => `${route.method} ${route.url}`;

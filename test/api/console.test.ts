@@ -19,7 +19,14 @@ import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { skipOption } from '../support/prerequisites.ts';
 import { EventHub } from '../../switch/api/events.ts';
+import { checkConfig } from '../../switch/config.ts';
+import { hashed } from '../../switch/engine/screening-lists.ts';
+import { parseSchemeList } from '../../switch/risk/screening/parse-scheme.ts';
+import { schemeConfig } from '../engine/support.ts';
 import { apiHarness, type ApiHarness } from './support.ts';
+
+/** A name on the scheme's screening list of these tests: a payment from a debtor of that name is held for review. */
+const LISTED = 'Shell Front Trading Ltd';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = join(new URL('../..', import.meta.url).pathname, 'test-results');
@@ -65,7 +72,14 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     xsd = new XsdValidator();
     // The engine's events reach the console through GET /events, as serve wires them.
     const hub = new EventHub();
-    a = await apiHarness('pglite', xsd, { events: (e) => hub.publish(e), api: { events: hub } });
+    // The risk stage runs (a generous limit) and screens against a one-name scheme list: a payment from LISTED is held.
+    const config = checkConfig({ ...JSON.parse(JSON.stringify(schemeConfig())), risk: { limits: [{ currency: 'EUR', perTransaction: '1000000.00' }] } });
+    a = await apiHarness('pglite', xsd, { config, events: (e) => hub.publish(e), api: { events: hub } });
+    const hash = hashed();
+    const list = `id,kind,value,remarks\nS-001,name,${LISTED},fraud ring\n`;
+    await a.h.engine.loadScreeningList({ name: 'scheme', format: 'scheme', records: parseSchemeList(hash.wrap((async function* () { yield list; })())),
+      sha256: hash.sha256, files: ['scheme.csv'] }, { actor: 'alice', reason: 'scheme list of the console test' });
+    await a.h.engine.screeningLists().refresh();
     mkdirSync(RESULTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -110,6 +124,19 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(RESULTS, `console-${name}.png`), fullPage: true });
+
+  /** A payment of BANKDEFFXXX from LISTED, held by the risk stage: its id. */
+  const held = async (seed: number): Promise<string> => {
+    const model = bulkCreditTransfer({ seed, sender: DEMO_BANKS[0]!, receivers: [DEMO_BANKS[3]!], transactionCount: 1,
+      settlementDate: '2026-11-26', createdAt: '2026-11-26T09:00:00Z', messageId: `BANKDEFF-HELD-${seed}` });
+    const t = model.transactions[0]!;
+    const xml = buildPacs008({ ...model, transactions: [{ ...t, debtor: { ...t.debtor, name: LISTED } }] });
+    assert.equal((await a.call('POST', '/messages', { bank: 'BANKDEFFXXX', xml })).json.status, 'ACCP');
+    const holds = (await a.call('GET', '/risk/holds', { token: await a.login('rita') })).json.holds as { id: string; transactionId: string }[];
+    const hold = holds.find((h) => h.transactionId === t.paymentIdentification.transactionId);
+    assert.ok(hold, 'the payment is held');
+    return hold.id;
+  };
 
   it('refuses a wrong code, then an operator logs in with password and TOTP and sees every participant\'s headroom and the time to cut-off', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
@@ -293,14 +320,17 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
   it('a regulator reads every page but is shown no button that changes anything, and a POST from its session is refused', async () => {
     // Something to decide, so that the approvals page would show decision buttons to a supervisor.
     await a.call('POST', '/participants/BANKNL2AXXX/caps/EUR', { token: await a.login('olivia'), body: { amount: '9000000.00', reason: 'for the regulator test' } });
+    const heldId = await held(32);
     const page = await logIn('rita');
     const pages: Array<[string, string]> = [['#dashboard', 'Dashboard'], ['#cycles', 'Cycles'], ['#participants', 'Participants'],
-      ['#approvals', 'Approvals'], [`#payment/${ownPaymentId}`, `Payment ${ownPaymentId}`], ['#audit', 'Audit trail'], ['#dead-letters', 'Dead letters']];
+      ['#approvals', 'Approvals'], [`#payment/${ownPaymentId}`, `Payment ${ownPaymentId}`], ['#audit', 'Audit trail'], ['#dead-letters', 'Dead letters'],
+      ['#review', 'Review']];
     for (const [hash, heading] of pages) {
       await open(page, hash, heading);
       assert.equal(await page.locator('[data-write], form.action').count(), 0, `no change control on ${hash}`);
       assert.deepEqual(await page.locator('#view .error').allTextContents(), [], `${hash} is readable`);
       if (hash === '#dead-letters') await shot(page, 'dead-letters');
+      if (hash === '#review') await page.waitForSelector(`#holds a[href="#payment/${heldId}"]`);
     }
     await open(page, '#approvals', 'Approvals');
     await page.waitForSelector('#approvals td:has-text("waiting for a supervisor")');
@@ -320,6 +350,8 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     assert.equal(await page.locator('#close-cycle button[data-write]').count(), 1);
     await open(page, '#participants', 'Participants');
     assert.equal(await page.locator('#propose-cap button[data-write]').count(), 1);
+    await open(page, '#review', 'Review');
+    await page.waitForSelector('#holds button[data-write][data-hold="release"]');
     await page.context().close();
   });
 
@@ -368,6 +400,27 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     await page.waitForSelector('#help[open] kbd:text-is("g l")');
     await page.keyboard.press('Escape');
     await page.waitForSelector('#help', { state: 'hidden' });
+    await page.context().close();
+  });
+
+  it('an operator releases a held payment from the Review page, with a reason; it leaves the queue', async () => {
+    const id = await held(31);
+    const page = await logIn('olivia');
+    await page.keyboard.press('g');
+    await page.keyboard.press('r');
+    await page.waitForSelector('#view h1:has-text("Review")');
+    await page.waitForSelector(`#holds td:has-text("${LISTED}")`);
+    await shot(page, 'review');
+    await page.click(`#holds button[data-hold="release"][data-id="${id}"]`);
+    await page.fill('#hold-form input[name=reason]', 'RISK-7: a different company (registry extract)');
+    await page.click('#hold-form button[data-write]');
+    await page.waitForSelector(`#view .notice:has-text("Payment ${id} released")`);
+    await page.waitForSelector(`#holds a[href="#payment/${id}"]`, { state: 'detached' });
+    assert.ok(await page.locator('#holds tbody tr').count() >= 1, 'the other held payment is still listed');
+    const rita = await a.login('rita');
+    assert.equal((await a.call('GET', `/payments/${id}`, { token: rita })).json.payment.state, 'ACCEPTED');
+    const [release] = (await a.h.engine.operatorActions({ subject: id })).filter((x) => x.action === 'risk.release');
+    assert.deepEqual([release!.actor, release!.reason], ['olivia', 'RISK-7: a different company (registry extract)']);
     await page.context().close();
   });
 });

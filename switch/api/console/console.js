@@ -25,6 +25,9 @@ const GRANTS = {
   'change.propose': ['operator', 'supervisor'],
   'change.read': ['operator', 'supervisor', 'regulator', 'auditor'],
   'change.decide': ['supervisor'],
+  'risk.read': ['operator', 'supervisor', 'regulator'],
+  'risk.operate': ['operator'],
+  'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
 };
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
@@ -34,6 +37,7 @@ const PAGES = [
   { id: 'cycles', title: 'Cycles', key: 'c', needs: 'cycle.read' },
   { id: 'participants', title: 'Participants', key: 't', needs: 'change.propose', alsoFor: ['regulator'] },
   { id: 'approvals', title: 'Approvals', key: 'a', needs: 'change.read' },
+  { id: 'review', title: 'Review', key: 'r', needs: 'risk.read' },
   { id: 'audit', title: 'Audit trail', key: 'u', needs: 'audit.read' },
   { id: 'dead-letters', title: 'Dead letters', key: 'l', needs: 'deadletter.read' },
   { id: 'submit', title: 'Submit a message', key: 's', needs: 'message.submit' },
@@ -183,7 +187,7 @@ function barChart(values, { labels, unit, title }) {
 
 const live = { topics: [], refresh: undefined, running: false, timer: undefined, source: undefined };
 /** The topics the server's event stream carries (switch/api/events.ts). */
-const STREAM_TOPICS = ['cycle', 'settlement', 'alert', 'delivery', 'positions'];
+const STREAM_TOPICS = ['cycle', 'settlement', 'alert', 'delivery', 'positions', 'risk'];
 
 function watch(topics, refresh) {
   live.topics = topics;
@@ -480,6 +484,29 @@ const views = {
     watch(['approval'], async () => { if (!$('#decision form')) await refresh(); });
   },
 
+  async review(view) {
+    view.innerHTML = `<h1 tabindex="-1">Review</h1>
+      <p>Payments the risk stage held for a person to decide, oldest first. Real-time holds first: past their decide-by time they are rejected AB01.
+      ${can('risk.operate') ? 'Release or reject each with a reason (recorded); a release above the amount shown waits for a supervisor (Approvals).' : 'Operators decide.'}</p>
+      <div id="hold-list"></div><div id="hold-decision"></div>`;
+    const refresh = async () => {
+      const { holds, releaseWithoutCheckerMaxMinor } = await api('GET', '/risk/holds');
+      $('#hold-list').innerHTML = table([
+        { title: 'Payment', html: (r) => link(`#payment/${r.id}`, r.id) }, { title: 'Mode', value: (r) => r.mode },
+        { title: 'Debtor agent', value: (r) => r.debtorAgent }, { title: 'Creditor agent', value: (r) => r.creditorAgent },
+        { title: 'Amount', value: (r) => `${amount(r.amountMinor, r.currency)} ${r.currency}`, num: true }, { title: 'TxId', value: (r) => r.transactionId },
+        { title: 'Held', value: (r) => when(r.heldAt) }, { title: 'Decide by', value: (r) => when(r.decideBy) }, { title: 'Why', value: (r) => r.reasons },
+        { title: '', html: (r) => (can('risk.operate') ? `<button type="button" data-write="risk.operate" data-hold="release" data-id="${esc(r.id)}">Release</button>
+          <button type="button" data-write="risk.operate" data-hold="reject" data-id="${esc(r.id)}">Reject</button>` : '') },
+      ], holds, { id: 'holds', empty: 'no payment is held', caption: `A release above ${amount(releaseWithoutCheckerMaxMinor, 'EUR')} needs a supervisor's approval` });
+      $$('#hold-list button[data-hold]').forEach((button) => button.addEventListener('click', () => {
+        openHoldDecision(holds.find((h) => String(h.id) === button.dataset.id), button.dataset.hold, refresh);
+      }));
+    };
+    await refresh();
+    watch(['risk'], async () => { if (!$('#hold-decision form')) await refresh(); });
+  },
+
   async audit(view, args) {
     const subject = args.query.get('subject') ?? '';
     view.innerHTML = `<h1 tabindex="-1">Audit trail</h1><form class="filters" id="audit-filter" role="search">
@@ -600,6 +627,8 @@ function describeChange(row) {
   if (row.action === 'participant.cap.set' && row.payload) {
     return `net debit cap of ${row.payload.bic} in ${row.payload.currency} → ${amount(row.payload.amountMinor, row.payload.currency)}`;
   }
+  if (row.action === 'risk.release' && row.payload) return `release of held payment ${row.payload.paymentId}`;
+  if (row.action === 'risk.unfreeze' && row.payload) return `lift the freeze of ${row.payload.account ? `account ${row.payload.bic}/${row.payload.account}` : `participant ${row.payload.bic}`}`;
   return `${row.action} ${row.subject ?? ''}`;
 }
 
@@ -610,6 +639,31 @@ function decisionCell(row) {
   if (!can('change.decide')) return '<span class="muted">waiting for a supervisor</span>';
   return `<button type="button" data-write="change.decide" data-decide="approve" data-id="${esc(row.id)}">Approve</button>
     <button type="button" data-write="change.decide" data-decide="reject" data-id="${esc(row.id)}">Reject</button>`;
+}
+
+/** The operator's release or rejection of a held payment, with the reason (recorded) and, for a rejection, the ISO code. */
+function openHoldDecision(hold, verb, refresh) {
+  $('#hold-decision').innerHTML = `<form id="hold-form" class="action"><h2>${verb === 'release' ? 'Release' : 'Reject'} payment ${esc(hold.id)}</h2>
+    <p>${esc(hold.debtorAgent)} → ${esc(hold.creditorAgent)}, ${esc(amount(hold.amountMinor, hold.currency))} ${esc(hold.currency)}: ${esc(hold.reasons)}</p>
+    <label>Your reason (recorded) <input name="reason" required maxlength="1000" size="50"></label>
+    ${verb === 'reject' ? '<label>ISO reason code <input name="code" value="RR04" pattern="[A-Z0-9]{4}" size="5"></label>' : ''}
+    <button type="submit" data-write="risk.operate">${verb === 'release' ? 'Release' : 'Reject'}</button> <button type="button" id="hold-cancel">Cancel</button></form>`;
+  const form = $('#hold-form');
+  form.reason.focus();
+  $('#hold-cancel').addEventListener('click', () => { $('#hold-decision').innerHTML = ''; });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const body = { reason: form.reason.value, ...(verb === 'reject' ? { code: form.code.value } : {}) };
+      const result = await api('POST', `/risk/holds/${encodeURIComponent(hold.id)}/${verb}`, { body });
+      $('#hold-decision').innerHTML = '';
+      await refresh();
+      notice(result.pendingActionId ? `Release of payment ${hold.id} proposed (${result.pendingActionId}): it waits for a supervisor (Approvals).`
+        : `Payment ${hold.id} ${verb === 'release' ? 'released' : 'rejected'}: ${String(result.state).toLowerCase()}.`);
+    } catch (error) {
+      showError(error);
+    }
+  });
 }
 
 function openDecision(row, verb, refresh) {
