@@ -177,5 +177,6 @@ export function checkRiskConfig(raw: unknown, currencies: readonly string[], pro
   return {
     limits, holdScore, rejectScore, exactMatch: exactMatch === 'hold' ? 'hold' : 'reject',
     unknownRiskLevel: riskLevels.includes(unknownRiskLevel as RiskLevel) ? unknownRiskLevel as RiskLevel : 'medium',
+    ...(scoring === undefined ? {} : { scoring }),
   };
 }

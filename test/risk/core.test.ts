@@ -64,6 +64,19 @@ test('configuration: every problem named with its path; the section is part of t
 const debtor: LimitSelector = { participant: 'BANKDEFFXXX', service: 'realtime', currency: 'EUR', accountType: 'personal', riskLevel: 'high' };
 const creditor: LimitSelector = { ...debtor, participant: 'BANKFRPPXXX', riskLevel: 'low' };
 
+test('configuration: the score thresholds are given once, by the stage or by risk.scoring', () => {
+  const problems: string[] = [];
+  const config = checkRiskConfig({ scoring: { holdThreshold: 40, rejectThreshold: 70 } }, ['EUR'], problems);
+  assert.deepEqual(problems, []);
+  assert.equal(config?.holdScore, 40);
+  assert.equal(config?.rejectScore, 70);
+  assert.equal(config?.scoring?.rejectThreshold, 70);
+  const conflicting: string[] = [];
+  checkRiskConfig({ holdScore: 60, scoring: { holdThreshold: 40, rejectThreshold: 70 } }, ['EUR'], conflicting);
+  assert.match(conflicting.join('; '), /give the thresholds once/);
+  assert.equal(checkRiskConfig({}, ['EUR'], [])?.scoring, undefined);
+});
+
 test('limits: the most specific rule wins per limit; a participant override outranks the scheme; ties take the smaller', () => {
   const config = rules([
     { currency: 'EUR', perTransaction: '500.00', debtorAccountDaily: { amount: '900.00', count: 9 }, participantDaily: { count: 1000 } },
