@@ -3,22 +3,14 @@
  * pronounceable tokens of two to four syllables, names of two to four tokens, from a seeded generator,
  * so a list of a million names and a population of unrelated payers are the same on every run.
  */
+import { random } from '../../switch/demo/generate.ts';
 
 const ONSETS = ['B', 'CH', 'D', 'F', 'G', 'H', 'J', 'K', 'KH', 'L', 'M', 'N', 'P', 'R', 'S', 'SH', 'T', 'V', 'W', 'Y', 'Z', ''];
 const VOWELS = ['A', 'E', 'I', 'O', 'U', 'AI', 'OU', 'IA'];
 const CODAS = ['', '', '', 'N', 'R', 'L', 'S', 'M', 'K', 'T'];
 
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the demo and the simulation use (Mulberry32, uniform in [0, 1)). */
+export const seededRandom = random;
 
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 

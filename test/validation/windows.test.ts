@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateSchemaOnly } from '../../switch/validation/pipeline.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
-import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
+import { bulkCreditTransfer, DEMO_BANKS, random } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { limits } from '../../switch/limits.ts';
 import { messageModules } from '../../switch/iso/registry.ts';
@@ -54,17 +54,6 @@ function nativeValid(xml: string, name: string): boolean {
     throw new Error(`xmllint did not judge ${name} (exit ${run.status}): ${run.stderr.slice(0, 300)}`);
   }
   return run.status === 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function bulk(count: number, seed: number): string {
@@ -134,7 +123,7 @@ describe('windowed schema validation covers every byte (verdicts agree with nati
   it('generated bulk files with forbidden content at random places, small windows', async () => {
     assert.ok(nativeXmllint, 'native xmllint is installed (CI=true requires it)');
     const seed = process.env.WINDOWS_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.WINDOWS_SEED);
-    const next = mulberry32(seed);
+    const next = random(seed);
     const base = [bulk(23, 1), bulk(17, 2), bulk(31, 3)];
     let invalid = 0;
     for (let n = 0; n < 60; n++) {
