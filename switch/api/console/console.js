@@ -28,6 +28,7 @@ const GRANTS = {
   'risk.read': ['operator', 'supervisor', 'regulator'],
   'risk.operate': ['operator'],
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  'report.read': ['participant', 'operator', 'supervisor', 'regulator'],
 };
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
