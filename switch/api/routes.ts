@@ -100,8 +100,8 @@ const CONSOLE_FILES = {
   '/console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
   '/console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
 } as const;
-/** The console runs its own script and styles and talks to this origin only. */
-const CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+/** The console runs its own script and styles, talks to this origin only and frames only its reports (GET /reports/*?format=html). */
+const CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-src 'self'; " +
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 function consoleRoute(url: keyof typeof CONSOLE_FILES): ApiRoute {

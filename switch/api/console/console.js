@@ -41,6 +41,7 @@ const PAGES = [
   { id: 'review', title: 'Review', key: 'r', needs: 'risk.read' },
   { id: 'audit', title: 'Audit trail', key: 'u', needs: 'audit.read' },
   { id: 'dead-letters', title: 'Dead letters', key: 'l', needs: 'deadletter.read' },
+  { id: 'reports', title: 'Reports', key: 'o', needs: 'report.read' },
   { id: 'submit', title: 'Submit a message', key: 's', needs: 'message.submit' },
 ];
 
@@ -533,6 +534,60 @@ const views = {
     };
     await refresh();
     watch(['delivery'], refresh);
+  },
+
+  async reports(view, args) {
+    const q = args.query;
+    const kind = q.get('kind') === 'reconciliation' ? 'reconciliation' : 'statistics';
+    const monthly = q.has('month');
+    const own = state.role === 'participant';
+    const [{ cycles, now }, participants] = await Promise.all([api('GET', '/cycles'),
+      own || !can('participant.read') ? undefined : api('GET', '/participants')]);
+    // Default: the business day of the latest cycle (the switch's, which may be simulated), else the switch's today.
+    const day = q.get('date') ?? cycles[0]?.businessDate ?? String(now ?? new Date().toISOString()).slice(0, 10);
+    const month = q.get('month') ?? day.slice(0, 7);
+    const chosen = q.get('participant') ?? '';
+    view.innerHTML = `<h1 tabindex="-1">Reports</h1>
+      <form class="filters" id="report-form">
+        <label>Report <select name="kind"><option value="statistics"${kind === 'statistics' ? ' selected' : ''}>Regulator statistics</option>
+          <option value="reconciliation"${kind === 'reconciliation' ? ' selected' : ''}>Reconciliation</option></select></label>
+        <label>Period <select name="period"><option value="date"${monthly ? '' : ' selected'}>Business day</option>
+          <option value="month"${monthly ? ' selected' : ''}>Month</option></select></label>
+        <label>Day <input type="date" name="date" value="${esc(day)}"></label>
+        <label>Month <input type="month" name="month" value="${esc(month)}" placeholder="YYYY-MM" pattern="[0-9]{4}-[0-9]{2}"></label>
+        ${own ? `<p class="muted">Your own figures (${esc(state.name)})</p>`
+    : `<label>Participant <select name="participant"><option value="">all</option>${(participants?.participants ?? []).map((p) =>
+      `<option${p.bic === chosen ? ' selected' : ''}>${esc(p.bic)}</option>`).join('')}</select></label>`}
+        <button type="submit">Show</button></form>
+      <div id="report"></div>`;
+    $('#report-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      const next = new URLSearchParams({ kind: String(form.get('kind')) });
+      const period = String(form.get('period'));
+      next.set(period, String(form.get(period)));
+      if (form.get('participant')) next.set('participant', String(form.get('participant')));
+      location.hash = `#reports?${next}`;
+    });
+    if (!q.has('date') && !q.has('month')) return;
+    const query = new URLSearchParams();
+    if (monthly) query.set('month', month);
+    else query.set('date', day);
+    if (chosen) query.set('participant', chosen);
+    const path = (format) => `/reports/${kind}?${query}&format=${format}`;
+    // The figures first, as data (a refusal shows as the API's problem); then the readable page with its SVG charts, framed:
+    // it is the HTML the PDF is printed from, with its own styles, which this page's policy would not run inline.
+    const report = await api('GET', path('json'));
+    const name = `${kind}-${monthly ? month : day}${report.participant ? `-${report.participant}` : ''}`;
+    const headline = report.kind === 'reconciliation'
+      ? (report.ok ? '<span class="ok">Reconciled: every figure agrees with the ledger and the agent.</span>'
+        : `<span class="error">${esc(report.mismatches.length + report.mismatchesDropped)} mismatch(es)</span>`)
+      : (report.totals.length ? report.totals.map((t) => `${esc(t.count)} payment(s), ${esc(amount(t.sumMinor, t.currency))} ${esc(t.currency)}`).join(' · ')
+        : 'no payment in this period');
+    $('#report').innerHTML = `<p id="report-figures"><strong>${esc(report.period)}${report.participant ? `, ${esc(report.participant)}` : ''}:</strong> ${headline}</p>
+      <p class="downloads">Download ${['csv', 'json', 'pdf'].map((f) =>
+    `<a id="download-${f}" href="${esc(path(f))}" download="${esc(name)}.${f}">${f.toUpperCase()}</a>`).join(' · ')}</p>
+      <iframe id="report-frame" title="${esc(report.period)} report" sandbox src="${esc(path('html'))}"></iframe>`;
   },
 
   async submit(view) {
