@@ -9,7 +9,7 @@ import { RegisterChangeError, type Engine } from '../engine/engine.ts';
 import { SETTLEMENT_RESOLUTIONS, SettlementResolutionError } from '../engine/cycles/index.ts';
 import { formatAmount, parseAmount } from '../iso/amount.ts';
 import { isReasonCode } from '../iso/reason-codes.ts';
-import { RiskDecisionError } from '../engine/risk-holds.ts';
+import { RISK_EVENT_KINDS, RiskDecisionError } from '../engine/risk-holds.ts';
 import type { PendingKind } from '../engine/approvals.ts';
 import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
@@ -582,12 +582,15 @@ export const routes: readonly ApiRoute[] = [
     },
   },
   {
-    method: 'GET', url: '/risk/events', permission: 'risk.events', summary: 'Risk events, newest first (screening hits, scores, holds, decisions, freezes); `payment` for one payment\'s',
+    method: 'GET', url: '/risk/events', permission: 'risk.events',
+    summary: 'Risk events, newest first (screening hits, scores, holds, decisions, freezes); filters: `payment` (one payment\'s), `kind`, `participant`',
     schema: { querystring: { type: 'object', additionalProperties: false,
-      properties: { payment: ID, limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 } } } },
+      properties: { payment: ID, kind: { type: 'string', enum: [...RISK_EVENT_KINDS] }, participant: BIC,
+        limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 } } } },
     handler: async (context) => {
-      const q = searchParameters(context) as { payment?: string; limit?: number };
-      const events = await context.engine.riskEvents({ ...(q.payment ? { paymentId: BigInt(q.payment) } : {}), limit: q.limit ?? 100 });
+      const q = searchParameters(context) as { payment?: string; kind?: string; participant?: string; limit?: number };
+      const events = await context.engine.riskEvents({ ...(q.payment ? { paymentId: BigInt(q.payment) } : {}), ...(q.kind ? { kind: q.kind } : {}),
+        ...(q.participant ? { participant: normalizeBic(q.participant) } : {}), limit: q.limit ?? 100 });
       return { events: events.map((e) => ({ id: e.id, at: e.at, kind: e.kind, actor: e.actor, reason: e.reason, paymentId: e.payment_id,
         participant: e.participant, details: e.details })) };
     },

@@ -19,7 +19,7 @@ import {
 import { failedDeliveries, retryFailedDelivery, type FailedDelivery } from './deliveries.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
-import { freeze, listFreezes, listHolds, listRiskEvents, rejectHeld, releaseHeld, releaseHeldIn, RiskDecisionError, sweepHeldTimeouts, unfreeze, unfreezeIn,
+import { freeze, listFreezes, listHolds, listRiskEvents, type RiskEventFilter, rejectHeld, releaseHeld, releaseHeldIn, RiskDecisionError, sweepHeldTimeouts, unfreeze, unfreezeIn,
   type HeldPayment } from './risk-holds.ts';
 import { listProfileVersions, loadProfiles, type ProfileLoad, type ProfileVersion } from './risk-profiles.ts';
 import { systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
@@ -644,7 +644,7 @@ export class Engine {
   }
 
   /** Risk events, newest first (reading only). */
-  riskEvents(options: { readonly paymentId?: bigint; readonly limit?: number } = {}) {
+  riskEvents(options: RiskEventFilter = {}) {
     return listRiskEvents(this.context.db, options);
   }
 

@@ -39,6 +39,8 @@ const PAGES = [
   { id: 'participants', title: 'Participants', key: 't', needs: 'change.propose', alsoFor: ['regulator'] },
   { id: 'approvals', title: 'Approvals', key: 'a', needs: 'change.read' },
   { id: 'review', title: 'Review', key: 'r', needs: 'risk.read' },
+  { id: 'freezes', title: 'Freezes', key: 'f', needs: 'risk.read' },
+  { id: 'risk-events', title: 'Risk events', key: 'k', needs: 'risk.events' },
   { id: 'audit', title: 'Audit trail', key: 'u', needs: 'audit.read' },
   { id: 'dead-letters', title: 'Dead letters', key: 'l', needs: 'deadletter.read' },
   { id: 'reports', title: 'Reports', key: 'o', needs: 'report.read' },
@@ -507,6 +509,106 @@ const views = {
     };
     await refresh();
     watch(['risk'], async () => { if (!$('#hold-decision form')) await refresh(); });
+  },
+
+  async freezes(view) {
+    const operate = can('risk.operate');
+    const participants = operate ? (await api('GET', '/participants')).participants : [];
+    view.innerHTML = `<h1 tabindex="-1">Freezes</h1>
+      <p>Accounts frozen (their payments refused AC06) and participants frozen (also suspended). ${operate
+    ? 'Freezing takes effect at once; lifting a freeze puts money back in motion, so it is a proposal a supervisor other than you approves (Approvals).'
+    : 'Operators freeze; lifting a freeze takes an operator\'s proposal and a supervisor\'s approval.'}</p>
+      <div id="freeze-list"></div><div id="unfreeze-form-slot"></div>
+      ${operate ? `<form id="freeze-form" class="action"><h2>Freeze</h2>
+        <label>Participant <select name="bic" required>${participants.filter((p) => p.state !== 'retired').map((p) =>
+    `<option value="${esc(p.bic)}">${esc(p.bic)} ${esc(p.name)}</option>`).join('')}</select></label>
+        <label>Account (IBAN; empty: the whole participant) <input name="account" pattern="[A-Za-z0-9]{1,34}" size="36"></label>
+        <label>Reason (recorded) <input name="reason" required maxlength="1000" size="50"></label>
+        <button type="submit" data-write="risk.operate">Freeze</button></form>` : ''}`;
+    const refresh = async () => {
+      const [{ freezes }, pending] = await Promise.all([api('GET', '/risk/freezes'),
+        can('change.read') ? api('GET', '/approvals?state=PENDING') : { approvals: [] }]);
+      const proposed = new Map(pending.approvals.filter((p) => p.action === 'risk.unfreeze').map((p) => [p.subject, p]));
+      const subject = (f) => (f.account ? `${f.bic}/${f.account}` : f.bic);
+      $('#freeze-list').innerHTML = table([
+        { title: 'Participant', value: (r) => r.bic }, { title: 'Account', value: (r) => r.account ?? '(the participant)' },
+        { title: 'Frozen', value: (r) => when(r.frozenAt) }, { title: 'By', value: (r) => r.frozenBy }, { title: 'Why', value: (r) => r.reason },
+        { title: 'Lifting', html: (r) => {
+          const p = proposed.get(subject(r));
+          if (p) return `<span class="state state-pending">proposed ${esc(p.id)}</span> by ${esc(p.maker)}: waits for a supervisor`;
+          return operate ? `<button type="button" data-write="risk.operate" data-unfreeze="${esc(subject(r))}">Propose to lift</button>` : '';
+        } },
+      ], freezes, { id: 'freezes', empty: 'nothing is frozen' });
+      $$('#freeze-list button[data-unfreeze]').forEach((button) => button.addEventListener('click', () => {
+        const f = freezes.find((x) => subject(x) === button.dataset.unfreeze);
+        $('#unfreeze-form-slot').innerHTML = `<form id="unfreeze-form" class="action"><h2>Propose to lift the freeze of ${esc(f.account ? `account ${f.bic}/${f.account}` : `participant ${f.bic}`)}</h2>
+          <label>Your reason (recorded) <input name="reason" required maxlength="1000" size="50"></label>
+          <button type="submit" data-write="risk.operate">Propose</button> <button type="button" id="unfreeze-cancel">Cancel</button></form>`;
+        const form = $('#unfreeze-form');
+        form.reason.focus();
+        $('#unfreeze-cancel').addEventListener('click', () => { $('#unfreeze-form-slot').innerHTML = ''; });
+        form.addEventListener('submit', async (event) => {
+          event.preventDefault();
+          try {
+            const body = { bic: f.bic, ...(f.account ? { account: f.account } : {}), reason: form.reason.value };
+            const result = await api('POST', '/risk/freezes/unfreeze', { body });
+            $('#unfreeze-form-slot').innerHTML = '';
+            await refresh();
+            notice(`Lifting the freeze of ${subject(f)} proposed (${result.pendingActionId}): it waits for a supervisor (Approvals).`);
+          } catch (error) {
+            showError(error);
+          }
+        });
+      }));
+    };
+    $('#freeze-form')?.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const account = form.account.value.trim();
+      const bic = form.bic.value;
+      try {
+        await api('POST', '/risk/freezes', { body: { bic, ...(account ? { account } : {}), reason: form.reason.value } });
+        form.reset();
+        await refresh();
+        notice(`${account ? `Account ${bic}/${account}` : `Participant ${bic}`} frozen.`);
+      } catch (error) {
+        showError(error);
+      }
+    });
+    await refresh();
+    watch(['risk', 'approval'], async () => { if (!$('#unfreeze-form')) await refresh(); });
+  },
+
+  async 'risk-events'(view, args) {
+    const q = args.query;
+    const kinds = ['limit-breach', 'screening-hit', 'score', 'hold', 'release', 'reject', 'freeze', 'unfreeze', 'timeout', 'frozen'];
+    view.innerHTML = `<h1 tabindex="-1">Risk events</h1><form class="filters" id="risk-filter" role="search">
+      <label>Kind <select name="kind"><option value="">any</option>${kinds.map((k) => `<option${q.get('kind') === k ? ' selected' : ''}>${k}</option>`).join('')}</select></label>
+      <label>Participant <input name="participant" size="12" placeholder="BIC" value="${esc(q.get('participant') ?? '')}"></label>
+      <label>Payment <input name="payment" size="10" inputmode="numeric" value="${esc(q.get('payment') ?? '')}"></label>
+      <button type="submit">Filter</button> <a href="#risk-events">Clear</a></form><div id="risk-list"></div>`;
+    $('#risk-filter').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const next = new URLSearchParams();
+      for (const [key, value] of new FormData(event.target)) {
+        const v = String(value).trim();
+        if (v) next.set(key, key === 'participant' ? v.toUpperCase() : v);
+      }
+      location.hash = `#risk-events${next.size ? '?' + next : ''}`;
+    });
+    const query = new URLSearchParams(q);
+    query.set('limit', '200');
+    const refresh = async () => {
+      const { events } = await api('GET', `/risk/events?${query}`);
+      $('#risk-list').innerHTML = table([
+        { title: 'When', value: (r) => when(r.at) }, { title: 'Kind', html: (r) => stateBadge(r.kind) }, { title: 'Participant', value: (r) => r.participant },
+        { title: 'Payment', html: (r) => (r.paymentId && can('payment.read') ? link(`#payment/${r.paymentId}`, r.paymentId) : esc(r.paymentId ?? '')) },
+        { title: 'By', value: (r) => r.actor }, { title: 'Why', value: (r) => r.reason },
+        { title: 'Details', value: (r) => (r.details && Object.keys(r.details).length ? JSON.stringify(r.details) : '') },
+      ], events, { id: 'risk-events', empty: 'no risk event matches', caption: 'Newest first, the latest 200' });
+    };
+    await refresh();
+    watch(['risk'], refresh);
   },
 
   async audit(view, args) {
