@@ -14,7 +14,7 @@ import type { PendingKind } from '../engine/approvals.ts';
 import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
 import { login, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
-import type { Permission } from './permissions.ts';
+import { allows, type Permission } from './permissions.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { EventStreams } from './events.ts';
 import { problem } from './problem.ts';
@@ -594,6 +594,18 @@ export const routes: readonly ApiRoute[] = [
       return { events: events.map((e) => ({ id: e.id, at: e.at, kind: e.kind, actor: e.actor, reason: e.reason, paymentId: e.payment_id,
         participant: e.participant, details: e.details })) };
     },
+  },
+  {
+    method: 'GET', url: '/queues', permission: 'payment.read',
+    summary: 'The dashboard\'s queue depth per participant and currency (zeros included): queued real-time payments (count, amount, oldest) and, for people who may read the review queue, held ones; a participant: its own queue, never holds',
+    handler: async (context) => ({ queues: await context.engine.queueDepths(visibleTo(context), allows('risk.read', context.principal!.role)) }),
+  },
+  {
+    method: 'GET', url: '/deliveries/failures', permission: 'deadletter.read',
+    summary: 'Deliveries given up on, newest first: outbox messages past their attempts (FAILED) and dead queue jobs, with the last error',
+    schema: { querystring: { type: 'object', additionalProperties: false,
+      properties: { limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 } } } },
+    handler: async (context) => ({ failures: await context.engine.failedDeliveries({ limit: (searchParameters(context) as { limit?: number }).limit ?? 100 }) }),
   },
   reportRoute('reconciliation'),
   reportRoute('statistics'),

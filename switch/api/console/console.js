@@ -264,16 +264,20 @@ const views = {
     view.innerHTML = `<h1 tabindex="-1">${state.role === 'participant' ? `${esc(state.name)}: my positions` : 'Dashboard'}</h1>
       <div class="cards"><section class="card" id="cycle-card" aria-label="Cycle"></section><section class="card" id="alert-card" aria-label="Alerts"></section></div>
       <h2>Positions and headroom</h2><div id="positions-section"></div>
+      ${can('payment.read') ? `<h2>Queues</h2><p class="muted">Real-time payments queued over their debtor's headroom (answered PDNG, released first in, first out)${
+  can('risk.read') ? ' and payments held for risk review' : ''}, per debtor and currency.</p><div id="queues-section"></div>` : ''}
       ${can('payment.read') ? '<h2>Throughput and latency</h2><div id="charts" class="charts"></div>' : ''}
-      ${can('deadletter.read') ? '<h2>Delivery failures</h2><div id="failures"></div>' : ''}
+      ${can('deadletter.read') ? '<h2 id="failures-heading">Delivery failures</h2><div id="failures"></div>' : ''}
       <h2>Recent cycles</h2><div id="recent-cycles"></div>`;
     let latency = { at: -Infinity, html: '' };
     const refresh = async () => {
-      const [cycles, positions, payments, dead] = await Promise.all([
+      const [cycles, positions, payments, failed, queues] = await Promise.all([
         api('GET', '/cycles'), api('GET', '/positions'),
         can('payment.read') ? api('GET', '/payments?limit=500') : undefined,
-        can('deadletter.read') ? api('GET', '/dead-letters') : undefined,
+        can('deadletter.read') ? api('GET', '/deliveries/failures?limit=20') : undefined,
+        can('payment.read') ? api('GET', '/queues') : undefined,
       ]);
+      const failures = failed?.failures;
       renderCycleCard(cycles);
       $('#positions-section').innerHTML = table([
         { title: 'Participant', value: (r) => r.bic }, { title: 'Currency', value: (r) => r.currency },
@@ -284,19 +288,29 @@ const views = {
         { title: 'Cap used', html: (r) => headroomBar(r.capMinor, r.headroomMinor) },
       ], positions.exposures, { id: 'positions' });
       const alerts = cycles.cycles.filter((c) => c.state === 'PARTIALLY_SETTLED' || c.stalledError || c.settlementAlertAt);
-      $('#alert-card').innerHTML = `<h2>Needs attention</h2>${alerts.length === 0 && !(dead?.deadLetters.length) ? '<p class="ok">Nothing waiting.</p>' : ''}
+      $('#alert-card').innerHTML = `<h2>Needs attention</h2>${alerts.length === 0 && !(failures?.length) ? '<p class="ok">Nothing waiting.</p>' : ''}
         <ul class="alerts">${alerts.map((c) => `<li>${link(`#cycle/${c.id}`, `Cycle ${c.id}`)} ${stateBadge(c.state)}
           ${c.stalledError ? `stalled: ${esc(c.stalledError)}` : ''}${c.settlementAlertAt ? ` settlement agent silent since ${esc(when(c.settlementAlertAt))}` : ''}</li>`).join('')}
-        ${dead?.deadLetters.length ? `<li>${link('#dead-letters', `${dead.deadLetters.length} delivery failure(s)`)}</li>` : ''}</ul>`;
+        ${failures?.length ? `<li><a href="#failures-heading">${esc(failures.length === 20 ? '20 or more' : failures.length)} delivery failure(s)</a></li>` : ''}</ul>`;
+      if (queues) {
+        const held = can('risk.read');
+        $('#queues-section').innerHTML = table([
+          { title: 'Participant', value: (r) => r.bic }, { title: 'Currency', value: (r) => r.currency },
+          { title: 'Queued', value: (r) => r.queuedCount, num: true }, { title: 'Queued amount', value: (r) => amount(r.queuedMinor, r.currency), num: true },
+          { title: 'Oldest queued', value: (r) => when(r.oldestQueuedAt) },
+          ...(held ? [{ title: 'Held', value: (r) => r.heldCount, num: true }, { title: 'Held amount', value: (r) => amount(r.heldMinor, r.currency), num: true }] : []),
+          { title: 'Headroom', value: (r) => amount(r.headroomMinor, r.currency), num: true },
+        ], queues.queues, { id: 'queues' });
+      }
       if (payments) {
         const throughput = throughputChart(payments.payments);
         if (performance.now() - latency.at > LATENCY_SAMPLE_MS) latency = { at: performance.now(), html: await latencyChart(payments.payments) };
         $('#charts').innerHTML = throughput + latency.html;
       }
-      if (dead) {
-        $('#failures').innerHTML = table([{ title: 'Failed', value: (r) => when(r.failedAt) }, { title: 'Queue', value: (r) => r.queue },
-          { title: 'Participant', value: (r) => r.participant }, { title: 'File', value: (r) => r.fileName }, { title: 'Attempts', value: (r) => r.attempts, num: true },
-          { title: 'Last error', value: (r) => r.lastError }], dead.deadLetters.slice(0, 5), { empty: 'no delivery given up on' });
+      if (failures) {
+        $('#failures').innerHTML = table([{ title: 'Failed', value: (r) => when(r.failedAt) }, { title: 'Where', value: (r) => (r.kind === 'outbox' ? 'outbox' : r.queue) },
+          { title: 'Participant', value: (r) => r.participant }, { title: 'Message', value: (r) => r.messageId ?? r.fileName }, { title: 'Attempts', value: (r) => r.attempts, num: true },
+          { title: 'Last error', value: (r) => r.lastError }], failures.slice(0, 10), { id: 'delivery-failures', empty: 'no delivery given up on' });
       }
       $('#recent-cycles').innerHTML = cyclesTable(cycles.cycles.slice(0, 6));
     };
