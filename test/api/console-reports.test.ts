@@ -75,7 +75,8 @@ describe('console: reports', { skip: noChromium }, () => {
     await page.fill('#report-form input[name=month]', DAY.slice(0, 7));
     await page.selectOption('#report-form select[name=participant]', 'BANKFRPPXXX');
     await page.click('#report-form button[type=submit]');
-    await until('the reconciliation is shown', async () => (await page.textContent('#report-figures').catch(() => ''))?.includes('BANKFRPPXXX') ?? false);
+    // A month's reconciliation on a machine running other tests may take a while: the page's own wait, not a time limit on the report.
+    await until('the reconciliation is shown', async () => (await page.textContent('#report-figures').catch(() => ''))?.includes('BANKFRPPXXX') ?? false, 30_000);
     assert.match(await page.textContent('#report-figures') ?? '', /month 2026-11, BANKFRPPXXX: Reconciled/);
     assert.equal(await page.getAttribute('#download-pdf', 'href'), '/reports/reconciliation?month=2026-11&participant=BANKFRPPXXX&format=pdf');
     await frame.locator('body:has-text("BANKFRPPXXX")').waitFor();
