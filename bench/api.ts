@@ -5,20 +5,25 @@
  *             HTTPS (POST /messages, mutual TLS with each bank's scheme certificate, keep-alive
  *             connections), then the same number of fresh messages through engine.submit on the same
  *             engine (the direct path the connectors use); throughput of each and their ratio.
- *  dashboard  while real-time payments flow through engine.submit at RATE/s (open loop), an operator's
- *             dashboard reads GET /positions, /cycles and /payments?limit=50 over HTTPS in a loop
- *             (READERS readers); p50/p99 per route, and the payment rate achieved meanwhile.
+ *  dashboard  while a child process (bench/api-flow.ts: its own engine on the same schema) offers
+ *             real-time payments to engine.submit at RATE/s (open loop), an operator's dashboard is
+ *             refreshed over HTTPS at a steady REFRESHES/s (open loop): each refresh the console's reads
+ *             together (cycles, positions, the latest 500 payments, delivery failures, queues); p50/p99
+ *             per route, the payment rate achieved meanwhile and the machine's load average.
  *
  *   node --import tsx bench/api.ts [--quick]      (also `npm run bench -- --only api`)
  *
  * The API's request rates are lifted for the run (every client comes from 127.0.0.1): the limits bound
  * abuse, this measures cost.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { FlowResult } from './api-flow.ts';
 import { Engine } from '../switch/engine/engine.ts';
 import { startApi, type RunningApi } from '../switch/api/server.ts';
 import { hashPassword, newTotpSecret, totp, base32Decode } from '../switch/api/credentials.ts';
@@ -29,13 +34,15 @@ import { writeSchemePki } from '../test/support/scheme-pki.ts';
 import { serverCertificate } from '../test/api/support.ts';
 import { benchBanks, benchScheme, freshSchema, percentile, settlementDate, SingleMessages } from './engine.ts';
 
-export const API_FULL = { submitMessages: 4_000, clients: 16, dashboardSeconds: 30, rate: 1_000, readers: 2 } as const;
-export const API_QUICK = { submitMessages: 600, clients: 16, dashboardSeconds: 5, rate: 1_000, readers: 2 } as const;
+export const API_FULL = { submitMessages: 4_000, clients: 16, dashboardSeconds: 30, rate: 1_000, refreshesPerSecond: 2 } as const;
+export const API_QUICK = { submitMessages: 600, clients: 16, dashboardSeconds: 5, rate: 1_000, refreshesPerSecond: 2 } as const;
 
 export interface ApiBenchResult {
   readonly submit: { messages: number; clients: number; apiPerSecond: number; directPerSecond: number; ratio: number; apiP99Ms: number; directP99Ms: number;
     apiAccepted: number; directAccepted: number };
-  readonly dashboard: { seconds: number; offeredRate: number; achievedRate: number; reads: { route: string; count: number; p50Ms: number; p99Ms: number; maxMs: number }[] };
+  readonly dashboard: { seconds: number; offeredRate: number; achievedRate: number; accepted: number; refreshesPerSecond: number; refreshes: number;
+    refreshesSkipped: number; loadAverage: { before: number; after: number };
+    reads: { route: string; count: number; p50Ms: number; p99Ms: number; maxMs: number }[] };
 }
 
 interface Client { key: Buffer; cert: Buffer; agent: Agent }
@@ -91,35 +98,36 @@ export async function benchmarkApi(quick: boolean): Promise<ApiBenchResult> {
     });
     const direct = await timedLoop(shape.submitMessages, shape.clients, async () => (await engine.submit(messages.next())).status === 'ACCP');
 
-    // An operator's dashboard while the real-time path carries RATE payments a second.
+    // An operator's dashboard while the real-time path carries RATE payments a second, driven by a child process.
     const secret = newTotpSecret();
     const password = 'bench-password-0123456789';
     await engine.access().addUser({ name: 'bench', role: 'operator', passwordHash: await hashPassword(password), totpSecret: secret }, new Date());
     const login = await post(api.url, ca, undefined, undefined, 'POST', '/login',
       Buffer.from(JSON.stringify({ name: 'bench', password, totp: totp(base32Decode(secret), new Date()) })), 'application/json');
     const token = (JSON.parse(login.text) as { token: string }).token;
-    const routes = ['/positions', '/cycles', '/payments?limit=50'];
-    const latencies = new Map(routes.map((r) => [r, [] as number[]]));
-    let flowing = true;
-    const readers = Array.from({ length: shape.readers }, async () => {
-      while (flowing) {
-        for (const route of routes) {
-          const started = performance.now();
-          const answer = await post(api!.url, ca, undefined, token, 'GET', route);
-          if (answer.status !== 200) throw new Error(`GET ${route}: ${answer.status} ${answer.text.slice(0, 200)}`);
-          latencies.get(route)!.push(performance.now() - started);
-        }
-      }
+    const flow = await startFlow(schema.url, shape.rate, shape.dashboardSeconds);
+    const loadBefore = loadavg()[0]!;
+    const latencies = new Map(DASHBOARD_ROUTES.map((r) => [r, [] as number[]]));
+    const reads = steadyReads(shape.refreshesPerSecond, async () => {
+      // One dashboard refresh: the console's reads, together, as the page makes them.
+      await Promise.all(DASHBOARD_ROUTES.map(async (route) => {
+        const started = performance.now();
+        const answer = await post(api!.url, ca, undefined, token, 'GET', route);
+        if (answer.status !== 200) throw new Error(`GET ${route}: ${answer.status} ${answer.text.slice(0, 200)}`);
+        latencies.get(route)!.push(performance.now() - started);
+      }));
     });
-    const flow = await openLoop(shape.rate, shape.dashboardSeconds, () => engine.submit(messages.next()).then((r) => r.status === 'ACCP'));
-    flowing = false;
-    await Promise.all(readers);
+    const flowed = await flow.go();
+    const refreshes = await reads.stop();
+    const loadAfter = loadavg()[0]!;
     return {
       submit: { messages: shape.submitMessages, clients: shape.clients, apiPerSecond: viaApi.perSecond, directPerSecond: direct.perSecond,
         ratio: Math.round((viaApi.perSecond / direct.perSecond) * 100) / 100, apiP99Ms: viaApi.p99Ms, directP99Ms: direct.p99Ms,
         apiAccepted: viaApi.accepted, directAccepted: direct.accepted },
-      dashboard: { seconds: shape.dashboardSeconds, offeredRate: shape.rate, achievedRate: flow.perSecond,
-        reads: routes.map((route) => {
+      dashboard: { seconds: flowed.seconds, offeredRate: shape.rate, achievedRate: flowed.achievedRate, accepted: flowed.accepted,
+        refreshesPerSecond: shape.refreshesPerSecond, refreshes: refreshes.done, refreshesSkipped: refreshes.skipped,
+        loadAverage: { before: round(loadBefore), after: round(loadAfter) },
+        reads: DASHBOARD_ROUTES.map((route) => {
           const sorted = latencies.get(route)!.sort((x, y) => x - y);
           return { route, count: sorted.length, p50Ms: round(percentile(sorted, 0.5)), p99Ms: round(percentile(sorted, 0.99)), maxMs: round(sorted.at(-1) ?? NaN) };
         }) },
@@ -156,34 +164,59 @@ async function timedLoop(count: number, concurrency: number, work: () => Promise
   return { perSecond: Math.round(count / seconds), p99Ms: round(percentile(latencies, 0.99)), accepted };
 }
 
-/** `rate` submissions a second for `seconds`, not waiting for answers (at most 2,000 in flight); the rate achieved. */
-async function openLoop(rate: number, seconds: number, work: () => Promise<boolean>): Promise<{ perSecond: number }> {
-  const total = rate * seconds;
-  const interval = 1000 / rate;
+/** The console dashboard's reads for an operator (switch/api/console/console.js, views.dashboard). */
+export const DASHBOARD_ROUTES = ['/cycles', '/positions', '/payments?limit=500', '/deliveries/failures?limit=20', '/queues'] as const;
+
+/**
+ * `refresh` started `perSecond` times a second on a fixed schedule, whether or not the previous ones have
+ * answered (open loop: a slow answer does not slow the readers down and hide itself); beyond 20 refreshes
+ * in flight one is skipped and counted.
+ */
+function steadyReads(perSecond: number, refresh: () => Promise<void>): { stop(): Promise<{ done: number; skipped: number }> } {
   const pending = new Set<Promise<void>>();
-  let accepted = 0;
-  const start = performance.now() + 20;
-  let last = start;
-  await new Promise<void>((scheduled) => {
-    let next = 0;
-    const tick = (): void => {
-      const now = performance.now();
-      while (next < total && start + next * interval <= now) {
-        next++;
-        if (pending.size >= 2_000) continue;
-        const p: Promise<void> = work().then((ok) => { if (ok) accepted++; }, () => undefined).finally(() => {
-          last = performance.now();
-          pending.delete(p);
-        });
-        pending.add(p);
-      }
-      if (next < total) setTimeout(tick, Math.max(0, Math.min(4, start + next * interval - now)));
-      else scheduled();
-    };
-    setTimeout(tick, 20);
-  });
-  await Promise.all([...pending]);
-  return { perSecond: Math.round(accepted / ((last - start) / 1000)) };
+  let done = 0;
+  let skipped = 0;
+  let failure: unknown;
+  const timer = setInterval(() => {
+    if (pending.size >= 20) {
+      skipped++;
+      return;
+    }
+    const p: Promise<void> = refresh().then(() => { done++; }, (error: unknown) => { failure ??= error; }).finally(() => pending.delete(p));
+    pending.add(p);
+  }, 1000 / perSecond);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...pending]);
+      if (failure) throw failure;
+      return { done, skipped };
+    },
+  };
+}
+
+/** The payment flow in a child process (bench/api-flow.ts): started and warmed now, run by go(). */
+async function startFlow(url: string, rate: number, seconds: number): Promise<{ go(): Promise<FlowResult> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./api-flow.ts', import.meta.url)), JSON.stringify({ url, rate, seconds })],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  const line = async (): Promise<string> => {
+    const next = await Promise.race([lines.next(), exited.then((code) => ({ done: true, value: `exit ${code}` }))]);
+    if (next.done) throw new Error(`the payment flow process ended (${String(next.value)})`);
+    return next.value as string;
+  };
+  const ready = await line();
+  if (ready !== 'ready') throw new Error(`the payment flow process said ${ready}`);
+  return {
+    async go() {
+      child.stdin!.write('go\n');
+      const result = JSON.parse(await line()) as FlowResult;
+      child.stdin!.end();
+      await exited;
+      return result;
+    },
+  };
 }
 
 const isMain = process.argv[1] !== undefined && pathToFileURL(resolve(process.argv[1])).href === import.meta.url;

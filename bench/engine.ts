@@ -541,7 +541,9 @@ export class SingleMessages {
   readonly accounts: { sender: string; iban: string }[] = [];
   private serial = 0;
 
-  constructor(banks: readonly Bank[], date: string, count = 400) {
+  /** `firstSerial`: where this generator's numbering starts (another process on the same store starts elsewhere: the UETRs stay unique). */
+  constructor(banks: readonly Bank[], date: string, count = 400, firstSerial = 0) {
+    this.serial = firstSerial;
     for (let k = 0; k < count; k++) {
       const sender = banks[k % banks.length]!;
       const token = `${sender.bic.slice(0, 8)}-T${String(k).padStart(5, '0')}`;

@@ -208,6 +208,10 @@ export const limits = {
      * a released sanctions or fraud hold is a reportable loss, and above the scheme's real-time
      * per-payment amounts, whose holds must be decided within seconds. */
     releaseWithoutCheckerMaxMinor: 1_000_000n,
+    /** PDF reports rendered at once through GET /reports/* (each prints with its own Chromium, a few
+     * hundred MB and a core for a second or two): on the 2-core machine two keep the switch answering;
+     * a third request is told to retry (503). */
+    reportPdfConcurrentMax: 2,
   },
 
   // SFTP mailboxes (connectors/sftp.ts, docs/connectors.md).

@@ -47,6 +47,8 @@ export const GRANTS = {
   'risk.operate': ['operator'],
   /** The risk events (screening hits, scores, holds, decisions); never a participant (tipping-off). */
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  /** The reconciliation and the regulator statistics (a participant: its own only); not auditors, who read the trail of actions, not the business. */
+  'report.read': ['participant', 'operator', 'supervisor', 'regulator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = 'public' | keyof typeof GRANTS;

@@ -9,15 +9,21 @@ import { RegisterChangeError, type Engine } from '../engine/engine.ts';
 import { SETTLEMENT_RESOLUTIONS, SettlementResolutionError } from '../engine/cycles/index.ts';
 import { formatAmount, parseAmount } from '../iso/amount.ts';
 import { isReasonCode } from '../iso/reason-codes.ts';
-import { RiskDecisionError } from '../engine/risk-holds.ts';
+import { RISK_EVENT_KINDS, RiskDecisionError } from '../engine/risk-holds.ts';
 import type { PendingKind } from '../engine/approvals.ts';
 import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
 import { login, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
-import type { Permission } from './permissions.ts';
+import { allows, type Permission } from './permissions.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { EventStreams } from './events.ts';
 import { problem } from './problem.ts';
+import { normalizeBic } from '../../connectors/signing/pki.ts';
+import {
+  PdfRendererMissingError, REPORT_FORMATS, reconciliationReport, renderReport, ReportRequestError, statisticsReport,
+  type Report, type ReportFormat,
+} from '../reports/index.ts';
+import { isoDateTime } from '../engine/context.ts';
 
 export interface RouteContext {
   readonly engine: Engine;
@@ -94,8 +100,8 @@ const CONSOLE_FILES = {
   '/console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
   '/console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
 } as const;
-/** The console runs its own script and styles and talks to this origin only. */
-const CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+/** The console runs its own script and styles, talks to this origin only and frames only its reports (GET /reports/*?format=html). */
+const CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-src 'self'; " +
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 function consoleRoute(url: keyof typeof CONSOLE_FILES): ApiRoute {
@@ -106,6 +112,73 @@ function consoleRoute(url: keyof typeof CONSOLE_FILES): ApiRoute {
     handler: async (context) => {
       context.reply.type(type).header('content-security-policy', CONSOLE_POLICY);
       return bytes;
+    },
+  };
+}
+
+/** What each report format is answered as; csv and pdf are downloads (Content-Disposition: attachment). */
+const REPORT_TYPES: Record<ReportFormat, string> = {
+  json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8', pdf: 'application/pdf',
+};
+/**
+ * A report's HTML page is self-contained (its styles inline, its charts inline SVG, no script): it may
+ * use its own <style> and nothing else, and only the console (same origin) may frame it.
+ */
+const REPORT_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+/** PDFs being printed now (each by its own Chromium): at most limits.api.reportPdfConcurrentMax. */
+let pdfsPrinting = 0;
+
+/**
+ * GET /reports/<kind>: the same report as `clearhouse report <kind>`, by the same functions
+ * (switch/reports/). Reading only. A participant's is forced to its own data: asking for another
+ * BIC is refused 403 rather than silently narrowed, so a wrong request is visible.
+ */
+function reportRoute(kind: 'reconciliation' | 'statistics'): ApiRoute {
+  return {
+    method: 'GET', url: `/reports/${kind}`, permission: 'report.read',
+    summary: kind === 'reconciliation'
+      ? 'The reconciliation of a business day (`date`) or month (`month`): figures per participant and currency checked against the ledger and the agent\'s confirmations; json, csv, html or pdf (a participant: its own)'
+      : 'The regulator statistics of a business day (`date`) or month (`month`): volumes, values, series, rejections, unwinds, cap use, bilateral flows, with charts in html and pdf (a participant: its own)',
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: {
+      date: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }, month: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}$' },
+      participant: BIC, format: { type: 'string', enum: [...REPORT_FORMATS], default: 'json' } } } },
+    handler: async (context) => {
+      const q = searchParameters(context) as { date?: string; month?: string; participant?: string; format?: ReportFormat };
+      if ((q.date === undefined) === (q.month === undefined)) return problem(context.reply, 400, 'Bad request', 'give exactly one of date (YYYY-MM-DD) and month (YYYY-MM)');
+      const own = visibleTo(context);
+      if (own !== undefined && q.participant !== undefined && normalizeBic(q.participant) !== normalizeBic(own)) {
+        return problem(context.reply, 403, 'Forbidden', `a participant reads its own reports only (${own}), not ${q.participant}'s`);
+      }
+      const participant = own ?? q.participant;
+      const format = q.format ?? 'json';
+      const period = q.date !== undefined ? { date: q.date } : { month: q.month! };
+      let report: Report;
+      try {
+        const request = { period, ...(participant !== undefined ? { participant: normalizeBic(participant) } : {}) };
+        report = kind === 'reconciliation' ? await reconciliationReport(context.engine, request) : await statisticsReport(context.engine, request);
+      } catch (error) {
+        if (error instanceof ReportRequestError) return problem(context.reply, 400, 'Bad request', error.message.replace(/--/g, ''));
+        throw error;
+      }
+      if (format === 'pdf' && pdfsPrinting >= limits.api.reportPdfConcurrentMax) {
+        return problem(context.reply.header('retry-after', '5'), 503, 'Busy printing',
+          `at most ${limits.api.reportPdfConcurrentMax} PDF reports are printed at once: try again in a few seconds`);
+      }
+      let bytes: Uint8Array;
+      if (format === 'pdf') pdfsPrinting++;
+      try {
+        bytes = await renderReport(report, format, { generatedAt: isoDateTime(context.engine.clock.now()) });
+      } catch (error) {
+        if (error instanceof PdfRendererMissingError) return problem(context.reply, 503, 'No PDF renderer', error.message);
+        throw error;
+      } finally {
+        if (format === 'pdf') pdfsPrinting--;
+      }
+      const name = `${kind}-${q.date ?? q.month}${participant !== undefined ? `-${normalizeBic(participant)}` : ''}.${format}`;
+      context.reply.type(REPORT_TYPES[format]);
+      if (format === 'csv' || format === 'pdf') context.reply.header('content-disposition', `attachment; filename="${name}"`);
+      if (format === 'html') context.reply.header('content-security-policy', REPORT_HTML_POLICY).header('x-frame-options', 'SAMEORIGIN');
+      return Buffer.from(bytes);
     },
   };
 }
@@ -509,14 +582,31 @@ export const routes: readonly ApiRoute[] = [
     },
   },
   {
-    method: 'GET', url: '/risk/events', permission: 'risk.events', summary: 'Risk events, newest first (screening hits, scores, holds, decisions, freezes); `payment` for one payment\'s',
+    method: 'GET', url: '/risk/events', permission: 'risk.events',
+    summary: 'Risk events, newest first (screening hits, scores, holds, decisions, freezes); filters: `payment` (one payment\'s), `kind`, `participant`',
     schema: { querystring: { type: 'object', additionalProperties: false,
-      properties: { payment: ID, limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 } } } },
+      properties: { payment: ID, kind: { type: 'string', enum: [...RISK_EVENT_KINDS] }, participant: BIC,
+        limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 } } } },
     handler: async (context) => {
-      const q = searchParameters(context) as { payment?: string; limit?: number };
-      const events = await context.engine.riskEvents({ ...(q.payment ? { paymentId: BigInt(q.payment) } : {}), limit: q.limit ?? 100 });
+      const q = searchParameters(context) as { payment?: string; kind?: string; participant?: string; limit?: number };
+      const events = await context.engine.riskEvents({ ...(q.payment ? { paymentId: BigInt(q.payment) } : {}), ...(q.kind ? { kind: q.kind } : {}),
+        ...(q.participant ? { participant: normalizeBic(q.participant) } : {}), limit: q.limit ?? 100 });
       return { events: events.map((e) => ({ id: e.id, at: e.at, kind: e.kind, actor: e.actor, reason: e.reason, paymentId: e.payment_id,
         participant: e.participant, details: e.details })) };
     },
   },
+  {
+    method: 'GET', url: '/queues', permission: 'payment.read',
+    summary: 'The dashboard\'s queue depth per participant and currency (zeros included): queued real-time payments (count, amount, oldest) and, for people who may read the review queue, held ones; a participant: its own queue, never holds',
+    handler: async (context) => ({ queues: await context.engine.queueDepths(visibleTo(context), allows('risk.read', context.principal!.role)) }),
+  },
+  {
+    method: 'GET', url: '/deliveries/failures', permission: 'deadletter.read',
+    summary: 'Deliveries given up on, newest first: outbox messages past their attempts (FAILED) and dead queue jobs, with the last error',
+    schema: { querystring: { type: 'object', additionalProperties: false,
+      properties: { limit: { type: 'integer', minimum: 1, maximum: limits.api.pageSizeMax, default: 100 } } } },
+    handler: async (context) => ({ failures: await context.engine.failedDeliveries({ limit: (searchParameters(context) as { limit?: number }).limit ?? 100 }) }),
+  },
+  reportRoute('reconciliation'),
+  reportRoute('statistics'),
 ];

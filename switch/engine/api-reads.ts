@@ -202,6 +202,47 @@ export async function queuedPayments(db: Queryable, visibleTo: string | undefine
   return out;
 }
 
+/** One participant and currency on the dashboard: what waits in its real-time queue and, for people who may see it, in risk review. */
+export interface QueueDepth {
+  readonly bic: string;
+  readonly currency: string;
+  readonly headroomMinor: bigint;
+  readonly queuedCount: number;
+  readonly queuedMinor: bigint;
+  readonly oldestQueuedAt: Date | null;
+  /** Absent unless asked for (never for a participant: a hold is not told to the bank, tipping-off). */
+  readonly heldCount?: number;
+  readonly heldMinor?: bigint;
+}
+
+/**
+ * Queue depth per debtor agent and currency (every participant and currency it clears, zeros included):
+ * QUEUED payments (real-time over headroom) and, with `held`, HELD ones (risk review). Two grouped reads,
+ * each over its partial index (payments_state, payments_held), so the cost follows what waits, not the
+ * day's volume.
+ */
+export async function queueDepths(db: Queryable, visibleTo: string | undefined, held: boolean): Promise<QueueDepth[]> {
+  type Group = { bic: string; currency: string; count: number; amount_minor: bigint; oldest_at: Date | null };
+  const group = (state: 'QUEUED' | 'HELD') => db.query<Group>(
+    `SELECT debtor_agent AS bic, currency, count(*)::int AS count, sum(amount_minor)::bigint AS amount_minor, min(created_at) AS oldest_at
+       FROM payments WHERE state = $2 AND ($1::text IS NULL OR debtor_agent = $1) GROUP BY debtor_agent, currency`, [visibleTo ?? null, state]);
+  const [views, queued, holds] = await Promise.all([exposures(db, visibleTo), group('QUEUED'), held ? group('HELD') : Promise.resolve([] as Group[])]);
+  const key = (r: { bic: string; currency: string }) => `${r.bic} ${r.currency}`;
+  const queuedBy = new Map(queued.map((r) => [key(r), r]));
+  const heldBy = new Map(holds.map((r) => [key(r), r]));
+  const rows = new Map(views.map((v) => [key(v), { bic: v.bic, currency: v.currency, headroomMinor: v.headroomMinor }]));
+  // A payment in a currency without an exposure row (none today) still shows.
+  for (const r of [...queued, ...holds]) if (!rows.has(key(r))) rows.set(key(r), { bic: r.bic, currency: r.currency, headroomMinor: 0n });
+  return [...rows.values()].sort((x, y) => x.bic.localeCompare(y.bic) || x.currency.localeCompare(y.currency)).map((r) => {
+    const q = queuedBy.get(key(r));
+    const h = heldBy.get(key(r));
+    return {
+      ...r, queuedCount: q?.count ?? 0, queuedMinor: BigInt(q?.amount_minor ?? 0), oldestQueuedAt: q?.oldest_at ? new Date(q.oldest_at) : null,
+      ...(held ? { heldCount: h?.count ?? 0, heldMinor: BigInt(h?.amount_minor ?? 0) } : {}),
+    };
+  });
+}
+
 export interface ParticipantView {
   readonly bic: string;
   readonly name: string;

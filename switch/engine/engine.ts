@@ -19,7 +19,7 @@ import {
 import { failedDeliveries, retryFailedDelivery, type FailedDelivery } from './deliveries.ts';
 import { directoryFromConfig } from '../validation/directory.ts';
 import { XsdValidator } from '../validation/xsd-pool.ts';
-import { freeze, listFreezes, listHolds, listRiskEvents, rejectHeld, releaseHeld, releaseHeldIn, RiskDecisionError, sweepHeldTimeouts, unfreeze, unfreezeIn,
+import { freeze, listFreezes, listHolds, listRiskEvents, type RiskEventFilter, rejectHeld, releaseHeld, releaseHeldIn, RiskDecisionError, sweepHeldTimeouts, unfreeze, unfreezeIn,
   type HeldPayment } from './risk-holds.ts';
 import { listProfileVersions, loadProfiles, type ProfileLoad, type ProfileVersion } from './risk-profiles.ts';
 import { systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
@@ -42,7 +42,7 @@ import {
   ScreeningLists, screeningListVersions, storeScreeningList, type ScreeningListLoad, type ScreeningListVersion,
 } from './screening-lists.ts';
 import { reportReads, type ReportReads } from './report-reads.ts';
-import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews, paymentDetail, queuedPayments, searchPayments, settlementInstructions, storeAnswers,
+import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews, paymentDetail, queuedPayments, queueDepths, searchPayments, settlementInstructions, storeAnswers,
   type PaymentFilter } from './api-reads.ts';
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind,
   type PendingPayloads, type RiskReleaseChange, type RiskUnfreezeChange, type SettlementChange } from './approvals.ts';
@@ -644,7 +644,7 @@ export class Engine {
   }
 
   /** Risk events, newest first (reading only). */
-  riskEvents(options: { readonly paymentId?: bigint; readonly limit?: number } = {}) {
+  riskEvents(options: RiskEventFilter = {}) {
     return listRiskEvents(this.context.db, options);
   }
 
@@ -666,6 +666,11 @@ export class Engine {
   /** Real-time payments queued over headroom, per debtor and currency, the first `perLane` of each lane (one debtor's with `visibleTo`). */
   queuedPayments(visibleTo?: string, perLane = 100) {
     return queuedPayments(this.context.db, visibleTo, perLane);
+  }
+
+  /** Queued (and with `held`, held) counts and amounts per debtor and currency, zeros included (one debtor's with `visibleTo`). */
+  queueDepths(visibleTo: string | undefined, held: boolean) {
+    return queueDepths(this.context.db, visibleTo, held);
   }
 
   /** The participants with their state (active, suspended, retired), caps and live headroom (one with `visibleTo`). */

@@ -247,8 +247,20 @@ export async function listFreezes(db: Queryable): Promise<Freeze[]> {
 }
 
 /** The risk events, newest first (read-only). */
-export async function listRiskEvents(db: Queryable, options: { readonly paymentId?: bigint; readonly limit?: number } = {}):
+export const RISK_EVENT_KINDS = ['limit-breach', 'screening-hit', 'score', 'hold', 'release', 'reject', 'freeze', 'unfreeze', 'timeout', 'frozen'] as const;
+
+/** Which risk events to list: one payment's, one kind, one participant's (any combination), at most `limit`. */
+export interface RiskEventFilter {
+  readonly paymentId?: bigint;
+  readonly kind?: string;
+  readonly participant?: string;
+  readonly limit?: number;
+}
+
+/** The risk events, newest first (read-only). */
+export async function listRiskEvents(db: Queryable, options: RiskEventFilter = {}):
   Promise<{ id: bigint; at: Date; kind: string; actor: string; reason: string; payment_id: bigint | null; participant: string | null; details: unknown }[]> {
   return db.query(`SELECT id, at, kind, actor, reason, payment_id, participant, details FROM risk_events
-                    WHERE $1::bigint IS NULL OR payment_id = $1 ORDER BY id DESC LIMIT $2`, [options.paymentId ?? null, options.limit ?? 100]);
+                    WHERE ($1::bigint IS NULL OR payment_id = $1) AND ($3::text IS NULL OR kind = $3) AND ($4::text IS NULL OR participant = $4)
+                    ORDER BY id DESC LIMIT $2`, [options.paymentId ?? null, options.limit ?? 100, options.kind ?? null, options.participant ?? null]);
 }

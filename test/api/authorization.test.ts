@@ -59,6 +59,10 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'POST /risk/freezes': { path: '/risk/freezes', body: { bic: 'ZZZZZZZZXXX', account: 'DE89370400440532013000', reason: 'matrix test' } },
   'POST /risk/freezes/unfreeze': { path: '/risk/freezes/unfreeze', body: { bic: 'ZZZZZZZZXXX', reason: 'matrix test' } },
   'GET /risk/events': { path: '/risk/events' },
+  'GET /queues': { path: '/queues' },
+  'GET /deliveries/failures': { path: '/deliveries/failures?limit=5' },
+  'GET /reports/reconciliation': { path: '/reports/reconciliation?date=2026-11-26' },
+  'GET /reports/statistics': { path: '/reports/statistics?month=2026-11&format=csv' },
 };
 
 const key = (route: ApiRoute) => `${route.method} ${route.url}`;

@@ -280,7 +280,7 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
     const bics = await page.$$eval('#positions tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
     assert.deepEqual(bics, ['BANKDEFFXXX']);
     const navigation = await page.$$eval('#nav a', (links) => links.map((l) => l.textContent));
-    assert.deepEqual(navigation, ['Dashboard', 'Payments', 'Cycles', 'Submit a message']);
+    assert.deepEqual(navigation, ['Dashboard', 'Payments', 'Cycles', 'Reports', 'Submit a message']);
     await shot(page, 'portal');
 
     await open(page, '#payments', 'Payments');
@@ -358,7 +358,7 @@ describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && 
   it('an auditor sees the audit trail; a page the role may not read shows the API\'s refusal', async () => {
     const page = await logIn('aaron');
     await page.waitForSelector('#view h1:has-text("Approvals")');
-    assert.deepEqual(await page.$$eval('#nav a', (links) => links.map((l) => l.textContent)), ['Approvals', 'Audit trail']);
+    assert.deepEqual(await page.$$eval('#nav a', (links) => links.map((l) => l.textContent)), ['Approvals', 'Risk events', 'Audit trail']);
     await open(page, '#audit', 'Audit trail');
     await page.waitForSelector('#audit-trail td:has-text("cut-off brought forward from the console, ticket 7")');
     await page.evaluate("location.hash = '#payments'");

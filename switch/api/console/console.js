@@ -28,6 +28,7 @@ const GRANTS = {
   'risk.read': ['operator', 'supervisor', 'regulator'],
   'risk.operate': ['operator'],
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  'report.read': ['participant', 'operator', 'supervisor', 'regulator'],
 };
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
@@ -38,8 +39,11 @@ const PAGES = [
   { id: 'participants', title: 'Participants', key: 't', needs: 'change.propose', alsoFor: ['regulator'] },
   { id: 'approvals', title: 'Approvals', key: 'a', needs: 'change.read' },
   { id: 'review', title: 'Review', key: 'r', needs: 'risk.read' },
+  { id: 'freezes', title: 'Freezes', key: 'f', needs: 'risk.read' },
+  { id: 'risk-events', title: 'Risk events', key: 'k', needs: 'risk.events' },
   { id: 'audit', title: 'Audit trail', key: 'u', needs: 'audit.read' },
   { id: 'dead-letters', title: 'Dead letters', key: 'l', needs: 'deadletter.read' },
+  { id: 'reports', title: 'Reports', key: 'o', needs: 'report.read' },
   { id: 'submit', title: 'Submit a message', key: 's', needs: 'message.submit' },
 ];
 
@@ -260,16 +264,20 @@ const views = {
     view.innerHTML = `<h1 tabindex="-1">${state.role === 'participant' ? `${esc(state.name)}: my positions` : 'Dashboard'}</h1>
       <div class="cards"><section class="card" id="cycle-card" aria-label="Cycle"></section><section class="card" id="alert-card" aria-label="Alerts"></section></div>
       <h2>Positions and headroom</h2><div id="positions-section"></div>
+      ${can('payment.read') ? `<h2>Queues</h2><p class="muted">Real-time payments queued over their debtor's headroom (answered PDNG, released first in, first out)${
+  can('risk.read') ? ' and payments held for risk review' : ''}, per debtor and currency.</p><div id="queues-section"></div>` : ''}
       ${can('payment.read') ? '<h2>Throughput and latency</h2><div id="charts" class="charts"></div>' : ''}
-      ${can('deadletter.read') ? '<h2>Delivery failures</h2><div id="failures"></div>' : ''}
+      ${can('deadletter.read') ? '<h2 id="failures-heading">Delivery failures</h2><div id="failures"></div>' : ''}
       <h2>Recent cycles</h2><div id="recent-cycles"></div>`;
     let latency = { at: -Infinity, html: '' };
     const refresh = async () => {
-      const [cycles, positions, payments, dead] = await Promise.all([
+      const [cycles, positions, payments, failed, queues] = await Promise.all([
         api('GET', '/cycles'), api('GET', '/positions'),
         can('payment.read') ? api('GET', '/payments?limit=500') : undefined,
-        can('deadletter.read') ? api('GET', '/dead-letters') : undefined,
+        can('deadletter.read') ? api('GET', '/deliveries/failures?limit=20') : undefined,
+        can('payment.read') ? api('GET', '/queues') : undefined,
       ]);
+      const failures = failed?.failures;
       renderCycleCard(cycles);
       $('#positions-section').innerHTML = table([
         { title: 'Participant', value: (r) => r.bic }, { title: 'Currency', value: (r) => r.currency },
@@ -280,19 +288,29 @@ const views = {
         { title: 'Cap used', html: (r) => headroomBar(r.capMinor, r.headroomMinor) },
       ], positions.exposures, { id: 'positions' });
       const alerts = cycles.cycles.filter((c) => c.state === 'PARTIALLY_SETTLED' || c.stalledError || c.settlementAlertAt);
-      $('#alert-card').innerHTML = `<h2>Needs attention</h2>${alerts.length === 0 && !(dead?.deadLetters.length) ? '<p class="ok">Nothing waiting.</p>' : ''}
+      $('#alert-card').innerHTML = `<h2>Needs attention</h2>${alerts.length === 0 && !(failures?.length) ? '<p class="ok">Nothing waiting.</p>' : ''}
         <ul class="alerts">${alerts.map((c) => `<li>${link(`#cycle/${c.id}`, `Cycle ${c.id}`)} ${stateBadge(c.state)}
           ${c.stalledError ? `stalled: ${esc(c.stalledError)}` : ''}${c.settlementAlertAt ? ` settlement agent silent since ${esc(when(c.settlementAlertAt))}` : ''}</li>`).join('')}
-        ${dead?.deadLetters.length ? `<li>${link('#dead-letters', `${dead.deadLetters.length} delivery failure(s)`)}</li>` : ''}</ul>`;
+        ${failures?.length ? `<li><a href="#failures-heading">${esc(failures.length === 20 ? '20 or more' : failures.length)} delivery failure(s)</a></li>` : ''}</ul>`;
+      if (queues) {
+        const held = can('risk.read');
+        $('#queues-section').innerHTML = table([
+          { title: 'Participant', value: (r) => r.bic }, { title: 'Currency', value: (r) => r.currency },
+          { title: 'Queued', value: (r) => r.queuedCount, num: true }, { title: 'Queued amount', value: (r) => amount(r.queuedMinor, r.currency), num: true },
+          { title: 'Oldest queued', value: (r) => when(r.oldestQueuedAt) },
+          ...(held ? [{ title: 'Held', value: (r) => r.heldCount, num: true }, { title: 'Held amount', value: (r) => amount(r.heldMinor, r.currency), num: true }] : []),
+          { title: 'Headroom', value: (r) => amount(r.headroomMinor, r.currency), num: true },
+        ], queues.queues, { id: 'queues' });
+      }
       if (payments) {
         const throughput = throughputChart(payments.payments);
         if (performance.now() - latency.at > LATENCY_SAMPLE_MS) latency = { at: performance.now(), html: await latencyChart(payments.payments) };
         $('#charts').innerHTML = throughput + latency.html;
       }
-      if (dead) {
-        $('#failures').innerHTML = table([{ title: 'Failed', value: (r) => when(r.failedAt) }, { title: 'Queue', value: (r) => r.queue },
-          { title: 'Participant', value: (r) => r.participant }, { title: 'File', value: (r) => r.fileName }, { title: 'Attempts', value: (r) => r.attempts, num: true },
-          { title: 'Last error', value: (r) => r.lastError }], dead.deadLetters.slice(0, 5), { empty: 'no delivery given up on' });
+      if (failures) {
+        $('#failures').innerHTML = table([{ title: 'Failed', value: (r) => when(r.failedAt) }, { title: 'Where', value: (r) => (r.kind === 'outbox' ? 'outbox' : r.queue) },
+          { title: 'Participant', value: (r) => r.participant }, { title: 'Message', value: (r) => r.messageId ?? r.fileName }, { title: 'Attempts', value: (r) => r.attempts, num: true },
+          { title: 'Last error', value: (r) => r.lastError }], failures.slice(0, 10), { id: 'delivery-failures', empty: 'no delivery given up on' });
       }
       $('#recent-cycles').innerHTML = cyclesTable(cycles.cycles.slice(0, 6));
     };
@@ -507,6 +525,106 @@ const views = {
     watch(['risk'], async () => { if (!$('#hold-decision form')) await refresh(); });
   },
 
+  async freezes(view) {
+    const operate = can('risk.operate');
+    const participants = operate ? (await api('GET', '/participants')).participants : [];
+    view.innerHTML = `<h1 tabindex="-1">Freezes</h1>
+      <p>Accounts frozen (their payments refused AC06) and participants frozen (also suspended). ${operate
+    ? 'Freezing takes effect at once; lifting a freeze puts money back in motion, so it is a proposal a supervisor other than you approves (Approvals).'
+    : 'Operators freeze; lifting a freeze takes an operator\'s proposal and a supervisor\'s approval.'}</p>
+      <div id="freeze-list"></div><div id="unfreeze-form-slot"></div>
+      ${operate ? `<form id="freeze-form" class="action"><h2>Freeze</h2>
+        <label>Participant <select name="bic" required>${participants.filter((p) => p.state !== 'retired').map((p) =>
+    `<option value="${esc(p.bic)}">${esc(p.bic)} ${esc(p.name)}</option>`).join('')}</select></label>
+        <label>Account (IBAN; empty: the whole participant) <input name="account" pattern="[A-Za-z0-9]{1,34}" size="36"></label>
+        <label>Reason (recorded) <input name="reason" required maxlength="1000" size="50"></label>
+        <button type="submit" data-write="risk.operate">Freeze</button></form>` : ''}`;
+    const refresh = async () => {
+      const [{ freezes }, pending] = await Promise.all([api('GET', '/risk/freezes'),
+        can('change.read') ? api('GET', '/approvals?state=PENDING') : { approvals: [] }]);
+      const proposed = new Map(pending.approvals.filter((p) => p.action === 'risk.unfreeze').map((p) => [p.subject, p]));
+      const subject = (f) => (f.account ? `${f.bic}/${f.account}` : f.bic);
+      $('#freeze-list').innerHTML = table([
+        { title: 'Participant', value: (r) => r.bic }, { title: 'Account', value: (r) => r.account ?? '(the participant)' },
+        { title: 'Frozen', value: (r) => when(r.frozenAt) }, { title: 'By', value: (r) => r.frozenBy }, { title: 'Why', value: (r) => r.reason },
+        { title: 'Lifting', html: (r) => {
+          const p = proposed.get(subject(r));
+          if (p) return `<span class="state state-pending">proposed ${esc(p.id)}</span> by ${esc(p.maker)}: waits for a supervisor`;
+          return operate ? `<button type="button" data-write="risk.operate" data-unfreeze="${esc(subject(r))}">Propose to lift</button>` : '';
+        } },
+      ], freezes, { id: 'freezes', empty: 'nothing is frozen' });
+      $$('#freeze-list button[data-unfreeze]').forEach((button) => button.addEventListener('click', () => {
+        const f = freezes.find((x) => subject(x) === button.dataset.unfreeze);
+        $('#unfreeze-form-slot').innerHTML = `<form id="unfreeze-form" class="action"><h2>Propose to lift the freeze of ${esc(f.account ? `account ${f.bic}/${f.account}` : `participant ${f.bic}`)}</h2>
+          <label>Your reason (recorded) <input name="reason" required maxlength="1000" size="50"></label>
+          <button type="submit" data-write="risk.operate">Propose</button> <button type="button" id="unfreeze-cancel">Cancel</button></form>`;
+        const form = $('#unfreeze-form');
+        form.reason.focus();
+        $('#unfreeze-cancel').addEventListener('click', () => { $('#unfreeze-form-slot').innerHTML = ''; });
+        form.addEventListener('submit', async (event) => {
+          event.preventDefault();
+          try {
+            const body = { bic: f.bic, ...(f.account ? { account: f.account } : {}), reason: form.reason.value };
+            const result = await api('POST', '/risk/freezes/unfreeze', { body });
+            $('#unfreeze-form-slot').innerHTML = '';
+            await refresh();
+            notice(`Lifting the freeze of ${subject(f)} proposed (${result.pendingActionId}): it waits for a supervisor (Approvals).`);
+          } catch (error) {
+            showError(error);
+          }
+        });
+      }));
+    };
+    $('#freeze-form')?.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const account = form.account.value.trim();
+      const bic = form.bic.value;
+      try {
+        await api('POST', '/risk/freezes', { body: { bic, ...(account ? { account } : {}), reason: form.reason.value } });
+        form.reset();
+        await refresh();
+        notice(`${account ? `Account ${bic}/${account}` : `Participant ${bic}`} frozen.`);
+      } catch (error) {
+        showError(error);
+      }
+    });
+    await refresh();
+    watch(['risk', 'approval'], async () => { if (!$('#unfreeze-form')) await refresh(); });
+  },
+
+  async 'risk-events'(view, args) {
+    const q = args.query;
+    const kinds = ['limit-breach', 'screening-hit', 'score', 'hold', 'release', 'reject', 'freeze', 'unfreeze', 'timeout', 'frozen'];
+    view.innerHTML = `<h1 tabindex="-1">Risk events</h1><form class="filters" id="risk-filter" role="search">
+      <label>Kind <select name="kind"><option value="">any</option>${kinds.map((k) => `<option${q.get('kind') === k ? ' selected' : ''}>${k}</option>`).join('')}</select></label>
+      <label>Participant <input name="participant" size="12" placeholder="BIC" value="${esc(q.get('participant') ?? '')}"></label>
+      <label>Payment <input name="payment" size="10" inputmode="numeric" value="${esc(q.get('payment') ?? '')}"></label>
+      <button type="submit">Filter</button> <a href="#risk-events">Clear</a></form><div id="risk-list"></div>`;
+    $('#risk-filter').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const next = new URLSearchParams();
+      for (const [key, value] of new FormData(event.target)) {
+        const v = String(value).trim();
+        if (v) next.set(key, key === 'participant' ? v.toUpperCase() : v);
+      }
+      location.hash = `#risk-events${next.size ? '?' + next : ''}`;
+    });
+    const query = new URLSearchParams(q);
+    query.set('limit', '200');
+    const refresh = async () => {
+      const { events } = await api('GET', `/risk/events?${query}`);
+      $('#risk-list').innerHTML = table([
+        { title: 'When', value: (r) => when(r.at) }, { title: 'Kind', html: (r) => stateBadge(r.kind) }, { title: 'Participant', value: (r) => r.participant },
+        { title: 'Payment', html: (r) => (r.paymentId && can('payment.read') ? link(`#payment/${r.paymentId}`, r.paymentId) : esc(r.paymentId ?? '')) },
+        { title: 'By', value: (r) => r.actor }, { title: 'Why', value: (r) => r.reason },
+        { title: 'Details', value: (r) => (r.details && Object.keys(r.details).length ? JSON.stringify(r.details) : '') },
+      ], events, { id: 'risk-events', empty: 'no risk event matches', caption: 'Newest first, the latest 200' });
+    };
+    await refresh();
+    watch(['risk'], refresh);
+  },
+
   async audit(view, args) {
     const subject = args.query.get('subject') ?? '';
     view.innerHTML = `<h1 tabindex="-1">Audit trail</h1><form class="filters" id="audit-filter" role="search">
@@ -532,6 +650,60 @@ const views = {
     };
     await refresh();
     watch(['delivery'], refresh);
+  },
+
+  async reports(view, args) {
+    const q = args.query;
+    const kind = q.get('kind') === 'reconciliation' ? 'reconciliation' : 'statistics';
+    const monthly = q.has('month');
+    const own = state.role === 'participant';
+    const [{ cycles, now }, participants] = await Promise.all([api('GET', '/cycles'),
+      own || !can('participant.read') ? undefined : api('GET', '/participants')]);
+    // Default: the business day of the latest cycle (the switch's, which may be simulated), else the switch's today.
+    const day = q.get('date') ?? cycles[0]?.businessDate ?? String(now ?? new Date().toISOString()).slice(0, 10);
+    const month = q.get('month') ?? day.slice(0, 7);
+    const chosen = q.get('participant') ?? '';
+    view.innerHTML = `<h1 tabindex="-1">Reports</h1>
+      <form class="filters" id="report-form">
+        <label>Report <select name="kind"><option value="statistics"${kind === 'statistics' ? ' selected' : ''}>Regulator statistics</option>
+          <option value="reconciliation"${kind === 'reconciliation' ? ' selected' : ''}>Reconciliation</option></select></label>
+        <label>Period <select name="period"><option value="date"${monthly ? '' : ' selected'}>Business day</option>
+          <option value="month"${monthly ? ' selected' : ''}>Month</option></select></label>
+        <label>Day <input type="date" name="date" value="${esc(day)}"></label>
+        <label>Month <input type="month" name="month" value="${esc(month)}" placeholder="YYYY-MM" pattern="[0-9]{4}-[0-9]{2}"></label>
+        ${own ? `<p class="muted">Your own figures (${esc(state.name)})</p>`
+    : `<label>Participant <select name="participant"><option value="">all</option>${(participants?.participants ?? []).map((p) =>
+      `<option${p.bic === chosen ? ' selected' : ''}>${esc(p.bic)}</option>`).join('')}</select></label>`}
+        <button type="submit">Show</button></form>
+      <div id="report"></div>`;
+    $('#report-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      const next = new URLSearchParams({ kind: String(form.get('kind')) });
+      const period = String(form.get('period'));
+      next.set(period, String(form.get(period)));
+      if (form.get('participant')) next.set('participant', String(form.get('participant')));
+      location.hash = `#reports?${next}`;
+    });
+    if (!q.has('date') && !q.has('month')) return;
+    const query = new URLSearchParams();
+    if (monthly) query.set('month', month);
+    else query.set('date', day);
+    if (chosen) query.set('participant', chosen);
+    const path = (format) => `/reports/${kind}?${query}&format=${format}`;
+    // The figures first, as data (a refusal shows as the API's problem); then the readable page with its SVG charts, framed:
+    // it is the HTML the PDF is printed from, with its own styles, which this page's policy would not run inline.
+    const report = await api('GET', path('json'));
+    const name = `${kind}-${monthly ? month : day}${report.participant ? `-${report.participant}` : ''}`;
+    const headline = report.kind === 'reconciliation'
+      ? (report.ok ? '<span class="ok">Reconciled: every figure agrees with the ledger and the agent.</span>'
+        : `<span class="error">${esc(report.mismatches.length + report.mismatchesDropped)} mismatch(es)</span>`)
+      : (report.totals.length ? report.totals.map((t) => `${esc(t.count)} payment(s), ${esc(amount(t.sumMinor, t.currency))} ${esc(t.currency)}`).join(' · ')
+        : 'no payment in this period');
+    $('#report').innerHTML = `<p id="report-figures"><strong>${esc(report.period)}${report.participant ? `, ${esc(report.participant)}` : ''}:</strong> ${headline}</p>
+      <p class="downloads">Download ${['csv', 'json', 'pdf'].map((f) =>
+    `<a id="download-${f}" href="${esc(path(f))}" download="${esc(name)}.${f}">${f.toUpperCase()}</a>`).join(' · ')}</p>
+      <iframe id="report-frame" title="${esc(report.period)} report" sandbox src="${esc(path('html'))}"></iframe>`;
   },
 
   async submit(view) {
