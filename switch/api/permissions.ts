@@ -47,6 +47,10 @@ export const GRANTS = {
   'risk.operate': ['operator'],
   /** The risk events (screening hits, scores, holds, decisions); never a participant (tipping-off). */
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  /** Notification subscriptions (a participant: only its own; secrets never shown). */
+  'notify.read': ['participant', 'operator', 'supervisor', 'auditor'],
+  /** Subscribe or remove (a participant: only for itself, payment events; an operator: any participant's, or the operators' alerts). */
+  'notify.manage': ['participant', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = 'public' | keyof typeof GRANTS;

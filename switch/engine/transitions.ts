@@ -89,7 +89,7 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
     const rows = await tx.query<{ n: number }>(
       `WITH moved AS (
          UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
-          WHERE ${where} AND state = $1 RETURNING id, debtor_agent, creditor_agent, mode),${undo}${notify}
+          WHERE ${where} AND state = $1 RETURNING id${notify ? ', debtor_agent, creditor_agent, mode' : ''}),${undo}${notify}
        recorded AS (${record})
        SELECT ${request.record === 'each' ? 'COUNT(*)::int' : 'COALESCE(SUM(n), 0)::int'} AS n FROM recorded`,
       [state, request.to, request.cause, request.reasonCode ?? null, ...selection]);

@@ -59,6 +59,10 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'POST /risk/freezes': { path: '/risk/freezes', body: { bic: 'ZZZZZZZZXXX', account: 'DE89370400440532013000', reason: 'matrix test' } },
   'POST /risk/freezes/unfreeze': { path: '/risk/freezes/unfreeze', body: { bic: 'ZZZZZZZZXXX', reason: 'matrix test' } },
   'GET /risk/events': { path: '/risk/events' },
+  'GET /notifications/subscriptions': { path: '/notifications/subscriptions' },
+  'POST /notifications/subscriptions': { path: '/notifications/subscriptions',
+    body: { channel: 'email', target: 'ops@example.test', events: ['alert.risk'], reason: 'matrix test' } },
+  'POST /notifications/subscriptions/:id/remove': { path: '/notifications/subscriptions/999999/remove', body: { reason: 'matrix test' } },
 };
 
 const key = (route: ApiRoute) => `${route.method} ${route.url}`;
