@@ -328,6 +328,36 @@ export const limits = {
   reportHeaderBytes: 8_192,
   /** Rows of a reconciliation's `mismatches` list kept in full; beyond it they are counted (mismatchesDropped). */
   reportMismatchesMax: 1_000,
+
+  /** Notifications (switch/notify/, docs/notifications.md): webhooks and e-mail. */
+  notify: {
+    /** Attempts of one notification before it is dead-lettered and alerted: with the delays below
+     * (1 s doubling, capped at 1 hour) ten attempts span about 8.5 minutes plus jitter, twelve about
+     * 1.2 hours; a receiver down for longer than that is an operator matter, not a retry matter. */
+    attemptsMax: 12,
+    /** First retry delay; each later one doubles, with full jitter (a random delay between half and the whole). */
+    retryBaseMs: 1_000,
+    /** Longest retry delay: a receiver back after an outage is reached within the hour. */
+    retryDelayMsMax: 60 * 60_000,
+    /** A worker's lease on a notification while it sends it: longer than the webhook timeout plus the
+     * SMTP exchange, so a live worker never loses its row; a crashed worker's row is due again after it. */
+    leaseMs: 60_000,
+    /** A webhook receiver must answer within this; a slow one is retried, not waited for. */
+    webhookTimeoutMs: 10_000,
+    /** Bytes of a webhook answer read (for the attempt record's error text); the rest is dropped. */
+    responseBytesMax: 4_096,
+    /** Replay window a receiver applies to the signature's timestamp (docs/notifications.md): five
+     * minutes tolerates clock skew and the retry of one attempt, not a replay hours later. */
+    signatureToleranceSeconds: 300,
+    /** Notifications leased per worker pass; sent concurrently up to sendConcurrencyMax. */
+    batchMax: 50,
+    /** Webhook and SMTP exchanges in flight per worker: a slow receiver does not hold back the rest. */
+    sendConcurrencyMax: 8,
+    /** Subscriptions per participant (and for the operators): each one multiplies every event's rows. */
+    subscriptionsPerOwnerMax: 20,
+    /** Characters of an attempt's error text kept. */
+    errorLengthMax: 500,
+  },
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

@@ -49,6 +49,10 @@ export const GRANTS = {
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
   /** The reconciliation and the regulator statistics (a participant: its own only); not auditors, who read the trail of actions, not the business. */
   'report.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Notification subscriptions (a participant: only its own; secrets never shown). */
+  'notify.read': ['participant', 'operator', 'supervisor', 'auditor'],
+  /** Subscribe or remove (a participant: only for itself, payment events; an operator: any participant's, or the operators' alerts). */
+  'notify.manage': ['participant', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = 'public' | keyof typeof GRANTS;

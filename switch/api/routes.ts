@@ -24,6 +24,7 @@ import {
   type Report, type ReportFormat,
 } from '../reports/index.ts';
 import { isoDateTime } from '../engine/context.ts';
+import { CHANNELS, SubscriptionError } from '../notify/events.ts';
 
 export interface RouteContext {
   readonly engine: Engine;
@@ -609,4 +610,57 @@ export const routes: readonly ApiRoute[] = [
   },
   reportRoute('reconciliation'),
   reportRoute('statistics'),
+  {
+    method: 'GET', url: '/notifications/subscriptions', permission: 'notify.read',
+    summary: 'Notification subscriptions with their pending, delivered and dead counts (a participant: its own); secrets are never shown',
+    handler: async (context) => {
+      const own = visibleTo(context);
+      return { subscriptions: await context.engine.notifications().subscriptions(own ? { participant: own } : {}) };
+    },
+  },
+  {
+    method: 'POST', url: '/notifications/subscriptions', permission: 'notify.manage',
+    summary: 'Subscribe to payment events (a participant: for itself) or, as an operator, the operators to alerts (no `participant`); ' +
+      'a webhook secret not given is generated and returned once; recorded with the reason',
+    schema: { body: { type: 'object', required: ['channel', 'target', 'events', 'reason'], additionalProperties: false, properties: {
+      participant: BIC, channel: { type: 'string', enum: [...CHANNELS] }, target: { type: 'string', minLength: 1, maxLength: 2000 },
+      events: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', maxLength: 64 } }, secret: { type: 'string', minLength: 16, maxLength: 200 },
+      reason: REASON } } },
+    handler: async (context) => {
+      const body = context.request.body as { participant?: string; channel: 'webhook' | 'email'; target: string; events: string[]; secret?: string; reason: string };
+      const own = visibleTo(context);
+      if (own !== undefined && body.participant !== undefined && body.participant !== own) {
+        return problem(context.reply, 403, 'Forbidden', 'a participant subscribes only for itself');
+      }
+      const participant = own ?? body.participant;
+      if (participant !== undefined && !(await context.engine.participantViews(participant)).some((p) => p.state !== 'retired')) {
+        return problem(context.reply, 404, 'No such participant', `${participant} is not a participant`);
+      }
+      try {
+        const made = await context.engine.notifications().subscribe({ ...(participant === undefined ? {} : { participant }), channel: body.channel,
+          target: body.target, events: body.events, ...(body.secret === undefined ? {} : { secret: body.secret }) }, { actor: actor(context), reason: body.reason });
+        context.reply.code(201);
+        return { id: made.id, ...(body.secret === undefined && made.secret !== null ? { secret: made.secret } : {}) };
+      } catch (error) {
+        if (error instanceof SubscriptionError) return problem(context.reply, 400, 'Not a subscription', error.message);
+        throw error;
+      }
+    },
+  },
+  {
+    method: 'POST', url: '/notifications/subscriptions/:id/remove', permission: 'notify.manage',
+    summary: 'Remove a subscription (a participant: its own); what it still had pending is not sent; recorded with the reason',
+    schema: { params: idParams, body: reasonBody },
+    handler: async (context) => {
+      const { id } = context.request.params as { id: string };
+      const { reason } = context.request.body as { reason: string };
+      try {
+        await context.engine.notifications().remove(BigInt(id), { actor: actor(context), reason }, visibleTo(context));
+        return { id, removed: true };
+      } catch (error) {
+        if (error instanceof SubscriptionError) return problem(context.reply, 404, 'No such subscription', error.message);
+        throw error;
+      }
+    },
+  },
 ];

@@ -146,6 +146,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // The risk stage's operator commands (switch/cli/risk.ts, docs/risk.md).
   { commands: [{ name: 'risk', description: 'the risk stage: review queue, freezes, profiles, events, screening lists, score evaluation (docs/risk.md)' }],
     register: async () => (await import('./risk.ts')).registerRiskCommands },
+  // Notification subscriptions (switch/cli/notify.ts, docs/notifications.md).
+  { commands: [{ name: 'notify', description: 'notifications: webhook and e-mail subscriptions for payment events and operator alerts (docs/notifications.md)' }],
+    register: async () => (await import('./notify.ts')).registerNotifyCommands },
   // Reconciliation and regulator statistics (switch/cli/report.ts, docs/reports.md).
   { commands: [{ name: 'report', description: 'reports: reconciliation (exit 1 on a mismatch) and regulator statistics, as csv, json, html or pdf (docs/reports.md)' }],
     register: async () => (await import('./report.ts')).registerReportCommand },

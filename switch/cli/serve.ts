@@ -26,6 +26,7 @@ import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler
 import { guardedPass, openEngineWhenReachable, pollUnsigned, sleep } from './serve-loop.ts';
 import { openEngine, withEngine, type CommonOptions } from './clearing.ts';
 import { checkRedisUrl } from './errors.ts';
+import { AlertSink, runNotifier } from './serve-notify.ts';
 
 /** Level and message of each engine step's log record (its fields carry the cycle, counts, participants, reason). */
 const ENGINE_EVENTS: Record<EngineEvent['event'], { readonly level: 'info' | 'warn' | 'error'; readonly text: string }> = {
@@ -104,8 +105,15 @@ export function serveCommand(options: ServeOptions): Promise<number> {
     // A delivery with no attempt left (FAILED) needs an operator: an error, not a warning.
     engineLog[e.event === 'delivery.failed' && e.final ? 'error' : level]({ event, ...fields }, text);
     hub.publish(e);
+    alerts.observe(e);
   };
-  const open = (config: SchemeConfig) => openEngineWhenReachable(() => openEngine(config, false, true, events), outage, stopping.signal);
+  // What needs an operator is also notified to the operators' subscriptions (docs/notifications.md).
+  const alerts = new AlertSink(logger.child({ component: 'notify' }));
+  const open = async (config: SchemeConfig) => {
+    const engine = await openEngineWhenReachable(() => openEngine(config, false, true, events), outage, stopping.signal);
+    if (engine) alerts.attach(engine.notifications());
+    return engine;
+  };
   return withEngine(options, async (engine, config) => {
     let watcher: TrustMaterialWatcher;
     try {
@@ -232,6 +240,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       : undefined;
     let lastSweep = -Infinity;
     let api: RunningApi | undefined;
+    let notifier: Promise<void> | undefined;
     try {
       if (trust || signer) watcher.start();
       try {
@@ -242,6 +251,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
         return 2;
       }
       await work?.start();
+      // Webhooks and e-mail: every process runs the worker (the table's lease shares the work); not with --once.
+      notifier = options.once ? undefined : runNotifier(engine, logger.child({ component: 'notify' }), stopping.signal);
       log.info({ pid: process.pid }, work ? 'sharing the work queue on Redis with every other serve process' : 'running every pass in this process');
       while (!stopping.signal.aborted) {
         let answered = 0;
@@ -266,6 +277,8 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       }
       log.info({}, 'stopped');
     } finally {
+      stopping.abort();
+      await notifier;
       await api?.close();
       watcher.stop();
       await work?.stop();

@@ -42,6 +42,8 @@ import {
   ScreeningLists, screeningListVersions, storeScreeningList, type ScreeningListLoad, type ScreeningListVersion,
 } from './screening-lists.ts';
 import { reportReads, type ReportReads } from './report-reads.ts';
+import { notificationStore } from './notifications.ts';
+import type { NotificationStore } from '../notify/store.ts';
 import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews, paymentDetail, queuedPayments, queueDepths, searchPayments, settlementInstructions, storeAnswers,
   type PaymentFilter } from './api-reads.ts';
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind,
@@ -725,6 +727,11 @@ export class Engine {
   /** The reads of the reconciliation and statistics reports (switch/reports/, docs/reports.md): reading only. */
   reportReads(): ReportReads {
     return reportReads(this.context.db);
+  }
+
+  /** Notification subscriptions, the notification outbox and its attempts (docs/notifications.md). */
+  notifications(): NotificationStore {
+    return notificationStore(this.context.db, this.context.clock);
   }
 
   /** The settlement agent's BIC (its messages are the reconciliation's confirmations). */

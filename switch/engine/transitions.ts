@@ -13,6 +13,7 @@
 import { transitionRules, type PaymentEvent, type PaymentState } from '../clearing/payment-state.ts';
 import type { Queryable } from '../store/database.ts';
 import { RISK_UNDO_CTES, RISK_UNDO_STATES } from './risk.ts';
+import { notifyCtes } from './notifications.ts';
 
 /** The states `event` may leave for `to`, from the machine's table; throws when there is none (a bug in the caller). */
 export function allowedFrom(event: PaymentEvent, to: PaymentState): PaymentState[] {
@@ -82,10 +83,13 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
          SELECT $5, $1, $2, $3, array_agg(id ORDER BY id) FROM moved HAVING COUNT(*) > 0 RETURNING cardinality(payment_ids) AS n`;
     // A payment that fails gives back what it took of the risk stage's daily counters (docs/risk.md).
     const undo = RISK_UNDO_STATES.has(request.to) ? RISK_UNDO_CTES : '';
+    // The participants' payment events (received, settled, returned) are queued in the same statement
+    // for their subscriptions (switch/engine/notifications.ts, docs/notifications.md).
+    const notify = notifyCtes(request.to);
     const rows = await tx.query<{ n: number }>(
       `WITH moved AS (
          UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
-          WHERE ${where} AND state = $1 RETURNING id),${undo}
+          WHERE ${where} AND state = $1 RETURNING id${notify ? ', debtor_agent, creditor_agent, mode' : ''}),${undo}${notify}
        recorded AS (${record})
        SELECT ${request.record === 'each' ? 'COUNT(*)::int' : 'COALESCE(SUM(n), 0)::int'} AS n FROM recorded`,
       [state, request.to, request.cause, request.reasonCode ?? null, ...selection]);

@@ -63,6 +63,10 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'GET /deliveries/failures': { path: '/deliveries/failures?limit=5' },
   'GET /reports/reconciliation': { path: '/reports/reconciliation?date=2026-11-26' },
   'GET /reports/statistics': { path: '/reports/statistics?month=2026-11&format=csv' },
+  'GET /notifications/subscriptions': { path: '/notifications/subscriptions' },
+  'POST /notifications/subscriptions': { path: '/notifications/subscriptions',
+    body: { channel: 'email', target: 'ops@example.test', events: ['alert.risk'], reason: 'matrix test' } },
+  'POST /notifications/subscriptions/:id/remove': { path: '/notifications/subscriptions/999999/remove', body: { reason: 'matrix test' } },
 };
 
 const key = (route: ApiRoute) => `${route.method} ${route.url}`;

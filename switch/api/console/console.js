@@ -29,6 +29,8 @@ const GRANTS = {
   'risk.operate': ['operator'],
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
   'report.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  'notify.read': ['participant', 'operator', 'supervisor', 'auditor'],
+  'notify.manage': ['participant', 'operator'],
 };
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
