@@ -14,6 +14,7 @@ import { admissionReport, confirmationTimeoutMs, reserveNewRealtimePayments } fr
 import { openCycle } from './cycles/open.ts';
 import { claimBatchDebits } from './ceilings.ts';
 import { recordOperatorAction } from './operator-actions.ts';
+import { bumpRiskReference, noteRiskReferenceChange } from './risk-reference.ts';
 import { recordRiskEvents, type Assessed } from './risk.ts';
 
 /** What the stage's refusals need of a payment row (intake.ts PaymentRow). */
@@ -203,7 +204,7 @@ export async function sweepHeldTimeouts(ctx: EngineContext): Promise<number> {
 /** Freeze an account of a participant (account '' : the participant itself). Recorded; idempotent refusal when already frozen. */
 export async function freeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string,
   details?: Readonly<Record<string, unknown>>): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
+  const generation = await ctx.db.transaction(async (tx) => {
     const subject = account === '' ? participant : `${participant}/${account}`;
     await recordOperatorAction(tx, { actor, action: account === '' ? 'risk.freeze_participant' : 'risk.freeze_account', subject, reason,
       ...(details ? { details: { ...details } } : {}) }, ctx.clock.now());
@@ -211,7 +212,10 @@ export async function freeze(ctx: EngineContext, participant: string, account: s
                                  ON CONFLICT DO NOTHING RETURNING 1`, [participant, account, ctx.clock.now(), actor, reason]);
     if (rows.length === 0) throw new RiskDecisionError(`${account === '' ? 'participant' : 'account'} ${subject} is already frozen`);
     await recordRiskEvents(ctx, tx, [{ kind: 'freeze', actor, reason, participant, details: { account } }]);
+    return bumpRiskReference(tx);
   });
+  // In force in this process at once; in every other within the poll period (risk-reference.ts).
+  noteRiskReferenceChange(ctx.db, generation);
 }
 
 export async function unfreeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string,
@@ -228,6 +232,8 @@ export async function unfreezeIn(ctx: EngineContext, tx: Queryable, participant:
   const rows = await tx.query('DELETE FROM risk_freezes WHERE participant = $1 AND account = $2 RETURNING 1', [participant, account]);
   if (rows.length === 0) throw new RiskDecisionError(`${account === '' ? 'participant' : 'account'} ${subject} is not frozen`);
   await recordRiskEvents(ctx, tx, [{ kind: 'unfreeze', actor, reason, participant, details: { account } }]);
+  // Noted before the caller commits: this process asks the store at each use until it sees the change.
+  noteRiskReferenceChange(ctx.db, await bumpRiskReference(tx));
 }
 
 /** A freeze in force: `account` '' is the participant itself. */

@@ -5,7 +5,8 @@
  *
  *   1. the facts of each payment (switch/risk/facts.ts);
  *   2. one look-up of the debtor's and creditor's account and customer profiles in force (the newest
- *      complete version of each participant effective now), and one of the freezes;
+ *      complete version of each participant effective now); the freezes and which version is in force
+ *      come from memory (risk-reference.ts: refreshed within the register's poll period);
  *   3. screening and scoring through the engine's optional ports (context.risk);
  *   4. the decision before the counters (switch/risk/limits.ts `judge`);
  *   5. the daily counters of every payment not rejected, taken on locked rows: the counter rows are
@@ -24,6 +25,7 @@ import type { AccountType, PaymentRiskFacts, RiskDisposal, RiskLevel, RiskScore,
 import { REASON } from '../iso/reason-codes.ts';
 import type { EngineContext, RiskEventKind } from './context.ts';
 import { currentBusinessDate } from './business-date.ts';
+import { riskReference } from './risk-reference.ts';
 
 /** One counter a payment takes. */
 interface Take {
@@ -78,7 +80,8 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   const businessDate = currentBusinessDate(ctx);
   const facts = rows.map((row) => riskFacts(row, service, now, businessDate));
 
-  // 2. Profiles and freezes, each in one statement.
+  // 2. Profiles in one statement; freezes and the versions in force from the cache (risk-reference.ts).
+  const reference = await riskReference(ctx.db, tx, now);
   const accountKeys = new Map<string, [string, string]>();
   const customerKeys = new Map<string, [string, string]>();
   for (const f of facts) {
@@ -86,18 +89,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     if (f.creditorAccount !== undefined) accountKeys.set(pair(f.creditorAgent, f.creditorAccount), [f.creditorAgent, f.creditorAccount]);
     if (f.debtorCustomer !== undefined) customerKeys.set(pair(f.debtorAgent, f.debtorCustomer), [f.debtorAgent, f.debtorCustomer]);
   }
-  const profiles = await lookUpProfiles(tx, now, [...accountKeys.values()], [...customerKeys.values()]);
-  const freezeKeys = new Map<string, [string, string]>();
-  for (const f of facts) {
-    for (const p of [f.debtorAgent, f.creditorAgent]) freezeKeys.set(pair(p, ''), [p, '']);
-    if (f.debtorAccount !== undefined) freezeKeys.set(pair(f.debtorAgent, f.debtorAccount), [f.debtorAgent, f.debtorAccount]);
-    if (f.creditorAccount !== undefined) freezeKeys.set(pair(f.creditorAgent, f.creditorAccount), [f.creditorAgent, f.creditorAccount]);
-  }
-  const keys = [...freezeKeys.values()];
-  const frozenRows = await tx.query<{ participant: string; account: string }>(
-    `SELECT f.participant, f.account FROM risk_freezes f JOIN unnest($1::text[], $2::text[]) AS k(p, a) ON f.participant = k.p AND f.account = k.a`,
-    [keys.map((k) => k[0]), keys.map((k) => k[1])]);
-  const frozen = new Set(frozenRows.map((r) => pair(r.participant, r.account)));
+  const profiles = await lookUpProfiles(tx, (p) => reference.versionAt(p, now), [...accountKeys.values()], [...customerKeys.values()]);
 
   // 3–4. Ports and the decision before the counters.
   const judged: { facts: PaymentRiskFacts; disposal: RiskDisposal; findings: Finding[]; score?: RiskScore; takes: Take[] }[] = [];
@@ -113,10 +105,10 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     const limits = resolveLimits(config,
       { participant: f.debtorAgent, service, currency: f.currency, accountType: debtorType, riskLevel: debtorLevel },
       { participant: f.creditorAgent, service, currency: f.currency, accountType: creditorType, riskLevel: creditorLevel });
-    const frozenParty = frozen.has(pair(f.debtorAgent, '')) ? `participant ${f.debtorAgent}`
-      : frozen.has(pair(f.creditorAgent, '')) ? `participant ${f.creditorAgent}`
-        : f.debtorAccount !== undefined && frozen.has(pair(f.debtorAgent, f.debtorAccount)) ? `debtor account ${f.debtorAccount}`
-          : f.creditorAccount !== undefined && frozen.has(pair(f.creditorAgent, f.creditorAccount)) ? `creditor account ${f.creditorAccount}` : undefined;
+    const frozenParty = reference.isFrozen(f.debtorAgent, '') ? `participant ${f.debtorAgent}`
+      : reference.isFrozen(f.creditorAgent, '') ? `participant ${f.creditorAgent}`
+        : f.debtorAccount !== undefined && reference.isFrozen(f.debtorAgent, f.debtorAccount) ? `debtor account ${f.debtorAccount}`
+          : f.creditorAccount !== undefined && reference.isFrozen(f.creditorAgent, f.creditorAccount) ? `creditor account ${f.creditorAccount}` : undefined;
     const hits = frozenParty === undefined ? ctx.risk?.screener?.screen(f) ?? [] : [];
     const score = frozenParty === undefined && ctx.risk?.scorer
       ? await ctx.risk.scorer.score(tx, { ...f, debtorRiskLevel: debtorLevel, creditorRiskLevel: creditorLevel }) : undefined;
@@ -178,25 +170,35 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   return results;
 }
 
-async function lookUpProfiles(tx: Queryable, now: Date, accounts: readonly [string, string][], customers: readonly [string, string][]):
+async function lookUpProfiles(tx: Queryable, versionOf: (participant: string) => bigint | undefined,
+  accounts: readonly [string, string][], customers: readonly [string, string][]):
   Promise<{ accounts: Map<string, Profile>; customers: Map<string, RiskLevel> }> {
   const result = { accounts: new Map<string, Profile>(), customers: new Map<string, RiskLevel>() };
-  if (accounts.length === 0 && customers.length === 0) return result;
-  const participants = [...new Set([...accounts, ...customers].map((k) => k[0]))];
+  // Only the keys of participants with a version in force: none, no statement.
+  const withVersion = (keys: readonly [string, string][]): { v: string[]; p: string[]; k: string[] } => {
+    const out = { v: [] as string[], p: [] as string[], k: [] as string[] };
+    for (const [p, k] of keys) {
+      const v = versionOf(p);
+      if (v === undefined) continue;
+      out.v.push(v.toString());
+      out.p.push(p);
+      out.k.push(k);
+    }
+    return out;
+  };
+  const a = withVersion(accounts);
+  const c = withVersion(customers);
+  if (a.v.length === 0 && c.v.length === 0) return result;
   const rows = await tx.query<{ t: string; p: string; k: string; account_type: AccountType | null; risk_level: RiskLevel; customer_level: RiskLevel | null }>(
-    `WITH current AS (
-       SELECT DISTINCT ON (participant) participant, id FROM risk_profile_versions
-        WHERE complete AND effective_from <= $1 AND participant = ANY($2::text[])
-        ORDER BY participant, effective_from DESC, id DESC)
-     SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_level AS customer_level
-       FROM unnest($3::text[], $4::text[]) AS k(p, k) JOIN current v ON v.participant = k.p
-       JOIN risk_account_profiles ap ON ap.version_id = v.id AND ap.account = k.k
-       LEFT JOIN risk_customer_profiles cp ON cp.version_id = v.id AND cp.customer = ap.customer
+    `SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_level AS customer_level
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS k(v, p, k)
+       JOIN risk_account_profiles ap ON ap.version_id = k.v AND ap.account = k.k
+       LEFT JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = ap.customer
      UNION ALL
      SELECT 'c', k.p, k.k, NULL, cp.risk_level, NULL
-       FROM unnest($5::text[], $6::text[]) AS k(p, k) JOIN current v ON v.participant = k.p
-       JOIN risk_customer_profiles cp ON cp.version_id = v.id AND cp.customer = k.k`,
-    [now, participants, accounts.map((k) => k[0]), accounts.map((k) => k[1]), customers.map((k) => k[0]), customers.map((k) => k[1])]);
+       FROM unnest($4::bigint[], $5::text[], $6::text[]) AS k(v, p, k)
+       JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = k.k`,
+    [a.v, a.p, a.k, c.v, c.p, c.k]);
   for (const r of rows) {
     if (r.t === 'a') {
       result.accounts.set(pair(r.p, r.k), { accountType: r.account_type ?? undefined, riskLevel: r.risk_level, customerLevel: r.customer_level ?? undefined });

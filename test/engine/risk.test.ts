@@ -21,6 +21,7 @@ import type { EngineEvent } from '../../switch/engine/context.ts';
 import type { IntakeResult } from '../../switch/engine/transport.ts';
 import type { PaymentRiskFacts, Screener, ScreeningHit } from '../../switch/risk/types.ts';
 import { ProfileFileError } from '../../switch/risk/profiles.ts';
+import { limits } from '../../switch/limits.ts';
 import { backends, freshPostgresUrl, harness, schemeConfig, TestClock } from './support.ts';
 
 const encoder = new TextEncoder();
@@ -287,6 +288,32 @@ describe('two engines on one PostgreSQL race for the last room of a daily limit'
         assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
         assert.deepEqual(await counter(first, 'debtor-account', `BANKDEFFXXX/${account}`), { amount: 7_000n, count: 2 });
       }
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
+describe('two engines on one PostgreSQL: a freeze made in one is in force in the other within the poll period', () => {
+  it('refused at once in the engine that froze, in the other once a poll period has passed; the unfreeze likewise', async () => {
+    const url = await freshPostgresUrl();
+    const config = riskScheme(LIMITS);
+    const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    const pollPeriod = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, limits.registerPollIntervalMs + 50));
+    try {
+      // Both engines have read the freezes in force (none) and keep them.
+      assert.equal((await submit(first, message(300, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
+      assert.equal((await submit(second, message(301, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
+      await first.freezeAccount('BANKDEFFXXX', ACCOUNT_B, WHO);
+      assert.equal((await submit(first, message(302, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'RJCT', 'at once where it was made');
+      await pollPeriod();
+      assert.equal((await submit(second, message(303, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'RJCT', 'within the poll period elsewhere');
+      await second.unfreezeAccount('BANKDEFFXXX', ACCOUNT_B, WHO);
+      assert.equal((await submit(second, message(304, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
+      await pollPeriod();
+      assert.equal((await submit(first, message(305, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
     } finally {
       await first.close();
       await second.close();
