@@ -30,7 +30,8 @@ function generatedGroups(seed: number, groups: number): PaymentRiskFacts[][] {
     time += Math.floor(next() * next() * 8 * 60) * MINUTE + 1_000;
     const size = 1 + Math.floor(next() * 14);
     out.push(Array.from({ length: size }, () => {
-      const debtorAccount = pick(debtors);
+      // Half of the time one of a few regular debtors (repeats within a group), else one of many (new pairs keep coming).
+      const debtorAccount = next() < 0.5 ? pick(debtors) : `DE00N${Math.floor(next() * 80)}`;
       const creditorAccount = pick(creditors);
       const debtorRiskLevel = pick(LEVELS);
       return facts({
@@ -66,6 +67,9 @@ for (const backend of backends) {
       const scorer = new StatisticsScorer({ config: SCORING_DEFAULTS, timeZone: 'Europe/Berlin' });
       let payments = 0;
       let repeatedInGroup = 0;
+      // New pairs of one group counted into a creditor's fan-in bucket another new pair of it in the group also counts in.
+      let newPairsSharingABucket = 0;
+      const knownPairs = new Set<string>();
       for (const seed of [1, 2, 3]) {
         for (const [g, group] of generatedGroups(seed, 12).entries()) {
           const expected = await one.transaction(async (tx) => {
@@ -81,11 +85,21 @@ for (const backend of backends) {
           });
           assert.deepEqual(actual, expected, `seed ${seed}, group ${g}`);
           payments += group.length;
+          const newPairs = new Map<string, Set<string>>();
+          for (const f of group) {
+            if (f.debtorAccount === undefined || f.creditorAccount === undefined || knownPairs.has(`${f.debtorAccount} ${f.creditorAccount}`)) continue;
+            knownPairs.add(`${f.debtorAccount} ${f.creditorAccount}`);
+            const k = `${f.creditorAccount} ${Math.floor(f.receivedAt.getTime() / 3_600_000)}`;
+            if (!newPairs.has(k)) newPairs.set(k, new Set());
+            newPairs.get(k)!.add(f.debtorAccount);
+          }
+          for (const d of newPairs.values()) if (d.size > 1) newPairsSharingABucket += d.size;
           const debtors = group.filter((f) => f.debtorAccount !== undefined).map((f) => `${f.debtorAccount} ${f.currency}`);
           repeatedInGroup += debtors.length - new Set(debtors).size;
         }
       }
-      assert.ok(payments > 150 && repeatedInGroup > 20, `generated ${payments} payments, ${repeatedInGroup} repeats of an account within a group`);
+      assert.ok(payments > 150 && repeatedInGroup > 20 && newPairsSharingABucket > 20,
+        `generated ${payments} payments, ${repeatedInGroup} repeats of an account within a group, ${newPairsSharingABucket} new pairs sharing a fan-in bucket`);
       for (const sql of [
         'SELECT debtor_account, bucket_start, payment_count FROM scoring_debtor_velocity ORDER BY 1, 2',
         'SELECT debtor_account, creditor_account, first_seen_at FROM scoring_account_pairs ORDER BY 1, 2',
