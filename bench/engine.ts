@@ -320,6 +320,8 @@ export interface RealtimeStep {
   readonly nodeCpuMsPerPayment?: number; readonly postgresCpuMsPerPayment?: number | null;
   readonly meanGroup?: number; readonly largestGroup?: number; readonly failedGroups?: number;
   readonly firstError?: string; readonly skipped?: string;
+  /** Payments the risk stage held for review (accepted, answered PDNG). */
+  readonly riskHeld?: number;
 }
 
 export async function benchmarkEngineRealtime(quick: boolean): Promise<{ rows: Row[]; steps: RealtimeStep[]; highestHeld: number }> {
@@ -575,15 +577,16 @@ export function percentile(sorted: readonly number[], p: number): number {
 const MAX_IN_FLIGHT = 2_000;
 
 async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, banks: readonly Bank[], messages: SingleMessages,
-  risk?: { readonly profiles: number; loaded?: ProfileLoadFigures }): Promise<RealtimeStep> {
+  risk?: { readonly profiles: number; loaded?: ProfileLoadFigures }, opened?: OpenedStore): Promise<RealtimeStep> {
   const total = rate * seconds;
   const load = Array.from({ length: total }, () => messages.next());
   const warm = Array.from({ length: 300 }, () => messages.next());
-  const schema = await freshSchema('bench_rt');
+  const schema = opened?.schema ?? await freshSchema('bench_rt');
   const config = risk === undefined ? benchScheme(banks) : checkConfig({ ...JSON.parse(JSON.stringify(benchScheme(banks))), risk: RISK_BENCH });
-  const engine = await Engine.open({ config, databaseUrl: schema.url, xsd });
+  const engine = opened?.engine ?? await Engine.open({ config, databaseUrl: schema.url, xsd });
+  const before = await countStates(engine);
   try {
-    if (risk !== undefined) risk.loaded = await loadBenchProfiles(engine, banks, messages, risk.profiles);
+    if (risk !== undefined && opened === undefined) risk.loaded = await loadBenchProfiles(engine, banks, messages, risk.profiles);
     // Warm-up on this engine (pool connections, JIT), closed loop, not measured.
     let w = 0;
     await Promise.all(Array.from({ length: 20 }, async () => { while (w < warm.length) await engine.submit(warm[w++]!); }));
@@ -640,8 +643,10 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     latencies.sort((a, b) => a - b);
     fromSchedule.sort((a, b) => a - b);
     const groups = engine.realtimeGroups();
-    const [reserved] = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'RESERVED'");
-    if (reserved!.n !== accepted + warm.length) throw new Error(`${accepted + warm.length} accepted but ${reserved!.n} payments RESERVED`);
+    // Accepted: reserved, or held by the risk stage for review (a screening hit of the generated names).
+    const after = await countStates(engine);
+    const reserved = after.reserved - before.reserved + after.held - before.held;
+    if (reserved !== accepted + warm.length) throw new Error(`${accepted + warm.length} accepted but ${reserved} payments RESERVED or HELD`);
     const achieved = Math.round(accepted / elapsed);
     const p99 = percentile(latencies, 0.99);
     const step: RealtimeStep = {
@@ -652,13 +657,28 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
       held: shed === 0 && refused === 0 && errors === 0 && achieved >= rate * 0.97 && p99 < TARGETS.p99Ms,
       // Messages per real-time group commit (warm-up included): switch/engine/realtime-intake.ts.
       meanGroup: Math.round(groups.members / Math.max(1, groups.groups) * 10) / 10, largestGroup: groups.largest, failedGroups: groups.failed,
+      ...(after.held > before.held ? { riskHeld: after.held - before.held } : {}),
       ...(firstError ? { firstError } : {}),
     };
     return step;
   } finally {
-    await engine.close();
-    await schema.drop();
+    if (opened === undefined) {
+      await engine.close();
+      await schema.drop();
+    }
   }
+}
+
+/** An engine on a fresh schema that several steps share (the risk benchmark loads its reference data once). */
+interface OpenedStore {
+  readonly engine: Engine;
+  readonly schema: Awaited<ReturnType<typeof freshSchema>>;
+}
+
+async function countStates(engine: Engine): Promise<{ reserved: number; held: number }> {
+  const [row] = await engine.storeForTests().query<{ reserved: number; held: number }>(
+    "SELECT COUNT(*) FILTER (WHERE state = 'RESERVED')::int AS reserved, COUNT(*) FILTER (WHERE state = 'HELD')::int AS held FROM payments");
+  return row!;
 }
 
 async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps: RealtimeStep[]; peakRssMB: number }> {
@@ -698,7 +718,69 @@ async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps:
 const RISK_BENCH = {
   limits: [{ currency: 'EUR', perTransaction: '1000000.00', debtorAccountDaily: { amount: '100000000000.00', count: 1_000_000_000 },
     creditorAccountDaily: { amount: '100000000000.00' }, participantDaily: { amount: '100000000000.00' } }],
+  // Every feature computed and every statistic read and recorded; weights so small that no score reaches a threshold.
+  scoring: { weights: { amount: 1, velocity: 1, newCreditor: 1, muleFanIn: 1, timeOfDay: 1, accountRisk: 1 }, holdThreshold: 100, rejectThreshold: 100 },
 };
+
+export interface ListLoadFigures { readonly names: number; readonly seconds: number }
+
+/** A UN-format list of `names` generated names (bench/screening.ts), stored and put in force (the engine's own screener). */
+async function loadBenchList(engine: Engine, names: number): Promise<ListLoadFigures> {
+  const { writeList } = await import('./screening.ts');
+  const { parseUnList } = await import('../switch/risk/screening/parse-un.ts');
+  const { hashed } = await import('../switch/engine/screening-lists.ts');
+  const { createReadStream } = await import('node:fs');
+  const file = join(work, 'risk-list.xml');
+  mkdirSync(work, { recursive: true });
+  await writeList(file, names);
+  const started = performance.now();
+  const hash = hashed();
+  await engine.loadScreeningList({ name: 'bench', format: 'un', records: parseUnList(hash.wrap(createReadStream(file))), sha256: hash.sha256, files: [file] },
+    { actor: 'bench', reason: 'risk benchmark' });
+  await engine.screeningLists().refresh();
+  rmSync(file, { force: true });
+  return { names, seconds: Math.round((performance.now() - started) / 100) / 10 };
+}
+
+export interface BatchIntakeStep {
+  readonly files: number;
+  readonly payments: number;
+  readonly seconds: number;
+  readonly paymentsPerSecond: number;
+  readonly nodeCpuMsPerPayment: number;
+  readonly postgresCpuMsPerPayment: number | null;
+  readonly riskHeld: number;
+}
+
+/** Batch intake alone: `paths` submitted by two lanes (as two connectors would), measured from the first to the last answer. */
+async function batchIntakeStep(opened: OpenedStore, banks: readonly Bank[], paths: readonly string[]): Promise<BatchIntakeStep> {
+  const { engine, schema } = opened;
+  const before = await countStates(engine);
+  const [{ n: paymentsBefore }] = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'batch'") as [{ n: number }];
+  const meter = await CpuMeter.start(schema.applicationName);
+  const started = performance.now();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < paths.length) {
+      const i = next++;
+      const result = await engine.submit({ bytes: readFileSync(paths[i]!), sender: banks[i]!.bic, fileName: basename(paths[i]!) });
+      if (result.status !== 'ACCP') throw new Error(`batch file of ${banks[i]!.bic}: ${result.status} ${JSON.stringify(result.report.findings.slice(0, 2))}`);
+    }
+  };
+  await Promise.all([lane(), lane()]);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = meter.lap();
+  meter.stop();
+  const [{ n: paymentsAfter }] = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'batch'") as [{ n: number }];
+  const payments = paymentsAfter - paymentsBefore;
+  const after = await countStates(engine);
+  return {
+    files: paths.length, payments, seconds: Math.round(seconds * 10) / 10, paymentsPerSecond: Math.round(payments / seconds),
+    nodeCpuMsPerPayment: Math.round(cpu.nodeCpuS * 1e5 / Math.max(1, payments)) / 100,
+    postgresCpuMsPerPayment: cpu.postgresCpuS === null ? null : Math.round(cpu.postgresCpuS * 1e5 / Math.max(1, payments)) / 100,
+    riskHeld: after.held - before.held,
+  };
+}
 
 export interface ProfileLoadFigures { readonly profiles: number; readonly seconds: number; readonly profilesPerSecond: number; readonly peakRssMB: number }
 
@@ -729,10 +811,19 @@ async function loadBenchProfiles(engine: Engine, banks: readonly Bank[], message
 export interface RiskBenchResult {
   readonly off: RealtimeStep;
   readonly on: RealtimeStep;
+  readonly batchOff: BatchIntakeStep;
+  readonly batchOn: BatchIntakeStep;
   readonly profileLoad: ProfileLoadFigures;
-  /** Throughput with the stage over without it, and the CPU per payment it adds. */
+  readonly listLoad: ListLoadFigures;
+  /** Throughput with the stage over without it (real-time at the offered rate; batch intake). */
   readonly throughputRatio: number;
+  readonly batchThroughputRatio: number;
+  /** CPU per payment (Node + PostgreSQL) with the stage over without it: the figure a loaded machine does not distort much. */
+  readonly realtimeCpuRatio: number | null;
+  readonly batchCpuRatio: number | null;
   readonly factsMicrosecondsPerPayment: number;
+  /** The machine's load average (1 min) at the start and the end of the run. */
+  readonly loadAverage: readonly [number, number];
 }
 
 /** The facts walk alone: riskFacts over a typical transaction element, per payment. */
@@ -750,27 +841,71 @@ async function factsCost(): Promise<number> {
   return Math.round((performance.now() - started) * 1000 / n * 100) / 100;
 }
 
-async function riskChild(seconds: number, rate: number, profiles: number): Promise<RiskBenchResult> {
+const cpuPerPayment = (s: { nodeCpuMsPerPayment?: number; postgresCpuMsPerPayment?: number | null }): number | null =>
+  s.nodeCpuMsPerPayment === undefined || s.postgresCpuMsPerPayment == null ? null : s.nodeCpuMsPerPayment + s.postgresCpuMsPerPayment;
+const ratio = (on: number | null, off: number | null): number | null => (on === null || off === null ? null : Math.round(on / off * 1000) / 1000);
+
+/**
+ * Without the stage, then with it (PROFILES account profiles, a NAMES-name UN list, limits on every
+ * counter, scoring with every feature), each on its own schema and engine: the real-time path at RATE/s
+ * for SECONDS, then batch intake of FILES files of PER_FILE payments on the same engine.
+ */
+async function riskChild(seconds: number, rate: number, profiles: number, names: number, files: number, perFile: number): Promise<RiskBenchResult> {
   const banks = benchBanks(20);
   const messages = new SingleMessages(banks, settlementDate());
+  generateBatchFiles(files, perFile);
+  const paths = datedInboundFiles(files, perFile, settlementDate());
   const xsd = new XsdValidator();
+  const loadStart = (await import('node:os')).loadavg()[0]!;
   try {
     await warmUp(xsd, banks);
-    const off = await realtimeStep(rate, seconds, xsd, banks, messages);
-    console.error(`  risk off ${rate}/s: achieved ${off.achieved}/s, p99 ${off.p99Ms.toFixed(1)} ms, CPU ms/payment ${off.nodeCpuMsPerPayment} node / ${off.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
-    const risk: { profiles: number; loaded?: ProfileLoadFigures } = { profiles };
-    const on = await realtimeStep(rate, seconds, xsd, banks, messages, risk);
-    console.error(`  risk on  ${rate}/s: achieved ${on.achieved}/s, p99 ${on.p99Ms.toFixed(1)} ms, CPU ms/payment ${on.nodeCpuMsPerPayment} node / ${on.postgresCpuMsPerPayment ?? '?'} PostgreSQL` +
-      `${on.firstError ? `, first error: ${on.firstError}` : ''}`);
-    return { off, on, profileLoad: risk.loaded!, throughputRatio: Math.round(on.achieved / Math.max(1, off.achieved) * 1000) / 1000,
-      factsMicrosecondsPerPayment: await factsCost() };
+    const open = async (risk: boolean): Promise<OpenedStore> => {
+      const schema = await freshSchema(risk ? 'bench_risk_on' : 'bench_risk_off');
+      const config = risk ? checkConfig({ ...JSON.parse(JSON.stringify(benchScheme(banks))), risk: RISK_BENCH }) : benchScheme(banks);
+      return { schema, engine: await Engine.open({ config, databaseUrl: schema.url, xsd }) };
+    };
+    const close = async (o: OpenedStore): Promise<void> => { await o.engine.close(); await o.schema.drop(); };
+    const without = await open(false);
+    let off: RealtimeStep, batchOff: BatchIntakeStep;
+    try {
+      off = await realtimeStep(rate, seconds, xsd, banks, messages, undefined, without);
+      console.error(`  risk off ${rate}/s: achieved ${off.achieved}/s, p99 ${off.p99Ms.toFixed(1)} ms, CPU ms/payment ${off.nodeCpuMsPerPayment} node / ${off.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
+      batchOff = await batchIntakeStep(without, banks, paths);
+      console.error(`  risk off batch: ${batchOff.paymentsPerSecond}/s, CPU ms/payment ${batchOff.nodeCpuMsPerPayment} node / ${batchOff.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
+    } finally {
+      await close(without);
+    }
+    const withRisk = await open(true);
+    let on: RealtimeStep, batchOn: BatchIntakeStep, profileLoad: ProfileLoadFigures, listLoad: ListLoadFigures;
+    try {
+      profileLoad = await loadBenchProfiles(withRisk.engine, banks, messages, profiles);
+      console.error(`  ${profileLoad.profiles} profiles loaded in ${profileLoad.seconds} s`);
+      listLoad = await loadBenchList(withRisk.engine, names);
+      console.error(`  ${names} names listed and in force in ${listLoad.seconds} s`);
+      on = await realtimeStep(rate, seconds, xsd, banks, messages, { profiles }, withRisk);
+      console.error(`  risk on  ${rate}/s: achieved ${on.achieved}/s, p99 ${on.p99Ms.toFixed(1)} ms, CPU ms/payment ${on.nodeCpuMsPerPayment} node / ${on.postgresCpuMsPerPayment ?? '?'} PostgreSQL` +
+        `${on.firstError ? `, first error: ${on.firstError}` : ''}`);
+      batchOn = await batchIntakeStep(withRisk, banks, paths);
+      console.error(`  risk on  batch: ${batchOn.paymentsPerSecond}/s, CPU ms/payment ${batchOn.nodeCpuMsPerPayment} node / ${batchOn.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
+    } finally {
+      await close(withRisk);
+    }
+    return {
+      off, on, batchOff, batchOn, profileLoad, listLoad,
+      throughputRatio: Math.round(on.achieved / Math.max(1, off.achieved) * 1000) / 1000,
+      batchThroughputRatio: Math.round(batchOn.paymentsPerSecond / Math.max(1, batchOff.paymentsPerSecond) * 1000) / 1000,
+      realtimeCpuRatio: ratio(cpuPerPayment(on), cpuPerPayment(off)), batchCpuRatio: ratio(cpuPerPayment(batchOn), cpuPerPayment(batchOff)),
+      factsMicrosecondsPerPayment: await factsCost(),
+      loadAverage: [Math.round(loadStart * 10) / 10, Math.round((await import('node:os')).loadavg()[0]! * 10) / 10],
+    };
   } finally {
     await xsd.close();
   }
 }
 
 export async function benchmarkRisk(quick: boolean): Promise<RiskBenchResult> {
-  const result = await runChild(['risk', String(quick ? 5 : 30), String(quick ? 500 : TARGETS.realtimePaymentsPerSecond), String(quick ? 100_000 : 1_000_000)]);
+  const result = await runChild(['risk', String(quick ? 5 : 30), String(quick ? 500 : TARGETS.realtimePaymentsPerSecond), String(quick ? 100_000 : 1_000_000),
+    String(quick ? 10_000 : 100_000), String(quick ? 4 : 10), String(quick ? 2_000 : 10_000)]);
   return result as unknown as RiskBenchResult;
 }
 
@@ -781,7 +916,7 @@ if (isMain) {
   if (mode === 'generate') output = { generated: generateBatchFiles(Number(args[0]), Number(args[1])) };
   else if (mode === 'batch') output = await batchChild(Number(args[0]), Number(args[1]), Number(args[2]));
   else if (mode === 'realtime') output = await realtimeChild(Number(args[0]), args[1]!.split(',').map(Number));
-  else if (mode === 'risk') output = await riskChild(Number(args[0]), Number(args[1]), Number(args[2]));
+  else if (mode === 'risk') output = await riskChild(Number(args[0]), Number(args[1]), Number(args[2]), Number(args[3] ?? 100_000), Number(args[4] ?? 10), Number(args[5] ?? 10_000));
   else throw new Error('usage: bench/engine.ts generate FILES PER_FILE | batch FILES PER_FILE CONCURRENCY | realtime SECONDS RATES');
   console.log(JSON.stringify(output));
 }

@@ -68,11 +68,14 @@ if (only === undefined || only === 'risk') {
   if (!(await postgresSettings())) {
     console.log('Risk stage: PostgreSQL not reachable: skipped.');
   } else {
-    console.log(`Risk stage (docs/risk.md): the real-time path at ${quick ? 500 : TARGETS.realtimePaymentsPerSecond}/s without and with the stage, ` +
-      `in the same run, with ${quick ? '100,000' : '1,000,000'} account profiles loaded (streamed CSV, 20 versions):`);
+    console.log(`Risk stage (docs/risk.md): the real-time path at ${quick ? 500 : TARGETS.realtimePaymentsPerSecond}/s and batch intake, without and with ` +
+      `the stage, in the same run, with ${quick ? '100,000' : '1,000,000'} account profiles and a ${quick ? '10,000' : '100,000'}-name list loaded:`);
     const risk = await benchmarkRisk(quick);
     console.table([{ stage: 'off', ...risk.off }, { stage: 'on', ...risk.on }]);
-    console.table([{ ...risk.profileLoad, throughputRatio: risk.throughputRatio, factsMicrosecondsPerPayment: risk.factsMicrosecondsPerPayment }]);
+    console.table([{ stage: 'batch off', ...risk.batchOff }, { stage: 'batch on', ...risk.batchOn }]);
+    console.table([{ profiles: risk.profileLoad.profiles, profilesS: risk.profileLoad.seconds, names: risk.listLoad.names, listS: risk.listLoad.seconds,
+      throughputRatio: risk.throughputRatio, batchThroughputRatio: risk.batchThroughputRatio, realtimeCpuRatio: risk.realtimeCpuRatio,
+      batchCpuRatio: risk.batchCpuRatio, factsMicrosecondsPerPayment: risk.factsMicrosecondsPerPayment, loadAverage: risk.loadAverage.join(' → ') }]);
     results.risk = risk;
   }
 }

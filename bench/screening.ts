@@ -40,7 +40,8 @@ export interface ScreeningRow {
   readonly hitsPerThousand?: number;
 }
 
-async function writeList(file: string, count: number): Promise<string[]> {
+/** A UN-format consolidated list of `count` generated names written to `file`; returns a sample of them (also the risk benchmark's list). */
+export async function writeList(file: string, count: number): Promise<string[]> {
   const random = seededRandom(11);
   const out = createWriteStream(file);
   const sample: string[] = [];

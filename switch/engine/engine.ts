@@ -23,7 +23,8 @@ import { freeze, listFreezes, listHolds, listRiskEvents, type RiskEventFilter, r
   type HeldPayment } from './risk-holds.ts';
 import { listProfileVersions, loadProfiles, type ProfileLoad, type ProfileVersion } from './risk-profiles.ts';
 import { systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
-import { StatisticsScorer } from '../risk/statistics.ts';
+import { pruneScoringBuckets, StatisticsScorer } from '../risk/statistics.ts';
+import { currentBusinessDate } from './business-date.ts';
 import { submitOnce } from './submit.ts';
 import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport.ts';
 import { refuseFile, submitReceived } from './received-files.ts';
@@ -128,6 +129,8 @@ function productRiskPorts(config: () => SchemeConfig, lists: () => ScreeningList
     scorer: {
       score: (tx, facts) => scorerOf()?.score(tx, facts) ?? Promise.resolve({ score: 0, features: [] }),
       record: (tx, facts) => scorerOf()?.record(tx, facts) ?? Promise.resolve(),
+      scoreAll: (tx, facts) => scorerOf()?.scoreAll(tx, facts) ?? Promise.resolve(facts.map(() => ({ score: 0, features: [] }))),
+      recordAll: (tx, facts) => scorerOf()?.recordAll(tx, facts) ?? Promise.resolve(),
     },
   };
 }
@@ -136,6 +139,8 @@ export class Engine {
   /** The register version in force here, and when (performance.now()) the store was last asked for a newer one. */
   private registerVersion = 0n;
   private registerCheckedAt = -Infinity;
+  /** The business date whose day roll last pruned the scoring buckets here (pruneScoringAtDayRoll). */
+  private scoringPrunedFor: string | undefined;
   /** The sanctions and negative lists in force here, built on first use (screeningLists()). */
   private screening: ScreeningLists | undefined;
 
@@ -418,11 +423,27 @@ export class Engine {
     await this.resumeStalledCycles();
     const swept = { timedOut: await sweepTimeouts(this.context) + await sweepHeldTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
     await this.sweepPayeeVerifications();
+    await this.pruneScoringAtDayRoll();
     // Settlement the agent has not answered in time: raised once per attempt, by whichever process sweeps first.
     for (const a of await this.settlementAlerts()) {
       this.context.events?.({ event: 'settlement.overdue', cycle: a.cycleId, attempt: a.attempt, sentAt: a.sentAt, unanswered: a.unanswered });
     }
     return swept;
+  }
+
+  /**
+   * At the first sweep of each business day (and the first after start), every account's scoring
+   * buckets older than limits.scoring.bucketRetentionMs are deleted (docs/risk.md "Pruning"): the
+   * accounts that went quiet, which their own next payment would never prune. Idempotent: several
+   * serve processes may each do it once a day. Returns the rows deleted (undefined: not due).
+   */
+  async pruneScoringAtDayRoll(): Promise<number | undefined> {
+    this.writable('prune scoring statistics');
+    const businessDate = currentBusinessDate(this.context);
+    if (this.scoringPrunedFor === businessDate) return undefined;
+    const deleted = await this.context.db.transaction((tx) => pruneScoringBuckets(tx, this.context.clock.now()));
+    this.scoringPrunedFor = businessDate;
+    return deleted;
   }
 
   /** Payee verifications past limits.payee.answerTimeoutMs answered by the switch (part of every sweep); returns how many. */

@@ -6,6 +6,7 @@
 import type { Finding } from '../iso/finding.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import type { Queryable } from '../store/database.ts';
+import type { PaymentRiskFacts } from '../risk/types.ts';
 import type { FileReport } from '../validation/pipeline.ts';
 import type { EngineContext } from './context.ts';
 import { transitionPayments } from './transitions.ts';
@@ -14,6 +15,7 @@ import { admissionReport, confirmationTimeoutMs, reserveNewRealtimePayments } fr
 import { openCycle } from './cycles/open.ts';
 import { claimBatchDebits } from './ceilings.ts';
 import { recordOperatorAction } from './operator-actions.ts';
+import { bumpRiskReference, noteRiskReferenceChange } from './risk-reference.ts';
 import { recordRiskEvents, type Assessed } from './risk.ts';
 
 /** What the stage's refusals need of a payment row (intake.ts PaymentRow). */
@@ -111,6 +113,8 @@ interface HeldRow {
   readonly id: bigint;
   readonly mode: 'batch' | 'realtime';
   readonly debtor_agent: string;
+  readonly creditor_agent: string;
+  readonly instructing_agent: string;
   readonly currency: string;
   readonly amount_minor: bigint;
   readonly transaction_id: string | null;
@@ -124,8 +128,8 @@ interface HeldRow {
 
 async function lockHeld(ctx: EngineContext, tx: Queryable, id: bigint): Promise<HeldRow> {
   const [p] = await tx.query<HeldRow & { state: string }>(
-    `SELECT p.id, p.mode, p.state, p.debtor_agent, p.currency, p.amount_minor, p.transaction_id, p.end_to_end_id, p.uetr, p.confirm_by,
-            m.participant AS sender, m.message_id AS original_message_id, m.message_type
+    `SELECT p.id, p.mode, p.state, p.debtor_agent, p.creditor_agent, p.instructing_agent, p.currency, p.amount_minor, p.transaction_id,
+            p.end_to_end_id, p.uetr, p.confirm_by, m.participant AS sender, m.message_id AS original_message_id, m.message_type
        FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = $1 FOR UPDATE OF p`, [id]);
   if (!p) throw new RiskDecisionError(`payment ${id} does not exist`);
   if (p.state !== 'HELD') throw new RiskDecisionError(`payment ${id} is ${p.state}, not held`);
@@ -162,7 +166,29 @@ export async function releaseHeldIn(ctx: EngineContext, tx: Queryable, id: bigin
   }
   await recordRiskEvents(ctx, tx, [{ kind: 'release', actor, reason, paymentId: id, participant: p.debtor_agent }]);
   const [after] = await tx.query<{ state: string }>('SELECT state FROM payments WHERE id = $1', [id]);
+  await recordReleasedForScoring(ctx, tx, p);
   return { state: after!.state };
+}
+
+/**
+ * A released payment is an accepted one: into the scoring statistics (docs/risk.md "What is recorded"),
+ * as the stage saw it when it held it: its accounts and time from its hold event (recordAssessed's details).
+ */
+async function recordReleasedForScoring(ctx: EngineContext, tx: Queryable, p: HeldRow): Promise<void> {
+  const scorer = ctx.risk?.scorer;
+  if (scorer === undefined) return;
+  const [held] = await tx.query<{ at: Date; details: { debtorAccount?: string; creditorAccount?: string } | null }>(
+    `SELECT at, details FROM risk_events WHERE payment_id = $1 AND kind = 'hold' ORDER BY id LIMIT 1`, [p.id]);
+  if (held === undefined) return;
+  const receivedAt = new Date(held.at);
+  const facts: PaymentRiskFacts = {
+    service: p.mode === 'realtime' ? 'realtime' : 'batch', currency: p.currency, amount: BigInt(p.amount_minor),
+    instructingAgent: p.instructing_agent, debtorAgent: p.debtor_agent, creditorAgent: p.creditor_agent,
+    ...(held.details?.debtorAccount === undefined ? {} : { debtorAccount: held.details.debtorAccount }),
+    ...(held.details?.creditorAccount === undefined ? {} : { creditorAccount: held.details.creditorAccount }),
+    debtor: {}, creditor: {}, receivedAt, businessDate: receivedAt.toISOString().slice(0, 10),
+  };
+  await scorer.record(tx, facts);
 }
 
 /** An operator rejects a held payment: REJECTED with `code` (default RR04), the sender told by pacs.002 RJCT. */
@@ -203,7 +229,7 @@ export async function sweepHeldTimeouts(ctx: EngineContext): Promise<number> {
 /** Freeze an account of a participant (account '' : the participant itself). Recorded; idempotent refusal when already frozen. */
 export async function freeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string,
   details?: Readonly<Record<string, unknown>>): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
+  const generation = await ctx.db.transaction(async (tx) => {
     const subject = account === '' ? participant : `${participant}/${account}`;
     await recordOperatorAction(tx, { actor, action: account === '' ? 'risk.freeze_participant' : 'risk.freeze_account', subject, reason,
       ...(details ? { details: { ...details } } : {}) }, ctx.clock.now());
@@ -211,7 +237,10 @@ export async function freeze(ctx: EngineContext, participant: string, account: s
                                  ON CONFLICT DO NOTHING RETURNING 1`, [participant, account, ctx.clock.now(), actor, reason]);
     if (rows.length === 0) throw new RiskDecisionError(`${account === '' ? 'participant' : 'account'} ${subject} is already frozen`);
     await recordRiskEvents(ctx, tx, [{ kind: 'freeze', actor, reason, participant, details: { account } }]);
+    return bumpRiskReference(tx);
   });
+  // In force in this process at once; in every other within the poll period (risk-reference.ts).
+  noteRiskReferenceChange(ctx.db, generation);
 }
 
 export async function unfreeze(ctx: EngineContext, participant: string, account: string, actor: string, reason: string,
@@ -228,6 +257,8 @@ export async function unfreezeIn(ctx: EngineContext, tx: Queryable, participant:
   const rows = await tx.query('DELETE FROM risk_freezes WHERE participant = $1 AND account = $2 RETURNING 1', [participant, account]);
   if (rows.length === 0) throw new RiskDecisionError(`${account === '' ? 'participant' : 'account'} ${subject} is not frozen`);
   await recordRiskEvents(ctx, tx, [{ kind: 'unfreeze', actor, reason, participant, details: { account } }]);
+  // Noted before the caller commits: this process asks the store at each use until it sees the change.
+  noteRiskReferenceChange(ctx.db, await bumpRiskReference(tx));
 }
 
 /** A freeze in force: `account` '' is the participant itself. */

@@ -3,14 +3,15 @@
  * through, split into lines, parsed strictly (switch/risk/profiles.ts) and inserted in batches of
  * PROFILE_BATCH rows, all in ONE transaction: a bad line (or a duplicate id) refuses the whole file with
  * its line number and nothing is loaded. The version is a whole snapshot of the participant's profiles,
- * in force from its effective time in every engine at its next payment (the stage reads the newest
- * complete version effective now: no cache, no restart).
+ * in force from its effective time: at once in the engine that loaded it, within the register's poll
+ * period in every other (the stage keeps which version is in force in memory: risk-reference.ts; no restart).
  */
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
 import { checkHeader, parseProfileLine, ProfileFileError, type ProfileFormat, type ProfileLine } from '../risk/profiles.ts';
 import type { EngineContext } from './context.ts';
 import { recordOperatorAction } from './operator-actions.ts';
+import { bumpRiskReference, noteRiskReferenceChange } from './risk-reference.ts';
 import { participantOf } from '../config.ts';
 
 /** Rows per INSERT: large enough that 1 million profiles take 200 statements, small enough to bound memory. */
@@ -66,7 +67,7 @@ async function* lines(chunks: AsyncIterable<Uint8Array>, hash: ReturnType<typeof
 
 export async function loadProfiles(ctx: EngineContext, load: ProfileLoad): Promise<ProfileVersion> {
   if (participantOf(ctx.config, load.participant) === undefined) throw new ProfileFileError(0, `${load.participant} is not a participant of the scheme`);
-  return ctx.db.transaction(async (tx) => {
+  const loaded = await ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
     await recordOperatorAction(tx, { actor: load.actor, action: 'risk.profiles_load', subject: load.participant, reason: load.reason,
       details: { format: load.format, effectiveFrom: load.effectiveFrom.toISOString(), ...(load.fileName ? { fileName: load.fileName } : {}) } }, now);
@@ -123,8 +124,12 @@ export async function loadProfiles(ctx: EngineContext, load: ProfileLoad): Promi
     const sha256 = hash.digest('hex');
     await tx.query('UPDATE risk_profile_versions SET sha256 = $2, accounts = $3, customers = $4, complete = true WHERE id = $1',
       [id, sha256, accountCount, customerCount]);
-    return { version: id, accounts: accountCount, customers: customerCount, sha256 };
+    const generation = await bumpRiskReference(tx);
+    return { version: { version: id, accounts: accountCount, customers: customerCount, sha256 }, generation };
   });
+  // The stage's cache of versions in force (risk-reference.ts): at once here, within the poll period elsewhere.
+  noteRiskReferenceChange(ctx.db, loaded.generation);
+  return loaded.version;
 }
 
 function duplicate<T extends { line: number; p: { id: string } }>(batch: readonly T[], inserted: readonly string[], what: string): ProfileFileError {

@@ -5,13 +5,15 @@
  *
  *   1. the facts of each payment (switch/risk/facts.ts);
  *   2. one look-up of the debtor's and creditor's account and customer profiles in force (the newest
- *      complete version of each participant effective now), and one of the freezes;
+ *      complete version of each participant effective now); the freezes and which version is in force
+ *      come from memory (risk-reference.ts: refreshed within the register's poll period);
  *   3. screening and scoring through the engine's optional ports (context.risk);
  *   4. the decision before the counters (switch/risk/limits.ts `judge`);
  *   5. the daily counters of every payment not rejected, taken on locked rows: the counter rows are
  *      created if missing and locked in (date, scope, key, currency) order (so two groups or two serve
- *      processes never deadlock and never both take the last room), decided in memory in arrival
- *      order, and written back in one UPDATE. What each payment took is recorded (risk_payment_usage)
+ *      processes never deadlock and never both take the last room), in one upsert, decided in memory in
+ *      arrival order, and written back, with what each payment took (risk_payment_usage), in one
+ *      statement once the payments exist (recordAssessed). What each payment took is recorded
  *      and given back by transitions.ts when the payment is later rejected, released or cancelled.
  *
  * With no `risk` section in the configuration the stage does nothing and costs nothing.
@@ -24,6 +26,7 @@ import type { AccountType, PaymentRiskFacts, RiskDisposal, RiskLevel, RiskScore,
 import { REASON } from '../iso/reason-codes.ts';
 import type { EngineContext, RiskEventKind } from './context.ts';
 import { currentBusinessDate } from './business-date.ts';
+import { riskReference } from './risk-reference.ts';
 
 /** One counter a payment takes. */
 interface Take {
@@ -71,14 +74,15 @@ const pair = (participant: string, id: string): string => `${participant}\u0000$
 
 /** Steps 1–5 for the payments of one message or one real-time group, in arrival order. Undefined: no risk stage. */
 export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: readonly RiskPaymentRow[], service: RiskService):
-  Promise<Assessed[] | undefined> {
+  Promise<AssessedList | undefined> {
   const config = riskConfig(ctx);
   if (config === undefined || rows.length === 0) return undefined;
   const now = ctx.clock.now();
   const businessDate = currentBusinessDate(ctx);
   const facts = rows.map((row) => riskFacts(row, service, now, businessDate));
 
-  // 2. Profiles and freezes, each in one statement.
+  // 2. Profiles in one statement; freezes and the versions in force from the cache (risk-reference.ts).
+  const reference = await riskReference(ctx.db, tx, now);
   const accountKeys = new Map<string, [string, string]>();
   const customerKeys = new Map<string, [string, string]>();
   for (const f of facts) {
@@ -86,22 +90,11 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     if (f.creditorAccount !== undefined) accountKeys.set(pair(f.creditorAgent, f.creditorAccount), [f.creditorAgent, f.creditorAccount]);
     if (f.debtorCustomer !== undefined) customerKeys.set(pair(f.debtorAgent, f.debtorCustomer), [f.debtorAgent, f.debtorCustomer]);
   }
-  const profiles = await lookUpProfiles(tx, now, [...accountKeys.values()], [...customerKeys.values()]);
-  const freezeKeys = new Map<string, [string, string]>();
-  for (const f of facts) {
-    for (const p of [f.debtorAgent, f.creditorAgent]) freezeKeys.set(pair(p, ''), [p, '']);
-    if (f.debtorAccount !== undefined) freezeKeys.set(pair(f.debtorAgent, f.debtorAccount), [f.debtorAgent, f.debtorAccount]);
-    if (f.creditorAccount !== undefined) freezeKeys.set(pair(f.creditorAgent, f.creditorAccount), [f.creditorAgent, f.creditorAccount]);
-  }
-  const keys = [...freezeKeys.values()];
-  const frozenRows = await tx.query<{ participant: string; account: string }>(
-    `SELECT f.participant, f.account FROM risk_freezes f JOIN unnest($1::text[], $2::text[]) AS k(p, a) ON f.participant = k.p AND f.account = k.a`,
-    [keys.map((k) => k[0]), keys.map((k) => k[1])]);
-  const frozen = new Set(frozenRows.map((r) => pair(r.participant, r.account)));
+  const profiles = await lookUpProfiles(tx, (p) => reference.versionAt(p, now), [...accountKeys.values()], [...customerKeys.values()]);
 
   // 3–4. Ports and the decision before the counters.
   const judged: { facts: PaymentRiskFacts; disposal: RiskDisposal; findings: Finding[]; score?: RiskScore; takes: Take[] }[] = [];
-  for (const f of facts) {
+  const prepared = facts.map((f) => {
     const debtorProfile = f.debtorAccount === undefined ? undefined : profiles.accounts.get(pair(f.debtorAgent, f.debtorAccount));
     const creditorProfile = f.creditorAccount === undefined ? undefined : profiles.accounts.get(pair(f.creditorAgent, f.creditorAccount));
     const customerLevel = f.debtorCustomer === undefined ? undefined : profiles.customers.get(pair(f.debtorAgent, f.debtorCustomer));
@@ -113,13 +106,23 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     const limits = resolveLimits(config,
       { participant: f.debtorAgent, service, currency: f.currency, accountType: debtorType, riskLevel: debtorLevel },
       { participant: f.creditorAgent, service, currency: f.currency, accountType: creditorType, riskLevel: creditorLevel });
-    const frozenParty = frozen.has(pair(f.debtorAgent, '')) ? `participant ${f.debtorAgent}`
-      : frozen.has(pair(f.creditorAgent, '')) ? `participant ${f.creditorAgent}`
-        : f.debtorAccount !== undefined && frozen.has(pair(f.debtorAgent, f.debtorAccount)) ? `debtor account ${f.debtorAccount}`
-          : f.creditorAccount !== undefined && frozen.has(pair(f.creditorAgent, f.creditorAccount)) ? `creditor account ${f.creditorAccount}` : undefined;
+    const frozenParty = reference.isFrozen(f.debtorAgent, '') ? `participant ${f.debtorAgent}`
+      : reference.isFrozen(f.creditorAgent, '') ? `participant ${f.creditorAgent}`
+        : f.debtorAccount !== undefined && reference.isFrozen(f.debtorAgent, f.debtorAccount) ? `debtor account ${f.debtorAccount}`
+          : f.creditorAccount !== undefined && reference.isFrozen(f.creditorAgent, f.creditorAccount) ? `creditor account ${f.creditorAccount}` : undefined;
+    return { f, limits, frozenParty, debtorLevel, creditorLevel };
+  });
+  // Every payment not frozen scored against the statistics before the group (none of its payments is
+  // recorded before all are scored): in one statement when the scorer can (scoreAll), else one by one.
+  const scorer = ctx.risk?.scorer;
+  const toScore = scorer === undefined ? [] : prepared.filter((p) => p.frozenParty === undefined)
+    .map((p) => ({ ...p.f, debtorRiskLevel: p.debtorLevel, creditorRiskLevel: p.creditorLevel }));
+  const scores: RiskScore[] = scorer === undefined || toScore.length === 0 ? []
+    : scorer.scoreAll ? await scorer.scoreAll(tx, toScore) : await sequentially(toScore, (f) => scorer.score(tx, f));
+  let scored = 0;
+  for (const { f, limits, frozenParty } of prepared) {
     const hits = frozenParty === undefined ? ctx.risk?.screener?.screen(f) ?? [] : [];
-    const score = frozenParty === undefined && ctx.risk?.scorer
-      ? await ctx.risk.scorer.score(tx, { ...f, debtorRiskLevel: debtorLevel, creditorRiskLevel: creditorLevel }) : undefined;
+    const score = frozenParty === undefined && scorer !== undefined ? scores[scored++] : undefined;
     const { disposal, findings } = judge(config, { currency: f.currency, amount: f.amount, limits, ...(frozenParty === undefined ? {} : { frozen: frozenParty }),
       hits, ...(score === undefined ? {} : { score }) });
     const takes: Take[] = [];
@@ -141,13 +144,13 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
     : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
   const params = [businessDate, sorted.map((k) => k.scope), sorted.map((k) => k.key), sorted.map((k) => k.currency)];
-  await tx.query(`INSERT INTO risk_counters (business_date, scope, key, currency)
-                  SELECT $1::date, s, k, c FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(s, k, c, n) ORDER BY n
-                  ON CONFLICT DO NOTHING`, params);
+  // Created if missing and locked in one statement, in key order: the upsert locks each row it meets
+  // (a conflicting row after waiting for its holder, then its committed values are returned).
   const locked = await tx.query<{ scope: string; key: string; currency: string; amount_minor: bigint; count: number }>(
-    `SELECT r.scope, r.key, r.currency, r.amount_minor, r.count FROM risk_counters r
-       JOIN unnest($2::text[], $3::text[], $4::text[]) AS t(s, k, c) ON r.scope = t.s AND r.key = t.k AND r.currency = t.c
-      WHERE r.business_date = $1::date ORDER BY r.scope, r.key, r.currency FOR UPDATE OF r`, params);
+    `INSERT INTO risk_counters AS r (business_date, scope, key, currency)
+     SELECT $1::date, s, k, c FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(s, k, c, n) ORDER BY n
+     ON CONFLICT (business_date, scope, key, currency) DO UPDATE SET count = r.count
+     RETURNING r.scope, r.key, r.currency, r.amount_minor, r.count`, params);
   const used = new Map(locked.map((r) => [`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count) }]));
   const results: Assessed[] = [];
   for (const j of judged) {
@@ -171,32 +174,61 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     results.push({ ...j, took: j.takes });
   }
   const changed = sorted.map((k) => used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)!);
-  await tx.query(`UPDATE risk_counters r SET amount_minor = t.a::bigint, count = t.n
-                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS t(s, k, c, a, n)
-                   WHERE r.business_date = $1::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c`,
-  [...params, changed.map((u) => u.amount.toString()), changed.map((u) => u.count)]);
-  return results;
+  // Written back with the usage rows, once the payments exist (recordAssessed): the rows stay locked until then.
+  return Object.assign(results, {
+    counterWrite: { businessDate, scope: params[1] as string[], key: params[2] as string[], currency: params[3] as string[],
+      amount: changed.map((u) => u.amount.toString()), count: changed.map((u) => u.count) },
+  });
 }
 
-async function lookUpProfiles(tx: Queryable, now: Date, accounts: readonly [string, string][], customers: readonly [string, string][]):
+/** The counters' new values (on rows locked by the stage), written by recordAssessed. */
+interface CounterWrite {
+  readonly businessDate: string;
+  readonly scope: readonly string[];
+  readonly key: readonly string[];
+  readonly currency: readonly string[];
+  readonly amount: readonly string[];
+  readonly count: readonly number[];
+}
+
+/** The stage's outcome for the payments of one call, in their order. */
+export type AssessedList = Assessed[] & { readonly counterWrite?: CounterWrite };
+
+async function sequentially<T, R>(items: readonly T[], each: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await each(item));
+  return out;
+}
+
+async function lookUpProfiles(tx: Queryable, versionOf: (participant: string) => bigint | undefined,
+  accounts: readonly [string, string][], customers: readonly [string, string][]):
   Promise<{ accounts: Map<string, Profile>; customers: Map<string, RiskLevel> }> {
   const result = { accounts: new Map<string, Profile>(), customers: new Map<string, RiskLevel>() };
-  if (accounts.length === 0 && customers.length === 0) return result;
-  const participants = [...new Set([...accounts, ...customers].map((k) => k[0]))];
+  // Only the keys of participants with a version in force: none, no statement.
+  const withVersion = (keys: readonly [string, string][]): { v: string[]; p: string[]; k: string[] } => {
+    const out = { v: [] as string[], p: [] as string[], k: [] as string[] };
+    for (const [p, k] of keys) {
+      const v = versionOf(p);
+      if (v === undefined) continue;
+      out.v.push(v.toString());
+      out.p.push(p);
+      out.k.push(k);
+    }
+    return out;
+  };
+  const a = withVersion(accounts);
+  const c = withVersion(customers);
+  if (a.v.length === 0 && c.v.length === 0) return result;
   const rows = await tx.query<{ t: string; p: string; k: string; account_type: AccountType | null; risk_level: RiskLevel; customer_level: RiskLevel | null }>(
-    `WITH current AS (
-       SELECT DISTINCT ON (participant) participant, id FROM risk_profile_versions
-        WHERE complete AND effective_from <= $1 AND participant = ANY($2::text[])
-        ORDER BY participant, effective_from DESC, id DESC)
-     SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_level AS customer_level
-       FROM unnest($3::text[], $4::text[]) AS k(p, k) JOIN current v ON v.participant = k.p
-       JOIN risk_account_profiles ap ON ap.version_id = v.id AND ap.account = k.k
-       LEFT JOIN risk_customer_profiles cp ON cp.version_id = v.id AND cp.customer = ap.customer
+    `SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_level AS customer_level
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS k(v, p, k)
+       JOIN risk_account_profiles ap ON ap.version_id = k.v AND ap.account = k.k
+       LEFT JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = ap.customer
      UNION ALL
      SELECT 'c', k.p, k.k, NULL, cp.risk_level, NULL
-       FROM unnest($5::text[], $6::text[]) AS k(p, k) JOIN current v ON v.participant = k.p
-       JOIN risk_customer_profiles cp ON cp.version_id = v.id AND cp.customer = k.k`,
-    [now, participants, accounts.map((k) => k[0]), accounts.map((k) => k[1]), customers.map((k) => k[0]), customers.map((k) => k[1])]);
+       FROM unnest($4::bigint[], $5::text[], $6::text[]) AS k(v, p, k)
+       JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = k.k`,
+    [a.v, a.p, a.k, c.v, c.p, c.k]);
   for (const r of rows) {
     if (r.t === 'a') {
       result.accounts.set(pair(r.p, r.k), { accountType: r.account_type ?? undefined, riskLevel: r.risk_level, customerLevel: r.customer_level ?? undefined });
@@ -214,6 +246,7 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
   transactionIds: readonly (string | null)[]): Promise<void> {
   const usage = { id: [] as string[], scope: [] as string[], key: [] as string[], currency: [] as string[], amount: [] as string[] };
   const events: RiskEvent[] = [];
+  const accepted: PaymentRiskFacts[] = [];
   for (const [i, a] of assessed.entries()) {
     const paymentId = paymentIds[i];
     if (paymentId !== undefined) {
@@ -234,12 +267,26 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
     for (const f of a.findings) events.push({ ...base, kind: f.kind, reason: f.text, details });
     if (a.disposal.kind === 'hold') events.push({ ...base, kind: 'hold', reason: a.disposal.reasons.join('; '), details });
     if (a.disposal.kind === 'reject') events.push({ ...base, kind: 'reject', reason: `${a.disposal.code}: ${a.disposal.text}`, details: { ...details, code: a.disposal.code } });
-    if (a.disposal.kind === 'pass' && paymentId !== undefined && ctx.risk?.scorer) await ctx.risk.scorer.record(tx, a.facts);
+    if (a.disposal.kind === 'pass' && paymentId !== undefined) accepted.push(a.facts);
   }
-  if (usage.id.length > 0) {
-    await tx.query(`INSERT INTO risk_payment_usage (payment_id, business_date, scope, key, currency, amount_minor)
+  // The accepted payments into the scoring statistics: in one statement when the scorer can (recordAll).
+  const scorer = ctx.risk?.scorer;
+  if (scorer !== undefined && accepted.length > 0) {
+    if (scorer.recordAll) await scorer.recordAll(tx, accepted);
+    else for (const f of accepted) await scorer.record(tx, f);
+  }
+  const counters = (assessed as AssessedList).counterWrite;
+  if (usage.id.length > 0 || counters !== undefined) {
+    // The counters' new values and what each payment took of them, in one statement.
+    const c = counters ?? { businessDate: a0(assessed).facts.businessDate, scope: [], key: [], currency: [], amount: [], count: [] };
+    await tx.query(`WITH counters AS (
+                      UPDATE risk_counters r SET amount_minor = t.a::bigint, count = t.n
+                        FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::int[]) AS t(s, k, c, a, n)
+                       WHERE r.business_date = $12::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c RETURNING 1)
+                    INSERT INTO risk_payment_usage (payment_id, business_date, scope, key, currency, amount_minor)
                     SELECT i::bigint, $1::date, s, k, c, a::bigint FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(i, s, k, c, a)`,
-    [a0(assessed).facts.businessDate, usage.id, usage.scope, usage.key, usage.currency, usage.amount]);
+    [a0(assessed).facts.businessDate, usage.id, usage.scope, usage.key, usage.currency, usage.amount,
+      c.scope, c.key, c.currency, c.amount, c.count, c.businessDate]);
   }
   await recordRiskEvents(ctx, tx, events);
 }

@@ -38,6 +38,17 @@ export class StatisticsScorer implements Scorer {
     return recordScoringStatistics(tx, facts);
   }
 
+  /** The scores of a real-time group's or a batch file's payments, each against the statistics before them all: one statement. */
+  async scoreAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<RiskScore[]> {
+    const [statistics, levels] = await Promise.all([readScoringStatisticsAll(tx, facts), Promise.all(facts.map((f) => this.levels(f)))]);
+    return facts.map((f, i) => scorePayment(f, statistics[i]!, levels[i]!, this.options.config, this.options.timeZone));
+  }
+
+  /** Record the accepted payments of a group or file, in their order: one statement. */
+  recordAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void> {
+    return recordScoringStatisticsAll(tx, facts);
+  }
+
   private async levels(facts: PaymentRiskFacts): Promise<AccountRiskLevels> {
     // The stage gives the levels it found (profiles, else its default); a lookup is for callers without a stage.
     if (facts.debtorRiskLevel !== undefined || facts.creditorRiskLevel !== undefined) {
@@ -99,6 +110,10 @@ export async function readScoringStatistics(tx: Queryable, facts: PaymentRiskFac
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = $1 AND d.currency = $3`,
   [debtor, creditor, facts.currency, at, new Date(velocityBucket - HOUR_MS), new Date(velocityBucket - DAY_MS), new Date(fanInBucket - DAY_MS)]);
   if (row === undefined) throw new Error('readScoringStatistics: the statement returned no row');
+  return statisticsOf(row);
+}
+
+function statisticsOf(row: StatisticsRow): ScoringStatistics {
   return {
     ...(row.payment_count === null ? {} : {
       debtorHistory: { count: Number(row.payment_count), logAmountMean: Number(row.log_amount_mean), logAmountM2: Number(row.log_amount_m2) },
@@ -109,6 +124,150 @@ export async function readScoringStatistics(tx: Queryable, facts: PaymentRiskFac
     creditorNewDebtorsLastDay: Number(row.new_debtors_last_day ?? 0),
     ...(row.creditor_first_seen_at === null ? {} : { creditorFirstSeenAt: new Date(row.creditor_first_seen_at) }),
   };
+}
+
+/**
+ * readScoringStatistics for many payments in one statement (the same SQL, over `unnest` of the
+ * payments' keys and windows): each row as that payment alone would read it in the same snapshot.
+ */
+export async function readScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<ScoringStatistics[]> {
+  if (facts.length === 0) return [];
+  const columns = { debtor: [] as (string | null)[], creditor: [] as (string | null)[], currency: [] as string[], at: [] as Date[],
+    hour: [] as Date[], day: [] as Date[], fanIn: [] as Date[] };
+  for (const f of facts) {
+    const { debtor, creditor } = keys(f);
+    const velocityBucket = bucketStart(f.receivedAt, limits.scoring.velocityBucketMs).getTime();
+    columns.debtor.push(debtor);
+    columns.creditor.push(creditor);
+    columns.currency.push(f.currency);
+    columns.at.push(f.receivedAt);
+    columns.hour.push(new Date(velocityBucket - HOUR_MS));
+    columns.day.push(new Date(velocityBucket - DAY_MS));
+    columns.fanIn.push(new Date(bucketStart(f.receivedAt, limits.scoring.fanInBucketMs).getTime() - DAY_MS));
+  }
+  const rows = await tx.query<StatisticsRow & { n: bigint | number }>(`
+    SELECT q.n, d.payment_count, d.log_amount_mean, d.log_amount_m2,
+      (SELECT first_seen_at FROM scoring_account_pairs WHERE debtor_account = q.debtor AND creditor_account = q.creditor) AS pair_first_seen_at,
+      (SELECT first_seen_at FROM scoring_creditor_accounts WHERE creditor_account = q.creditor) AS creditor_first_seen_at,
+      (SELECT coalesce(sum(payment_count) FILTER (WHERE bucket_start > q.hour_from), 0) FROM scoring_debtor_velocity
+        WHERE debtor_account = q.debtor AND bucket_start > q.day_from AND bucket_start <= q.at) AS payments_last_hour,
+      (SELECT coalesce(sum(payment_count), 0) FROM scoring_debtor_velocity
+        WHERE debtor_account = q.debtor AND bucket_start > q.day_from AND bucket_start <= q.at) AS payments_last_day,
+      (SELECT coalesce(sum(debtor_count), 0) FROM scoring_creditor_new_debtors
+        WHERE creditor_account = q.creditor AND bucket_start > q.fan_in_from AND bucket_start <= q.at) AS new_debtors_last_day
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
+         WITH ORDINALITY AS q(debtor, creditor, currency, at, hour_from, day_from, fan_in_from, n)
+    LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = q.debtor AND d.currency = q.currency`,
+  [columns.debtor, columns.creditor, columns.currency, columns.at, columns.hour, columns.day, columns.fanIn]);
+  const out: ScoringStatistics[] = new Array<ScoringStatistics>(facts.length);
+  for (const row of rows) out[Number(row.n) - 1] = statisticsOf(row);
+  return out;
+}
+
+/**
+ * Add accepted payments to the statistics, in the caller's transaction, in one statement with the same
+ * effect as recordScoringStatistics for each in turn: per debtor account and currency the group's own
+ * Welford (count, mean, M2), computed here in the payments' order, merged into the stored row on the row
+ * the upsert locked (Chan et al.'s combination; for one payment it is the very arithmetic of
+ * recordScoringStatistics, so the stored values are bit for bit the same; for several payments of one
+ * account in one group they agree to rounding, about 1e-15 relative); velocity buckets incremented by the
+ * group's count; each new pair inserted once (at its first payment) and counted once in its creditor's
+ * new-debtor bucket; each creditor's first payment noted; the accounts' buckets older than the
+ * retention before the group's latest payment deleted.
+ */
+export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void> {
+  if (facts.length === 0) return;
+  const amounts = new Map<string, { debtor: string; currency: string; n: number; mean: number; m2: number; first: Date; last: Date }>();
+  const velocity = new Map<string, { debtor: string; bucket: Date; n: number }>();
+  const pairs = new Map<string, { debtor: string; creditor: string; at: Date; fanIn: Date }>();
+  const creditors = new Map<string, Date>();
+  let latest = facts[0]!.receivedAt;
+  for (const f of facts) {
+    const { debtor, creditor } = keys(f);
+    const at = f.receivedAt;
+    if (at > latest) latest = at;
+    if (debtor !== null) {
+      const x = logAmount(f.amount);
+      const k = `${debtor}\u0000${f.currency}`;
+      const a = amounts.get(k);
+      if (a === undefined) amounts.set(k, { debtor, currency: f.currency, n: 1, mean: x, m2: 0, first: at, last: at });
+      else {
+        // Welford, as recordScoringStatistics's SQL computes it.
+        const delta = x - a.mean;
+        a.n += 1;
+        a.m2 = a.m2 + delta * (delta - delta / a.n);
+        a.mean = a.mean + delta / a.n;
+        if (at < a.first) a.first = at;
+        if (at > a.last) a.last = at;
+      }
+      const bucket = bucketStart(at, limits.scoring.velocityBucketMs);
+      const vk = `${debtor}\u0000${bucket.getTime()}`;
+      const v = velocity.get(vk);
+      if (v === undefined) velocity.set(vk, { debtor, bucket, n: 1 });
+      else v.n += 1;
+      if (creditor !== null && !pairs.has(`${debtor}\u0000${creditor}`)) {
+        pairs.set(`${debtor}\u0000${creditor}`, { debtor, creditor, at, fanIn: bucketStart(at, limits.scoring.fanInBucketMs) });
+      }
+    }
+    if (creditor !== null && !creditors.has(creditor)) creditors.set(creditor, at);
+  }
+  const a = [...amounts.values()];
+  const v = [...velocity.values()];
+  const p = [...pairs.values()];
+  const c = [...creditors.entries()];
+  const debtors = [...new Set(a.map((x) => x.debtor))];
+  const creditorKeys = c.map(([k]) => k);
+  // Sorted keys: two groups upserting the same rows lock them in the same order.
+  a.sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
+  v.sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : x.bucket.getTime() - y.bucket.getTime()));
+  await tx.query(`
+    WITH amounts AS (
+      INSERT INTO scoring_debtor_amounts AS s (debtor_account, currency, payment_count, log_amount_mean, log_amount_m2, first_seen_at, last_seen_at)
+      SELECT d, c, n, m, q, f, l FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[], $6::timestamptz[], $7::timestamptz[])
+        WITH ORDINALITY AS t(d, c, n, m, q, f, l, o) ORDER BY o
+      ON CONFLICT (debtor_account, currency) DO UPDATE SET
+        payment_count = s.payment_count + EXCLUDED.payment_count,
+        log_amount_mean = s.log_amount_mean + (EXCLUDED.log_amount_mean - s.log_amount_mean) * EXCLUDED.payment_count
+          / (s.payment_count + EXCLUDED.payment_count),
+        log_amount_m2 = s.log_amount_m2 + EXCLUDED.log_amount_m2 + (EXCLUDED.log_amount_mean - s.log_amount_mean)
+          * ((EXCLUDED.log_amount_mean - s.log_amount_mean) - (EXCLUDED.log_amount_mean - s.log_amount_mean) * EXCLUDED.payment_count
+            / (s.payment_count + EXCLUDED.payment_count)) * EXCLUDED.payment_count,
+        first_seen_at = least(s.first_seen_at, EXCLUDED.first_seen_at),
+        last_seen_at = greatest(s.last_seen_at, EXCLUDED.last_seen_at)
+      RETURNING 1
+    ), velocity AS (
+      INSERT INTO scoring_debtor_velocity AS v (debtor_account, bucket_start, payment_count)
+      SELECT d, b, n FROM unnest($8::text[], $9::timestamptz[], $10::int[]) WITH ORDINALITY AS t(d, b, n, o) ORDER BY o
+      ON CONFLICT (debtor_account, bucket_start) DO UPDATE SET payment_count = v.payment_count + EXCLUDED.payment_count
+      RETURNING 1
+    ), velocity_pruned AS (
+      DELETE FROM scoring_debtor_velocity WHERE debtor_account = ANY($11::text[]) AND bucket_start < $18 RETURNING 1
+    ), pair AS (
+      INSERT INTO scoring_account_pairs (debtor_account, creditor_account, first_seen_at)
+      SELECT d, c, f FROM unnest($12::text[], $13::text[], $14::timestamptz[]) AS t(d, c, f)
+      ON CONFLICT (debtor_account, creditor_account) DO NOTHING
+      RETURNING debtor_account, creditor_account
+    ), fan_in AS (
+      INSERT INTO scoring_creditor_new_debtors AS f (creditor_account, bucket_start, debtor_count)
+      SELECT pair.creditor_account, t.b, count(*) FROM pair
+        JOIN unnest($12::text[], $13::text[], $15::timestamptz[]) AS t(d, c, b) ON t.d = pair.debtor_account AND t.c = pair.creditor_account
+       GROUP BY pair.creditor_account, t.b ORDER BY pair.creditor_account, t.b
+      ON CONFLICT (creditor_account, bucket_start) DO UPDATE SET debtor_count = f.debtor_count + EXCLUDED.debtor_count
+      RETURNING 1
+    ), fan_in_pruned AS (
+      DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY($16::text[]) AND bucket_start < $18 RETURNING 1
+    ), creditor AS (
+      INSERT INTO scoring_creditor_accounts (creditor_account, first_seen_at)
+      SELECT c, f FROM unnest($16::text[], $17::timestamptz[]) AS t(c, f)
+      ON CONFLICT (creditor_account) DO NOTHING
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM amounts) + (SELECT count(*) FROM velocity) + (SELECT count(*) FROM velocity_pruned)
+      + (SELECT count(*) FROM fan_in) + (SELECT count(*) FROM fan_in_pruned) + (SELECT count(*) FROM creditor) AS changed`,
+  [a.map((x) => x.debtor), a.map((x) => x.currency), a.map((x) => x.n), a.map((x) => x.mean), a.map((x) => x.m2), a.map((x) => x.first), a.map((x) => x.last),
+    v.map((x) => x.debtor), v.map((x) => x.bucket), v.map((x) => x.n), debtors,
+    p.map((x) => x.debtor), p.map((x) => x.creditor), p.map((x) => x.at), p.map((x) => x.fanIn),
+    creditorKeys, c.map(([, at]) => at), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
 }
 
 /**

@@ -91,6 +91,10 @@ export interface RiskScore {
 export interface Scorer {
   score(tx: Queryable, facts: PaymentRiskFacts): Promise<RiskScore>;
   record(tx: Queryable, facts: PaymentRiskFacts): Promise<void>;
+  /** Optional, set-based: the scores of many payments, each as `score` alone would give it against the same statistics. */
+  scoreAll?(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<RiskScore[]>;
+  /** Optional, set-based: record many accepted payments, with the effect of `record` for each in turn. */
+  recordAll?(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void>;
 }
 
 /** What the stage decided for one payment. */

@@ -21,6 +21,7 @@ import type { EngineEvent } from '../../switch/engine/context.ts';
 import type { IntakeResult } from '../../switch/engine/transport.ts';
 import type { PaymentRiskFacts, Screener, ScreeningHit } from '../../switch/risk/types.ts';
 import { ProfileFileError } from '../../switch/risk/profiles.ts';
+import { limits } from '../../switch/limits.ts';
 import { backends, freshPostgresUrl, harness, schemeConfig, TestClock } from './support.ts';
 
 const encoder = new TextEncoder();
@@ -52,7 +53,8 @@ function riskScheme(risk: unknown, overrides: Parameters<typeof schemeConfig>[0]
 
 /** `count` payments of bank 0 in one message (INST: real-time), each from `debtorAccount`, of `value` (or the values). */
 function message(seed: number, values: readonly string[],
-  options: { inst?: boolean; debtorAccount?: string; debtorName?: string; receiver?: number; date?: string; transactionIds?: readonly string[] } = {}): Pacs008 {
+  options: { inst?: boolean; debtorAccount?: string; creditorAccount?: string; debtorName?: string; receiver?: number; date?: string;
+    transactionIds?: readonly string[]; } = {}): Pacs008 {
   const from = DEMO_BANKS[0]!;
   const model = bulkCreditTransfer({
     seed, sender: from, receivers: [DEMO_BANKS[options.receiver ?? 1]!], transactionCount: values.length, settlementDate: options.date ?? '2026-11-26',
@@ -61,6 +63,7 @@ function message(seed: number, values: readonly string[],
   const transactions = model.transactions.map((t, i) => ({
     ...t, interbankSettlementAmount: { currency: 'EUR', value: values[i]! },
     debtorAccount: { iban: options.debtorAccount ?? ACCOUNT_A },
+    ...(options.creditorAccount ? { creditorAccount: { iban: options.creditorAccount } } : {}),
     ...(options.debtorName ? { debtor: { ...t.debtor, name: options.debtorName } } : {}),
     ...(options.transactionIds?.[i] ? { paymentIdentification: { ...t.paymentIdentification, transactionId: options.transactionIds[i] } } : {}),
   }));
@@ -237,6 +240,35 @@ for (const backend of backends) {
       }
     });
 
+    it('scoring: a payment held for its score and released is recorded as accepted; the first sweep of a business day prunes old buckets', async () => {
+      // Only the new-creditor feature counts (15): a first payment to a creditor is held, a later one passes.
+      const weights = { amount: 0, velocity: 0, newCreditor: 15, muleFanIn: 0, timeOfDay: 0, accountRisk: 0 };
+      const h = await harness(backend, riskScheme({ limits: [], scoring: { weights, holdThreshold: 10, rejectThreshold: 100 } }, { timeoutMs: 20_000 }), xsd);
+      try {
+        assert.equal(await h.engine.pruneScoringAtDayRoll(), 0, 'the first after start: nothing old yet');
+        const CREDITOR = 'FR7630006000011234567890189';
+        await submit(h.engine, message(60, ['20.00'], { inst: true, creditorAccount: CREDITOR }));
+        assert.equal((await states(h.engine))['BANKDEFF-R60-000001'], 'HELD');
+        const [held] = await h.engine.riskHolds();
+        assert.deepEqual(await h.engine.releaseHeldPayment(held!.id, WHO), { state: 'RESERVED' });
+        await submit(h.engine, message(61, ['20.00'], { inst: true, creditorAccount: CREDITOR }));
+        assert.equal((await states(h.engine))['BANKDEFF-R61-000001'], 'RESERVED', 'the released payment made the pair known');
+        const rows = async (table: string): Promise<number> =>
+          Number((await h.engine.storeForTests().query<{ n: bigint }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
+        assert.deepEqual(await Promise.all(['scoring_debtor_velocity', 'scoring_creditor_new_debtors', 'scoring_account_pairs'].map(rows)), [1, 1, 1]);
+        const [amounts] = await h.engine.storeForTests().query<{ payment_count: bigint }>('SELECT payment_count FROM scoring_debtor_amounts');
+        assert.equal(Number(amounts!.payment_count), 2, 'the released payment and the passed one');
+        assert.equal(await h.engine.pruneScoringAtDayRoll(), undefined, 'once per business day');
+        h.clock.advance(26 * 3_600_000);
+        await h.engine.sweep();
+        assert.deepEqual(await Promise.all(['scoring_debtor_velocity', 'scoring_creditor_new_debtors', 'scoring_account_pairs'].map(rows)), [0, 0, 1],
+          'the sweep of the new business day pruned the buckets; the pairs are kept');
+        assert.equal(await h.engine.pruneScoringAtDayRoll(), undefined, 'the sweep did it for this business day');
+      } finally {
+        await h.close();
+      }
+    });
+
     it('profiles: a file is loaded whole, in force from its time; a bad file is refused with its line and nothing is loaded', async () => {
       const h = await harness(backend, riskScheme(LIMITS), xsd);
       try {
@@ -287,6 +319,32 @@ describe('two engines on one PostgreSQL race for the last room of a daily limit'
         assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
         assert.deepEqual(await counter(first, 'debtor-account', `BANKDEFFXXX/${account}`), { amount: 7_000n, count: 2 });
       }
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
+describe('two engines on one PostgreSQL: a freeze made in one is in force in the other within the poll period', () => {
+  it('refused at once in the engine that froze, in the other once a poll period has passed; the unfreeze likewise', async () => {
+    const url = await freshPostgresUrl();
+    const config = riskScheme(LIMITS);
+    const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    const pollPeriod = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, limits.registerPollIntervalMs + 50));
+    try {
+      // Both engines have read the freezes in force (none) and keep them.
+      assert.equal((await submit(first, message(300, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
+      assert.equal((await submit(second, message(301, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
+      await first.freezeAccount('BANKDEFFXXX', ACCOUNT_B, WHO);
+      assert.equal((await submit(first, message(302, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'RJCT', 'at once where it was made');
+      await pollPeriod();
+      assert.equal((await submit(second, message(303, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'RJCT', 'within the poll period elsewhere');
+      await second.unfreezeAccount('BANKDEFFXXX', ACCOUNT_B, WHO);
+      assert.equal((await submit(second, message(304, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
+      await pollPeriod();
+      assert.equal((await submit(first, message(305, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
     } finally {
       await first.close();
       await second.close();

@@ -1,0 +1,10 @@
+-- The change counter of the risk stage's reference data (issue 12 "Performance", docs/risk.md
+-- "Freezes and profiles in force"). Each engine keeps the freezes and the profile versions in memory
+-- (switch/engine/risk-reference.ts) and reads this one row at most every limits.registerPollIntervalMs
+-- to learn whether they changed. Every freeze, unfreeze and completed profile load adds one to it in its
+-- own transaction, so the number a reader sees and the rows it then reads are of the same commit.
+CREATE TABLE risk_reference_generation (
+  id boolean PRIMARY KEY DEFAULT true CHECK (id),
+  generation bigint NOT NULL
+);
+INSERT INTO risk_reference_generation (id, generation) VALUES (true, 0);
