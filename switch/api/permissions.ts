@@ -47,6 +47,10 @@ export const GRANTS = {
   'risk.operate': ['operator'],
   /** The risk events (screening hits, scores, holds, decisions); never a participant (tipping-off). */
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  /** Load the risk profiles of one's own accounts and customers (a participant: the certificate's BIC only). */
+  'risk.profiles.load': ['participant'],
+  /** Load a version of a sanctions or negative list (the scheme's, the UN's, OFAC's). */
+  'risk.lists.load': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = 'public' | keyof typeof GRANTS;

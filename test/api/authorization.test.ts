@@ -59,6 +59,9 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'POST /risk/freezes': { path: '/risk/freezes', body: { bic: 'ZZZZZZZZXXX', account: 'DE89370400440532013000', reason: 'matrix test' } },
   'POST /risk/freezes/unfreeze': { path: '/risk/freezes/unfreeze', body: { bic: 'ZZZZZZZZXXX', reason: 'matrix test' } },
   'GET /risk/events': { path: '/risk/events' },
+  // Refused by the handler when permitted (XML is not a profile file: 415; "x" is not a scheme list: 422), never loaded.
+  'POST /risk/profiles/:bic': { path: '/risk/profiles/BANKDEFFXXX?reason=matrix%20test', xml: () => 'x' },
+  'POST /risk/lists/:name': { path: '/risk/lists/matrix-test?format=scheme&reason=matrix%20test', xml: () => 'x' },
 };
 
 const key = (route: ApiRoute) => `${route.method} ${route.url}`;

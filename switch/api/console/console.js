@@ -28,6 +28,8 @@ const GRANTS = {
   'risk.read': ['operator', 'supervisor', 'regulator'],
   'risk.operate': ['operator'],
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  'risk.profiles.load': ['participant'],
+  'risk.lists.load': ['operator'],
 };
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
