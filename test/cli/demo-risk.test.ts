@@ -5,7 +5,7 @@
  *  - the limit breach: Bank A's pacs.002 RJCT AM02 for BANKDEFF-RISK-1-009201;
  *  - the screening hit: PDNG, then the payment forwarded to Bank B (after the operator's release, whose
  *    who and why the store's risk events hold: `clearhouse risk events`), accepted by Bank B (ACCP, and
- *    ACSP to Bank A), and settled: the settlement after the forward booked every instruction ACSC,
+ *    ACSP to Bank A), and settled (ACSC to Bank A): the settlement after the forward booked every instruction ACSC,
  *    Bank B's credit among them; no pacs.002 to Bank A names the list, the entry or the listed name;
  *  - the frozen account: RJCT AC06;
  *  - the high score: PDNG only, never forwarded to Bank C;
@@ -32,9 +32,9 @@ const AGENT = 'MARKDEFFXXX';
 const switchMessageId = (file: string): string => /_(CLHSDEFF-\d{8}-\d+)\.xml$/.exec(file)![1]!;
 
 describe('clearhouse demo --out: the risk step, from the messages', () => {
-  it('AM02, a screening hit held then released and settled (no tipping-off), AC06, a score hold, payee MTCH and NMTC', { timeout: 300_000 }, () => {
+  it('AM02, a screening hit held then released and settled (no tipping-off), AC06, a score hold, payee MTCH and NMTC', { timeout: 600_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-risk-'));
-    const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { cwd: root, env, encoding: 'utf8', timeout: 600_000 });
     assert.equal(r.status, 0, r.stderr);
     const boxes = join(out, 'mailboxes');
     const files = (bic: string, side: 'outbound' | 'archive') => (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);
@@ -65,7 +65,7 @@ describe('clearhouse demo --out: the risk step, from the messages', () => {
     assert.deepEqual(toldA.get(LIMIT)?.map((t) => [t.status, t.code]), [['RJCT', 'AM02']], 'limit breach refused AM02');
     assert.deepEqual(toldA.get(FROZEN)?.map((t) => [t.status, t.code]), [['RJCT', 'AC06']], 'frozen account refused AC06');
     assert.deepEqual(toldA.get(SCORED)?.map((t) => t.status), ['PDNG'], 'high score: held (PDNG), nothing more');
-    assert.deepEqual(toldA.get(HIT)?.map((t) => t.status), ['PDNG', 'ACSP'], 'screening hit: held, then accepted once released');
+    assert.deepEqual(toldA.get(HIT)?.map((t) => t.status), ['PDNG', 'ACSP', 'ACSC'], 'screening hit: held, accepted once released, then settled');
 
     // No tipping-off: nothing Bank A received about the held payment reveals the screening.
     for (const [, xml] of pacs002ToA) {
