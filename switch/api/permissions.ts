@@ -47,6 +47,8 @@ export const GRANTS = {
   'risk.operate': ['operator'],
   /** The risk events (screening hits, scores, holds, decisions); never a participant (tipping-off). */
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  /** The loaded versions of risk profiles (a participant: its own only). */
+  'risk.profiles.read': ['participant', 'operator', 'supervisor', 'regulator'],
   /** Load the risk profiles of one's own accounts and customers (a participant: the certificate's BIC only). */
   'risk.profiles.load': ['participant'],
   /** Load a version of a sanctions or negative list (the scheme's, the UN's, OFAC's). */

@@ -564,6 +564,33 @@ export const routes: readonly ApiRoute[] = [
     },
   },
   {
+    method: 'GET', url: '/risk/profiles/:bic', permission: 'risk.profiles.read',
+    summary: 'The complete risk profile versions loaded for a participant, newest first (a participant: its own; another\'s 404)',
+    schema: { params: bicParams },
+    handler: async (context) => {
+      const { bic } = context.request.params as { bic: string };
+      const own = visibleTo(context);
+      if (own !== undefined && own !== bic) return problem(context.reply, 404, 'Not found', `no profile versions of ${bic} for you`);
+      const versions = await context.engine.riskProfileVersions(bic);
+      return { versions: versions.map((v) => ({ version: v.id, effectiveFrom: v.effective_from, loadedAt: v.loaded_at, loadedBy: v.loaded_by,
+        accounts: v.accounts, customers: v.customers, sha256: v.sha256 })) };
+    },
+  },
+  {
+    method: 'GET', url: '/risk/lists', permission: 'risk.read',
+    summary: 'Every stored screening list version, newest first; the version in force of each list marked',
+    handler: async (context) => {
+      const versions = await context.engine.screeningListVersions();
+      const seen = new Set<string>();
+      return { lists: versions.map((v) => {
+        const inForce = !seen.has(v.name);
+        seen.add(v.name);
+        return { id: v.id, name: v.name, version: v.version, format: v.format, loadedAt: v.loadedAt, loadedBy: v.loadedBy, reason: v.reason,
+          entries: v.entryCount, values: v.valueCount, sha256: v.sourceSha256, inForce };
+      }) };
+    },
+  },
+  {
     method: 'POST', url: '/risk/lists/:name', permission: 'risk.lists.load', bodyLimit: limits.api.uploadBytesMax,
     summary: 'Load the next version of a sanctions or negative list (`format` un: the UN consolidated XML, ofac: sdn.csv, scheme: the scheme list CSV; ' +
       'body streamed as application/octet-stream or text/csv); a bad line refuses the file whole (422 with the line); in force in every serve within seconds',

@@ -61,6 +61,8 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'GET /risk/events': { path: '/risk/events' },
   // Refused by the handler when permitted (XML is not a profile file: 415; "x" is not a scheme list: 422), never loaded.
   'POST /risk/profiles/:bic': { path: '/risk/profiles/BANKDEFFXXX?reason=matrix%20test', xml: () => 'x' },
+  'GET /risk/profiles/:bic': { path: '/risk/profiles/BANKDEFFXXX' },
+  'GET /risk/lists': { path: '/risk/lists' },
   'POST /risk/lists/:name': { path: '/risk/lists/matrix-test?format=scheme&reason=matrix%20test', xml: () => 'x' },
 };
 

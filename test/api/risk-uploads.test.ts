@@ -74,6 +74,12 @@ describe('risk reference data over HTTPS', () => {
     assert.equal((await a.call('POST', '/risk/profiles/BANKFRPPXXX?reason=x', { token: olivia, ...csv('kind,id,account_type,risk_level,customer\n') })).status, 403);
     // Without a file type it can read: 415.
     assert.equal((await a.call('POST', '/risk/profiles/BANKDEFFXXX?reason=x', { bank: 'BANKDEFFXXX', xml: '<a/>' })).status, 415);
+    // Its versions: its own only (another's is not found for it); people see any.
+    const mine = await a.call('GET', '/risk/profiles/BANKDEFFXXX', { bank: 'BANKDEFFXXX' });
+    assert.equal(mine.status, 200, mine.text);
+    assert.deepEqual(mine.json.versions.map((v: { accounts: number; loadedBy: string }) => [v.accounts, v.loadedBy]), [[1, 'BANKDEFFXXX'], [1, 'BANKDEFFXXX']]);
+    assert.equal((await a.call('GET', '/risk/profiles/BANKFRPPXXX', { bank: 'BANKDEFFXXX' })).status, 404);
+    assert.equal((await a.call('GET', '/risk/profiles/BANKDEFFXXX', { token: olivia })).json.versions.length, 2);
     const journal = (await a.h.engine.operatorActions({ subject: 'BANKDEFFXXX' })).filter((x) => x.action === 'risk.profiles_load');
     assert.deepEqual(journal.map((x) => [x.actor, x.reason]).sort(), [['BANKDEFFXXX', 'json lines'], ['BANKDEFFXXX', 'monthly refresh']]);
   });
@@ -113,6 +119,9 @@ describe('risk reference data over HTTPS', () => {
     assert.equal(held.status, 'ACCP');
     const holds = (await a.call('GET', '/risk/holds', { token: olivia })).json.holds as Array<{ transactionId: string; reasons: string }>;
     assert.ok(holds.some((h) => h.transactionId === 'BANKDEFF-UPLOAD10-000001' && /name match/.test(h.reasons)), JSON.stringify(holds));
+    const lists = await a.call('GET', '/risk/lists', { token: olivia });
+    assert.deepEqual(lists.json.lists.map((l: { name: string; version: number; inForce: boolean }) => [l.name, l.version, l.inForce]), [['scheme', 1, true]]);
+    assert.equal((await a.call('GET', '/risk/lists', { bank: 'BANKDEFFXXX' })).status, 403, 'banks never see the lists');
     const [action] = (await a.h.engine.operatorActions({ subject: 'list scheme' })).filter((x) => x.action === 'risk.list.load');
     assert.deepEqual([action!.actor, action!.reason], ['olivia', 'scheme list of 26 Nov']);
     // The other formats the CLI reads: an OFAC sdn.csv with a bad row is refused with its line.

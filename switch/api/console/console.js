@@ -28,6 +28,7 @@ const GRANTS = {
   'risk.read': ['operator', 'supervisor', 'regulator'],
   'risk.operate': ['operator'],
   'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
+  'risk.profiles.read': ['participant', 'operator', 'supervisor', 'regulator'],
   'risk.profiles.load': ['participant'],
   'risk.lists.load': ['operator'],
 };
