@@ -82,6 +82,8 @@ export interface RiskDemoLine {
   readonly code: string;
   /** What happened after (release, acceptance), or '-'. */
   readonly then: string;
+  /** Why, as the operator sees it (the review queue's reasons), or the text the sender was told. */
+  readonly why: string;
 }
 
 export interface RiskDemoResult {
@@ -110,13 +112,14 @@ function payment(n: number, value: string, debtorAccount: string, creditor?: str
 }
 
 /** The pacs.002 lines Bank A received for each TxId, from its mailbox files not in `before`. */
-function toldByFiles(mailboxes: DirectoryMailboxes, before: ReadonlySet<string>): Map<string, { status: string; code: string }[]> {
-  const told = new Map<string, { status: string; code: string }[]>();
+function toldByFiles(mailboxes: DirectoryMailboxes, before: ReadonlySet<string>): Map<string, { status: string; code: string; text: string }[]> {
+  const told = new Map<string, { status: string; code: string; text: string }[]>();
   for (const file of mailboxes.outbound(BANK_A.bic).filter((f) => f.startsWith('pacs.002') && !before.has(f)).sort()) {
     for (const t of parsePacs002(mailboxes.read(BANK_A.bic, 'outbound', file).toString('utf8')).transactions) {
-      const reason = t.statusReasons?.[0]?.reason;
+      const reason = t.statusReasons?.[0];
       const list = told.get(t.originalTransactionId ?? '') ?? [];
-      list.push({ status: t.transactionStatus ?? '', code: reason && 'code' in reason ? reason.code : '-' });
+      list.push({ status: t.transactionStatus ?? '', code: reason?.reason && 'code' in reason.reason ? reason.reason.code : '-',
+        text: (reason?.additionalInformation ?? []).join(' ').replace(/^\/Document\/\S+: /, '') });
       told.set(t.originalTransactionId ?? '', list);
     }
   }
@@ -160,6 +163,7 @@ export async function riskDemo(engine: Engine, mailboxes: DirectoryMailboxes, po
 
   // The operator works the review queue: the screening hit is a namesake (recorded who and why), released.
   const holds = await engine.riskHolds();
+  const heldWhy = new Map(holds.map((h) => [h.transactionId, h.reasons]));
   const hit = holds.find((h) => h.transactionId === sent[1]!.transactionId);
   if (!hit) throw new Error('demo: the screening hit was not held');
   const reason = 'RISK-DEMO-1: namesake of the listed company, confirmed by Bank A (demo)';
@@ -175,12 +179,15 @@ export async function riskDemo(engine: Engine, mailboxes: DirectoryMailboxes, po
     return { case: s.case, transactionId: s.transactionId, amount: s.amount, told: lines.map((l) => l.status).join(' → ') || '(nothing)', code,
       // ACSP: the creditor bank accepted the forwarded payment; it settles with the open cycle's positions.
       then: i === 1 ? `released by ${ports.operator}; ${lines.at(-1)?.status === 'ACSP' ? `accepted by ${BANK_B.bic}, settles with the open cycle` : 'not accepted'}`
-        : lines.length === 1 && lines[0]!.status === 'PDNG' ? 'in the review queue' : '-' };
+        : lines.length === 1 && lines[0]!.status === 'PDNG' ? 'in the review queue' : '-',
+      why: heldWhy.get(s.transactionId) ?? lines.find((l) => l.text !== '')?.text ?? '-' };
   });
   const payee = await payeeVerificationDemo(engine, mailboxes, { payer: BANK_A.bic, answeringBank: BANK_B.bic, directoryBank: BANK_C.bic },
     ports.dispatch, who('payee directory of Bank C (demo)'));
   const text = table(['case', 'payment', 'amount', 'Bank A told', 'code', 'then'],
     payments.map((p) => [p.case, p.transactionId, p.amount, p.told, p.code, p.then])) + '\n' +
+    '   why (a hold: the review queue\'s reasons, for the operator only; a refusal: the text Bank A was told):\n' +
+    payments.map((p) => `     ${p.transactionId}: ${p.why}`).join('\n') + '\n' +
     table(['payee verification', 'account', 'at', 'result', 'answered by'],
       payee.map((p) => [p.asked, p.account, p.of, p.result + (p.nameOnAccount ? ` (${p.nameOnAccount})` : ''), p.answeredBy]));
   return { payments, payee, released: { paymentId: hit.id.toString(), by: ports.operator, reason, state: released.state }, text };
@@ -188,6 +195,6 @@ export async function riskDemo(engine: Engine, mailboxes: DirectoryMailboxes, po
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => '   ' + cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const line = (cells: string[]) => ('   ' + cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')).trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
