@@ -178,6 +178,11 @@ export const limits = {
     /** Largest XML body of POST /messages. Real-time messages are a few kilobytes and the API is not the
      * bulk-file channel (SFTP is): 16 MiB holds a batch of several thousand transactions. */
     submitBytesMax: 16 * 1024 * 1024,
+    /** Largest risk reference-data upload (POST /risk/profiles/{bic}, POST /risk/lists/{name}), streamed:
+     * 1 million account profiles are about 100 MB of CSV (docs/risk.md "Reference data"), OFAC's SDN list
+     * some 5 MB, the UN's consolidated list a few MB; 512 MiB leaves room for a million-name list while
+     * bounding what one request can make the engine read in one transaction. */
+    uploadBytesMax: 512 * 1024 * 1024,
     /** Largest JSON body (logins, filters, cap changes are a few hundred bytes). */
     jsonBytesMax: 64 * 1024,
     /** Payments per page of a search. */

@@ -53,6 +53,12 @@ export const GRANTS = {
   'notify.read': ['participant', 'operator', 'supervisor', 'auditor'],
   /** Subscribe or remove (a participant: only for itself, payment events; an operator: any participant's, or the operators' alerts). */
   'notify.manage': ['participant', 'operator'],
+  /** The loaded versions of risk profiles (a participant: its own only). */
+  'risk.profiles.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  /** Load the risk profiles of one's own accounts and customers (a participant: the certificate's BIC only). */
+  'risk.profiles.load': ['participant'],
+  /** Load a version of a sanctions or negative list (the scheme's, the UN's, OFAC's). */
+  'risk.lists.load': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = 'public' | keyof typeof GRANTS;

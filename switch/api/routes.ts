@@ -18,6 +18,14 @@ import { allows, type Permission } from './permissions.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { EventStreams } from './events.ts';
 import { problem } from './problem.ts';
+import { fileRefused, hasBody, tooLarge, uploadChunks, UploadTooLargeError } from './uploads.ts';
+import { ProfileFileError } from '../risk/profiles.ts';
+import { OperatorActionError } from '../engine/operator-actions.ts';
+import { hashed, LIST_NAME, ScreeningListError } from '../engine/screening-lists.ts';
+import { LIST_FORMATS, ListFormatError, type ListFormat } from '../risk/screening/list.ts';
+import { parseOfacList } from '../risk/screening/parse-ofac.ts';
+import { parseSchemeList } from '../risk/screening/parse-scheme.ts';
+import { parseUnList } from '../risk/screening/parse-un.ts';
 import { normalizeBic } from '../../connectors/signing/pki.ts';
 import {
   PdfRendererMissingError, REPORT_FORMATS, reconciliationReport, renderReport, ReportRequestError, statisticsReport,
@@ -659,6 +667,98 @@ export const routes: readonly ApiRoute[] = [
         return { id, removed: true };
       } catch (error) {
         if (error instanceof SubscriptionError) return problem(context.reply, 404, 'No such subscription', error.message);
+        throw error;
+      }
+    },
+  },
+  {
+    method: 'POST', url: '/risk/profiles/:bic', permission: 'risk.profiles.load', bodyLimit: limits.api.uploadBytesMax,
+    summary: 'Load the risk profiles of the certificate\'s participant (body streamed: CSV as text/csv, JSON Lines as application/x-ndjson); ' +
+      'a new whole version, in force from `effectiveFrom`; a bad line refuses the file whole (422 with the line)',
+    schema: {
+      params: bicParams,
+      querystring: { type: 'object', required: ['reason'], additionalProperties: false, properties: {
+        reason: REASON, effectiveFrom: { type: 'string', format: 'date-time' }, fileName: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,200}$' } } },
+    },
+    handler: async (context) => {
+      const { bic } = context.request.params as { bic: string };
+      // Only one's own: the BIC bound to the client certificate.
+      if (bic !== visibleTo(context)) {
+        context.reply.header('connection', 'close');
+        return problem(context.reply, 403, 'Forbidden', `a participant loads its own profiles only (${visibleTo(context)}), not ${bic}'s`);
+      }
+      const q = searchParameters(context) as { reason: string; effectiveFrom?: string; fileName?: string };
+      const type = String(context.request.headers['content-type'] ?? '').split(';')[0]!.trim();
+      const format = type === 'text/csv' ? 'csv' : type === 'application/x-ndjson' || type === 'application/jsonl' ? 'jsonl' : undefined;
+      if (format === undefined || !hasBody(context.request.body)) {
+        context.reply.header('connection', 'close');
+        return problem(context.reply, 415, 'Unsupported file', 'send the profiles as text/csv or application/x-ndjson (JSON Lines) (docs/risk.md "Reference data")');
+      }
+      try {
+        const version = await context.engine.loadRiskProfiles({ participant: bic, format, chunks: uploadChunks(context.request.body),
+          effectiveFrom: q.effectiveFrom ? new Date(q.effectiveFrom) : context.engine.clock.now(), actor: bic, reason: q.reason,
+          ...(q.fileName ? { fileName: q.fileName } : {}) });
+        return { version: version.version, accounts: version.accounts, customers: version.customers, sha256: version.sha256 };
+      } catch (error) {
+        if (error instanceof ProfileFileError) return fileRefused(context.reply, error.line, error.reason);
+        if (error instanceof UploadTooLargeError) return tooLarge(context.reply, error.message);
+        if (error instanceof OperatorActionError) return problem(context.reply, 400, 'Bad request', error.message);
+        throw error;
+      }
+    },
+  },
+  {
+    method: 'GET', url: '/risk/profiles/:bic', permission: 'risk.profiles.read',
+    summary: 'The complete risk profile versions loaded for a participant, newest first (a participant: its own; another\'s 404)',
+    schema: { params: bicParams },
+    handler: async (context) => {
+      const { bic } = context.request.params as { bic: string };
+      const own = visibleTo(context);
+      if (own !== undefined && own !== bic) return problem(context.reply, 404, 'Not found', `no profile versions of ${bic} for you`);
+      const versions = await context.engine.riskProfileVersions(bic);
+      return { versions: versions.map((v) => ({ version: v.id, effectiveFrom: v.effective_from, loadedAt: v.loaded_at, loadedBy: v.loaded_by,
+        accounts: v.accounts, customers: v.customers, sha256: v.sha256 })) };
+    },
+  },
+  {
+    method: 'GET', url: '/risk/lists', permission: 'risk.read',
+    summary: 'Every stored screening list version, newest first; the version in force of each list marked',
+    handler: async (context) => {
+      const versions = await context.engine.screeningListVersions();
+      const seen = new Set<string>();
+      return { lists: versions.map((v) => {
+        const inForce = !seen.has(v.name);
+        seen.add(v.name);
+        return { id: v.id, name: v.name, version: v.version, format: v.format, loadedAt: v.loadedAt, loadedBy: v.loadedBy, reason: v.reason,
+          entries: v.entryCount, values: v.valueCount, sha256: v.sourceSha256, inForce };
+      }) };
+    },
+  },
+  {
+    method: 'POST', url: '/risk/lists/:name', permission: 'risk.lists.load', bodyLimit: limits.api.uploadBytesMax,
+    summary: 'Load the next version of a sanctions or negative list (`format` un: the UN consolidated XML, ofac: sdn.csv, scheme: the scheme list CSV; ' +
+      'body streamed as application/octet-stream or text/csv); a bad line refuses the file whole (422 with the line); in force in every serve within seconds',
+    schema: {
+      params: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: LIST_NAME.source } } },
+      querystring: { type: 'object', required: ['format', 'reason'], additionalProperties: false, properties: {
+        format: { type: 'string', enum: [...LIST_FORMATS] }, reason: REASON } },
+    },
+    handler: async (context) => {
+      const { name } = context.request.params as { name: string };
+      const q = searchParameters(context) as { format: ListFormat; reason: string };
+      if (!hasBody(context.request.body)) return problem(context.reply, 400, 'Empty file', 'the body must be the list file');
+      const hash = hashed();
+      const source = hash.wrap(uploadChunks(context.request.body));
+      const records = q.format === 'un' ? parseUnList(source) : q.format === 'ofac' ? parseOfacList(source) : parseSchemeList(source);
+      try {
+        const version = await context.engine.loadScreeningList({ name, format: q.format, records, sha256: hash.sha256, files: ['(API upload)'] },
+          { actor: actor(context), reason: q.reason });
+        return { id: version.id, name: version.name, version: version.version, format: version.format, entries: version.entryCount,
+          values: version.valueCount, sha256: version.sourceSha256, actionId: version.actionId };
+      } catch (error) {
+        if (error instanceof ListFormatError) return fileRefused(context.reply, error.line, error.reason);
+        if (error instanceof UploadTooLargeError) return tooLarge(context.reply, error.message);
+        if (error instanceof ScreeningListError || error instanceof OperatorActionError) return problem(context.reply, 400, 'Bad request', error.message);
         throw error;
       }
     },

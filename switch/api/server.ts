@@ -26,6 +26,7 @@ import { ApiMetrics } from './metrics.ts';
 import { EventStreams, type EventHub } from './events.ts';
 import { problem } from './problem.ts';
 import { routes as defaultRoutes, type ApiRoute } from './routes.ts';
+import { STREAMED_TYPES } from './uploads.ts';
 
 export interface ApiOptions {
   readonly host: string;
@@ -125,6 +126,8 @@ export function buildApi(engine: Engine, options: ApiOptions): FastifyInstance {
 
   // XML bodies are kept as bytes; how many a route takes is the route's bodyLimit (routes.ts).
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // Reference-data uploads are streamed to the engine as they arrive, never held whole (uploads.ts).
+  app.addContentTypeParser(STREAMED_TYPES, (_request, payload, done) => done(null, payload));
   app.setReplySerializer((payload) => JSON.stringify(payload, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)));
 
   // Parses the session cookie (a browser's session: docs/api.md "Cookie sessions and CSRF").

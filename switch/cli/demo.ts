@@ -12,7 +12,9 @@
  *      a recall before settlement (camt.056 before cut-off → camt.029 CNCL, the creditor never sees it);
  *      Banque B's settlement account short: its pacs.009 refused (AM04), the cycle PARTIALLY_SETTLED,
  *      the account funded and the cycle re-instructed by a recorded operator action; SETTLED
- *   5. the next business day: the day roll, then its first cycle, where the future-dated file settles
+ *   5. risk management: a limit breach (AM02), a screening hit held and released by an operator, a frozen
+ *      account (AC06), a high-score payment held, payee verification (match, no match): switch/demo/risk.ts
+ *   6. the next business day: the day roll, then its first cycle, where the future-dated file settles
  *
  * Every message of every party is written under DIR/mailboxes/<BIC>/: what the switch delivered in
  * outbound/ (archive/out-* once the party handled it), what the party sent in archive/ — the settlement
@@ -38,6 +40,7 @@ import { loadConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator, submitKept } from '../demo/simulators.ts';
+import { riskDemo } from '../demo/risk.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -309,8 +312,15 @@ async function demoStory(options: DemoOptions): Promise<number> {
     log(formatPositions(tables[tables.length - 1]!));
     summary.cycle2 = { exceptions, recallBeforeSettlement: { case: 'BANKNL2A-CASE-1', cancelled }, settlementRefused: refused.state, resolvedState: resolved.state };
 
-    // 5. The next business day: the future-dated payments settle in its first cycle.
-    step('next business day', `5. The next business day (${NEXT_BUSINESS_DAY}): the future-dated payments in its first cycle`);
+    // 5. Risk management: limits, screening, a freeze, a score, payee verification (switch/demo/risk.ts).
+    step('risk', '5. Risk management: a limit breach, a screening hit held and released, a frozen account, a high score, payee verification');
+    const risk = await riskDemo(engine, mailboxes, { submitFrom, dispatch, operator: DEMO_OPERATOR,
+      answerRealtime: async () => { for (const bank of banks.values()) await bank.answerRealtime(); } });
+    log(risk.text);
+    summary.risk = risk;
+
+    // 6. The next business day: the future-dated payments settle in its first cycle.
+    step('next business day', `6. The next business day (${NEXT_BUSINESS_DAY}): the future-dated payments in its first cycle`);
     clock.set(DEMO_ROLL);
     const lastThursday = (await engine.closeCycle())!;
     await settle();

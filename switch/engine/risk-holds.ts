@@ -17,6 +17,7 @@ import { claimBatchDebits } from './ceilings.ts';
 import { recordOperatorAction } from './operator-actions.ts';
 import { bumpRiskReference, noteRiskReferenceChange } from './risk-reference.ts';
 import { recordRiskEvents, type Assessed } from './risk.ts';
+import { SCREENING_TOLD } from '../risk/limits.ts';
 
 /** What the stage's refusals need of a payment row (intake.ts PaymentRow). */
 interface PaymentRow {
@@ -34,7 +35,8 @@ export async function refuseRiskRejected(tx: Queryable, messageRowId: bigint, re
   assessed: readonly Assessed[]): Promise<FileReport | undefined> {
   const refused = new Map<number, { code: string; text: string; row: PaymentRow }>();
   assessed.forEach((a, i) => {
-    if (a.disposal.kind === 'reject') refused.set(rows[i]!.index, { code: a.disposal.code, text: a.disposal.text, row: rows[i]! });
+    // The sender is told what it may know (a screening hit: the neutral code and text); the events keep the rest.
+    if (a.disposal.kind === 'reject') refused.set(rows[i]!.index, { ...(a.disposal.told ?? a.disposal), row: rows[i]! });
   });
   if (refused.size === 0) return undefined;
   const findings: Finding[] = [...refused.entries()].map(([index, r]) => ({
@@ -191,14 +193,23 @@ async function recordReleasedForScoring(ctx: EngineContext, tx: Queryable, p: He
   await scorer.record(tx, facts);
 }
 
-/** An operator rejects a held payment: REJECTED with `code` (default RR04), the sender told by pacs.002 RJCT. */
+/**
+ * An operator rejects a held payment: REJECTED with `code` (default RR04), the sender told by pacs.002
+ * RJCT. The operator's reason is recorded, never sent. A payment held on a screening hit is told the
+ * neutral code and text whatever `code` says (tipping-off, docs/scheme-rules.md "Risk reason codes"):
+ * the operator's code is kept in the operator action and the risk event only.
+ */
 export async function rejectHeld(ctx: EngineContext, id: bigint, actor: string, reason: string, code: string = REASON.regulatoryReason,
   details?: Readonly<Record<string, unknown>>): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const p = await lockHeld(ctx, tx, id);
-    await recordOperatorAction(tx, { actor, action: 'risk.reject', subject: String(id), reason, details: { ...details, code } }, ctx.clock.now());
-    await rejectHeldRow(ctx, tx, p, code, `rejected after risk review: ${reason}`, `rejected by ${actor}: ${reason}`);
-    await recordRiskEvents(ctx, tx, [{ kind: 'reject', actor, reason, paymentId: id, participant: p.debtor_agent, details: { code } }]);
+    const [screened] = await tx.query("SELECT 1 FROM risk_events WHERE payment_id = $1 AND kind = 'screening-hit' LIMIT 1", [id]);
+    const told = screened ? SCREENING_TOLD : { code, text: 'rejected after review' };
+    await recordOperatorAction(tx, { actor, action: 'risk.reject', subject: String(id), reason,
+      details: { ...details, code, ...(told.code === code ? {} : { toldCode: told.code }) } }, ctx.clock.now());
+    await rejectHeldRow(ctx, tx, p, told.code, told.text, `rejected by ${actor}: ${reason}`);
+    await recordRiskEvents(ctx, tx, [{ kind: 'reject', actor, reason, paymentId: id, participant: p.debtor_agent,
+      details: { code, ...(told.code === code ? {} : { toldCode: told.code }) } }]);
   }, { retryable: true });
 }
 
@@ -218,7 +229,7 @@ export async function sweepHeldTimeouts(ctx: EngineContext): Promise<number> {
          FROM payments p JOIN messages m ON m.id = p.message_id
         WHERE p.state = 'HELD' AND p.mode = 'realtime' AND p.confirm_by < $1 ORDER BY p.sequence FOR UPDATE OF p SKIP LOCKED`, [ctx.clock.now()]);
     for (const p of due) {
-      await rejectHeldRow(ctx, tx, p, REASON.heldTimeout, 'held for risk review and not decided within the scheme timeout', 'held payment not decided in time');
+      await rejectHeldRow(ctx, tx, p, REASON.heldTimeout, 'not decided within the scheme timeout', 'held payment not decided in time');
     }
     await recordRiskEvents(ctx, tx, due.map((p) => ({ kind: 'timeout' as const, actor: 'risk-stage', reason: 'held payment not decided within the scheme timeout',
       paymentId: p.id, participant: p.debtor_agent, details: { code: REASON.heldTimeout } })));

@@ -239,6 +239,9 @@ export const REASON = {
   riskScoreReject: 'FRAD',
   /** A held real-time payment not decided within the scheme timeout. AB01 AbortedClearingTimeout. */
   heldTimeout: 'AB01',
+  /** What the sender of a payment stopped by screening is told, whatever the real reason (tipping-off,
+   * docs/scheme-rules.md "Risk reason codes"): the hit is recorded only internally. MS03 NotSpecifiedReasonAgentGenerated. */
+  screeningNeutral: 'MS03',
   /** Reason only in the narrative (AddtlInf). NARR Narrative. */
   narrative: 'NARR',
 

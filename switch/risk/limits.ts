@@ -90,6 +90,13 @@ export function higherLevel(a: RiskLevel, b: RiskLevel | undefined): RiskLevel {
   return b !== undefined && order.indexOf(b) > order.indexOf(a) ? b : a;
 }
 
+/**
+ * What the sender of a payment stopped by screening is told (rejected by the stage, or by an operator
+ * after a screening hold): a neutral code and text that do not reveal the screening, the list or the
+ * entry (tipping-off: docs/scheme-rules.md "Risk reason codes"). The real reason stays in the risk events.
+ */
+export const SCREENING_TOLD = { code: REASON.screeningNeutral, text: 'not processed by the clearing house' } as const;
+
 /** What the stage knows of one payment before its daily counters are taken. */
 export interface Judgement {
   readonly currency: string;
@@ -110,7 +117,7 @@ export interface Finding {
 /**
  * The decision before the daily counters (docs/risk.md "Disposal"), strictest first: a frozen account
  * or participant (AC06), over the per-transaction limit (AM02), an exact sanctions match on a BIC, IBAN
- * or country (RR04, or hold), a score at the reject threshold (FRAD); then hold on a name match or a score
+ * or country (RR04 recorded, MS03 told: SCREENING_TOLD; or hold), a score at the reject threshold (FRAD); then hold on a name match or a score
  * at the hold threshold; otherwise pass (and the counters are taken: `counterBreach`).
  */
 export function judge(config: RiskConfig, j: Judgement): { readonly disposal: RiskDisposal; readonly findings: readonly Finding[] } {
@@ -128,7 +135,9 @@ export function judge(config: RiskConfig, j: Judgement): { readonly disposal: Ri
   for (const h of j.hits) findings.push({ kind: 'screening-hit', text: `${h.field} ${h.kind} matches ${h.matched} (${h.list} ${h.entryId}, ${h.similarity.toFixed(2)})` });
   if (exact.length > 0 && config.exactMatch === 'reject') {
     const h = exact[0]!;
-    return { disposal: { kind: 'reject', code: REASON.regulatoryReason, text: `${h.field} ${h.kind} is on the list ${h.list} (entry ${h.entryId})` }, findings };
+    // Recorded with the list and entry (the events); the sender is told neither (tipping-off).
+    return { disposal: { kind: 'reject', code: REASON.regulatoryReason, text: `${h.field} ${h.kind} is on the list ${h.list} (entry ${h.entryId})`,
+      told: SCREENING_TOLD }, findings };
   }
   const score = j.score?.score;
   if (score !== undefined && score >= Math.min(config.holdScore, config.rejectScore)) {

@@ -1,11 +1,13 @@
 /**
  * Payee name matching (docs/risk.md, "Payee verification"): the name a payer typed against the name on
- * the account. Pure and self-contained: no I/O, no dependencies.
+ * the account. Pure: no I/O.
  *
- *  - normalise: Unicode compatibility decomposition, accents dropped (é → e), the letters that do not
- *    decompose folded (ß → ss, æ → ae, ø → o, ł → l, đ → d, œ → oe, þ → th), lower case, dots and
- *    apostrophes dropped (S.A.R.L. = SARL), anything else but letters and digits a separator; titles (mr, mrs, dr…) dropped; tokens sorted, so token order
- *    does not count ("Müller Anna" = "anna MULLER").
+ *  - normalise: the risk stage's one name normaliser (switch/risk/names.ts `payeeNameTokens`, shared
+ *    with screening): compatibility decomposition, accents dropped (é → e), other scripts and the
+ *    letters that do not decompose transliterated (ß → ss, æ → ae, ø → o, ł → l, Владимир → vladimir),
+ *    lower case, dots and apostrophes dropped (S.A.R.L. = SARL), anything else but letters and digits a
+ *    separator; titles (mr, mrs, dr…) dropped; tokens sorted, so token order does not count
+ *    ("Müller Anna" = "anna MULLER").
  *  - MTCH: the same tokens after normalisation.
  *  - CMTC: the same tokens once legal forms are dropped ("Acme GmbH" / "ACME"), or a similarity of at
  *    least `closeMatchSimilarityMin`: each token of one name paired with its most similar token of the
@@ -15,6 +17,8 @@
  *  - NMTC otherwise, or when either name has no token left.
  */
 
+import { payeeNameTokens } from './names.ts';
+
 export type NameMatch = 'MTCH' | 'CMTC' | 'NMTC';
 
 export interface NameComparison {
@@ -23,22 +27,15 @@ export interface NameComparison {
   readonly similarity: number;
 }
 
-const FOLDED: Readonly<Record<string, string>> = {
-  ß: 'ss', æ: 'ae', ø: 'o', ł: 'l', đ: 'd', œ: 'oe', þ: 'th', ð: 'd', ı: 'i',
-};
-const TITLES: ReadonlySet<string> = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'herr', 'frau', 'mme', 'mlle', 'm']);
 const LEGAL_FORMS: ReadonlySet<string> = new Set([
   'ltd', 'limited', 'plc', 'llc', 'inc', 'gmbh', 'ag', 'kg', 'ug', 'sa', 'sas', 'sarl', 'srl', 'spa', 'bv', 'nv', 'ab', 'as', 'oy', 'co',
 ]);
 /** Similarity an initial ("a.") has with a token that starts with it ("anna"). */
 const INITIAL_SIMILARITY = 0.9;
 
-/** The tokens of a name as compared: normalised, without titles, sorted. */
+/** The tokens of a name as compared: folded by the risk stage's name normaliser (switch/risk/names.ts), without titles, sorted. */
 export function nameTokens(name: string): string[] {
-  const lower = name.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
-  // Dots and apostrophes join (S.A.R.L. = SARL, O'Brien = OBrien); any other non-alphanumeric separates.
-  const folded = [...lower].map((c) => FOLDED[c] ?? c).join('').replace(/[.'\u2019]/g, '');
-  return folded.split(/[^\p{L}\p{N}]+/u).filter((t) => t !== '' && !TITLES.has(t)).sort();
+  return payeeNameTokens(name);
 }
 
 export function compareNames(asked: string, onAccount: string, closeMatchSimilarityMin: number): NameComparison {

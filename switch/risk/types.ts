@@ -101,4 +101,7 @@ export interface Scorer {
 export type RiskDisposal =
   | { readonly kind: 'pass' }
   | { readonly kind: 'hold'; readonly reasons: readonly string[] }
-  | { readonly kind: 'reject'; readonly code: string; readonly text: string };
+  | { readonly kind: 'reject'; readonly code: string; readonly text: string;
+    /** What the sender is told when it must not learn the real code and text (a screening hit: tipping-off,
+     * docs/scheme-rules.md "Risk reason codes"); absent: it is told `code` and `text`. */
+    readonly told?: { readonly code: string; readonly text: string } };

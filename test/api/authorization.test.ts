@@ -67,6 +67,11 @@ const examples: Record<string, { path: string; body?: unknown; xml?: () => strin
   'POST /notifications/subscriptions': { path: '/notifications/subscriptions',
     body: { channel: 'email', target: 'ops@example.test', events: ['alert.risk'], reason: 'matrix test' } },
   'POST /notifications/subscriptions/:id/remove': { path: '/notifications/subscriptions/999999/remove', body: { reason: 'matrix test' } },
+  // Refused by the handler when permitted (XML is not a profile file: 415; "x" is not a scheme list: 422), never loaded.
+  'POST /risk/profiles/:bic': { path: '/risk/profiles/BANKDEFFXXX?reason=matrix%20test', xml: () => 'x' },
+  'GET /risk/profiles/:bic': { path: '/risk/profiles/BANKDEFFXXX' },
+  'GET /risk/lists': { path: '/risk/lists' },
+  'POST /risk/lists/:name': { path: '/risk/lists/matrix-test?format=scheme&reason=matrix%20test', xml: () => 'x' },
 };
 
 const key = (route: ApiRoute) => `${route.method} ${route.url}`;

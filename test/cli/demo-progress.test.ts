@@ -22,7 +22,7 @@ describe('demo progress', () => {
     const shell = `'${process.execPath}' '${cli}' demo --json --out '${out}'`;
     const tty = spawnSync('script', ['-qec', shell, '/dev/null'], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
     assert.equal(tty.status, 0, tty.stdout.slice(-2000));
-    for (const name of ['front door', 'cycle 1 intake', 'cycle 1 cut-off and settlement', 'cycle 2']) {
+    for (const name of ['front door', 'cycle 1 intake', 'cycle 1 cut-off and settlement', 'cycle 2', 'risk']) {
       assert.match(tty.stdout, new RegExp(`✓ ${name} in \\d+(\\.\\d)? (ms|s)`), name);
     }
     const piped = spawnSync(process.execPath, [cli, 'demo', '--json', '--out', out], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });

@@ -214,7 +214,7 @@ for (const backend of backends) {
       }
     });
 
-    it('batch: a held payment stays out of netting; released, it nets in the open cycle; an operator may reject one (RR04)', async () => {
+    it('batch: a held payment stays out of netting; released, it nets in the open cycle; an operator may reject one (told MS03: a screening hold, no tipping-off)', async () => {
       const config = riskScheme({ limits: [] });
       const url = backend === 'postgres' ? await freshPostgresUrl() : undefined;
       const engine = await Engine.open({ config, clock: new TestClock(), xsd, ...(url ? { databaseUrl: url } : {}), risk: { screener: new NameList(['Ivan Sanctioned']) } });
@@ -232,7 +232,7 @@ for (const backend of backends) {
         await engine.rejectHeldPayment(second!.id, { actor: 'alice', reason: 'true match' });
         const [row] = await engine.storeForTests().query<{ cycle_id: bigint; state: string }>('SELECT cycle_id, state FROM payments WHERE id = $1', [first!.id]);
         assert.ok(row!.cycle_id !== null && row!.cycle_id !== cycle, 'in the open cycle');
-        assert.equal((await told(engine)).get(second!.transactionId!)?.reason, 'RR04');
+        assert.equal((await told(engine)).get(second!.transactionId!)?.reason, 'MS03', 'held on a screening hit: the neutral code');
         await assert.rejects(engine.releaseHeldPayment(second!.id, WHO), /REJECTED, not held/);
         assert.equal((await engine.riskHolds()).length, 1);
       } finally {

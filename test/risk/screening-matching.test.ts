@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import type { PaymentRiskFacts } from '../../switch/risk/types.ts';
 import { ListIndexBuilder, type ListIndex } from '../../switch/risk/screening/list-index.ts';
 import type { ListRecord } from '../../switch/risk/screening/list.ts';
-import { normaliseName } from '../../switch/risk/screening/normalise.ts';
+import { normaliseName } from '../../switch/risk/names.ts';
 import { parseSchemeList } from '../../switch/risk/screening/parse-scheme.ts';
 import { parseUnList } from '../../switch/risk/screening/parse-un.ts';
 import { ListScreener } from '../../switch/risk/screening/screener.ts';

@@ -31,6 +31,9 @@ const GRANTS = {
   'report.read': ['participant', 'operator', 'supervisor', 'regulator'],
   'notify.read': ['participant', 'operator', 'supervisor', 'auditor'],
   'notify.manage': ['participant', 'operator'],
+  'risk.profiles.read': ['participant', 'operator', 'supervisor', 'regulator'],
+  'risk.profiles.load': ['participant'],
+  'risk.lists.load': ['operator'],
 };
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
@@ -820,7 +823,8 @@ function openHoldDecision(hold, verb, refresh) {
   $('#hold-decision').innerHTML = `<form id="hold-form" class="action"><h2>${verb === 'release' ? 'Release' : 'Reject'} payment ${esc(hold.id)}</h2>
     <p>${esc(hold.debtorAgent)} → ${esc(hold.creditorAgent)}, ${esc(amount(hold.amountMinor, hold.currency))} ${esc(hold.currency)}: ${esc(hold.reasons)}</p>
     <label>Your reason (recorded) <input name="reason" required maxlength="1000" size="50"></label>
-    ${verb === 'reject' ? '<label>ISO reason code <input name="code" value="RR04" pattern="[A-Z0-9]{4}" size="5"></label>' : ''}
+    ${verb === 'reject' ? '<label>ISO reason code <input name="code" value="RR04" pattern="[A-Z0-9]{4}" size="5"></label> ' +
+      '<small>(recorded; the sender of a payment held on a screening hit is told MS03 and a neutral text, never your reason: tipping-off)</small>' : ''}
     <button type="submit" data-write="risk.operate">${verb === 'release' ? 'Release' : 'Reject'}</button> <button type="button" id="hold-cancel">Cancel</button></form>`;
   const form = $('#hold-form');
   form.reason.focus();

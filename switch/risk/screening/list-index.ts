@@ -14,7 +14,8 @@
  */
 import { limits } from '../../limits.ts';
 import type { ListValueKind } from './list.ts';
-import { normaliseBic, normaliseCountry, normaliseIban, normaliseName, type NormalisedName } from './normalise.ts';
+import { normaliseBic, normaliseCountry, normaliseIban } from './normalise.ts';
+import { normaliseName, type NormalisedName } from '../names.ts';
 import { nameSimilarity, tokenSimilarity } from './similarity.ts';
 
 /** One match of the index: which entry, which of its values, how close. */

@@ -15,7 +15,7 @@
 import type { PaymentRiskFacts, RiskParty, Screener, ScreeningHit } from '../types.ts';
 import { limits } from '../../limits.ts';
 import type { IndexMatch, ListIndex } from './list-index.ts';
-import { normaliseName } from './normalise.ts';
+import { normaliseName } from '../names.ts';
 
 type Field = ScreeningHit['field'];
 type PartyField = 'debtor' | 'creditor' | 'ultimateDebtor' | 'ultimateCreditor';

@@ -22,7 +22,7 @@
 import { distance } from 'fastest-levenshtein';
 import jaroWinkler from 'jaro-winkler';
 import { limits } from '../../limits.ts';
-import type { NormalisedName } from './normalise.ts';
+import type { NormalisedName } from '../names.ts';
 
 /**
  * How alike two tokens are: the larger of Jaro-Winkler and the Levenshtein similarity (1 − edits /
