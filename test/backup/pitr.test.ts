@@ -56,7 +56,7 @@ describe('PostgreSQL point-in-time recovery (WAL archive + base backup)', () => 
     ok('serve', '--once', '--simulate-settlement');
     const atMoment = views(workspace.run);
     assert.equal((atMoment.open as { open: { payments: number } }).open.payments, 12);
-    const [{ moment }] = await primary.sql<{ moment: string }>('SELECT clock_timestamp()::text AS moment');
+    const moment = (await primary.sql<{ moment: string }>('SELECT clock_timestamp()::text AS moment'))[0]!.moment;
 
     // After the moment: a third file, the cycle cut off and settled.
     ok('bank', 'send', '--bic', BANK_A, '--to', 'BANKFRPPXXX', '--count', '4');
@@ -66,10 +66,10 @@ describe('PostgreSQL point-in-time recovery (WAL archive + base backup)', () => 
     ok('serve', '--once', '--simulate-settlement');
     const atEnd = views(workspace.run);
     assert.notDeepEqual(atEnd, atMoment);
-    const [{ segment }] = await primary.sql<{ segment: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS segment');
+    const segment = (await primary.sql<{ segment: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS segment'))[0]!.segment;
     await until('the last WAL segment archived', async () => {
       const [row] = await primary.sql<{ last: string | null }>('SELECT last_archived_wal AS last FROM pg_stat_archiver');
-      return row!.last !== null && row!.last >= segment!;
+      return row!.last !== null && row!.last >= segment;
     });
     primary.stop(); // the database is lost
 

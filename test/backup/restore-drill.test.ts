@@ -37,6 +37,13 @@ function deliveredNames(work: string): Set<string> {
   return names;
 }
 
+/** Where a delivered file (BIC/NAME, as deliveredNames gives it) is now: outbound/, or archive/ once fetched. */
+function deliveredFile(work: string, name: string): string {
+  const [bic, file] = name.split('/') as [string, string];
+  const outbound = join(work, 'data', 'mailboxes', bic, 'outbound', file);
+  return existsSync(outbound) ? outbound : join(work, 'data', 'mailboxes', bic, 'archive', `out-${file}`);
+}
+
 function views(run: CliWorkspace['run']): { positions: unknown; cycles: unknown } {
   const positions = run('positions', '--json');
   assert.equal(positions.status, 0, positions.stderr);
@@ -111,6 +118,18 @@ describe('clearhouse backup and restore (PostgreSQL)', () => {
     assert.ok(answer, 'the late file is answered by the restored switch');
     const paymentCount = JSON.parse(ok('cycle', 'status', '--json').stdout).open.payments as number;
     assert.equal(paymentCount, 3, 'the late file\'s payments are in the restored switch\'s open cycle');
+
+    // Its cycle (numbered again from the backup's value) settles under instruction ids of its own.
+    ok('cycle', 'close');
+    ok('serve', '--once', '--simulate-settlement');
+    ok('serve', '--once', '--simulate-settlement');
+    const instructions = [...deliveredNames(work)].filter((name) => !deliveredByOld.has(name) && name.includes('/pacs.009'))
+      .map((name) => readFileSync(deliveredFile(work, name), 'utf8'));
+    assert.ok(instructions.length > 0, 'the restored switch instructed the settlement agent');
+    for (const xml of instructions) {
+      for (const [, id] of xml.matchAll(/<InstrId>([^<]+)<\/InstrId>/g)) assert.match(id!, new RegExp(`^C\\d+-A\\d+-${restored.incarnation}-`));
+    }
+    assert.ok((views(workspace.run).cycles as Array<{ state: string }>).filter((c) => c.state === 'SETTLED').length === 2);
   });
 
   it('refuses a truncated or altered file before writing anything (exit 1)', async () => {
