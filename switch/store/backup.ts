@@ -36,8 +36,14 @@ import type { Database, Queryable } from './database.ts';
 import { migrateWithin, migrations, requireCurrentSchema } from './migrate.ts';
 
 export const BACKUP_FORMAT = 'clearhouse-backup 1';
-/** Rows fetched from a table's cursor at a time, and rows inserted per statement on restore. */
+/** Rows fetched from a table's cursor at a time (at most), and rows inserted per statement on restore. */
 const ROWS_PER_BATCH = 500;
+/**
+ * Characters of rows fetched at a time (about): a table of large rows (messages holds whole files, a
+ * 10,000-payment file is 11 MB, 22 MB as hex in JSON) is fetched a few rows at a time, so memory stays
+ * bounded by this, not by 500 of its rows.
+ */
+const FETCH_CHARS_TARGET = 16 * 1024 * 1024;
 /** A restore's insert statement also ends at this many characters of rows (messages carry whole files). */
 const INSERT_CHARS_MAX = 8 * 1024 * 1024;
 /** Characters buffered before a write to the gzip stream. */
@@ -235,14 +241,19 @@ async function dumpTable(tx: Queryable, table: TableInfo, out: LineWriter): Prom
   let rows = 0;
   const order = table.key.length > 0 ? ` ORDER BY ${table.key.map((k) => `t.${quote(k)}`).join(', ')}` : '';
   await tx.query(`DECLARE backup_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t)::text AS r FROM ${quote(table.name)} t${order}`);
+  // One row first, then as many as FETCH_CHARS_TARGET holds at the widest row seen so far.
+  let fetch = 1;
+  let widest = 1;
   for (;;) {
-    const batch = await tx.query<{ r: string }>(`FETCH ${ROWS_PER_BATCH} FROM backup_rows`);
+    const batch = await tx.query<{ r: string }>(`FETCH ${fetch} FROM backup_rows`);
     for (const { r } of batch) {
       hash.update(`${r}\n`);
       await out.line(r);
+      if (r.length > widest) widest = r.length;
     }
     rows += batch.length;
-    if (batch.length < ROWS_PER_BATCH) break;
+    if (batch.length < fetch) break;
+    fetch = Math.max(1, Math.min(ROWS_PER_BATCH, Math.floor(FETCH_CHARS_TARGET / widest)));
   }
   await tx.query('CLOSE backup_rows');
   const sha256 = hash.digest('hex');
