@@ -25,6 +25,8 @@ import { restoreBackup, writeBackup } from '../switch/store/backup.ts';
 
 const DAY = '2026-11-26';
 const PER_FILE = 10_000;
+/** The V8 heap limit of each step's process (PGlite's own memory, WebAssembly, is outside it). */
+const HEAP_MIB = 256;
 const here = fileURLToPath(import.meta.url);
 const configPath = fileURLToPath(new URL('../config/demo-scheme.json', import.meta.url));
 
@@ -98,7 +100,9 @@ async function child(step: string, store: string, file: string): Promise<void> {
 }
 
 function runChild(step: string, store: string, file: string): { ms: number; maxRssKiB: number } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', step, store, file], { encoding: 'utf8', timeout: 3_600_000 });
+  // A small V8 heap: a step whose memory grew with the store would fail here rather than pass slowly.
+  const run = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MIB}`, '--import', 'tsx', here, '--child', step, store, file],
+    { encoding: 'utf8', timeout: 3_600_000 });
   if (run.status !== 0) throw new Error(`backup bench child (${step}) failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ms: number; maxRssKiB: number };
 }
