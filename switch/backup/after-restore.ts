@@ -3,6 +3,11 @@
  * hooks the lead wires at merge. Until then the backup records no journal head and a restore checks
  * what it can itself (switch/store/backup.ts: the file's checksums, every table's row count, the state
  * summary of payments, exposures, cycles and positions).
+ *
+ * The restore loads every table, the journal's among them, with plain INSERTs in one transaction in
+ * which the setting `clearhouse.restoring` is 'on' (current_setting('clearhouse.restoring', true)): a
+ * trigger that appends journal entries on insert must do nothing then, or the restored history would
+ * be journaled a second time.
  */
 import type { Database, Queryable } from '../store/database.ts';
 
