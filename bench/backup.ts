@@ -43,7 +43,7 @@ export interface BackupBenchRow {
   readonly fileMiB: number;
 }
 
-async function generate(url: string, payments: number): Promise<void> {
+export async function generate(url: string, payments: number): Promise<void> {
   const engine = await Engine.open({ config: loadConfig(configPath), databaseUrl: url });
   await engine.close();
   const client = new pg.Client({ connectionString: url });

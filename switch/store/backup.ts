@@ -39,11 +39,11 @@ export const BACKUP_FORMAT = 'clearhouse-backup 1';
 /** Rows fetched from a table's cursor at a time (at most), and rows inserted per statement on restore. */
 const ROWS_PER_BATCH = 500;
 /**
- * Characters of rows fetched at a time (about): a table of large rows (messages holds whole files, a
- * 10,000-payment file is 11 MB, 22 MB as hex in JSON) is fetched a few rows at a time, so memory stays
- * bounded by this, not by 500 of its rows.
+ * Stored bytes (pg_column_size: compressed, as on disk) of a page of rows read at a time: `messages`
+ * holds whole files (a 10,000-payment file is 11 MB, 22 MB as hex in JSON), so pages are sized by
+ * their rows' bytes, not counted, and memory stays bounded whatever the store holds.
  */
-const FETCH_CHARS_TARGET = 16 * 1024 * 1024;
+const STORED_BYTES_PER_PAGE = 2 * 1024 * 1024;
 /** A restore's insert statement also ends at this many characters of rows (messages carry whole files). */
 const INSERT_CHARS_MAX = 8 * 1024 * 1024;
 /** Characters buffered before a write to the gzip stream. */
@@ -234,28 +234,48 @@ async function tablesInOrder(tx: Queryable): Promise<TableInfo[]> {
 
 const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
 
-/** One table's rows through a cursor, in key order (a payment's original comes before its return). */
+/**
+ * One table's rows in key order (a payment's original comes before its return). A table with a
+ * one-column primary key is read in pages by key, each page as many rows as STORED_BYTES_PER_PAGE of
+ * stored data holds (at least one): rows are sized on the server before they are read, so a page of
+ * `messages`, which holds whole files, never brings hundreds of megabytes at once. Other tables (small
+ * rows, composite keys) go through a cursor, ROWS_PER_BATCH rows at a time.
+ */
 async function dumpTable(tx: Queryable, table: TableInfo, out: LineWriter): Promise<BackupTable> {
   await out.line(`table ${table.name} ${JSON.stringify(table.columns)}`);
   const hash = createHash('sha256');
   let rows = 0;
-  const order = table.key.length > 0 ? ` ORDER BY ${table.key.map((k) => `t.${quote(k)}`).join(', ')}` : '';
-  await tx.query(`DECLARE backup_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t)::text AS r FROM ${quote(table.name)} t${order}`);
-  // One row first, then as many as FETCH_CHARS_TARGET holds at the widest row seen so far.
-  let fetch = 1;
-  let widest = 1;
-  for (;;) {
-    const batch = await tx.query<{ r: string }>(`FETCH ${fetch} FROM backup_rows`);
-    for (const { r } of batch) {
-      hash.update(`${r}\n`);
-      await out.line(r);
-      if (r.length > widest) widest = r.length;
+  const write = async (r: string): Promise<void> => {
+    hash.update(`${r}\n`);
+    await out.line(r);
+    rows++;
+  };
+  const name = quote(table.name);
+  if (table.key.length === 1) {
+    const key = `t.${quote(table.key[0]!)}`;
+    const size = table.columns.map((c) => `COALESCE(pg_column_size(t.${quote(c)}), 0)`).join(' + ');
+    let last: string | undefined;
+    for (;;) {
+      const page = await tx.query<{ r: string; k: string }>(
+        `WITH page AS (SELECT ${key} AS k, ${size} AS size FROM ${name} t ${last === undefined ? '' : `WHERE ${key} > $1`} ORDER BY ${key} LIMIT ${ROWS_PER_BATCH}),
+              chosen AS (SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n, sum(size) OVER (ORDER BY k) AS running FROM page) p
+                          WHERE n = 1 OR running <= ${STORED_BYTES_PER_PAGE})
+         SELECT to_jsonb(t)::text AS r, ${key}::text AS k FROM ${name} t WHERE ${key} IN (SELECT k FROM chosen) ORDER BY ${key}`,
+        last === undefined ? [] : [last]);
+      if (page.length === 0) break;
+      for (const { r } of page) await write(r);
+      last = page.at(-1)!.k;
     }
-    rows += batch.length;
-    if (batch.length < fetch) break;
-    fetch = Math.max(1, Math.min(ROWS_PER_BATCH, Math.floor(FETCH_CHARS_TARGET / widest)));
+  } else {
+    const order = table.key.length > 0 ? ` ORDER BY ${table.key.map((k) => `t.${quote(k)}`).join(', ')}` : '';
+    await tx.query(`DECLARE backup_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t)::text AS r FROM ${name} t${order}`);
+    for (;;) {
+      const batch = await tx.query<{ r: string }>(`FETCH ${ROWS_PER_BATCH} FROM backup_rows`);
+      for (const { r } of batch) await write(r);
+      if (batch.length < ROWS_PER_BATCH) break;
+    }
+    await tx.query('CLOSE backup_rows');
   }
-  await tx.query('CLOSE backup_rows');
   const sha256 = hash.digest('hex');
   await out.line(`end ${table.name} ${rows} ${sha256}`);
   return { name: table.name, columns: table.columns, rows, sha256 };
