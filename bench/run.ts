@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports|risk|screening (one
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports|risk|screening|backup (one
  * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -12,11 +12,12 @@ import { API_FULL, API_QUICK, benchmarkApi } from './api.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 import { benchmarkReports } from './reports.ts';
 import { benchmarkScreening } from './screening.ts';
+import { benchmarkBackup } from './backup.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening'];
+const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening', 'backup'];
 if (only !== undefined && !BENCHES.includes(only)) {
   throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
 }
@@ -153,6 +154,19 @@ if (only === undefined || only === 'screening') {
   const screening = await benchmarkScreening(quick);
   console.table(screening);
   results.screening = screening;
+}
+
+if (only === undefined || only === 'backup') {
+  if (!(await postgresSettings())) {
+    console.log('Backup and restore: PostgreSQL not reachable: skipped.');
+  } else {
+    const payments = quick ? 20_000 : 200_000;
+    console.log(`Backup and restore (docs/operations.md "Backup and restore"): a settled day of ${payments} payments (generated with SQL: stored files, ` +
+      'transaction XML, transitions), each step in a child process; seconds per million payments and peak resident memory:');
+    const backup = await benchmarkBackup(payments);
+    console.table(backup);
+    results.backup = backup;
+  }
 }
 
 mkdirSync('.bench', { recursive: true });

@@ -8,7 +8,7 @@
  * hold payments. Only regular files are listed: a subdirectory, a symbolic link, a FIFO or a socket
  * in a mailbox is left alone, and a file is opened without following a link that replaced it.
  */
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutboundMessage } from '../switch/engine/transport.ts';
 
@@ -62,6 +62,40 @@ export class DirectoryMailboxes {
   /** Move a processed inbound file to archive/ (after it was stored durably). */
   archive(bic: string, fileName: string): void {
     renameSync(join(this.box(bic, 'inbound'), fileName), join(this.box(bic, 'archive'), fileName));
+  }
+
+  /**
+   * Inbound files archived at or after `since` (the archive's rename sets a file's change time): the
+   * data files, not their `.p7s` signatures nor delivered files the participant archived (`out-…`).
+   */
+  archivedSince(bic: string, since: Date): string[] {
+    const directory = this.box(bic, 'archive');
+    return regularFiles(directory)
+      .filter((name) => !name.startsWith('out-') && !name.endsWith('.p7s') && lstatSync(join(directory, name)).ctimeMs >= since.getTime());
+  }
+
+  /** An archived inbound file's bytes (no link followed). */
+  readArchived(bic: string, fileName: string): Buffer {
+    const descriptor = openSync(join(this.box(bic, 'archive'), fileName), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return readFileSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+  }
+
+  /**
+   * Moves an archived inbound file (its signature first, as a bank writes them) back to inbound/, to be
+   * read again; false when inbound/ already holds that name (the file is left in archive/).
+   */
+  unarchive(bic: string, fileName: string): boolean {
+    const archive = this.box(bic, 'archive');
+    const inbound = this.box(bic, 'inbound');
+    if (existsSync(join(inbound, fileName))) return false;
+    const signature = `${fileName}.p7s`;
+    if (existsSync(join(archive, signature)) && !existsSync(join(inbound, signature))) renameSync(join(archive, signature), join(inbound, signature));
+    renameSync(join(archive, fileName), join(inbound, fileName));
+    return true;
   }
 
   /** The participant has fetched and handled a delivered file: move it out of outbound/. */

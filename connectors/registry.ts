@@ -149,6 +149,23 @@ export function defaultMailbox(config: SchemeConfig, bic: string): string {
   return join(config.dataDirectory, 'mailboxes', bic);
 }
 
+/**
+ * The directory mailboxes of the configuration (participants', and the settlement agent's), and the
+ * counterparties whose mailbox is elsewhere (SFTP, queue).
+ */
+export function directoryMailboxes(config: SchemeConfig): { directories: Map<string, string>; others: string[] } {
+  const directories = new Map<string, string>();
+  const others: string[] = [];
+  const counterparties = [...config.participants, ...(config.settlementAgent?.connector ? [{ bic: config.settlementAgent.bic, connector: config.settlementAgent.connector }] : [])];
+  for (const { bic, connector } of counterparties) {
+    if (connector.type === 'directory') directories.set(bic, connector.path);
+    else others.push(bic);
+  }
+  const agent = config.settlementAgent?.bic;
+  if (agent !== undefined && !directories.has(agent) && !others.includes(agent)) directories.set(agent, defaultMailbox(config, agent));
+  return { directories, others };
+}
+
 /** The router over every participant's connector and the settlement agent's directory mailbox. */
 export function buildConnectors(config: SchemeConfig, options: RegistryOptions = {}): RouterConnector {
   const directories = new Map<string, string>();

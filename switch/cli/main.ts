@@ -149,6 +149,11 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // Notification subscriptions (switch/cli/notify.ts, docs/notifications.md).
   { commands: [{ name: 'notify', description: 'notifications: webhook and e-mail subscriptions for payment events and operator alerts (docs/notifications.md)' }],
     register: async () => (await import('./notify.ts')).registerNotifyCommands },
+  // Backup and restore (switch/cli/backup.ts, docs/operations.md "Backup and restore").
+  { commands: [
+    { name: 'backup', description: 'write a consistent backup of the store to one file (docs/operations.md "Backup and restore")' },
+    { name: 'restore', description: 'restore a backup into an empty store, verify it, and read again the files that arrived after it' },
+  ], register: async () => (await import('./backup.ts')).registerBackupCommands },
   // Reconciliation and regulator statistics (switch/cli/report.ts, docs/reports.md).
   { commands: [{ name: 'report', description: 'reports: reconciliation (exit 1 on a mismatch) and regulator statistics, as csv, json, html or pdf (docs/reports.md)' }],
     register: async () => (await import('./report.ts')).registerReportCommand },

@@ -72,24 +72,36 @@ export function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** A new MsgId for a message the switch emits: unique across processes (database sequence). */
+/**
+ * The incarnation of the store (migration 023): the newest restore's, as an SQL expression giving NULL
+ * for a store never restored. Part of every MsgId generated after a restore, so a restored store never
+ * repeats an id (or a file name) that the store it replaces may have issued after its backup.
+ */
+export const INCARNATION_SQL = '(SELECT incarnation FROM store_restores ORDER BY id DESC LIMIT 1)';
+
+/** A new MsgId for a message the switch emits: unique across processes (database sequence) and restores (incarnation). */
 export async function nextMessageId(tx: Queryable, clock: Clock, switchBic: string): Promise<string> {
-  const [row] = await tx.query<{ n: bigint }>("SELECT nextval('outbound_message_number') AS n");
-  return formatMessageId(row!.n, clock, switchBic);
+  const [row] = await tx.query<{ n: bigint; incarnation: string | null }>(
+    `SELECT nextval('outbound_message_number') AS n, ${INCARNATION_SQL} AS incarnation`);
+  return formatMessageId(row!.n, row!.incarnation, clock, switchBic);
 }
 
-/** MsgIds from numbers of the outbound_message_number sequence (taken in bulk by the caller), in order. */
-export function formatMessageIds(numbers: readonly bigint[], clock: Clock, switchBic: string): string[] {
-  const prefix = messageIdPrefix(clock, switchBic);
+/**
+ * MsgIds from numbers of the outbound_message_number sequence (taken in bulk by the caller, with the
+ * incarnation: INCARNATION_SQL in the same statement), in order.
+ */
+export function formatMessageIds(numbers: readonly bigint[], incarnation: string | null, clock: Clock, switchBic: string): string[] {
+  const prefix = messageIdPrefix(incarnation, clock, switchBic);
   return [...numbers].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((n) => `${prefix}${n.toString().padStart(8, '0')}`);
 }
 
-function formatMessageId(n: bigint, clock: Clock, switchBic: string): string {
-  return `${messageIdPrefix(clock, switchBic)}${n.toString().padStart(8, '0')}`;
+function formatMessageId(n: bigint, incarnation: string | null, clock: Clock, switchBic: string): string {
+  return `${messageIdPrefix(incarnation, clock, switchBic)}${n.toString().padStart(8, '0')}`;
 }
 
 /** The prefix carries the calendar date (UTC) of the clock, not the business date: it only makes ids
- * readable; uniqueness comes from the sequence number. */
-function messageIdPrefix(clock: Clock, switchBic: string): string {
-  return `${switchBic.slice(0, 8)}-${isoDate(clock.now()).replaceAll('-', '')}-`;
+ * readable; uniqueness comes from the sequence number and, after a restore, the incarnation
+ * (BIC8-YYYYMMDD-NNNNNNNN, restored: BIC8-YYYYMMDD-iiiii-NNNNNNNN, 32 characters of Max35Text). */
+function messageIdPrefix(incarnation: string | null, clock: Clock, switchBic: string): string {
+  return `${switchBic.slice(0, 8)}-${isoDate(clock.now()).replaceAll('-', '')}-${incarnation === null ? '' : `${incarnation}-`}`;
 }

@@ -53,3 +53,15 @@ export async function warehousedCount(db: Queryable, transactionIds: readonly st
     "SELECT COUNT(*) AS n FROM payments WHERE state = 'ACCEPTED' AND cycle_id IS NULL AND transaction_id = ANY($1::text[])", [[...transactionIds]]);
   return Number(row?.n ?? 0);
 }
+
+/**
+ * Of the given SHA-256s, those of files stored as received from `sender` (messages, direction 'in'):
+ * after a restore, an archived file whose bytes the store does not hold arrived after the backup and
+ * is read again (connectors/reread.ts).
+ */
+export async function receivedFilesStored(db: Queryable, sender: string, sha256s: readonly string[]): Promise<Set<string>> {
+  if (sha256s.length === 0) return new Set();
+  const rows = await db.query<{ sha256: string }>(
+    "SELECT DISTINCT sha256 FROM messages WHERE direction = 'in' AND participant = $1 AND sha256 = ANY ($2::text[])", [sender, [...sha256s]]);
+  return new Set(rows.map((r) => r.sha256));
+}

@@ -54,7 +54,7 @@ import { invariant } from '../clearing/invariant.ts';
 import type { PaymentState } from '../clearing/payment-state.ts';
 import { admittedState } from './transitions.ts';
 import { admit, laneOf, type Admission, type Exposure } from '../clearing/realtime.ts';
-import { formatMessageIds, type EngineContext } from './context.ts';
+import { formatMessageIds, INCARNATION_SQL, type EngineContext } from './context.ts';
 import { crashPoint } from './crash.ts';
 import { blob, outboundRows, type OutboundMessage } from './outbound.ts';
 import { statusReportXml } from './notices.ts';
@@ -405,17 +405,17 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
   // pacs.002 telling its sender it waits or is refused), before the exposures are locked: a second
   // group gets this far while the first holds the locks.
   const reports = blob(stored.map((m) => Buffer.from(JSON.stringify(m.outcome), 'utf8')));
-  const numbers = await tx.query<{ n: bigint }>(
+  const numbers = await tx.query<{ n: bigint; incarnation: string | null }>(
     `WITH recorded AS (
        INSERT INTO intake (message_id, status, report, answer_message_id)
        SELECT m::bigint, s, convert_from(substring($4::bytea FROM o FOR l), 'UTF8')::jsonb, a::bigint
          FROM unnest($1::text[], $2::text[], $3::text[], $5::int[], $6::int[]) AS i(m, s, a, o, l)
        RETURNING 1)
-     SELECT nextval('outbound_message_number') AS n FROM generate_series(1, $7::int)`,
+     SELECT nextval('outbound_message_number') AS n, ${INCARNATION_SQL} AS incarnation FROM generate_series(1, $7::int)`,
     [stored.map((m) => m.rowId.toString()), stored.map((m) => m.outcome.status), stored.map((m) => m.answerRowId?.toString() ?? null),
       reports.blob, reports.offsets, reports.lengths, payments.length]);
   if (payments.length === 0) return;
-  const messageIds = formatMessageIds(numbers.map((r) => r.n), ctx.clock, ctx.switchBic);
+  const messageIds = formatMessageIds(numbers.map((r) => r.n), numbers[0]?.incarnation ?? null, ctx.clock, ctx.switchBic);
   const service = realtimeService(ctx)!;
   const overCap = service.overCap === 'queue' ? 'queue' : 'reject';
 

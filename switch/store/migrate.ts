@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 
 const directory = join(fileURLToPath(import.meta.url), '..', 'migrations');
 /** Arbitrary constant naming the migration lock among the database's advisory locks. */
@@ -54,25 +54,32 @@ export async function requireCurrentSchema(db: Database): Promise<void> {
 
 /** Bring the schema up to date; returns the versions applied now. */
 export async function migrate(db: Database): Promise<number[]> {
-  return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const applied = new Map((await tx.query<{ version: number; sha256: string }>('SELECT version, sha256 FROM schema_migrations'))
-      .map((r) => [r.version, r.sha256]));
-    const done: number[] = [];
-    for (const m of migrations()) {
-      const known = applied.get(m.version);
-      if (known !== undefined) {
-        if (known !== m.sha256) throw new Error(`migration ${m.version}_${m.name} was changed after it was applied`);
-        continue;
-      }
-      for (const statement of splitStatements(m.sql)) await tx.query(statement);
-      await tx.query('INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)', [m.version, m.name, m.sha256]);
-      done.push(m.version);
+  return db.transaction((tx) => migrateWithin(tx));
+}
+
+/**
+ * Bring the schema up to date inside the caller's transaction (a restore creates the schema, loads the
+ * backup and migrates past it in one transaction); `upTo`: stop after that version.
+ */
+export async function migrateWithin(tx: Queryable, upTo = Number.POSITIVE_INFINITY): Promise<number[]> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+  await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied = new Map((await tx.query<{ version: number; sha256: string }>('SELECT version, sha256 FROM schema_migrations'))
+    .map((r) => [r.version, r.sha256]));
+  const done: number[] = [];
+  for (const m of migrations()) {
+    if (m.version > upTo) break;
+    const known = applied.get(m.version);
+    if (known !== undefined) {
+      if (known !== m.sha256) throw new Error(`migration ${m.version}_${m.name} was changed after it was applied`);
+      continue;
     }
-    return done;
-  });
+    for (const statement of splitStatements(m.sql)) await tx.query(statement);
+    await tx.query('INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)', [m.version, m.name, m.sha256]);
+    done.push(m.version);
+  }
+  return done;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { remainingInstructions } from '../../clearing/settlement.ts';
 import type { Queryable } from '../../store/database.ts';
-import type { EngineContext } from '../context.ts';
+import { INCARNATION_SQL, type EngineContext } from '../context.ts';
 import { emitSettlementInstruction } from '../notices.ts';
 import { lockCycle } from './rows.ts';
 import { dateText } from '../date-column.ts';
@@ -28,8 +28,12 @@ export async function instructSettlement(ctx: EngineContext, tx: Queryable, cycl
     await finishSettlement(ctx, tx, cycle);
     return;
   }
+  // After a restore, cycle ids are handed out again from the backup's value: the incarnation keeps the
+  // InstrId of a new cycle apart from one the lost switch may have sent the agent (migration 023).
+  const [row] = await tx.query<{ incarnation: string | null }>(`SELECT ${INCARNATION_SQL} AS incarnation`);
+  const incarnation = row?.incarnation ?? null;
   for (const instruction of instructions) {
-    const instructionId = `C${cycleId}-A${attempt}-${instruction.bic}-${instruction.currency}`;
+    const instructionId = `C${cycleId}-A${attempt}-${incarnation === null ? '' : `${incarnation}-`}${instruction.bic}-${instruction.currency}`;
     const messageId = await emitSettlementInstruction(ctx, tx, { ...instruction, instructionId, settlementAccount: settlementAccount(ctx),
       settlementDate: dateText(cycle.business_date)! });
     await tx.query(`INSERT INTO settlement_instructions (cycle_id, attempt, bic, currency, direction, amount_minor, instruction_id, state, message_id, sent_at)

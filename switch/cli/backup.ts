@@ -1,0 +1,162 @@
+/**
+ * Backup and restore (switch/store/backup.ts, docs/operations.md "Backup and restore"):
+ *
+ *   clearhouse backup --out FILE       a consistent backup of the store, while serve runs (PostgreSQL);
+ *                                      on the embedded store, with serve stopped (one process at a time)
+ *   clearhouse restore FILE            into an empty store only; checks the whole file first, restores in
+ *                                      one transaction, verifies, starts a new incarnation (MsgIds never
+ *                                      repeat), and moves files archived after the backup back to inbound/
+ *
+ * Store: DATABASE_URL, else the configuration's embedded store (<dataDirectory>/db), else --store DIR.
+ * Exit codes: 0 done; 1 the file is damaged or truncated, or the restored store failed a check;
+ * 2 usage, configuration, a non-empty target, a backup of a newer schema, the embedded store in use;
+ * 3 the database cannot be used.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, type SchemeConfig } from '../config.ts';
+import { processClock, systemClock } from '../clock.ts';
+import { checksAfterRestore, journalHeadAtBackup } from '../backup/after-restore.ts';
+import { BackupDamagedError, restoreBackup, RestoreRefusedError, RestoreVerificationError, writeBackup } from '../store/backup.ts';
+import { openDatabase, StoreLockedError, type Database } from '../store/database.ts';
+import { SchemaNotCurrentError } from '../store/migrate.ts';
+import { receivedFilesStored } from '../engine/queries.ts';
+import { print, readConfig } from './clearing.ts';
+import { checkDatabaseUrl, CliError, databaseOpenFailure, EXIT } from './errors.ts';
+
+interface BackupOptions {
+  readonly out: string;
+  readonly config?: string;
+  readonly store?: string;
+  readonly json?: boolean;
+}
+
+interface RestoreOptions {
+  readonly config?: string;
+  readonly store?: string;
+  readonly json?: boolean;
+  /** --no-reread: leave the mailboxes alone */
+  readonly reread?: boolean;
+}
+
+export function registerBackupCommands(program: Command): void {
+  program
+    .command('backup')
+    .description('write a consistent backup of the store to one file (docs/operations.md "Backup and restore")')
+    .requiredOption('--out <file>', 'the backup file (gzip; written as FILE.part and renamed when complete)')
+    .option('--config <file>', 'scheme configuration (its embedded store when DATABASE_URL is not set)')
+    .option('--store <dir>', 'an embedded store directory instead of the configuration\'s')
+    .option('--json', 'print the manifest as JSON')
+    .action(async (options: BackupOptions) => { process.exitCode = await backupCommand(options); });
+  program
+    .command('restore')
+    .description('restore a backup into an empty store, verify it, and read again the files that arrived after it')
+    .argument('<file>', 'a file written by clearhouse backup')
+    .option('--config <file>', 'scheme configuration (its embedded store when DATABASE_URL is not set; its mailboxes)')
+    .option('--store <dir>', 'an embedded store directory instead of the configuration\'s')
+    .option('--no-reread', 'leave the mailboxes alone (do not move files archived after the backup back to inbound/)')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, options: RestoreOptions) => { process.exitCode = await restoreCommand(file, options); });
+}
+
+function fail(command: string, message: string, code: number): number {
+  process.stderr.write(`clearhouse ${command}: ${message}\n`);
+  return code;
+}
+
+/** The configuration, when the command needs one (the embedded store's place, the mailboxes). */
+function configOf(options: { config?: string }): SchemeConfig {
+  try {
+    return readConfig(options);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+}
+
+async function openStore(options: { config?: string; store?: string }): Promise<Database> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    checkDatabaseUrl(url);
+    try {
+      return await openDatabase({ url, poolSize: 2 });
+    } catch (error) {
+      throw databaseOpenFailure(url, error);
+    }
+  }
+  const directory = options.store ?? join(configOf(options).dataDirectory, 'db');
+  try {
+    return await openDatabase({ directory });
+  } catch (error) {
+    if (error instanceof StoreLockedError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+}
+
+async function backupCommand(options: BackupOptions): Promise<number> {
+  const db = await openStore(options);
+  try {
+    const summary = await writeBackup(db, options.out, {
+      createdAt: processClock().now(), systemTimeAt: systemClock.now(), journalHead: journalHeadAtBackup,
+    });
+    const rows = summary.manifest.tables.reduce((n, t) => n + t.rows, 0);
+    const payments = summary.manifest.state.payments.reduce((n, p) => n + Number(p.count), 0);
+    print(options, { file: summary.file, bytes: summary.fileBytes, fileSha256: summary.fileSha256, contentSha256: summary.contentSha256,
+      header: summary.header, manifest: summary.manifest },
+    `backup ${summary.file}: ${summary.manifest.tables.length} tables, ${rows} rows (${payments} payments), ${summary.fileBytes} bytes, ` +
+      `schema version ${summary.header.migrations.at(-1)?.version ?? 0}, taken at ${summary.header.createdAt}\n` +
+      `sha256 of the file ${summary.fileSha256} (keep it beside the file)\n`);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof SchemaNotCurrentError) return fail('backup', error.message, EXIT.usage);
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+async function restoreCommand(file: string, options: RestoreOptions): Promise<number> {
+  const reread = options.reread !== false;
+  // Read first: a bad configuration stops the command before anything is restored.
+  const config = reread || (!process.env.DATABASE_URL && options.store === undefined) ? configOf(options) : undefined;
+  const db = await openStore(options);
+  let summary;
+  let problems: string[];
+  let moved: ReadonlyArray<{ participant: string; fileName: string }> = [];
+  let clashes: ReadonlyArray<{ participant: string; fileName: string }> = [];
+  let notCovered: string[] = [];
+  try {
+    try {
+      summary = await restoreBackup(db, file, { restoredAt: processClock().now() });
+    } catch (error) {
+      if (error instanceof BackupDamagedError || error instanceof RestoreVerificationError) return fail('restore', `${error.message}; nothing was restored`, EXIT.negative);
+      if (error instanceof RestoreRefusedError) return fail('restore', `${error.message}; nothing was restored`, EXIT.usage);
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return fail('restore', `cannot read ${file}: ${code}`, EXIT.usage);
+      throw error;
+    }
+    problems = await checksAfterRestore(db, summary.header.journalHead);
+    if (reread && config) {
+      const { directoryMailboxes } = await import('../../connectors/registry.ts');
+      const { rereadAfterRestore } = await import('../../connectors/reread.ts');
+      const { directories, others } = directoryMailboxes(config);
+      notCovered = others;
+      ({ moved, clashes } = await rereadAfterRestore((participant, sha256s) => receivedFilesStored(db, participant, sha256s), directories,
+        new Date(summary.header.systemTimeAt)));
+    }
+  } finally {
+    await db.close();
+  }
+  const rows = summary.manifest.tables.reduce((n, t) => n + t.rows, 0);
+  print(options, { restored: file, contentSha256: summary.contentSha256, backupCreatedAt: summary.header.createdAt, incarnation: summary.incarnation,
+    tables: summary.manifest.tables.length, rows, migrated: summary.migrated, state: summary.manifest.state, reread: moved, clashes,
+    notReread: notCovered, problems },
+  `restored ${file} (taken at ${summary.header.createdAt}): ${summary.manifest.tables.length} tables, ${rows} rows; counts and state summary verified\n` +
+    `new incarnation ${summary.incarnation}: every MsgId from now on carries it\n` +
+    (summary.migrated.length > 0 ? `migrated past the backup: ${summary.migrated.join(', ')}\n` : '') +
+    (reread ? `${moved.length} file(s) archived after the backup moved back to inbound/ to be read again\n` : 'mailboxes left alone (--no-reread)\n') +
+    clashes.map((c) => `  ${c.participant} ${c.fileName}: also waiting in inbound/, left in archive/\n`).join('') +
+    (notCovered.length > 0 ? `not re-read (SFTP or queue mailboxes: see docs/operations.md): ${notCovered.join(', ')}\n` : '') +
+    problems.map((p) => `check failed: ${p}\n`).join(''));
+  return problems.length > 0 ? EXIT.negative : EXIT.ok;
+}

@@ -1,0 +1,63 @@
+/**
+ * The restore drill on the embedded store (PGlite): a `clearhouse simulate` day (every fault, a crash
+ * and restart among them) leaves its store; `clearhouse backup` of it, `clearhouse restore` into a new
+ * directory, and a backup of the restored store: every table holds the same rows (same sha256), the
+ * state summary (payments by state, exposures, cycles and positions) and the sequences are the same;
+ * only the record of the restore itself is new. A restore into the store it came from (not empty) is
+ * refused. (PostgreSQL, through the operator's commands: restore-drill.test.ts.)
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, root } from '../support/cli-workspace.ts';
+
+interface Manifest {
+  tables: Array<{ name: string; rows: number; sha256: string }>;
+  sequences: Array<{ name: string; lastValue: string; isCalled: boolean }>;
+  state: { payments: Array<{ state: string; count: string }>; cycles: Array<{ state: string }> };
+}
+
+function clearhouse(...args: string[]) {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+  return result;
+}
+
+function ok(...args: string[]): string {
+  const result = clearhouse(...args);
+  assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+describe('restore drill on the embedded store', () => {
+  it('a simulated day restored into a new directory holds the same rows, state and sequences', () => {
+    const work = mkdtempSync(join(tmpdir(), 'clearhouse-backup-drill-'));
+    const day = join(work, 'day');
+    const simulated = JSON.parse(ok('simulate', '--seed', '3', '--out', day, '--json')) as { seeds: Array<{ ok: boolean }> };
+    assert.equal(simulated.seeds[0]!.ok, true);
+
+    const source = JSON.parse(ok('backup', '--store', join(day, 'store'), '--out', join(work, 'day.gz'), '--json')) as { manifest: Manifest };
+    assert.ok(source.manifest.state.payments.reduce((n, p) => n + Number(p.count), 0) > 0);
+    assert.ok(source.manifest.state.cycles.some((c) => c.state === 'SETTLED'));
+
+    const restored = JSON.parse(ok('restore', join(work, 'day.gz'), '--store', join(work, 'restored'), '--no-reread', '--json')) as { incarnation: string };
+    const again = JSON.parse(ok('backup', '--store', join(work, 'restored'), '--out', join(work, 'restored.gz'), '--json')) as { manifest: Manifest };
+
+    const without = (m: Manifest) => ({
+      tables: m.tables.filter((t) => t.name !== 'store_restores'),
+      sequences: m.sequences.filter((s) => s.name !== 'store_restores_id_seq'),
+      state: m.state,
+    });
+    assert.deepEqual(without(again.manifest), without(source.manifest));
+    assert.deepEqual(again.manifest.tables.find((t) => t.name === 'store_restores')!.rows, 1, `the restore is recorded (incarnation ${restored.incarnation})`);
+
+    const refused = clearhouse('restore', join(work, 'day.gz'), '--store', join(day, 'store'), '--no-reread');
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /not empty/);
+  });
+});
