@@ -786,7 +786,8 @@ async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps:
   } finally {
     await xsd.close();
   }
-  return { steps, highestHeld: held?.offered ?? 0, p99AtHighestMs: (held ?? steps[0])?.p99Ms ?? null, peakRssMB: peakRssMB() };
+  const lowest = [...steps].sort((x, y) => x.offered - y.offered)[0];
+  return { steps, highestHeld: held?.offered ?? 0, p99AtHighestMs: (held ?? lowest)?.p99Ms ?? null, peakRssMB: peakRssMB() };
 }
 
 // ---------------------------------------------------------------------------------------------------
