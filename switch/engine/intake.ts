@@ -308,7 +308,7 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   // a held one as RECEIVED --HOLD--> leaves it (recorded by holdNewPayments).
   const state = realtime ? 'RECEIVED' : admittedState('ACCEPT_BATCH');
   const states = rows.map((_, i) => (held[i] ? admittedState('HOLD') : state));
-  // A batch payment's XML is kept apart (acceptBatchPayments), out of the row netting and settlement update.
+  // A batch payment's XML is not copied: it stays in the stored inbound file (cycles/bulk-files.ts).
   const created = rows.length === 0 ? [] : await tx.query<{ id: bigint; transaction_index: number }>(
     `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
         debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml)
@@ -332,8 +332,8 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   const admitted = created.filter((c) => !heldIndexes.has(c.transaction_index));
   if (realtime) return { realtime: admitted.map((r) => r.id), heldRealtime: heldPayments.length, ...(outcome === undefined ? {} : { report: outcome }) };
   const waiting = new Set(rows.filter((_, i) => warehoused[i]).map((r) => r.index));
-  await acceptBatchPayments(tx, cycle!.id, admitted.filter((c) => !waiting.has(c.transaction_index)), columns.index, columns.xml);
-  await warehouseBatchPayments(tx, admitted.filter((c) => waiting.has(c.transaction_index)), columns.index, columns.xml);
+  await acceptBatchPayments(tx, cycle!.id, admitted.filter((c) => !waiting.has(c.transaction_index)));
+  await warehouseBatchPayments(tx, admitted.filter((c) => waiting.has(c.transaction_index)));
   return { realtime: [], heldRealtime: 0, ...(outcome === undefined ? {} : { report: outcome }) };
 }
 

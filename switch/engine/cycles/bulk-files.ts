@@ -70,11 +70,13 @@ const NEWLINE = Buffer.from('\n', 'utf8');
  * bytea as hex text, twice the volume and slower to decode) with their transaction elements' spans,
  * and kept while their total stays within limits.bulkSourceBytesMax (least recently used dropped).
  */
-class InboundSources {
+export class InboundSources {
   private readonly held = new Map<bigint, { bytes: Buffer; spans: ElementSpan[] }>();
   private heldBytes = 0;
+  /** Inbound files read so far (each read once while they fit in the budget). */
+  reads = 0;
 
-  constructor(private readonly tx: Queryable) {}
+  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax) {}
 
   /** The bytes of transaction `index` of inbound message `messageRowId`, as forwarded. */
   async element(messageRowId: bigint, index: number): Promise<Uint8Array> {
@@ -95,9 +97,10 @@ class InboundSources {
       "SELECT encode(bytes, 'base64') AS bytes_base64, bytes_truncated AS truncated FROM messages WHERE id = $1 AND direction = 'in'", [messageRowId]);
     invariant(row !== undefined && !row.truncated, `inbound message ${messageRowId} of a settled payment is not stored whole`);
     const bytes = Buffer.from(row.bytes_base64, 'base64');
+    this.reads++;
     const source = { bytes, spans: transactionElementSpans(bytes) };
     for (const [id, held] of this.held) {
-      if (this.heldBytes + bytes.length <= limits.bulkSourceBytesMax) break;
+      if (this.heldBytes + bytes.length <= this.budgetBytes) break;
       this.held.delete(id);
       this.heldBytes -= held.bytes.length;
     }
@@ -105,6 +108,20 @@ class InboundSources {
     this.heldBytes += bytes.length;
     return source;
   }
+}
+
+/**
+ * Transaction `index` of stored inbound message `messageRowId` as the switch forwards it (the payment's
+ * detail shows it); undefined if the message is not stored whole. Reads and scans the whole file: for
+ * one payment at a time, not for lists.
+ */
+export async function storedTransactionElement(db: Queryable, messageRowId: bigint, index: number): Promise<string | undefined> {
+  const [row] = await db.query<{ bytes_base64: string; truncated: boolean }>(
+    "SELECT encode(bytes, 'base64') AS bytes_base64, bytes_truncated AS truncated FROM messages WHERE id = $1 AND direction = 'in'", [messageRowId]);
+  if (row === undefined || row.truncated) return undefined;
+  const bytes = Buffer.from(row.bytes_base64, 'base64');
+  const span = transactionElementSpans(bytes)[index];
+  return span === undefined ? undefined : forwardableElement(bytes, span);
 }
 
 /** Stands for the transactions in a bulk file's template; cannot occur in XML (a NUL character). */
