@@ -19,6 +19,7 @@ import type { ElementSpan } from '../validation/scan.ts';
 import type { EngineContext } from './context.ts';
 import { forwardableElement } from '../validation/forward.ts';
 import { acceptBatchPayments, openCycle, warehouseBatchPayments } from './cycles/open.ts';
+import { recordTransactionSpans } from './cycles/bulk-files.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
 import { admittedState } from './transitions.ts';
@@ -82,6 +83,10 @@ export async function intakeAlone(ctx: EngineContext, validated: Validated): Pro
       const realtime = 'refused' in created ? [] : created.realtime;
       if ('refused' in created) outcome = created.refused;
       else if (created.report) outcome = created.report;
+      // A batch message's transaction spans, for its bulk files (cycles/bulk-files.ts).
+      if (accepted.length > 0 && !('refused' in created) && created.realtime.length === 0 && created.heldRealtime === 0) {
+        await recordTransactionSpans(tx, messageRowId, transactions);
+      }
       // A held real-time payment was answered PDNG (risk-holds.ts), as a queued one.
       if (realtime.length > 0 || ('heldRealtime' in created && created.heldRealtime > 0)) {
         // Real-time payments are answered when the creditor agent answers, or now if refused/queued.

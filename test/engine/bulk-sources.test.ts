@@ -4,14 +4,15 @@
  * bytes of a plain element, a prefixed one rewritten without its prefixes), in any order of access;
  * a file is read once while the files fit in the budget, and the least recently used one is dropped
  * (and read again when needed) when they do not, so memory stays bounded; a truncated (refused) file
- * is never used; the detail of one payment rebuilds its element from its file.
+ * is never used; the detail of one payment rebuilds its element from its file; spans recorded at
+ * intake (migration 027) are used instead of scanning the file again.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
-import { InboundSources, storedTransactionElement } from '../../switch/engine/cycles/bulk-files.ts';
+import { InboundSources, recordTransactionSpans, storedTransactionElement } from '../../switch/engine/cycles/bulk-files.ts';
 import { openDatabase, type Database } from '../../switch/store/database.ts';
 import { migrate } from '../../switch/store/migrate.ts';
 import { forwardableElement } from '../../switch/validation/forward.ts';
@@ -76,6 +77,25 @@ describe('bulk file sources: transaction elements from the stored inbound files'
       assert.equal(spans[0]!.plain, false);
       assert.equal(text(await sources.element(b, 0)), forwardableElement(bytes, spans[0]!));
       await assert.rejects(sources.element(a, 30), /has no transaction 30/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('uses the spans recorded at intake rather than scanning the file again', async () => {
+    const db = await openDatabase({});
+    try {
+      await migrate(db);
+      const xml = message(6, 4);
+      const id = await store(db, xml);
+      const bytes = Buffer.from(xml, 'utf8');
+      const scanned = transactionElementSpans(bytes);
+      // Recorded in reverse: what comes back can only have come from the recorded spans.
+      await recordTransactionSpans(db, id, scanned.map((span, k) => ({ facts: { index: 3 - k }, span })));
+      const sources = new InboundSources(db);
+      const want = expectedElements(xml);
+      for (let k = 0; k < 4; k++) assert.equal(text(await sources.element(id, k)), want[3 - k]);
+      await assert.rejects(sources.element(id, 4), /has no transaction 4/);
     } finally {
       await db.close();
     }

@@ -70,8 +70,30 @@ const NEWLINE = Buffer.from('\n', 'utf8');
  * bytea as hex text, twice the volume and slower to decode) with their transaction elements' spans,
  * and kept while their total stays within limits.bulkSourceBytesMax (least recently used dropped).
  */
+/** Where a transaction element sits in its inbound file, and whether it is copied as is. */
+type Span = Pick<ElementSpan, 'start' | 'end' | 'plain'>;
+
+/**
+ * Record where each transaction element of an accepted batch message sits in its stored bytes (in
+ * intake's transaction), so that settlement need not scan the file again (migration 027).
+ */
+export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint,
+  transactions: readonly { readonly facts: { readonly index: number }; readonly span: Span | undefined }[]): Promise<void> {
+  const count = transactions.reduce((n, t) => Math.max(n, t.facts.index + 1), 0);
+  if (count === 0) return;
+  const starts = new Array<number>(count).fill(-1), ends = new Array<number>(count).fill(-1), plain = new Array<boolean>(count).fill(false);
+  for (const t of transactions) {
+    if (!t.span) continue;
+    starts[t.facts.index] = t.span.start;
+    ends[t.facts.index] = t.span.end;
+    plain[t.facts.index] = t.span.plain;
+  }
+  await tx.query('INSERT INTO transaction_spans (message_id, starts, ends, plain) VALUES ($1, $2::int[], $3::int[], $4::boolean[])',
+    [messageRowId, starts, ends, plain]);
+}
+
 export class InboundSources {
-  private readonly held = new Map<bigint, { bytes: Buffer; spans: ElementSpan[] }>();
+  private readonly held = new Map<bigint, { bytes: Buffer; spans: readonly (Span | undefined)[] }>();
   private heldBytes = 0;
   /** Inbound files read so far (each read once while they fit in the budget). */
   reads = 0;
@@ -92,13 +114,18 @@ export class InboundSources {
     return span.plain ? source.bytes.subarray(span.start, span.end) : Buffer.from(forwardableElement(source.bytes, span), 'utf8');
   }
 
-  private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: ElementSpan[] }> {
-    const [row] = await this.tx.query<{ bytes_base64: string; truncated: boolean }>(
-      "SELECT encode(bytes, 'base64') AS bytes_base64, bytes_truncated AS truncated FROM messages WHERE id = $1 AND direction = 'in'", [messageRowId]);
+  private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
+    const [row] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
+      `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated, s.starts, s.ends, s.plain
+         FROM messages m LEFT JOIN transaction_spans s ON s.message_id = m.id WHERE m.id = $1 AND m.direction = 'in'`, [messageRowId]);
     invariant(row !== undefined && !row.truncated, `inbound message ${messageRowId} of a settled payment is not stored whole`);
     const bytes = Buffer.from(row.bytes_base64, 'base64');
     this.reads++;
-    const source = { bytes, spans: transactionElementSpans(bytes) };
+    // Spans recorded at intake; a message stored before migration 027 is scanned as validation did.
+    const spans = row.starts && row.ends && row.plain
+      ? row.starts.map((start, k) => (start < 0 ? undefined : { start, end: row.ends![k]!, plain: row.plain![k]! }))
+      : transactionElementSpans(bytes);
+    const source = { bytes, spans };
     for (const [id, held] of this.held) {
       if (this.heldBytes + bytes.length <= this.budgetBytes) break;
       this.held.delete(id);
