@@ -109,7 +109,7 @@ export interface MessageSummary {
 
 export interface PaymentDetail {
   readonly payment: PaymentSummary;
-  /** The transaction element as received (null once a settled batch payment's copy is no longer kept: see the bulk file). */
+  /** The transaction element as forwarded; a batch credit transfer's is read from its stored inbound file (null if that was not kept whole). */
   readonly transactionXml: string | null;
   readonly history: PaymentTransition[];
   /** The message that carried it in, and the one that forwarded it to the creditor agent (real-time). */
