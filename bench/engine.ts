@@ -17,7 +17,10 @@
  *            counts this step's sessions only (by application_name) and the server's background
  *            processes, so that other users of a shared server do not inflate it; each step also
  *            reports how many messages the real-time intake committed per group (mean, largest).
- *            The batch part counts every session of the server.
+ *            The rates rise until one is not held, then the gap to the highest held is halved: the
+ *            highest rate held is searched, to 100/s.
+ *  floor     after the batch part, in the same child: the least work for the same payments and files
+ *            (bench/floor.ts), so that the batch figure is read as a ratio of it.
  *
  * Every step uses a fresh PostgreSQL schema, dropped afterwards. Generated batch files are cached under
  * .bench/engine/ with a placeholder date that is replaced by the run's settlement date.
@@ -31,6 +34,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { checkConfig, type SchemeConfig } from '../switch/config.ts';
@@ -42,6 +46,7 @@ import { DirectoryMailboxes } from '../connectors/directory.ts';
 import { XsdValidator } from '../switch/validation/xsd-pool.ts';
 import { validateFile } from '../switch/validation/pipeline.ts';
 import type { Row } from './validation.ts';
+import { copyFloor, floorResult, fsyncFloor, xmllintFloor, type FloorResult } from './floor.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const work = join(root, '.bench', 'engine');
@@ -54,14 +59,10 @@ const encoder = new TextEncoder();
 /** Files in flight: 2 on the 2-core reference machine (one validating while another is stored); 3 measured no better. */
 export const BATCH_FULL = { files: 20, perFile: 10_000, concurrency: 2 } as const;
 export const BATCH_QUICK = { files: 20, perFile: 1_000, concurrency: 2 } as const;
-/**
- * Offered real-time rates, rising; 100 and 200/s below the issue's ladder so that the highest rate held
- * is found on a small machine. A rate achieved at under 80 % stops the ladder (higher ones would
- * measure the same ceiling for minutes).
- */
+/** Offered real-time rates, rising: the ladder of the search for the highest rate held (realtimeChild). */
 export const REALTIME_RATES = [500, 1_000, 1_500, 2_000, 2_500] as const;
 /** Targets of the issue. */
-export const TARGETS = { batchPaymentsPerSecond: 20_000, realtimePaymentsPerSecond: 2_000, p99Ms: 250 } as const;
+export const TARGETS = { batchPaymentsPerSecond: 10_000, batchFloorRatio: 0.35, realtimePaymentsPerSecond: 2_000, p99Ms: 250 } as const;
 
 function databaseBase(): string {
   return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -114,20 +115,46 @@ export async function freshSchema(prefix: string): Promise<{ url: string; applic
   return { url: url.toString(), applicationName: schema, drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) };
 }
 
-/** PostgreSQL reachable, and its durability settings (reported with the figures). */
-export async function postgresSettings(): Promise<{ version: string; synchronousCommit: string; fsync: string } | undefined> {
+/** Server settings the figures depend on, reported with them (issue 15: the machine's server runs with autovacuum off). */
+const REPORTED_SETTINGS = ['autovacuum', 'synchronous_commit', 'fsync', 'full_page_writes', 'wal_compression', 'shared_buffers',
+  'max_wal_size', 'checkpoint_timeout', 'wal_buffers', 'work_mem', 'maintenance_work_mem'] as const;
+
+export interface PostgresSettings {
+  readonly version: string; readonly synchronousCommit: string; readonly fsync: string;
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/** PostgreSQL reachable, and its durability and memory settings (reported with the figures). */
+export async function postgresSettings(): Promise<PostgresSettings | undefined> {
   const client = new pg.Client({ connectionString: databaseBase(), connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
     const [v] = (await client.query<{ server_version: string }>('SHOW server_version')).rows;
-    const [s] = (await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows;
-    const [f] = (await client.query<{ fsync: string }>('SHOW fsync')).rows;
-    return { version: v!.server_version, synchronousCommit: s!.synchronous_commit, fsync: f!.fsync };
+    const rows = (await client.query<{ name: string; setting: string; unit: string | null }>(
+      'SELECT name, setting, unit FROM pg_settings WHERE name = ANY ($1::text[]) ORDER BY name', [REPORTED_SETTINGS])).rows;
+    const settings: Record<string, string> = {};
+    for (const r of rows) settings[r.name] = settingText(r.setting, r.unit);
+    return { version: v!.server_version, synchronousCommit: settings.synchronous_commit ?? '?', fsync: settings.fsync ?? '?', settings };
   } catch {
     return undefined;
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** A pg_settings value with its unit folded in: shared_buffers 16384 × 8kB → "128 MB". */
+function settingText(setting: string, unit: string | null): string {
+  const blocks = /^(\d+)kB$/.exec(unit ?? '');
+  if (unit === '8kB' || unit === 'kB' || unit === 'MB' || blocks) {
+    const kB = Number(setting) * (unit === '8kB' ? 8 : unit === 'MB' ? 1024 : Number(blocks?.[1] ?? 1));
+    return kB >= 1024 ? `${Math.round(kB / 1024)} MB` : `${kB} kB`;
+  }
+  return unit ? `${setting} ${unit}` : setting;
+}
+
+/** "autovacuum=off, synchronous_commit=on, …" */
+export function settingsText(settings: PostgresSettings): string {
+  return Object.entries(settings.settings).map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
 /** Which PostgreSQL processes serve a client (a backend's title shows it: "127.0.0.1(55528)" or "[local]"); read once per process. */
@@ -281,14 +308,18 @@ export interface BatchResult extends ChildOutput {
   readonly walMB: { readonly intake: number; readonly netting: number; readonly settlement: number };
   /** Size of each table of the run's schema over 1 MB, indexes and TOAST included (MB). */
   readonly storageMB: Readonly<Record<string, number>>;
+  /** One-minute load average before our run, after it, and after the floor. */
+  readonly loadAverage: { readonly before: number; readonly afterRun: number; readonly afterFloor: number };
+  readonly floor: FloorResult;
 }
 
 function cpuText(c: PhaseCpu): string {
   return `${c.nodeCpuS.toFixed(1)} / ${c.postgresCpuS === null ? '?' : c.postgresCpuS.toFixed(1)}`;
 }
 
-export async function benchmarkEngineBatch(quick: boolean): Promise<{ row: Row; phases: Row[]; result: BatchResult }> {
-  const shape = quick ? BATCH_QUICK : BATCH_FULL;
+export interface BatchShape { readonly files: number; readonly perFile: number; readonly concurrency: number }
+
+export async function benchmarkEngineBatch(shape: BatchShape): Promise<{ row: Row; phases: Row[]; floor: Row[]; result: BatchResult; summary: string }> {
   const made = await runChild(['generate', String(shape.files), String(shape.perFile)]);
   if (made.generated) console.log(`  (generated ${String(made.generated)} batch files under .bench/engine/, cached for later runs)`);
   const result = await runChild(['batch', String(shape.files), String(shape.perFile), String(shape.concurrency)]) as BatchResult;
@@ -310,7 +341,23 @@ export async function benchmarkEngineBatch(quick: boolean): Promise<{ row: Row; 
       'payments/s': Math.round(result.payments / (result.settlementDeliveryMs / 1000)), 'CPU s node / PostgreSQL': cpuText(result.cpu.settlement),
       'WAL MB': result.walMB.settlement, 'peak RSS MB by then': result.peakRssMBBy.settlement },
   ];
-  return { row, phases, result };
+  const f = result.floor;
+  const cpu = (c: number | null): string => (c === null ? '?' : c.toFixed(2));
+  const floor: Row[] = [
+    { part: 'native xmllint --stream --schema, each inbound file', 'wall s': f.xmllint.wallS.toFixed(2), 'CPU s': cpu(f.xmllint.cpuS) },
+    { part: `COPY ${f.payments} rows (~200 B, primary key + 2 unique indexes) + 2 whole-table updates`, 'wall s': f.copy.wallS.toFixed(2),
+      'CPU s': `${cpu(f.copy.cpuS)} (COPY ${f.copy.copyWallS.toFixed(2)} s + updates ${f.copy.updatesWallS.toFixed(2)} s wall)` },
+    { part: `bulk files written with fsync (${(f.fsync.bytes / 1e6).toFixed(0)} MB)`, 'wall s': f.fsync.wallS.toFixed(2), 'CPU s': cpu(f.fsync.cpuS) },
+    { part: `floor: ${f.cpuS.toFixed(2)} CPU s over ${f.cores} cores`, 'wall s': (f.xmllint.wallS + f.copy.wallS + f.fsync.wallS).toFixed(2),
+      'CPU s': `${f.cpuS.toFixed(2)} → ${f.paymentsPerSecond} payments/s` },
+  ];
+  const ours = [result.cpu.intake, result.cpu.netting, result.cpu.settlement]
+    .reduce((sum, c) => sum + c.nodeCpuS + (c.postgresCpuS ?? 0), 0);
+  floor.push({ part: 'ours: CPU s node + PostgreSQL (this run\'s sessions and the server\'s background processes)', 'wall s': (result.totalMs / 1000).toFixed(2),
+    'CPU s': `${ours.toFixed(1)} (floor ÷ ours: ${(f.cpuS / ours).toFixed(2)})` });
+  const ratio = result.paymentsPerSecond / f.paymentsPerSecond;
+  const summary = `batch: ${result.paymentsPerSecond} payments/s, floor ${f.paymentsPerSecond} payments/s, ratio ${ratio.toFixed(2)}, peak RSS ${result.peakRssMB} MB`;
+  return { row, phases, floor, result, summary };
 }
 
 export interface RealtimeStep {
@@ -324,20 +371,18 @@ export interface RealtimeStep {
   readonly riskHeld?: number;
 }
 
-export async function benchmarkEngineRealtime(quick: boolean): Promise<{ rows: Row[]; steps: RealtimeStep[]; highestHeld: number }> {
-  const seconds = quick ? 5 : 60;
+export async function benchmarkEngineRealtime(seconds: number): Promise<{ rows: Row[]; steps: RealtimeStep[]; highestHeld: number; p99AtHighestMs: number | null }> {
   const result = await runChild(['realtime', String(seconds), REALTIME_RATES.join(',')]);
   const steps = result.steps as RealtimeStep[];
-  const rows: Row[] = steps.map((s): Row => s.skipped ? { 'offered /s': s.offered, result: s.skipped } : {
+  const rows: Row[] = steps.map((s): Row => ({
     'offered /s': s.offered, 's': s.seconds, 'achieved /s': s.achieved, accepted: s.accepted, shed: s.shed, refused: s.refused, errors: s.errors,
     'p50 ms': s.p50Ms.toFixed(1), 'p99 ms': s.p99Ms.toFixed(1), 'max ms': s.maxMs.toFixed(0),
     'p99 from schedule ms': s.p99FromScheduleMs.toFixed(1), 'peak in flight': s.maxInFlight,
     'CPU ms/payment node / PostgreSQL': `${s.nodeCpuMsPerPayment ?? '?'} / ${s.postgresCpuMsPerPayment ?? '?'}`,
     'messages per group: mean / largest': `${s.meanGroup ?? '?'} / ${s.largestGroup ?? '?'}`,
     [`held (p99 < ${TARGETS.p99Ms} ms)`]: s.held ? 'yes' : 'no',
-  });
-  const highestHeld = Math.max(0, ...steps.filter((s) => s.held).map((s) => s.offered));
-  return { rows, steps, highestHeld };
+  }));
+  return { rows, steps, highestHeld: result.highestHeld as number, p99AtHighestMs: result.p99AtHighestMs as number | null };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -448,6 +493,27 @@ async function warmUp(xsd: XsdValidator, banks: readonly Bank[]): Promise<void> 
   await Promise.all(Array.from({ length: 8 }, () => validateFile(bytes, { xsd })));
 }
 
+/** The floor (bench/floor.ts) over the run's own inbound files and payment count. */
+async function measureFloor(paths: readonly string[], payments: number): Promise<FloorResult> {
+  const xmllint = xmllintFloor(join(root, 'schemas', 'pacs.008.001.08.xsd'), paths);
+  const schema = await freshSchema('bench_floor');
+  try {
+    const copy = await copyFloor(schema.url, payments, async (work) => {
+      const meter = await CpuMeter.start(schema.applicationName);
+      try {
+        await work();
+        return meter.lap().postgresCpuS;
+      } finally {
+        meter.stop();
+      }
+    });
+    const fsync = fsyncFloor(join(work, 'floor-bulk'), paths);
+    return floorResult(payments, xmllint, copy, fsync);
+  } finally {
+    await schema.drop();
+  }
+}
+
 async function batchChild(files: number, perFile: number, concurrency: number): Promise<BatchResult> {
   const banks = benchBanks(files);
   const date = settlementDate();
@@ -471,8 +537,10 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
     const dispatchAll = async (): Promise<void> => { while (await engine.dispatch(deliver) > 0) { /* until the outbox is empty */ } };
 
     const rssBefore = peakRssMB();
+    const loadBefore = loadavg()[0]!;
     const wal = await WalMeter.start(engine);
-    const meter = await CpuMeter.start();
+    // This run's sessions only (and the server's background processes): the server may be shared.
+    const meter = await CpuMeter.start(schema.applicationName);
     const started = performance.now();
     let next = 0;
     const lane = async (): Promise<void> => {
@@ -515,13 +583,19 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
     if (settled!.n !== payments || cycle!.state !== 'SETTLED') throw new Error(`expected ${payments} settled payments, found ${settled!.n} (cycle ${cycle!.state})`);
     if (bulkFiles !== files) throw new Error(`expected ${files} bulk files, ${bulkFiles} written`);
     const totalMs = lastBulkAt - started;
+    const loadAfterRun = loadavg()[0]!;
+    const ourPeakRssMB = peakRssMB();
+    // The floor for the same payments and files, in the same run, after ours (bench/floor.ts).
+    const floor = await measureFloor(inputs.map((i) => i.path), payments);
     return {
+      loadAverage: { before: Math.round(loadBefore * 10) / 10, afterRun: Math.round(loadAfterRun * 10) / 10, afterFloor: Math.round(loadavg()[0]! * 10) / 10 },
+      floor,
       payments, files, concurrency, bulkFiles,
       intakeMs: intakeDone - started, cutOffNettingMs: nettedAt - intakeDone, settlementDeliveryMs: lastBulkAt - nettedAt,
       dispatchTailMs: finished - lastBulkAt, totalMs,
       paymentsPerSecond: Math.round(payments / (totalMs / 1000)), intakePaymentsPerSecond: Math.round(payments / ((intakeDone - started) / 1000)),
-      peakRssMB: peakRssMB(),
-      peakRssMBBy: { beforeIntake: rssBefore, intake: rssIntake, netting: rssNetting, settlement: peakRssMB() },
+      peakRssMB: ourPeakRssMB,
+      peakRssMBBy: { beforeIntake: rssBefore, intake: rssIntake, netting: rssNetting, settlement: ourPeakRssMB },
       cpu: { intake: cpuIntake, netting: cpuNetting, settlement: cpuSettlement },
       walMB: { intake: walIntake, netting: walNetting, settlement: walSettlement },
       storageMB: storage,
@@ -681,33 +755,61 @@ async function countStates(engine: Engine): Promise<{ reserved: number; held: nu
   return row!;
 }
 
-async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps: RealtimeStep[]; peakRssMB: number }> {
+/** The search's resolution: rates closer than this to a held one are not tried. */
+const REALTIME_RESOLUTION = 100;
+/** Above the ladder, rates rise by this step while held, up to REALTIME_RATE_MAX. */
+const REALTIME_STEP_ABOVE = 1_000;
+const REALTIME_RATE_MAX = 8_000;
+
+/**
+ * The highest rate held: the ladder `rates` upwards until a rate is not held (above the ladder, in steps
+ * of REALTIME_STEP_ABOVE while every rate holds), then halving the gap between the highest rate held and
+ * the lowest not held until it is under REALTIME_RESOLUTION (a rate far below the offered one is the
+ * machine's ceiling, so the search jumps to just under the achieved rate first).
+ */
+async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps: RealtimeStep[]; highestHeld: number; p99AtHighestMs: number | null; peakRssMB: number }> {
   const banks = benchBanks(20);
   const messages = new SingleMessages(banks, settlementDate());
   const xsd = new XsdValidator();
   const steps: RealtimeStep[] = [];
+  const run = async (rate: number): Promise<RealtimeStep> => {
+    const step = await realtimeStep(rate, seconds, xsd, banks, messages);
+    console.error(`  realtime ${rate}/s: achieved ${step.achieved}/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, shed ${step.shed}, ` +
+      `${step.held ? 'held' : 'not held'}, CPU ms/payment ${step.nodeCpuMsPerPayment} node / ${step.postgresCpuMsPerPayment ?? '?'} PostgreSQL, ` +
+      `group mean ${step.meanGroup} max ${step.largestGroup}${step.failedGroups ? ` (${step.failedGroups} failed)` : ''}` +
+      `${step.firstError ? `, first error: ${step.firstError}` : ''}, load ${loadavg()[0]!.toFixed(1)}`);
+    steps.push(step);
+    return step;
+  };
+  let held: RealtimeStep | undefined;
+  let failed: RealtimeStep | undefined;
   try {
     await warmUp(xsd, banks);
-    let saturated: number | undefined;
-    for (const rate of rates) {
-      if (saturated !== undefined) {
-        steps.push({ offered: rate, seconds: 0, scheduled: 0, accepted: 0, shed: 0, refused: 0, errors: 0, achieved: 0, p50Ms: NaN, p99Ms: NaN,
-          p99FromScheduleMs: NaN, maxMs: NaN, maxInFlight: 0, held: false, skipped: `skipped: saturated at ${saturated}/s` });
-        continue;
-      }
-      const step = await realtimeStep(rate, seconds, xsd, banks, messages);
-      console.error(`  realtime ${rate}/s: achieved ${step.achieved}/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, shed ${step.shed}, ` +
-        `CPU ms/payment ${step.nodeCpuMsPerPayment} node / ${step.postgresCpuMsPerPayment ?? '?'} PostgreSQL, ` +
-        `group mean ${step.meanGroup} max ${step.largestGroup}${step.failedGroups ? ` (${step.failedGroups} failed)` : ''}` +
-        `${step.firstError ? `, first error: ${step.firstError}` : ''}`);
-      steps.push(step);
-      // Far below the offered rate: higher rates would only measure the same ceiling, for minutes.
-      if (step.achieved < rate * 0.8) saturated = rate;
+    const ladder = [...rates].sort((x, y) => x - y);
+    for (let i = 0; failed === undefined; i++) {
+      const rate = i < ladder.length ? ladder[i]! : (held?.offered ?? 0) + REALTIME_STEP_ABOVE;
+      if (rate > REALTIME_RATE_MAX) break;
+      const step = await run(rate);
+      if (step.held) held = step;
+      else failed = step;
+    }
+    while (failed !== undefined) {
+      const low = held?.offered ?? 0;
+      const high = failed.offered;
+      if (high - low <= REALTIME_RESOLUTION) break;
+      // Far below the offered rate: the ceiling is about what was achieved, so try just under it.
+      const ceiling = failed.achieved < high * 0.8 ? Math.floor(failed.achieved * 0.9 / 50) * 50 : high;
+      const rate = Math.max(low + 50, Math.min(Math.round((low + high) / 2 / 50) * 50, ceiling));
+      if (rate >= high) break;
+      const step = await run(rate);
+      if (step.held) held = step;
+      else failed = step;
     }
   } finally {
     await xsd.close();
   }
-  return { steps, peakRssMB: peakRssMB() };
+  const lowest = [...steps].sort((x, y) => x.offered - y.offered)[0];
+  return { steps, highestHeld: held?.offered ?? 0, p99AtHighestMs: (held ?? lowest)?.p99Ms ?? null, peakRssMB: peakRssMB() };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports|risk|screening|backup (one
- * section; the other sections' figures already in results.json are kept).
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|batch|realtime|connectors|scoring|api|reports|risk|screening|backup
+ * (one section, `engine` being batch and realtime; the other sections' figures already in results.json are kept), --per-file N (batch:
+ * N payments in each of the 20 files instead of 10,000), --seconds N (realtime: N seconds per rate instead of 60).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -9,7 +10,8 @@ import { benchmarkFiles, benchmarkLarge, benchmarkSingles } from './validation.t
 import { benchmarkQueue, benchmarkSftp, QUEUE_FULL, QUEUE_QUICK } from './connectors.ts';
 import { benchmarkScoring } from './scoring.ts';
 import { API_FULL, API_QUICK, benchmarkApi } from './api.ts';
-import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
+import { loadavg } from 'node:os';
+import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FULL, BATCH_QUICK, postgresSettings, settingsText, TARGETS } from './engine.ts';
 import { benchmarkReports } from './reports.ts';
 import { benchmarkScreening } from './screening.ts';
 import { benchmarkBackup } from './backup.ts';
@@ -17,9 +19,25 @@ import { benchmarkBackup } from './backup.ts';
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening', 'backup'];
+const BENCHES = ['validation', 'engine', 'batch', 'realtime', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening', 'backup'];
 if (only !== undefined && !BENCHES.includes(only)) {
   throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
+}
+function numberOption(name: string): number | undefined {
+  const index = process.argv.indexOf(name);
+  if (index < 0) return undefined;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: expected a positive whole number`);
+  return value;
+}
+const perFile = numberOption('--per-file');
+const realtimeSeconds = numberOption('--seconds') ?? (quick ? 5 : 60);
+const summaries: string[] = [];
+const RESULTS = '.bench/results.json';
+/** The engine figures of an earlier run, kept when only one of batch and realtime runs now. */
+function existingEngine(): Record<string, unknown> | undefined {
+  if (only === undefined || only === 'engine' || !existsSync(RESULTS)) return undefined;
+  return (JSON.parse(readFileSync(RESULTS, 'utf8')) as { engine?: Record<string, unknown> }).engine;
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`clearhouse benchmarks — ${new Date().toISOString()} — ${machine}${quick ? ' — quick' : ''}\n`);
@@ -42,26 +60,40 @@ if (only === undefined || only === 'validation') {
   Object.assign(results, { files, singles, large });
 }
 
-if (only === undefined || only === 'engine') {
+const runBatch = only === undefined || only === 'engine' || only === 'batch';
+const runRealtime = only === undefined || only === 'engine' || only === 'realtime';
+if (runBatch || runRealtime) {
   const postgres = await postgresSettings();
   if (!postgres) {
     console.log('Clearing engine: PostgreSQL not reachable (BENCH_DATABASE_URL / TEST_DATABASE_URL / 127.0.0.1:5432): skipped.');
   } else {
-    console.log(`Clearing engine on PostgreSQL ${postgres.version} (synchronous_commit=${postgres.synchronousCommit}, fsync=${postgres.fsync}), child processes.`);
-    const shape = quick ? BATCH_QUICK : BATCH_FULL;
-    console.log(`Batch: ${shape.files * shape.perFile} payments in ${shape.files} files from ${shape.files} participants, ${shape.concurrency} files in flight; ` +
-      'first submit → last bulk pacs.008 written:');
-    const batch = await benchmarkEngineBatch(quick);
-    console.table([batch.row]);
-    console.table(batch.phases);
-
-    console.log(`Real-time: open-loop single INST pacs.008 through engine.submit, ${quick ? 5 : 60} s per rate; latency = submit start → resolved ` +
-      `(reserved and forwarded); held = all accepted at ≥ 97 % of the offered rate, none shed, p99 < ${TARGETS.p99Ms} ms:`);
-    const realtime = await benchmarkEngineRealtime(quick);
-    console.table(realtime.rows);
-    console.log(`Highest rate held: ${realtime.highestHeld}/s (target ≥ ${TARGETS.realtimePaymentsPerSecond}/s: ` +
-      `${realtime.highestHeld >= TARGETS.realtimePaymentsPerSecond ? 'met' : 'not met'}).`);
-    results.engine = { postgres, targets: TARGETS, batch: batch.result, realtime: { steps: realtime.steps, highestHeld: realtime.highestHeld } };
+    console.log(`Clearing engine on PostgreSQL ${postgres.version}, child processes; server settings: ${settingsText(postgres)}.`);
+    console.log(`Load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(', ')} (1, 5, 15 min).`);
+    const engine: Record<string, unknown> = { postgres, targets: TARGETS };
+    if (runBatch) {
+      const shape = { ...(quick ? BATCH_QUICK : BATCH_FULL), ...(perFile ? { perFile } : {}) };
+      console.log(`Batch: ${shape.files * shape.perFile} payments in ${shape.files} files from ${shape.files} participants, ${shape.concurrency} files in flight; ` +
+        'first submit → last bulk pacs.008 written; then the floor for the same payments and files (bench/floor.ts):');
+      const batch = await benchmarkEngineBatch(shape);
+      console.table([batch.row]);
+      console.table(batch.phases);
+      console.table(batch.floor);
+      const load = batch.result.loadAverage;
+      console.log(`Load average (1 min): ${load.before} before, ${load.afterRun} after our run, ${load.afterFloor} after the floor.`);
+      engine.batch = batch.result;
+      summaries.push(batch.summary);
+    }
+    if (runRealtime) {
+      console.log(`Real-time: open-loop single INST pacs.008 through engine.submit, ${realtimeSeconds} s per rate, searching the highest rate held; ` +
+        'latency = submit start → resolved (reserved and forwarded); held = all accepted at ≥ 97 % of the offered rate, none shed, ' +
+        `p99 < ${TARGETS.p99Ms} ms:`);
+      const realtime = await benchmarkEngineRealtime(realtimeSeconds);
+      console.table(realtime.rows);
+      console.log(`Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')}.`);
+      engine.realtime = { steps: realtime.steps, highestHeld: realtime.highestHeld, p99AtHighestMs: realtime.p99AtHighestMs };
+      summaries.push(`realtime: highest rate held ${realtime.highestHeld}/s, p99 ${realtime.p99AtHighestMs === null ? '?' : realtime.p99AtHighestMs.toFixed(0)} ms`);
+    }
+    results.engine = { ...(existingEngine() ?? {}), ...engine };
   }
 }
 
@@ -170,6 +202,7 @@ if (only === undefined || only === 'backup') {
 }
 
 mkdirSync('.bench', { recursive: true });
-const path = '.bench/results.json';
-const previous = only !== undefined && existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> : {};
-writeFileSync(path, JSON.stringify({ ...previous, ...results }, null, 2));
+const previous = only !== undefined && existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown> : {};
+writeFileSync(RESULTS, JSON.stringify({ ...previous, ...results }, null, 2));
+// The summary lines last, one each, for scripts (issue 15).
+for (const line of summaries) console.log(line);

@@ -363,6 +363,11 @@ export const limits = {
     /** Characters of an attempt's error text kept. */
     errorLengthMax: 500,
   },
+  /** The inbound files a cycle's bulk files are built from (switch/engine/cycles/bulk-files.ts) are held in
+   * memory up to this many bytes, the least recently used dropped beyond it (and read again if a later
+   * bulk file needs them): every bulk file takes transactions from every sender's file, so a cycle whose
+   * inbound files fit builds all its bulk files from one read of each; 200,000 transactions are 220 MB. */
+  bulkSourceBytesMax: 320 * 2 ** 20,
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

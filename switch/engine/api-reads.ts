@@ -7,6 +7,7 @@
 import { headroom } from '../clearing/realtime.ts';
 import type { Queryable } from '../store/database.ts';
 import { paymentHistory, type PaymentTransition } from './cycles/index.ts';
+import { storedTransactionElement } from './cycles/bulk-files.ts';
 import { dateText } from './date-column.ts';
 
 export interface PaymentFilter {
@@ -58,7 +59,7 @@ interface PaymentRow {
   id: bigint; kind: string; mode: string; state: string; reason_code: string | null; transaction_id: string | null;
   end_to_end_id: string | null; uetr: string | null; instructing_agent: string; debtor_agent: string; creditor_agent: string;
   currency: string; amount_minor: bigint; settlement_date: string | Date | null; cycle_id: bigint | null; created_at: Date;
-  message_id: bigint; forwarded_message_id: string | null; transaction_xml: string | null;
+  message_id: bigint; forwarded_message_id: string | null; transaction_xml: string | null; transaction_index: number;
 }
 
 const SUMMARY_COLUMNS = `id, kind, mode, state, reason_code, transaction_id, end_to_end_id, uetr, instructing_agent, debtor_agent,
@@ -108,7 +109,7 @@ export interface MessageSummary {
 
 export interface PaymentDetail {
   readonly payment: PaymentSummary;
-  /** The transaction element as received (null once a settled batch payment's copy is no longer kept: see the bulk file). */
+  /** The transaction element as forwarded; a batch credit transfer's is read from its stored inbound file (null if that was not kept whole). */
   readonly transactionXml: string | null;
   readonly history: PaymentTransition[];
   /** The message that carried it in, and the one that forwarded it to the creditor agent (real-time). */
@@ -118,18 +119,21 @@ export interface PaymentDetail {
 /** One payment, when it exists and `visibleTo` (if given) takes part in it; else undefined (no hint that it exists). */
 export async function paymentDetail(db: Queryable, id: bigint, visibleTo?: string): Promise<PaymentDetail | undefined> {
   const [row] = await db.query<PaymentRow>(
-    `SELECT ${SUMMARY_COLUMNS}, message_id, forwarded_message_id,
+    `SELECT ${SUMMARY_COLUMNS}, message_id, forwarded_message_id, transaction_index,
             COALESCE(transaction_xml, (SELECT x.transaction_xml FROM payment_xml x WHERE x.payment_id = payments.id)) AS transaction_xml
        FROM payments WHERE ${VISIBLE} AND id = $2`,
     [visibleTo ?? null, id]);
   if (!row) return undefined;
+  // A batch credit transfer's element stays in the inbound file it came in (cycles/bulk-files.ts).
+  const transactionXml = row.transaction_xml ?? (row.mode === 'batch' && row.kind === 'CREDIT'
+    ? await storedTransactionElement(db, BigInt(row.message_id), row.transaction_index) ?? null : null);
   const messages = await db.query<{ id: bigint; direction: string; participant: string; message_type: string | null; message_id: string | null;
     file_name: string | null; size_bytes: number; created_at: Date }>(
     `SELECT id, direction, participant, message_type, message_id, file_name, size_bytes, created_at FROM messages
       WHERE id = $1 OR (direction = 'out' AND $2::text IS NOT NULL AND message_id = $2 AND participant = $3) ORDER BY id`,
     [row.message_id, row.forwarded_message_id, row.creditor_agent]);
   return {
-    payment: summary(row), transactionXml: row.transaction_xml, history: historyFor(await paymentHistory(db, id), row, visibleTo),
+    payment: summary(row), transactionXml, history: historyFor(await paymentHistory(db, id), row, visibleTo),
     messages: messages.map((m) => ({ id: m.id, direction: m.direction, participant: m.participant, messageType: m.message_type,
       messageId: m.message_id, fileName: m.file_name, sizeBytes: m.size_bytes, createdAt: new Date(m.created_at) })),
   };

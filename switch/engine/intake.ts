@@ -19,6 +19,7 @@ import type { ElementSpan } from '../validation/scan.ts';
 import type { EngineContext } from './context.ts';
 import { forwardableElement } from '../validation/forward.ts';
 import { acceptBatchPayments, openCycle, warehouseBatchPayments } from './cycles/open.ts';
+import { recordTransactionSpans } from './cycles/bulk-files.ts';
 import { reserveNewRealtimePayments } from './realtime.ts';
 import { handleParsedMessage } from './messages.ts';
 import { admittedState } from './transitions.ts';
@@ -82,6 +83,10 @@ export async function intakeAlone(ctx: EngineContext, validated: Validated): Pro
       const realtime = 'refused' in created ? [] : created.realtime;
       if ('refused' in created) outcome = created.refused;
       else if (created.report) outcome = created.report;
+      // A batch message's transaction spans, for its bulk files (cycles/bulk-files.ts).
+      if (accepted.length > 0 && !('refused' in created) && created.realtime.length === 0 && created.heldRealtime === 0) {
+        await recordTransactionSpans(tx, messageRowId, transactions);
+      }
       // A held real-time payment was answered PDNG (risk-holds.ts), as a queued one.
       if (realtime.length > 0 || ('heldRealtime' in created && created.heldRealtime > 0)) {
         // Real-time payments are answered when the creditor agent answers, or now if refused/queued.
@@ -308,7 +313,7 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   // a held one as RECEIVED --HOLD--> leaves it (recorded by holdNewPayments).
   const state = realtime ? 'RECEIVED' : admittedState('ACCEPT_BATCH');
   const states = rows.map((_, i) => (held[i] ? admittedState('HOLD') : state));
-  // A batch payment's XML is kept apart (acceptBatchPayments), out of the row netting and settlement update.
+  // A batch payment's XML is not copied: it stays in the stored inbound file (cycles/bulk-files.ts).
   const created = rows.length === 0 ? [] : await tx.query<{ id: bigint; transaction_index: number }>(
     `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
         debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml)
@@ -332,8 +337,8 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   const admitted = created.filter((c) => !heldIndexes.has(c.transaction_index));
   if (realtime) return { realtime: admitted.map((r) => r.id), heldRealtime: heldPayments.length, ...(outcome === undefined ? {} : { report: outcome }) };
   const waiting = new Set(rows.filter((_, i) => warehoused[i]).map((r) => r.index));
-  await acceptBatchPayments(tx, cycle!.id, admitted.filter((c) => !waiting.has(c.transaction_index)), columns.index, columns.xml);
-  await warehouseBatchPayments(tx, admitted.filter((c) => waiting.has(c.transaction_index)), columns.index, columns.xml);
+  await acceptBatchPayments(tx, cycle!.id, admitted.filter((c) => !waiting.has(c.transaction_index)));
+  await warehouseBatchPayments(tx, admitted.filter((c) => waiting.has(c.transaction_index)));
   return { realtime: [], heldRealtime: 0, ...(outcome === undefined ? {} : { report: outcome }) };
 }
 

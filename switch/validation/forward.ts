@@ -20,7 +20,7 @@ const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, QUOT = 0
 const decoder = new TextDecoder('utf-8');
 
 /** The element bytes[span.start, span.end) without prefixes, namespace declarations, hints and comments. */
-export function forwardableElement(bytes: Uint8Array, span: ElementSpan): string {
+export function forwardableElement(bytes: Uint8Array, span: Pick<ElementSpan, 'start' | 'end' | 'plain'>): string {
   if (span.plain) return decoder.decode(bytes.subarray(span.start, span.end));
   const parts: string[] = [];
   let copied = span.start;

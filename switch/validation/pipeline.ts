@@ -222,6 +222,21 @@ interface Located {
   readonly module: MessageModule<unknown>;
 }
 
+/**
+ * The transaction elements of a stored message, in document order (element k is the transaction whose
+ * facts had index k at intake), as validation found them: the bulk files are built from these spans of
+ * the accepted inbound bytes (switch/engine/cycles/bulk-files.ts). Throws if the bytes are not a
+ * readable message, which a message once accepted always is.
+ */
+export function transactionElementSpans(bytes: Uint8Array): ElementSpan[] {
+  const scan = scanXml(bytes);
+  if (scan.findings.length > 0 || !scan.root) throw new Error(`transactionElementSpans: not a readable message (${scan.findings[0]?.message ?? 'no root'})`);
+  const located = locate(bytes, scan);
+  if ('finding' in located) throw new Error(`transactionElementSpans: ${located.finding.message}`);
+  const element = located.module.transactionElement;
+  return element ? spansInside(scan, located.messageRoot, element) : [];
+}
+
 function locate(bytes: Uint8Array, scan: ScanResult): Located | { finding: Finding } {
   const root = scan.root!;
   const refuse = (code: string, path: string, line: number, message: string) => ({ finding: { code, path, line, message } });

@@ -1,30 +1,42 @@
 /**
- * The bulk pacs.008 files of a settled cycle, one per receiving participant and currency, assembled
- * inside the database.
+ * The bulk pacs.008 files of a settled cycle, one per receiving participant and currency, built from
+ * byte spans of the stored inbound files.
  */
+import { createHash } from 'node:crypto';
 import { formatAmount } from '../../iso/amount.ts';
 import { invariant } from '../../clearing/invariant.ts';
+import { limits } from '../../limits.ts';
 import type { Queryable } from '../../store/database.ts';
+import { forwardableElement } from '../../validation/forward.ts';
+import { transactionElementSpans } from '../../validation/pipeline.ts';
+import type { ElementSpan } from '../../validation/scan.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from '../context.ts';
 import { forwardedCreditTransfer } from '../outbound.ts';
 
 /**
- * Settlement before delivery: one bulk pacs.008 per receiving participant and currency. Each file is
- * assembled and stored inside the database, one at a time: the ids of its payments are read in file
- * order, and the database joins the group header and trailer built here with the transaction XML of
- * those payments, in that order. The transactions (about 1.1 KB each) never travel to node and back,
- * and neither node nor the database holds more than one file at a time. The group header's
+ * Settlement before delivery: one bulk pacs.008 per receiving participant and currency. Each
+ * transaction is the element the sender sent, taken from the stored inbound file it came in (a
+ * payment keeps its message and its transaction's index in it; the stored bytes never change): the
+ * span validation found, copied as bytes when it is plain, else rewritten as forwardableElement does
+ * at intake. The bytes are the UTF-8 of the group header built here, the transactions in acceptance
+ * order joined by newlines, and the trailer: the same document forwardedCreditTransfer returns for
+ * them. Each file is built in node and stored, one at a time, as emit() stores a message (the database
+ * no longer assembles 11 MB of text per file out of a table of copies: docs/decisions.md). The
+ * inbound files are read once each while they fit in limits.bulkSourceBytesMax. The group header's
  * IntrBkSttlmDt is the cycle's business date: the day the cycle settled for.
  */
 export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint, businessDate: string): Promise<void> {
-  // Per file: its payments' ids in acceptance order (the order of the file), sorted per group of about
-  // 10,000 narrow rows rather than the cycle's 200,000 at once.
-  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint; ids: (string | bigint)[] }>(
-    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor, array_agg(id ORDER BY sequence) AS ids
+  // Per file: its payments' inbound messages and transaction indexes in acceptance order (the order of
+  // the file), sorted per group of about 10,000 narrow rows rather than the cycle's 200,000 at once.
+  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint;
+    messages: (string | bigint)[]; indexes: number[] }>(
+    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor,
+            array_agg(message_id ORDER BY sequence) AS messages, array_agg(transaction_index ORDER BY sequence) AS indexes
        FROM payments WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
       GROUP BY creditor_agent, currency ORDER BY creditor_agent, currency`, [cycleId]);
+  const sources = new InboundSources(tx);
   for (const file of files) {
-    invariant(file.ids.length === file.count, `bulk file for ${file.creditor_agent}: ids do not match its count`);
+    invariant(file.messages.length === file.count && file.indexes.length === file.count, `bulk file for ${file.creditor_agent}: payments do not match its count`);
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
     // The document as forwardedCreditTransfer builds it, cut where its transactions go.
     const [head, tail, ...rest] = forwardedCreditTransfer({
@@ -33,21 +45,110 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
       instructingAgent: ctx.switchBic, instructedAgent: file.creditor_agent,
     }, [TRANSACTIONS_MARK]).split(TRANSACTIONS_MARK);
     invariant(head !== undefined && tail !== undefined && rest.length === 0, 'bulk file template without a single place for its transactions');
-    // Stored and queued as emit() does; the bytes are the UTF-8 of head, the transactions joined by
-    // newlines, tail: the same document forwardedCreditTransfer returns for them. Each XML is looked up
-    // by its key (a join may scan the whole table, which holds every cycle's transactions).
+    const parts: Uint8Array[] = [Buffer.from(head, 'utf8')];
+    for (let i = 0; i < file.count; i++) {
+      if (i > 0) parts.push(NEWLINE);
+      parts.push(await sources.element(BigInt(file.messages[i]!), file.indexes[i]!));
+    }
+    parts.push(Buffer.from(tail, 'utf8'));
+    const bytes = Buffer.concat(parts);
+    parts.length = 0;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // Stored and queued as emit() does.
     const [stored] = await tx.query<{ id: bigint }>(
-      `WITH document AS (
-         SELECT convert_to($4 || string_agg(t.xml, E'\n' ORDER BY t.n) || $5, 'UTF8') AS bytes, COUNT(t.xml) AS transactions
-           FROM (SELECT u.n, (SELECT x.transaction_xml FROM payment_xml x WHERE x.payment_id = u.id) AS xml
-                   FROM unnest($6::bigint[]) WITH ORDINALITY AS u(id, n)) t)
-       INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
-       SELECT 'out', $1, 'pacs.008.001.08', $2, encode(sha256(bytes), 'hex'), octet_length(bytes), bytes FROM document WHERE transactions = $3
-       RETURNING id`, [file.creditor_agent, messageId, file.count, head, tail, file.ids.map(String)]);
-    invariant(stored !== undefined, `bulk file for ${file.creditor_agent}: transaction XML missing for some of its ${file.count} payments`);
+      `INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
+       VALUES ('out', $1, 'pacs.008.001.08', $2, $3, $4, $5) RETURNING id`, [file.creditor_agent, messageId, sha256, bytes.length, bytes]);
     await tx.query("INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity')",
-      [stored.id, file.creditor_agent]);
+      [stored!.id, file.creditor_agent]);
   }
+}
+
+const NEWLINE = Buffer.from('\n', 'utf8');
+
+/**
+ * The inbound files bulk files are built from, read when first needed (base64: node-postgres reads
+ * bytea as hex text, twice the volume and slower to decode) with their transaction elements' spans,
+ * and kept while their total stays within limits.bulkSourceBytesMax (least recently used dropped).
+ */
+/** Where a transaction element sits in its inbound file, and whether it is copied as is. */
+type Span = Pick<ElementSpan, 'start' | 'end' | 'plain'>;
+
+/**
+ * Record where each transaction element of an accepted batch message sits in its stored bytes (in
+ * intake's transaction), so that settlement need not scan the file again (migration 027).
+ */
+export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint,
+  transactions: readonly { readonly facts: { readonly index: number }; readonly span: Span | undefined }[]): Promise<void> {
+  const count = transactions.reduce((n, t) => Math.max(n, t.facts.index + 1), 0);
+  if (count === 0) return;
+  const starts = new Array<number>(count).fill(-1), ends = new Array<number>(count).fill(-1), plain = new Array<boolean>(count).fill(false);
+  for (const t of transactions) {
+    if (!t.span) continue;
+    starts[t.facts.index] = t.span.start;
+    ends[t.facts.index] = t.span.end;
+    plain[t.facts.index] = t.span.plain;
+  }
+  await tx.query('INSERT INTO transaction_spans (message_id, starts, ends, plain) VALUES ($1, $2::int[], $3::int[], $4::boolean[])',
+    [messageRowId, starts, ends, plain]);
+}
+
+export class InboundSources {
+  private readonly held = new Map<bigint, { bytes: Buffer; spans: readonly (Span | undefined)[] }>();
+  private heldBytes = 0;
+  /** Inbound files read so far (each read once while they fit in the budget). */
+  reads = 0;
+
+  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax) {}
+
+  /** The bytes of transaction `index` of inbound message `messageRowId`, as forwarded. */
+  async element(messageRowId: bigint, index: number): Promise<Uint8Array> {
+    let source = this.held.get(messageRowId);
+    if (source) {
+      this.held.delete(messageRowId);
+      this.held.set(messageRowId, source);
+    } else {
+      source = await this.read(messageRowId);
+    }
+    const span = source.spans[index];
+    invariant(span !== undefined, `inbound message ${messageRowId} has no transaction ${index}`);
+    return span.plain ? source.bytes.subarray(span.start, span.end) : Buffer.from(forwardableElement(source.bytes, span), 'utf8');
+  }
+
+  private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
+    const [row] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
+      `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated, s.starts, s.ends, s.plain
+         FROM messages m LEFT JOIN transaction_spans s ON s.message_id = m.id WHERE m.id = $1 AND m.direction = 'in'`, [messageRowId]);
+    invariant(row !== undefined && !row.truncated, `inbound message ${messageRowId} of a settled payment is not stored whole`);
+    const bytes = Buffer.from(row.bytes_base64, 'base64');
+    this.reads++;
+    // Spans recorded at intake; a message stored before migration 027 is scanned as validation did.
+    const spans = row.starts && row.ends && row.plain
+      ? row.starts.map((start, k) => (start < 0 ? undefined : { start, end: row.ends![k]!, plain: row.plain![k]! }))
+      : transactionElementSpans(bytes);
+    const source = { bytes, spans };
+    for (const [id, held] of this.held) {
+      if (this.heldBytes + bytes.length <= this.budgetBytes) break;
+      this.held.delete(id);
+      this.heldBytes -= held.bytes.length;
+    }
+    this.held.set(messageRowId, source);
+    this.heldBytes += bytes.length;
+    return source;
+  }
+}
+
+/**
+ * Transaction `index` of stored inbound message `messageRowId` as the switch forwards it (the payment's
+ * detail shows it); undefined if the message is not stored whole. Reads and scans the whole file: for
+ * one payment at a time, not for lists.
+ */
+export async function storedTransactionElement(db: Queryable, messageRowId: bigint, index: number): Promise<string | undefined> {
+  const [row] = await db.query<{ bytes_base64: string; truncated: boolean }>(
+    "SELECT encode(bytes, 'base64') AS bytes_base64, bytes_truncated AS truncated FROM messages WHERE id = $1 AND direction = 'in'", [messageRowId]);
+  if (row === undefined || row.truncated) return undefined;
+  const bytes = Buffer.from(row.bytes_base64, 'base64');
+  const span = transactionElementSpans(bytes)[index];
+  return span === undefined ? undefined : forwardableElement(bytes, span);
 }
 
 /** Stands for the transactions in a bulk file's template; cannot occur in XML (a NUL character). */

@@ -10,16 +10,12 @@ import { cycleFor } from '../../../batch/calendar.ts';
 import { dateText } from '../date-column.ts';
 
 /**
- * New batch payments of one message, just inserted ACCEPTED into `cycleId`: their transaction XML goes
- * to payment_xml, where only the bulk files read it (the payments row, which netting and settlement
- * update, stays narrow), and their acceptance (RECEIVED → ACCEPTED) is recorded once for the set.
+ * New batch payments of one message, just inserted ACCEPTED into `cycleId`: their acceptance (RECEIVED →
+ * ACCEPTED) is recorded once for the set. Their transaction XML is not copied anywhere: the bulk files
+ * take each element from the stored inbound file (its message and transaction index: bulk-files.ts).
  */
-export async function acceptBatchPayments(tx: Queryable, cycleId: bigint, payments: readonly { id: bigint; transaction_index: number }[],
-  indexes: readonly number[], xml: readonly string[]): Promise<void> {
+export async function acceptBatchPayments(tx: Queryable, cycleId: bigint, payments: readonly { id: bigint; transaction_index: number }[]): Promise<void> {
   if (payments.length === 0) return;
-  const byIndex = new Map(indexes.map((index, i) => [index, xml[i]!]));
-  await tx.query('INSERT INTO payment_xml (payment_id, transaction_xml) SELECT id, x FROM unnest($1::bigint[], $2::text[]) AS t(id, x)',
-    [payments.map((p) => p.id), payments.map((p) => byIndex.get(p.transaction_index)!)]);
   await tx.query(`INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
                   SELECT $1, 'RECEIVED', 'ACCEPTED', $2, array_agg(id ORDER BY id) FROM unnest($3::bigint[]) AS t(id)`,
   [cycleId, `accepted into cycle ${cycleId}`, payments.map((p) => p.id)]);
@@ -27,16 +23,12 @@ export async function acceptBatchPayments(tx: Queryable, cycleId: bigint, paymen
 
 /**
  * New batch payments of one message dated a later business day, just inserted ACCEPTED without a cycle
- * (the warehouse, docs/scheme-rules.md "Future-dated payments"): their XML goes to payment_xml and their
- * acceptance is recorded per payment (a transition set belongs to a cycle). `joinWarehousedPayments`
- * puts them into the first cycle of their date.
+ * (the warehouse, docs/scheme-rules.md "Future-dated payments"): their acceptance is recorded per
+ * payment (a transition set belongs to a cycle). `joinWarehousedPayments` puts them into the first
+ * cycle of their date. Their XML stays in the inbound file, as for every batch payment.
  */
-export async function warehouseBatchPayments(tx: Queryable, payments: readonly { id: bigint; transaction_index: number }[],
-  indexes: readonly number[], xml: readonly string[]): Promise<void> {
+export async function warehouseBatchPayments(tx: Queryable, payments: readonly { id: bigint; transaction_index: number }[]): Promise<void> {
   if (payments.length === 0) return;
-  const byIndex = new Map(indexes.map((index, i) => [index, xml[i]!]));
-  await tx.query('INSERT INTO payment_xml (payment_id, transaction_xml) SELECT id, x FROM unnest($1::bigint[], $2::text[]) AS t(id, x)',
-    [payments.map((p) => p.id), payments.map((p) => byIndex.get(p.transaction_index)!)]);
   await tx.query(`INSERT INTO payment_transitions (payment_id, from_state, to_state, cause)
                   SELECT id, 'RECEIVED', 'ACCEPTED', 'accepted future-dated: warehoused until the first cycle of its settlement date'
                     FROM unnest($1::bigint[]) AS t(id) ORDER BY id`, [payments.map((p) => p.id)]);
