@@ -140,7 +140,7 @@ export async function emitSettlementNotification(ctx: EngineContext, tx: Queryab
       id: `${messageId}-1`, creationDateTime: isoDateTime(now),
       account: { id: { other: `${notice.bic}-${notice.currency}-SETTLEMENT` }, currency: notice.currency, servicer: ctx.switchBic },
       entries: [{
-        reference: `CYCLE-${notice.cycleId}`, amount, creditDebit: notice.netMinor < 0n ? 'DBIT' : 'CRDT', status: 'BOOK',
+        reference: `CYCLE-${notice.cycleId}`, amount, creditDebit: notice.netMinor < 0n ? 'DBIT' : 'CRDT', status: { code: 'BOOK' },
         bookingDate: { date: notice.businessDate }, valueDate: { date: notice.businessDate },
         bankTransactionCode: { proprietary: { code: `NETSETTLEMENT-${notice.paymentCount}` } },
         details: [],
