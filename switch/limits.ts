@@ -324,6 +324,15 @@ export const limits = {
   reportHeaderBytes: 8_192,
   /** Rows of a reconciliation's `mismatches` list kept in full; beyond it they are counted (mismatchesDropped). */
   reportMismatchesMax: 1_000,
+  /** Business-day statements (camt.053, switch/engine/statements.ts, docs/reports.md). */
+  statements: {
+    /** Settled payments read per query while a statement is written: one keyset batch at a time,
+     * so a participant with millions of entries is written in bounded memory (about 1 KB a row). */
+    readBatchRows: 5_000,
+    /** Entries per camt.053 page delivered through the outbox (MsgPgntn): a page of 10,000 entries is
+     * about 12 MB of XML, built and stored whole; a larger statement becomes several pages. */
+    entriesPerPageMax: 10_000,
+  },
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

@@ -29,6 +29,8 @@ import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport
 import { refuseFile, submitReceived } from './received-files.ts';
 import { listOperatorActions, recordOperatorAction, type OperatorAction, type RecordedOperatorAction } from './operator-actions.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
+import { sameInstitution } from '../iso/bic.ts';
+import { closeBusinessDays, type ClosedDay } from './day-close.ts';
 import { closeCycle, cyclePositions, listCycles, openCycleId, querySettlement, raiseSettlementAlerts, resolvePartialSettlement, resumeCycles, SETTLEMENT_RESOLUTIONS,
   SettlementResolutionError, type SettlementAlert, type SettlementResolution,
   type StalledCycle } from './cycles/index.ts';
@@ -171,6 +173,7 @@ export class Engine {
     await db.transaction((tx) => openCycleId(engine.context, tx));
     // A cycle that cannot go on is reported and left where it is: the engine opens and serves.
     engine.report(await resumeCycles(engine.context));
+    await engine.closeBusinessDays();
     return engine;
   }
 
@@ -216,7 +219,20 @@ export class Engine {
   async submit(submission: Submission): Promise<IntakeResult> {
     this.writable('submit');
     await this.fresh();
-    return submitOnce(this.context, submission);
+    const result = await submitOnce(this.context, submission);
+    // The settlement agent's answer may have settled a day's last cycle: the day closes now.
+    if (sameInstitution(submission.sender, this.context.settlementAgentBic)) await this.closeBusinessDays();
+    return result;
+  }
+
+  /**
+   * Close every business day that has rolled and whose cycles all settled (day-close.ts): statements
+   * (camt.053) and admi.004 DCLS out, the day unchangeable from then on. Idempotent; part of every
+   * sweep, of start-up and of each settlement answer and cut-off.
+   */
+  async closeBusinessDays(): Promise<ClosedDay[]> {
+    this.writable('close business days');
+    return closeBusinessDays(this.context);
   }
 
   /** A file a transport received, its signature good: intake, and a replay answered again (received-files.ts). */
@@ -386,7 +402,9 @@ export class Engine {
   async closeCycle(options: { readonly dueAt?: Date } = {}): Promise<bigint | undefined> {
     this.writable('close a cycle');
     await this.fresh();
-    return closeCycle(this.context, options);
+    const closed = await closeCycle(this.context, options);
+    await this.closeBusinessDays();
+    return closed;
   }
 
   /**
@@ -414,6 +432,7 @@ export class Engine {
     this.writable('sweep');
     await this.fresh();
     await this.resumeStalledCycles();
+    await this.closeBusinessDays();
     const swept = { timedOut: await sweepTimeouts(this.context) + await sweepHeldTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
     await this.sweepPayeeVerifications();
     // Settlement the agent has not answered in time: raised once per attempt, by whichever process sweeps first.

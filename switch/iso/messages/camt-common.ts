@@ -11,7 +11,7 @@
  */
 import type { AmountText, GroupFacts, Located, MessageModule, TransactionFacts } from '../message.ts';
 import {
-  amountNode, attr, buildDocument, child, children, compact, createParser, text, textAt,
+  amountNode, attr, buildDocument, buildXml, child, children, compact, createParser, text, textAt,
   type XmlElement, type XmlNode,
 } from '../xml.ts';
 
@@ -630,6 +630,11 @@ function readEntry(node: XmlElement): Entry {
       transactions: children(details, 'TxDtls').map(readTransactionDetails),
     })),
   });
+}
+
+/** One Ntry element as XML text, exactly as the builder writes it inside a whole report. */
+export function entryXml(entry: Entry): string {
+  return buildXml({ Ntry: entryTree(entry) });
 }
 
 function entryTree(entry: Entry): XmlElement {
