@@ -38,6 +38,7 @@ import { loadConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator, submitKept } from '../demo/simulators.ts';
+import { writeDayClose } from '../demo/day-close.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -314,6 +315,7 @@ async function demoStory(options: DemoOptions): Promise<number> {
     clock.set(DEMO_ROLL);
     const lastThursday = (await engine.closeCycle())!;
     await settle();
+    summary.dayClose = await writeDayClose(engine, outAbsolute, DEMO_DATE, { fileMode: PRIVATE_FILE_MODE, directoryMode: PRIVATE_DIRECTORY_MODE, log });
     clock.set(NEXT_DAY_MORNING);
     const friday = (await engine.closeCycle())!;
     await settle();
