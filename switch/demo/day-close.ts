@@ -10,13 +10,12 @@
  *
  * The PDFs need Chromium (switch/reports/pdf.ts); without it they are left out and the demo says so.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Engine } from '../engine/engine.ts';
 import { PdfRendererMissingError, reconciliationReport, renderReport, REPORT_FORMATS, statisticsReport, type Report } from '../reports/index.ts';
-import { writeFileSync } from 'node:fs';
 import { isoDateTime } from '../engine/context.ts';
 import { formatSignedAmount } from '../iso/amount.ts';
 
@@ -55,7 +54,7 @@ export async function writeDayClose(engine: Engine, out: string, businessDate: s
     options.log(`     ${s.bic} ${s.currency}: opening ${formatSignedAmount(s.openingMinor, s.currency)}, ${s.entries} entries, ` +
       `closing ${formatSignedAmount(s.closingMinor, s.currency)}`);
   }
-  const generatedAt = isoDateTime(new Date());
+  const generatedAt = isoDateTime(engine.clock.now());
   const reconciliation = await reconciliationReport(engine, { period: { date: businessDate } });
   const statistics = await statisticsReport(engine, { period: { date: businessDate } });
   const reports: string[] = [];
