@@ -81,6 +81,8 @@ const SENDER_PARTIES: Readonly<Record<string, RegExp>> = {
   'camt.056.001.08': /(?:^|\/)Case\/Cretr\/Agt\/FinInstnId\/BICFI$/,
   // A payee bank reports on its own accounts only (docs/risk.md, "Payee verification").
   'acmt.024.001.04': /\/(?:Orgnl|Updtd)PtyAndAcctId\/Agt\/FinInstnId\/BICFI$/,
+  // A participant asks for reports on its own account only (docs/reports.md, "Intraday report").
+  'camt.060.001.05': /(?:^|\/)AcctOwnr\/(?:Agt\/FinInstnId\/BICFI|Pty\/Id\/OrgId\/AnyBIC)$/,
 };
 /** Where the group's instructing agent stands, by message (GrpHdr/InstgAgt for most). */
 const INSTRUCTING_AGENT_PATH: Readonly<Record<string, string>> = {
