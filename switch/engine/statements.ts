@@ -92,20 +92,7 @@ export async function* statementEntries(db: Queryable, totals: Pick<StatementTot
   const { businessDate, bic, currency } = totals;
   const batch = options.batchRows ?? limits.statements.readBatchRows;
   for (const cycleId of await cyclesOfDay(db, businessDate)) {
-    let after = 0n;
-    for (;;) {
-      const rows = await db.query<PaymentRow>(
-        `SELECT id, kind, transaction_id, end_to_end_id, uetr, debtor_agent, creditor_agent, amount_minor FROM payments
-          WHERE cycle_id = $1 AND state IN ('SETTLED', 'RETURNED') AND id > $2 AND currency = $3
-            AND (debtor_agent = $4 OR creditor_agent = $4)
-          ORDER BY id LIMIT $5`, [cycleId, after, currency, bic, batch]);
-      for (const row of rows) {
-        if (row.debtor_agent === bic) yield paymentEntry(row, 'DBIT', businessDate, currency);
-        if (row.creditor_agent === bic) yield paymentEntry(row, 'CRDT', businessDate, currency);
-      }
-      if (rows.length < batch) break;
-      after = rows[rows.length - 1]!.id;
-    }
+    yield* cyclePaymentEntries(db, { cycleId, businessDate, bic, currency, batchRows: batch });
     const instructions = await db.query<{ instruction_id: string; direction: 'DEBIT' | 'CREDIT'; amount_minor: bigint; cycle_id: bigint }>(
       `SELECT instruction_id, direction, amount_minor, cycle_id FROM settlement_instructions
         WHERE cycle_id = $1 AND state = 'SETTLED' AND bic = $2 AND currency = $3 ORDER BY id`, [cycleId, bic, currency]);
@@ -137,6 +124,27 @@ export async function* statementEntries(db: Queryable, totals: Pick<StatementTot
         }],
       };
     }
+  }
+}
+
+/** The settled payments of one cycle for one participant and currency, as entries, a keyset batch at a time. */
+export async function* cyclePaymentEntries(db: Queryable, options: { readonly cycleId: bigint; readonly businessDate: string;
+  readonly bic: string; readonly currency: string; readonly batchRows?: number }): AsyncGenerator<Entry> {
+  const { cycleId, businessDate, bic, currency } = options;
+  const batch = options.batchRows ?? limits.statements.readBatchRows;
+  let after = 0n;
+  for (;;) {
+    const rows = await db.query<PaymentRow>(
+      `SELECT id, kind, transaction_id, end_to_end_id, uetr, debtor_agent, creditor_agent, amount_minor FROM payments
+        WHERE cycle_id = $1 AND state IN ('SETTLED', 'RETURNED') AND id > $2 AND currency = $3
+          AND (debtor_agent = $4 OR creditor_agent = $4)
+        ORDER BY id LIMIT $5`, [cycleId, after, currency, bic, batch]);
+    for (const row of rows) {
+      if (row.debtor_agent === bic) yield paymentEntry(row, 'DBIT', businessDate, currency);
+      if (row.creditor_agent === bic) yield paymentEntry(row, 'CRDT', businessDate, currency);
+    }
+    if (rows.length < batch) break;
+    after = rows[rows.length - 1]!.id;
   }
 }
 
