@@ -362,6 +362,10 @@ mailboxes/<BIC>/     every message of every party of the day, one file each:
   outbound/            what the switch delivered to the party and it has not handled
   archive/out-*        what the switch delivered and the party handled
   archive/*            (any other name) what the party sent to the switch
+statements/<date>/   each participant's camt.053 of the closed business day (<BIC>_<CCY>.camt.053.xml):
+                     CLBD = OPBD + its entries; its entries C<cycle>-A<attempt>-<BIC>-<CCY> are the
+                     agent's ACSC-booked pacs.009 below, sign reversed (docs/reports.md, "Statements")
+reports/<date>/      the day's reconciliation and regulator statistics: csv, json, html, pdf
 mailboxes/${agentBic}/   the settlement agent: archive/out-pacs.009.001.08_* are the settlement
                      instructions it received, archive/answer-pacs.009.001.08_* its pacs.002 answers
                      (the answer to out-X is answer-X; its OrgnlMsgId is the instruction's MsgId)
