@@ -241,7 +241,10 @@ export class Engine {
   async submitReceived(submission: Submission): Promise<IntakeResult> {
     this.writable('submit');
     await this.fresh();
-    return submitReceived(this.context, submission);
+    const result = await submitReceived(this.context, submission);
+    // As in submit: a settlement answer may have settled the day's last cycle.
+    if (sameInstitution(submission.sender, this.context.settlementAgentBic)) await this.closeBusinessDays();
+    return result;
   }
 
   /** A file a transport received whose signature was refused: answered with an admi.002; returns its MsgId. */
