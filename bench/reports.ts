@@ -3,11 +3,18 @@
  * settled payments generated with generate_series into a scratch PostgreSQL schema (five banks, two
  * currencies, batch and real-time, spread over the day's hours, three settled cycles with their
  * positions), then the daily statistics report (JSON) made in a child process that reports its time
- * and peak resident memory. The figure is time per million payments, and peak RSS.
+ * and peak resident memory, and the camt.053 of the day's largest participant (the one with the most
+ * entries) streamed to a file in another child (switch/engine/statements.ts). The figures are time per
+ * million payments of the day, and peak RSS of each child.
  *
  *   node --import tsx bench/reports.ts [--payments N]    # standalone
  */
 import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Engine } from '../switch/engine/engine.ts';
@@ -29,6 +36,12 @@ export interface ReportsBenchRow {
   readonly statisticsS: number;
   readonly sPerMillion: number;
   readonly peakRssMiB: number;
+  /** The camt.053 of the largest participant: its entries, time, per million payments of the day, peak RSS, file size. */
+  readonly statementEntries: number;
+  readonly statementS: number;
+  readonly statementSPerMillion: number;
+  readonly statementPeakRssMiB: number;
+  readonly statementMiB: number;
 }
 
 /** The day's rows: N payments over three settled cycles, with the cycles' positions. */
@@ -81,6 +94,37 @@ async function child(url: string): Promise<void> {
   process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, total, bytes: bytes.length }) + '\n');
 }
 
+/** In the child: the camt.053 of the participant with the most entries, streamed to a file; prints time, entries and peak RSS. */
+async function statementChild(url: string, file: string): Promise<void> {
+  const engine = await Engine.open({ config: loadConfig(configPath), databaseUrl: url, readOnly: true });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const [largest] = (await client.query<{ bic: string; currency: string }>(
+    `SELECT bic, currency FROM (SELECT debtor_agent AS bic, currency FROM payments WHERE state = 'SETTLED'
+                                UNION ALL SELECT creditor_agent, currency FROM payments WHERE state = 'SETTLED') e
+      GROUP BY bic, currency ORDER BY COUNT(*) DESC LIMIT 1`)).rows;
+  await client.end();
+  const started = performance.now();
+  await pipeline(Readable.from(engine.statementDocument(DAY, largest!.bic, largest!.currency, 'BENCH-STM-1')), createWriteStream(file));
+  const ms = performance.now() - started;
+  await engine.close();
+  const entries = (await countEntries(file));
+  process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, entries, bytes: statSync(file).size }) + '\n');
+}
+
+/** The <Ntry> elements of the written file, counted by streaming it (the file is never read whole). */
+async function countEntries(file: string): Promise<number> {
+  let count = 0;
+  let carry = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+    const text = carry + (chunk as string);
+    count += text.split('<Ntry>').length - 1;
+    // A match lies wholly inside the last 5 characters never: carrying them splits no match and counts none twice.
+    carry = text.slice(-5);
+  }
+  return count;
+}
+
 export async function benchmarkReports(payments: number): Promise<ReportsBenchRow> {
   const name = `reports_bench_${process.pid}`;
   const url = await freshSchemaUrl(databaseBase(), name);
@@ -93,8 +137,16 @@ export async function benchmarkReports(payments: number): Promise<ReportsBenchRo
     const measured = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ms: number; maxRssKiB: number; total: number };
     if (measured.total !== payments) throw new Error(`the statistics counted ${measured.total} payments of ${payments}`);
     const statisticsS = measured.ms / 1000;
+    const file = join(mkdtempSync(join(tmpdir(), 'clearhouse-bench-stm-')), 'statement.camt.053.xml');
+    const stm = spawnSync(process.execPath, ['--import', 'tsx', here, '--statement-child', url, file], { encoding: 'utf8', timeout: 1_800_000 });
+    rmSync(dirname(file), { recursive: true, force: true });
+    if (stm.status !== 0) throw new Error(`reports bench statement child failed: ${stm.stderr}`);
+    const statement = JSON.parse(stm.stdout.trim().split('\n').at(-1)!) as { ms: number; maxRssKiB: number; entries: number; bytes: number };
+    const statementS = statement.ms / 1000;
     return { payments, generateS: round(generateS), statisticsS: round(statisticsS), sPerMillion: round(statisticsS / (payments / 1e6)),
-      peakRssMiB: round(measured.maxRssKiB / 1024) };
+      peakRssMiB: round(measured.maxRssKiB / 1024),
+      statementEntries: statement.entries, statementS: round(statementS), statementSPerMillion: round(statementS / (payments / 1e6)),
+      statementPeakRssMiB: round(statement.maxRssKiB / 1024), statementMiB: round(statement.bytes / 1024 / 1024) };
   } finally {
     await dropSchema(databaseBase(), name);
   }
@@ -104,7 +156,9 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 
 if (process.argv[1] === here) {
   const childIndex = process.argv.indexOf('--child');
+  const statementIndex = process.argv.indexOf('--statement-child');
   if (childIndex >= 0) await child(process.argv[childIndex + 1]!);
+  else if (statementIndex >= 0) await statementChild(process.argv[statementIndex + 1]!, process.argv[statementIndex + 2]!);
   else {
     const i = process.argv.indexOf('--payments');
     console.table([await benchmarkReports(i >= 0 ? Number(process.argv[i + 1]) : 1_000_000)]);

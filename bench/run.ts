@@ -172,7 +172,7 @@ if (only === undefined || only === 'reports') {
   } else {
     const payments = quick ? 100_000 : 1_000_000;
     console.log(`Reports (docs/reports.md "Scale"): the daily statistics of a day of ${payments} payments (generate_series into a scratch schema), ` +
-      'made in a child process; time per million payments and peak resident memory:');
+      'made in a child process, and the camt.053 of its largest participant streamed to a file in another; time per million payments and peak resident memory:');
     const reports = await benchmarkReports(payments);
     console.table([reports]);
     results.reports = reports;

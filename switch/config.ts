@@ -129,6 +129,11 @@ export interface SchemeConfig {
    * 0: no future dating (DT04). Default CONFIG_DEFAULTS.futureDatedHorizonBusinessDays.
    */
   readonly futureDatedHorizonBusinessDays?: number;
+  /**
+   * Participants that also receive, at each settlement, a camt.054 with one debit or credit entry per
+   * settled payment (besides the net camt.054 every participant gets). docs/reports.md, "Advices".
+   */
+  readonly perTransactionAdvices?: readonly string[];
   readonly services: readonly ServiceConfig[];
   readonly settlementAgent?: SettlementAgentConfig;
   readonly switchBic?: string;
@@ -230,6 +235,8 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const calendar = raw.calendar === undefined ? CONFIG_DEFAULTS.calendar : checkCalendar(raw.calendar, problems);
   const cycles = raw.cycles === undefined ? [calendar.cycleDayRollTime] : checkCycles(raw.cycles, calendar, problems);
   const futureDatedHorizonBusinessDays = checkHorizon(raw.futureDatedHorizonBusinessDays, problems);
+  const perTransactionAdvices = raw.perTransactionAdvices === undefined ? undefined
+    : checkAdviceParticipants(raw.perTransactionAdvices, participants, problems);
   const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, dataDirectory, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
@@ -250,6 +257,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
     calendar,
     cycles,
     futureDatedHorizonBusinessDays,
+    ...(perTransactionAdvices === undefined ? {} : { perTransactionAdvices }),
     services,
     ...(settlementAgent === undefined ? {} : { settlementAgent }),
     ...(switchBic === undefined ? {} : { switchBic }),
@@ -325,7 +333,8 @@ function amountMinor(text: string, currency: string): bigint {
 
 // ---- checks ----------------------------------------------------------------------------------
 
-const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'futureDatedHorizonBusinessDays', 'services',
+const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'futureDatedHorizonBusinessDays',
+  'perTransactionAdvices', 'services',
   'settlementAgent', 'switchBic', 'dataDirectory', 'signing', 'api', 'risk'];
 
 function checkHorizon(raw: unknown, problems: string[]): number {
@@ -363,6 +372,19 @@ function checkCurrencies(raw: unknown, problems: string[]): string[] {
     else currencies.push(c);
   }
   return currencies;
+}
+
+function checkAdviceParticipants(raw: unknown, participants: readonly ParticipantConfig[], problems: string[]): string[] {
+  if (!Array.isArray(raw)) {
+    problems.push('perTransactionAdvices: a list of participant BICs is required');
+    return [];
+  }
+  return raw.map((bic, i) => {
+    const where = `perTransactionAdvices[${i}]`;
+    const checked = checkBic(where, bic, problems);
+    if (BIC.test(checked) && !participants.some((p) => sameBic(p.bic, checked))) problems.push(`${where}: ${checked} is not a participant`);
+    return participants.find((p) => sameBic(p.bic, checked))?.bic ?? checked;
+  });
 }
 
 function checkBic(where: string, raw: unknown, problems: string[]): string {

@@ -368,6 +368,15 @@ export const limits = {
    * bulk file needs them): every bulk file takes transactions from every sender's file, so a cycle whose
    * inbound files fit builds all its bulk files from one read of each; 200,000 transactions are 220 MB. */
   bulkSourceBytesMax: 320 * 2 ** 20,
+  /** Business-day statements (camt.053, switch/engine/statements.ts, docs/reports.md). */
+  statements: {
+    /** Settled payments read per query while a statement is written: one keyset batch at a time,
+     * so a participant with millions of entries is written in bounded memory (about 1 KB a row). */
+    readBatchRows: 5_000,
+    /** Entries per camt.053 page delivered through the outbox (MsgPgntn): a page of 10,000 entries is
+     * about 12 MB of XML, built and stored whole; a larger statement becomes several pages. */
+    entriesPerPageMax: 10_000,
+  },
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

@@ -43,7 +43,7 @@ export class EventHub {
 }
 
 const NAMES: Record<EngineEvent['event'], Exclude<StreamEventName, 'alert' | 'positions' | 'payment'>> = {
-  'cycle.cut-off': 'cycle', 'cycle.netted': 'cycle', 'cycle.unwind': 'cycle', 'cycle.settled': 'cycle',
+  'cycle.cut-off': 'cycle', 'cycle.netted': 'cycle', 'cycle.unwind': 'cycle', 'cycle.settled': 'cycle', 'business-day.closed': 'cycle',
   'settlement.instructed': 'settlement', 'settlement.rejected': 'settlement', 'settlement.overdue': 'settlement',
   'cycle.partially-settled': 'settlement', 'delivery.failed': 'delivery',
   'risk.limit-breach': 'risk', 'risk.screening-hit': 'risk', 'risk.score': 'risk', 'risk.hold': 'risk', 'risk.release': 'risk',
@@ -70,7 +70,7 @@ export function streamEventsFor(event: EngineEvent, principal: Principal): { nam
   const bic = principal.bic;
   const concerns = ((): boolean => {
     switch (event.event) {
-      case 'cycle.cut-off': case 'cycle.netted': case 'cycle.settled': case 'settlement.instructed': return true;
+      case 'cycle.cut-off': case 'cycle.netted': case 'cycle.settled': case 'settlement.instructed': case 'business-day.closed': return true;
       case 'cycle.unwind': return event.participants?.includes(bic) ?? false;
       case 'settlement.rejected': case 'cycle.partially-settled': return event.participants.includes(bic);
       case 'delivery.failed': return event.recipient === bic;

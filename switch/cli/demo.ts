@@ -41,6 +41,7 @@ import { Engine } from '../engine/engine.ts';
 import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator, submitKept } from '../demo/simulators.ts';
 import { riskDemo } from '../demo/risk.ts';
+import { writeDayClose } from '../demo/day-close.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -324,6 +325,7 @@ async function demoStory(options: DemoOptions): Promise<number> {
     clock.set(DEMO_ROLL);
     const lastThursday = (await engine.closeCycle())!;
     await settle();
+    summary.dayClose = await writeDayClose(engine, outAbsolute, DEMO_DATE, { fileMode: PRIVATE_FILE_MODE, directoryMode: PRIVATE_DIRECTORY_MODE, log });
     clock.set(NEXT_DAY_MORNING);
     const friday = (await engine.closeCycle())!;
     await settle();
@@ -370,6 +372,10 @@ mailboxes/<BIC>/     every message of every party of the day, one file each:
   outbound/            what the switch delivered to the party and it has not handled
   archive/out-*        what the switch delivered and the party handled
   archive/*            (any other name) what the party sent to the switch
+statements/<date>/   each participant's camt.053 of the closed business day (<BIC>_<CCY>.camt.053.xml):
+                     CLBD = OPBD + its entries; its entries C<cycle>-A<attempt>-<BIC>-<CCY> are the
+                     agent's ACSC-booked pacs.009 below, sign reversed (docs/reports.md, "Statements")
+reports/<date>/      the day's reconciliation and regulator statistics: csv, json, html, pdf
 mailboxes/${agentBic}/   the settlement agent: archive/out-pacs.009.001.08_* are the settlement
                      instructions it received, archive/answer-pacs.009.001.08_* its pacs.002 answers
                      (the answer to out-X is answer-X; its OrgnlMsgId is the instruction's MsgId)

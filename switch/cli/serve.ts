@@ -38,6 +38,7 @@ const ENGINE_EVENTS: Record<EngineEvent['event'], { readonly level: 'info' | 'wa
   'settlement.overdue': { level: 'error', text: 'settlement not answered by the settlement agent in time' },
   'cycle.partially-settled': { level: 'error', text: 'cycle partially settled: an operator must resolve it (clearhouse settlement resolve)' },
   'cycle.settled': { level: 'info', text: 'cycle settled' },
+  'business-day.closed': { level: 'info', text: 'business day closed: statements (camt.053) and admi.004 DCLS sent' },
   'delivery.failed': { level: 'warn', text: 'delivery failed' },
   'risk.limit-breach': { level: 'warn', text: 'risk: payment over a limit, rejected' },
   'risk.screening-hit': { level: 'warn', text: 'risk: screening hit' },

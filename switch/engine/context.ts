@@ -56,6 +56,7 @@ export type EngineEvent =
   | { readonly event: 'settlement.overdue'; readonly cycle: bigint; readonly attempt: number; readonly sentAt: Date; readonly unanswered: number }
   | { readonly event: 'cycle.partially-settled'; readonly cycle: bigint; readonly participants: readonly string[] }
   | { readonly event: 'cycle.settled'; readonly cycle: bigint; readonly businessDate: string }
+  | { readonly event: 'business-day.closed'; readonly businessDate: string; readonly cycles: number; readonly statements: number }
   | { readonly event: 'delivery.failed'; readonly outboxId: bigint; readonly recipient: string; readonly messageId: string;
       readonly attempt: number; readonly final: boolean; readonly reason: string }
   | { readonly event: `risk.${RiskEventKind}`; readonly id: bigint; readonly actor: string; readonly reason: string;

@@ -22,7 +22,7 @@ import { XsdValidator } from '../validation/xsd-pool.ts';
 import { freeze, listFreezes, listHolds, listRiskEvents, type RiskEventFilter, rejectHeld, releaseHeld, releaseHeldIn, RiskDecisionError, sweepHeldTimeouts, unfreeze, unfreezeIn,
   type HeldPayment } from './risk-holds.ts';
 import { listProfileVersions, loadProfiles, type ProfileLoad, type ProfileVersion } from './risk-profiles.ts';
-import { systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
+import { isoDateTime, systemClock, type Clock, type EngineContext, type EngineEventSink, type RiskPorts } from './context.ts';
 import { pruneScoringBuckets, StatisticsScorer } from '../risk/statistics.ts';
 import { currentBusinessDate } from './business-date.ts';
 import { submitOnce } from './submit.ts';
@@ -30,6 +30,10 @@ import type { Deliver, IntakeResult, RefusedFile, Submission } from './transport
 import { refuseFile, submitReceived } from './received-files.ts';
 import { listOperatorActions, recordOperatorAction, type OperatorAction, type RecordedOperatorAction } from './operator-actions.ts';
 import { realtimeGroupStats, type RealtimeGroupStats } from './realtime-intake.ts';
+import { sameInstitution } from '../iso/bic.ts';
+import { statementDocument } from './statements.ts';
+import { dateText } from './date-column.ts';
+import { closeBusinessDays, type ClosedDay } from './day-close.ts';
 import { closeCycle, cyclePositions, listCycles, openCycleId, querySettlement, raiseSettlementAlerts, resolvePartialSettlement, resumeCycles, SETTLEMENT_RESOLUTIONS,
   SettlementResolutionError, type SettlementAlert, type SettlementResolution,
   type StalledCycle } from './cycles/index.ts';
@@ -178,6 +182,7 @@ export class Engine {
     await db.transaction((tx) => openCycleId(engine.context, tx));
     // A cycle that cannot go on is reported and left where it is: the engine opens and serves.
     engine.report(await resumeCycles(engine.context));
+    await engine.closeBusinessDays();
     return engine;
   }
 
@@ -223,14 +228,30 @@ export class Engine {
   async submit(submission: Submission): Promise<IntakeResult> {
     this.writable('submit');
     await this.fresh();
-    return submitOnce(this.context, submission);
+    const result = await submitOnce(this.context, submission);
+    // The settlement agent's answer may have settled a day's last cycle: the day closes now.
+    if (sameInstitution(submission.sender, this.context.settlementAgentBic)) await this.closeBusinessDays();
+    return result;
+  }
+
+  /**
+   * Close every business day that has rolled and whose cycles all settled (day-close.ts): statements
+   * (camt.053) and admi.004 DCLS out, the day unchangeable from then on. Idempotent; part of every
+   * sweep, of start-up and of each settlement answer and cut-off.
+   */
+  async closeBusinessDays(): Promise<ClosedDay[]> {
+    this.writable('close business days');
+    return closeBusinessDays(this.context);
   }
 
   /** A file a transport received, its signature good: intake, and a replay answered again (received-files.ts). */
   async submitReceived(submission: Submission): Promise<IntakeResult> {
     this.writable('submit');
     await this.fresh();
-    return submitReceived(this.context, submission);
+    const result = await submitReceived(this.context, submission);
+    // As in submit: a settlement answer may have settled the day's last cycle.
+    if (sameInstitution(submission.sender, this.context.settlementAgentBic)) await this.closeBusinessDays();
+    return result;
   }
 
   /** A file a transport received whose signature was refused: answered with an admi.002; returns its MsgId. */
@@ -393,7 +414,9 @@ export class Engine {
   async closeCycle(options: { readonly dueAt?: Date } = {}): Promise<bigint | undefined> {
     this.writable('close a cycle');
     await this.fresh();
-    return closeCycle(this.context, options);
+    const closed = await closeCycle(this.context, options);
+    await this.closeBusinessDays();
+    return closed;
   }
 
   /**
@@ -421,6 +444,7 @@ export class Engine {
     this.writable('sweep');
     await this.fresh();
     await this.resumeStalledCycles();
+    await this.closeBusinessDays();
     const swept = { timedOut: await sweepTimeouts(this.context) + await sweepHeldTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
     await this.sweepPayeeVerifications();
     await this.pruneScoringAtDayRoll();
@@ -559,6 +583,30 @@ export class Engine {
   }
 
   /** Payments per state (demo). */
+  /** The closed business days (day-close.ts), oldest first. */
+  async closedDays(): Promise<Array<{ businessDate: string; closedAt: Date; cycles: number; statements: number }>> {
+    const rows = await this.context.db.query<{ business_date: string | Date; closed_at: Date; cycles: number; statements: number }>(
+      'SELECT business_date, closed_at, cycles, statements FROM business_days ORDER BY business_date');
+    return rows.map((r) => ({ businessDate: dateText(r.business_date)!, closedAt: r.closed_at, cycles: r.cycles, statements: r.statements }));
+  }
+
+  /** The statements of a closed day: participant, currency, balances and totals (minor units). */
+  async dayStatements(businessDate: string): Promise<Array<{ bic: string; currency: string; openingMinor: bigint; closingMinor: bigint;
+    entries: bigint; pages: number; firstMessageId: string }>> {
+    const rows = await this.context.db.query<{ bic: string; currency: string; opening_minor: bigint; closing_minor: bigint; credit_count: bigint;
+      debit_count: bigint; pages: number; first_message_id: string }>(
+      `SELECT bic, currency, opening_minor, closing_minor, credit_count, debit_count, pages, first_message_id FROM day_statements
+        WHERE business_date = $1::date ORDER BY bic, currency`, [businessDate]);
+    return rows.map((r) => ({ bic: r.bic, currency: r.currency, openingMinor: BigInt(r.opening_minor), closingMinor: BigInt(r.closing_minor),
+      entries: BigInt(r.credit_count) + BigInt(r.debit_count), pages: r.pages, firstMessageId: r.first_message_id }));
+  }
+
+  /** A participant's camt.053 of a business day as text chunks, in bounded memory (statements.ts), under `messageId`. */
+  statementDocument(businessDate: string, bic: string, currency: string, messageId: string): AsyncGenerator<string> {
+    return statementDocument(this.context.db, { businessDate, bic, currency, switchBic: this.context.switchBic, messageId,
+      createdAt: isoDateTime(this.context.clock.now()) });
+  }
+
   paymentStateCounts() {
     return paymentStateCounts(this.context.db);
   }

@@ -19,6 +19,7 @@ import { emitStatusReport, type PaymentStatusLine } from './notices.ts';
 import { handleRecall, handleRecallAnswer, handleReturn } from './exceptions.ts';
 import { documentText, refuse, type Handled, type ParsedInbound } from './inbound-message.ts';
 import { handleVerificationReport, handleVerificationRequest } from './payee.ts';
+import { handleAccountReportingRequest } from './account-report.ts';
 
 export async function handleParsedMessage(ctx: EngineContext, tx: Queryable, inbound: ParsedInbound): Promise<Handled> {
   switch (inbound.report.messageId) {
@@ -36,6 +37,8 @@ export async function handleParsedMessage(ctx: EngineContext, tx: Queryable, inb
       return handleVerificationRequest(ctx, tx, inbound);
     case 'acmt.024.001.04':
       return handleVerificationReport(ctx, tx, inbound);
+    case 'camt.060.001.05':
+      return handleAccountReportingRequest(ctx, tx, inbound);
     default:
       return { answered: false, report: refuse(inbound.report, `${inbound.report.messageId} is not accepted from participants`) };
   }

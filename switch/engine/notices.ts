@@ -11,6 +11,9 @@ import { build as buildCamt054 } from '../iso/messages/camt.054.001.08/index.ts'
 import { formatAmount } from '../iso/amount.ts';
 import type { Queryable } from '../store/database.ts';
 import { emit } from './outbound.ts';
+import { cyclePaymentEntries, statementAccount } from './statements.ts';
+import { limits } from '../limits.ts';
+import type { Entry } from '../iso/messages/camt.054.001.08/index.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 
 /** Text limit of pacs.002 AddtlInf (Max105Text). */
@@ -140,7 +143,7 @@ export async function emitSettlementNotification(ctx: EngineContext, tx: Queryab
       id: `${messageId}-1`, creationDateTime: isoDateTime(now),
       account: { id: { other: `${notice.bic}-${notice.currency}-SETTLEMENT` }, currency: notice.currency, servicer: ctx.switchBic },
       entries: [{
-        reference: `CYCLE-${notice.cycleId}`, amount, creditDebit: notice.netMinor < 0n ? 'DBIT' : 'CRDT', status: 'BOOK',
+        reference: `CYCLE-${notice.cycleId}`, amount, creditDebit: notice.netMinor < 0n ? 'DBIT' : 'CRDT', status: { code: 'BOOK' },
         bookingDate: { date: notice.businessDate }, valueDate: { date: notice.businessDate },
         bankTransactionCode: { proprietary: { code: `NETSETTLEMENT-${notice.paymentCount}` } },
         details: [],
@@ -148,4 +151,36 @@ export async function emitSettlementNotification(ctx: EngineContext, tx: Queryab
     }],
   });
   await emit(tx, { recipient: notice.bic, messageType: 'camt.054.001.08', messageId, xml });
+}
+
+/**
+ * For a participant that opted in (config perTransactionAdvices): camt.054 advices of a settled cycle
+ * with one entry per settled payment it sent (DBIT) or received (CRDT), paged at
+ * limits.statements.entriesPerPageMax entries per message (MsgPgntn), in the settlement's transaction.
+ */
+export async function emitTransactionAdvices(ctx: EngineContext, tx: Queryable, advice: {
+  readonly bic: string;
+  readonly cycleId: bigint;
+  readonly businessDate: string;
+  readonly currency: string;
+}): Promise<number> {
+  const now = isoDateTime(ctx.clock.now());
+  let page: Entry[] = [];
+  let pages = 0;
+  const send = async (lastPage: boolean): Promise<void> => {
+    const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
+    pages++;
+    const xml = buildCamt054({
+      groupHeader: { messageId, creationDateTime: now, recipient: { anyBic: advice.bic }, pagination: { pageNumber: String(pages), lastPage } },
+      notifications: [{ id: `${messageId}-1`, creationDateTime: now, account: statementAccount(advice.bic, advice.currency, ctx.switchBic), entries: page }],
+    });
+    await emit(tx, { recipient: advice.bic, messageType: 'camt.054.001.08', messageId, xml });
+    page = [];
+  };
+  for await (const entry of cyclePaymentEntries(tx, { ...advice })) {
+    if (page.length >= limits.statements.entriesPerPageMax) await send(false);
+    page.push(entry);
+  }
+  if (page.length > 0 || pages > 0) await send(true);
+  return pages;
 }

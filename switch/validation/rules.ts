@@ -62,6 +62,13 @@ const CONTROL_SUM_SCALE = 5;
  * currency, within limits.amounts.messageMinorMax, and (pacs.008) of one service.
  */
 const MONEY_MESSAGES: ReadonlySet<string> = new Set(['pacs.008.001.08', 'pacs.004.001.09']);
+/**
+ * Statements and advices (camt.052/053/054) report what was booked; their entries are not payments.
+ * The payment rules stay off them: a payment's entry and its charges entry share a UETR, a settlement
+ * instruction's entry may exceed the per-payment ceiling, and a bank named in an old entry need not be
+ * in good standing today. The format rules (amounts, decimals, BIC, IBAN) still apply.
+ */
+const REPORT_MESSAGES: ReadonlySet<string> = new Set(['camt.052.001.08', 'camt.053.001.08', 'camt.054.001.08']);
 /** Case messages: the group's instructing agent is the case assigner, repeated in each transaction's facts. */
 const CASE_MESSAGES: ReadonlySet<string> = new Set(['camt.056.001.08', 'camt.029.001.09']);
 /**
@@ -74,6 +81,8 @@ const SENDER_PARTIES: Readonly<Record<string, RegExp>> = {
   'camt.056.001.08': /(?:^|\/)Case\/Cretr\/Agt\/FinInstnId\/BICFI$/,
   // A payee bank reports on its own accounts only (docs/risk.md, "Payee verification").
   'acmt.024.001.04': /\/(?:Orgnl|Updtd)PtyAndAcctId\/Agt\/FinInstnId\/BICFI$/,
+  // A participant asks for reports on its own account only (docs/reports.md, "Intraday report").
+  'camt.060.001.05': /(?:^|\/)AcctOwnr\/(?:Agt\/FinInstnId\/BICFI|Pty\/Id\/OrgId\/AnyBIC)$/,
 };
 /** Where the group's instructing agent stands, by message (GrpHdr/InstgAgt for most). */
 const INSTRUCTING_AGENT_PATH: Readonly<Record<string, string>> = {
@@ -140,6 +149,7 @@ export class MessageChecker {
       }
     }
     const findings = checkTransaction(tx, this.options);
+    if (isReportMessage(this.options.messageId)) return findings;
     this.checkDuplicate(tx, 'TxId', tx.transactionId, this.seenTransactionIds, findings);
     this.checkDuplicate(tx, 'UETR', tx.uetr, this.seenUetrs, findings);
     return findings;
@@ -291,6 +301,8 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
         parsed.reason === 'decimals'
           ? `amount ${tx.amount.value} has more decimals than ${tx.amount.currency} allows`
           : `amount ${tx.amount.value} ${tx.amount.currency}: ${parsed.reason === 'currency' ? 'unknown currency' : 'not a decimal amount'}`);
+    } else if (isReportMessage(options.messageId)) {
+      // A booked entry: its amount is what it is (zero-amount entries and settlement totals included).
     } else if (parsed.minor <= 0n) {
       at(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.zeroAmount, 'amount must be greater than zero');
     } else if (parsed.minor > limits.amounts.paymentMinorMax) {
@@ -317,8 +329,13 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
   if (tx.settlementDate !== undefined) {
     checkDate(tx.settlementDate, options, (code, message) => at('IntrBkSttlmDt', code, message), tx.localInstrument === 'INST');
   }
-  checkParties(tx, options, at, findings);
+  if (!isReportMessage(options.messageId)) checkParties(tx, options, at, findings);
   return findings;
+}
+
+/** camt.052/053/054: a report of bookings, to which the payment rules do not apply. */
+export function isReportMessage(messageId: string | undefined): boolean {
+  return messageId !== undefined && REPORT_MESSAGES.has(messageId);
 }
 
 /**

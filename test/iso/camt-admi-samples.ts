@@ -174,7 +174,7 @@ const creditEntry: Entry = {
   reference: 'CYCLE1-BANKDEFF-CRDT',
   amount: { currency: 'EUR', value: '1250.00' },
   creditDebit: 'CRDT',
-  status: 'BOOK',
+  status: { code: 'BOOK' },
   bookingDate: { date: '2025-03-14' },
   valueDate: { date: '2025-03-14' },
   accountServicerReference: 'CLRH-20250314-C1-000017',
@@ -191,9 +191,10 @@ const creditEntry: Entry = {
       },
       amount: { currency: 'EUR', value: '1250.00' },
       creditDebit: 'CRDT',
-      debtorName: 'Müller & Söhne GmbH',
+      debtor: { name: 'Müller & Söhne GmbH' },
       debtorAccount: { iban: IBAN.commerzbankCustomer },
-      creditorName: 'Frankfurt <Retail> Customer',
+      creditor: { name: 'Frankfurt <Retail> Customer' },
+      ultimateCreditor: {},
       creditorAccount: { other: 'CUST-0001' },
       debtorAgent: BIC.commerzbank,
       creditorAgent: BIC.bankFrankfurt,
@@ -206,7 +207,7 @@ const batchDebitEntry: Entry = {
   reference: 'CYCLE1-BANKDEFF-DBIT',
   amount: { currency: 'EUR', value: '1751.25' },
   creditDebit: 'DBIT',
-  status: 'BOOK',
+  status: { code: 'BOOK' },
   bookingDate: { dateTime: '2025-03-14T10:00:00+01:00' },
   valueDate: { date: '2025-03-14' },
   bankTransactionCode: {
@@ -237,7 +238,7 @@ const batchDebitEntry: Entry = {
 const pendingEntry: Entry = {
   amount: { currency: 'EUR', value: '0.01' },
   creditDebit: 'DBIT',
-  status: 'PDNG',
+  status: { code: 'PDNG' },
   bankTransactionCode: { proprietary: { code: 'QUEUED-CAP' } },
   details: [],
 };
@@ -294,6 +295,66 @@ export const camt052Samples: Readonly<Record<string, Camt052>> = {
       },
     ],
   },
+};
+
+/**
+ * A settled payment and the charges booked for it: two entries, one UETR (the charges entry refers to
+ * the payment it was taken for). The debtor and creditor are banks, so RltdPties holds agents (Agt),
+ * and the charges entry's status is proprietary.
+ */
+const paymentWithCharges: readonly Entry[] = [
+  {
+    reference: 'C1-SETTLE-BANKDEFF',
+    amount: { currency: 'EUR', value: '250000.00' },
+    creditDebit: 'DBIT',
+    status: { code: 'BOOK' },
+    bookingDate: { date: '2025-03-14' },
+    accountServicerReference: 'CLRH-20250314-C1-SI-0001',
+    bankTransactionCode: { domain: { code: 'PMNT', family: 'ICDT', subFamily: 'FICT' } },
+    details: [{
+      transactions: [{
+        references: { messageId: 'CLRH-PACS009-C1-0001', uetr: UETR.second },
+        amount: { currency: 'EUR', value: '250000.00' },
+        creditDebit: 'DBIT',
+        debtor: { agent: BIC.bankFrankfurt },
+        creditor: { agent: BIC.switch },
+        ultimateDebtor: { name: 'Bank Frankfurt AG Treasury' },
+        remittanceInformation: [],
+      }],
+    }],
+  },
+  {
+    reference: 'C1-CHARGES-BANKDEFF',
+    amount: { currency: 'EUR', value: '2.50' },
+    creditDebit: 'DBIT',
+    status: { proprietary: 'CHARGED' },
+    bookingDate: { date: '2025-03-14' },
+    accountServicerReference: 'CLRH-20250314-C1-CHG-0001',
+    bankTransactionCode: { domain: { code: 'PMNT', family: 'ICDT', subFamily: 'CHRG' } },
+    details: [{
+      transactions: [{
+        references: { uetr: UETR.second },
+        amount: { currency: 'EUR', value: '2.50' },
+        creditDebit: 'DBIT',
+        debtor: { agent: BIC.bankFrankfurt },
+        creditor: { anyBic: BIC.switch },
+        remittanceInformation: [],
+      }],
+    }],
+  },
+];
+
+export const camt053WithCharges: Camt053 = {
+  groupHeader: { messageId: 'CLRH-STM-20250314-BANKDEFF-02', creationDateTime: '2025-03-14T18:30:00+01:00' },
+  statements: [{
+    id: 'STM-20250314-BANKDEFF',
+    account: settlementAccount,
+    balances: [
+      { type: { code: 'OPBD' }, amount: { currency: 'EUR', value: '0.00' }, creditDebit: 'CRDT', date: { date: '2025-03-14' } },
+      { type: { code: 'CLBD' }, amount: { currency: 'EUR', value: '250002.50' }, creditDebit: 'DBIT', date: { date: '2025-03-14' } },
+    ],
+    entries: paymentWithCharges,
+  }],
 };
 
 export const camt053Samples: Readonly<Record<string, Camt053>> = {
@@ -407,6 +468,13 @@ export const camt060Samples: Readonly<Record<string, Camt060>> = {
         period: { dates: { from: '2025-03-14' }, type: 'MODF' },
         requestedBalanceTypes: [],
       },
+    ],
+  },
+  ownersAsParties: {
+    groupHeader: { messageId: 'BANKDEFF-RPTREQ-20250315-03', creationDateTime: '2025-03-15T08:00:00Z' },
+    requests: [
+      { requestedMessageNameId: 'camt.053.001.08', accountOwner: { anyBic: BIC.bankFrankfurt }, requestedBalanceTypes: [] },
+      { requestedMessageNameId: 'camt.053.001.08', accountOwner: {}, requestedBalanceTypes: [] },
     ],
   },
 };

@@ -12,7 +12,7 @@ import { BIC_PATTERN } from '../../switch/iso/bic.ts';
 import {
   build, module, parseXml,
   type AccountId, type Amount, type BankTransactionCode, type Camt054, type DateOrDateTime, type Entry,
-  type TransactionDetails,
+  type RelatedParty, type TransactionDetails,
 } from '../../switch/iso/messages/camt.054.001.08/index.ts';
 import { officialSchemaErrors, officialSchemaMissing, type NamedDocument } from './official-xsd.ts';
 import { requireOrSkip } from '../support/prerequisites.ts';
@@ -67,6 +67,12 @@ const bankTransactionCode: fc.Arbitrary<BankTransactionCode> = fc.record({
   proprietary: fc.record({ code: isoText(35), issuer: isoText(35) }, { requiredKeys: ['code'], ...plain }),
 }, { requiredKeys: [], ...plain });
 
+/** Party40Choice, both branches: an agent by BIC, or a party with a name, an AnyBIC, both or neither. */
+const relatedParty: fc.Arbitrary<RelatedParty> = fc.oneof(
+  bic.map((agent) => ({ agent })),
+  fc.record({ name: isoText(140), anyBic: bic }, { requiredKeys: [], ...plain }),
+);
+
 const transactionDetails: fc.Arbitrary<TransactionDetails> = fc.record({
   references: fc.record({
     messageId: isoText(35),
@@ -78,10 +84,12 @@ const transactionDetails: fc.Arbitrary<TransactionDetails> = fc.record({
   }, { requiredKeys: [], ...plain }),
   amount,
   creditDebit,
-  debtorName: isoText(140),
+  debtor: relatedParty,
   debtorAccount: accountId,
-  creditorName: isoText(140),
+  ultimateDebtor: relatedParty,
+  creditor: relatedParty,
   creditorAccount: accountId,
+  ultimateCreditor: relatedParty,
   debtorAgent: bic,
   creditorAgent: bic,
   remittanceInformation: fc.array(isoText(140), { maxLength: 3 }),
@@ -91,7 +99,7 @@ const entry: fc.Arbitrary<Entry> = fc.record({
   reference: isoText(35),
   amount,
   creditDebit,
-  status: fc.constantFrom('BOOK', 'PDNG', 'INFO'),
+  status: fc.oneof(fc.constantFrom('BOOK', 'PDNG', 'INFO').map((code) => ({ code })), isoText(35).map((proprietary) => ({ proprietary }))),
   bookingDate: dateOrDateTime,
   valueDate: dateOrDateTime,
   accountServicerReference: isoText(35),

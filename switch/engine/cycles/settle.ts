@@ -4,7 +4,7 @@
  */
 import type { Queryable } from '../../store/database.ts';
 import type { EngineContext } from '../context.ts';
-import { broadcastEvent, emitSettlementNotification, emitStatusReport } from '../notices.ts';
+import { broadcastEvent, emitSettlementNotification, emitStatusReport, emitTransactionAdvices } from '../notices.ts';
 import { groupBy, type CycleRow } from './rows.ts';
 import { dateText } from '../date-column.ts';
 import { deliverBulkFiles } from './bulk-files.ts';
@@ -48,6 +48,11 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
       WHERE cp.cycle_id = $1 AND cp.net_minor <> 0 ORDER BY cp.currency, cp.bic`, [cycleId]);
   for (const p of positions) {
     await emitSettlementNotification(ctx, tx, { bic: p.bic, cycleId, businessDate, currency: p.currency, netMinor: p.net_minor, paymentCount: p.count });
+  }
+  // Participants that chose per-transaction advices: one camt.054 entry per settled payment, each currency it holds.
+  for (const bic of ctx.config.perTransactionAdvices ?? []) {
+    const participant = ctx.config.participants.find((q) => q.bic === bic);
+    for (const currency of participant?.currencies ?? []) await emitTransactionAdvices(ctx, tx, { bic, cycleId, businessDate, currency });
   }
   await broadcastEvent(ctx, tx, 'CYCLE_SETTLED', [cycleId.toString()], cycleId);
   if (released.length > 0) {

@@ -11,7 +11,7 @@
  */
 import type { AmountText, GroupFacts, Located, MessageModule, TransactionFacts } from '../message.ts';
 import {
-  amountNode, attr, buildDocument, child, children, compact, createParser, text, textAt,
+  amountNode, attr, buildDocument, buildXml, child, children, compact, createParser, text, textAt,
   type XmlElement, type XmlNode,
 } from '../xml.ts';
 
@@ -110,6 +110,36 @@ export function readPartyAgent(node: XmlNode | undefined): string | undefined {
 /** Pty/Nm of a Party40Choice that holds a party identified by name. */
 export function readPartyName(node: XmlNode | undefined): string | undefined {
   return node === undefined ? undefined : requiredText(node, 'Pty', 'Nm');
+}
+
+/**
+ * Party40Choice, both branches: a party (Pty, PartyIdentification135: Nm and Id/OrgId/AnyBIC, both
+ * optional in the schema, so a Pty may be empty) or an agent (Agt, by BICFI in the scheme subset).
+ * A statement names a bank as debtor or creditor when a bank is the party (a settlement instruction,
+ * a bank-to-bank payment), so the agent branch is as ordinary as the party branch.
+ */
+export type RelatedParty = { readonly agent: string } | { readonly name?: string; readonly anyBic?: string };
+
+export function readRelatedParty(node: XmlNode | undefined): RelatedParty | undefined {
+  if (node === undefined) return undefined;
+  const agent = child(node, 'Agt');
+  if (agent !== undefined) return { agent: requiredText(agent, 'FinInstnId', 'BICFI') };
+  const party = requiredChild(node, 'Pty');
+  return withoutUndefined({ name: textAt(party, 'Nm'), anyBic: textAt(party, 'Id', 'OrgId', 'AnyBIC') });
+}
+
+export function relatedPartyTree(party: RelatedParty): XmlElement {
+  if ('agent' in party) return partyAgentTree(party.agent);
+  return {
+    Pty: compact({ Nm: party.name, Id: ifDefined(party.anyBic, (bic) => ({ OrgId: { AnyBIC: bic } })) }),
+  };
+}
+
+/** The BICs of a related party standing at `path` (its Agt BICFI or its Pty AnyBIC). */
+export function relatedPartyBics(path: string, party: RelatedParty | undefined): Located[] {
+  if (party === undefined) return [];
+  if ('agent' in party) return [{ path: `${path}/${PARTY_AGENT_BIC_PATH}`, value: party.agent }];
+  return located(`${path}/Pty/Id/OrgId/AnyBIC`, party.anyBic);
 }
 
 // ---- building ----
@@ -390,14 +420,18 @@ export interface TransactionDetails {
   readonly references?: TransactionReferences;
   readonly amount?: Amount;
   readonly creditDebit?: CreditDebit;
-  /** RltdPties/Dbtr/Pty/Nm */
-  readonly debtorName?: string;
+  /** RltdPties/Dbtr: a party (Pty) or an agent (Agt). */
+  readonly debtor?: RelatedParty;
   /** RltdPties/DbtrAcct/Id */
   readonly debtorAccount?: AccountId;
-  /** RltdPties/Cdtr/Pty/Nm */
-  readonly creditorName?: string;
+  /** RltdPties/UltmtDbtr */
+  readonly ultimateDebtor?: RelatedParty;
+  /** RltdPties/Cdtr: a party (Pty) or an agent (Agt). */
+  readonly creditor?: RelatedParty;
   /** RltdPties/CdtrAcct/Id */
   readonly creditorAccount?: AccountId;
+  /** RltdPties/UltmtCdtr */
+  readonly ultimateCreditor?: RelatedParty;
   /** RltdAgts/DbtrAgt BICFI */
   readonly debtorAgent?: string;
   /** RltdAgts/CdtrAgt BICFI */
@@ -416,8 +450,8 @@ export interface Entry {
   readonly reference?: string;
   readonly amount: Amount;
   readonly creditDebit: CreditDebit;
-  /** Sts/Cd: BOOK, PDNG, INFO */
-  readonly status: string;
+  /** Sts (EntryStatus1Choice): Cd BOOK, PDNG, INFO, or a proprietary status. */
+  readonly status: CodeOrProprietary;
   readonly bookingDate?: DateOrDateTime;
   readonly valueDate?: DateOrDateTime;
   readonly accountServicerReference?: string;
@@ -577,7 +611,7 @@ function readEntry(node: XmlElement): Entry {
     reference: textAt(node, 'NtryRef'),
     amount: readAmount(requiredChild(node, 'Amt'))!,
     creditDebit: readCreditDebit(node)!,
-    status: requiredText(node, 'Sts', 'Cd'),
+    status: readCodeOrProprietary(requiredChild(node, 'Sts'))!,
     bookingDate: readDateOrDateTime(bookingDate),
     valueDate: readDateOrDateTime(valueDate),
     accountServicerReference: textAt(node, 'AcctSvcrRef'),
@@ -598,13 +632,18 @@ function readEntry(node: XmlElement): Entry {
   });
 }
 
+/** One Ntry element as XML text, exactly as the builder writes it inside a whole report. */
+export function entryXml(entry: Entry): string {
+  return buildXml({ Ntry: entryTree(entry) });
+}
+
 function entryTree(entry: Entry): XmlElement {
   const code = entry.bankTransactionCode;
   return compact({
     NtryRef: entry.reference,
     Amt: amountTree(entry.amount),
     CdtDbtInd: entry.creditDebit,
-    Sts: { Cd: entry.status },
+    Sts: codeOrProprietaryTree(entry.status),
     BookgDt: ifDefined(entry.bookingDate, dateOrDateTimeTree),
     ValDt: ifDefined(entry.valueDate, dateOrDateTimeTree),
     AcctSvcrRef: entry.accountServicerReference,
@@ -632,10 +671,12 @@ function readTransactionDetails(node: XmlElement): TransactionDetails {
     }),
     amount: readAmount(child(node, 'Amt')),
     creditDebit: readCreditDebit(node),
-    debtorName: readPartyName(child(parties, 'Dbtr')),
+    debtor: readRelatedParty(child(parties, 'Dbtr')),
     debtorAccount: debtorAccount && readAccountId(requiredChild(debtorAccount, 'Id')),
-    creditorName: readPartyName(child(parties, 'Cdtr')),
+    ultimateDebtor: readRelatedParty(child(parties, 'UltmtDbtr')),
+    creditor: readRelatedParty(child(parties, 'Cdtr')),
     creditorAccount: creditorAccount && readAccountId(requiredChild(creditorAccount, 'Id')),
+    ultimateCreditor: readRelatedParty(child(parties, 'UltmtCdtr')),
     debtorAgent: readAgent(child(child(node, 'RltdAgts'), 'DbtrAgt')),
     creditorAgent: readAgent(child(child(node, 'RltdAgts'), 'CdtrAgt')),
     remittanceInformation: texts(child(node, 'RmtInf'), 'Ustrd'),
@@ -643,8 +684,8 @@ function readTransactionDetails(node: XmlElement): TransactionDetails {
 }
 
 function transactionDetailsTree(tx: TransactionDetails): XmlElement {
-  const hasParties = tx.debtorName !== undefined || tx.debtorAccount !== undefined
-    || tx.creditorName !== undefined || tx.creditorAccount !== undefined;
+  const hasParties = tx.debtor !== undefined || tx.debtorAccount !== undefined || tx.ultimateDebtor !== undefined
+    || tx.creditor !== undefined || tx.creditorAccount !== undefined || tx.ultimateCreditor !== undefined;
   const hasAgents = tx.debtorAgent !== undefined || tx.creditorAgent !== undefined;
   return compact({
     // TransactionReferences6 order: MsgId, AcctSvcrRef, PmtInfId, InstrId, EndToEndId, UETR, TxId.
@@ -660,10 +701,13 @@ function transactionDetailsTree(tx: TransactionDetails): XmlElement {
     CdtDbtInd: tx.creditDebit,
     RltdPties: hasParties
       ? compact({
-        Dbtr: ifDefined(tx.debtorName, partyNameTree),
+        // TransactionParties6 order: InitgPty, Dbtr, DbtrAcct, UltmtDbtr, Cdtr, CdtrAcct, UltmtCdtr.
+        Dbtr: ifDefined(tx.debtor, relatedPartyTree),
         DbtrAcct: ifDefined(tx.debtorAccount, (id) => ({ Id: accountIdTree(id) })),
-        Cdtr: ifDefined(tx.creditorName, partyNameTree),
+        UltmtDbtr: ifDefined(tx.ultimateDebtor, relatedPartyTree),
+        Cdtr: ifDefined(tx.creditor, relatedPartyTree),
         CdtrAcct: ifDefined(tx.creditorAccount, (id) => ({ Id: accountIdTree(id) })),
+        UltmtCdtr: ifDefined(tx.ultimateCreditor, relatedPartyTree),
       })
       : undefined,
     RltdAgts: hasAgents
@@ -715,6 +759,10 @@ export function reportEntryFacts(reports: readonly AccountReportBase[], element:
           ...details.flatMap(({ tx, path: txPath }) => [
             ...located(`${txPath}/RltdAgts/DbtrAgt/${AGENT_BIC_PATH}`, tx.debtorAgent),
             ...located(`${txPath}/RltdAgts/CdtrAgt/${AGENT_BIC_PATH}`, tx.creditorAgent),
+            ...relatedPartyBics(`${txPath}/RltdPties/Dbtr`, tx.debtor),
+            ...relatedPartyBics(`${txPath}/RltdPties/UltmtDbtr`, tx.ultimateDebtor),
+            ...relatedPartyBics(`${txPath}/RltdPties/Cdtr`, tx.creditor),
+            ...relatedPartyBics(`${txPath}/RltdPties/UltmtCdtr`, tx.ultimateCreditor),
           ]),
         ],
       }));

@@ -27,6 +27,12 @@ export const schemeEvents = {
   PARTICIPANT_SUSPENDED: 'PSUS',
   /** PREA: a suspended participant was reactivated. Params: participant BIC. */
   PARTICIPANT_REACTIVATED: 'PREA',
+  /**
+   * DCLS: a business day was closed after its last cycle settled: nothing changes it any more, and
+   * each participant's camt.053 statements of the day were sent before this event.
+   * Params: business date (YYYY-MM-DD), number of cycles, number of statements to this participant.
+   */
+  BUSINESS_DAY_CLOSED: 'DCLS',
 } as const;
 
 export type SchemeEventName = keyof typeof schemeEvents;

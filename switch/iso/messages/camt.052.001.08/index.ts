@@ -22,7 +22,7 @@ import {
 
 export type {
   AccountId, AccountReportBase, Amount, Balance, BankTransactionCode, CodeOrProprietary, CreditDebit,
-  DateOrDateTime, Entry, EntryDetails, EntryTotals, MessageRecipient, Pagination, Period, ReportAccount,
+  DateOrDateTime, Entry, EntryDetails, EntryTotals, MessageRecipient, Pagination, Period, RelatedParty, ReportAccount,
   ReportGroupHeader, TransactionDetails, TransactionReferences, TransactionsSummary,
 } from '../camt-common.ts';
 

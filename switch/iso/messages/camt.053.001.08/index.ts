@@ -10,14 +10,14 @@
 import type { MessageFacts, MessageModule } from '../../message.ts';
 import { children, compact, type XmlElement } from '../../xml.ts';
 import {
-  accountReportTree, documentCodec, namespaceOf, readAccountReportBase, readBalances, readReportGroupHeader,
+  accountReportTree, documentCodec, entryXml, namespaceOf, readAccountReportBase, readBalances, readReportGroupHeader,
   reportEntryFacts, reportGroupFacts, reportGroupHeaderTree, requiredChild,
-  type AccountReportBase, type Balance, type ReportGroupHeader,
+  type AccountReportBase, type Balance, type Entry, type ReportGroupHeader,
 } from '../camt-common.ts';
 
 export type {
   AccountId, AccountReportBase, Amount, Balance, BankTransactionCode, CodeOrProprietary, CreditDebit,
-  DateOrDateTime, Entry, EntryDetails, EntryTotals, MessageRecipient, Pagination, Period, ReportAccount,
+  DateOrDateTime, Entry, EntryDetails, EntryTotals, MessageRecipient, Pagination, Period, RelatedParty, ReportAccount,
   ReportGroupHeader, TransactionDetails, TransactionReferences, TransactionsSummary,
 } from '../camt-common.ts';
 
@@ -84,4 +84,22 @@ export function build(message: Camt053): string {
 
 export function parseXml(xml: string): Camt053 {
   return codec.parseXml(xml);
+}
+
+/**
+ * A camt.053 of one statement written as a stream of text chunks: the document up to the statement's
+ * last balance and summary, then each entry as `entries` yields it, then the closing tags. Memory
+ * stays that of one entry however many there are; the document parses to what `build` writes for the
+ * same statement with every entry in it (only the indentation of the entries differs). The statement's own `entries` must be empty (they come from
+ * `entries`); its balances and summary must already hold the totals (they precede the entries).
+ */
+export async function* buildStream(groupHeader: ReportGroupHeader, statement: AccountStatement,
+  entries: AsyncIterable<Entry> | Iterable<Entry>): AsyncGenerator<string> {
+  if (statement.entries.length > 0) throw new Error('buildStream: the statement\'s entries come from the stream');
+  const whole = build({ groupHeader, statements: [statement] });
+  const close = whole.lastIndexOf('</Stmt>');
+  if (close < 0) throw new Error('buildStream: no </Stmt> in the built document');
+  yield whole.slice(0, close);
+  for await (const entry of entries) yield entryXml(entry);
+  yield whole.slice(close);
 }

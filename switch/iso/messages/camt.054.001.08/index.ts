@@ -14,7 +14,7 @@ import {
 
 export type {
   AccountId, AccountReportBase, Amount, BankTransactionCode, CodeOrProprietary, CreditDebit, DateOrDateTime,
-  Entry, EntryDetails, EntryTotals, MessageRecipient, Pagination, Period, ReportAccount, ReportGroupHeader,
+  Entry, EntryDetails, EntryTotals, MessageRecipient, Pagination, Period, RelatedParty, ReportAccount, ReportGroupHeader,
   TransactionDetails, TransactionReferences, TransactionsSummary,
 } from '../camt-common.ts';
 

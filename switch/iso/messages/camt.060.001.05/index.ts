@@ -8,13 +8,13 @@
 import type { MessageFacts, MessageModule } from '../../message.ts';
 import { child, children, compact, textAt, type XmlElement } from '../../xml.ts';
 import {
-  accountIbansAt, accountIdTree, codeOrProprietaryTree, documentCodec, ifDefined, located, MessageShapeError,
-  namespaceOf, PARTY_AGENT_BIC_PATH, partyAgentTree, partyNameTree, readAccountId, readCodeOrProprietary,
-  readPartyAgent, requiredChild, requiredText, withoutUndefined,
-  type AccountId, type CodeOrProprietary,
+  accountIbansAt, accountIdTree, codeOrProprietaryTree, documentCodec, ifDefined, MessageShapeError,
+  namespaceOf, readAccountId, readCodeOrProprietary, readRelatedParty, relatedPartyBics, relatedPartyTree,
+  requiredChild, requiredText, withoutUndefined,
+  type AccountId, type CodeOrProprietary, type RelatedParty,
 } from '../camt-common.ts';
 
-export type { AccountId, CodeOrProprietary };
+export type { AccountId, CodeOrProprietary, RelatedParty };
 
 export interface Camt060 {
   readonly groupHeader: RequestGroupHeader;
@@ -40,8 +40,11 @@ export interface ReportingRequest {
   readonly requestedBalanceTypes: readonly CodeOrProprietary[];
 }
 
-/** AcctOwnr (Party40Choice): a participant by BIC (Agt) or, for non-bank owners, a party by name (Pty/Nm). */
-export type AccountOwner = { readonly agent: string } | { readonly name: string };
+/**
+ * AcctOwnr (Party40Choice): a participant by BIC (Agt) or a party (Pty: Nm and/or Id/OrgId/AnyBIC,
+ * both optional in the schema). The switch answers only an owner that is the authenticated sender.
+ */
+export type AccountOwner = RelatedParty;
 
 /** QueryType3Code: all entries, changed entries, modified entries. */
 export type QueryType = 'ALLL' | 'CHNG' | 'MODF';
@@ -70,16 +73,13 @@ function parseRequest(node: XmlElement): ReportingRequest {
     id: textAt(node, 'Id'),
     requestedMessageNameId: requiredText(node, 'ReqdMsgNmId'),
     account: account && readAccountId(requiredChild(account, 'Id')),
-    accountOwner: readOwner(requiredChild(node, 'AcctOwnr')),
+    accountOwner: readRelatedParty(requiredChild(node, 'AcctOwnr'))!,
     period: period && parsePeriod(period),
     requestedBalanceTypes: children(node, 'ReqdBalTp')
       .map((type) => readCodeOrProprietary(requiredChild(type, 'CdOrPrtry'))!),
   });
 }
 
-function readOwner(node: XmlElement): AccountOwner {
-  return child(node, 'Agt') ? { agent: readPartyAgent(node)! } : { name: requiredText(node, 'Pty', 'Nm') };
-}
 
 function parsePeriod(node: XmlElement): ReportingPeriod {
   const times = child(node, 'FrToTm');
@@ -103,12 +103,11 @@ function buildTree(message: Camt060): XmlElement {
 }
 
 function requestTree(request: ReportingRequest): XmlElement {
-  const owner = request.accountOwner;
   return compact({
     Id: request.id,
     ReqdMsgNmId: request.requestedMessageNameId,
     Acct: ifDefined(request.account, (id) => ({ Id: accountIdTree(id) })),
-    AcctOwnr: 'agent' in owner ? partyAgentTree(owner.agent) : partyNameTree(owner.name),
+    AcctOwnr: relatedPartyTree(request.accountOwner),
     RptgPrd: ifDefined(request.period, (p) => compact({
       FrToDt: compact({ FrDt: p.dates.from, ToDt: p.dates.to }),
       FrToTm: ifDefined(p.times, (t) => compact({ FrTm: t.from, ToTm: t.to })),
@@ -123,13 +122,12 @@ function facts(message: Camt060): MessageFacts {
     group: message.groupHeader,
     transactions: message.requests.map((request, index) => {
       const path = `RptgReq[${index}]`;
-      const owner = request.accountOwner;
       return withoutUndefined({
         index,
         path,
         transactionId: request.id,
         ibans: accountIbansAt(`${path}/Acct/Id`, request.account),
-        bics: located(`${path}/AcctOwnr/${PARTY_AGENT_BIC_PATH}`, 'agent' in owner ? owner.agent : undefined),
+        bics: relatedPartyBics(`${path}/AcctOwnr`, request.accountOwner),
       });
     }),
   };
