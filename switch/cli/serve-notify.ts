@@ -9,47 +9,15 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine.ts';
-import type { EngineEvent } from '../engine/context.ts';
-import { alertFor, type Alert } from '../notify/events.ts';
-import type { NotificationStore } from '../notify/store.ts';
 import type { Logger } from '../log.ts';
 import { Mailer } from '../../connectors/notify/email.ts';
 import { NotificationWorker } from '../../connectors/notify/worker.ts';
 import { sleep } from './serve-loop.ts';
 
+export { AlertSink, reconcileClosedDay } from '../notify/alert-sink.ts';
+
 /** How often the worker looks for due notifications when the last pass found none. */
 const NOTIFY_IDLE_MS = 500;
-/** Alerts raised before the store is open (the engine resumes cycles while opening) wait for it, up to this many. */
-const EARLY_ALERTS_MAX = 1_000;
-
-/**
- * The engine event sink's notification part: `observe` is called with every engine event; alerts are
- * queued once the store is attached. An alert is queued after its step is reported, in a transaction
- * of its own: a process that stops between the two loses that alert (the step itself and its log line
- * are kept); its event key makes a step reported twice one notification.
- */
-export class AlertSink {
-  private store: NotificationStore | undefined;
-  private readonly early: Alert[] = [];
-
-  constructor(private readonly log: Logger) {}
-
-  observe(event: EngineEvent): void {
-    const alert = alertFor(event);
-    if (!alert) return;
-    if (this.store) this.enqueue(this.store, alert);
-    else if (this.early.length < EARLY_ALERTS_MAX) this.early.push(alert);
-  }
-
-  attach(store: NotificationStore): void {
-    this.store = store;
-    for (const alert of this.early.splice(0)) this.enqueue(store, alert);
-  }
-
-  private enqueue(store: NotificationStore, alert: Alert): void {
-    store.enqueueAlert(alert).catch((error: unknown) => this.log.error({ err: error, kind: alert.kind, key: alert.key }, 'alert notification not queued'));
-  }
-}
 
 /** Runs the notification worker until `signal` aborts; resolves when it has stopped. */
 export async function runNotifier(engine: Engine, log: Logger, signal: AbortSignal): Promise<void> {

@@ -26,7 +26,7 @@ import { BullmqScheduler, calendarSchedule, TimerScheduler, type CutOffScheduler
 import { guardedPass, openEngineWhenReachable, pollUnsigned, sleep } from './serve-loop.ts';
 import { openEngine, withEngine, type CommonOptions } from './clearing.ts';
 import { checkRedisUrl } from './errors.ts';
-import { AlertSink, runNotifier } from './serve-notify.ts';
+import { AlertSink, reconcileClosedDay, runNotifier } from './serve-notify.ts';
 
 /** Level and message of each engine step's log record (its fields carry the cycle, counts, participants, reason). */
 const ENGINE_EVENTS: Record<EngineEvent['event'], { readonly level: 'info' | 'warn' | 'error'; readonly text: string }> = {
@@ -112,7 +112,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
   const alerts = new AlertSink(logger.child({ component: 'notify' }));
   const open = async (config: SchemeConfig) => {
     const engine = await openEngineWhenReachable(() => openEngine(config, false, true, events), outage, stopping.signal);
-    if (engine) alerts.attach(engine.notifications());
+    if (engine) alerts.attach(engine.notifications(), reconcileClosedDay(engine));
     return engine;
   };
   return withEngine(options, async (engine, config) => {

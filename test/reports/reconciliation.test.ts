@@ -22,6 +22,9 @@ import { parseAmount } from '../../switch/iso/amount.ts';
 import { reconciliationReport, statisticsReport, type ReconciliationReport } from '../../switch/reports/index.ts';
 import { freshPostgresUrl } from '../engine/support.ts';
 import { cli, root } from '../support/cli-workspace.ts';
+import { AlertSink, reconcileClosedDay } from '../../switch/notify/alert-sink.ts';
+import { ManualClock } from '../../switch/clock.ts';
+import { silentLogger } from '../../switch/log.ts';
 
 const DAY = '2026-11-26';
 const config = loadConfig(join(root, 'config', 'demo-scheme.json'));
@@ -252,5 +255,51 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
     assert.equal(clean.status, 0, clean.stderr);
     assert.match(clean.stdout, /^record,section,participant,currency,name,count,amount_minor,amount,detail\r\n/);
     assert.doesNotMatch(clean.stdout, /\r\nmismatch,/);
+  });
+  it('serve reconciles a closed business day and queues an operator alert only when it finds a mismatch', async () => {
+    // The day's own clock: an engine opened later than the day would close it at start-up, which is not this test's business.
+    const engine = await Engine.open({ config, databaseUrl: url, clock: new ManualClock(`${DAY}T12:00:00Z`) });
+    try {
+      const store = engine.notifications();
+      const { id } = await store.subscribe({ channel: 'email', target: 'ops@example.test', events: ['alert.reconciliation-mismatch'] },
+        { actor: 'test-operator', reason: 'reconciliation alerts' });
+      const pending = async (): Promise<number> => {
+        const mine = (await store.subscriptions({})).find((s) => s.id === id);
+        assert.ok(mine, 'the subscription is listed');
+        return Number(mine.pending);
+      };
+      const closed = { event: 'business-day.closed', businessDate: DAY, cycles: 1, statements: 1 } as const;
+      const clean = new AlertSink(silentLogger);
+      clean.attach(store, reconcileClosedDay(engine));
+      clean.observe(closed);
+      await clean.settled();
+      assert.equal(await pending(), 0, 'a day that reconciles raises no alert');
+
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      // A bulk file's delivery record (not a real-time forward's), as the test above.
+      const [removed] = (await client.query(`DELETE FROM deliveries WHERE id = (SELECT min(d.id) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+        JOIN messages m ON m.id = o.message_id WHERE m.direction = 'out' AND m.message_type = 'pacs.008.001.08' AND d.ok
+          AND position('<IntrBkSttlmDt>${DAY}' in convert_from(m.bytes, 'UTF8')) > 0
+          AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.forwarded_message_id = m.message_id)) RETURNING *`)).rows as Array<Record<string, unknown>>;
+      assert.ok(removed, 'a delivery record to delete');
+      try {
+        // Raised before the store is attached (serve's start-up closes days while opening): reconciled once attached.
+        const early = new AlertSink(silentLogger);
+        early.observe(closed);
+        early.attach(store, reconcileClosedDay(engine));
+        await early.settled();
+        assert.equal(await pending(), 1, 'the mismatch is one alert for the operators');
+        early.observe(closed);
+        await early.settled();
+        assert.equal(await pending(), 1, 'the same day reported again is the same alert');
+      } finally {
+        await client.query(`INSERT INTO deliveries (id, outbox_id, attempt, ok, detail, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [removed.id, removed.outbox_id, removed.attempt, removed.ok, removed.detail, removed.at]);
+        await client.end();
+      }
+    } finally {
+      await engine.close();
+    }
   });
 });
