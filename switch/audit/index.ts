@@ -4,5 +4,5 @@
  */
 export { AUDITED_TABLES, type AuditedTable } from './tables.ts';
 export { journalHead, seal, type JournalHead, type SealResult } from './sealer.ts';
-export { verifyAudit, type BrokenEntry, type VerifyReport, type VerifyRange } from './verify.ts';
+export { verifyAudit, verifyAuditIn, type BrokenEntry, type VerifyReport, type VerifyRange } from './verify.ts';
 export { chainHash, entryText, inclusionProof, leafHash, merkleRoot, nodeHash, rootFromProof, type LedgerEntry, type ProofStep } from './merkle.ts';

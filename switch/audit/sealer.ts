@@ -1,6 +1,6 @@
 /**
- * The sealer: takes the journal entries whose transactions have all finished (xid below the
- * snapshot's xmin) and were not sealed yet, orders them by (xid, seq) and chains them into the ledger
+ * The sealer: takes the journal entries of committed transactions not sealed yet, orders them by
+ * (xid, seq) and chains them into the ledger
  * (docs/audit.md "The chain"). Writers never wait for it: it reads the journal and appends to the
  * ledger, under an advisory lock that only another sealer takes.
  */
@@ -49,21 +49,23 @@ export async function seal(db: Database): Promise<SealResult> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [SEALER_LOCK_KEY]);
     const head = await journalHead(tx);
-    // One statement: the snapshot whose xmin bounds this seal is the one its journal rows are read in
-    // later statements see at least as much (every transaction below xmin has finished).
+    // Every transaction below this snapshot's xmin has finished, and its entries are visible from now
+    // on: the next seal need look no lower. Entries of transactions above it that have committed are
+    // visible too and are sealed now; those still running are sealed by a later seal.
     const [snapshot] = await tx.query<{ xmin: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
-    const horizon = snapshot!.xmin;
+    const horizon = BigInt(snapshot!.xmin) > BigInt(head.horizon) ? snapshot!.xmin : head.horizon;
     let position = head.position;
     let previous: Uint8Array | undefined = head.entryHash ? Buffer.from(head.entryHash, 'hex') : undefined;
     let cursor: { xid: string; seq: bigint } = { xid: head.horizon, seq: -1n };
     let sealed = 0;
     for (;;) {
       const rows = await tx.query<JournalRow>(
-        `SELECT xid::text AS xid, seq, table_name, row_key, operation, encode(content_sha256, 'hex') AS content
-           FROM journal
-          WHERE xid >= $1::xid8 AND xid < $2::xid8 AND (xid, seq) > ($3::xid8, $4::bigint)
-          ORDER BY xid, seq LIMIT $5`,
-        [head.horizon, horizon, cursor.xid, cursor.seq, limits.auditSealBatch]);
+        `SELECT j.xid::text AS xid, j.seq, j.table_name, j.row_key, j.operation, encode(j.content_sha256, 'hex') AS content
+           FROM journal j
+          WHERE j.xid >= $1::xid8 AND (j.xid, j.seq) > ($2::xid8, $3::bigint)
+            AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.xid = j.xid AND l.seq = j.seq)
+          ORDER BY j.xid, j.seq LIMIT $4`,
+        [head.horizon, cursor.xid, cursor.seq, limits.auditSealBatch]);
       if (rows.length === 0) break;
       const positions: string[] = [];
       const hashes: string[] = [];

@@ -48,17 +48,22 @@ class Broken extends Error {
 }
 
 export async function verifyAudit(db: Database, range: VerifyRange = {}): Promise<VerifyReport> {
+  return db.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    return verifyAuditIn(tx, range);
+  });
+}
+
+/** verifyAudit inside the caller's transaction (whose snapshot it reads; it sets TimeZone for the transaction). */
+export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}): Promise<VerifyReport> {
   try {
-    return await db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      await tx.query("SET LOCAL TimeZone = 'UTC'");
-      const positions = await verifyChain(tx, range);
-      await verifyJournalSealed(tx);
-      const checkpoints = await verifyCheckpoints(tx, range);
-      const rows = await verifyTables(tx);
-      await verifyMessageBytes(tx);
-      return { ok: true as const, positions, checkpoints, rows };
-    });
+    await tx.query("SET LOCAL TimeZone = 'UTC'");
+    const positions = await verifyChain(tx, range);
+    await verifyJournalSealed(tx);
+    const checkpoints = await verifyCheckpoints(tx, range);
+    const rows = await verifyTables(tx);
+    await verifyMessageBytes(tx);
+    return { ok: true as const, positions, checkpoints, rows };
   } catch (error) {
     if (error instanceof Broken) return { ok: false, broken: error.broken };
     throw error;
