@@ -146,6 +146,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
   // The risk stage's operator commands (switch/cli/risk.ts, docs/risk.md).
   { commands: [{ name: 'risk', description: 'the risk stage: review queue, freezes, profiles, events, screening lists, score evaluation (docs/risk.md)' }],
     register: async () => (await import('./risk.ts')).registerRiskCommands },
+  // The audit ledger (switch/cli/audit.ts, docs/audit.md).
+  { commands: [{ name: 'audit', description: 'the tamper-evident audit ledger: verify it, prove a message is in a published checkpoint (docs/audit.md)' }],
+    register: async () => (await import('./audit.ts')).registerAuditCommands },
   // Reconciliation and regulator statistics (switch/cli/report.ts, docs/reports.md).
   { commands: [{ name: 'report', description: 'reports: reconciliation (exit 1 on a mismatch) and regulator statistics, as csv, json, html or pdf (docs/reports.md)' }],
     register: async () => (await import('./report.ts')).registerReportCommand },
