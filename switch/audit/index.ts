@@ -7,4 +7,4 @@ export { journalHead, seal, type JournalHead, type SealResult } from './sealer.t
 export { verifyAudit, verifyAuditIn, type BrokenEntry, type VerifyReport, type VerifyRange } from './verify.ts';
 export { chainHash, entryText, inclusionProof, leafHash, merkleRoot, nodeHash, rootFromProof, type LedgerEntry, type ProofStep } from './merkle.ts';
 export { auditTick, checkpointDocument, checkpointFileName, CHECKPOINT_MESSAGE_TYPE, listCheckpoints, makeCheckpoint, type Checkpoint, type CheckpointKind, type CheckpointOptions } from './checkpoint.ts';
-export { proveMessage, ProofError, type InclusionProof, type ProofQuery } from './proof.ts';
+export { proveMessage, ProofError, writeProof, type InclusionProof, type ProofQuery } from './proof.ts';

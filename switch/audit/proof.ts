@@ -3,6 +3,8 @@
  * RFC 6962 audit path in the checkpoint that covers it, and that checkpoint, so that the participant
  * can recompute the published root from its own file with sha256sum alone.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Database } from '../store/database.ts';
 import { ledgerLeaves, listCheckpoints, type Checkpoint } from './checkpoint.ts';
 import { inclusionProof, rootFromProof, type ProofStep } from './merkle.ts';
@@ -56,3 +58,15 @@ export async function proveMessage(db: Database, query: ProofQuery): Promise<Inc
 interface MessageRow { id: bigint; direction: string; participant: string; message_type: string | null; message_id: string | null; sha256: string; content: string }
 
 const MESSAGE = `SELECT r.id, r.direction, r.participant, r.message_type, r.message_id, r.sha256, (to_jsonb(r) - '{bytes}'::text[])::text AS content FROM messages r`;
+
+/** Writes the files docs/audit.md's procedure reads into `dir`. */
+export function writeProof(dir: string, proof: InclusionProof): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'entry.txt'), proof.entry);
+  writeFileSync(join(dir, 'content.json'), proof.content);
+  writeFileSync(join(dir, 'path.txt'), proof.path.map((s) => `${s.side} ${s.hash}\n`).join(''));
+  writeFileSync(join(dir, 'checkpoint.xml'), proof.checkpoint.document);
+  if (proof.checkpoint.signed) writeFileSync(join(dir, 'checkpoint.xml.p7s'), proof.checkpoint.signed);
+  writeFileSync(join(dir, 'proof.json'), JSON.stringify({ message: proof.message, position: proof.position, leafIndex: proof.leafIndex,
+    treeSize: proof.treeSize, path: proof.path, root: proof.root, checkpoint: proof.checkpoint.fileName }, (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v, 2) + '\n');
+}

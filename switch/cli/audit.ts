@@ -17,11 +17,9 @@
  *
  * seals the journal and makes the checkpoints that are due now (serve does it every few seconds).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadSigner, trustSources } from '../../connectors/signing/material.ts';
-import { ProofError, type InclusionProof } from '../audit/index.ts';
+import { ProofError, writeProof, type InclusionProof } from '../audit/index.ts';
 import { openReadOnly, print, withEngine, type CommonOptions } from './clearing.ts';
 
 interface VerifyOptions extends CommonOptions { readonly from?: string; readonly to?: string }
@@ -93,18 +91,6 @@ async function proofCommand(options: ProofOptions): Promise<number> {
       `published as ${proof.checkpoint.fileName})\nroot ${proof.root}\n${options.out ? `files written to ${options.out}: check them as docs/audit.md shows\n` : ''}`);
     return 0;
   }, openReadOnly);
-}
-
-/** The files docs/audit.md's procedure reads. */
-export function writeProof(dir: string, proof: InclusionProof): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'entry.txt'), proof.entry);
-  writeFileSync(join(dir, 'content.json'), proof.content);
-  writeFileSync(join(dir, 'path.txt'), proof.path.map((s) => `${s.side} ${s.hash}\n`).join(''));
-  writeFileSync(join(dir, 'checkpoint.xml'), proof.checkpoint.document);
-  if (proof.checkpoint.signed) writeFileSync(join(dir, 'checkpoint.xml.p7s'), proof.checkpoint.signed);
-  writeFileSync(join(dir, 'proof.json'), JSON.stringify({ message: proof.message, position: proof.position, leafIndex: proof.leafIndex,
-    treeSize: proof.treeSize, path: proof.path, root: proof.root, checkpoint: proof.checkpoint.fileName }, (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v, 2) + '\n');
 }
 
 async function checkpointCommand(options: CommonOptions): Promise<number> {
