@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports|risk|screening (one
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|connectors|scoring|api|reports|risk|screening|audit (one
  * section; the other sections' figures already in results.json are kept).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -12,11 +12,12 @@ import { API_FULL, API_QUICK, benchmarkApi } from './api.ts';
 import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FULL, BATCH_QUICK, postgresSettings, TARGETS } from './engine.ts';
 import { benchmarkReports } from './reports.ts';
 import { benchmarkScreening } from './screening.ts';
+import { benchmarkAudit } from './audit.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening'];
+const BENCHES = ['validation', 'engine', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening', 'audit'];
 if (only !== undefined && !BENCHES.includes(only)) {
   throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
 }
@@ -147,6 +148,17 @@ if (only === undefined || only === 'screening') {
   const screening = await benchmarkScreening(quick);
   console.table(screening);
   results.screening = screening;
+}
+
+if (only === undefined || only === 'audit') {
+  if (!(await postgresSettings())) {
+    console.log('Audit journal: PostgreSQL not reachable: skipped.');
+  } else {
+    console.log('Audit journal (docs/audit.md): the same work with the journal triggers on and off, alternated, in this process; throughput per run:');
+    const audit = await benchmarkAudit(quick);
+    console.table(audit.rows);
+    results.audit = audit.result;
+  }
 }
 
 mkdirSync('.bench', { recursive: true });
