@@ -23,7 +23,7 @@ import type { Row } from './validation.ts';
 const encoder = new TextEncoder();
 
 interface Shape { readonly files: number; readonly perFile: number; readonly realtime: number; readonly rounds: number }
-export const AUDIT_FULL: Shape = { files: 8, perFile: 2_500, realtime: 4_000, rounds: 2 };
+export const AUDIT_FULL: Shape = { files: 8, perFile: 1_500, realtime: 2_000, rounds: 2 };
 export const AUDIT_QUICK: Shape = { files: 4, perFile: 500, realtime: 600, rounds: 1 };
 
 async function journalOff(engine: Engine): Promise<void> {
