@@ -40,10 +40,12 @@ export function keySql(table: AuditedTable): string {
   return `concat_ws('/', ${table.keys.map((k) => `r.${quoteIdent(k)}`).join(', ')})`;
 }
 
-/** SQL for the sha256 of a row's canonical content over alias `r` (TimeZone must be UTC). */
+/** SQL for the sha256 of a row's canonical content over alias `r` (TimeZone UTC and DateStyle ISO, YMD). */
 export function contentSql(table: AuditedTable): string {
-  return `sha256(convert_to((to_jsonb(r) - '{${table.excluded.join(',')}}'::text[])::text, 'UTF8'))`;
+  return table.excluded.length === 0 ? `sha256(convert_to(r::text, 'UTF8'))`
+    : `sha256(convert_to((to_jsonb(r) - '{${table.excluded.join(',')}}'::text[])::text, 'UTF8'))`;
 }
+
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

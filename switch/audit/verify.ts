@@ -58,6 +58,7 @@ export async function verifyAudit(db: Database, range: VerifyRange = {}): Promis
 export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}): Promise<VerifyReport> {
   try {
     await tx.query("SET LOCAL TimeZone = 'UTC'");
+    await tx.query("SET LOCAL DateStyle = 'ISO, YMD'");
     const positions = await verifyChain(tx, range);
     await verifyJournalSealed(tx);
     const checkpoints = await verifyCheckpoints(tx, range);
