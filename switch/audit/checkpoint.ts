@@ -5,7 +5,6 @@
  * participant as an outbound file, like any other message. Once published, no one with database
  * access can rewrite those entries unnoticed: each participant holds the root.
  */
-import { signDetached } from '../../connectors/signing/cms.ts';
 import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
 import { emit } from '../engine/outbound.ts';
 import { limits } from '../limits.ts';
@@ -117,7 +116,10 @@ export async function makeCheckpoint(db: Database, kind: CheckpointKind, subject
     const { leaves, head } = await ledgerLeaves(tx, first, last);
     const root = merkleRoot(leaves).toString('hex');
     const document = checkpointDocument({ switchBic: options.switchBic, kind, subject, first, last, root, head, at: options.now });
-    const signed = options.signer ? Buffer.from(signDetached(Buffer.from(document, 'utf8'), { ...options.signer, signingTime: options.now })) : null;
+    // Loaded only to sign: reading commands open the engine and must not load node-forge (docs/performance.md).
+    const signed = options.signer
+      ? Buffer.from((await import('../../connectors/signing/cms.ts')).signDetached(Buffer.from(document, 'utf8'), { ...options.signer, signingTime: options.now }))
+      : null;
     const [row] = await tx.query<Row>(
       `INSERT INTO ledger_checkpoints (kind, subject, first_position, last_position, merkle_root, chain_head, document, signed)
        VALUES ($1, $2, $3, $4, decode($5, 'hex'), decode($6, 'hex'), $7, $8)
