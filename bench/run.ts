@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
- * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|batch|realtime|connectors|scoring|api|reports|risk|screening|backup
+ * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|batch|realtime|connectors|scoring|api|reports|risk|screening|backup|audit
  * (one section, `engine` being batch and realtime; the other sections' figures already in results.json are kept), --per-file N (batch:
  * N payments in each of the 20 files instead of 10,000), --seconds N (realtime: N seconds per rate instead of 60).
  */
@@ -15,11 +15,12 @@ import { benchmarkEngineBatch, benchmarkEngineRealtime, benchmarkRisk, BATCH_FUL
 import { benchmarkReports } from './reports.ts';
 import { benchmarkScreening } from './screening.ts';
 import { benchmarkBackup } from './backup.ts';
+import { benchmarkAudit } from './audit.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-const BENCHES = ['validation', 'engine', 'batch', 'realtime', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening', 'backup'];
+const BENCHES = ['validation', 'engine', 'batch', 'realtime', 'connectors', 'scoring', 'api', 'reports', 'risk', 'screening', 'backup', 'audit'];
 if (only !== undefined && !BENCHES.includes(only)) {
   throw new Error(`--only ${only}: expected one of ${BENCHES.join(', ')}`);
 }
@@ -198,6 +199,17 @@ if (only === undefined || only === 'backup') {
     const backup = await benchmarkBackup(payments);
     console.table(backup);
     results.backup = backup;
+  }
+}
+
+if (only === undefined || only === 'audit') {
+  if (!(await postgresSettings())) {
+    console.log('Audit journal: PostgreSQL not reachable: skipped.');
+  } else {
+    console.log('Audit journal (docs/audit.md): the same work with the journal triggers on and off, alternated, in this process; throughput per run:');
+    const audit = await benchmarkAudit(quick);
+    console.table(audit.rows);
+    results.audit = audit.result;
   }
 }
 

@@ -377,6 +377,11 @@ export const limits = {
      * about 12 MB of XML, built and stored whole; a larger statement becomes several pages. */
     entriesPerPageMax: 10_000,
   },
+  /** The audit sealer (switch/audit/sealer.ts) reads and chains the journal this many entries at a
+   * time: a batch day writes hundreds of thousands, and a page of 10,000 is a few MB in memory. */
+  auditSealBatch: 10_000,
+  /** `clearhouse audit verify` and proofs read the ledger this many entries at a time. */
+  auditReadBatch: 20_000,
 } as const;
 
 // The amount ceilings must keep every cycle's gross within cycleGrossMinorMax, and that within bigint.

@@ -1,32 +1,51 @@
 /**
- * Where backup and restore meet the audit journal (switch/audit/, built on another branch): the two
- * hooks the lead wires at merge. Until then the backup records no journal head and a restore checks
- * what it can itself (switch/store/backup.ts: the file's checksums, every table's row count, the state
- * summary of payments, exposures, cycles and positions).
+ * Where backup and restore meet the audit journal (switch/audit/, docs/audit.md).
  *
  * The restore loads every table, the journal's among them, with plain INSERTs in one transaction in
- * which the setting `clearhouse.restoring` is 'on' (current_setting('clearhouse.restoring', true)): a
- * trigger that appends journal entries on insert must do nothing then, or the restored history would
- * be journaled a second time.
+ * which the setting `clearhouse.restoring` is 'on' (current_setting('clearhouse.restoring', true)): the
+ * journal's triggers do nothing then (migration 022), or the restored history would be journaled a
+ * second time. After it commits, the journal is verified whole and its head compared with the one the
+ * backup recorded.
  */
 import type { Database, Queryable } from '../store/database.ts';
+import { journalHead, verifyAudit, type JournalHead } from '../audit/index.ts';
 
-/**
- * The journal head to record in a backup, read inside the backup's snapshot (`tx`); null while the
- * store has no journal. At merge: `return journalHead(tx)` (switch/audit/).
- */
+/** The journal head to record in a backup, read inside the backup's snapshot (`tx`). */
 export async function journalHeadAtBackup(tx: Queryable): Promise<unknown> {
-  void tx;
-  return null;
+  const head = await journalHead(tx);
+  return { position: head.position.toString(), entryHash: head.entryHash, horizon: head.horizon, journalSeq: head.journalSeq.toString() };
 }
 
 /**
  * Checks run on the restored store once its transaction has committed; each problem is one line, and
- * any makes `clearhouse restore` exit 1. `journalHead`: what the backup recorded. At merge: the
- * journal verification (verifyAudit(db)), and its head compared with `journalHead`.
+ * any makes `clearhouse restore` exit 1. `recorded`: the head the backup recorded.
+ *
+ * First the sealer's horizon is brought within reach of this cluster's transaction ids: the journal
+ * orders entries by the writing transaction's id, and a restore into another cluster (a fresh PGlite
+ * directory, a new PostgreSQL) starts from lower ids than the source had reached; without a seal row
+ * at the lower of the two, entries written after the restore would sit below the horizon, never sealed
+ * (docs/audit.md "After a restore"). The row repeats the last position: nothing is sealed by it.
  */
-export async function checksAfterRestore(db: Database, journalHead: unknown): Promise<string[]> {
-  void db;
-  void journalHead;
-  return [];
+export async function checksAfterRestore(db: Database, recorded: unknown): Promise<string[]> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO ledger_seals (horizon, position)
+       SELECT LEAST(s.horizon, pg_snapshot_xmin(pg_current_snapshot())), s.position
+         FROM (SELECT horizon, position FROM ledger_seals ORDER BY id DESC LIMIT 1) s
+        WHERE pg_snapshot_xmin(pg_current_snapshot()) < s.horizon`);
+  });
+  const problems: string[] = [];
+  const report = await verifyAudit(db);
+  if (!report.ok) problems.push(`audit journal: ${report.broken.kind} ${report.broken.table ?? ''} ${report.broken.key ?? ''}: ${report.broken.detail}`.replace(/ +/g, ' '));
+  if (recorded !== null && recorded !== undefined) {
+    const head: JournalHead = await journalHead(db);
+    const want = recorded as { position?: string; entryHash?: string };
+    if (want.position !== undefined && want.position !== head.position.toString()) {
+      problems.push(`audit journal: the ledger ends at position ${head.position}, the backup recorded ${want.position}`);
+    }
+    if (want.entryHash !== undefined && want.entryHash !== head.entryHash) {
+      problems.push(`audit journal: the ledger's last entry hash ${head.entryHash || '(none)'} is not the backup's ${want.entryHash || '(none)'}`);
+    }
+  }
+  return problems;
 }

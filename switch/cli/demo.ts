@@ -42,6 +42,7 @@ import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '.
 import { BankSimulator, SettlementAgentSimulator, submitKept } from '../demo/simulators.ts';
 import { riskDemo } from '../demo/risk.ts';
 import { writeDayClose } from '../demo/day-close.ts';
+import { demoAudit } from '../demo/audit.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -333,6 +334,11 @@ async function demoStory(options: DemoOptions): Promise<number> {
     log(`   ${DEMO_DATE}'s last cycle ${lastThursday} cut off at the day roll; BANKDEFF-FUTURE-1 settled in cycle ${friday}:`);
     tables.push(fridayTable);
     log(formatPositions(fridayTable));
+
+    // 6. The audit ledger: checkpoints published to every mailbox, a participant's proof checked (switch/demo/audit.ts).
+    step('audit ledger', '6. The audit ledger: the day\'s signed checkpoints published to every participant, and a proof checked');
+    const proven = files.find((f) => f.sender === 'BANKDEFFXXX' && f.corrupt === undefined)!;
+    summary.audit = await demoAudit(engine, { out: outAbsolute, prover: { participant: proven.sender, messageId: proven.model.groupHeader.messageId }, dispatch, log });
 
     const states = await engine.paymentStateCounts();
     const messages = await engine.messageDirectionCounts();

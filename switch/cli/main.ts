@@ -154,6 +154,9 @@ const LAZY_COMMAND_GROUPS: ReadonlyArray<{ commands: ReadonlyArray<{ name: strin
     { name: 'backup', description: 'write a consistent backup of the store to one file (docs/operations.md "Backup and restore")' },
     { name: 'restore', description: 'restore a backup into an empty store, verify it, and read again the files that arrived after it' },
   ], register: async () => (await import('./backup.ts')).registerBackupCommands },
+  // The audit ledger (switch/cli/audit.ts, docs/audit.md).
+  { commands: [{ name: 'audit', description: 'the tamper-evident audit ledger: verify it, prove a message is in a published checkpoint (docs/audit.md)' }],
+    register: async () => (await import('./audit.ts')).registerAuditCommands },
   // Reconciliation and regulator statistics (switch/cli/report.ts, docs/reports.md).
   { commands: [{ name: 'report', description: 'reports: reconciliation (exit 1 on a mismatch) and regulator statistics, as csv, json, html or pdf (docs/reports.md)' }],
     register: async () => (await import('./report.ts')).registerReportCommand },

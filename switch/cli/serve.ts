@@ -55,6 +55,8 @@ const ENGINE_EVENTS: Record<EngineEvent['event'], { readonly level: 'info' | 'wa
 /** Serve loop periods: short enough for real-time traffic on the directory connector, light when idle. */
 const POLL_INTERVAL_MS = 200;
 const SWEEP_INTERVAL_MS = 1_000;
+/** How often serve seals the audit journal and makes the checkpoints that are due (docs/audit.md). */
+const AUDIT_INTERVAL_MS = 5_000;
 /** How long a stop waits for connections that cannot close (Redis unreachable) before serve returns anyway. */
 const STOP_GRACE_MS = 2_000;
 
@@ -240,6 +242,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       })
       : undefined;
     let lastSweep = -Infinity;
+    let lastAudit = -Infinity;
     let api: RunningApi | undefined;
     let notifier: Promise<void> | undefined;
     try {
@@ -268,6 +271,13 @@ export function serveCommand(options: ServeOptions): Promise<number> {
               lastSweep = performance.now();
             }
             while ((await engine.dispatch(deliver)) > 0) { /* deliver everything due */ }
+          }
+          // Every serve process may seal and checkpoint: an advisory lock lets one at a time, and a
+          // checkpoint is made once (docs/audit.md). What it publishes leaves with the next dispatch.
+          if (performance.now() - lastAudit > AUDIT_INTERVAL_MS) {
+            const made = await engine.auditTick(watcher.current().signer);
+            for (const c of made) log.info({ checkpoint: c.id, kind: c.kind, subject: c.subject, entries: Number(c.lastPosition - c.firstPosition + 1n), root: c.merkleRoot }, 'audit checkpoint published');
+            lastAudit = performance.now();
           }
           answered = agent ? await agent.answerAll() : 0;
         });

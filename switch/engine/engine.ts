@@ -54,6 +54,11 @@ import { cycleState, exposures, messageBytes, metricsSnapshot, participantViews,
 import { capExists, decideAction, DecisionError, listPendingActions, proposeAction, pendingAction, type CapChange, type DecisionRefusal, type PendingKind,
   type PendingPayloads, type RiskReleaseChange, type RiskUnfreezeChange, type SettlementChange } from './approvals.ts';
 import { listDeadLetters } from '../store/dead-letters.ts';
+import {
+  auditTick, journalHead, listCheckpoints, proveMessage, verifyAudit, type Checkpoint, type InclusionProof, type JournalHead, type ProofQuery, type VerifyRange,
+  type VerifyReport,
+} from '../audit/index.ts';
+import type { KeyAndCertificate } from '../../connectors/signing/pki.ts';
 import { firstSettledBatchPayment, messageDirectionCounts, paymentStateCounts, realtimeOutcomes, unwoundByDebtor, warehousedCount } from './queries.ts';
 
 export interface EngineOptions {
@@ -468,6 +473,34 @@ export class Engine {
     const deleted = await this.context.db.transaction((tx) => pruneScoringBuckets(tx, this.context.clock.now()));
     this.scoringPrunedFor = businessDate;
     return deleted;
+  }
+
+  /**
+   * The audit ledger (docs/audit.md): seals the journal, then makes the checkpoints that are due (each
+   * settled cycle, each ended business day), signed with `signer` when given, and publishes them to
+   * every participant's mailbox through the outbox. Returns the checkpoints made now.
+   */
+  async auditTick(signer?: KeyAndCertificate): Promise<Checkpoint[]> {
+    this.writable('seal the audit ledger');
+    return auditTick(this.context.db, { switchBic: this.context.switchBic, now: this.context.clock.now(), signer });
+  }
+
+  /** `clearhouse audit verify`: recomputes the chain and checkpoints, compares the tables with the journal. */
+  async verifyAudit(range: VerifyRange = {}): Promise<VerifyReport> {
+    return verifyAudit(this.context.db, range);
+  }
+
+  /** The inclusion proof of one message in a published checkpoint (ProofError when there is none yet). */
+  async proveMessage(query: ProofQuery): Promise<InclusionProof> {
+    return proveMessage(this.context.db, query);
+  }
+
+  async auditCheckpoints(): Promise<Checkpoint[]> {
+    return listCheckpoints(this.context.db);
+  }
+
+  async journalHead(): Promise<JournalHead> {
+    return journalHead(this.context.db);
   }
 
   /** Payee verifications past limits.payee.answerTimeoutMs answered by the switch (part of every sweep); returns how many. */

@@ -1,0 +1,210 @@
+/**
+ * `clearhouse audit verify`: recomputes the chain, the checkpoints' Merkle roots, and compares every
+ * audited table with the journal's latest entry of each row (docs/audit.md "Verifying"). Reads only,
+ * in one REPEATABLE READ snapshot, so it can run beside a working switch.
+ */
+import type { Database, Queryable } from '../store/database.ts';
+import { limits } from '../limits.ts';
+import { chainHash, entryText, leafHash, merkleRoot } from './merkle.ts';
+import { AUDITED_TABLES, contentSql, keySql, quoteIdent } from './tables.ts';
+
+export type Breakage = 'modified' | 'deleted' | 'inserted' | 'chain';
+
+export interface BrokenEntry {
+  readonly kind: Breakage;
+  /** Where: a ledger position, a journal entry, a checkpoint, or an audited table's row. */
+  readonly position?: bigint;
+  readonly table?: string;
+  readonly key?: string;
+  readonly checkpoint?: bigint;
+  readonly detail: string;
+}
+
+export type VerifyReport =
+  | { readonly ok: true; readonly positions: bigint; readonly checkpoints: number; readonly rows: number }
+  | { readonly ok: false; readonly broken: BrokenEntry };
+
+export interface VerifyRange {
+  /** First and last ledger position whose chain is recomputed (default: all). */
+  readonly from?: bigint;
+  readonly to?: bigint;
+}
+
+interface ChainRow {
+  position: bigint;
+  xid: string;
+  seq: bigint;
+  entry_hash: string;
+  table_name: string | null;
+  row_key: string | null;
+  operation: string | null;
+  content: string | null;
+}
+
+class Broken extends Error {
+  constructor(readonly broken: BrokenEntry) {
+    super(broken.detail);
+  }
+}
+
+export async function verifyAudit(db: Database, range: VerifyRange = {}): Promise<VerifyReport> {
+  return db.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    return verifyAuditIn(tx, range);
+  });
+}
+
+/** verifyAudit inside the caller's transaction (whose snapshot it reads; it sets TimeZone for the transaction). */
+export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}): Promise<VerifyReport> {
+  try {
+    await tx.query("SET LOCAL TimeZone = 'UTC'");
+    await tx.query("SET LOCAL DateStyle = 'ISO, YMD'");
+    const positions = await verifyChain(tx, range);
+    await verifyJournalSealed(tx);
+    const checkpoints = await verifyCheckpoints(tx, range);
+    const rows = await verifyTables(tx);
+    await verifyMessageBytes(tx);
+    return { ok: true as const, positions, checkpoints, rows };
+  } catch (error) {
+    if (error instanceof Broken) return { ok: false, broken: error.broken };
+    throw error;
+  }
+}
+
+const CHAIN_SELECT = `SELECT l.position, l.xid::text AS xid, l.seq, encode(l.entry_hash, 'hex') AS entry_hash,
+       j.table_name, j.row_key, j.operation, encode(j.content_sha256, 'hex') AS content
+  FROM ledger l LEFT JOIN journal j ON j.xid = l.xid AND j.seq = l.seq`;
+
+/** Reads ledger positions first..last (inclusive) in order, page by page. */
+async function* ledgerRows(tx: Queryable, first: bigint, last: bigint): AsyncGenerator<ChainRow> {
+  let next = first;
+  while (next <= last) {
+    const rows = await tx.query<ChainRow>(`${CHAIN_SELECT} WHERE l.position >= $1 AND l.position <= $2 ORDER BY l.position LIMIT $3`,
+      [next, last, limits.auditReadBatch]);
+    if (rows.length === 0) return;
+    for (const r of rows) yield r;
+    next = rows[rows.length - 1]!.position + 1n;
+  }
+}
+
+function textOf(r: ChainRow): string {
+  return entryText({ position: r.position, xid: r.xid, seq: r.seq, table: r.table_name!, key: r.row_key!, operation: r.operation!, content: r.content! });
+}
+
+async function sealedPosition(tx: Queryable): Promise<bigint> {
+  const [row] = await tx.query<{ position: bigint | null }>('SELECT (SELECT position FROM ledger_seals ORDER BY id DESC LIMIT 1) AS position');
+  return row?.position ?? 0n;
+}
+
+async function verifyChain(tx: Queryable, range: VerifyRange): Promise<bigint> {
+  const sealed = await sealedPosition(tx);
+  const [top] = await tx.query<{ position: bigint | null }>('SELECT max(position) AS position FROM ledger');
+  const last = range.to !== undefined && range.to < sealed ? range.to : sealed;
+  if ((top?.position ?? 0n) > sealed && range.to === undefined) {
+    throw new Broken({ kind: 'inserted', position: sealed + 1n, detail: `ledger entry ${sealed + 1n} is beyond the last seal (position ${sealed}): inserted` });
+  }
+  const first = range.from !== undefined && range.from > 1n ? range.from : 1n;
+  let previous: Buffer | undefined;
+  if (first > 1n) {
+    const [before] = await tx.query<{ entry_hash: string }>(`SELECT encode(entry_hash, 'hex') AS entry_hash FROM ledger WHERE position = $1`, [first - 1n]);
+    if (!before) throw new Broken({ kind: 'deleted', position: first - 1n, detail: `ledger entry ${first - 1n} is missing: deleted` });
+    previous = Buffer.from(before.entry_hash, 'hex');
+  }
+  let expected = first;
+  for await (const r of ledgerRows(tx, first, last)) {
+    if (r.position !== expected) {
+      throw new Broken({ kind: 'deleted', position: expected, detail: `ledger entry ${expected} is missing: deleted` });
+    }
+    if (r.table_name === null) {
+      throw new Broken({ kind: 'deleted', position: r.position, detail: `ledger entry ${r.position}: its journal entry (xid ${r.xid}, seq ${r.seq}) is missing: deleted` });
+    }
+    const hash = chainHash(textOf(r), previous);
+    if (hash.toString('hex') !== r.entry_hash) {
+      throw new Broken({ kind: 'chain', position: r.position, table: r.table_name, key: r.row_key ?? undefined,
+        detail: `ledger entry ${r.position} (${r.table_name} ${r.row_key} ${r.operation}) does not hash to its recorded hash: the entry or its journal entry was modified, inserted, removed or moved` });
+    }
+    previous = hash;
+    expected += 1n;
+  }
+  if (expected <= last) throw new Broken({ kind: 'deleted', position: expected, detail: `ledger entry ${expected} is missing: deleted` });
+  return last - first + 1n > 0n ? last - first + 1n : 0n;
+}
+
+/** A journal entry below the last seal's horizon that the ledger lacks was written behind the sealer's back. */
+async function verifyJournalSealed(tx: Queryable): Promise<void> {
+  const [row] = await tx.query<{ xid: string; seq: bigint; table_name: string; row_key: string }>(
+    `SELECT j.xid::text AS xid, j.seq, j.table_name, j.row_key FROM journal j
+      WHERE j.xid < (SELECT horizon FROM ledger_seals ORDER BY id DESC LIMIT 1)
+        AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.xid = j.xid AND l.seq = j.seq)
+      ORDER BY j.xid, j.seq LIMIT 1`);
+  if (row) {
+    throw new Broken({ kind: 'inserted', table: row.table_name, key: row.row_key,
+      detail: `journal entry (xid ${row.xid}, seq ${row.seq}) for ${row.table_name} ${row.row_key} is in no ledger entry: inserted after sealing` });
+  }
+}
+
+async function verifyCheckpoints(tx: Queryable, range: VerifyRange): Promise<number> {
+  const checkpoints = await tx.query<{ id: bigint; kind: string; subject: string; first_position: bigint; last_position: bigint; merkle_root: string; chain_head: string; document: string }>(
+    `SELECT id, kind, subject, first_position, last_position, encode(merkle_root, 'hex') AS merkle_root, encode(chain_head, 'hex') AS chain_head, document
+       FROM ledger_checkpoints WHERE ($1::bigint IS NULL OR last_position >= $1) AND ($2::bigint IS NULL OR first_position <= $2) ORDER BY id`,
+    [range.from ?? null, range.to ?? null]);
+  for (const c of checkpoints) {
+    const leaves: Buffer[] = [];
+    let head = '';
+    if (c.first_position > 1n) {
+      const [before] = await tx.query<{ entry_hash: string }>(`SELECT encode(entry_hash, 'hex') AS entry_hash FROM ledger WHERE position = $1`, [c.first_position - 1n]);
+      head = before?.entry_hash ?? '';
+    }
+    for await (const r of ledgerRows(tx, c.first_position, c.last_position)) {
+      if (r.table_name === null) break;
+      leaves.push(leafHash(textOf(r)));
+      head = r.entry_hash;
+    }
+    const root = merkleRoot(leaves).toString('hex');
+    const subject = `checkpoint ${c.id} (${c.kind} ${c.subject}, positions ${c.first_position}..${c.last_position})`;
+    const expectedCount = Number(c.last_position - c.first_position + 1n);
+    if (leaves.length !== expectedCount || root !== c.merkle_root || !c.document.includes(`<MerkleRoot>${root}</MerkleRoot>`)) {
+      throw new Broken({ kind: 'chain', checkpoint: c.id, position: c.first_position,
+        detail: `${subject}: its entries no longer give its published Merkle root` });
+    }
+    if (head !== c.chain_head || !c.document.includes(`<ChainHead>${head}</ChainHead>`)) {
+      throw new Broken({ kind: 'chain', checkpoint: c.id, position: c.last_position, detail: `${subject}: the chain head differs from the published one` });
+    }
+  }
+  return checkpoints.length;
+}
+
+interface Mismatch { row_key: string; operation: string | null; journal: string | null; content: string | null }
+
+async function verifyTables(tx: Queryable): Promise<number> {
+  let rows = 0;
+  for (const table of AUDITED_TABLES) {
+    const [count] = await tx.query<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(table.name)}`);
+    rows += Number(count!.n);
+    const [m] = await tx.query<Mismatch>(
+      `WITH latest AS (
+         SELECT DISTINCT ON (row_key) row_key, operation, content_sha256 FROM journal WHERE table_name = $1 ORDER BY row_key, seq DESC),
+       current AS (SELECT ${keySql(table)} AS row_key, ${contentSql(table)} AS content_sha256 FROM ${quoteIdent(table.name)} r)
+       SELECT coalesce(c.row_key, l.row_key) AS row_key, l.operation, encode(l.content_sha256, 'hex') AS journal, encode(c.content_sha256, 'hex') AS content
+         FROM current c FULL JOIN latest l ON l.row_key = c.row_key
+        WHERE (c.row_key IS NULL AND l.operation <> 'DELETE')
+           OR (c.row_key IS NOT NULL AND (l.row_key IS NULL OR l.operation = 'DELETE'))
+           OR (c.row_key IS NOT NULL AND l.operation <> 'DELETE' AND c.content_sha256 <> l.content_sha256)
+        ORDER BY 1 LIMIT 1`, [table.name]);
+    if (!m) continue;
+    const where = { table: table.name, key: m.row_key };
+    if (m.content === null) throw new Broken({ kind: 'deleted', ...where, detail: `${table.name} ${m.row_key}: the row is gone but the journal never saw it deleted: deleted` });
+    if (m.journal === null || m.operation === 'DELETE') {
+      throw new Broken({ kind: 'inserted', ...where, detail: `${table.name} ${m.row_key}: the row is not in the journal${m.operation === 'DELETE' ? ' (it was deleted)' : ''}: inserted` });
+    }
+    throw new Broken({ kind: 'modified', ...where, detail: `${table.name} ${m.row_key}: the row differs from its latest journal entry: modified` });
+  }
+  return rows;
+}
+
+/** messages.bytes is out of the canonical content; its sha256 column is in, and must match it. */
+async function verifyMessageBytes(tx: Queryable): Promise<void> {
+  const [m] = await tx.query<{ id: bigint }>(
+    `SELECT id FROM messages WHERE NOT bytes_truncated AND encode(sha256(bytes), 'hex') <> sha256 ORDER BY id LIMIT 1`);
+  if (m) throw new Broken({ kind: 'modified', table: 'messages', key: String(m.id), detail: `messages ${m.id}: its bytes no longer have their recorded sha256: modified` });
+}
