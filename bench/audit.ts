@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --only audit`: what the audit journal costs (docs/audit.md, decision 134). In one
+ * `npm run bench -- --only audit`: what the audit journal costs (docs/audit.md, decision 70). In one
  * run, on PostgreSQL, the same work with the journal's triggers on and off, alternated (on, off, on,
  * off) so that the machine's load falls on both alike:
  *   batch:     bulk files submitted (2 in flight), cycle cut off, netted, settled, bulk files delivered;

@@ -9,6 +9,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { openDatabase } from '../../switch/store/database.ts';
+import { recordOperatorAction } from '../../switch/engine/operator-actions.ts';
+import { seal, verifyAudit } from '../../switch/audit/index.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +38,7 @@ function ok(...args: string[]): string {
 }
 
 describe('restore drill on the embedded store', () => {
-  it('a simulated day restored into a new directory holds the same rows, state and sequences', () => {
+  it('a simulated day restored into a new directory holds the same rows, state and sequences, and its audit journal goes on', async () => {
     const work = mkdtempSync(join(tmpdir(), 'clearhouse-backup-drill-'));
     const day = join(work, 'day');
     const simulated = JSON.parse(ok('simulate', '--seed', '3', '--out', day, '--json')) as { seeds: Array<{ ok: boolean }> };
@@ -48,13 +51,28 @@ describe('restore drill on the embedded store', () => {
     const restored = JSON.parse(ok('restore', join(work, 'day.gz'), '--store', join(work, 'restored'), '--no-reread', '--json')) as { incarnation: string };
     const again = JSON.parse(ok('backup', '--store', join(work, 'restored'), '--out', join(work, 'restored.gz'), '--json')) as { manifest: Manifest };
 
+    // A restore adds its own record and, into a cluster whose transaction ids are lower than the
+    // source's, a seal row bringing the audit sealer's horizon down to them (switch/backup/after-restore.ts).
     const without = (m: Manifest) => ({
-      tables: m.tables.filter((t) => t.name !== 'store_restores'),
-      sequences: m.sequences.filter((s) => s.name !== 'store_restores_id_seq'),
+      tables: m.tables.filter((t) => t.name !== 'store_restores' && t.name !== 'ledger_seals'),
+      sequences: m.sequences.filter((s) => s.name !== 'store_restores_id_seq' && s.name !== 'ledger_seals_id_seq'),
       state: m.state,
     });
     assert.deepEqual(without(again.manifest), without(source.manifest));
     assert.deepEqual(again.manifest.tables.find((t) => t.name === 'store_restores')!.rows, 1, `the restore is recorded (incarnation ${restored.incarnation})`);
+
+    // Work done on the restored store is journaled, sealed and verifies: the new cluster's transaction
+    // ids are lower than the source's, and the sealer must still reach them.
+    const db = await openDatabase({ directory: join(work, 'restored') });
+    try {
+      await recordOperatorAction(db, { actor: 'drill-operator', action: 'participant.suspend', subject: 'BANKDEFFXXX', reason: 'restore drill', details: {} });
+      const sealed = await seal(db);
+      assert.ok(sealed.sealed > 0, 'the action written after the restore is sealed');
+      const report = await verifyAudit(db);
+      assert.equal(report.ok, true, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    } finally {
+      await db.close();
+    }
 
     const refused = clearhouse('restore', join(work, 'day.gz'), '--store', join(day, 'store'), '--no-reread');
     assert.equal(refused.status, 2, refused.stderr);

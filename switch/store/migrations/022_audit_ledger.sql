@@ -1,4 +1,4 @@
--- The tamper-evident audit ledger (docs/audit.md, decisions 131-134).
+-- The tamper-evident audit ledger (docs/audit.md, decisions 67-70).
 --
 -- journal: one entry per row inserted, updated or deleted in an audited table, written by AFTER ...
 -- FOR EACH STATEMENT triggers (one INSERT ... SELECT per statement, never one call per row): the table,
