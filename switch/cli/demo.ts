@@ -336,7 +336,7 @@ async function demoStory(options: DemoOptions): Promise<number> {
     log(formatPositions(fridayTable));
 
     // 6. The audit ledger: checkpoints published to every mailbox, a participant's proof checked (switch/demo/audit.ts).
-    step('audit ledger', '6. The audit ledger: the day\'s signed checkpoints published to every participant, and a proof checked');
+    step('audit ledger', '7. The audit ledger: the day\'s signed checkpoints published to every participant, and a proof checked');
     const proven = files.find((f) => f.sender === 'BANKDEFFXXX' && f.corrupt === undefined)!;
     summary.audit = await demoAudit(engine, { out: outAbsolute, prover: { participant: proven.sender, messageId: proven.model.groupHeader.messageId }, dispatch, log });
 

@@ -101,7 +101,8 @@ export async function riskReference(db: object, tx: Queryable, now: Date): Promi
 /** In a writer's transaction: one more change of the reference data; returns the generation it wrote. */
 export async function bumpRiskReference(tx: Queryable): Promise<bigint> {
   const [row] = await tx.query<{ generation: bigint }>(
-    'UPDATE risk_reference_generation SET generation = generation + 1 RETURNING generation');
+    `INSERT INTO risk_reference_generation (id, generation) VALUES (true, 1)
+     ON CONFLICT (id) DO UPDATE SET generation = risk_reference_generation.generation + 1 RETURNING generation`);
   return BigInt(row!.generation);
 }
 
