@@ -35,6 +35,8 @@ const reporters = [
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files], {
   cwd: root,
   stdio: 'inherit',
+  // Work the test files of this run share (test/support/demo-once.ts: one demo for the tests that read its output).
+  env: { ...process.env, CLEARHOUSE_TEST_SCRATCH: scratch },
 });
 summariseSkips();
 rmSync(scratch, { recursive: true, force: true });

@@ -142,7 +142,7 @@ const CLASS = `CASE
     WHEN s.state = 'REJECTED' OR s.state = 'RELEASED' THEN 'rejected'
     WHEN s.state = 'CANCELLED' AND s.mode = 'batch' THEN 'cancelled'
     WHEN s.state = 'CANCELLED' THEN 'cancelled-before-acceptance'
-    WHEN s.state IN ('RECEIVED', 'RESERVED', 'QUEUED') THEN 'in-flight'
+    WHEN s.state IN ('RECEIVED', 'HELD', 'RESERVED', 'QUEUED') THEN 'in-flight'
     WHEN s.state = 'ACCEPTED' AND s.mode = 'batch' THEN 'open'
     WHEN s.state = 'COMMITTED' AND (s.cycle_state IS NULL OR s.cycle_state = 'OPEN') THEN 'open'
     WHEN s.state = 'COMMITTED' OR (s.state = 'NETTED' AND s.mode = 'batch') THEN 'netted-unsettled'
@@ -295,7 +295,7 @@ export function reportReads(db: Database): ReportReads {
         day: { select: ['s.business_date::text', 's.currency'] },
         reason: { select: ['s.debtor_agent', "COALESCE(s.reason_code, 'NARR')", 's.state'], where: "s.state IN ('REJECTED', 'RELEASED')" },
         bilateral: { select: ['s.debtor_agent', 's.creditor_agent', 's.currency'],
-          where: "s.state NOT IN ('REJECTED', 'RELEASED', 'CANCELLED', 'RECEIVED', 'RESERVED', 'QUEUED')" },
+          where: "s.state NOT IN ('REJECTED', 'RELEASED', 'CANCELLED', 'RECEIVED', 'HELD', 'RESERVED', 'QUEUED')" },
         unwound: { select: ['s.debtor_agent', 's.currency', "COALESCE(s.reason_code, 'NARR')"],
           where: "s.state = 'REJECTED' AND EXISTS (SELECT 1 FROM payment_transitions t WHERE t.payment_id = s.id AND t.to_state = 'UNWOUND')" },
         state: { select: ['s.mode', 's.state'] },

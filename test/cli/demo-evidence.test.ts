@@ -19,18 +19,14 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, FIXTURE_MORNING, root } from '../support/cli-workspace.ts';
-import { CLOCK_VARIABLE } from '../../switch/clock.ts';
+import { demoOnce } from '../support/demo-once.ts';
 import { parseXml as parsePacs009 } from '../../switch/iso/messages/pacs.009.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { parseAmount } from '../../switch/iso/amount.ts';
 
-const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', CLEARHOUSE_CONFIG: '', [CLOCK_VARIABLE]: FIXTURE_MORNING };
 const AGENT = 'MARKDEFFXXX';
 const SWITCH = 'CLHSDEFFXXX';
 
@@ -46,8 +42,8 @@ interface Instruction { messageId: string; instructionId: string; cycle: string;
 
 describe('clearhouse demo --out: the evidence reconciles the settlement agent\'s books', () => {
   it('from the files alone: ACSC bookings = net of delivered payments = camt.054, once each; AM04 then ACSC; recall and future-dated kept out', { timeout: 300_000 }, () => {
-    const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-evidence-'));
-    const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+    const r = demoOnce();
+    const out = r.out;
     assert.equal(r.status, 0, r.stderr);
     const boxes = join(out, 'mailboxes');
     assert.match(readFileSync(join(out, 'README.txt'), 'utf8'), /Reconciling the settlement agent's books/);

@@ -14,10 +14,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, FIXTURE_MORNING, root } from '../support/cli-workspace.ts';
+import { demoOnce } from '../support/demo-once.ts';
 import { CLOCK_VARIABLE } from '../../switch/clock.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
@@ -33,8 +33,8 @@ const switchMessageId = (file: string): string => /_(CLHSDEFF-\d{8}-\d+)\.xml$/.
 
 describe('clearhouse demo --out: the risk step, from the messages', () => {
   it('AM02, a screening hit held then released and settled (no tipping-off), AC06, a score hold, payee MTCH and NMTC', { timeout: 600_000 }, () => {
-    const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-risk-'));
-    const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { cwd: root, env, encoding: 'utf8', timeout: 600_000 });
+    const r = demoOnce();
+    const out = r.out;
     assert.equal(r.status, 0, r.stderr);
     const boxes = join(out, 'mailboxes');
     const files = (bic: string, side: 'outbound' | 'archive') => (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);

@@ -14,12 +14,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, FIXTURE_MORNING, root } from '../support/cli-workspace.ts';
-import { CLOCK_VARIABLE } from '../../switch/clock.ts';
+import { demoOnce } from '../support/demo-once.ts';
 import { parseXml as parsePacs009 } from '../../switch/iso/messages/pacs.009.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parseCamt053, type Camt053 } from '../../switch/iso/messages/camt.053.001.08/index.ts';
@@ -27,7 +24,6 @@ import { parseXml as parseAdmi004 } from '../../switch/iso/messages/admi.004.001
 import { parseAmount } from '../../switch/iso/amount.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 
-const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', CLEARHOUSE_CONFIG: '', [CLOCK_VARIABLE]: FIXTURE_MORNING };
 const AGENT = 'MARKDEFFXXX';
 const SWITCH = 'CLHSDEFFXXX';
 const DAY = '2026-11-26';
@@ -49,8 +45,8 @@ after(async () => { await xsd.close(); });
 
 describe('clearhouse demo --out: the closed day\'s statements and reports', () => {
   it('from the files alone: closing = opening + entries; settlement entries = the agent\'s ACSC bookings; delivered; DCLS; reports', { timeout: 300_000 }, async () => {
-    const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-statements-'));
-    const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+    const r = demoOnce();
+    const out = r.out;
     assert.equal(r.status, 0, r.stderr);
     const boxes = join(out, 'mailboxes');
     const files = (bic: string, side: 'outbound' | 'archive') => (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);
