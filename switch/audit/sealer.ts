@@ -90,3 +90,19 @@ export async function seal(db: Database): Promise<SealResult> {
     return { sealed, position };
   });
 }
+
+/**
+ * After a restore into another cluster (switch/backup/after-restore.ts, docs/audit.md "After a
+ * restore"): a seal row at this cluster's snapshot xmin when that is below the last seal's horizon,
+ * repeating the last position (nothing sealed by it), so that entries written from now on, whose
+ * transaction ids are lower than the source's were, are not left below the horizon, never sealed.
+ */
+export async function lowerSealHorizon(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO ledger_seals (horizon, position)
+       SELECT pg_snapshot_xmin(pg_current_snapshot()), s.position
+         FROM (SELECT horizon, position FROM ledger_seals ORDER BY id DESC LIMIT 1) s
+        WHERE pg_snapshot_xmin(pg_current_snapshot()) < s.horizon`);
+  });
+}

@@ -8,7 +8,7 @@
  * backup recorded.
  */
 import type { Database, Queryable } from '../store/database.ts';
-import { journalHead, verifyAudit, type JournalHead } from '../audit/index.ts';
+import { journalHead, lowerSealHorizon, verifyAudit, type JournalHead } from '../audit/index.ts';
 
 /** The journal head to record in a backup, read inside the backup's snapshot (`tx`). */
 export async function journalHeadAtBackup(tx: Queryable): Promise<unknown> {
@@ -27,13 +27,7 @@ export async function journalHeadAtBackup(tx: Queryable): Promise<unknown> {
  * (docs/audit.md "After a restore"). The row repeats the last position: nothing is sealed by it.
  */
 export async function checksAfterRestore(db: Database, recorded: unknown): Promise<string[]> {
-  await db.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO ledger_seals (horizon, position)
-       SELECT LEAST(s.horizon, pg_snapshot_xmin(pg_current_snapshot())), s.position
-         FROM (SELECT horizon, position FROM ledger_seals ORDER BY id DESC LIMIT 1) s
-        WHERE pg_snapshot_xmin(pg_current_snapshot()) < s.horizon`);
-  });
+  await lowerSealHorizon(db);
   const problems: string[] = [];
   const report = await verifyAudit(db);
   if (!report.ok) problems.push(`audit journal: ${report.broken.kind} ${report.broken.table ?? ''} ${report.broken.key ?? ''}: ${report.broken.detail}`.replace(/ +/g, ' '));
