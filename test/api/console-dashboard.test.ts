@@ -119,6 +119,11 @@ describe('dashboard: queues and delivery failures', () => {
     assert.equal((await cells('BANKFRPPXXX'))[5], '1');
     await page.waitForSelector('#delivery-failures tbody tr td:has-text("mailbox of BANKDEFFXXX refused the upload (test)")');
     assert.match(await page.textContent('#alert-card') ?? '', /delivery failure\(s\)/);
+    // Risk alerts for the people who work them: the held payment and its screening hit and hold events.
+    const attention = await page.textContent('#alert-card') ?? '';
+    assert.match(attention, /1 payment\(s\) held for risk review/);
+    assert.match(attention, /screening-hit/);
+    assert.equal(await page.locator('#alert-card a[href="#review"]').count(), 1);
     await shot(page, 'dashboard-queues');
 
     // Live: one more queued payment shows without a reload.
@@ -132,6 +137,7 @@ describe('dashboard: queues and delivery failures', () => {
     assert.deepEqual(await bank.$$eval('#queues tbody tr td:first-child', (tds) => tds.map((td) => td.textContent)), ['BANKDEFFXXX']);
     assert.ok(!(await bank.$$eval('#queues thead th', (ths) => ths.map((th) => th.textContent))).includes('Held'));
     assert.equal(await bank.locator('#failures').count(), 0, 'no delivery failures section for a bank');
+    assert.doesNotMatch(await bank.textContent('#alert-card') ?? '', /held|screening/, 'a bank is never told of holds or hits');
     await bank.context().close();
   });
 });

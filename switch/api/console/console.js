@@ -197,6 +197,9 @@ function barChart(values, { labels, unit, title }) {
 const live = { topics: [], refresh: undefined, running: false, timer: undefined, source: undefined };
 /** The topics the server's event stream carries (switch/api/events.ts). */
 const STREAM_TOPICS = ['cycle', 'settlement', 'alert', 'delivery', 'positions', 'risk'];
+/** Risk events the dashboard's "Needs attention" card lists (the latest RISK_ALERTS_SHOWN events, these kinds only). */
+const RISK_ALERT_KINDS = ['screening-hit', 'hold', 'timeout'];
+const RISK_ALERTS_SHOWN = 5;
 
 function watch(topics, refresh) {
   live.topics = topics;
@@ -276,11 +279,12 @@ const views = {
       <h2>Recent cycles</h2><div id="recent-cycles"></div>`;
     let latency = { at: -Infinity, html: '' };
     const refresh = async () => {
-      const [cycles, positions, payments, failed, queues] = await Promise.all([
+      const [cycles, positions, payments, failed, queues, risk] = await Promise.all([
         api('GET', '/cycles'), api('GET', '/positions'),
         can('payment.read') ? api('GET', '/payments?limit=500') : undefined,
         can('deadletter.read') ? api('GET', '/deliveries/failures?limit=20') : undefined,
         can('payment.read') ? api('GET', '/queues') : undefined,
+        can('risk.events') ? api('GET', `/risk/events?limit=${RISK_ALERTS_SHOWN}`) : undefined,
       ]);
       const failures = failed?.failures;
       renderCycleCard(cycles);
@@ -293,10 +297,16 @@ const views = {
         { title: 'Cap used', html: (r) => headroomBar(r.capMinor, r.headroomMinor) },
       ], positions.exposures, { id: 'positions' });
       const alerts = cycles.cycles.filter((c) => c.state === 'PARTIALLY_SETTLED' || c.stalledError || c.settlementAlertAt);
-      $('#alert-card').innerHTML = `<h2>Needs attention</h2>${alerts.length === 0 && !(failures?.length) ? '<p class="ok">Nothing waiting.</p>' : ''}
+      // Risk alerts, for the people who work them: payments held for review (the queues' held counts) and
+      // the latest screening hits, holds and review timeouts (GET /risk/events).
+      const held = can('risk.read') && queues ? queues.queues.reduce((n, q) => n + Number(q.heldCount ?? 0), 0) : 0;
+      const riskAlerts = (risk?.events ?? []).filter((e) => RISK_ALERT_KINDS.includes(e.kind));
+      const riskItems = `${held > 0 ? `<li><a href="#review">${esc(held)} payment(s) held for risk review</a></li>` : ''}${riskAlerts.map((e) =>
+        `<li>${stateBadge(e.kind)} ${esc(e.participant ?? '')} ${e.paymentId ? `payment ${esc(e.paymentId)}` : ''} <span class="muted">${esc(when(e.at))}</span></li>`).join('')}`;
+      $('#alert-card').innerHTML = `<h2>Needs attention</h2>${alerts.length === 0 && !(failures?.length) && riskItems === '' ? '<p class="ok">Nothing waiting.</p>' : ''}
         <ul class="alerts">${alerts.map((c) => `<li>${link(`#cycle/${c.id}`, `Cycle ${c.id}`)} ${stateBadge(c.state)}
           ${c.stalledError ? `stalled: ${esc(c.stalledError)}` : ''}${c.settlementAlertAt ? ` settlement agent silent since ${esc(when(c.settlementAlertAt))}` : ''}</li>`).join('')}
-        ${failures?.length ? `<li><a href="#failures-heading">${esc(failures.length === 20 ? '20 or more' : failures.length)} delivery failure(s)</a></li>` : ''}</ul>`;
+        ${failures?.length ? `<li><a href="#failures-heading">${esc(failures.length === 20 ? '20 or more' : failures.length)} delivery failure(s)</a></li>` : ''}${riskItems}</ul>`;
       if (queues) {
         const held = can('risk.read');
         $('#queues-section').innerHTML = table([
@@ -320,7 +330,7 @@ const views = {
       $('#recent-cycles').innerHTML = cyclesTable(cycles.cycles.slice(0, 6));
     };
     await refresh();
-    watch(['cycle', 'settlement', 'alert', 'delivery', 'positions', 'payment'], refresh);
+    watch(['cycle', 'settlement', 'alert', 'delivery', 'positions', 'payment', 'risk'], refresh);
   },
 
   async payments(view, args) {
