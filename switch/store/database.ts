@@ -78,6 +78,12 @@ function openPostgres(url: string, poolSize: number, readOnly: boolean): Databas
   // An idle client losing its connection (server restart) must not crash the process: the pool drops
   // it, and the next query opens a new one (switch/store/availability.ts waits out an outage).
   pool.on('error', () => {});
+  // A new connection can read the server's termination (pg_terminate_backend, a restart) in the same
+  // socket read as its ReadyForQuery: pg-pool hands the client out and takes its idle listener off
+  // within that read, and the caller of pool.connect() attaches its own only in a later microtask, so
+  // the error would be emitted with no listener and kill the process. Every client gets a listener of
+  // its own from birth; the pool's and the transaction's listeners still see the error and drop it.
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await pool.query(sql, params as unknown[])).rows as R[];
   return {
