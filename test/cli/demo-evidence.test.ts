@@ -19,9 +19,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoOnce } from '../support/demo-once.ts';
+import { demoMailboxes, demoOnce } from '../support/demo-once.ts';
 import { parseXml as parsePacs009 } from '../../switch/iso/messages/pacs.009.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
@@ -45,15 +45,8 @@ describe('clearhouse demo --out: the evidence reconciles the settlement agent\'s
     const r = demoOnce();
     const out = r.out;
     assert.equal(r.status, 0, r.stderr);
-    const boxes = join(out, 'mailboxes');
+    const { boxes, files, text, delivered } = demoMailboxes(out);
     assert.match(readFileSync(join(out, 'README.txt'), 'utf8'), /Reconciling the settlement agent's books/);
-    const files = (bic: string, side: 'outbound' | 'archive') => (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);
-    const text = (bic: string, side: string, name: string) => readFileSync(join(boxes, bic, side, name), 'utf8');
-    /** What the switch delivered to a party: [name as delivered, contents]. */
-    const delivered = (bic: string) => [
-      ...files(bic, 'outbound').map((f) => [f, text(bic, 'outbound', f)] as const),
-      ...files(bic, 'archive').filter((f) => f.startsWith('out-')).map((f) => [f.slice(4), text(bic, 'archive', f)] as const),
-    ];
     const banks = readdirSync(boxes).filter((b) => b !== AGENT);
 
     // The agent's folder: every pacs.009 received and its answers.

@@ -14,10 +14,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, FIXTURE_MORNING, root } from '../support/cli-workspace.ts';
-import { demoOnce } from '../support/demo-once.ts';
+import { demoMailboxes, demoOnce } from '../support/demo-once.ts';
 import { CLOCK_VARIABLE } from '../../switch/clock.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
@@ -36,14 +35,7 @@ describe('clearhouse demo --out: the risk step, from the messages', () => {
     const r = demoOnce();
     const out = r.out;
     assert.equal(r.status, 0, r.stderr);
-    const boxes = join(out, 'mailboxes');
-    const files = (bic: string, side: 'outbound' | 'archive') => (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);
-    const text = (bic: string, side: string, name: string) => readFileSync(join(boxes, bic, side, name), 'utf8');
-    /** What the switch delivered to a party: [name as delivered, contents]. */
-    const delivered = (bic: string) => [
-      ...files(bic, 'outbound').map((f) => [f, text(bic, 'outbound', f)] as const),
-      ...files(bic, 'archive').filter((f) => f.startsWith('out-')).map((f) => [f.slice(4), text(bic, 'archive', f)] as const),
-    ];
+    const { files, text, delivered } = demoMailboxes(out);
 
     // What Bank A was told about each of its risk payments, in delivery order.
     const toldA = new Map<string, { status: string; code?: string; text?: string }[]>();

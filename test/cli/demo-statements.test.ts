@@ -14,9 +14,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoOnce } from '../support/demo-once.ts';
+import { demoMailboxes, demoOnce } from '../support/demo-once.ts';
 import { parseXml as parsePacs009 } from '../../switch/iso/messages/pacs.009.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parseCamt053, type Camt053 } from '../../switch/iso/messages/camt.053.001.08/index.ts';
@@ -48,13 +48,7 @@ describe('clearhouse demo --out: the closed day\'s statements and reports', () =
     const r = demoOnce();
     const out = r.out;
     assert.equal(r.status, 0, r.stderr);
-    const boxes = join(out, 'mailboxes');
-    const files = (bic: string, side: 'outbound' | 'archive') => (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);
-    const text = (bic: string, side: string, name: string) => readFileSync(join(boxes, bic, side, name), 'utf8');
-    const delivered = (bic: string) => [
-      ...files(bic, 'outbound').map((f) => [f, text(bic, 'outbound', f)] as const),
-      ...files(bic, 'archive').filter((f) => f.startsWith('out-')).map((f) => [f.slice(4), text(bic, 'archive', f)] as const),
-    ];
+    const { boxes, files, text, delivered } = demoMailboxes(out);
 
     // The agent's books of the day: each ACSC-answered pacs.009, signed for the participant's account at the agent.
     const answers = new Map<string, string>();

@@ -6,7 +6,7 @@
  * others wait for its result. Run alone (no scratch folder), a test gets a demo of its own.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, FIXTURE_MORNING, root } from './cli-workspace.ts';
@@ -47,4 +47,18 @@ export function demoOnce(): DemoRun {
 function run(out: string): DemoRun {
   const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { cwd: root, env: DEMO_ENV, encoding: 'utf8', timeout: DEMO_TIMEOUT_MS });
   return { out, status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Reading the demo's mailboxes (`out`/mailboxes/<BIC>/outbound|archive) as a party would. */
+export function demoMailboxes(out: string) {
+  const boxes = join(out, 'mailboxes');
+  const files = (bic: string, side: 'outbound' | 'archive'): string[] =>
+    (existsSync(join(boxes, bic, side)) ? readdirSync(join(boxes, bic, side)) : []);
+  const text = (bic: string, side: string, name: string): string => readFileSync(join(boxes, bic, side, name), 'utf8');
+  /** What the switch delivered to a party: [name as delivered, contents], still in outbound/ or archived as out-*. */
+  const delivered = (bic: string) => [
+    ...files(bic, 'outbound').map((f) => [f, text(bic, 'outbound', f)] as const),
+    ...files(bic, 'archive').filter((f) => f.startsWith('out-')).map((f) => [f.slice(4), text(bic, 'archive', f)] as const),
+  ];
+  return { boxes, files, text, delivered };
 }
