@@ -55,7 +55,8 @@ function assertRefused(answer: { status: string; emitted: { name: string; xml: s
   assert.equal(answer.status, 'RJCT');
   assert.equal(answer.emitted.length, 1, `one answer: ${answer.emitted.map((e) => e.name).join(', ')}`);
   const [only] = answer.emitted;
-  assert.ok(!only!.name.startsWith('camt.053'), only!.name);
+  assert.ok(only!.name.startsWith('pacs.002'), `the status report, not a statement: ${only!.name}`);
+  assert.match(only!.xml, />RJCT</);
   assert.match(only!.xml, new RegExp(`>${code}<`), `${code} in ${only!.name}`);
   assert.match(only!.xml, text);
 }
