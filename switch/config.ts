@@ -134,6 +134,11 @@ export interface SchemeConfig {
    * settled payment (besides the net camt.054 every participant gets). docs/reports.md, "Advices".
    */
   readonly perTransactionAdvices?: readonly string[];
+  /**
+   * Periodic intraday reports: `serve` sends each subscribing participant a camt.052 of its position
+   * per currency every interval within the business hours. docs/reports.md, "Intraday report".
+   */
+  readonly intradayReports?: IntradayReportsConfig;
   readonly services: readonly ServiceConfig[];
   readonly settlementAgent?: SettlementAgentConfig;
   readonly switchBic?: string;
@@ -142,6 +147,19 @@ export interface SchemeConfig {
   readonly api?: ApiConfig;
   /** The risk stage (docs/risk.md): absent, no risk stage runs. Part of the scheme register. */
   readonly risk?: RiskConfig;
+}
+
+/** Periodic camt.052 (docs/configuration.md, "intradayReports"). */
+export interface IntradayReportsConfig {
+  /** Minutes between two reports: the slots start at `from`, `from + interval`, … (local time). */
+  readonly intervalMinutes: number;
+  /** Local time ("HH:MM") of the first slot of a business day. */
+  readonly from: string;
+  /** Local time ("HH:MM", "24:00") after which no slot starts: the slots start in [from, to). */
+  readonly to: string;
+  /** The participants that receive them (BICs as configured); absent: every active participant,
+   * including those added later through the register. */
+  readonly participants?: readonly string[];
 }
 
 /** A configuration the clearing engine can run on: the fields without a safe default are present. */
@@ -237,6 +255,8 @@ export function checkConfig(raw: unknown): SchemeConfig {
   const futureDatedHorizonBusinessDays = checkHorizon(raw.futureDatedHorizonBusinessDays, problems);
   const perTransactionAdvices = raw.perTransactionAdvices === undefined ? undefined
     : checkAdviceParticipants(raw.perTransactionAdvices, participants, problems);
+  const intradayReports = raw.intradayReports === undefined ? undefined
+    : checkIntradayReports(raw.intradayReports, participants, problems);
   const services = raw.services === undefined ? CONFIG_DEFAULTS.services : checkServices(raw.services, currencies, problems);
   const settlementAgent = raw.settlementAgent === undefined ? undefined : checkSettlementAgent(raw.settlementAgent, dataDirectory, problems);
   const signing = raw.signing === undefined ? undefined : checkSigning(raw.signing, problems);
@@ -258,6 +278,7 @@ export function checkConfig(raw: unknown): SchemeConfig {
     cycles,
     futureDatedHorizonBusinessDays,
     ...(perTransactionAdvices === undefined ? {} : { perTransactionAdvices }),
+    ...(intradayReports === undefined ? {} : { intradayReports }),
     services,
     ...(settlementAgent === undefined ? {} : { settlementAgent }),
     ...(switchBic === undefined ? {} : { switchBic }),
@@ -334,7 +355,7 @@ function amountMinor(text: string, currency: string): bigint {
 // ---- checks ----------------------------------------------------------------------------------
 
 const TOP_LEVEL_KEYS = ['name', 'currencies', 'perPaymentMaximum', 'participants', 'calendar', 'cycles', 'futureDatedHorizonBusinessDays',
-  'perTransactionAdvices', 'services',
+  'perTransactionAdvices', 'intradayReports', 'services',
   'settlementAgent', 'switchBic', 'dataDirectory', 'signing', 'api', 'risk'];
 
 function checkHorizon(raw: unknown, problems: string[]): number {
@@ -385,6 +406,43 @@ function checkAdviceParticipants(raw: unknown, participants: readonly Participan
     if (BIC.test(checked) && !participants.some((p) => sameBic(p.bic, checked))) problems.push(`${where}: ${checked} is not a participant`);
     return participants.find((p) => sameBic(p.bic, checked))?.bic ?? checked;
   });
+}
+
+const INTRADAY_REPORT_KEYS = ['intervalMinutes', 'from', 'to', 'participants'];
+
+function checkIntradayReports(raw: unknown, participants: readonly ParticipantConfig[], problems: string[]): IntradayReportsConfig | undefined {
+  if (!isRecord(raw)) {
+    problems.push('intradayReports: an object { intervalMinutes, from, to, participants? } is required');
+    return undefined;
+  }
+  const before = problems.length;
+  checkKnownKeys('intradayReports', raw, INTRADAY_REPORT_KEYS, problems);
+  const { intradayIntervalMinutesMin: min, intradayIntervalMinutesMax: max } = limits.statements;
+  const interval = raw.intervalMinutes;
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < min || interval > max) {
+    problems.push(`intradayReports.intervalMinutes: ${JSON.stringify(interval)} must be a whole number of minutes from ${min} to ${max}`);
+  }
+  const from = typeof raw.from === 'string' ? localTimeMinutes(raw.from) : null;
+  if (from === null || from === 1440) problems.push(`intradayReports.from: ${JSON.stringify(raw.from)} must be a local time "HH:MM"`);
+  const to = typeof raw.to === 'string' ? localTimeMinutes(raw.to) : null;
+  if (to === null) problems.push(`intradayReports.to: ${JSON.stringify(raw.to)} must be a local time "HH:MM" (or "24:00")`);
+  else if (from !== null && to <= from) problems.push(`intradayReports.to: ${raw.to as string} must be after from (${raw.from as string})`);
+  let bics: string[] | undefined;
+  if (raw.participants !== undefined) {
+    if (!Array.isArray(raw.participants) || raw.participants.length === 0) {
+      problems.push('intradayReports.participants: a non-empty list of participant BICs is required (leave it out for every participant)');
+    } else {
+      bics = raw.participants.map((bic, i) => {
+        const where = `intradayReports.participants[${i}]`;
+        const checked = checkBic(where, bic, problems);
+        if (BIC.test(checked) && !participants.some((p) => sameBic(p.bic, checked))) problems.push(`${where}: ${checked} is not a participant`);
+        return participants.find((p) => sameBic(p.bic, checked))?.bic ?? checked;
+      });
+      if (new Set(bics).size !== bics.length) problems.push('intradayReports.participants: a participant is listed twice');
+    }
+  }
+  if (problems.length > before) return undefined;
+  return { intervalMinutes: interval as number, from: raw.from as string, to: raw.to as string, ...(bics ? { participants: bics } : {}) };
 }
 
 function checkBic(where: string, raw: unknown, problems: string[]): string {

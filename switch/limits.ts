@@ -376,6 +376,12 @@ export const limits = {
     /** Entries per camt.053 page delivered through the outbox (MsgPgntn): a page of 10,000 entries is
      * about 12 MB of XML, built and stored whole; a larger statement becomes several pages. */
     entriesPerPageMax: 10_000,
+    /** Periodic intraday reports (camt.052, config intradayReports): the shortest interval. Each report
+     * is one message per participant and currency through the outbox; every 5 minutes over a 10-hour
+     * day is 120 a participant, and a shorter one would only load connectors with unchanged figures. */
+    intradayIntervalMinutesMin: 5,
+    /** The longest interval: one report a day (1440 minutes); longer would never fall in the hours. */
+    intradayIntervalMinutesMax: 1440,
   },
   /** The audit sealer (switch/audit/sealer.ts) reads and chains the journal this many entries at a
    * time: a batch day writes hundreds of thousands, and a page of 10,000 is a few MB in memory. */

@@ -69,7 +69,7 @@ async function closeDay(ctx: EngineContext, tx: Queryable, businessDate: string)
   for (const participant of [...ctx.config.participants].sort((a, b) => (a.bic < b.bic ? -1 : 1))) {
     for (const currency of [...participant.currencies].sort()) {
       const totals = await statementTotals(tx, businessDate, participant.bic, currency);
-      const sent = await emitStatement(ctx, tx, totals, createdAt);
+      const sent = await emitStatement(ctx, tx, totals, { createdAt, statementCreatedAt: createdAt });
       await tx.query(
         `INSERT INTO day_statements (business_date, bic, currency, opening_minor, closing_minor, credit_count, credit_minor,
                                      debit_count, debit_minor, pages, first_message_id)
@@ -97,9 +97,35 @@ async function closeDay(ctx: EngineContext, tx: Queryable, businessDate: string)
   return { businessDate, cycles: cycles.length, statements };
 }
 
+/**
+ * The statement of a closed day sent again (a camt.060 asking for it, account-report.ts): rebuilt from
+ * the day's day_statements row (balances and totals as sent at the close) and its entries, which a
+ * closed day can no longer change; the same Stmt/Id, Stmt/CreDtTm (the close) and paging as the
+ * original, marked CpyDplctInd DUPL, under new MsgIds created now. Undefined when the day is not closed
+ * or has no statement of this participant and currency; otherwise the first page's MsgId and the pages.
+ */
+export async function emitStatementDuplicate(ctx: EngineContext, tx: Queryable, businessDate: string, bic: string, currency: string)
+  : Promise<{ pages: number; firstMessageId: string } | undefined> {
+  const [row] = await tx.query<{ closed_at: Date; opening_minor: bigint; closing_minor: bigint; credit_count: bigint; credit_minor: bigint;
+    debit_count: bigint; debit_minor: bigint }>(
+    `SELECT d.closed_at, s.opening_minor, s.closing_minor, s.credit_count, s.credit_minor, s.debit_count, s.debit_minor
+       FROM business_days d JOIN day_statements s ON s.business_date = d.business_date
+      WHERE d.business_date = $1::date AND s.bic = $2 AND s.currency = $3`, [businessDate, bic, currency]);
+  if (!row) return undefined;
+  const totals: StatementTotals = {
+    businessDate, bic, currency, openingMinor: BigInt(row.opening_minor), closingMinor: BigInt(row.closing_minor),
+    creditCount: BigInt(row.credit_count), creditMinor: BigInt(row.credit_minor), debitCount: BigInt(row.debit_count), debitMinor: BigInt(row.debit_minor),
+  };
+  return emitStatement(ctx, tx, totals, {
+    createdAt: isoDateTime(ctx.clock.now()), statementCreatedAt: isoDateTime(new Date(row.closed_at)), copyDuplicate: 'DUPL',
+  });
+}
+
 /** The statement as camt.053 pages of at most limits.statements.entriesPerPageMax entries, each emitted. */
-async function emitStatement(ctx: EngineContext, tx: Queryable, totals: StatementTotals, createdAt: string)
+async function emitStatement(ctx: EngineContext, tx: Queryable, totals: StatementTotals,
+  options: { readonly createdAt: string; readonly statementCreatedAt: string; readonly copyDuplicate?: 'DUPL' })
   : Promise<{ pages: number; firstMessageId: string }> {
+  const { createdAt } = options;
   let page: Entry[] = [];
   let pages = 0;
   let firstMessageId = '';
@@ -112,7 +138,10 @@ async function emitStatement(ctx: EngineContext, tx: Queryable, totals: Statemen
         messageId, creationDateTime: createdAt, recipient: { anyBic: totals.bic },
         pagination: { pageNumber: String(pages), lastPage },
       },
-      statements: [statementOf(totals, ctx.switchBic, createdAt, page)],
+      statements: [{
+        ...statementOf(totals, ctx.switchBic, options.statementCreatedAt, page),
+        ...(options.copyDuplicate ? { copyDuplicate: options.copyDuplicate } : {}),
+      }],
     });
     await emit(tx, { recipient: totals.bic, messageType: 'camt.053.001.08', messageId, xml });
     page = [];

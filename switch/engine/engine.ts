@@ -34,6 +34,7 @@ import { sameInstitution } from '../iso/bic.ts';
 import { statementDocument } from './statements.ts';
 import { dateText } from './date-column.ts';
 import { closeBusinessDays, type ClosedDay } from './day-close.ts';
+import { sendIntradayReports, type IntradayReportsSent } from './intraday-reports.ts';
 import { closeCycle, cyclePositions, listCycles, openCycleId, querySettlement, raiseSettlementAlerts, resolvePartialSettlement, resumeCycles, SETTLEMENT_RESOLUTIONS,
   SettlementResolutionError, type SettlementAlert, type SettlementResolution,
   type StalledCycle } from './cycles/index.ts';
@@ -443,7 +444,8 @@ export class Engine {
 
   /**
    * Periodic housekeeping: stalled cycles carried on, real-time confirmations past their timeout,
-   * recall cases past deadline, payee verifications whose payee bank did not answer in time.
+   * recall cases past deadline, payee verifications whose payee bank did not answer in time, the
+   * current slot's periodic camt.052 reports (config intradayReports).
    */
   async sweep(): Promise<{ timedOut: number; expiredCases: number }> {
     this.writable('sweep');
@@ -452,6 +454,7 @@ export class Engine {
     await this.closeBusinessDays();
     const swept = { timedOut: await sweepTimeouts(this.context) + await sweepHeldTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
     await this.sweepPayeeVerifications();
+    await this.sendIntradayReports();
     await this.pruneScoringAtDayRoll();
     // Settlement the agent has not answered in time: raised once per attempt, by whichever process sweeps first.
     for (const a of await this.settlementAlerts()) {
@@ -501,6 +504,15 @@ export class Engine {
 
   async journalHead(): Promise<JournalHead> {
     return journalHead(this.context.db);
+  }
+
+  /**
+   * The current slot's periodic camt.052 reports not sent yet (config intradayReports; part of every
+   * sweep): once per participant, currency and slot across every serve process on the store.
+   */
+  async sendIntradayReports(): Promise<IntradayReportsSent> {
+    this.writable('send intraday reports');
+    return sendIntradayReports(this.context);
   }
 
   /** Payee verifications past limits.payee.answerTimeoutMs answered by the switch (part of every sweep); returns how many. */

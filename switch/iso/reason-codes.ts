@@ -143,6 +143,12 @@ export const REASON = {
   messageAmountOverMaximum: 'AM02',
   /** A date that is not a calendar date. DT01 InvalidDate. */
   invalidDate: 'DT01',
+  /** A camt.060 asking for the camt.053 of a business day not closed yet (today, a later day, or one whose
+   * cycles have not all settled): no statement exists until the close. DT01 InvalidDate. */
+  statementDayNotClosed: 'DT01',
+  /** A camt.060 asking for the camt.053 of a day the switch has no statement of (no cycle ran that day,
+   * or the account did not exist then). TD01 NoDataAvailable. */
+  statementNotAvailable: 'TD01',
   /** Settlement date before the current business date. DT05 InvalidCutOffDate ("date in the past"). */
   settlementDatePast: 'DT05',
   /** Received after the cut-off time of its settlement date. TM01 InvalidCutOffTime. */

@@ -2,7 +2,8 @@
  * camt.060 answered (issue 13): a participant's request for a camt.052 is answered with its intraday
  * position (ITBD net of the unsettled cycle, ITAV headroom, NETDEBITCAP, QUEUED, HELD), valid against
  * the scheme XSD; a request naming another bank's account or owner is refused (AG08) and nothing is
- * reported; a request for a camt.053 is refused with the reason. On PGlite and PostgreSQL.
+ * reported; a request for a camt.053 without its day, or for another message, is refused with the reason
+ * (test/engine/statement-request.test.ts answers camt.053 requests). On PGlite and PostgreSQL.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,8 +69,12 @@ for (const backend of backends) {
         assert.ok(account.report.findings.some((f) => f.code === 'AG08' && /not one of/.test(f.message)), JSON.stringify(account.report.findings));
         const statement = await h.engine.submit({ bytes: request(4, [{ requestedMessageNameId: 'camt.053.001.08', accountOwner: { agent: A },
           requestedBalanceTypes: [] }]), sender: A });
-        assert.equal(statement.status, 'RJCT');
-        assert.ok(statement.report.findings.some((f) => /business-day close/.test(f.message)), JSON.stringify(statement.report.findings));
+        assert.equal(statement.status, 'RJCT', 'a camt.053 request without the day it asks for');
+        assert.ok(statement.report.findings.some((f) => f.code === 'CH21' && /RptgPrd\/FrToDt\/FrDt/.test(f.message)), JSON.stringify(statement.report.findings));
+        const other = await h.engine.submit({ bytes: request(5, [{ requestedMessageNameId: 'camt.054.001.08', accountOwner: { agent: A },
+          requestedBalanceTypes: [] }]), sender: A });
+        assert.equal(other.status, 'RJCT');
+        assert.ok(other.report.findings.some((f) => f.code === 'AG03' && /camt.054.001.08 is not reported on request/.test(f.message)), JSON.stringify(other.report.findings));
         await h.dispatch();
         assert.equal(reports(h, A).length, 1, 'no further report');
         assert.equal(reports(h, B).length, 0);

@@ -466,6 +466,8 @@ export interface AccountReportBase {
   /** Optional in the schema; the switch always sets it. */
   readonly creationDateTime?: string;
   readonly period?: Period;
+  /** CpyDplctInd (CopyDuplicate1Code): DUPL on a statement sent again to its recipient (camt.060 request). */
+  readonly copyDuplicate?: 'CODU' | 'COPY' | 'DUPL';
   readonly account: ReportAccount;
   readonly summary?: TransactionsSummary;
   readonly entries: readonly Entry[];
@@ -508,6 +510,7 @@ export function readAccountReportBase(node: XmlElement): AccountReportBase {
     electronicSequenceNumber: textAt(node, 'ElctrncSeqNb'),
     creationDateTime: textAt(node, 'CreDtTm'),
     period: period && { from: requiredText(period, 'FrDtTm'), to: requiredText(period, 'ToDtTm') },
+    copyDuplicate: readCopyDuplicate(textAt(node, 'CpyDplctInd')),
     account: readReportAccount(requiredChild(node, 'Acct')),
     summary: summary && readSummary(summary),
     entries: children(node, 'Ntry').map(readEntry),
@@ -523,6 +526,11 @@ export function readBalances(node: XmlElement): Balance[] {
   }));
 }
 
+function readCopyDuplicate(value: string | undefined): AccountReportBase['copyDuplicate'] {
+  if (value === undefined || value === 'CODU' || value === 'COPY' || value === 'DUPL') return value;
+  throw new MessageShapeError(`CpyDplctInd ${value} is not CODU, COPY or DUPL`);
+}
+
 /** The report element, children in XSD order; `balances` only for camt.052 and camt.053. */
 export function accountReportTree(report: AccountReportBase, balances?: readonly Balance[]): XmlElement {
   return compact({
@@ -530,6 +538,7 @@ export function accountReportTree(report: AccountReportBase, balances?: readonly
     ElctrncSeqNb: report.electronicSequenceNumber,
     CreDtTm: report.creationDateTime,
     FrToDt: ifDefined(report.period, (p) => ({ FrDtTm: p.from, ToDtTm: p.to })),
+    CpyDplctInd: report.copyDuplicate,
     Acct: reportAccountTree(report.account),
     Bal: balances?.map(balanceTree),
     TxsSummry: ifDefined(report.summary, summaryTree),
