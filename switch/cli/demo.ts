@@ -15,6 +15,9 @@
  *   5. risk management: a limit breach (AM02), a screening hit held and released by an operator, a frozen
  *      account (AC06), a high-score payment held, payee verification (match, no match): switch/demo/risk.ts
  *   6. the next business day: the day roll, then its first cycle, where the future-dated file settles
+ *   7. the audit ledger: signed checkpoints published, a proof checked (switch/demo/audit.ts)
+ *   8. notifications: from cycle 2 on, Bank A's payment events and the operators' alerts go by webhook to a
+ *      receiver on loopback, which checks every signature (DIR/notifications/: switch/demo/notifications.ts)
  *
  * Every message of every party is written under DIR/mailboxes/<BIC>/: what the switch delivered in
  * outbound/ (archive/out-* once the party handled it), what the party sent in archive/ — the settlement
@@ -43,6 +46,7 @@ import { BankSimulator, SettlementAgentSimulator, submitKept } from '../demo/sim
 import { riskDemo } from '../demo/risk.ts';
 import { writeDayClose } from '../demo/day-close.ts';
 import { demoAudit } from '../demo/audit.ts';
+import { startNotificationsDemo } from '../demo/notifications.ts';
 import { isoDateTime } from '../engine/context.ts';
 import { ManualClock } from '../clock.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -257,6 +261,9 @@ async function demoStory(options: DemoOptions): Promise<number> {
     tables.push(await positionsTable(engine, cycle1, names));
     log(formatPositions(tables[tables.length - 1]!));
 
+    // From here on, Bank A's payment events and the operators' alerts go to a webhook receiver (delivered in step 8).
+    const notifications = await startNotificationsDemo(engine, { out: outAbsolute, operator: DEMO_OPERATOR, fileMode: PRIVATE_FILE_MODE, directoryMode: PRIVATE_DIRECTORY_MODE, log });
+
     // 4. Cycle 2: exceptions.
     step('cycle 2', '4. Cycle 2: a return, a recall, a status request, a recall before settlement, a settlement refused and resolved');
     const exceptions = await runExceptions(engine, submitFrom, files, clock);
@@ -339,6 +346,9 @@ async function demoStory(options: DemoOptions): Promise<number> {
     step('audit ledger', '7. The audit ledger: the day\'s signed checkpoints published to every participant, and a proof checked');
     const proven = files.find((f) => f.sender === 'BANKDEFFXXX' && f.corrupt === undefined)!;
     summary.audit = await demoAudit(engine, { out: outAbsolute, prover: { participant: proven.sender, messageId: proven.model.groupHeader.messageId }, dispatch, log });
+
+    step('notifications', '8. Notifications: Bank A\'s payment events and the operators\' alerts delivered by webhook, signatures checked');
+    summary.notifications = await notifications.finish();
 
     const states = await engine.paymentStateCounts();
     const messages = await engine.messageDirectionCounts();

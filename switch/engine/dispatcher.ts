@@ -8,6 +8,7 @@
 import type { Queryable } from '../store/database.ts';
 import type { EngineContext } from './context.ts';
 import { crashPoint } from './crash.ts';
+import { raiseEvent } from './alerts.ts';
 import type { Deliver } from './transport.ts';
 
 /** Messages delivered per dispatcher pass; bounded so one pass holds its row locks briefly. */
@@ -85,7 +86,8 @@ async function tryDelivery(ctx: EngineContext, tx: Queryable, row: DueRow, deliv
                       next_attempt_at = $4 WHERE id = $1`,
     [row.id, attempt, detail, new Date(ctx.clock.now().getTime() + delay), DELIVERY_ATTEMPTS_MAX]);
     await tx.query('INSERT INTO deliveries (outbox_id, attempt, ok, detail) VALUES ($1, $2, false, $3)', [row.id, attempt, detail]);
-    ctx.events?.({ event: 'delivery.failed', outboxId: row.id, recipient: row.recipient, messageId: row.message_id, attempt,
+    // A delivery given up (final) is an operator alert, queued with the FAILED state it records.
+    await raiseEvent(ctx, tx, { event: 'delivery.failed', outboxId: row.id, recipient: row.recipient, messageId: row.message_id, attempt,
       final: attempt >= DELIVERY_ATTEMPTS_MAX, reason: detail });
     return false;
   }

@@ -71,15 +71,27 @@ interface DueRow {
   cycle_id: bigint | null; settlement_date: string | null;
 }
 
+/**
+ * Queues operator alerts in `q`'s transaction: one notifications row per alert and active operator
+ * subscription to its kind, in one statement (an empty join without subscriptions). Called by the step
+ * that causes the alert, in the step's own transaction (raiseEvents, switch/engine/alerts.ts), so the
+ * alert exists exactly when the step committed; its key makes a step done again one notification.
+ */
+export async function queueAlerts(q: Queryable, now: Date, alerts: readonly Alert[]): Promise<number> {
+  if (alerts.length === 0) return 0;
+  const rows = await q.query(
+    `INSERT INTO notifications (subscription_id, kind, event_key, details, created_at)
+     SELECT s.id, a.kind, a.key, a.details::jsonb, $4
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS a(kind, key, details, n)
+       JOIN notification_subscriptions s ON s.participant IS NULL AND s.removed_at IS NULL AND a.kind = ANY(s.events)
+      ORDER BY a.n, s.id
+     ON CONFLICT (subscription_id, event_key) DO NOTHING RETURNING 1`,
+    [alerts.map((a) => a.kind), alerts.map((a) => a.key), alerts.map((a) => JSON.stringify(a.details)), now]);
+  return rows.length;
+}
+
 export function notificationStore(db: Database, clock: Clock): NotificationStore {
-  const enqueueAlert = async (q: Queryable, alert: Alert): Promise<number> => {
-    const rows = await q.query(
-      `INSERT INTO notifications (subscription_id, kind, event_key, details, created_at)
-       SELECT s.id, $1, $2, $3::jsonb, $4 FROM notification_subscriptions s
-        WHERE s.participant IS NULL AND s.removed_at IS NULL AND $1 = ANY(s.events)
-       ON CONFLICT (subscription_id, event_key) DO NOTHING RETURNING 1`, [alert.kind, alert.key, JSON.stringify(alert.details), clock.now()]);
-    return rows.length;
-  };
+  const enqueueAlert = (q: Queryable, alert: Alert): Promise<number> => queueAlerts(q, clock.now(), [alert]);
 
   return {
     async subscribe(request: SubscriptionRequest, who: Who) {
@@ -137,6 +149,24 @@ export function notificationStore(db: Database, clock: Clock): NotificationStore
     },
 
     enqueueAlert: (alert: Alert) => enqueueAlert(db, alert),
+
+    async unreconciledDays() {
+      const rows = await db.query<{ business_date: string }>(
+        `SELECT d.business_date::text AS business_date FROM business_days d
+          WHERE NOT EXISTS (SELECT 1 FROM day_reconciliations r WHERE r.business_date = d.business_date) ORDER BY d.business_date`);
+      return rows.map((r) => r.business_date);
+    },
+
+    async recordReconciliation(businessDate: string, mismatches: number, alert: Alert | undefined) {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.query(
+          `INSERT INTO day_reconciliations (business_date, reconciled_at, mismatches) VALUES ($1::date, $2, $3)
+           ON CONFLICT (business_date) DO NOTHING RETURNING 1`, [businessDate, clock.now(), mismatches]);
+        if (!row) return false;
+        if (alert) await enqueueAlert(tx, alert);
+        return true;
+      }, { retryable: true });
+    },
 
     async lease(limit: number) {
       const now = clock.now();

@@ -27,6 +27,7 @@ import { REASON } from '../iso/reason-codes.ts';
 import type { EngineContext, RiskEventKind } from './context.ts';
 import { currentBusinessDate } from './business-date.ts';
 import { riskReference } from './risk-reference.ts';
+import { raiseEvents } from './alerts.ts';
 
 /** One counter a payment takes. */
 interface Take {
@@ -305,11 +306,12 @@ export async function recordRiskEvents(ctx: EngineContext, tx: Queryable, events
     [ctx.clock.now(), events.map((e) => e.kind), events.map((e) => e.actor), events.map((e) => e.reason),
       events.map((e) => e.paymentId?.toString() ?? null), events.map((e) => e.participant ?? null),
       events.map((e) => JSON.stringify(e.details ?? {}))]);
-  events.forEach((e, i) => ctx.events?.({
-    event: `risk.${e.kind}`, id: rows[i]!.id, actor: e.actor, reason: e.reason,
+  // Holds, screening hits and timeouts are operator alerts, queued in this transaction with their risk_events rows.
+  await raiseEvents(ctx, tx, events.map((e, i) => ({
+    event: `risk.${e.kind}` as const, id: rows[i]!.id, actor: e.actor, reason: e.reason,
     ...(e.paymentId === undefined ? {} : { paymentId: e.paymentId }), ...(e.participant === undefined ? {} : { participant: e.participant }),
     details: e.details ?? {},
-  }));
+  })));
 }
 
 /** The states in which a payment gives back what it took of the daily counters (transitions.ts). */

@@ -62,6 +62,13 @@ export interface NotificationStore {
   recordTest(id: bigint, who: Who): Promise<void>;
   /** Queues an operator alert for every operator subscription to its kind; returns how many rows. */
   enqueueAlert(alert: Alert): Promise<number>;
+  /** Closed business days not reconciled yet (no day_reconciliations row), oldest first. */
+  unreconciledDays(): Promise<string[]>;
+  /**
+   * Records a closed day's reconciliation and, in the same transaction, queues its alert (if it found
+   * mismatches). False when the day had been recorded already (another process): nothing is queued then.
+   */
+  recordReconciliation(businessDate: string, mismatches: number, alert: Alert | undefined): Promise<boolean>;
   /** Leases up to `limit` due notifications for one attempt each. */
   lease(limit: number): Promise<DueNotification[]>;
   /** Records an attempt's outcome: delivered, retried later, or dead-lettered (and alerted). */

@@ -19,6 +19,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoMailboxes, demoOnce } from '../support/demo-once.ts';
@@ -205,5 +206,84 @@ describe('clearhouse demo --out: the evidence reconciles the settlement agent\'s
         }
       }
     }
+  });
+});
+
+/**
+ * The demo's notifications (step 8, docs/notifications.md "In the demo"), from DIR/notifications/ and
+ * the mailboxes alone: every request's signature recomputed here under the receiver's secret; Bank A
+ * told only of its own payments (received only as creditor), nobody else told anything; and every
+ * payment of Bank A's after the subscription that the files show (cycle 2's bulk file and real-time
+ * payments to it, its future-dated file settled the next business day) notified.
+ */
+describe('clearhouse demo --out: the webhook receiver\'s evidence', () => {
+  it('signatures valid, one request per key, Bank A\'s own payment events complete, nothing for other participants, operators alerted', { timeout: 300_000 }, () => {
+    const r = demoOnce();
+    assert.equal(r.status, 0, r.stderr);
+    const BANK_A = 'BANKDEFFXXX';
+    const dir = join(r.out, 'notifications');
+    const receivers = JSON.parse(readFileSync(join(dir, 'receivers.json'), 'utf8')) as Array<{ receiver: string; owner: string; url: string; secret: string; events: string[] }>;
+    assert.deepEqual(receivers.map((x) => [x.receiver, x.owner]), [['participant', BANK_A], ['operators', 'operators']], 'one participant subscribed, and the operators');
+    const lines = readFileSync(join(dir, 'received.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {
+      receiver: string; path: string; headers: Record<string, string>; body: string; signatureValid: boolean });
+    assert.ok(lines.length > 0, 'the receiver got requests');
+    assert.match(r.stdout, new RegExp(`${lines.length} webhook requests received, ${lines.length} with a valid signature`), 'the summary line');
+
+    interface Payload { id: string; type: string; participant: string | null; data: { payment?: { id: string; mode: string; transactionId: string; debtorAgent: string; creditorAgent: string }; event?: string; participants?: string[] } }
+    const keys = new Set<string>();
+    const told = new Map<string, Set<string>>(); // event type -> transaction ids
+    const alerts: Payload[] = [];
+    for (const line of lines) {
+      const receiver = receivers.find((x) => x.receiver === line.receiver);
+      assert.ok(receiver, `a known receiver: ${line.receiver}`);
+      assert.equal(new URL(receiver.url).pathname, line.path);
+      // The signature, checked here from the header, the raw body and the secret: HMAC-SHA256 of "<t>.<body>".
+      const header = line.headers['Clearhouse-Signature'] ?? '';
+      const t = /(?:^|,)t=(\d+)(?:,|$)/.exec(header)?.[1];
+      const v1 = /(?:^|,)v1=([0-9a-f]{64})(?:,|$)/.exec(header)?.[1];
+      assert.ok(t && v1, `a signature header: ${header}`);
+      const expected = createHmac('sha256', receiver.secret).update(`${t}.${line.body}`).digest();
+      assert.ok(timingSafeEqual(Buffer.from(v1, 'hex'), expected), `the signature of ${line.headers['Idempotency-Key']} is valid`);
+      assert.equal(line.signatureValid, true);
+      const payload = JSON.parse(line.body) as Payload;
+      assert.equal(line.headers['Idempotency-Key'], payload.id);
+      assert.equal(line.headers['Clearhouse-Event'], payload.type);
+      assert.ok(!keys.has(payload.id), `one request per idempotency key: ${payload.id}`);
+      keys.add(payload.id);
+      if (line.receiver === 'operators') {
+        assert.equal(payload.participant, null);
+        assert.match(payload.type, /^alert\./);
+        alerts.push(payload);
+        continue;
+      }
+      // Bank A's: only its own payments, never an alert.
+      assert.equal(payload.participant, BANK_A);
+      const payment = payload.data.payment;
+      assert.ok(payment, `${payload.type} carries its payment`);
+      assert.ok(payment.debtorAgent === BANK_A || payment.creditorAgent === BANK_A, `${payment.transactionId}: Bank A is an agent of it`);
+      if (payload.type === 'payment.received') assert.equal(payment.creditorAgent, BANK_A, `${payment.transactionId}: received only as creditor`);
+      const ids = told.get(payload.type) ?? new Set<string>();
+      assert.ok(!ids.has(payment.transactionId), `${payload.type} of ${payment.transactionId} once`);
+      told.set(payload.type, ids.add(payment.transactionId));
+    }
+
+    // Completeness, from the mailboxes: cycle 2's bulk file from Bank C and Banque B's real-time payments, delivered to Bank A ...
+    const { delivered, text } = demoMailboxes(r.out);
+    const toBankA = delivered(BANK_A).filter(([name]) => name.startsWith('pacs.008.001.08_'))
+      .flatMap(([, xml]) => [...xml.matchAll(/<TxId>((?:BANKNL2A-CYCLE2-1|BANKFRPP-INST-C2)-[^<]+)<\/TxId>/g)].map((m) => m[1]!));
+    assert.ok(toBankA.length >= 4, `cycle 2's payments to Bank A in its mailbox: ${toBankA.length}`);
+    for (const txId of toBankA) {
+      assert.ok(told.get('payment.received')?.has(txId), `payment.received of ${txId}`);
+      assert.ok(told.get('payment.settled')?.has(txId), `payment.settled of ${txId}`);
+    }
+    // ... and Bank A's own future-dated file (its archive: what it sent), settled the next business day.
+    const future = [...text(BANK_A, 'archive', 'BANKDEFF-FUTURE-1.xml').matchAll(/<TxId>([^<]+)<\/TxId>/g)].map((m) => m[1]!);
+    assert.ok(future.length > 0);
+    for (const txId of future) assert.ok(told.get('payment.settled')?.has(txId), `payment.settled of ${txId} (Bank A the debtor)`);
+
+    // The operators: cycle 2's refused settlement of Banque B, and the risk step's holds and hits.
+    assert.ok(alerts.some((a) => a.type === 'alert.settlement-failed' && a.data.event === 'settlement.rejected' && a.data.participants?.includes('BANKFRPPXXX')),
+      'alert.settlement-failed for the refused settlement');
+    assert.ok(alerts.some((a) => a.type === 'alert.risk' && a.data.event === 'risk.hold'), 'alert.risk for a held payment');
   });
 });

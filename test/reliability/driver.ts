@@ -16,6 +16,9 @@
  *
  *   node --import tsx test/reliability/driver.ts <databaseUrl> <mailboxRoot> <phase...>
  *
+ * CLEARHOUSE_DRIVER_REJECT=<BIC,…>: the settlement agent rejects those participants' settlement (the
+ * alerts test, alerts.test.ts). The driver has no event sink: whatever is queued, the engine queued.
+ *
  * Prints one line of JSON (the summary) on success. Also exports the workload (for the test, which
  * puts the files into the mailboxes and computes its reference from the same models).
  */
@@ -87,7 +90,8 @@ async function run(databaseUrl: string, mailboxRoot: string, phases: readonly st
   // The clock stands still, so no confirmation times out, whatever a crash and restart cost.
   const engine = await Engine.open({ config: schemeConfig({ timeoutMs: 60_000 }), databaseUrl, clock });
   const mailboxes = new DirectoryMailboxes(mailboxRoot);
-  const agent = new SettlementAgentSimulator(engine, mailboxes, AGENT);
+  const rejected = (process.env.CLEARHOUSE_DRIVER_REJECT ?? '').split(',').filter((bic) => bic.length > 0);
+  const agent = new SettlementAgentSimulator(engine, mailboxes, AGENT, new Set(rejected));
   const summary: Summary = { phases: [...phases], submitted: 0, replays: 0, statuses: {}, delivered: 0, bankAnswers: 0, agentAnswers: 0,
     closedCycle: null, pendingOutbox: 0 };
 

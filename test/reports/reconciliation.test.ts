@@ -256,9 +256,11 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
     assert.match(clean.stdout, /^record,section,participant,currency,name,count,amount_minor,amount,detail\r\n/);
     assert.doesNotMatch(clean.stdout, /\r\nmismatch,/);
   });
-  it('serve reconciles a closed business day and queues an operator alert only when it finds a mismatch', async () => {
+  it('serve reconciles each closed business day once, from the durable rows, and alerts only a mismatch', async () => {
     // The day's own clock: an engine opened later than the day would close it at start-up, which is not this test's business.
     const engine = await Engine.open({ config, databaseUrl: url, clock: new ManualClock(`${DAY}T12:00:00Z`) });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
     try {
       const store = engine.notifications();
       const { id } = await store.subscribe({ channel: 'email', target: 'ops@example.test', events: ['alert.reconciliation-mismatch'] },
@@ -268,15 +270,18 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
         assert.ok(mine, 'the subscription is listed');
         return Number(mine.pending);
       };
+      const recorded = async (): Promise<Array<{ mismatches: number | null }>> =>
+        (await client.query('SELECT mismatches FROM day_reconciliations WHERE business_date = $1::date', [DAY])).rows as Array<{ mismatches: number | null }>;
+      // The day closed: its marker row, as the close writes it (the close's statements are not this test's business).
+      await client.query(`INSERT INTO business_days (business_date, closed_at, cycles, statements) VALUES ($1::date, now(), 1, 0)
+                          ON CONFLICT (business_date) DO NOTHING`, [DAY]);
       const closed = { event: 'business-day.closed', businessDate: DAY, cycles: 1, statements: 1 } as const;
       const clean = new AlertSink(silentLogger);
       clean.attach(store, reconcileClosedDay(engine));
-      clean.observe(closed);
       await clean.settled();
       assert.equal(await pending(), 0, 'a day that reconciles raises no alert');
+      assert.deepEqual(await recorded(), [{ mismatches: 0 }], 'the reconciliation is recorded');
 
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
       // A bulk file's delivery record (not a real-time forward's), as the test above.
       const [removed] = (await client.query(`DELETE FROM deliveries WHERE id = (SELECT min(d.id) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
         JOIN messages m ON m.id = o.message_id WHERE m.direction = 'out' AND m.message_type = 'pacs.008.001.08' AND d.ok
@@ -284,21 +289,29 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
           AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.forwarded_message_id = m.message_id)) RETURNING *`)).rows as Array<Record<string, unknown>>;
       assert.ok(removed, 'a delivery record to delete');
       try {
-        // Raised before the store is attached (serve's start-up closes days while opening): reconciled once attached.
-        const early = new AlertSink(silentLogger);
-        early.observe(closed);
-        early.attach(store, reconcileClosedDay(engine));
-        await early.settled();
+        clean.observe(closed);
+        await clean.settled();
+        assert.equal(await pending(), 0, 'a day recorded as reconciled is not reconciled again');
+        // As if the process had stopped after the close and before the reconciliation: no record of it.
+        await client.query('DELETE FROM day_reconciliations WHERE business_date = $1::date', [DAY]);
+        // Two serve processes start at once: each reconciles the unrecorded day, one records it with its alert.
+        const first = new AlertSink(silentLogger);
+        const second = new AlertSink(silentLogger);
+        first.attach(store, reconcileClosedDay(engine));
+        second.attach(store, reconcileClosedDay(engine));
+        await Promise.all([first.settled(), second.settled()]);
         assert.equal(await pending(), 1, 'the mismatch is one alert for the operators');
-        early.observe(closed);
-        await early.settled();
+        const [record, ...others] = await recorded();
+        assert.ok(record && others.length === 0 && (record.mismatches ?? 0) > 0, `recorded with its mismatches: ${JSON.stringify(record)}`);
+        first.observe(closed);
+        await first.settled();
         assert.equal(await pending(), 1, 'the same day reported again is the same alert');
       } finally {
         await client.query(`INSERT INTO deliveries (id, outbox_id, attempt, ok, detail, at) VALUES ($1, $2, $3, $4, $5, $6)`,
           [removed.id, removed.outbox_id, removed.attempt, removed.ok, removed.detail, removed.at]);
-        await client.end();
       }
     } finally {
+      await client.end();
       await engine.close();
     }
   });

@@ -7,6 +7,7 @@ import { unwindParticipant } from '../../clearing/caps.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { EngineContext } from '../context.ts';
 import { crashPoint } from '../crash.ts';
+import { raiseEvent } from '../alerts.ts';
 import { broadcastEvent, emitStatusReport } from '../notices.ts';
 import { groupBy, lockCycle } from './rows.ts';
 import { batchCaps, nettingPairs, obligationOf, rejectUnwound, storePositions, type PaymentRow } from './netting.ts';
@@ -60,10 +61,11 @@ async function unwindDefaulters(ctx: EngineContext, tx: Queryable, cycleId: bigi
     kept = result.kept;
   }
   await broadcastEvent(ctx, tx, 'CYCLE_UNWOUND', [cycleId.toString(), ...defaulters], cycleId);
-  ctx.events?.({ event: 'settlement.rejected', cycle: cycleId, participants: defaulters });
+  // The operators' alerts are queued in this transaction: they commit with the unwind (raiseEvent).
+  await raiseEvent(ctx, tx, { event: 'settlement.rejected', cycle: cycleId, participants: defaulters });
   if (removed.length === 0) {
     await tx.query("UPDATE cycles SET state = 'PARTIALLY_SETTLED' WHERE id = $1", [cycleId]);
-    ctx.events?.({ event: 'cycle.partially-settled', cycle: cycleId, participants: defaulters });
+    await raiseEvent(ctx, tx, { event: 'cycle.partially-settled', cycle: cycleId, participants: defaulters });
     return;
   }
   ctx.events?.({ event: 'cycle.unwind', cycle: cycleId, payments: removed.length, reason: REASON.settlementFailed, participants: defaulters });

@@ -6,6 +6,8 @@
  */
 import { limits } from '../../limits.ts';
 import type { EngineContext } from '../context.ts';
+import { alertFor, type Alert } from '../../notify/events.ts';
+import { queueAlerts } from '../notifications.ts';
 
 export interface SettlementAlert {
   readonly cycleId: bigint;
@@ -31,7 +33,12 @@ export async function raiseSettlementAlerts(ctx: EngineContext): Promise<Settlem
     const raised = new Set((await tx.query<{ id: bigint }>(
       'UPDATE cycles SET settlement_alert_at = $2 WHERE id = ANY($1::bigint[]) AND settlement_alert_at IS NULL RETURNING id',
       [rows.map((r) => r.cycle_id), now])).map((r) => String(r.id)));
-    return rows.filter((r) => raised.has(String(r.cycle_id)))
+    const alerts = rows.filter((r) => raised.has(String(r.cycle_id)))
       .map((r) => ({ cycleId: r.cycle_id, attempt: r.attempt, sentAt: r.sent_at, unanswered: r.unanswered }));
+    // The operators' alerts are queued with the mark (the caller reports the events on the sink): a
+    // process that stops after this commit has them queued; one that stops before marked nothing.
+    await queueAlerts(tx, now, alerts.map((a) => alertFor({ event: 'settlement.overdue', cycle: a.cycleId, attempt: a.attempt, sentAt: a.sentAt,
+      unanswered: a.unanswered })).filter((a): a is Alert => a !== undefined));
+    return alerts;
   });
 }
