@@ -37,6 +37,7 @@ import { basename, join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { businessDateOf } from '../batch/calendar.ts';
 import { checkConfig, type SchemeConfig } from '../switch/config.ts';
 import { Engine } from '../switch/engine/engine.ts';
 import { bulkCreditTransfer, type Bank } from '../switch/demo/generate.ts';
@@ -93,9 +94,13 @@ export function benchScheme(banks: readonly Bank[]): SchemeConfig {
   });
 }
 
-/** The run's settlement date: tomorrow (UTC), so a run across midnight never sends a past date. */
+/**
+ * The run's settlement date: the bench scheme's business date now, the one a real-time payment must
+ * carry (it was tomorrow's UTC date, which is the business date only after the day's roll: a run
+ * before the roll had every real-time payment refused DT04).
+ */
 export function settlementDate(): string {
-  return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  return businessDateOf(Date.now(), benchScheme(benchBanks()).calendar);
 }
 
 export async function freshSchema(prefix: string): Promise<{ url: string; applicationName: string; drop: () => Promise<void> }> {
@@ -720,7 +725,7 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     // Accepted: reserved, or held by the risk stage for review (a screening hit of the generated names).
     const after = await countStates(engine);
     const reserved = after.reserved - before.reserved + after.held - before.held;
-    if (reserved !== accepted + warm.length) throw new Error(`${accepted + warm.length} accepted but ${reserved} payments RESERVED or HELD`);
+    if (reserved !== accepted + warm.length) throw new Error(`${accepted + warm.length} accepted but ${reserved} payments RESERVED or HELD${firstError ? ` (first refusal: ${firstError})` : ""}`);
     const achieved = Math.round(accepted / elapsed);
     const p99 = percentile(latencies, 0.99);
     const step: RealtimeStep = {

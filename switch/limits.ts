@@ -264,6 +264,11 @@ export const limits = {
     /** Tokens of one name taken into account: real names have under ten; the bound keeps one hostile
      * 350-character name of one-letter words from costing a quadratic alignment. */
     nameTokensMax: 24,
+    /** Screened words whose similar listed words each list index remembers (docs/risk.md "The index"):
+     * a remembered word costs one Map look-up instead of its deletion neighbourhood and similarities.
+     * 50,000 words (a few hundred bytes each: some 10 to 20 MB per list version) hold the everyday
+     * vocabulary of payers' names; when full, the memory is emptied and fills again. */
+    tokenMemoMax: 50_000,
     /** Largest list file: the UN consolidated list is about 2 MB, OFAC's sdn.csv about 5 MB; 1 GiB holds
      * a synthetic list of ten million names, and is streamed, never held whole. */
     listFileBytesMax: 1024 * 1024 * 1024,

@@ -19,6 +19,7 @@ import { currentBusinessDate } from './business-date.ts';
 import { isoDateTime, nextMessageId, type EngineContext } from './context.ts';
 import { dateText } from './date-column.ts';
 import { emit } from './outbound.ts';
+import { sweepHeldTimeouts } from './risk-holds.ts';
 import { statementEntries, statementOf, statementTotals, type StatementTotals } from './statements.ts';
 
 export interface ClosedDay {
@@ -32,8 +33,15 @@ export class BusinessDayClosedError extends Error {
   override readonly name = 'BusinessDayClosedError';
 }
 
-/** Close every business day that can be closed, oldest first; returns the days this call closed. */
+/**
+ * Close every business day that can be closed, oldest first; returns the days this call closed.
+ * First, every held real-time payment past its decide-by is rejected AB01 (risk-holds.ts
+ * sweepHeldTimeouts): "decided within the scheme timeout or rejected" holds wherever the engine runs,
+ * also where no `serve` sweeps (the demo, a CLI cut-off, a settlement answer), and no such payment
+ * stays HELD past its day's close (docs/risk.md "Disposal").
+ */
 export async function closeBusinessDays(ctx: EngineContext): Promise<ClosedDay[]> {
+  await sweepHeldTimeouts(ctx, { wait: true });
   const today = currentBusinessDate(ctx);
   const days = await ctx.db.query<{ business_date: string | Date; settled: boolean; cycles: number }>(
     `SELECT c.business_date, bool_and(c.state = 'SETTLED') AS settled, COUNT(*)::int AS cycles

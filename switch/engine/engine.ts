@@ -451,8 +451,10 @@ export class Engine {
     this.writable('sweep');
     await this.fresh();
     await this.resumeStalledCycles();
+    // Held real-time payments past their deadline first (counted here; the day close would reject them too).
+    const heldTimedOut = await sweepHeldTimeouts(this.context);
     await this.closeBusinessDays();
-    const swept = { timedOut: await sweepTimeouts(this.context) + await sweepHeldTimeouts(this.context), expiredCases: await expireRecallCases(this.context) };
+    const swept = { timedOut: await sweepTimeouts(this.context) + heldTimedOut, expiredCases: await expireRecallCases(this.context) };
     await this.sweepPayeeVerifications();
     await this.sendIntradayReports();
     await this.pruneScoringAtDayRoll();

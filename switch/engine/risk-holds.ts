@@ -220,14 +220,20 @@ async function rejectHeldRow(ctx: EngineContext, tx: Queryable, p: HeldRow, code
       status: 'RJCT', reasonCode: code, reasonText: text.slice(0, 105) }] });
 }
 
-/** Held real-time payments past their deadline: rejected AB01 (the sweep). Returns how many. */
-export async function sweepHeldTimeouts(ctx: EngineContext): Promise<number> {
+/**
+ * Held real-time payments past their deadline: rejected AB01, risk event `timeout` (docs/risk.md
+ * "Disposal"). Returns how many. The sweep skips a row another transaction holds (an operator's
+ * decision, which refuses a payment past its deadline anyway, or another sweep); the business-day close
+ * (`wait`) waits for it instead, so that no held payment past its deadline outlives the close.
+ */
+export async function sweepHeldTimeouts(ctx: EngineContext, options: { readonly wait?: boolean } = {}): Promise<number> {
   return ctx.db.transaction(async (tx) => {
     const due = await tx.query<HeldRow>(
       `SELECT p.id, p.mode, p.debtor_agent, p.currency, p.amount_minor, p.transaction_id, p.end_to_end_id, p.uetr, p.confirm_by,
               m.participant AS sender, m.message_id AS original_message_id, m.message_type
          FROM payments p JOIN messages m ON m.id = p.message_id
-        WHERE p.state = 'HELD' AND p.mode = 'realtime' AND p.confirm_by < $1 ORDER BY p.sequence FOR UPDATE OF p SKIP LOCKED`, [ctx.clock.now()]);
+        WHERE p.state = 'HELD' AND p.mode = 'realtime' AND p.confirm_by < $1 ORDER BY p.sequence
+          FOR UPDATE OF p${options.wait ? '' : ' SKIP LOCKED'}`, [ctx.clock.now()]);
     for (const p of due) {
       await rejectHeldRow(ctx, tx, p, REASON.heldTimeout, 'not decided within the scheme timeout', 'held payment not decided in time');
     }

@@ -8,7 +8,8 @@
  *    ACSP to Bank A), and settled (ACSC to Bank A): the settlement after the forward booked every instruction ACSC,
  *    Bank B's credit among them; no pacs.002 to Bank A names the list, the entry or the listed name;
  *  - the frozen account: RJCT AC06;
- *  - the high score: PDNG only, never forwarded to Bank C;
+ *  - the high score: PDNG, never forwarded to Bank C, and RJCT AB01 at the business-day close (step 6): not
+ *    decided within the scheme timeout, it does not outlive its day HELD (docs/risk.md "Disposal");
  *  - payee verification: the acmt.024s in Bank A's mailbox, one MTCH and one NMTC.
  */
 import { describe, it } from 'node:test';
@@ -56,7 +57,8 @@ describe('clearhouse demo --out: the risk step, from the messages', () => {
     const SCORED = 'BANKDEFF-RISK-4-009204';
     assert.deepEqual(toldA.get(LIMIT)?.map((t) => [t.status, t.code]), [['RJCT', 'AM02']], 'limit breach refused AM02');
     assert.deepEqual(toldA.get(FROZEN)?.map((t) => [t.status, t.code]), [['RJCT', 'AC06']], 'frozen account refused AC06');
-    assert.deepEqual(toldA.get(SCORED)?.map((t) => t.status), ['PDNG'], 'high score: held (PDNG), nothing more');
+    assert.deepEqual(toldA.get(SCORED)?.map((t) => [t.status, t.code]), [['PDNG', undefined], ['RJCT', 'AB01']],
+      'high score: held (PDNG), then rejected AB01 at the day close, not decided within the scheme timeout');
     assert.deepEqual(toldA.get(HIT)?.map((t) => t.status), ['PDNG', 'ACSP', 'ACSC'], 'screening hit: held, accepted once released, then settled');
 
     // No tipping-off: nothing Bank A received about the held payment reveals the screening.

@@ -171,6 +171,21 @@ describe(`property: a listed name disguised is still a hit (${LIST_SIZE} generat
   });
 });
 
+describe('the index remembers the words it looked up (limits.screening.tokenMemoMax)', () => {
+  it('a name screened again, its words remembered, has the same hits as on an index that never saw it', () => {
+    const random = seededRandom(4);
+    const names = Array.from({ length: 2_000 }, (_, i) => (i % 3 === 0 ? disguised(typo(listed[i]!, random), random) : generatedName(random)));
+    const first = names.map((n) => generated.screenName(n));
+    const again = names.map((n) => generated.screenName(n));
+    const b = new ListIndexBuilder('generated@v1');
+    listed.forEach((name, i) => b.add(String(i), 'name', name));
+    const fresh = new ListScreener([b.build()]);
+    assert.deepEqual(again, first);
+    assert.deepEqual(names.map((n) => fresh.screenName(n)), first);
+    assert.ok(first.filter((h) => h.length > 0).length >= 600, 'the disguised listed names are hits');
+  });
+});
+
 describe('false hits on a population of unrelated generated names', () => {
   it('stays under 0.5 % (the measured rate is printed)', (t) => {
     const random = seededRandom(2);

@@ -46,15 +46,19 @@ function hashWithout(text: string, skip: number): number {
 }
 
 /**
- * The deletion neighbourhood as hash buckets in two typed arrays (bucket start offsets, token ids): a
- * million distinct tokens make about ten million deletions, which as strings in a Map would take
- * gigabytes (and exceed a Map's 2^24 entries); as 32-bit hashes in buckets they take 4 bytes each. A
- * bucket also holds tokens whose deletions merely collide: every candidate is verified by its similarity.
+ * The deletion neighbourhood as hash buckets in typed arrays (bucket start offsets, and per key its
+ * token id and its full 32-bit hash): a million distinct tokens make about ten million deletions,
+ * which as strings in a Map would take gigabytes (and exceed a Map's 2^24 entries); as 32-bit hashes in
+ * buckets they take 8 bytes each. A bucket also holds keys that merely share its bits: the key's full
+ * hash, kept beside its token id, is compared first (an exact test, precomputed when the list version
+ * is indexed), so only keys that truly hash alike reach the similarity; what is left of hash collisions
+ * (about one key in four billion) is still verified by the similarity.
  */
 class DeletionIndex {
   private readonly mask: number;
   private readonly starts: Uint32Array;
   private readonly ids: Int32Array;
+  private readonly hashes: Uint32Array;
 
   constructor(tokens: readonly string[], minLength: number) {
     let keys = 0;
@@ -63,25 +67,32 @@ class DeletionIndex {
     while (buckets < keys) buckets *= 2;
     this.mask = buckets - 1;
     const counts = new Uint32Array(buckets + 1);
-    const each = (visit: (bucket: number, id: number) => void): void => {
+    const each = (visit: (hash: number, id: number) => void): void => {
       for (let id = 0; id < tokens.length; id++) {
         const t = tokens[id]!;
         if (t.length < minLength) continue;
-        for (let i = 0; i < t.length; i++) visit(hashWithout(t, i) & this.mask, id);
+        for (let i = 0; i < t.length; i++) visit(hashWithout(t, i), id);
       }
     };
-    each((bucket) => { counts[bucket + 1]!++; });
+    each((hash) => { counts[(hash & this.mask) + 1]!++; });
     for (let b = 1; b <= buckets; b++) counts[b] = counts[b]! + counts[b - 1]!;
     this.starts = counts;
     this.ids = new Int32Array(keys);
+    this.hashes = new Uint32Array(keys);
     const fill = counts.slice(0, buckets);
-    each((bucket, id) => { this.ids[fill[bucket]!++] = id; });
+    each((hash, id) => {
+      const at = fill[hash & this.mask]!++;
+      this.ids[at] = id;
+      this.hashes[at] = hash;
+    });
   }
 
-  /** Token ids one of whose deletions may equal `text` without its character at `skip` (-1: `text` itself). */
-  candidates(text: string, skip: number): Int32Array {
-    const bucket = hashWithout(text, skip) & this.mask;
-    return this.ids.subarray(this.starts[bucket]!, this.starts[bucket + 1]!);
+  /** Each token id one of whose deletions hashes as `text` without its character at `skip` (-1: `text` itself). */
+  candidates(text: string, skip: number, visit: (id: number) => void): void {
+    const hash = hashWithout(text, skip);
+    const bucket = hash & this.mask;
+    const end = this.starts[bucket + 1]!;
+    for (let k = this.starts[bucket]!; k < end; k++) if (this.hashes[k] === hash) visit(this.ids[k]!);
   }
 }
 
@@ -208,6 +219,7 @@ export class ListIndex {
   private readonly boundBoth: Float64Array;
   private readonly boundListed: Float64Array;
   private readonly touched: Int32Array;
+  private readonly memo = new Map<string, ReadonlyMap<number, number>>();
 
   constructor(readonly label: string, private readonly data: IndexData) {
     const names = data.nameEntry.length;
@@ -228,8 +240,23 @@ export class ListIndex {
     return this.data.valueCount;
   }
 
-  /** Listed tokens similar to `token` (its id → Jaro-Winkler similarity). */
-  private similarTokens(token: string, tokenMin: number): Map<number, number> {
+  /**
+   * Listed tokens similar to `token` (its id → similarity). Remembered per index, that is per list
+   * version, for the next payment with the same word: payers' names share their words (first names,
+   * surnames, MUELLER, TRADING), and a word's look-up is the larger part of screening a name. At most
+   * limits.screening.tokenMemoMax words; when full, forgotten at once (bounded memory, no bookkeeping).
+   */
+  private similarTokens(token: string, tokenMin: number): ReadonlyMap<number, number> {
+    const key = tokenMin === limits.screening.tokenSimilarityMin ? token : `${tokenMin}\u0000${token}`;
+    const known = this.memo.get(key);
+    if (known !== undefined) return known;
+    const found = this.lookUpSimilarTokens(token, tokenMin);
+    if (this.memo.size >= limits.screening.tokenMemoMax) this.memo.clear();
+    this.memo.set(key, found);
+    return found;
+  }
+
+  private lookUpSimilarTokens(token: string, tokenMin: number): Map<number, number> {
     const { tokenId, tokenText, deleted } = this.data;
     const found = new Map<number, number>();
     const consider = (id: number | undefined): void => {
@@ -238,11 +265,13 @@ export class ListIndex {
     };
     consider(tokenId.get(token));
     if (token.length >= FUZZY_TOKEN_LENGTH_MIN) {
-      // A listed token one longer (the screened token is one of its deletions), or as long (both lose one letter).
-      for (const id of deleted.candidates(token, -1)) consider(id);
-      for (let i = 0; i < token.length; i++) {
-        for (const id of deleted.candidates(token, i)) consider(id);
-      }
+      // A listed token one longer (the screened token is one of its deletions), or as long (both lose one
+      // letter): only keys of the same full hash (DeletionIndex) and tokens of the length a true neighbour
+      // has are compared, both exact tests before the similarity's cost.
+      const longer = token.length + 1;
+      deleted.candidates(token, -1, (id) => { if (tokenText[id]!.length === longer) consider(id); });
+      const same = (id: number): void => { if (tokenText[id]!.length === token.length) consider(id); };
+      for (let i = 0; i < token.length; i++) deleted.candidates(token, i, same);
       // A listed token one shorter: one of the screened token's deletions.
       for (const d of deletions(token)) consider(tokenId.get(d));
     }
