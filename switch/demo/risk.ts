@@ -179,7 +179,7 @@ export async function riskDemo(engine: Engine, mailboxes: DirectoryMailboxes, po
     return { case: s.case, transactionId: s.transactionId, amount: s.amount, told: lines.map((l) => l.status).join(' → ') || '(nothing)', code,
       // ACSP: the creditor bank accepted the forwarded payment; it settles with the open cycle's positions.
       then: i === 1 ? `released by ${ports.operator}; ${lines.at(-1)?.status === 'ACSP' ? `accepted by ${BANK_B.bic}, settles with the open cycle` : 'not accepted'}`
-        : lines.length === 1 && lines[0]!.status === 'PDNG' ? 'in the review queue' : '-',
+        : lines.length === 1 && lines[0]!.status === 'PDNG' ? 'held for review: decided within the scheme timeout, else rejected AB01 (here: at the day close)' : '-',
       why: heldWhy.get(s.transactionId) ?? lines.find((l) => l.text !== '')?.text ?? '-' };
   });
   const payee = await payeeVerificationDemo(engine, mailboxes, { payer: BANK_A.bic, answeringBank: BANK_B.bic, directoryBank: BANK_C.bic },
