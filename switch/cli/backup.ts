@@ -149,10 +149,11 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
   }
   const rows = summary.manifest.tables.reduce((n, t) => n + t.rows, 0);
   print(options, { restored: file, contentSha256: summary.contentSha256, backupCreatedAt: summary.header.createdAt, incarnation: summary.incarnation,
-    tables: summary.manifest.tables.length, rows, migrated: summary.migrated, state: summary.manifest.state, reread: moved, clashes,
+    sessionsDropped: summary.sessionsDropped, tables: summary.manifest.tables.length, rows, migrated: summary.migrated, state: summary.manifest.state, reread: moved, clashes,
     notReread: notCovered, problems },
   `restored ${file} (taken at ${summary.header.createdAt}): ${summary.manifest.tables.length} tables, ${rows} rows; counts and state summary verified\n` +
     `new incarnation ${summary.incarnation}: every MsgId from now on carries it\n` +
+    `${summary.sessionsDropped} API session(s) of the backup ended: people log in again\n` +
     (summary.migrated.length > 0 ? `migrated past the backup: ${summary.migrated.join(', ')}\n` : '') +
     (reread ? `${moved.length} file(s) archived after the backup moved back to inbound/ to be read again\n` : 'mailboxes left alone (--no-reread)\n') +
     clashes.map((c) => `  ${c.participant} ${c.fileName}: also waiting in inbound/, left in archive/\n`).join('') +
