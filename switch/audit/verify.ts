@@ -8,7 +8,7 @@ import type { Database, Queryable } from '../store/database.ts';
 import { limits } from '../limits.ts';
 import { checkpointDocument, type CheckpointKind } from './checkpoint.ts';
 import { chainHash, entryText, leafHash, merkleRoot } from './merkle.ts';
-import { AUDITED_TABLES, contentSql, keySql, quoteIdent } from './tables.ts';
+import { AUDITED_TABLES, contentSql, keySql, quoteIdent, type AuditedTable } from './tables.ts';
 
 export type Breakage = 'modified' | 'deleted' | 'inserted' | 'chain' | 'signature';
 
@@ -64,22 +64,23 @@ class Broken extends Error {
   }
 }
 
-export async function verifyAudit(db: Database, range: VerifyRange = {}): Promise<VerifyReport> {
+/** `tables`: the audited tables and their declared columns (switch/audit/tables.ts; a test passes a list declaring more). */
+export async function verifyAudit(db: Database, range: VerifyRange = {}, tables: readonly AuditedTable[] = AUDITED_TABLES): Promise<VerifyReport> {
   return db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    return verifyAuditIn(tx, range);
+    return verifyAuditIn(tx, range, tables);
   });
 }
 
 /** verifyAudit inside the caller's transaction (whose snapshot it reads; it sets TimeZone for the transaction). */
-export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}): Promise<VerifyReport> {
+export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}, tables: readonly AuditedTable[] = AUDITED_TABLES): Promise<VerifyReport> {
   try {
     await tx.query("SET LOCAL TimeZone = 'UTC'");
     await tx.query("SET LOCAL DateStyle = 'ISO, YMD'");
     const positions = await verifyChain(tx, range);
     await verifyJournalSealed(tx);
     const checkpoints = await verifyCheckpoints(tx, range);
-    const rows = await verifyTables(tx);
+    const rows = await verifyTables(tx, tables);
     await verifyMessageBytes(tx);
     return { ok: true as const, positions, checkpoints, rows, signatures: range.trust ? checkpoints : null };
   } catch (error) {
@@ -237,9 +238,9 @@ async function verifySignature(c: CheckpointRow, subject: string, at: Date, trus
 
 interface Mismatch { row_key: string; operation: string | null; journal: string | null; content: string | null }
 
-async function verifyTables(tx: Queryable): Promise<number> {
+async function verifyTables(tx: Queryable, tables: readonly AuditedTable[]): Promise<number> {
   let rows = 0;
-  for (const table of AUDITED_TABLES) {
+  for (const table of tables) {
     const [count] = await tx.query<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(table.name)}`);
     rows += Number(count!.n);
     const [m] = await tx.query<Mismatch>(
