@@ -22,6 +22,8 @@ import { openDatabase, StoreLockedError, type Database } from '../store/database
 import { SchemaNotCurrentError } from '../store/migrate.ts';
 import { receivedFilesStored } from '../engine/queries.ts';
 import { print, readConfig } from './clearing.ts';
+import { loadTrust, trustSources } from '../../connectors/signing/material.ts';
+import type { CheckpointTrust } from '../audit/index.ts';
 import { checkDatabaseUrl, CliError, databaseOpenFailure, EXIT } from './errors.ts';
 
 interface BackupOptions {
@@ -119,6 +121,14 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
   const reread = options.reread !== false;
   // Read first: a bad configuration stops the command before anything is restored.
   const config = reread || (!process.env.DATABASE_URL && options.store === undefined) ? configOf(options) : undefined;
+  // With the scheme CA in the configuration, the verification after the restore checks the checkpoints' signatures too.
+  let trust: CheckpointTrust | undefined;
+  try {
+    const anchors = config ? loadTrust(trustSources(config.signing, {})) : undefined;
+    if (anchors && config?.switchBic) trust = { caCertPems: anchors.caCertPems, ...(anchors.crls ? { crls: anchors.crls } : {}), switchBic: config.switchBic };
+  } catch (error) {
+    return fail('restore', `${(error as Error).message}; nothing was restored`, EXIT.usage);
+  }
   const db = await openStore(options);
   let summary;
   let problems: string[];
@@ -135,7 +145,7 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
       if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return fail('restore', `cannot read ${file}: ${code}`, EXIT.usage);
       throw error;
     }
-    problems = await checksAfterRestore(db, summary.header.journalHead);
+    problems = await checksAfterRestore(db, summary.header.journalHead, trust);
     if (reread && config) {
       const { directoryMailboxes } = await import('../../connectors/registry.ts');
       const { rereadAfterRestore } = await import('../../connectors/reread.ts');
