@@ -1,14 +1,16 @@
 /**
- * `clearhouse audit verify`: recomputes the chain, the checkpoints' Merkle roots, and compares every
- * audited table with the journal's latest entry of each row (docs/audit.md "Verifying"). Reads only,
- * in one REPEATABLE READ snapshot, so it can run beside a working switch.
+ * `clearhouse audit verify`: recomputes the chain, the checkpoints' Merkle roots, checks each
+ * checkpoint's signature by the switch, and compares every audited table with the journal's latest
+ * entry of each row (docs/audit.md "Verifying"). Reads only, in one REPEATABLE READ snapshot, so it
+ * can run beside a working switch.
  */
 import type { Database, Queryable } from '../store/database.ts';
 import { limits } from '../limits.ts';
+import { checkpointDocument, type CheckpointKind } from './checkpoint.ts';
 import { chainHash, entryText, leafHash, merkleRoot } from './merkle.ts';
-import { AUDITED_TABLES, contentSql, keySql, quoteIdent } from './tables.ts';
+import { AUDITED_TABLES, contentSql, keySql, quoteIdent, type AuditedTable } from './tables.ts';
 
-export type Breakage = 'modified' | 'deleted' | 'inserted' | 'chain';
+export type Breakage = 'modified' | 'deleted' | 'inserted' | 'chain' | 'signature';
 
 export interface BrokenEntry {
   readonly kind: Breakage;
@@ -21,13 +23,28 @@ export interface BrokenEntry {
 }
 
 export type VerifyReport =
-  | { readonly ok: true; readonly positions: bigint; readonly checkpoints: number; readonly rows: number }
+  | { readonly ok: true; readonly positions: bigint; readonly checkpoints: number; readonly rows: number;
+      /** Checkpoints whose signature was verified; null when no scheme CA was given (signatures not checked). */
+      readonly signatures: number | null }
   | { readonly ok: false; readonly broken: BrokenEntry };
+
+/**
+ * What a checkpoint's signature is judged against (docs/audit.md "Verifying"): the scheme CA
+ * certificates (and their CRLs) the switch's certificate must chain to, and the switch's BIC, which the
+ * signer certificate must carry (a participant's valid certificate is not the switch's).
+ */
+export interface CheckpointTrust {
+  readonly caCertPems: readonly string[];
+  readonly crls?: readonly string[];
+  readonly switchBic: string;
+}
 
 export interface VerifyRange {
   /** First and last ledger position whose chain is recomputed (default: all). */
   readonly from?: bigint;
   readonly to?: bigint;
+  /** Given: every checkpoint in range must carry a valid signature by the switch (an unsigned one is broken). */
+  readonly trust?: CheckpointTrust;
 }
 
 interface ChainRow {
@@ -47,24 +64,25 @@ class Broken extends Error {
   }
 }
 
-export async function verifyAudit(db: Database, range: VerifyRange = {}): Promise<VerifyReport> {
+/** `tables`: the audited tables and their declared columns (switch/audit/tables.ts; a test passes a list declaring more). */
+export async function verifyAudit(db: Database, range: VerifyRange = {}, tables: readonly AuditedTable[] = AUDITED_TABLES): Promise<VerifyReport> {
   return db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    return verifyAuditIn(tx, range);
+    return verifyAuditIn(tx, range, tables);
   });
 }
 
 /** verifyAudit inside the caller's transaction (whose snapshot it reads; it sets TimeZone for the transaction). */
-export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}): Promise<VerifyReport> {
+export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}, tables: readonly AuditedTable[] = AUDITED_TABLES): Promise<VerifyReport> {
   try {
     await tx.query("SET LOCAL TimeZone = 'UTC'");
     await tx.query("SET LOCAL DateStyle = 'ISO, YMD'");
     const positions = await verifyChain(tx, range);
     await verifyJournalSealed(tx);
     const checkpoints = await verifyCheckpoints(tx, range);
-    const rows = await verifyTables(tx);
+    const rows = await verifyTables(tx, tables);
     await verifyMessageBytes(tx);
-    return { ok: true as const, positions, checkpoints, rows };
+    return { ok: true as const, positions, checkpoints, rows, signatures: range.trust ? checkpoints : null };
   } catch (error) {
     if (error instanceof Broken) return { ok: false, broken: error.broken };
     throw error;
@@ -143,12 +161,26 @@ async function verifyJournalSealed(tx: Queryable): Promise<void> {
   }
 }
 
+interface CheckpointRow {
+  id: bigint; kind: CheckpointKind; subject: string; first_position: bigint; last_position: bigint; merkle_root: string; chain_head: string;
+  document: string; signed: Uint8Array | null;
+}
+
+/**
+ * Each checkpoint: its signature (when trust is given), then its root and chain head recomputed from
+ * the ledger, and its document byte for byte the one the switch makes from those values (so the signed
+ * root is the recomputed root, not merely a string somewhere in the document).
+ */
 async function verifyCheckpoints(tx: Queryable, range: VerifyRange): Promise<number> {
-  const checkpoints = await tx.query<{ id: bigint; kind: string; subject: string; first_position: bigint; last_position: bigint; merkle_root: string; chain_head: string; document: string }>(
-    `SELECT id, kind, subject, first_position, last_position, encode(merkle_root, 'hex') AS merkle_root, encode(chain_head, 'hex') AS chain_head, document
+  const checkpoints = await tx.query<CheckpointRow>(
+    `SELECT id, kind, subject, first_position, last_position, encode(merkle_root, 'hex') AS merkle_root, encode(chain_head, 'hex') AS chain_head, document, signed
        FROM ledger_checkpoints WHERE ($1::bigint IS NULL OR last_position >= $1) AND ($2::bigint IS NULL OR first_position <= $2) ORDER BY id`,
     [range.from ?? null, range.to ?? null]);
   for (const c of checkpoints) {
+    const subject = `checkpoint ${c.id} (${c.kind} ${c.subject}, positions ${c.first_position}..${c.last_position})`;
+    const createdAt = documentField(c.document, 'CreatedAt');
+    const at = createdAt === undefined ? new Date(NaN) : new Date(createdAt);
+    if (range.trust) await verifySignature(c, subject, at, range.trust);
     const leaves: Buffer[] = [];
     let head = '';
     if (c.first_position > 1n) {
@@ -161,24 +193,54 @@ async function verifyCheckpoints(tx: Queryable, range: VerifyRange): Promise<num
       head = r.entry_hash;
     }
     const root = merkleRoot(leaves).toString('hex');
-    const subject = `checkpoint ${c.id} (${c.kind} ${c.subject}, positions ${c.first_position}..${c.last_position})`;
     const expectedCount = Number(c.last_position - c.first_position + 1n);
-    if (leaves.length !== expectedCount || root !== c.merkle_root || !c.document.includes(`<MerkleRoot>${root}</MerkleRoot>`)) {
+    if (leaves.length !== expectedCount || root !== c.merkle_root || documentField(c.document, 'MerkleRoot') !== root) {
       throw new Broken({ kind: 'chain', checkpoint: c.id, position: c.first_position,
         detail: `${subject}: its entries no longer give its published Merkle root` });
     }
-    if (head !== c.chain_head || !c.document.includes(`<ChainHead>${head}</ChainHead>`)) {
+    if (head !== c.chain_head || documentField(c.document, 'ChainHead') !== head) {
       throw new Broken({ kind: 'chain', checkpoint: c.id, position: c.last_position, detail: `${subject}: the chain head differs from the published one` });
+    }
+    const switchBic = range.trust?.switchBic ?? documentField(c.document, 'Switch') ?? '';
+    const expected = Number.isNaN(at.getTime()) ? undefined
+      : checkpointDocument({ switchBic, kind: c.kind, subject: c.subject, first: c.first_position, last: c.last_position, root, head, at });
+    if (c.document !== expected) {
+      throw new Broken({ kind: 'chain', checkpoint: c.id, position: c.first_position,
+        detail: `${subject}: its document is not the one the switch makes for these entries (switch ${switchBic}, created ${createdAt ?? '?'})` });
     }
   }
   return checkpoints.length;
 }
 
+function documentField(document: string, name: string): string | undefined {
+  const found = document.match(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'));
+  return found?.length === 1 ? found[0]!.slice(name.length + 2, -(name.length + 3)) : undefined;
+}
+
+/**
+ * The detached CMS signature over the document's exact bytes (UTF-8), by a certificate that chains to
+ * a scheme CA and names the switch's BIC, judged at the checkpoint's creation time (the certificate
+ * valid and not revoked then: a checkpoint signed before the switch's certificate expired or was
+ * rolled over stays valid). node-forge is loaded only here: reading commands that do not check
+ * signatures stay light (docs/performance.md).
+ */
+async function verifySignature(c: CheckpointRow, subject: string, at: Date, trust: CheckpointTrust): Promise<void> {
+  if (c.signed === null) throw new Broken({ kind: 'signature', checkpoint: c.id, detail: `${subject}: it carries no signature by the switch` });
+  if (Number.isNaN(at.getTime())) throw new Broken({ kind: 'signature', checkpoint: c.id, detail: `${subject}: its document has no creation time to judge the signature at` });
+  const { verifyDetached } = await import('../../connectors/signing/cms.ts');
+  const verdict = verifyDetached(Buffer.from(c.document, 'utf8'), new Uint8Array(c.signed),
+    { caCertPems: trust.caCertPems, ...(trust.crls ? { crls: trust.crls } : {}), expectedSigner: trust.switchBic, now: at });
+  if (!verdict.ok) {
+    throw new Broken({ kind: 'signature', checkpoint: c.id,
+      detail: `${subject}: its signature is not the switch's (${verdict.code}: ${verdict.message})` });
+  }
+}
+
 interface Mismatch { row_key: string; operation: string | null; journal: string | null; content: string | null }
 
-async function verifyTables(tx: Queryable): Promise<number> {
+async function verifyTables(tx: Queryable, tables: readonly AuditedTable[]): Promise<number> {
   let rows = 0;
-  for (const table of AUDITED_TABLES) {
+  for (const table of tables) {
     const [count] = await tx.query<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(table.name)}`);
     rows += Number(count!.n);
     const [m] = await tx.query<Mismatch>(

@@ -8,7 +8,7 @@
  * backup recorded.
  */
 import type { Database, Queryable } from '../store/database.ts';
-import { journalHead, lowerSealHorizon, verifyAudit, type JournalHead } from '../audit/index.ts';
+import { journalHead, lowerSealHorizon, verifyAudit, type CheckpointTrust, type JournalHead } from '../audit/index.ts';
 
 /** The journal head to record in a backup, read inside the backup's snapshot (`tx`). */
 export async function journalHeadAtBackup(tx: Queryable): Promise<unknown> {
@@ -25,11 +25,12 @@ export async function journalHeadAtBackup(tx: Queryable): Promise<unknown> {
  * directory, a new PostgreSQL) starts from lower ids than the source had reached; without a seal row
  * at the lower of the two, entries written after the restore would sit below the horizon, never sealed
  * (docs/audit.md "After a restore"). The row repeats the last position: nothing is sealed by it.
+ * `trust` given (the configuration names the scheme CA): every checkpoint's signature is checked too.
  */
-export async function checksAfterRestore(db: Database, recorded: unknown): Promise<string[]> {
+export async function checksAfterRestore(db: Database, recorded: unknown, trust?: CheckpointTrust): Promise<string[]> {
   await lowerSealHorizon(db);
   const problems: string[] = [];
-  const report = await verifyAudit(db);
+  const report = await verifyAudit(db, trust ? { trust } : {});
   if (!report.ok) problems.push(`audit journal: ${report.broken.kind} ${report.broken.table ?? ''} ${report.broken.key ?? ''}: ${report.broken.detail}`.replace(/ +/g, ' '));
   if (recorded !== null && recorded !== undefined) {
     const head: JournalHead = await journalHead(db);

@@ -4,7 +4,8 @@
  *   clearhouse audit verify [--from N] [--to N] [--json]
  *
  * recomputes the chain (ledger positions N..M, default all), every checkpoint's Merkle root and chain
- * head, and compares every audited table with the journal's latest entry of each row. Exit 0 intact,
+ * head, checks every checkpoint's signature by the switch (when the configuration names the scheme CA),
+ * and compares every audited table with the journal's latest entry of each row. Exit 0 intact,
  * 1 broken (the first broken entry named), 2 usage or configuration error. Reads only.
  *
  *   clearhouse audit proof (--message ROW | --participant BIC --msg-id ID) [--out DIR] [--json]
@@ -18,7 +19,7 @@
  * seals the journal and makes the checkpoints that are due now (serve does it every few seconds).
  */
 import type { Command } from 'commander';
-import { loadSigner, trustSources } from '../../connectors/signing/material.ts';
+import { loadSigner, loadTrust, trustSources } from '../../connectors/signing/material.ts';
 import { ProofError, writeProof, type InclusionProof } from '../audit/index.ts';
 import { openReadOnly, print, withEngine, type CommonOptions } from './clearing.ts';
 
@@ -56,12 +57,24 @@ async function verifyCommand(options: VerifyOptions): Promise<number> {
   for (const [name, value] of [['--from', options.from], ['--to', options.to]] as const) {
     if (value !== undefined && !POSITION.test(value)) return usage('verify', `${name} takes a ledger position (1, 2, ...)`);
   }
-  return withEngine(options, async (engine) => {
+  return withEngine(options, async (engine, config) => {
+    // The checkpoints' signatures are judged against the scheme CAs (and CRLs) of the configuration's
+    // `signing` section, as a participant judges the published files (docs/audit.md "Verifying").
+    let anchors;
+    try {
+      anchors = loadTrust(trustSources(config.signing, {}));
+    } catch (error) {
+      process.stderr.write(`clearhouse audit verify: ${(error as Error).message}\n`);
+      return 2;
+    }
     const report = await engine.verifyAudit({
       ...(options.from ? { from: BigInt(options.from) } : {}), ...(options.to ? { to: BigInt(options.to) } : {}),
+      ...(anchors && config.switchBic ? { trust: { caCertPems: anchors.caCertPems, crls: anchors.crls, switchBic: config.switchBic } } : {}),
     });
     if (report.ok) {
-      print(options, report, `audit ledger intact: ${report.positions} ledger entries chained, ${report.checkpoints} checkpoint(s) recomputed, ${report.rows} rows match the journal\n`);
+      const signatures = report.signatures === null ? 'signatures NOT checked (no scheme CA in the configuration\'s signing section)'
+        : `${report.signatures} signature(s) by the switch verified`;
+      print(options, report, `audit ledger intact: ${report.positions} ledger entries chained, ${report.checkpoints} checkpoint(s) recomputed, ${signatures}, ${report.rows} rows match the journal\n`);
       return 0;
     }
     print(options, report, `audit ledger BROKEN: ${report.broken.detail}\n`);

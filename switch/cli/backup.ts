@@ -22,6 +22,8 @@ import { openDatabase, StoreLockedError, type Database } from '../store/database
 import { SchemaNotCurrentError } from '../store/migrate.ts';
 import { receivedFilesStored } from '../engine/queries.ts';
 import { print, readConfig } from './clearing.ts';
+import { loadTrust, trustSources } from '../../connectors/signing/material.ts';
+import type { CheckpointTrust } from '../audit/index.ts';
 import { checkDatabaseUrl, CliError, databaseOpenFailure, EXIT } from './errors.ts';
 
 interface BackupOptions {
@@ -119,6 +121,14 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
   const reread = options.reread !== false;
   // Read first: a bad configuration stops the command before anything is restored.
   const config = reread || (!process.env.DATABASE_URL && options.store === undefined) ? configOf(options) : undefined;
+  // With the scheme CA in the configuration, the verification after the restore checks the checkpoints' signatures too.
+  let trust: CheckpointTrust | undefined;
+  try {
+    const anchors = config ? loadTrust(trustSources(config.signing, {})) : undefined;
+    if (anchors && config?.switchBic) trust = { caCertPems: anchors.caCertPems, ...(anchors.crls ? { crls: anchors.crls } : {}), switchBic: config.switchBic };
+  } catch (error) {
+    return fail('restore', `${(error as Error).message}; nothing was restored`, EXIT.usage);
+  }
   const db = await openStore(options);
   let summary;
   let problems: string[];
@@ -135,7 +145,7 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
       if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return fail('restore', `cannot read ${file}: ${code}`, EXIT.usage);
       throw error;
     }
-    problems = await checksAfterRestore(db, summary.header.journalHead);
+    problems = await checksAfterRestore(db, summary.header.journalHead, trust);
     if (reread && config) {
       const { directoryMailboxes } = await import('../../connectors/registry.ts');
       const { rereadAfterRestore } = await import('../../connectors/reread.ts');
@@ -149,10 +159,11 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
   }
   const rows = summary.manifest.tables.reduce((n, t) => n + t.rows, 0);
   print(options, { restored: file, contentSha256: summary.contentSha256, backupCreatedAt: summary.header.createdAt, incarnation: summary.incarnation,
-    tables: summary.manifest.tables.length, rows, migrated: summary.migrated, state: summary.manifest.state, reread: moved, clashes,
+    sessionsDropped: summary.sessionsDropped, tables: summary.manifest.tables.length, rows, migrated: summary.migrated, state: summary.manifest.state, reread: moved, clashes,
     notReread: notCovered, problems },
   `restored ${file} (taken at ${summary.header.createdAt}): ${summary.manifest.tables.length} tables, ${rows} rows; counts and state summary verified\n` +
     `new incarnation ${summary.incarnation}: every MsgId from now on carries it\n` +
+    `${summary.sessionsDropped} API session(s) of the backup ended: people log in again\n` +
     (summary.migrated.length > 0 ? `migrated past the backup: ${summary.migrated.join(', ')}\n` : '') +
     (reread ? `${moved.length} file(s) archived after the backup moved back to inbound/ to be read again\n` : 'mailboxes left alone (--no-reread)\n') +
     clashes.map((c) => `  ${c.participant} ${c.fileName}: also waiting in inbound/, left in archive/\n`).join('') +

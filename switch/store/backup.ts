@@ -440,6 +440,8 @@ export interface RestoreSummary {
   readonly incarnation: string;
   /** Migrations of this code newer than the backup, applied after loading it. */
   readonly migrated: readonly number[];
+  /** API sessions of the backup deleted by the restore (none survives it: migration 031). */
+  readonly sessionsDropped: number;
 }
 
 /**
@@ -499,10 +501,14 @@ export async function restoreBackup(db: Database, file: string, options: Restore
     if (sha256Of(state) !== loaded.manifest.stateSha256) {
       throw new RestoreVerificationError('the restored payments, exposures, cycles or positions differ from the backup\'s state summary');
     }
+    // Sessions do not survive a restore (migration 031, docs/operations.md): a token issued before the
+    // backup, stolen or old, must not open the restored switch. People log in again; their accounts stay.
+    const [dropped] = await tx.query<{ n: number }>('WITH d AS (DELETE FROM api_sessions RETURNING 1) SELECT count(*)::int AS n FROM d');
+    const sessionsDropped = Number(dropped!.n);
     const incarnation = await newIncarnation(tx);
-    await tx.query('INSERT INTO store_restores (incarnation, backup_created_at, backup_sha256, restored_at) VALUES ($1, $2, $3, $4)',
-      [incarnation, loaded.header.createdAt, loaded.contentSha256, options.restoredAt]);
-    return { header: loaded.header, manifest: loaded.manifest, contentSha256: loaded.contentSha256, incarnation, migrated };
+    await tx.query('INSERT INTO store_restores (incarnation, backup_created_at, backup_sha256, restored_at, sessions_dropped) VALUES ($1, $2, $3, $4, $5)',
+      [incarnation, loaded.header.createdAt, loaded.contentSha256, options.restoredAt, sessionsDropped]);
+    return { header: loaded.header, manifest: loaded.manifest, contentSha256: loaded.contentSha256, incarnation, migrated, sessionsDropped };
   });
 }
 
