@@ -148,7 +148,7 @@ async function statementRefusal(ctx: EngineContext, tx: Queryable, period: Repor
     return { code: REASON.invalidDate, message: `RptgPrd/FrToDt ${date} to ${period.dates.to}: a ${CAMT053} request names one business day (FrDt, ToDt the same or absent)` };
   }
   const [day] = await tx.query<{ closed: boolean; cycles: number }>(
-    `SELECT EXISTS (SELECT 1 FROM business_days WHERE business_date = $1::date) AS closed,
+    `SELECT EXISTS (SELECT 1 FROM business_days WHERE business_date = $1::date AND completed_at IS NOT NULL) AS closed,
             (SELECT COUNT(*) FROM cycles WHERE business_date = $1::date)::int AS cycles`, [date]);
   if (!day!.closed) {
     if (date >= currentBusinessDate(ctx) || day!.cycles > 0) {

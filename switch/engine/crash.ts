@@ -11,8 +11,11 @@ export const crashPoints = [
   'settlement.after-instructions', 'settlement.mid-answers', 'dispatch.after-deliver',
 ] as const;
 export type CrashPoint = (typeof crashPoints)[number];
+/** Points outside the payment flow's crash matrix (test/reliability/crash.test.ts): the business-day close's own test kills at them. */
+export const closeCrashPoints = ['day-close.after-message'] as const;
+export type CloseCrashPoint = (typeof closeCrashPoints)[number];
 
-export function crashPoint(point: CrashPoint): void {
+export function crashPoint(point: CrashPoint | CloseCrashPoint): void {
   if (target !== point) return;
   if (--remaining > 0) return;
   process.kill(process.pid, 'SIGKILL');

@@ -83,23 +83,60 @@ interface PaymentRow {
 }
 
 /**
+ * Where the reading of a statement stands: just after the entry at this key. Entries are in booking
+ * order, which is the order of (cycle id, group: 0 payments / 1 settlement instructions, row id, half:
+ * 0 the DBIT / 1 the CRDT of a payment). The close records it after each page (day-close.ts) so that
+ * the next page, in a later transaction or after a crash, starts exactly where the last one ended.
+ */
+export interface EntryPosition {
+  readonly cycleId: bigint;
+  readonly group: 0 | 1;
+  readonly id: bigint;
+  readonly half: 0 | 1;
+}
+
+export function positionText(p: EntryPosition): string {
+  return `${p.cycleId}:${p.group}:${p.id}:${p.half}`;
+}
+
+export function parsePosition(text: string): EntryPosition {
+  const [cycleId, group, id, half] = text.split(':');
+  if (half === undefined || (group !== '0' && group !== '1') || (half !== '0' && half !== '1')) throw new Error(`not a statement position: ${text}`);
+  return { cycleId: BigInt(cycleId!), group: group === '0' ? 0 : 1, id: BigInt(id!), half: half === '0' ? 0 : 1 };
+}
+
+/**
  * The day's entries for one participant and currency, in booking order: per cycle, its settled
  * payments (id order; a payment between two accounts of the same participant is a debit and a
  * credit), then its settled settlement instructions. Batches of limits.statements.readBatchRows.
  */
 export async function* statementEntries(db: Queryable, totals: Pick<StatementTotals, 'businessDate' | 'bic' | 'currency'>,
   options: { readonly switchBic: string; readonly batchRows?: number }): AsyncGenerator<Entry> {
+  for await (const { entry } of positionedEntries(db, totals, options)) yield entry;
+}
+
+/** The entries of statementEntries, each with its position; from just after `after` when given. */
+export async function* positionedEntries(db: Queryable, totals: Pick<StatementTotals, 'businessDate' | 'bic' | 'currency'>,
+  options: { readonly switchBic: string; readonly batchRows?: number; readonly after?: EntryPosition })
+  : AsyncGenerator<{ readonly entry: Entry; readonly position: EntryPosition }> {
   const { businessDate, bic, currency } = totals;
   const batch = options.batchRows ?? limits.statements.readBatchRows;
+  const after = options.after;
   for (const cycleId of await cyclesOfDay(db, businessDate)) {
-    yield* cyclePaymentEntries(db, { cycleId, businessDate, bic, currency, batchRows: batch });
-    const instructions = await db.query<{ instruction_id: string; direction: 'DEBIT' | 'CREDIT'; amount_minor: bigint; cycle_id: bigint }>(
-      `SELECT instruction_id, direction, amount_minor, cycle_id FROM settlement_instructions
-        WHERE cycle_id = $1 AND state = 'SETTLED' AND bic = $2 AND currency = $3 ORDER BY id`, [cycleId, bic, currency]);
+    if (after !== undefined && cycleId < after.cycleId) continue;
+    const resumeHere = after !== undefined && cycleId === after.cycleId;
+    if (!(resumeHere && after.group === 1)) {
+      yield* positionedPaymentEntries(db, { cycleId, businessDate, bic, currency, batchRows: batch,
+        ...(resumeHere ? { after: { id: after.id, half: after.half } } : {}) });
+    }
+    const instructions = await db.query<{ id: bigint; instruction_id: string; direction: 'DEBIT' | 'CREDIT'; amount_minor: bigint; cycle_id: bigint }>(
+      `SELECT id, instruction_id, direction, amount_minor, cycle_id FROM settlement_instructions
+        WHERE cycle_id = $1 AND state = 'SETTLED' AND bic = $2 AND currency = $3 AND id > $4 ORDER BY id`,
+      [cycleId, bic, currency, resumeHere && after.group === 1 ? after.id : 0n]);
     for (const i of instructions) {
       // DEBIT: the participant paid the scheme, its position is credited back to zero (and the reverse).
       const creditDebit = i.direction === 'DEBIT' ? 'CRDT' : 'DBIT';
-      yield {
+      const entry: Entry = {
         reference: i.instruction_id,
         amount: { currency, value: formatAmount(BigInt(i.amount_minor), currency) },
         creditDebit,
@@ -123,6 +160,7 @@ export async function* statementEntries(db: Queryable, totals: Pick<StatementTot
           }],
         }],
       };
+      yield { entry, position: { cycleId, group: 1, id: BigInt(i.id), half: 0 } };
     }
   }
 }
@@ -130,9 +168,18 @@ export async function* statementEntries(db: Queryable, totals: Pick<StatementTot
 /** The settled payments of one cycle for one participant and currency, as entries, a keyset batch at a time. */
 export async function* cyclePaymentEntries(db: Queryable, options: { readonly cycleId: bigint; readonly businessDate: string;
   readonly bic: string; readonly currency: string; readonly batchRows?: number }): AsyncGenerator<Entry> {
+  for await (const { entry } of positionedPaymentEntries(db, options)) yield entry;
+}
+
+/** cyclePaymentEntries with each entry's position, from just after (payment id, half) `after` when given. */
+async function* positionedPaymentEntries(db: Queryable, options: { readonly cycleId: bigint; readonly businessDate: string;
+  readonly bic: string; readonly currency: string; readonly batchRows?: number; readonly after?: { readonly id: bigint; readonly half: 0 | 1 } })
+  : AsyncGenerator<{ readonly entry: Entry; readonly position: EntryPosition }> {
   const { cycleId, businessDate, bic, currency } = options;
   const batch = options.batchRows ?? limits.statements.readBatchRows;
-  let after = 0n;
+  // Resuming after the DBIT half of a payment to itself: that payment is read again for its CRDT half.
+  const resume = options.after;
+  let after = resume === undefined ? 0n : resume.half === 0 ? resume.id - 1n : resume.id;
   for (;;) {
     const rows = await db.query<PaymentRow>(
       `SELECT id, kind, transaction_id, end_to_end_id, uetr, debtor_agent, creditor_agent, amount_minor FROM payments
@@ -140,8 +187,10 @@ export async function* cyclePaymentEntries(db: Queryable, options: { readonly cy
           AND (debtor_agent = $4 OR creditor_agent = $4)
         ORDER BY id LIMIT $5`, [cycleId, after, currency, bic, batch]);
     for (const row of rows) {
-      if (row.debtor_agent === bic) yield paymentEntry(row, 'DBIT', businessDate, currency);
-      if (row.creditor_agent === bic) yield paymentEntry(row, 'CRDT', businessDate, currency);
+      const id = BigInt(row.id);
+      const skipDebit = resume !== undefined && id === resume.id; // its DBIT half was the last entry read
+      if (row.debtor_agent === bic && !skipDebit) yield { entry: paymentEntry(row, 'DBIT', businessDate, currency), position: { cycleId, group: 0, id, half: 0 } };
+      if (row.creditor_agent === bic) yield { entry: paymentEntry(row, 'CRDT', businessDate, currency), position: { cycleId, group: 0, id, half: 1 } };
     }
     if (rows.length < batch) break;
     after = rows[rows.length - 1]!.id;

@@ -70,8 +70,11 @@ export async function statisticsCharts(report: StatisticsReport): Promise<Chart[
   const currencies = [...new Set(report.bilateral.map((b) => b.currency))].sort();
   for (const currency of currencies) {
     const flows = report.bilateral.filter((b) => b.currency === currency);
-    // Counts on the darker half of the colour scale are written in white, to stay legible.
-    const light = flows.reduce((m, b) => (b.sumMinor > m ? b.sumMinor : m), 0n) / 2n;
+    // Counts on the darker half of the colour scale are written in white, to stay legible. The scale
+    // spans the values' extent (min to max, not 0 to max): its middle is (min + max) / 2 — half the
+    // maximum put white counts on the palest cells whenever the flows were alike (seen in the PDF).
+    const sums = flows.map((b) => b.sumMinor);
+    const light = (sums.reduce((m, v) => (v < m ? v : m), sums[0] ?? 0n) + sums.reduce((m, v) => (v > m ? v : m), 0n)) / 2n;
     charts.push({
       title: `Bilateral flows in ${currency} (value accepted, debtor agent to creditor agent)`,
       svg: await svgOf({

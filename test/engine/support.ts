@@ -70,6 +70,8 @@ export interface Harness {
   readonly clock: TestClock;
   readonly mailboxes: DirectoryMailboxes;
   readonly agent: SettlementAgentSimulator;
+  /** The store's URL on PostgreSQL (undefined on PGlite): for a second process on the same store. */
+  readonly databaseUrl: string | undefined;
   bank(bic: string, policy?: (transactionId: string) => BankAnswer): BankSimulator;
   /** Deliver everything due to the mailboxes. */
   dispatch(): Promise<number>;
@@ -82,8 +84,9 @@ export interface Harness {
 export async function harness(backend: Backend, config: SchemeConfig = schemeConfig(), xsd?: XsdValidator, start?: string,
   events?: EngineEventSink): Promise<Harness> {
   const clock = new TestClock(start);
+  const databaseUrl = backend === 'postgres' ? await freshPostgresUrl() : undefined;
   const engine = await Engine.open({
-    config, clock, xsd, ...(events ? { events } : {}), ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
+    config, clock, xsd, ...(events ? { events } : {}), ...(databaseUrl ? { databaseUrl } : {}),
   });
   const mailboxes = new DirectoryMailboxes(mkdtempSync(join(tmpdir(), 'clearhouse-mail-')));
   // The agent's books: every bank's settlement account funded with its net debit cap (10,000,000.00).
@@ -94,7 +97,7 @@ export async function harness(backend: Backend, config: SchemeConfig = schemeCon
     return total;
   };
   return {
-    engine, clock, mailboxes, agent, dispatch,
+    engine, clock, mailboxes, agent, dispatch, databaseUrl,
     bank: (bic, policy) => new BankSimulator(engine, mailboxes, bic, policy),
     async closeAndSettle() {
       const id = await engine.closeCycle();
