@@ -1,4 +1,4 @@
--- Operator alerts nothing lost (docs/notifications.md "Nothing lost", decision 120): every closed
+-- Operator alerts nothing lost (docs/notifications.md "Nothing lost", decision 73): every closed
 -- business day is reconciled once (switch/reports/reconciliation.ts, a read), and this row is written
 -- in the same transaction as the alert of its mismatches, if any. A day closed without a row here (the
 -- process stopped after the close and before the reconciliation) is reconciled by the next pass of any
