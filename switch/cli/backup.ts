@@ -3,9 +3,10 @@
  *
  *   clearhouse backup --out FILE       a consistent backup of the store, while serve runs (PostgreSQL);
  *                                      on the embedded store, with serve stopped (one process at a time)
- *   clearhouse restore FILE            into an empty store only; checks the whole file first, restores in
+ *   clearhouse restore FILE            into an empty store only; checks the whole file as it restores it, in
  *                                      one transaction, verifies, starts a new incarnation (MsgIds never
  *                                      repeat), and moves files archived after the backup back to inbound/
+ *                                      (directory and SFTP mailboxes) or back into the in-queue (queue participants)
  *
  * Store: DATABASE_URL, else the configuration's embedded store (<dataDirectory>/db), else --store DIR.
  * Exit codes: 0 done; 1 the file is damaged or truncated, or the restored store failed a check;
@@ -156,7 +157,7 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
     (summary.migrated.length > 0 ? `migrated past the backup: ${summary.migrated.join(', ')}\n` : '') +
     (reread ? `${moved.length} file(s) archived after the backup moved back to inbound/ to be read again\n` : 'mailboxes left alone (--no-reread)\n') +
     clashes.map((c) => `  ${c.participant} ${c.fileName}: also waiting in inbound/, left in archive/\n`).join('') +
-    failed.map((f) => `  ${f.participant}: mailbox not re-read (${f.reason}): run the restore's re-reading again or move its files by hand (docs/operations.md)\n`).join('') +
+    failed.map((f) => `  ${f.participant}: mailbox not re-read (${f.reason}): move the files it archived after the backup back to inbound/ by hand (docs/operations.md)\n`).join('') +
     queues.map((q) => `  ${q.participant} (queue): ${queueLine(q, since(summary))}\n`).join('') +
     problems.map((p) => `check failed: ${p}\n`).join(''));
   return problems.length > 0 ? EXIT.negative : EXIT.ok;
