@@ -487,3 +487,60 @@ export class BankQueueClient {
     return emitter;
   }
 }
+
+// ---- after a restore (connectors/reread.ts) ------------------------------------------------
+
+export interface ReofferResult {
+  /** Files moved from completed back to waiting in in-<BIC>, to be received again. */
+  readonly reoffered: readonly string[];
+  /**
+   * When BullMQ may already have removed jobs completed after `since` (kept keepCompletedSeconds, at
+   * most keepCompletedCountMax per queue): the finishedOn of the oldest job still kept. What the
+   * participant sent after `since` and before this moment, the switch can no longer re-offer.
+   */
+  readonly keptSince?: Date;
+}
+
+/**
+ * Files the switch received from `bic` and acknowledged at or after `since` (a job's finishedOn, set
+ * by the switch's clock when it completed the job) whose bytes `held` says the restored store lacks
+ * are moved back to waiting (job.retry('completed')): the next receive takes them as new files. A job
+ * that is not a well-formed file (never stored, failed not completed) is never among them.
+ */
+export async function reofferCompletedSince(options: { readonly connection: ConnectionOptions; readonly prefix?: string }, bic: string, since: Date,
+  held: (sha256s: readonly string[]) => Promise<Set<string>>): Promise<ReofferResult> {
+  const queue = new Queue(inboundQueueName(bic), { connection: options.connection, prefix: options.prefix ?? DEFAULT_PREFIX });
+  queue.on('error', () => {}); // a failing call rejects below
+  try {
+    const candidates: Array<{ job: Job; fileName: string; sha256: string }> = [];
+    let oldestKept: number | undefined;
+    const page = 200;
+    // Newest first (the completed set is ordered by finishedOn); stop at the first job before `since`.
+    for (let start = 0, done = false; !done; start += page) {
+      const jobs = await queue.getJobs(['completed'], start, start + page - 1, false);
+      for (const job of jobs) {
+        const finishedOn = job.finishedOn ?? 0;
+        oldestKept = finishedOn;
+        if (finishedOn < since.getTime()) { done = true; break; }
+        const decoded = decodePayload(job.data);
+        if (decoded.ok) candidates.push({ job: job as Job, fileName: decoded.file.fileName, sha256: decoded.sha256 });
+      }
+      if (jobs.length < page) done = true;
+    }
+    const stored = await held(candidates.map((c) => c.sha256));
+    const reoffered: string[] = [];
+    // Oldest first, so the files wait in the order the participant produced them.
+    for (const c of candidates.reverse()) {
+      if (stored.has(c.sha256)) continue;
+      await c.job.retry('completed');
+      reoffered.push(c.fileName);
+    }
+    // Every job completed since `since` is still kept if one older than it is, or none was ever removed.
+    const total = await queue.getCompletedCount();
+    const mayHaveLost = (oldestKept === undefined || oldestKept >= since.getTime())
+      && (total + reoffered.length >= queueLimits.keepCompletedCountMax || Date.now() - since.getTime() > queueLimits.keepCompletedSeconds * 1000);
+    return { reoffered, ...(mayHaveLost ? { keptSince: new Date(oldestKept ?? Date.now()) } : {}) };
+  } finally {
+    await queue.close();
+  }
+}

@@ -16,7 +16,7 @@ import type { Connector, InboundFile, OutboundFile } from './connector.ts';
 import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE } from './directory.ts';
 import { SftpConnector, type SftpMailbox } from './sftp.ts';
 import { QueueConnector } from './queue.ts';
-import type { ConnectorConfig, SchemeConfig } from '../switch/config.ts';
+import type { SchemeConfig } from '../switch/config.ts';
 import { silentLogger, toLogger, type LogSink, type Logger } from '../switch/log.ts';
 
 export const SIGNATURE_SUFFIX = '.p7s';
@@ -150,48 +150,36 @@ export function defaultMailbox(config: SchemeConfig, bic: string): string {
 }
 
 /**
- * The directory mailboxes of the configuration (participants', and the settlement agent's), and the
- * counterparties whose mailbox is elsewhere (SFTP, queue).
+ * Every counterparty's mailbox by kind (participants', and the settlement agent's): directory
+ * mailboxes by path, SFTP mailboxes as the connector takes them, queue participants by BIC.
  */
-export function directoryMailboxes(config: SchemeConfig): { directories: Map<string, string>; others: string[] } {
+export function mailboxesByKind(config: SchemeConfig): { directories: Map<string, string>; sftp: SftpMailbox[]; queues: string[] } {
   const directories = new Map<string, string>();
-  const others: string[] = [];
+  const sftp: SftpMailbox[] = [];
+  const queues: string[] = [];
+  // The settlement agent is a counterparty like a participant: its own connector when configured.
   const counterparties = [...config.participants, ...(config.settlementAgent?.connector ? [{ bic: config.settlementAgent.bic, connector: config.settlementAgent.connector }] : [])];
   for (const { bic, connector } of counterparties) {
     if (connector.type === 'directory') directories.set(bic, connector.path);
-    else others.push(bic);
-  }
-  const agent = config.settlementAgent?.bic;
-  if (agent !== undefined && !directories.has(agent) && !others.includes(agent)) directories.set(agent, defaultMailbox(config, agent));
-  return { directories, others };
-}
-
-/** The router over every participant's connector and the settlement agent's directory mailbox. */
-export function buildConnectors(config: SchemeConfig, options: RegistryOptions = {}): RouterConnector {
-  const directories = new Map<string, string>();
-  const sftp: SftpMailbox[] = [];
-  const queued: string[] = [];
-  const byType = new Map<string, ConnectorConfig['type']>();
-  // The settlement agent is a counterparty like a participant: its own connector when configured.
-  const counterparties = [...config.participants, ...(config.settlementAgent?.connector ? [{ bic: config.settlementAgent.bic, connector: config.settlementAgent.connector }] : [])];
-  for (const participant of counterparties) {
-    const connector = participant.connector;
-    byType.set(participant.bic, connector.type);
-    if (connector.type === 'directory') directories.set(participant.bic, connector.path);
-    else if (connector.type === 'queue') queued.push(participant.bic);
+    else if (connector.type === 'queue') queues.push(bic);
     else {
       sftp.push({
-        participant: participant.bic, host: connector.host, port: connector.port, username: connector.username,
+        participant: bic, host: connector.host, port: connector.port, username: connector.username,
         privateKey: readFileSync(connector.privateKeyPath), hostKeySha256: connector.hostKeySha256,
-        directory: sftpDirectory(participant.bic, connector.inbound, connector.outbound),
+        directory: sftpDirectory(bic, connector.inbound, connector.outbound),
       });
     }
   }
   const agent = config.settlementAgent?.bic;
-  if (agent !== undefined && !byType.has(agent)) {
+  if (agent !== undefined && !directories.has(agent) && !queues.includes(agent) && !sftp.some((m) => m.participant === agent)) {
     directories.set(agent, defaultMailbox(config, agent));
-    byType.set(agent, 'directory');
   }
+  return { directories, sftp, queues };
+}
+
+/** The router over every participant's connector and the settlement agent's directory mailbox. */
+export function buildConnectors(config: SchemeConfig, options: RegistryOptions = {}): RouterConnector {
+  const { directories, sftp, queues: queued } = mailboxesByKind(config);
   const routes = new Map<string, Connector>();
   const directory = new DirectoryConnector(directories, {
     ...(options.unsignedDelivery ? { unsignedDelivery: options.unsignedDelivery } : {}), ...(options.log ? { log: options.log } : {}),

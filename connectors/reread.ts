@@ -1,44 +1,86 @@
 /**
  * After a restore (docs/operations.md "Backup and restore"): files that arrived after the backup were
- * stored by the switch that is gone and acknowledged, i.e. moved to archive/, so no one would read them
- * again and the restored store would never know them. Each directory mailbox's inbound files archived
- * at or after the backup's moment whose bytes the restored store does not hold go back to inbound/;
- * the next poll takes them as new files. One that the store does hold (stored before the backup,
- * archived just after) stays archived. Refused files (bad signature) were never stored either: they go
- * back and are refused, and answered, again.
+ * stored by the switch that is gone and acknowledged, so no one would read them again and the restored
+ * store would never know them. In each mailbox, every inbound file archived at or after the backup's
+ * moment whose bytes the restored store does not hold goes back to be read again; one that the store
+ * does hold (stored before the backup, archived just after) stays archived. Refused files (bad
+ * signature) were never stored either: they go back and are refused, and answered, again.
  *
- * SFTP and queue mailboxes are not covered: the SFTP archive/ is on the participant's server (move its
- * files of after the backup back by hand), and a queue's acknowledged jobs are gone.
+ *   directory  archive/ → inbound/ on the local disk; "archived at" is the file's change time (the rename)
+ *   sftp       archive/ → inbound/ on the participant's SFTP server, over the connector's own client;
+ *              "archived at" is the file's modification time, which the connector sets when it archives
+ *   queue      completed jobs of in-<BIC> (BullMQ keeps them queueLimits.keepCompletedSeconds, at most
+ *              keepCompletedCountMax per queue) are moved back to waiting; "archived at" is the job's
+ *              finishedOn (reofferCompletedSince in connectors/queue.ts)
+ *
+ * The moment compared is the backup's on the machine's clock (header.systemTimeAt), the clock the
+ * switch archives by.
  */
 import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { DirectoryMailboxes } from './directory.ts';
+import type { SftpConnector } from './sftp.ts';
 
 export interface RereadResult {
   /** participant → file names moved back to inbound/ */
   readonly moved: ReadonlyArray<{ readonly participant: string; readonly fileName: string }>;
   /** archived after the backup but also waiting in inbound/ under the same name: left in archive/ */
   readonly clashes: ReadonlyArray<{ readonly participant: string; readonly fileName: string }>;
+  /** mailboxes that could not be gone through (unreachable SFTP server): participant → reason */
+  readonly failed: ReadonlyArray<{ readonly participant: string; readonly reason: string }>;
 }
 
 /** Of these SHA-256s, those the restored store holds as received from `participant`. */
 export type StoredFiles = (participant: string, sha256s: readonly string[]) => Promise<Set<string>>;
 
-/** `mailboxes`: participant → its directory mailbox (holding inbound/, archive/). */
-export async function rereadAfterRestore(stored: StoredFiles, mailboxes: ReadonlyMap<string, string>, since: Date): Promise<RereadResult> {
+/** A mailbox's archive, as the re-reading sees it. */
+export interface ArchiveMailbox {
+  /** Inbound data files (not signatures) archived at or after `since`. */
+  archivedSince(since: Date): Promise<string[]>;
+  readArchived(fileName: string): Promise<Uint8Array>;
+  /** Moves the file (and its `.p7s`) back to inbound/; false when inbound/ already holds the name (left archived). */
+  unarchive(fileName: string): Promise<boolean>;
+}
+
+/** A directory mailbox (the folder holding inbound/, archive/). */
+export function directoryArchive(path: string): ArchiveMailbox {
+  const box = new DirectoryMailboxes(dirname(path));
+  const bic = basename(path);
+  return {
+    archivedSince: async (since) => box.archivedSince(bic, since),
+    readArchived: async (fileName) => box.readArchived(bic, fileName),
+    unarchive: async (fileName) => box.unarchive(bic, fileName),
+  };
+}
+
+/** A participant's SFTP mailbox, through `connector` (which holds its account). */
+export function sftpArchive(connector: SftpConnector, participant: string): ArchiveMailbox {
+  return {
+    archivedSince: (since) => connector.archivedSince(participant, since),
+    readArchived: (fileName) => connector.readArchived(participant, fileName),
+    unarchive: (fileName) => connector.unarchive(participant, fileName),
+  };
+}
+
+/** `mailboxes`: participant → its mailbox's archive. A mailbox that fails is reported, the others are still done. */
+export async function rereadAfterRestore(stored: StoredFiles, mailboxes: ReadonlyMap<string, ArchiveMailbox>, since: Date): Promise<RereadResult> {
   const moved: Array<{ participant: string; fileName: string }> = [];
   const clashes: Array<{ participant: string; fileName: string }> = [];
-  for (const [participant, path] of mailboxes) {
-    const box = new DirectoryMailboxes(dirname(path));
-    const bic = basename(path);
-    const candidates = box.archivedSince(bic, since).map((fileName) => ({
-      fileName, sha256: createHash('sha256').update(box.readArchived(bic, fileName)).digest('hex'),
-    }));
-    const held = await stored(participant, candidates.map((c) => c.sha256));
-    for (const c of candidates) {
-      if (held.has(c.sha256)) continue;
-      (box.unarchive(bic, c.fileName) ? moved : clashes).push({ participant, fileName: c.fileName });
+  const failed: Array<{ participant: string; reason: string }> = [];
+  for (const [participant, box] of mailboxes) {
+    try {
+      const candidates: Array<{ fileName: string; sha256: string }> = [];
+      for (const fileName of await box.archivedSince(since)) {
+        candidates.push({ fileName, sha256: createHash('sha256').update(await box.readArchived(fileName)).digest('hex') });
+      }
+      const held = await stored(participant, candidates.map((c) => c.sha256));
+      for (const c of candidates) {
+        if (held.has(c.sha256)) continue;
+        ((await box.unarchive(c.fileName)) ? moved : clashes).push({ participant, fileName: c.fileName });
+      }
+    } catch (error) {
+      failed.push({ participant, reason: (error as Error).message });
     }
   }
-  return { moved, clashes };
+  return { moved, clashes, failed };
 }

@@ -4,7 +4,8 @@
  *
  *   inbound/   the bank uploads FILE and FILE.p7s here; the switch picks up complete pairs only
  *   outbound/  the switch delivers FILE and FILE.p7s here (data first, then its signature)
- *   archive/   the switch moves picked-up inbound pairs here once they are stored (acknowledge)
+ *   archive/   the switch moves picked-up inbound pairs here once they are stored (acknowledge), the
+ *              data file's modification time set to that moment (a restore re-reads by it)
  *
  * Writers (both sides) upload under a temporary name (`NAME.part`) and rename, so a reader never sees
  * half a file. Readers ignore names starting with '.' or ending in `.part` / `.tmp`, and a data file
@@ -197,6 +198,10 @@ export class SftpConnector implements Connector {
     const source = posix.join(this.path(box, 'inbound'), from);
     const archive = this.path(box, 'archive');
     return this.step(box, `archive ${from}`, async (c) => {
+      // The file's time becomes the moment it is archived, on the switch's clock (SFTP shows no change
+      // time): a restore re-reads what was archived after its backup by this time (archivedSince).
+      // A retried step finds the file gone from inbound/: nothing to set.
+      await setModifyTime(c, source, new Date()).catch((error: unknown) => { if (!isServerStatus(error)) throw error; });
       try {
         await c.rename(source, posix.join(archive, to));
         return to;
@@ -209,6 +214,52 @@ export class SftpConnector implements Connector {
         this.log.warn({ participant: box.participant, fileName: from, archivedAs: unique }, 'archive already holds that name; archived under a unique name');
         return unique;
       }
+    });
+  }
+
+  // --- after a restore (connectors/reread.ts) ---------------------------------------------------
+
+  /**
+   * Inbound data files in archive/ archived at or after `since`: their time is set by acknowledge to
+   * the moment they were archived, on the switch's clock. SFTP carries whole seconds, so `since` is
+   * taken down to its second (a file archived in the second before it is a candidate too; the restore
+   * keeps only those whose bytes the store lacks). Not `.p7s` signatures, not temporary names.
+   */
+  async archivedSince(participant: string, since: Date): Promise<string[]> {
+    const box = this.mailbox(participant);
+    const archive = this.path(box, 'archive');
+    const from = Math.floor(since.getTime() / 1000) * 1000;
+    const listing = await this.step(box, 'list archive/', async (c) => ((await c.exists(archive)) === 'd' ? c.list(archive) : []));
+    return listing
+      .filter((entry) => entry.type === '-' && !isTemporaryName(entry.name) && !entry.name.endsWith('.p7s') && entry.modifyTime >= from)
+      .map((entry) => entry.name)
+      .sort();
+  }
+
+  /** An archived file's bytes. */
+  readArchived(participant: string, name: string): Promise<Uint8Array> {
+    const box = this.mailbox(participant);
+    return this.step(box, `download archive/${name}`, (c) => download(c, posix.join(this.path(box, 'archive'), name)));
+  }
+
+  /**
+   * Moves an archived pair back to inbound/ (the signature first, then the data file) under the name
+   * the bank gave it (a `NAME.dup-<time>` archived twin goes back as NAME), to be read again; false,
+   * and nothing moved, when inbound/ already holds that name or its signature.
+   */
+  unarchive(participant: string, name: string): Promise<boolean> {
+    const box = this.mailbox(participant);
+    const archive = this.path(box, 'archive');
+    const inbound = this.path(box, 'inbound');
+    const original = name.replace(DUPLICATE_SUFFIX, '');
+    return this.step(box, `unarchive ${name}`, async (c) => {
+      if ((await c.exists(posix.join(inbound, original))) !== false || (await c.exists(posix.join(inbound, `${original}.p7s`))) !== false) {
+        // A retried step whose first attempt moved the pair: the data file is no longer in archive/.
+        return (await c.exists(posix.join(archive, name))) === false;
+      }
+      if ((await c.exists(posix.join(archive, `${name}.p7s`))) === '-') await c.rename(posix.join(archive, `${name}.p7s`), posix.join(inbound, `${original}.p7s`));
+      await c.rename(posix.join(archive, name), posix.join(inbound, original));
+      return true;
     });
   }
 
@@ -308,6 +359,16 @@ export class SftpConnector implements Connector {
 }
 
 // --- helpers -------------------------------------------------------------------------------------
+
+/** The suffix acknowledge gives a pair archived under a name archive/ already held. */
+const DUPLICATE_SUFFIX = /\.dup-\d{8}T\d{9}Z$/;
+
+/** Sets a file's modification (and access) time: ssh2's SFTP `utimes`, which ssh2-sftp-client does not wrap. */
+function setModifyTime(client: SftpClient, path: string, at: Date): Promise<void> {
+  const sftp = (client as unknown as { sftp?: { utimes(path: string, atime: Date, mtime: Date, callback: (error?: Error | null) => void): void } }).sftp;
+  if (!sftp) return Promise.reject(new SftpTransientError('no SFTP channel (connection lost)'));
+  return new Promise((resolve, reject) => sftp.utimes(path, at, at, (error) => (error ? reject(error) : resolve())));
+}
 
 async function download(client: SftpClient, path: string): Promise<Uint8Array> {
   const data = await client.get(path);

@@ -3,9 +3,10 @@
  *
  *   clearhouse backup --out FILE       a consistent backup of the store, while serve runs (PostgreSQL);
  *                                      on the embedded store, with serve stopped (one process at a time)
- *   clearhouse restore FILE            into an empty store only; checks the whole file first, restores in
+ *   clearhouse restore FILE            into an empty store only; checks the whole file as it restores it, in
  *                                      one transaction, verifies, starts a new incarnation (MsgIds never
  *                                      repeat), and moves files archived after the backup back to inbound/
+ *                                      (directory and SFTP mailboxes) or back into the in-queue (queue participants)
  *
  * Store: DATABASE_URL, else the configuration's embedded store (<dataDirectory>/db), else --store DIR.
  * Exit codes: 0 done; 1 the file is damaged or truncated, or the restored store failed a check;
@@ -21,6 +22,7 @@ import { BackupDamagedError, restoreBackup, RestoreRefusedError, RestoreVerifica
 import { openDatabase, StoreLockedError, type Database } from '../store/database.ts';
 import { SchemaNotCurrentError } from '../store/migrate.ts';
 import { receivedFilesStored } from '../engine/queries.ts';
+import type { ArchiveMailbox, RereadResult, StoredFiles } from '../../connectors/reread.ts';
 import { print, readConfig } from './clearing.ts';
 import { loadTrust, trustSources } from '../../connectors/signing/material.ts';
 import type { CheckpointTrust } from '../audit/index.ts';
@@ -134,7 +136,8 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
   let problems: string[];
   let moved: ReadonlyArray<{ participant: string; fileName: string }> = [];
   let clashes: ReadonlyArray<{ participant: string; fileName: string }> = [];
-  let notCovered: string[] = [];
+  let failed: ReadonlyArray<{ participant: string; reason: string }> = [];
+  const queues: Array<{ participant: string; reoffered: readonly string[]; keptSince?: string; notReoffered?: string }> = [];
   try {
     try {
       summary = await restoreBackup(db, file, { restoredAt: processClock().now() });
@@ -147,12 +150,10 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
     }
     problems = await checksAfterRestore(db, summary.header.journalHead, trust);
     if (reread && config) {
-      const { directoryMailboxes } = await import('../../connectors/registry.ts');
-      const { rereadAfterRestore } = await import('../../connectors/reread.ts');
-      const { directories, others } = directoryMailboxes(config);
-      notCovered = others;
-      ({ moved, clashes } = await rereadAfterRestore((participant, sha256s) => receivedFilesStored(db, participant, sha256s), directories,
-        new Date(summary.header.systemTimeAt)));
+      const since = new Date(summary.header.systemTimeAt);
+      const stored = (participant: string, sha256s: readonly string[]): Promise<Set<string>> => receivedFilesStored(db, participant, sha256s);
+      ({ moved, clashes, failed } = await rereadMailboxes(config, stored, since));
+      queues.push(...await reofferQueues(config, stored, since));
     }
   } finally {
     await db.close();
@@ -160,14 +161,66 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
   const rows = summary.manifest.tables.reduce((n, t) => n + t.rows, 0);
   print(options, { restored: file, contentSha256: summary.contentSha256, backupCreatedAt: summary.header.createdAt, incarnation: summary.incarnation,
     sessionsDropped: summary.sessionsDropped, tables: summary.manifest.tables.length, rows, migrated: summary.migrated, state: summary.manifest.state, reread: moved, clashes,
-    notReread: notCovered, problems },
+    rereadFailed: failed, queues, problems },
   `restored ${file} (taken at ${summary.header.createdAt}): ${summary.manifest.tables.length} tables, ${rows} rows; counts and state summary verified\n` +
     `new incarnation ${summary.incarnation}: every MsgId from now on carries it\n` +
     `${summary.sessionsDropped} API session(s) of the backup ended: people log in again\n` +
     (summary.migrated.length > 0 ? `migrated past the backup: ${summary.migrated.join(', ')}\n` : '') +
     (reread ? `${moved.length} file(s) archived after the backup moved back to inbound/ to be read again\n` : 'mailboxes left alone (--no-reread)\n') +
     clashes.map((c) => `  ${c.participant} ${c.fileName}: also waiting in inbound/, left in archive/\n`).join('') +
-    (notCovered.length > 0 ? `not re-read (SFTP or queue mailboxes: see docs/operations.md): ${notCovered.join(', ')}\n` : '') +
+    failed.map((f) => `  ${f.participant}: mailbox not re-read (${f.reason}): move the files it archived after the backup back to inbound/ by hand (docs/operations.md)\n`).join('') +
+    queues.map((q) => `  ${q.participant} (queue): ${queueLine(q, since(summary))}\n`).join('') +
     problems.map((p) => `check failed: ${p}\n`).join(''));
   return problems.length > 0 ? EXIT.negative : EXIT.ok;
+}
+
+const since = (summary: { header: { systemTimeAt: string } }): string => summary.header.systemTimeAt;
+
+/** Directory and SFTP mailboxes: files archived after the backup go back to inbound/ (connectors/reread.ts). */
+async function rereadMailboxes(config: SchemeConfig, stored: StoredFiles, since: Date): Promise<RereadResult> {
+  const { mailboxesByKind } = await import('../../connectors/registry.ts');
+  const { directoryArchive, rereadAfterRestore, sftpArchive } = await import('../../connectors/reread.ts');
+  const { SftpConnector } = await import('../../connectors/sftp.ts');
+  const { directories, sftp } = mailboxesByKind(config);
+  const archives = new Map<string, ArchiveMailbox>([...directories].map(([bic, path]) => [bic, directoryArchive(path)]));
+  const connector = sftp.length > 0 ? new SftpConnector({ mailboxes: sftp }) : undefined;
+  for (const box of sftp) archives.set(box.participant, sftpArchive(connector!, box.participant));
+  try {
+    return await rereadAfterRestore(stored, archives, since);
+  } finally {
+    await connector?.close();
+  }
+}
+
+/**
+ * Queue participants: files acknowledged after the backup that BullMQ still keeps are offered again
+ * (reofferCompletedSince); what it no longer keeps, or everything when REDIS_URL is not set, the
+ * participant must send again — one line each says what.
+ */
+async function reofferQueues(config: SchemeConfig, stored: StoredFiles, since: Date):
+  Promise<Array<{ participant: string; reoffered: readonly string[]; keptSince?: string; notReoffered?: string }>> {
+  const { mailboxesByKind, redisConnection } = await import('../../connectors/registry.ts');
+  const { queues } = mailboxesByKind(config);
+  if (queues.length === 0) return [];
+  const url = process.env.REDIS_URL;
+  if (!url) return queues.map((participant) => ({ participant, reoffered: [], notReoffered: 'REDIS_URL is not set' }));
+  const { reofferCompletedSince } = await import('../../connectors/queue.ts');
+  const result = [];
+  for (const participant of queues) {
+    try {
+      const r = await reofferCompletedSince({ connection: redisConnection(url) }, participant, since, (sha256s) => stored(participant, sha256s));
+      result.push({ participant, reoffered: r.reoffered, ...(r.keptSince ? { keptSince: r.keptSince.toISOString() } : {}) });
+    } catch (error) {
+      result.push({ participant, reoffered: [], notReoffered: (error as Error).message });
+    }
+  }
+  return result;
+}
+
+function queueLine(q: { reoffered: readonly string[]; keptSince?: string; notReoffered?: string }, backupAt: string): string {
+  if (q.notReoffered !== undefined) {
+    return `nothing re-offered (${q.notReoffered}): the participant must send again every file it sent at or after ${backupAt}`;
+  }
+  return `${q.reoffered.length} file(s) acknowledged after the backup offered again in its in-queue` +
+    (q.keptSince ? `; the queue no longer keeps what was acknowledged before ${q.keptSince}: the participant must send again the files it sent from ${backupAt} to ${q.keptSince}` : '');
 }

@@ -18,14 +18,23 @@
  * last because the counts are known only then; the last line makes a truncated or altered file
  * recognisable before a restore writes anything.
  *
- * A restore reads the file twice: first to check it entirely (gzip CRC, every table's count and
- * sha256, the manifest, the whole-file sha256), then to load it, in ONE transaction that creates the
+ * A restore reads the file once, checking it entirely as it loads it (gzip CRC, every table's count
+ * and sha256, the manifest, the whole-file sha256; only its header is read before, for the refusals),
+ * in ONE transaction that creates the
  * schema with the backup's migrations, inserts the rows, sets the sequences, applies the migrations
  * of this code that are newer than the backup, recounts every table, compares the state summary
  * (payments by state, exposures, cycles and their positions) with the one the backup recorded, and
- * records the restore with a new incarnation (migration 023) — or does nothing at all.
+ * records the restore with a new incarnation (migration 023) — or does nothing at all: a damaged
+ * file is found before the transaction commits, and rolls it back (PostgreSQL's DDL is transactional,
+ * so not even the schema is left). It used to be read a first time only to be checked; on PostgreSQL
+ * that pass cost about a sixth of a restore (docs/performance.md, decision 79).
+ *
+ * On PostgreSQL a backup writes each table as the output of one COPY of its rows' to_jsonb text
+ * (pg-copy-streams on the transaction's connection); PGlite's are read in pages. The file is the same
+ * either way, byte for byte. A restore inserts in batches through jsonb_populate_recordset on both:
+ * COPY into a staging table was measured slower (decision 79).
  */
-import { createHash, randomInt, type Hash } from 'node:crypto';
+import { createHash, randomInt, randomUUID, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -48,6 +57,12 @@ const STORED_BYTES_PER_PAGE = 2 * 1024 * 1024;
 const INSERT_CHARS_MAX = 8 * 1024 * 1024;
 /** Characters buffered before a write to the gzip stream. */
 const WRITE_CHUNK_CHARS = 64 * 1024;
+/**
+ * COPY options under which a one-column row of JSON text is its line unchanged: CSV with
+ * a delimiter and a quote character that JSON text never holds raw (it escapes every control
+ * character), so no value is ever quoted or escaped, and no empty value (NULL) occurs.
+ */
+const COPY_LINES = "FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'";
 
 /**
  * Dependencies the catalogue does not show as foreign keys: payment_transitions and payment_xml refer
@@ -186,6 +201,13 @@ class LineWriter {
     if (this.chars >= WRITE_CHUNK_CHARS) await this.flush();
   }
 
+  /** Whole lines as bytes, each ending in '\n' (a COPY's output), written after what is buffered. */
+  async bytes(chunk: Buffer): Promise<void> {
+    await this.flush();
+    this.hash.update(chunk);
+    if (!this.sink.write(chunk)) await once(this.sink, 'drain');
+  }
+
   async flush(): Promise<void> {
     if (this.parts.length === 0) return;
     const chunk = Buffer.from(this.parts.join(''), 'utf8');
@@ -196,7 +218,7 @@ class LineWriter {
   }
 }
 
-interface TableInfo { readonly oid: number; readonly name: string; readonly columns: string[]; readonly key: string[] }
+interface TableInfo { readonly oid: number; readonly name: string; readonly columns: string[]; readonly key: string[]; readonly bytea: string[] }
 
 /** The schema's tables, each after every table it refers to (schema_migrations is the header's). */
 async function tablesInOrder(tx: Queryable): Promise<TableInfo[]> {
@@ -222,12 +244,12 @@ async function tablesInOrder(tx: Queryable): Promise<TableInfo[]> {
   const infos: TableInfo[] = [];
   for (const name of ordered) {
     const { oid } = byName.get(name)!;
-    const columns = await tx.query<{ name: string }>(
-      'SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [oid]);
+    const columns = await tx.query<{ name: string; bytea: boolean }>(
+      'SELECT attname AS name, atttypid = \'bytea\'::regtype AS bytea FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [oid]);
     const key = await tx.query<{ name: string }>(
       `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
         WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`, [oid]);
-    infos.push({ oid, name, columns: columns.map((c) => c.name), key: key.map((k) => k.name) });
+    infos.push({ oid, name, columns: columns.map((c) => c.name), key: key.map((k) => k.name), bytea: columns.filter((c) => c.bytea).map((c) => c.name) });
   }
   return infos;
 }
@@ -251,7 +273,19 @@ async function dumpTable(tx: Queryable, table: TableInfo, out: LineWriter): Prom
     rows++;
   };
   const name = quote(table.name);
-  if (table.key.length === 1) {
+  if (tx.copyTo) {
+    // PostgreSQL: one COPY per table, the rows as the server writes them (the same lines as below:
+    // CSV with delimiter and quote that JSON text never holds unescaped, so each line is the row's
+    // to_jsonb text, byte for byte). Streamed: a row is in memory once, whatever the table's size.
+    const order = table.key.length > 0 ? ` ORDER BY ${table.key.map((k) => `t.${quote(k)}`).join(', ')}` : '';
+    await out.flush();
+    const copy = tx.copyTo(`COPY (SELECT ${rowJson(table)} FROM ${name} t${order}) TO STDOUT WITH (${COPY_LINES})`);
+    for await (const chunk of copy as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      rows += newlines(chunk);
+      await out.bytes(chunk);
+    }
+  } else if (table.key.length === 1) {
     const key = `t.${quote(table.key[0]!)}`;
     const size = table.columns.map((c) => `COALESCE(pg_column_size(t.${quote(c)}), 0)`).join(' + ');
     let last: string | undefined;
@@ -321,6 +355,31 @@ export async function stateSummary(q: Queryable): Promise<StateSummary> {
     messages: messages.map((m) => ({ direction: m.direction, count: String(m.count) })),
     settlementInstructions: instructions.map((i) => ({ state: i.state, count: String(i.count) })),
   };
+}
+
+/**
+ * A row's to_jsonb text. A bytea column (messages.bytes: whole files) is to_jsonb'd as a placeholder
+ * and its hex spliced in after: to_jsonb would JSON-escape the hex text character by character, which
+ * was most of a backup's time on the server, and hex needs no escaping — the text is the same
+ * (`"\\x…"`, bytea_output hex, the default). Each placeholder holds a random UUID: no value can be it.
+ */
+function rowJson(table: TableInfo): string {
+  if (table.bytea.length === 0) return 'to_jsonb(t)::text';
+  const nonce = randomUUID();
+  const placeholder = (c: string): string => `'clearhouse-backup-${nonce}-${table.bytea.indexOf(c)}'`;
+  const columns = table.columns.map((c) => (table.bytea.includes(c)
+    ? `CASE WHEN t.${quote(c)} IS NULL THEN NULL ELSE ${placeholder(c)} END AS ${quote(c)}` : `t.${quote(c)}`)).join(', ');
+  let text = `to_jsonb((SELECT s FROM (SELECT ${columns}) s))::text`;
+  for (const c of table.bytea) {
+    text = `replace(${text}, to_jsonb(${placeholder(c)}::text)::text, '"\\\\x' || COALESCE(encode(t.${quote(c)}, 'hex'), '') || '"')`;
+  }
+  return text;
+}
+
+function newlines(chunk: Buffer): number {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 function sha256Of(value: unknown): string {
@@ -446,12 +505,12 @@ export interface RestoreSummary {
 
 /**
  * Restores a backup into `db`, which must be empty (no table, sequence or view in its schema):
- * checks the whole file first, then loads it in one transaction and verifies it there (see the top
- * of this module). Throws BackupDamagedError or RestoreRefusedError before writing anything, and
- * RestoreVerificationError (rolled back) when the loaded store does not match the backup.
+ * loads it in one transaction, checking the file whole as it reads it, and verifies the store there
+ * (see the top of this module). Throws RestoreRefusedError before writing anything, and
+ * BackupDamagedError or RestoreVerificationError with everything rolled back.
  */
 export async function restoreBackup(db: Database, file: string, options: RestoreOptions): Promise<RestoreSummary> {
-  const checked = await readBackup(file);
+  const checked = { header: await readHeader(file) };
   const known = migrations();
   for (const m of checked.header.migrations) {
     const mine = known.find((k) => k.version === m.version);
@@ -462,7 +521,48 @@ export async function restoreBackup(db: Database, file: string, options: Restore
   const gaps = known.filter((k) => k.version <= upTo && !checked.header.migrations.some((m) => m.version === k.version));
   if (gaps.length > 0) throw new RestoreRefusedError(`the backup's schema lacks migration ${gaps[0]!.version}_${gaps[0]!.name}`);
   await requireEmpty(db);
+  try {
+    return await loadBackup(db, file, upTo, options);
+  } catch (error) {
+    if (error instanceof BackupDamagedError || error instanceof RestoreVerificationError) throw error;
+    // A damaged row can fail its INSERT before the reading reaches the line that proves the damage
+    // (its table's count and sha256): the file says which, when it is to blame.
+    await readBackup(file);
+    throw error;
+  }
+}
 
+/** The header of a backup (the line after the format line), before anything else is read. */
+async function readHeader(file: string): Promise<BackupHeader> {
+  const damaged = (what: string) => new BackupDamagedError(`${file} is not a complete, unaltered clearhouse backup: ${what}`);
+  const input = createReadStream(file);
+  const gunzip = createGunzip();
+  input.on('error', (error) => gunzip.destroy(error));
+  input.pipe(gunzip);
+  const lines = createInterface({ input: gunzip, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  try {
+    for await (const line of lines) {
+      lineNumber++;
+      if (lineNumber === 1 && line !== BACKUP_FORMAT) throw damaged(`it does not start with "${BACKUP_FORMAT}"`);
+      if (lineNumber === 2) {
+        if (!line.startsWith('header ')) throw damaged('its second line is not its header');
+        return parseJson<BackupHeader>(line.slice('header '.length), () => damaged('the header is not JSON'));
+      }
+    }
+  } catch (error) {
+    if (error instanceof BackupDamagedError) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw error;
+    throw damaged(`it cannot be read (${(error as Error).message})`);
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+  throw damaged('it ends before its header (truncated?)');
+}
+
+async function loadBackup(db: Database, file: string, upTo: number, options: RestoreOptions): Promise<RestoreSummary> {
   return db.transaction(async (tx) => {
     // Set for this transaction only: a trigger that records inserts (the audit journal's) can tell a
     // restore's rows, which are history already recorded in the backup, from new ones.
@@ -488,7 +588,6 @@ export async function restoreBackup(db: Database, file: string, options: Restore
       },
       end: async () => { await insert(); target = undefined; },
     });
-    if (loaded.contentSha256 !== checked.contentSha256) throw new BackupDamagedError(`${file} changed while it was being restored`);
     for (const s of loaded.manifest.sequences) {
       await tx.query('SELECT setval(to_regclass(quote_ident($1)), $2::bigint, $3)', [s.name, s.lastValue, s.isCalled]);
     }

@@ -8,7 +8,9 @@
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { limits } from '../limits.ts';
 import { lockEmbeddedStore } from './embedded-lock.ts';
 export { StoreLockedError } from './embedded-lock.ts';
@@ -17,6 +19,12 @@ export type Row = Record<string, unknown>;
 
 export interface Queryable {
   query<R = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * PostgreSQL only, inside a transaction (backup, switch/store/backup.ts): a `COPY … TO STDOUT` as a
+   * stream of its bytes, on the transaction's own connection (pg-copy-streams). Absent on PGlite and
+   * outside transactions.
+   */
+  copyTo?(sql: string): Readable;
 }
 
 export interface Database extends Queryable {
@@ -105,6 +113,7 @@ function openPostgres(url: string, poolSize: number, readOnly: boolean): Databas
           const result = await work({
             query: async <R>(sql: string, params?: readonly unknown[]) =>
               (await client.query(sql, params as unknown[])).rows as R[],
+            copyTo: (sql: string) => client.query(copyTo(sql)),
           });
           await client.query('COMMIT');
           return result;
