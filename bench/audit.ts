@@ -5,6 +5,9 @@
  *   batch:     bulk files submitted (2 in flight), cycle cut off, netted, settled, bulk files delivered;
  *   real-time: single INST pacs.008, closed loop with 16 in flight (reserved and forwarded);
  * and the sealer's rate over the batch run's journal (its hashing is off the payments' path).
+ * Besides throughput, each run's CPU time per payment: this Node process plus the PostgreSQL backends
+ * of its own sessions (by application_name, as bench/engine.ts) and the server's background processes,
+ * which on a machine shared with other work is steadier than throughput.
  */
 import { performance } from 'node:perf_hooks';
 import { mkdtempSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { SettlementAgentSimulator } from '../switch/demo/simulators.ts';
 import { Engine } from '../switch/engine/engine.ts';
 import { build } from '../switch/iso/messages/pacs.008.001.08/index.ts';
 import { XsdValidator } from '../switch/validation/xsd-pool.ts';
-import { benchBanks, benchScheme, freshSchema, settlementDate, SingleMessages } from './engine.ts';
+import { benchBanks, benchScheme, CpuMeter, freshSchema, settlementDate, SingleMessages } from './engine.ts';
 import type { Row } from './validation.ts';
 
 const encoder = new TextEncoder();
@@ -32,8 +35,15 @@ async function journalOff(engine: Engine): Promise<void> {
   }
 }
 
+interface Run { readonly ms: number; readonly cpuMs: number }
+
+/** CPU ms (node + PostgreSQL) of a lap, or undefined-safe 0 for PostgreSQL when not measurable. */
+function cpuMs(lap: { nodeCpuS: number; postgresCpuS: number | null }): number {
+  return (lap.nodeCpuS + (lap.postgresCpuS ?? 0)) * 1000;
+}
+
 async function batchRun(journal: boolean, shape: Shape, xsd: XsdValidator):
-  Promise<{ ms: number; entries: number; sealMs: number }> {
+  Promise<Run & { entries: number; sealMs: number }> {
   const banks = benchBanks(shape.files);
   const date = settlementDate();
   const files = banks.map((bank, i) => encoder.encode(build(bulkCreditTransfer({
@@ -47,6 +57,7 @@ async function batchRun(journal: boolean, shape: Shape, xsd: XsdValidator):
     const mailboxes = new DirectoryMailboxes(mkdtempSync(join(tmpdir(), 'clearhouse-bench-audit-')));
     const agent = new SettlementAgentSimulator(engine, mailboxes, 'MARKDEFFXXX');
     const dispatchAll = async (): Promise<void> => { while (await engine.dispatch((m) => mailboxes.deliver(m)) > 0) { /* until empty */ } };
+    const meter = await CpuMeter.start(schema.applicationName);
     const started = performance.now();
     let next = 0;
     const lane = async (): Promise<void> => {
@@ -61,16 +72,18 @@ async function batchRun(journal: boolean, shape: Shape, xsd: XsdValidator):
     await dispatchAll();
     for (let round = 0; round < 5 && (await agent.answerAll()) > 0; round++) await dispatchAll();
     const ms = performance.now() - started;
+    const cpu = cpuMs(meter.lap());
+    meter.stop();
     const sealStart = performance.now();
     const sealed = journal ? await seal(engine.storeForTests()) : { sealed: 0 };
-    return { ms, entries: sealed.sealed, sealMs: performance.now() - sealStart };
+    return { ms, cpuMs: cpu, entries: sealed.sealed, sealMs: performance.now() - sealStart };
   } finally {
     await engine.close();
     await schema.drop();
   }
 }
 
-async function realtimeRun(journal: boolean, count: number, xsd: XsdValidator): Promise<number> {
+async function realtimeRun(journal: boolean, count: number, xsd: XsdValidator): Promise<Run> {
   const banks = benchBanks(10);
   const messages = new SingleMessages(banks, settlementDate(), 200);
   const load = Array.from({ length: count }, () => messages.next());
@@ -82,9 +95,13 @@ async function realtimeRun(journal: boolean, count: number, xsd: XsdValidator): 
     let w = 0;
     await Promise.all(Array.from({ length: 16 }, async () => { while (w < warm.length) await engine.submit(warm[w++]!); }));
     let n = 0;
+    const meter = await CpuMeter.start(schema.applicationName);
     const started = performance.now();
     await Promise.all(Array.from({ length: 16 }, async () => { while (n < load.length) await engine.submit(load[n++]!); }));
-    return count / ((performance.now() - started) / 1000);
+    const ms = performance.now() - started;
+    const cpu = cpuMs(meter.lap());
+    meter.stop();
+    return { ms, cpuMs: cpu };
   } finally {
     await engine.close();
     await schema.drop();
@@ -96,6 +113,9 @@ export async function benchmarkAudit(quick: boolean): Promise<{ rows: Row[]; res
   const xsd = new XsdValidator();
   const batch: Record<'on' | 'off', number[]> = { on: [], off: [] };
   const realtime: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  // CPU ms per payment (node + this run's PostgreSQL sessions and background processes).
+  const batchCpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  const realtimeCpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
   const sealing: { entries: number; perSecond: number }[] = [];
   try {
     await batchRun(false, { ...AUDIT_QUICK, files: 2, perFile: 50 }, xsd); // warm-up, not measured
@@ -103,8 +123,11 @@ export async function benchmarkAudit(quick: boolean): Promise<{ rows: Row[]; res
       for (const mode of ['on', 'off'] as const) {
         const b = await batchRun(mode === 'on', shape, xsd);
         batch[mode].push((shape.files * shape.perFile) / (b.ms / 1000));
+        batchCpu[mode].push(b.cpuMs / (shape.files * shape.perFile));
         if (mode === 'on') sealing.push({ entries: b.entries, perSecond: Math.round(b.entries / (b.sealMs / 1000)) });
-        realtime[mode].push(await realtimeRun(mode === 'on', shape.realtime, xsd));
+        const rt = await realtimeRun(mode === 'on', shape.realtime, xsd);
+        realtime[mode].push(shape.realtime / (rt.ms / 1000));
+        realtimeCpu[mode].push(rt.cpuMs / shape.realtime);
       }
     }
   } finally {
@@ -112,12 +135,20 @@ export async function benchmarkAudit(quick: boolean): Promise<{ rows: Row[]; res
   }
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const cost = (on: number[], off: number[]): string => `${(100 * (1 - mean(on) / mean(off))).toFixed(1)} %`;
+  // CPU cost: the extra CPU per payment with the journal on, as a share of the CPU per payment with it
+  // on (1 − off/on: the throughput lost when CPU is the bottleneck, comparable with `cost`).
+  const cpuCost = (on: number[], off: number[]): string => `${(100 * (1 - mean(off) / mean(on))).toFixed(1)} %`;
+  const ms = (xs: number[]): string => xs.map((x) => x.toFixed(3)).join(' / ');
   const rows: Row[] = [
     { work: `batch: ${shape.files * shape.perFile} payments, ${shape.files} files, intake → settled`, 'journal on (pay/s)': batch.on.map(Math.round).join(' / '),
-      'journal off (pay/s)': batch.off.map(Math.round).join(' / '), cost: cost(batch.on, batch.off) },
+      'journal off (pay/s)': batch.off.map(Math.round).join(' / '), cost: cost(batch.on, batch.off),
+      'CPU ms/payment on': ms(batchCpu.on), 'CPU ms/payment off': ms(batchCpu.off), 'CPU cost': cpuCost(batchCpu.on, batchCpu.off) },
     { work: `real-time: ${shape.realtime} single INST, 16 in flight`, 'journal on (pay/s)': realtime.on.map(Math.round).join(' / '),
-      'journal off (pay/s)': realtime.off.map(Math.round).join(' / '), cost: cost(realtime.on, realtime.off) },
+      'journal off (pay/s)': realtime.off.map(Math.round).join(' / '), cost: cost(realtime.on, realtime.off),
+      'CPU ms/payment on': ms(realtimeCpu.on), 'CPU ms/payment off': ms(realtimeCpu.off), 'CPU cost': cpuCost(realtimeCpu.on, realtimeCpu.off) },
     { work: 'sealer (after each batch run)', 'journal on (pay/s)': sealing.map((s) => `${s.entries} entries at ${s.perSecond}/s`).join(' / '), 'journal off (pay/s)': '', cost: '' },
   ];
-  return { rows, result: { shape, batch, realtime, sealing, batchCost: cost(batch.on, batch.off), realtimeCost: cost(realtime.on, realtime.off) } };
+  return { rows, result: { shape, batch, realtime, sealing, batchCost: cost(batch.on, batch.off), realtimeCost: cost(realtime.on, realtime.off),
+    batchCpuMsPerPayment: batchCpu, realtimeCpuMsPerPayment: realtimeCpu,
+    batchCpuCost: cpuCost(batchCpu.on, batchCpu.off), realtimeCpuCost: cpuCost(realtimeCpu.on, realtimeCpu.off) } };
 }

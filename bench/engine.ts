@@ -203,7 +203,7 @@ function postgresTicks(): Map<number, { cpuS: number; client: boolean }> | undef
  * processes (WAL writer, checkpointer…), so that other users of a shared server do not count;
  * without it, every session, and the figure is meaningful only while nothing else uses the server.
  */
-class CpuMeter {
+export class CpuMeter {
   private readonly seen = new Map<number, { base: number; last: number; client: boolean }>();
   private readonly timer: ReturnType<typeof setInterval>;
   private lapNode = 0;
