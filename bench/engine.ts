@@ -261,12 +261,14 @@ export class CpuMeter {
   }
 
   /** CPU seconds since the previous lap (or the start). */
-  lap(): { nodeCpuS: number; postgresCpuS: number | null } {
+  lap(): { nodeCpuS: number; postgresCpuS: number | null; exact: { nodeCpuS: number; postgresCpuS: number | null } } {
     const node = this.nodeSeconds();
     const postgres = this.sample();
     const result = {
       nodeCpuS: Math.round((node - this.lapNode) * 10) / 10,
       postgresCpuS: this.local ? Math.round((postgres - this.lapPostgres) * 10) / 10 : null,
+      /** Unrounded (PostgreSQL's in clock ticks of 10 ms), for figures per payment. */
+      exact: { nodeCpuS: node - this.lapNode, postgresCpuS: this.local ? postgres - this.lapPostgres : null },
     };
     this.lapNode = node;
     this.lapPostgres = postgres;
