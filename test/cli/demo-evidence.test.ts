@@ -20,9 +20,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoMailboxes, demoOnce } from '../support/demo-once.ts';
+import { DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { parseXml as parsePacs009 } from '../../switch/iso/messages/pacs.009.001.08/index.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { parseXml as parsePacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
@@ -285,5 +288,40 @@ describe('clearhouse demo --out: the webhook receiver\'s evidence', () => {
     assert.ok(alerts.some((a) => a.type === 'alert.settlement-failed' && a.data.event === 'settlement.rejected' && a.data.participants?.includes('BANKFRPPXXX')),
       'alert.settlement-failed for the refused settlement');
     assert.ok(alerts.some((a) => a.type === 'alert.risk' && a.data.event === 'risk.hold'), 'alert.risk for a held payment');
+  });
+});
+
+/**
+ * The audit ledger as a participant sees it after the demo (docs/audit.md "Checking a proof"): the
+ * checkpoint covering the proven message is the file published to every participant's mailbox, and its
+ * detached CMS signature verifies with openssl against the demo's scheme CA alone; the demo's own
+ * `audit verify` checked every checkpoint's signature.
+ */
+describe('clearhouse demo --out: the published audit checkpoints', () => {
+  it('the proof\'s checkpoint is the file every participant received, signed by the switch under the CA (openssl); verify checked every signature', { timeout: 300_000 }, () => {
+    const r = demoOnce();
+    assert.equal(r.status, 0, r.stderr);
+    const verified = /clearhouse audit verify: intact \(\d+ entries, (\d+) checkpoints, (\d+) signatures by the switch under the CA/.exec(r.stdout);
+    assert.ok(verified, 'the demo\'s audit verify line');
+    assert.ok(Number(verified[1]) > 0 && verified[2] === verified[1], `every checkpoint's signature checked: ${verified[1]} checkpoints, ${verified[2]} signatures`);
+    const audit = join(r.out, 'audit');
+    const proofs = readdirSync(audit).filter((f) => f.startsWith('proof-'));
+    assert.equal(proofs.length, 1, 'one proof written');
+    const dir = join(audit, proofs[0]!);
+    const checkpoint = readFileSync(join(dir, 'checkpoint.xml'), 'utf8');
+    const { delivered } = demoMailboxes(r.out);
+    for (const bank of DEMO_BANKS) {
+      const published = delivered(bank.bic).filter(([name]) => name.startsWith('ledger.checkpoint')).map(([, text]) => text);
+      assert.ok(published.includes(checkpoint), `${bank.bic} received the checkpoint the proof refers to`);
+    }
+    const openssl = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'checkpoint.xml.p7s'), '-content', join(dir, 'checkpoint.xml'),
+      '-CAfile', join(audit, 'ca.pem'), '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+    assert.equal(openssl.status, 0, `openssl cms -verify: ${openssl.stderr}`);
+    // A changed byte of the checkpoint fails the same check.
+    const altered = join(mkdtempSync(join(tmpdir(), 'clearhouse-demo-ckpt-')), 'checkpoint.xml');
+    writeFileSync(altered, checkpoint.replace(/<MerkleRoot>(.)/, (_m, c: string) => `<MerkleRoot>${c === '0' ? '1' : '0'}`));
+    const refused = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'checkpoint.xml.p7s'), '-content', altered,
+      '-CAfile', join(audit, 'ca.pem'), '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+    assert.notEqual(refused.status, 0, 'an altered checkpoint does not verify');
   });
 });
