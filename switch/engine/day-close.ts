@@ -106,9 +106,7 @@ async function claimDay(ctx: EngineContext, tx: Queryable, businessDate: string)
   for (const participant of [...ctx.config.participants].sort((a, b) => (a.bic < b.bic ? -1 : 1))) {
     for (const currency of [...participant.currencies].sort()) {
       const totals = await statementTotals(tx, businessDate, participant.bic, currency);
-      const entries = totals.creditCount + totals.debitCount;
-      const perPage = BigInt(limits.statements.entriesPerPageMax);
-      const pages = entries === 0n ? 1 : Number((entries + perPage - 1n) / perPage);
+      const pages = pageCount(totals);
       let firstMessageId = '';
       for (let number = 1; number <= pages; number++) {
         const messageId = await plan(totals.bic, 'camt.053.001.08', { currency, number, last: number === pages });
@@ -190,6 +188,13 @@ async function sendPlanned(ctx: EngineContext, tx: Queryable, businessDate: stri
   const sent = await emit(tx, { recipient: message.recipient, messageType: message.message_type, messageId: message.message_id, xml });
   await tx.query('UPDATE day_close_messages SET message_row_id = $3, end_position = $4 WHERE business_date = $1::date AND seq = $2',
     [businessDate, seq, sent.messageRowId, endPosition]);
+}
+
+/** How many camt.053 pages a statement has: entriesPerPageMax entries each, one page when it has none. */
+function pageCount(totals: StatementTotals): number {
+  const entries = totals.creditCount + totals.debitCount;
+  const perPage = BigInt(limits.statements.entriesPerPageMax);
+  return entries === 0n ? 1 : Number((entries + perPage - 1n) / perPage);
 }
 
 /** A statement's totals as the close stored them (day_statements), or undefined when it has none. */
@@ -277,9 +282,7 @@ export async function emitStatementDuplicate(ctx: EngineContext, tx: Queryable, 
     'SELECT closed_at FROM business_days WHERE business_date = $1::date AND completed_at IS NOT NULL', [businessDate]);
   const totals = day ? await storedTotals(tx, businessDate, bic, currency) : undefined;
   if (!day || !totals) return undefined;
-  const perPage = BigInt(limits.statements.entriesPerPageMax);
-  const entries = totals.creditCount + totals.debitCount;
-  const pages = entries === 0n ? 1 : Number((entries + perPage - 1n) / perPage);
+  const pages = pageCount(totals);
   const createdAt = isoDateTime(ctx.clock.now());
   const statementCreatedAt = isoDateTime(new Date(day.closed_at));
   let start: EntryPosition | undefined;
