@@ -20,7 +20,8 @@
  */
 import type { Command } from 'commander';
 import { loadSigner, loadTrust, trustSources } from '../../connectors/signing/material.ts';
-import { ProofError, writeProof, type InclusionProof } from '../audit/index.ts';
+import { ProofError, writeProof, type CheckpointTrust, type InclusionProof } from '../audit/index.ts';
+import type { SchemeConfig } from '../config.ts';
 import { openReadOnly, print, withEngine, type CommonOptions } from './clearing.ts';
 
 interface VerifyOptions extends CommonOptions { readonly from?: string; readonly to?: string }
@@ -53,6 +54,17 @@ export function registerAuditCommands(program: Command): void {
 
 const POSITION = /^[1-9][0-9]{0,17}$/;
 
+/**
+ * What checkpoints' signatures are judged against: the scheme CAs (and CRLs) of the configuration's
+ * `signing` section and the switch's BIC; undefined when the configuration names no CA or no switch.
+ * Throws when the signing material cannot be read. `audit verify` and `restore` use it alike.
+ */
+export function checkpointTrust(config: SchemeConfig): CheckpointTrust | undefined {
+  const anchors = loadTrust(trustSources(config.signing, {}));
+  if (!anchors || !config.switchBic) return undefined;
+  return { caCertPems: anchors.caCertPems, ...(anchors.crls ? { crls: anchors.crls } : {}), switchBic: config.switchBic };
+}
+
 async function verifyCommand(options: VerifyOptions): Promise<number> {
   for (const [name, value] of [['--from', options.from], ['--to', options.to]] as const) {
     if (value !== undefined && !POSITION.test(value)) return usage('verify', `${name} takes a ledger position (1, 2, ...)`);
@@ -60,16 +72,16 @@ async function verifyCommand(options: VerifyOptions): Promise<number> {
   return withEngine(options, async (engine, config) => {
     // The checkpoints' signatures are judged against the scheme CAs (and CRLs) of the configuration's
     // `signing` section, as a participant judges the published files (docs/audit.md "Verifying").
-    let anchors;
+    let trust;
     try {
-      anchors = loadTrust(trustSources(config.signing, {}));
+      trust = checkpointTrust(config);
     } catch (error) {
       process.stderr.write(`clearhouse audit verify: ${(error as Error).message}\n`);
       return 2;
     }
     const report = await engine.verifyAudit({
       ...(options.from ? { from: BigInt(options.from) } : {}), ...(options.to ? { to: BigInt(options.to) } : {}),
-      ...(anchors && config.switchBic ? { trust: { caCertPems: anchors.caCertPems, crls: anchors.crls, switchBic: config.switchBic } } : {}),
+      ...(trust ? { trust } : {}),
     });
     if (report.ok) {
       const signatures = report.signatures === null ? 'signatures NOT checked (no scheme CA in the configuration\'s signing section)'

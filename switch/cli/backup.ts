@@ -24,7 +24,7 @@ import { SchemaNotCurrentError } from '../store/migrate.ts';
 import { receivedFilesStored } from '../engine/queries.ts';
 import type { ArchiveMailbox, RereadResult, StoredFiles } from '../../connectors/reread.ts';
 import { print, readConfig } from './clearing.ts';
-import { loadTrust, trustSources } from '../../connectors/signing/material.ts';
+import { checkpointTrust } from './audit.ts';
 import type { CheckpointTrust } from '../audit/index.ts';
 import { checkDatabaseUrl, CliError, databaseOpenFailure, EXIT } from './errors.ts';
 
@@ -126,8 +126,7 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
   // With the scheme CA in the configuration, the verification after the restore checks the checkpoints' signatures too.
   let trust: CheckpointTrust | undefined;
   try {
-    const anchors = config ? loadTrust(trustSources(config.signing, {})) : undefined;
-    if (anchors && config?.switchBic) trust = { caCertPems: anchors.caCertPems, ...(anchors.crls ? { crls: anchors.crls } : {}), switchBic: config.switchBic };
+    trust = config ? checkpointTrust(config) : undefined;
   } catch (error) {
     return fail('restore', `${(error as Error).message}; nothing was restored`, EXIT.usage);
   }
@@ -169,12 +168,10 @@ async function restoreCommand(file: string, options: RestoreOptions): Promise<nu
     (reread ? `${moved.length} file(s) archived after the backup moved back to inbound/ to be read again\n` : 'mailboxes left alone (--no-reread)\n') +
     clashes.map((c) => `  ${c.participant} ${c.fileName}: also waiting in inbound/, left in archive/\n`).join('') +
     failed.map((f) => `  ${f.participant}: mailbox not re-read (${f.reason}): move the files it archived after the backup back to inbound/ by hand (docs/operations.md)\n`).join('') +
-    queues.map((q) => `  ${q.participant} (queue): ${queueLine(q, since(summary))}\n`).join('') +
+    queues.map((q) => `  ${q.participant} (queue): ${queueLine(q, summary.header.systemTimeAt)}\n`).join('') +
     problems.map((p) => `check failed: ${p}\n`).join(''));
   return problems.length > 0 ? EXIT.negative : EXIT.ok;
 }
-
-const since = (summary: { header: { systemTimeAt: string } }): string => summary.header.systemTimeAt;
 
 /** Directory and SFTP mailboxes: files archived after the backup go back to inbound/ (connectors/reread.ts). */
 async function rereadMailboxes(config: SchemeConfig, stored: StoredFiles, since: Date): Promise<RereadResult> {
