@@ -43,7 +43,7 @@ import { loadConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { DirectoryMailboxes, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../../connectors/directory.ts';
 import { BankSimulator, SettlementAgentSimulator, submitKept } from '../demo/simulators.ts';
-import { riskDemo } from '../demo/risk.ts';
+import { heldOutcomesAfterClose, riskDemo } from '../demo/risk.ts';
 import { writeDayClose } from '../demo/day-close.ts';
 import { demoAudit } from '../demo/audit.ts';
 import { startNotificationsDemo } from '../demo/notifications.ts';
@@ -330,6 +330,7 @@ async function demoStory(options: DemoOptions): Promise<number> {
 
     // 6. The next business day: the future-dated payments settle in its first cycle.
     step('next business day', `6. The next business day (${NEXT_BUSINESS_DAY}): the future-dated payments in its first cycle`);
+    const beforeClose = new Set(mailboxes.outbound('BANKDEFFXXX'));
     clock.set(DEMO_ROLL);
     const lastThursday = (await engine.closeCycle())!;
     await settle();
@@ -338,6 +339,11 @@ async function demoStory(options: DemoOptions): Promise<number> {
     const friday = (await engine.closeCycle())!;
     await settle();
     const fridayTable = await positionsTable(engine, friday, names);
+    // The score-held payment of step 5 was never decided: the close rejected it AB01 (read from Bank A's mailbox).
+    const stillHeld = risk.payments.filter((p) => p.told === 'PDNG');
+    const heldAtClose = heldOutcomesAfterClose(mailboxes, beforeClose, stillHeld);
+    summary.heldAtClose = heldAtClose;
+    if (heldAtClose.length > 0) log(`   Held payments not decided within ${DEMO_DATE}, rejected at its close (Bank A's pacs.002): ${heldAtClose.join('; ')}`);
     log(`   ${DEMO_DATE}'s last cycle ${lastThursday} cut off at the day roll; BANKDEFF-FUTURE-1 settled in cycle ${friday}:`);
     tables.push(fridayTable);
     log(formatPositions(fridayTable));

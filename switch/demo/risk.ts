@@ -193,6 +193,19 @@ export async function riskDemo(engine: Engine, mailboxes: DirectoryMailboxes, po
   return { payments, payee, released: { paymentId: hit.id.toString(), by: ports.operator, reason, state: released.state }, text };
 }
 
+/**
+ * What Bank A was told, after the business-day close, about the payments the step left held: read from
+ * its mailbox files not in `before` (a held real-time payment not decided within its day is rejected
+ * AB01 at the close, docs/risk.md "Disposal"). One line per payment, e.g. "BANKDEFF-RISK-4-009204: RJCT AB01".
+ */
+export function heldOutcomesAfterClose(mailboxes: DirectoryMailboxes, before: ReadonlySet<string>, held: readonly RiskDemoLine[]): string[] {
+  const told = toldByFiles(mailboxes, before);
+  return held.map((p) => {
+    const last = told.get(p.transactionId)?.at(-1);
+    return `${p.transactionId}: ${last ? `${last.status}${last.code !== '-' ? ` ${last.code}` : ''}` : 'nothing yet'}`;
+  });
+}
+
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => ('   ' + cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')).trimEnd();

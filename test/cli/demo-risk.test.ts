@@ -60,6 +60,8 @@ describe('clearhouse demo --out: the risk step, from the messages', () => {
     assert.deepEqual(toldA.get(SCORED)?.map((t) => [t.status, t.code]), [['PDNG', undefined], ['RJCT', 'AB01']],
       'high score: held (PDNG), then rejected AB01 at the day close, not decided within the scheme timeout');
     assert.deepEqual(toldA.get(HIT)?.map((t) => t.status), ['PDNG', 'ACSP', 'ACSC'], 'screening hit: held, accepted once released, then settled');
+    // The demo says so in step 6, as the files show it.
+    assert.match(r.stdout, new RegExp(`rejected at its close \\(Bank A's pacs\\.002\\): ${SCORED}: RJCT AB01`), 'step 6 reports the AB01 rejection');
 
     // No tipping-off: nothing Bank A received about the held payment reveals the screening.
     for (const [, xml] of pacs002ToA) {
