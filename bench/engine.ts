@@ -26,7 +26,7 @@
  * .bench/engine/ with a placeholder date that is replaced by the run's settlement date.
  *
  * Investigating: `node [--cpu-prof] --import tsx bench/engine.ts batch 20 10000 2` (or `realtime 60
- * 100,200`) runs one part alone; BENCH_CPU_PROF=1 profiles the children of `npm run bench` into
+ * 100,200`, the ladder searched, or `realtime 20 2000 only`, just that step) runs one part alone; BENCH_CPU_PROF=1 profiles the children of `npm run bench` into
  * .bench/profiles/; BENCH_PG_OPTIONS adds session settings (e.g. auto_explain) to every connection;
  * BENCH_SQL_TIMING=1 prints, per batch phase, the statements that took the most time. The batch part
  * also reports the WAL each phase wrote and the size of each table at the end.
@@ -35,6 +35,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { businessDateOf } from '../batch/calendar.ts';
@@ -373,13 +374,20 @@ export interface RealtimeStep {
   readonly p99FromScheduleMs: number; readonly maxMs: number; readonly maxInFlight: number; readonly held: boolean;
   readonly nodeCpuMsPerPayment?: number; readonly postgresCpuMsPerPayment?: number | null;
   readonly meanGroup?: number; readonly largestGroup?: number; readonly failedGroups?: number;
+  /** The event loop's delay during the step (monitorEventLoopDelay, 10 ms resolution): p99 and max, ms. */
+  readonly loopDelayP99Ms?: number; readonly loopDelayMaxMs?: number;
   readonly firstError?: string; readonly skipped?: string;
   /** Payments the risk stage held for review (accepted, answered PDNG). */
   readonly riskHeld?: number;
 }
 
-export async function benchmarkEngineRealtime(seconds: number): Promise<{ rows: Row[]; steps: RealtimeStep[]; highestHeld: number; p99AtHighestMs: number | null }> {
-  const result = await runChild(['realtime', String(seconds), REALTIME_RATES.join(',')]);
+/**
+ * The real-time part: without `rates`, the search for the highest rate held from the ladder
+ * REALTIME_RATES; with `rates` (`--rates 2000` or `--rates 2000,2000,2000`), exactly those steps, in
+ * that order, no search, and the highest rate held among them.
+ */
+export async function benchmarkEngineRealtime(seconds: number, rates?: readonly number[]): Promise<{ rows: Row[]; steps: RealtimeStep[]; highestHeld: number; p99AtHighestMs: number | null }> {
+  const result = await runChild(['realtime', String(seconds), (rates ?? REALTIME_RATES).join(','), ...(rates ? ['only'] : [])]);
   const steps = result.steps as RealtimeStep[];
   const rows: Row[] = steps.map((s): Row => ({
     'offered /s': s.offered, 's': s.seconds, 'achieved /s': s.achieved, accepted: s.accepted, shed: s.shed, refused: s.refused, errors: s.errors,
@@ -387,6 +395,7 @@ export async function benchmarkEngineRealtime(seconds: number): Promise<{ rows: 
     'p99 from schedule ms': s.p99FromScheduleMs.toFixed(1), 'peak in flight': s.maxInFlight,
     'CPU ms/payment node / PostgreSQL': `${s.nodeCpuMsPerPayment ?? '?'} / ${s.postgresCpuMsPerPayment ?? '?'}`,
     'messages per group: mean / largest': `${s.meanGroup ?? '?'} / ${s.largestGroup ?? '?'}`,
+    'event-loop delay ms: p99 / max': `${s.loopDelayP99Ms ?? '?'} / ${s.loopDelayMaxMs ?? '?'}`,
     [`held (p99 < ${TARGETS.p99Ms} ms)`]: s.held ? 'yes' : 'no',
   }));
   return { rows, steps, highestHeld: result.highestHeld as number, p99AtHighestMs: result.p99AtHighestMs as number | null };
@@ -679,6 +688,9 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     const interval = 1000 / rate;
     // Only this engine's sessions count (the server may be shared while the benchmark runs).
     const meter = await CpuMeter.start(schema.applicationName);
+    // Stalls of the event loop hold every message in flight: p99 latency is made of them and of queueing.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const start = performance.now() + 20;
     const pending = new Set<Promise<void>>();
     const launch = (i: number, due: number): void => {
@@ -720,6 +732,7 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     await Promise.all([...pending]);
     const cpu = meter.lap();
     meter.stop();
+    loopDelay.disable();
     const elapsed = (lastDone - start) / 1000;
     latencies.sort((a, b) => a - b);
     fromSchedule.sort((a, b) => a - b);
@@ -738,6 +751,7 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
       held: shed === 0 && refused === 0 && errors === 0 && achieved >= rate * 0.97 && p99 < TARGETS.p99Ms,
       // Messages per real-time group commit (warm-up included): switch/engine/realtime-intake.ts.
       meanGroup: Math.round(groups.members / Math.max(1, groups.groups) * 10) / 10, largestGroup: groups.largest, failedGroups: groups.failed,
+      loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10, loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
       ...(after.held > before.held ? { riskHeld: after.held - before.held } : {}),
       ...(firstError ? { firstError } : {}),
     };
@@ -774,7 +788,7 @@ const REALTIME_RATE_MAX = 8_000;
  * the lowest not held until it is under REALTIME_RESOLUTION (a rate far below the offered one is the
  * machine's ceiling, so the search jumps to just under the achieved rate first).
  */
-async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps: RealtimeStep[]; highestHeld: number; p99AtHighestMs: number | null; peakRssMB: number }> {
+async function realtimeChild(seconds: number, rates: number[], only = false): Promise<{ steps: RealtimeStep[]; highestHeld: number; p99AtHighestMs: number | null; peakRssMB: number }> {
   const banks = benchBanks(20);
   const messages = new SingleMessages(banks, settlementDate());
   const xsd = new XsdValidator();
@@ -783,7 +797,8 @@ async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps:
     const step = await realtimeStep(rate, seconds, xsd, banks, messages);
     console.error(`  realtime ${rate}/s: achieved ${step.achieved}/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, shed ${step.shed}, ` +
       `${step.held ? 'held' : 'not held'}, CPU ms/payment ${step.nodeCpuMsPerPayment} node / ${step.postgresCpuMsPerPayment ?? '?'} PostgreSQL, ` +
-      `group mean ${step.meanGroup} max ${step.largestGroup}${step.failedGroups ? ` (${step.failedGroups} failed)` : ''}` +
+      `group mean ${step.meanGroup} max ${step.largestGroup}${step.failedGroups ? ` (${step.failedGroups} failed)` : ''}, ` +
+      `event-loop delay p99 ${step.loopDelayP99Ms} max ${step.loopDelayMaxMs} ms` +
       `${step.firstError ? `, first error: ${step.firstError}` : ''}, load ${loadavg()[0]!.toFixed(1)}`);
     steps.push(step);
     return step;
@@ -792,6 +807,15 @@ async function realtimeChild(seconds: number, rates: number[]): Promise<{ steps:
   let failed: RealtimeStep | undefined;
   try {
     await warmUp(xsd, banks);
+    if (only) {
+      // The rates given, each once, in order (a repeated rate is a repeated run): no search.
+      for (const rate of rates) {
+        const step = await run(rate);
+        if (step.held && step.offered >= (held?.offered ?? 0)) held = step;
+      }
+      const lowest = [...steps].sort((x, y) => x.offered - y.offered)[0];
+      return { steps, highestHeld: held?.offered ?? 0, p99AtHighestMs: (held ?? lowest)?.p99Ms ?? null, peakRssMB: peakRssMB() };
+    }
     const ladder = [...rates].sort((x, y) => x - y);
     for (let i = 0; failed === undefined; i++) {
       const rate = i < ladder.length ? ladder[i]! : (held?.offered ?? 0) + REALTIME_STEP_ABOVE;
@@ -1024,8 +1048,8 @@ if (isMain) {
   let output: unknown;
   if (mode === 'generate') output = { generated: generateBatchFiles(Number(args[0]), Number(args[1])) };
   else if (mode === 'batch') output = await batchChild(Number(args[0]), Number(args[1]), Number(args[2]));
-  else if (mode === 'realtime') output = await realtimeChild(Number(args[0]), args[1]!.split(',').map(Number));
+  else if (mode === 'realtime') output = await realtimeChild(Number(args[0]), args[1]!.split(',').map(Number), args[2] === 'only');
   else if (mode === 'risk') output = await riskChild(Number(args[0]), Number(args[1]), Number(args[2]), Number(args[3] ?? 100_000), Number(args[4] ?? 10), Number(args[5] ?? 10_000));
-  else throw new Error('usage: bench/engine.ts generate FILES PER_FILE | batch FILES PER_FILE CONCURRENCY | realtime SECONDS RATES');
+  else throw new Error('usage: bench/engine.ts generate FILES PER_FILE | batch FILES PER_FILE CONCURRENCY | realtime SECONDS RATES [only]');
   console.log(JSON.stringify(output));
 }

@@ -2,7 +2,9 @@
  * `npm run bench`: every benchmark of the repository, printed as tables and written to
  * .bench/results.json. Options: --quick (smaller, for a smoke run), --only validation|engine|batch|realtime|connectors|scoring|api|reports|risk|screening|backup|audit
  * (one section, `engine` being batch and realtime; the other sections' figures already in results.json are kept), --per-file N (batch:
- * N payments in each of the 20 files instead of 10,000), --seconds N (realtime: N seconds per rate instead of 60), --reports-size N
+ * N payments in each of the 20 files instead of 10,000), --seconds N (realtime: N seconds per rate instead of 60), --rates R[,R…]
+ * (realtime: just these rates, in order, instead of searching the highest rate held from the ladder; `--rates 2000,2000,2000`
+ * runs the 2,000/s point three times in a row), --reports-size N
  * (reports: a day of N payments instead of 100,000; 20,000 with --quick).
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -35,6 +37,14 @@ function numberOption(name: string): number | undefined {
 const perFile = numberOption('--per-file');
 const reportsSize = numberOption('--reports-size');
 const realtimeSeconds = numberOption('--seconds') ?? (quick ? 5 : 60);
+function ratesOption(): number[] | undefined {
+  const index = process.argv.indexOf('--rates');
+  if (index < 0) return undefined;
+  const rates = (process.argv[index + 1] ?? '').split(',').map(Number);
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0)) throw new Error('--rates: expected positive whole numbers separated by commas, e.g. 2000 or 2000,2000,2000');
+  return rates;
+}
+const realtimeRates = ratesOption();
 const summaries: string[] = [];
 const RESULTS = '.bench/results.json';
 /** The engine figures of an earlier run, kept when only one of batch and realtime runs now. */
@@ -87,10 +97,11 @@ if (runBatch || runRealtime) {
       summaries.push(batch.summary);
     }
     if (runRealtime) {
-      console.log(`Real-time: open-loop single INST pacs.008 through engine.submit, ${realtimeSeconds} s per rate, searching the highest rate held; ` +
+      console.log(`Real-time: open-loop single INST pacs.008 through engine.submit, ${realtimeSeconds} s per rate, ` +
+        `${realtimeRates ? `the rates ${realtimeRates.join(', ')}/s in turn (--rates)` : 'searching the highest rate held'}; ` +
         'latency = submit start → resolved (reserved and forwarded); held = all accepted at ≥ 97 % of the offered rate, none shed, ' +
         `p99 < ${TARGETS.p99Ms} ms:`);
-      const realtime = await benchmarkEngineRealtime(realtimeSeconds);
+      const realtime = await benchmarkEngineRealtime(realtimeSeconds, realtimeRates);
       console.table(realtime.rows);
       console.log(`Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')}.`);
       engine.realtime = { steps: realtime.steps, highestHeld: realtime.highestHeld, p99AtHighestMs: realtime.p99AtHighestMs };
