@@ -21,7 +21,7 @@
 import type { Queryable } from '../store/database.ts';
 import type { RiskConfig } from '../risk/config.ts';
 import { riskFacts, declaredAccountType, type RiskPaymentRow } from '../risk/facts.ts';
-import { counterBreachText, higherLevel, judge, resolveLimits, type CounterScope, type Finding, type MinorDaily } from '../risk/limits.ts';
+import { counterBreachText, higherLevel, judge, limitResolver, type CounterScope, type Finding, type MinorDaily } from '../risk/limits.ts';
 import type { AccountType, PaymentRiskFacts, RiskDisposal, RiskLevel, RiskScore, RiskService } from '../risk/types.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import type { EngineContext, RiskEventKind } from './context.ts';
@@ -95,6 +95,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
 
   // 3–4. Ports and the decision before the counters.
   const judged: { facts: PaymentRiskFacts; disposal: RiskDisposal; findings: Finding[]; score?: RiskScore; takes: Take[] }[] = [];
+  const resolveLimits = limitResolver(config);
   const prepared = facts.map((f) => {
     const debtorProfile = f.debtorAccount === undefined ? undefined : profiles.accounts.get(pair(f.debtorAgent, f.debtorAccount));
     const creditorProfile = f.creditorAccount === undefined ? undefined : profiles.accounts.get(pair(f.creditorAgent, f.creditorAccount));
@@ -104,7 +105,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     const creditorType = creditorProfile?.accountType ?? (f.creditor.identifiedAs === 'organisation' ? 'business'
       : f.creditor.identifiedAs === 'person' ? 'personal' : 'other');
     const creditorLevel = higherLevel(creditorProfile?.riskLevel ?? config.unknownRiskLevel, creditorProfile?.customerLevel);
-    const limits = resolveLimits(config,
+    const limits = resolveLimits(
       { participant: f.debtorAgent, service, currency: f.currency, accountType: debtorType, riskLevel: debtorLevel },
       { participant: f.creditorAgent, service, currency: f.currency, accountType: creditorType, riskLevel: creditorLevel });
     const frozenParty = reference.isFrozen(f.debtorAgent, '') ? `participant ${f.debtorAgent}`

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { riskFacts, declaredAccountType } from '../../switch/risk/facts.ts';
 import { checkRiskConfig, type RiskConfig } from '../../switch/risk/config.ts';
-import { judge, resolveLimits, type LimitSelector } from '../../switch/risk/limits.ts';
+import { judge, limitResolver, resolveLimits, type LimitSelector } from '../../switch/risk/limits.ts';
 import { checkHeader, parseProfileLine, ProfileFileError } from '../../switch/risk/profiles.ts';
 import { checkConfig } from '../../switch/config.ts';
 
@@ -96,6 +96,33 @@ test('limits: the most specific rule wins per limit; a participant override outr
   const other = resolveLimits(config, { ...debtor, participant: 'BANKNL2AXXX' }, creditor);
   assert.equal(other.perTransaction, 20_000n, 'type and level (6) before level alone (4) before the scheme (0)');
   assert.equal(resolveLimits(config, { ...debtor, participant: 'X', riskLevel: 'medium' }, creditor).perTransaction, 50_000n);
+});
+
+test('limits: limitResolver (once per distinct selector of a group) gives what resolveLimits gives, side by side', () => {
+  const config = rules([
+    { currency: 'EUR', perTransaction: '500.00', debtorAccountDaily: { amount: '900.00', count: 9 }, participantDaily: { count: 1000 } },
+    { currency: 'EUR', riskLevel: 'high', perTransaction: '100.00', creditorAccountDaily: { amount: '10.00' } },
+    { currency: 'EUR', accountType: 'business', creditorAccountDaily: { count: 4 } },
+    { currency: 'EUR', participant: 'BANKDEFFXXX', perTransaction: '50000.00', participantDaily: { amount: '1.00' } },
+    { currency: 'EUR', service: 'batch', debtorAccountDaily: { amount: '800.00' } },
+  ]);
+  const resolve = limitResolver(config);
+  const selectors: LimitSelector[] = [];
+  for (const participant of ['BANKDEFFXXX', 'BANKNL2AXXX']) {
+    for (const service of ['realtime', 'batch'] as const) {
+      for (const accountType of ['personal', 'business'] as const) {
+        for (const riskLevel of ['low', 'high'] as const) selectors.push({ participant, service, currency: 'EUR', accountType, riskLevel });
+      }
+    }
+  }
+  for (const d of selectors) {
+    for (const c of selectors) {
+      assert.deepEqual(resolve(d, c), resolveLimits(config, d, c));
+      assert.deepEqual(resolve(d, c), resolveLimits(config, d, c), 'the second time, from the resolver\'s memory');
+    }
+  }
+  assert.equal(resolve(selectors[3]!, selectors[5]!).creditorAccountDaily.amount, 1_000n, 'the creditor side with its own level');
+  assert.equal(resolve(selectors[0]!, selectors[0]!).participantDaily.amount, 100n, 'the participant override');
 });
 
 test('judge: frozen, then per-transaction, then exact hits, then score; names and scores over the hold threshold hold', () => {
