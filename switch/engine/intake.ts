@@ -368,6 +368,8 @@ export interface PaymentRow {
   readonly amountMinor: bigint;
   readonly settlementDate: string | null;
   readonly xml: string;
+  /** The risk stage's leaves as validation read them (submit.ts: extraLeaves), when it read them. */
+  readonly riskLeaves?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -386,6 +388,7 @@ export function paymentRows(report: FileReport, accepted: readonly AcceptedTrans
       instructingAgent: sender, debtorAgent: sender,
       creditorAgent: directory.canonical(facts.creditorAgent!), currency: facts.amount!.currency, amountMinor: amount.minor,
       settlementDate: facts.settlementDate ?? report.group!.settlementDate ?? null, xml,
+      ...(facts.leaves === undefined ? {} : { riskLeaves: facts.leaves }),
     };
   });
 }

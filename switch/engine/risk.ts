@@ -21,7 +21,7 @@
 import type { Queryable } from '../store/database.ts';
 import type { RiskConfig } from '../risk/config.ts';
 import { riskFacts, declaredAccountType, type RiskPaymentRow } from '../risk/facts.ts';
-import { counterBreachText, higherLevel, judge, resolveLimits, type CounterScope, type Finding, type MinorDaily } from '../risk/limits.ts';
+import { counterBreachText, higherLevel, judge, limitResolver, type CounterScope, type Finding, type MinorDaily } from '../risk/limits.ts';
 import type { AccountType, PaymentRiskFacts, RiskDisposal, RiskLevel, RiskScore, RiskService } from '../risk/types.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import type { EngineContext, RiskEventKind } from './context.ts';
@@ -95,6 +95,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
 
   // 3–4. Ports and the decision before the counters.
   const judged: { facts: PaymentRiskFacts; disposal: RiskDisposal; findings: Finding[]; score?: RiskScore; takes: Take[] }[] = [];
+  const resolveLimits = limitResolver(config);
   const prepared = facts.map((f) => {
     const debtorProfile = f.debtorAccount === undefined ? undefined : profiles.accounts.get(pair(f.debtorAgent, f.debtorAccount));
     const creditorProfile = f.creditorAccount === undefined ? undefined : profiles.accounts.get(pair(f.creditorAgent, f.creditorAccount));
@@ -104,7 +105,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     const creditorType = creditorProfile?.accountType ?? (f.creditor.identifiedAs === 'organisation' ? 'business'
       : f.creditor.identifiedAs === 'person' ? 'personal' : 'other');
     const creditorLevel = higherLevel(creditorProfile?.riskLevel ?? config.unknownRiskLevel, creditorProfile?.customerLevel);
-    const limits = resolveLimits(config,
+    const limits = resolveLimits(
       { participant: f.debtorAgent, service, currency: f.currency, accountType: debtorType, riskLevel: debtorLevel },
       { participant: f.creditorAgent, service, currency: f.currency, accountType: creditorType, riskLevel: creditorLevel });
     const frozenParty = reference.isFrozen(f.debtorAgent, '') ? `participant ${f.debtorAgent}`
@@ -245,19 +246,23 @@ async function lookUpProfiles(tx: Queryable, versionOf: (participant: string) =>
  */
 export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed: readonly Assessed[], paymentIds: readonly (bigint | undefined)[],
   transactionIds: readonly (string | null)[]): Promise<void> {
-  const usage = { id: [] as string[], scope: [] as string[], key: [] as string[], currency: [] as string[], amount: [] as string[] };
+  // One usage row per payment: the key it took in each scope (null: not taken); its amount and currency are the payment's.
+  const usage = { id: [] as string[], debtor: [] as (string | null)[], creditor: [] as (string | null)[], participant: [] as (string | null)[] };
   const events: RiskEvent[] = [];
   const accepted: PaymentRiskFacts[] = [];
   for (const [i, a] of assessed.entries()) {
     const paymentId = paymentIds[i];
-    if (paymentId !== undefined) {
+    if (paymentId !== undefined && a.took.length > 0) {
+      let debtor: string | null = null, creditor: string | null = null, participant: string | null = null;
       for (const t of a.took) {
-        usage.id.push(paymentId.toString());
-        usage.scope.push(t.scope);
-        usage.key.push(t.key);
-        usage.currency.push(t.currency);
-        usage.amount.push(t.amount.toString());
+        if (t.scope === 'debtor-account') debtor = t.key;
+        else if (t.scope === 'creditor-account') creditor = t.key;
+        else participant = t.key;
       }
+      usage.id.push(paymentId.toString());
+      usage.debtor.push(debtor);
+      usage.creditor.push(creditor);
+      usage.participant.push(participant);
     }
     const details = {
       ...(transactionIds[i] ? { transactionId: transactionIds[i] } : {}), amount: a.facts.amount.toString(), currency: a.facts.currency,
@@ -282,11 +287,11 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
     const c = counters ?? { businessDate: a0(assessed).facts.businessDate, scope: [], key: [], currency: [], amount: [], count: [] };
     await tx.query(`WITH counters AS (
                       UPDATE risk_counters r SET amount_minor = t.a::bigint, count = t.n
-                        FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::int[]) AS t(s, k, c, a, n)
-                       WHERE r.business_date = $12::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c RETURNING 1)
-                    INSERT INTO risk_payment_usage (payment_id, business_date, scope, key, currency, amount_minor)
-                    SELECT i::bigint, $1::date, s, k, c, a::bigint FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(i, s, k, c, a)`,
-    [a0(assessed).facts.businessDate, usage.id, usage.scope, usage.key, usage.currency, usage.amount,
+                        FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::int[]) AS t(s, k, c, a, n)
+                       WHERE r.business_date = $11::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c RETURNING 1)
+                    INSERT INTO risk_payment_usage (payment_id, business_date, debtor_key, creditor_key, participant_key)
+                    SELECT i::bigint, $1::date, d, k, p FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(i, d, k, p)`,
+    [a0(assessed).facts.businessDate, usage.id, usage.debtor, usage.creditor, usage.participant,
       c.scope, c.key, c.currency, c.amount, c.count, c.businessDate]);
   }
   await recordRiskEvents(ctx, tx, events);
@@ -319,15 +324,23 @@ export const RISK_UNDO_STATES: ReadonlySet<string> = new Set(['REJECTED', 'RELEA
 
 /**
  * The SQL (a CTE over `moved`, the ids a transition moved) that gives back the counters those payments
- * took: their usage rows are deleted and the sums subtracted, per counter, in one statement.
+ * took: their usage rows (one per payment: the key taken in each scope) are deleted, each taken key
+ * counted with the payment's own amount and currency (the payments row as the statement found it:
+ * they never change), and the sums subtracted, per counter, in one statement.
  */
 export const RISK_UNDO_CTES = `
        undone AS (DELETE FROM risk_payment_usage u USING moved WHERE u.payment_id = moved.id
-                  RETURNING u.business_date, u.scope, u.key, u.currency, u.amount_minor),
+                  RETURNING u.payment_id, u.business_date, u.debtor_key, u.creditor_key, u.participant_key),
+       undone_takes AS (
+         SELECT u.business_date, t.scope, t.key, p.currency, p.amount_minor
+           FROM undone u JOIN payments p ON p.id = u.payment_id
+           CROSS JOIN LATERAL (VALUES ('debtor-account', u.debtor_key), ('creditor-account', u.creditor_key),
+                                      ('participant', u.participant_key)) AS t(scope, key)
+          WHERE t.key IS NOT NULL),
        given_back AS (
          UPDATE risk_counters r SET amount_minor = r.amount_minor - g.amount, count = r.count - g.n
            FROM (SELECT business_date, scope, key, currency, SUM(amount_minor)::bigint AS amount, COUNT(*)::int AS n
-                   FROM undone GROUP BY business_date, scope, key, currency) g
+                   FROM undone_takes GROUP BY business_date, scope, key, currency) g
           WHERE r.business_date = g.business_date AND r.scope = g.scope AND r.key = g.key AND r.currency = g.currency
           RETURNING 1),`;
 

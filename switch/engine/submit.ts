@@ -11,6 +11,7 @@ import { NONE, findReplay, intakeAlone, replayAfter, type CollectedTransaction, 
 import { currentBusinessDate, futureDateRules } from './business-date.ts';
 import { joinsRealtimeGroup, submitRealtime } from './realtime-intake.ts';
 import type { IntakeResult, Submission } from './transport.ts';
+import { RISK_LEAF_PATHS } from '../risk/facts.ts';
 
 export async function submit(ctx: EngineContext, received: Submission): Promise<IntakeResult> {
   // The sender as the engine keeps every party: a participant's configured BIC, whichever form the
@@ -28,6 +29,8 @@ export async function submit(ctx: EngineContext, received: Submission): Promise<
   const report = await validateFile(bytes, {
     xsd: ctx.xsd, sender, directory: ctx.directory, businessDate, futureDates: futureDateRules(ctx, businessDate),
     onTransaction: (facts, span) => transactions.push({ facts: { ...facts, ibans: NONE, bics: NONE }, span }),
+    // With a risk stage, its leaves are read in validation's walk (not a second walk of each element).
+    ...(ctx.config.risk === undefined ? {} : { extraLeaves: RISK_LEAF_PATHS }),
   });
   const validated: Validated = { submission, sha256, report, transactions };
   // Single real-time payments arrive concurrently by the thousand: they share one transaction.

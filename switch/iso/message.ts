@@ -107,6 +107,11 @@ export interface TransactionFacts {
   readonly ibans: readonly Located[];
   /** Every BICFI in the transaction. */
   readonly bics: readonly Located[];
+  /**
+   * The first value of each asked-for extra leaf (ValidateOptions.extraLeaves: paths relative to the
+   * transaction element), read in the same walk as the facts; absent when none were asked for.
+   */
+  readonly leaves?: ReadonlyMap<string, string>;
 }
 
 export interface FactsProvider<M> {

@@ -25,6 +25,11 @@ for (const [role, element] of Object.entries(ACCOUNTS)) {
   for (const [field, path] of Object.entries(ACCOUNT_FIELDS)) PATHS.set(`${element}/${path}`, [role, field]);
 }
 const NAMES: ReadonlySet<string> = new Set([...PATHS.keys()].map((p) => p.slice(p.lastIndexOf('/') + 1)));
+/**
+ * The leaves the facts come from (paths relative to CdtTrfTxInf): intake asks validation to read them in
+ * its own walk (ValidateOptions.extraLeaves), so the stage does not encode and walk each element again.
+ */
+export const RISK_LEAF_PATHS: ReadonlySet<string> = new Set(PATHS.keys());
 
 /** A payment as intake creates it (both intake paths): what the stage needs besides its element. */
 export interface RiskPaymentRow {
@@ -34,6 +39,11 @@ export interface RiskPaymentRow {
   readonly currency: string;
   readonly amountMinor: bigint;
   readonly xml: string;
+  /**
+   * The first value of each of RISK_LEAF_PATHS in the element, as validation's walk read them; without
+   * them the element is walked here (the same walk, so the same values).
+   */
+  readonly riskLeaves?: ReadonlyMap<string, string>;
 }
 
 const encoder = new TextEncoder();
@@ -41,12 +51,14 @@ const encoder = new TextEncoder();
 /** The facts of one payment; `xml` is its transaction element (CdtTrfTxInf) as intake keeps it. */
 export function riskFacts(row: RiskPaymentRow, service: RiskService, receivedAt: Date, businessDate: string): PaymentRiskFacts {
   const found: Record<string, Record<string, string>> = {};
-  walkElementLeaves(encoder.encode(row.xml), NAMES, (path, text) => {
+  const take = (path: string, text: string): void => {
     const target = PATHS.get(path);
     if (target === undefined) return;
     const record = (found[target[0]] ??= {});
     if (record[target[1]] === undefined) record[target[1]] = text;
-  });
+  };
+  if (row.riskLeaves !== undefined) for (const [path, text] of row.riskLeaves) take(path, text);
+  else walkElementLeaves(encoder.encode(row.xml), NAMES, take);
   const party = (role: keyof typeof PARTIES): RiskParty | undefined => {
     const f = found[role];
     if (f === undefined) return undefined;

@@ -71,16 +71,51 @@ function daily(rules: readonly RiskLimitRule[], pick: (r: RiskLimitRule) => Dail
 
 /** The limits of one payment: the debtor side's per-transaction, debtor-account and participant limits, the creditor side's fan-in. */
 export function resolveLimits(config: RiskConfig, debtor: LimitSelector, creditor: LimitSelector): ResolvedLimits {
+  return { ...debtorLimits(config, debtor), creditorAccountDaily: creditorLimits(config, creditor) };
+}
+
+type DebtorLimits = Omit<ResolvedLimits, 'creditorAccountDaily'>;
+
+function debtorLimits(config: RiskConfig, debtor: LimitSelector): DebtorLimits {
   const forDebtor = config.limits.filter((r) => matches(r, debtor));
-  const forCreditor = config.limits.filter((r) => matches(r, creditor));
   const perTransaction = strictest(forDebtor, (r) => (r.perTransaction === undefined ? undefined : minor(r.perTransaction, debtor.currency)), (a, b) => a < b);
   // The participant's own daily limit is its own: matched on the participant, service and currency only.
   const forParticipant = forDebtor.filter((r) => r.accountType === undefined && r.riskLevel === undefined);
   return {
     ...(perTransaction === undefined ? {} : { perTransaction }),
     debtorAccountDaily: daily(forDebtor, (r) => r.debtorAccountDaily, debtor.currency),
-    creditorAccountDaily: daily(forCreditor, (r) => r.creditorAccountDaily, creditor.currency),
     participantDaily: daily(forParticipant, (r) => r.participantDaily, debtor.currency),
+  };
+}
+
+function creditorLimits(config: RiskConfig, creditor: LimitSelector): MinorDaily {
+  return daily(config.limits.filter((r) => matches(r, creditor)), (r) => r.creditorAccountDaily, creditor.currency);
+}
+
+const selectorKey = (s: LimitSelector): string => `${s.participant}\u0000${s.service}\u0000${s.currency}\u0000${s.accountType}\u0000${s.riskLevel}`;
+
+/**
+ * resolveLimits for many payments (one real-time group, one file): each side's limits resolved once per
+ * distinct (participant, service, currency, account type, risk level) and shared by the payments that
+ * have it (the result is the same object for the same selectors: read only).
+ */
+export function limitResolver(config: RiskConfig): (debtor: LimitSelector, creditor: LimitSelector) => ResolvedLimits {
+  const debtors = new Map<string, DebtorLimits>();
+  const creditors = new Map<string, MinorDaily>();
+  const both = new Map<string, ResolvedLimits>();
+  return (debtor, creditor) => {
+    const dk = selectorKey(debtor);
+    const ck = selectorKey(creditor);
+    const key = `${dk}\u0001${ck}`;
+    let limits = both.get(key);
+    if (limits !== undefined) return limits;
+    let d = debtors.get(dk);
+    if (d === undefined) debtors.set(dk, d = debtorLimits(config, debtor));
+    let c = creditors.get(ck);
+    if (c === undefined) creditors.set(ck, c = creditorLimits(config, creditor));
+    limits = { ...d, creditorAccountDaily: c };
+    both.set(key, limits);
+    return limits;
   };
 }
 

@@ -188,7 +188,8 @@ function lastSegment(path: string): string {
  * transaction elements (from the hardening scan), in document order.
  */
 export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
-  transactions: readonly ElementSpan[], spec: FactSpec, onTransaction?: (tx: TransactionFacts) => void): MessageFacts {
+  transactions: readonly ElementSpan[], spec: FactSpec, onTransaction?: (tx: TransactionFacts) => void,
+  extraLeaves?: ReadonlySet<string>): MessageFacts {
   // Group: everything in the root outside the transactions.
   const groupPaths = new Map<string, keyof GroupFacts>();
   for (const [key, path] of Object.entries(spec.group)) groupPaths.set(path!, key as keyof GroupFacts);
@@ -211,6 +212,10 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
   const txNames = new Set([...txPaths.keys()].map(lastSegment));
   txNames.add(spec.ibanElement);
   txNames.add(spec.bicElement);
+  // Extra leaves (the risk stage's: switch/risk/facts.ts) read in this same walk: a leaf element is
+  // visited whenever its local name is asked for, whatever other names are, so each one is read exactly
+  // as a walk of its own would read it.
+  if (extraLeaves !== undefined) for (const p of extraLeaves) txNames.add(lastSegment(p));
   const excludedPrefixes = (spec.excludeUnder ?? []).map((prefix) => `${prefix}/`);
   const excluded = (leafPath: string): boolean => excludedPrefixes.some((prefix) => leafPath.startsWith(prefix));
   const out: TransactionFacts[] = [];
@@ -219,15 +224,18 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
     const fields: Record<string, unknown> = {};
     const ibans: Located[] = [];
     const bics: Located[] = [];
+    const leaves = extraLeaves === undefined ? undefined : new Map<string, string>();
     walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, (leaf) => {
       const local = lastSegment(leaf.path);
       if (local === spec.ibanElement && !excluded(leaf.path)) ibans.push({ path: `${path}/${leaf.path}`, value: leaf.text });
       if (local === spec.bicElement && !excluded(leaf.path)) bics.push({ path: `${path}/${leaf.path}`, value: leaf.text });
+      if (leaves !== undefined && extraLeaves!.has(leaf.path) && !leaves.has(leaf.path)) leaves.set(leaf.path, leaf.text);
       const key = txPaths.get(leaf.path);
       if (key === undefined || fields[key] !== undefined) return;
       fields[key] = key === 'amount' ? { currency: leaf.currency ?? '', value: leaf.text } : leaf.text;
     });
-    const tx = ({ index, path, ...fields, ...(spec.transaction.amount && spec.transaction.amount !== 'IntrBkSttlmAmt' && fields.amount ? { amountElement: spec.transaction.amount } : {}), ibans, bics } as TransactionFacts);
+    const tx = ({ index, path, ...fields, ...(spec.transaction.amount && spec.transaction.amount !== 'IntrBkSttlmAmt' && fields.amount ? { amountElement: spec.transaction.amount } : {}), ibans, bics,
+      ...(leaves === undefined ? {} : { leaves }) } as TransactionFacts);
     // With a visitor, facts are handed over one by one and not kept (bulk files).
     if (onTransaction) onTransaction(tx);
     else out.push(tx);

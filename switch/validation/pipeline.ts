@@ -81,6 +81,12 @@ export interface ValidateOptions {
   readonly onTransaction?: (tx: TransactionFacts, element: ElementSpan | undefined) => void;
   /** Transactions per XSD window (default limits.xsdWindowTransactionCount; tests lower it). */
   readonly windowTransactionCount?: number;
+  /**
+   * Leaves to read besides the facts, in the same walk (paths relative to the transaction element): each
+   * transaction's first value of each is handed over in TransactionFacts.leaves (the risk stage's facts).
+   * Only where the module has a FactSpec; otherwise no `leaves`.
+   */
+  readonly extraLeaves?: ReadonlySet<string>;
 }
 
 const HEAD_ID = 'head.001.001.02';
@@ -147,7 +153,7 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     }
   };
   const parsed = module.factSpec && !options.onModel
-    ? { group: extractFacts(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec, check).group }
+    ? { group: extractFacts(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec, check, options.extraLeaves).group }
     : parseWindows(module, windows, options.onModel, check);
 
   if (headerCheck) {

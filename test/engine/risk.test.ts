@@ -101,6 +101,12 @@ async function counter(engine: Engine, scope: string, key: string): Promise<{ am
   return row ? { amount: BigInt(row.amount_minor), count: Number(row.count) } : undefined;
 }
 
+async function usage(engine: Engine): Promise<{ tx: string; debtor: string | null; creditor: string | null; participant: string | null }[]> {
+  return engine.storeForTests().query(
+    `SELECT p.transaction_id AS tx, u.debtor_key AS debtor, u.creditor_key AS creditor, u.participant_key AS participant
+       FROM risk_payment_usage u JOIN payments p ON p.id = u.payment_id ORDER BY p.id`);
+}
+
 const LIMITS = {
   limits: [
     { currency: 'EUR', perTransaction: '1000.00', debtorAccountDaily: { amount: '1500.00', count: 5 } },
@@ -125,11 +131,17 @@ for (const backend of backends) {
         assert.equal(answers.get('BANKDEFF-R4-000001')?.reason, 'AM14');
         assert.match(answers.get('BANKDEFF-R4-000001')?.text ?? '', /over the debtor account's daily limit of 1500\.00 EUR \(1400\.00 EUR used\)/);
         assert.deepEqual(await counter(h.engine, 'debtor-account', `BANKDEFFXXX/${ACCOUNT_A}`), { amount: 140_000n, count: 2 });
+        // One usage row per payment, naming the key it took in each scope (only the debtor account's is limited here).
+        assert.deepEqual(await usage(h.engine), [
+          { tx: 'BANKDEFF-R2-000001', debtor: `BANKDEFFXXX/${ACCOUNT_A}`, creditor: null, participant: null },
+          { tx: 'BANKDEFF-R3-000001', debtor: `BANKDEFFXXX/${ACCOUNT_A}`, creditor: null, participant: null },
+        ]);
         // The creditor bank rejects the 500.00: released, and its room is given back.
         await h.dispatch();
         await bank.answerRealtime();
         assert.equal((await states(h.engine))['BANKDEFF-R3-000001'], 'RELEASED');
         assert.deepEqual(await counter(h.engine, 'debtor-account', `BANKDEFFXXX/${ACCOUNT_A}`), { amount: 90_000n, count: 1 });
+        assert.deepEqual((await usage(h.engine)).map((u) => u.tx), ['BANKDEFF-R2-000001'], 'the released payment\'s row went with its room');
         assert.equal((await submit(h.engine, message(5, ['600.00'], { inst: true }))).status, 'ACCP', 'the room came back');
         const recorded = await h.engine.riskEvents();
         assert.deepEqual(recorded.filter((e) => e.kind === 'limit-breach').length, 2);

@@ -5,9 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { riskFacts, declaredAccountType } from '../../switch/risk/facts.ts';
+import { riskFacts, declaredAccountType, RISK_LEAF_PATHS } from '../../switch/risk/facts.ts';
+import { extractFacts } from '../../switch/validation/facts.ts';
+import { forwardableElement } from '../../switch/validation/forward.ts';
+import { scanXml } from '../../switch/validation/scan.ts';
+import * as pacs008 from '../../switch/iso/messages/pacs.008.001.08/index.ts';
+import { pacs008Samples } from '../iso/payment-samples.ts';
 import { checkRiskConfig, type RiskConfig } from '../../switch/risk/config.ts';
-import { judge, resolveLimits, type LimitSelector } from '../../switch/risk/limits.ts';
+import { judge, limitResolver, resolveLimits, type LimitSelector } from '../../switch/risk/limits.ts';
 import { checkHeader, parseProfileLine, ProfileFileError } from '../../switch/risk/profiles.ts';
 import { checkConfig } from '../../switch/config.ts';
 
@@ -36,6 +41,45 @@ test('facts: every party, account and identification as a conforming parser read
   assert.equal(f.amount, 1000n);
   assert.equal(declaredAccountType(f), 'business', 'the named type before the Id');
   assert.equal(declaredAccountType({ ...f, debtorAccountTypeCode: 'CACC' }), 'personal', 'an ISO code names no type: PrvtId → personal');
+});
+
+test('facts: the leaves validation reads in its own walk (extraLeaves) give the same facts as a walk of the element intake keeps', () => {
+  const encoder = new TextEncoder();
+  // The scan's lexical profile refuses CDATA and spaces around a value.
+  const tx = TX.replace('<![CDATA[<Ruiz>]]>', '&lt;Ruiz&gt;').replace(' ACME  SA ', 'ACME  SA');
+  const documents = [
+    ...Object.values(pacs008Samples).map((m) => pacs008.build(m)),
+    // The test's element twice in one message: once plain, once with a prefix, a comment and CRLF line ends.
+    `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr><MsgId>M</MsgId></GrpHdr>${tx}` +
+      `<p:CdtTrfTxInf xmlns:p="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08">${tx.slice('<CdtTrfTxInf>'.length, -'</CdtTrfTxInf>'.length)
+        .replace(/<(\/?)(\w)/g, '<$1p:$2').replace(/\n/g, '\r\n').replace('<p:Cdtr>', '<!-- c --><p:Cdtr>')}</p:CdtTrfTxInf>` +
+      '</FIToFICstmrCdtTrf></Document>',
+  ];
+  let compared = 0;
+  for (const xml of documents) {
+    const bytes = encoder.encode(xml);
+    const scan = scanXml(bytes);
+    assert.deepEqual(scan.findings, []);
+    const messageRoot = scan.rootChildren[0]!;
+    const spans = scan.depth3.filter((e) => e.localName === 'CdtTrfTxInf');
+    assert.ok(spans.length > 0);
+    const facts = extractFacts(bytes, messageRoot, 'CdtTrfTxInf', spans, pacs008.module.factSpec!, undefined, RISK_LEAF_PATHS).transactions;
+    assert.equal(facts.length, spans.length);
+    spans.forEach((span, i) => {
+      const element = { ...row, xml: forwardableElement(bytes, span) };
+      const leaves = facts[i]!.leaves;
+      assert.ok(leaves !== undefined, 'asked for, handed over');
+      const at = new Date('2026-11-26T09:00:00Z');
+      assert.deepEqual(riskFacts({ ...element, riskLeaves: leaves }, 'batch', at, '2026-11-26'), riskFacts(element, 'batch', at, '2026-11-26'));
+      compared++;
+    });
+  }
+  assert.ok(compared >= documents.length + 1);
+  // Without extraLeaves the facts are as before: no leaves.
+  const bytes = encoder.encode(documents[0]!);
+  const scan = scanXml(bytes);
+  const plain = extractFacts(bytes, scan.rootChildren[0]!, 'CdtTrfTxInf', scan.depth3.filter((e) => e.localName === 'CdtTrfTxInf'), pacs008.module.factSpec!);
+  assert.equal(plain.transactions[0]!.leaves, undefined);
 });
 
 const rules = (limits: unknown[], extra: Record<string, unknown> = {}): RiskConfig => {
@@ -96,6 +140,33 @@ test('limits: the most specific rule wins per limit; a participant override outr
   const other = resolveLimits(config, { ...debtor, participant: 'BANKNL2AXXX' }, creditor);
   assert.equal(other.perTransaction, 20_000n, 'type and level (6) before level alone (4) before the scheme (0)');
   assert.equal(resolveLimits(config, { ...debtor, participant: 'X', riskLevel: 'medium' }, creditor).perTransaction, 50_000n);
+});
+
+test('limits: limitResolver (once per distinct selector of a group) gives what resolveLimits gives, side by side', () => {
+  const config = rules([
+    { currency: 'EUR', perTransaction: '500.00', debtorAccountDaily: { amount: '900.00', count: 9 }, participantDaily: { count: 1000 } },
+    { currency: 'EUR', riskLevel: 'high', perTransaction: '100.00', creditorAccountDaily: { amount: '10.00' } },
+    { currency: 'EUR', accountType: 'business', creditorAccountDaily: { count: 4 } },
+    { currency: 'EUR', participant: 'BANKDEFFXXX', perTransaction: '50000.00', participantDaily: { amount: '1.00' } },
+    { currency: 'EUR', service: 'batch', debtorAccountDaily: { amount: '800.00' } },
+  ]);
+  const resolve = limitResolver(config);
+  const selectors: LimitSelector[] = [];
+  for (const participant of ['BANKDEFFXXX', 'BANKNL2AXXX']) {
+    for (const service of ['realtime', 'batch'] as const) {
+      for (const accountType of ['personal', 'business'] as const) {
+        for (const riskLevel of ['low', 'high'] as const) selectors.push({ participant, service, currency: 'EUR', accountType, riskLevel });
+      }
+    }
+  }
+  for (const d of selectors) {
+    for (const c of selectors) {
+      assert.deepEqual(resolve(d, c), resolveLimits(config, d, c));
+      assert.deepEqual(resolve(d, c), resolveLimits(config, d, c), 'the second time, from the resolver\'s memory');
+    }
+  }
+  assert.equal(resolve(selectors[3]!, selectors[5]!).creditorAccountDaily.amount, 1_000n, 'the creditor side with its own level');
+  assert.equal(resolve(selectors[0]!, selectors[0]!).participantDaily.amount, 100n, 'the participant override');
 });
 
 test('judge: frozen, then per-transaction, then exact hits, then score; names and scores over the hold threshold hold', () => {
