@@ -3,7 +3,7 @@
 // Node 20's runner takes no globs, so the file list is gathered here. Extra arguments filter by path.
 // At the end it counts the tests skipped (and checks left out) for a missing prerequisite, which under
 // CI=true fail instead (test/support/prerequisites.ts).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -28,10 +28,13 @@ if (files.length === 0) {
 }
 const scratch = mkdtempSync(join(tmpdir(), 'clearhouse-run-tests-'));
 const skipsFile = join(scratch, 'skips.jsonl');
+const timingsFile = join(scratch, 'timings.jsonl');
 const reporters = [
   `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout',
   '--test-reporter=./test/support/prerequisite-reporter.js', `--test-reporter-destination=${skipsFile}`,
+  '--test-reporter=./test/support/timing-reporter.js', `--test-reporter-destination=${timingsFile}`,
 ];
+const started = performance.now();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files], {
   cwd: root,
   stdio: 'inherit',
@@ -39,8 +42,30 @@ const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test
   env: { ...process.env, CLEARHOUSE_TEST_SCRATCH: scratch },
 });
 summariseSkips();
+summariseTimings();
 rmSync(scratch, { recursive: true, force: true });
 process.exit(result.status ?? 1);
+
+/**
+ * Each file's wall time, slowest first (the 15 slowest, or all with CLEARHOUSE_TEST_TIMINGS=all), and the
+ * run's own; CLEARHOUSE_TEST_TIMINGS=FILE.json also writes them all there as { file: seconds }.
+ */
+function summariseTimings() {
+  const lines = existsSync(timingsFile)
+    ? readFileSync(timingsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)) : [];
+  if (lines.length === 0) return;
+  const seconds = (ms) => (ms / 1000).toFixed(1);
+  const byTime = lines.map((l) => ({ ...l, file: relative(root, l.file) })).sort((a, b) => b.ms - a.ms);
+  const wanted = process.env.CLEARHOUSE_TEST_TIMINGS ?? '';
+  const shown = wanted === 'all' ? byTime : byTime.slice(0, 15);
+  const total = byTime.reduce((sum, l) => sum + l.ms, 0);
+  console.log(`\n${byTime.length} file(s) in ${seconds(performance.now() - started)} s (${seconds(total)} s of file time); ` +
+    `${shown.length === byTime.length ? 'each' : `the ${shown.length} slowest`}:`);
+  for (const l of shown) console.log(`  ${seconds(l.ms).padStart(7)} s  ${l.file}${l.passed ? '' : '  (failed)'}`);
+  if (wanted.endsWith('.json')) {
+    writeFileSync(wanted, `${JSON.stringify(Object.fromEntries(byTime.map((l) => [l.file, Number(seconds(l.ms))])), null, 2)}\n`);
+  }
+}
 
 function summariseSkips() {
   let lines = [];
