@@ -1,6 +1,7 @@
 /**
  * The command line as a user runs it: `clearhouse validate` exit codes and JSON, and `clearhouse
- * demo`, whose every answer must be valid against both the scheme's and the official XSDs.
+ * demo`, whose every answer must be valid against both the scheme's and the official XSDs (judged on
+ * the suite's shared `demo --json` run, test/support/demo-once.ts).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { limits } from '../../switch/limits.ts';
 import { officialXsdDirectory } from '../iso/official-xsd.ts';
 import { requireOrNote } from '../support/prerequisites.ts';
+import { demoJsonOnce } from '../support/demo-once.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const fixtures = join(root, 'test', 'fixtures');
@@ -101,9 +103,9 @@ describe('clearhouse demo', () => {
   // Its duration (about 20 s here) is reported by the demo itself and recorded in docs/performance.md:
   // timings are measured, not asserted in tests.
   it('runs the whole story; every message the switch emitted is valid ISO 20022', async (t) => {
-    const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-'));
-    const r = run('demo', '--out', out, '--json');
-    assert.equal(r.code, 0, r.stderr);
+    const r = demoJsonOnce();
+    const out = r.out;
+    assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as {
       frontDoor: Array<{ status: string; answer: string }>;
       cycle1: { files: string[][]; realtime: Record<string, number> };

@@ -2,7 +2,9 @@
  * `clearhouse demo --out DIR` never deletes what it did not write: a directory that is not empty and
  * holds no demo marker is refused (exit 2, one line, nothing touched); an earlier demo's output is
  * emptied and reused. The demo leaves its store and scheme file under DIR, so `cycle list` and
- * `positions` with --config DIR/scheme.json afterwards show the demo's day, and it says so.
+ * `positions` with --config DIR/scheme.json afterwards show the demo's day, and it says so. The reuse
+ * is judged on the suite's shared demo run (test/support/demo-once.ts), whose DIR held an earlier
+ * demo's marker and a stale file when it started.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, FIXTURE_MORNING, root } from '../support/cli-workspace.ts';
+import { demoOnce, EARLIER_DEMO_MARKER, STALE_FILE } from '../support/demo-once.ts';
 import { CLOCK_VARIABLE } from '../../switch/clock.ts';
 
 const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', CLEARHOUSE_CONFIG: '', [CLOCK_VARIABLE]: FIXTURE_MORNING };
@@ -35,13 +38,12 @@ describe('clearhouse demo --out', () => {
   });
 
   it('reuses an earlier demo output, leaves its store behind, and cycle list / positions show its day', () => {
-    const out = mkdtempSync(join(tmpdir(), 'clearhouse-demo-reuse-'));
-    writeFileSync(join(out, '.clearhouse-demo'), 'marker');
-    writeFileSync(join(out, 'stale-from-last-run.xml'), '<old/>');
-    const r = run('demo', '--out', out);
+    const r = demoOnce(); // started in a folder holding EARLIER_DEMO_MARKER and STALE_FILE
+    const out = r.out;
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(!existsSync(join(out, 'stale-from-last-run.xml')), 'the earlier output is emptied');
-    assert.ok(existsSync(join(out, '.clearhouse-demo')));
+    assert.ok(!existsSync(join(out, STALE_FILE)), 'the earlier output is emptied');
+    assert.ok(existsSync(join(out, EARLIER_DEMO_MARKER)));
+    assert.notEqual(readFileSync(join(out, EARLIER_DEMO_MARKER), 'utf8'), 'marker', 'the marker is the new run\'s own');
     const scheme = join(out, 'scheme.json');
     assert.match(r.stdout, new RegExp(`clearhouse positions --config ${scheme.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const cycles = run('cycle', 'list', '--config', scheme, '--json');
