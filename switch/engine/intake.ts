@@ -14,6 +14,7 @@ import type { Located, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { parseAmount } from '../iso/amount.ts';
 import { errorCode, type Queryable } from '../store/database.ts';
+import { copyField } from '../store/copy-text.ts';
 import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
 import type { ElementSpan } from '../validation/scan.ts';
 import type { EngineContext } from './context.ts';
@@ -196,17 +197,30 @@ export function idempotencyClaims(report: FileReport, facts: readonly Transactio
   if (report.header) add('BAH', sender, report.header.businessMessageId);
   add('MSG', sender, `${report.messageId}:${report.group!.messageId}`);
   const accepted = new Set(report.transactions.filter((t) => t.status === 'ACCP').map((t) => t.index));
-  const transactionKeys = new Map<string, number>();
+  const claimed: TransactionFacts[] = [];
   if (report.messageId === 'pacs.008.001.08' || report.messageId === 'pacs.004.001.09') {
     for (const f of facts) {
       if (!accepted.has(f.index)) continue;
+      claimed.push(f);
       add('TX', sender, f.transactionId);
-      if (f.transactionId) transactionKeys.set(claimId('TX', sender, f.transactionId), f.index);
       add('UETR', sender, f.uetr);
-      if (f.uetr) transactionKeys.set(claimId('UETR', sender, f.uetr), f.index);
     }
   }
-  return { kinds, scopes, keys, transactionKeys };
+  // Needed only when some key was taken (claimOutcome): built then, not for every message.
+  let transactionKeys: Map<string, number> | undefined;
+  return {
+    kinds, scopes, keys,
+    get transactionKeys(): ReadonlyMap<string, number> {
+      if (transactionKeys === undefined) {
+        transactionKeys = new Map();
+        for (const f of claimed) {
+          if (f.transactionId) transactionKeys.set(claimId('TX', sender, f.transactionId), f.index);
+          if (f.uetr) transactionKeys.set(claimId('UETR', sender, f.uetr), f.index);
+        }
+      }
+      return transactionKeys;
+    },
+  };
 }
 
 /**
@@ -249,6 +263,8 @@ export function claimOutcome(report: FileReport, facts: readonly TransactionFact
 async function claimKeys(tx: Queryable, messageRowId: bigint, sha256: string, sender: string, report: FileReport,
   facts: readonly TransactionFacts[]): Promise<FileReport> {
   const claims = idempotencyClaims(report, facts, sender);
+  if (await claimAllNew(tx, claims, messageRowId, sha256)) return report;
+  // Some key was taken: the precise path, which finds out which ones (claimOutcome).
   const claimed = await tx.query<{ kind: string; scope: string; key: string }>(
     `INSERT INTO idempotency_keys (kind, scope, key, message_id, sha256)
      SELECT k, s, v, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, s, v)
@@ -260,6 +276,35 @@ async function claimKeys(tx: Queryable, messageRowId: bigint, sha256: string, se
     await tx.query('DELETE FROM idempotency_keys WHERE message_id = $1', [messageRowId]);
   }
   return outcome.report;
+}
+
+/**
+ * The common case, paid once: every key is new. The keys are inserted without ON CONFLICT and without
+ * RETURNING (by COPY on PostgreSQL), inside a savepoint; a key already taken fails the insert with a
+ * unique violation, the savepoint undoes it, and the caller takes the precise path. Returns whether
+ * every key was claimed.
+ */
+async function claimAllNew(tx: Queryable, claims: KeyClaims, messageRowId: bigint, sha256: string): Promise<boolean> {
+  const { kinds, scopes, keys } = claims;
+  await tx.query('SAVEPOINT claim_keys');
+  try {
+    if (tx.copyFrom) {
+      const tail = `\t${messageRowId}\t${sha256}\n`;
+      let data = '';
+      for (let i = 0; i < kinds.length; i++) data += `${kinds[i]}\t${copyField(scopes[i])}\t${copyField(keys[i])}${tail}`;
+      await tx.copyFrom('COPY idempotency_keys (kind, scope, key, message_id, sha256) FROM STDIN', data);
+    } else {
+      await tx.query(`INSERT INTO idempotency_keys (kind, scope, key, message_id, sha256)
+                      SELECT k, s, v, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, s, v)`,
+      [kinds, scopes, keys, messageRowId, sha256]);
+    }
+  } catch (error) {
+    if (errorCode(error) !== UNIQUE_VIOLATION) throw error;
+    await tx.query('ROLLBACK TO SAVEPOINT claim_keys');
+    return false;
+  }
+  await tx.query('RELEASE SAVEPOINT claim_keys');
+  return true;
 }
 
 /**
@@ -299,32 +344,17 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   // transactions are refused in the answer), held ones wait for an operator out of every cycle.
   const assessed = await assessPayments(ctx, tx, allRows, realtime ? 'realtime' : 'batch');
   const kept = allRows.map((_, i) => assessed?.[i]?.disposal.kind !== 'reject');
-  const rows = allRows.filter((_, i) => kept[i]);
-  const warehoused = allWarehoused.filter((_, i) => kept[i]);
-  const held = rows.map((_, i) => assessed?.[allRows.indexOf(rows[i]!)]?.disposal.kind === 'hold');
+  const keptAt = allRows.flatMap((_, i) => (kept[i] ? [i] : []));
+  const rows = keptAt.map((i) => allRows[i]!);
+  const warehoused = keptAt.map((i) => allWarehoused[i]!);
+  const held = keptAt.map((i) => assessed?.[i]?.disposal.kind === 'hold');
   const outcome = assessed === undefined ? undefined : await refuseRiskRejected(tx, messageRowId, report, allRows, assessed);
-  const columns = {
-    index: rows.map((r) => r.index), txId: rows.map((r) => r.transactionId), e2e: rows.map((r) => r.endToEndId), uetr: rows.map((r) => r.uetr),
-    instructing: rows.map((r) => r.instructingAgent), debtor: rows.map((r) => r.debtorAgent), creditor: rows.map((r) => r.creditorAgent),
-    currency: rows.map((r) => r.currency), amount: rows.map((r) => r.amountMinor.toString()), date: rows.map((r) => r.settlementDate),
-    xml: rows.map((r) => r.xml), cycle: rows.map((_, i) => (cycle === null || warehoused[i] || held[i] ? null : cycle.id.toString())),
-  };
   // A batch payment is created as RECEIVED --ACCEPT_BATCH--> would leave it (recorded as one set: acceptBatchPayments);
   // a held one as RECEIVED --HOLD--> leaves it (recorded by holdNewPayments).
   const state = realtime ? 'RECEIVED' : admittedState('ACCEPT_BATCH');
   const states = rows.map((_, i) => (held[i] ? admittedState('HOLD') : state));
-  // A batch payment's XML is not copied: it stays in the stored inbound file (cycles/bulk-files.ts).
-  const created = rows.length === 0 ? [] : await tx.query<{ id: bigint; transaction_index: number }>(
-    `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
-        debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml)
-     SELECT $1, i, 'CREDIT', $2, t, e, u, ia, da, ca, c, a::bigint, d::date, s, cy::bigint, x
-       FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                   $12::text[], $13::text[], $14::text[], $15::text[], $3::text[]) AS p(i, t, e, u, ia, da, ca, c, a, d, x, cy, s)
-     ORDER BY i
-     RETURNING id, transaction_index`,
-    [messageRowId, realtime ? 'realtime' : 'batch', states, columns.index, columns.txId, columns.e2e, columns.uetr,
-      columns.instructing, columns.debtor, columns.creditor, columns.currency, columns.amount, columns.date,
-      realtime ? columns.xml : columns.xml.map(() => null), columns.cycle]);
+  const cycles = rows.map((_, i) => (cycle === null || warehoused[i] || held[i] ? null : cycle.id.toString()));
+  const created = rows.length === 0 ? [] : await insertPayments(tx, messageRowId, realtime ? 'realtime' : 'batch', rows, states, cycles);
   if (assessed !== undefined) {
     const idByIndex = new Map(created.map((c) => [c.transaction_index, c.id]));
     await recordAssessed(ctx, tx, assessed, allRows.map((r) => idByIndex.get(r.index)), allRows.map((r) => r.transactionId));
@@ -332,7 +362,7 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   const heldIndexes = new Set(rows.filter((_, i) => held[i]).map((r) => r.index));
   const heldPayments = created.filter((c) => heldIndexes.has(c.transaction_index));
   if (heldPayments.length > 0) {
-    await holdNewPayments(ctx, tx, realtime ? 'realtime' : 'batch', heldPayments, columns.index, columns.xml, sender, report);
+    await holdNewPayments(ctx, tx, realtime ? 'realtime' : 'batch', heldPayments, rows.map((r) => r.index), rows.map((r) => r.xml), sender, report);
   }
   const admitted = created.filter((c) => !heldIndexes.has(c.transaction_index));
   if (realtime) return { realtime: admitted.map((r) => r.id), heldRealtime: heldPayments.length, ...(outcome === undefined ? {} : { report: outcome }) };
@@ -340,6 +370,46 @@ async function createPayments(ctx: EngineContext, tx: Queryable, messageRowId: b
   await acceptBatchPayments(tx, cycle!.id, admitted.filter((c) => !waiting.has(c.transaction_index)));
   await warehouseBatchPayments(tx, admitted.filter((c) => waiting.has(c.transaction_index)));
   return { realtime: [], heldRealtime: 0, ...(outcome === undefined ? {} : { report: outcome }) };
+}
+
+/**
+ * Insert the payments of one message, in transaction order, and return their ids. A batch payment's XML
+ * is not copied: it stays in the stored inbound file (cycles/bulk-files.ts). On PostgreSQL the ids are
+ * taken from the sequence first (one string back) and the rows sent by COPY: no parameter arrays to
+ * build and parse, no row per payment back; PGlite inserts from arrays with RETURNING, as before.
+ */
+async function insertPayments(tx: Queryable, messageRowId: bigint, mode: 'batch' | 'realtime', rows: readonly PaymentRow[],
+  states: readonly string[], cycles: readonly (string | null)[]): Promise<{ id: bigint; transaction_index: number }[]> {
+  const keepXml = mode === 'realtime';
+  if (tx.copyFrom) {
+    const [allocated] = await tx.query<{ ids: string }>(
+      "SELECT string_agg(nextval('payments_id_seq')::text, ',') AS ids FROM generate_series(1, $1::int)", [rows.length]);
+    const ids = allocated!.ids.split(',').map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const head = `\t${messageRowId}\t`;
+    const middle = `\tCREDIT\t${mode}\t`;
+    let data = '';
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      data += `${ids[i]}${head}${r.index}${middle}${copyField(r.transactionId)}\t${copyField(r.endToEndId)}\t${copyField(r.uetr)}\t`
+        + `${copyField(r.instructingAgent)}\t${copyField(r.debtorAgent)}\t${copyField(r.creditorAgent)}\t${copyField(r.currency)}\t`
+        + `${r.amountMinor}\t${copyField(r.settlementDate)}\t${copyField(states[i])}\t${copyField(cycles[i])}\t${keepXml ? copyField(r.xml) : '\\N'}\n`;
+    }
+    await tx.copyFrom(`COPY payments (id, message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
+        debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml) FROM STDIN`, data);
+    return rows.map((r, i) => ({ id: ids[i]!, transaction_index: r.index }));
+  }
+  return tx.query<{ id: bigint; transaction_index: number }>(
+    `INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
+        debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, cycle_id, transaction_xml)
+     SELECT $1, i, 'CREDIT', $2, t, e, u, ia, da, ca, c, a::bigint, d::date, s, cy::bigint, x
+       FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                   $12::text[], $13::text[], $14::text[], $15::text[], $3::text[]) AS p(i, t, e, u, ia, da, ca, c, a, d, x, cy, s)
+     ORDER BY i
+     RETURNING id, transaction_index`,
+    [messageRowId, mode, states, rows.map((r) => r.index), rows.map((r) => r.transactionId), rows.map((r) => r.endToEndId),
+      rows.map((r) => r.uetr), rows.map((r) => r.instructingAgent), rows.map((r) => r.debtorAgent), rows.map((r) => r.creditorAgent),
+      rows.map((r) => r.currency), rows.map((r) => r.amountMinor.toString()), rows.map((r) => r.settlementDate),
+      keepXml ? rows.map((r) => r.xml) : rows.map(() => null), cycles]);
 }
 
 /**

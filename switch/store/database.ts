@@ -10,7 +10,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { from as copyFromStream, to as copyTo } from 'pg-copy-streams';
 import { limits } from '../limits.ts';
 import { lockEmbeddedStore } from './embedded-lock.ts';
 export { StoreLockedError } from './embedded-lock.ts';
@@ -25,6 +25,13 @@ export interface Queryable {
    * outside transactions.
    */
   copyTo?(sql: string): Readable;
+  /**
+   * PostgreSQL only, inside a transaction (batch intake, switch/engine/intake.ts): a `COPY … FROM STDIN`
+   * of `data` (text format, already escaped: switch/store/copy-text.ts), on the transaction's own
+   * connection. Fails as the COPY does (a unique violation is the caller's to handle, inside a
+   * savepoint). Absent on PGlite and outside transactions.
+   */
+  copyFrom?(sql: string, data: string): Promise<void>;
 }
 
 export interface Database extends Queryable {
@@ -114,6 +121,12 @@ function openPostgres(url: string, poolSize: number, readOnly: boolean): Databas
             query: async <R>(sql: string, params?: readonly unknown[]) =>
               (await client.query(sql, params as unknown[])).rows as R[],
             copyTo: (sql: string) => client.query(copyTo(sql)),
+            copyFrom: (sql: string, data: string) => new Promise<void>((resolveCopy, rejectCopy) => {
+              const stream = client.query(copyFromStream(sql));
+              stream.on('error', rejectCopy);
+              stream.on('finish', () => resolveCopy());
+              stream.end(data);
+            }),
           });
           await client.query('COMMIT');
           return result;

@@ -12,7 +12,7 @@
  * Pure functions: facts in, findings out. A rule never throws for bad input.
  * Rules run in a fixed order, so a message gets the same findings in the same order every time.
  */
-import { isValidIBAN } from 'ibantools';
+import { validIban } from './iban.ts';
 import { parseAmount, parseDecimalScaled } from '../iso/amount.ts';
 import type { Finding } from '../iso/finding.ts';
 import type { AmountText, GroupFacts, MessageFacts, TransactionFacts } from '../iso/message.ts';
@@ -320,7 +320,7 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
     }
   }
   for (const iban of tx.ibans) {
-    if (!isValidIBAN(iban.value)) {
+    if (!validIban(iban.value)) {
       findings.push({ code: REASON.invalidIban, path: `${options.rootPath}/${iban.path}`, line,
         message: `IBAN ${iban.value} fails its check digits or country format`,
         transactionId: tx.transactionId, transactionIndex: tx.index });
