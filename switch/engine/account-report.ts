@@ -57,7 +57,7 @@ export async function intradayPosition(tx: Queryable, bic: string, currency: str
   const [waiting] = await tx.query<{ queued: bigint; held: bigint }>(
     `SELECT COALESCE(SUM(amount_minor) FILTER (WHERE state = 'QUEUED'), 0)::bigint AS queued,
             COALESCE(SUM(amount_minor) FILTER (WHERE state = 'HELD'), 0)::bigint AS held
-       FROM payments WHERE debtor_agent = $1 AND currency = $2 AND state IN ('QUEUED', 'HELD')`, [bic, currency]);
+       FROM payments WHERE debtor_agent = $1 AND currency = $2 AND pending_state IN ('QUEUED', 'HELD')`, [bic, currency]);
   const cap = exposure ? BigInt(exposure.cap_minor) : 0n;
   const headroom = exposure ? cap + BigInt(exposure.net_minor) - BigInt(exposure.reserved_minor) : 0n;
   return { currency, netMinor: BigInt(net!.net), headroomMinor: headroom, capMinor: cap, queuedMinor: BigInt(waiting!.queued), heldMinor: BigInt(waiting!.held) };

@@ -192,13 +192,13 @@ export interface QueueLane {
 export async function queuedPayments(db: Queryable, visibleTo: string | undefined, perLane: number): Promise<QueueLane[]> {
   const lanes = await db.query<{ bic: string; currency: string; count: number; amount_minor: bigint; oldest_at: Date }>(
     `SELECT debtor_agent AS bic, currency, count(*)::int AS count, sum(amount_minor)::bigint AS amount_minor, min(created_at) AS oldest_at
-       FROM payments WHERE state = 'QUEUED' AND ($1::text IS NULL OR debtor_agent = $1) GROUP BY debtor_agent, currency ORDER BY debtor_agent, currency`,
+       FROM payments WHERE pending_state = 'QUEUED' AND ($1::text IS NULL OR debtor_agent = $1) GROUP BY debtor_agent, currency ORDER BY debtor_agent, currency`,
     [visibleTo ?? null]);
   const views = new Map((await exposures(db, visibleTo)).map((e) => [`${e.bic} ${e.currency}`, e.headroomMinor]));
   const out: QueueLane[] = [];
   for (const lane of lanes) {
     const rows = await db.query<PaymentRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM payments WHERE state = 'QUEUED' AND debtor_agent = $1 AND currency = $2 ORDER BY sequence LIMIT $3`,
+      `SELECT ${SUMMARY_COLUMNS} FROM payments WHERE pending_state = 'QUEUED' AND debtor_agent = $1 AND currency = $2 ORDER BY sequence LIMIT $3`,
       [lane.bic, lane.currency, perLane]);
     out.push({ bic: lane.bic, currency: lane.currency, count: lane.count, amountMinor: BigInt(lane.amount_minor), oldestAt: new Date(lane.oldest_at),
       headroomMinor: views.get(`${lane.bic} ${lane.currency}`) ?? 0n, payments: rows.map(summary) });
@@ -229,7 +229,7 @@ export async function queueDepths(db: Queryable, visibleTo: string | undefined, 
   type Group = { bic: string; currency: string; count: number; amount_minor: bigint; oldest_at: Date | null };
   const group = (state: 'QUEUED' | 'HELD') => db.query<Group>(
     `SELECT debtor_agent AS bic, currency, count(*)::int AS count, sum(amount_minor)::bigint AS amount_minor, min(created_at) AS oldest_at
-       FROM payments WHERE state = $2 AND ($1::text IS NULL OR debtor_agent = $1) GROUP BY debtor_agent, currency`, [visibleTo ?? null, state]);
+       FROM payments WHERE pending_state = $2 AND ($1::text IS NULL OR debtor_agent = $1) GROUP BY debtor_agent, currency`, [visibleTo ?? null, state]);
   const [views, queued, holds] = await Promise.all([exposures(db, visibleTo), group('QUEUED'), held ? group('HELD') : Promise.resolve([] as Group[])]);
   const key = (r: { bic: string; currency: string }) => `${r.bic} ${r.currency}`;
   const queuedBy = new Map(queued.map((r) => [key(r), r]));

@@ -441,7 +441,7 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
     const queued = await tx.query<{ debtor_agent: string; currency: string }>(
       `SELECT DISTINCT p.debtor_agent, p.currency FROM payments p JOIN unnest($1::text[], $2::text[]) AS l(bic, currency)
           ON p.debtor_agent = l.bic AND p.currency = l.currency
-        WHERE p.state = 'QUEUED'`, [laneList.map((l) => l.bic), laneList.map((l) => l.currency)]);
+        WHERE p.pending_state = 'QUEUED'`, [laneList.map((l) => l.bic), laneList.map((l) => l.currency)]);
     for (const q of queued) waiting.add(laneOf(q.debtor_agent, q.currency));
   }
 

@@ -103,7 +103,7 @@ export async function reserveNewRealtimePayments(ctx: EngineContext, tx: Queryab
   for (const payment of payments) {
     // First in, first out: while earlier payments of this sender wait, a new one waits behind them.
     const [waiting] = service?.overCap === 'queue'
-      ? await tx.query("SELECT 1 FROM payments WHERE debtor_agent = $1 AND currency = $2 AND state = 'QUEUED' LIMIT 1",
+      ? await tx.query("SELECT 1 FROM payments WHERE debtor_agent = $1 AND currency = $2 AND pending_state = 'QUEUED' LIMIT 1",
         [payment.debtor_agent, payment.currency])
       : [];
     if (!waiting && await reserve(tx, payment.debtor_agent, payment.currency, payment.amount_minor)) {
@@ -245,7 +245,7 @@ export async function unmatchedAnswerReason(tx: Queryable, answer: {
 export async function sweepTimeouts(ctx: EngineContext): Promise<number> {
   return ctx.db.transaction(async (tx) => {
     const expired = await tx.query<{ id: bigint }>(
-      "SELECT id FROM payments WHERE state = 'RESERVED' AND confirm_by < $1 ORDER BY sequence FOR UPDATE SKIP LOCKED", [ctx.clock.now()]);
+      "SELECT id FROM payments WHERE pending_state = 'RESERVED' AND confirm_by < $1 ORDER BY sequence FOR UPDATE SKIP LOCKED", [ctx.clock.now()]);
     if (expired.length === 0) return 0;
     // The debtors' exposure rows first, in (BIC, currency) order as real-time intake takes them, so the
     // releases below (in acceptance order) never wait on a group that waits on them: no deadlock.
@@ -266,7 +266,7 @@ export async function sweepTimeouts(ctx: EngineContext): Promise<number> {
  */
 export async function releaseQueue(ctx: EngineContext, tx: Queryable, debtor: string, currency: string): Promise<number> {
   const queued = await tx.query<RealtimePayment>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payments p WHERE p.debtor_agent = $1 AND p.currency = $2 AND p.state = 'QUEUED'
+    `SELECT ${PAYMENT_COLUMNS} FROM payments p WHERE p.debtor_agent = $1 AND p.currency = $2 AND p.pending_state = 'QUEUED'
       ORDER BY p.sequence FOR UPDATE`, [debtor, currency]);
   let released = 0;
   for (const payment of queued) {
@@ -283,7 +283,7 @@ export async function expireQueuedPayments(ctx: EngineContext, tx: Queryable, cy
   const queued = await tx.query<{ id: bigint; sender: string; message_type: string; original_message_id: string; transaction_id: string | null;
     end_to_end_id: string | null; uetr: string | null }>(
     `SELECT p.id, m.participant AS sender, m.message_type, m.message_id AS original_message_id, p.transaction_id, p.end_to_end_id, p.uetr
-       FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.state = 'QUEUED' ORDER BY p.sequence FOR UPDATE`);
+       FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.pending_state = 'QUEUED' ORDER BY p.sequence FOR UPDATE`);
   for (const q of queued) {
     await transition(tx, q.id, 'EXPIRE', 'QUEUED', 'RELEASED', `expired at the cut-off of cycle ${cycleId}`, REASON.insufficientFunds);
     await emitStatusReport(ctx, tx, { recipient: q.sender, originalMessageId: q.original_message_id, originalMessageType: q.message_type,

@@ -101,7 +101,7 @@ export async function listHolds(db: Queryable): Promise<HeldPayment[]> {
     transaction_id: string | null; created_at: Date; confirm_by: Date | null; reasons: string | null }>(
     `SELECT p.id, p.mode, p.debtor_agent, p.creditor_agent, p.currency, p.amount_minor, p.transaction_id, p.created_at, p.confirm_by,
             (SELECT string_agg(e.reason, '; ' ORDER BY e.id) FROM risk_events e WHERE e.payment_id = p.id AND e.kind = 'hold') AS reasons
-       FROM payments p WHERE p.state = 'HELD' ORDER BY p.sequence`);
+       FROM payments p WHERE p.pending_state = 'HELD' ORDER BY p.sequence`);
   return rows.map((r) => ({ id: r.id, mode: r.mode, debtorAgent: r.debtor_agent, creditorAgent: r.creditor_agent, currency: r.currency,
     amountMinor: BigInt(r.amount_minor), transactionId: r.transaction_id, heldAt: r.created_at, decideBy: r.confirm_by, reasons: r.reasons ?? '' }));
 }
@@ -232,7 +232,7 @@ export async function sweepHeldTimeouts(ctx: EngineContext, options: { readonly 
       `SELECT p.id, p.mode, p.debtor_agent, p.currency, p.amount_minor, p.transaction_id, p.end_to_end_id, p.uetr, p.confirm_by,
               m.participant AS sender, m.message_id AS original_message_id, m.message_type
          FROM payments p JOIN messages m ON m.id = p.message_id
-        WHERE p.state = 'HELD' AND p.mode = 'realtime' AND p.confirm_by < $1 ORDER BY p.sequence
+        WHERE p.pending_state = 'HELD' AND p.mode = 'realtime' AND p.confirm_by < $1 ORDER BY p.sequence
           FOR UPDATE OF p${options.wait ? '' : ' SKIP LOCKED'}`, [ctx.clock.now()]);
     for (const p of due) {
       await rejectHeldRow(ctx, tx, p, REASON.heldTimeout, 'not decided within the scheme timeout', 'held payment not decided in time');

@@ -218,7 +218,8 @@ class LineWriter {
   }
 }
 
-interface TableInfo { readonly oid: number; readonly name: string; readonly columns: string[]; readonly key: string[]; readonly bytea: string[] }
+/** `generated`: the table has generated columns (payments.pending_state), left out of the backup: a restore generates them. */
+interface TableInfo { readonly oid: number; readonly name: string; readonly columns: string[]; readonly key: string[]; readonly bytea: string[]; readonly generated: boolean }
 
 /** The schema's tables, each after every table it refers to (schema_migrations is the header's). */
 async function tablesInOrder(tx: Queryable): Promise<TableInfo[]> {
@@ -244,12 +245,14 @@ async function tablesInOrder(tx: Queryable): Promise<TableInfo[]> {
   const infos: TableInfo[] = [];
   for (const name of ordered) {
     const { oid } = byName.get(name)!;
-    const columns = await tx.query<{ name: string; bytea: boolean }>(
-      'SELECT attname AS name, atttypid = \'bytea\'::regtype AS bytea FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [oid]);
+    const all = await tx.query<{ name: string; bytea: boolean; generated: boolean }>(
+      'SELECT attname AS name, atttypid = \'bytea\'::regtype AS bytea, attgenerated <> \'\' AS generated FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [oid]);
+    const columns = all.filter((c) => !c.generated);
     const key = await tx.query<{ name: string }>(
       `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
         WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`, [oid]);
-    infos.push({ oid, name, columns: columns.map((c) => c.name), key: key.map((k) => k.name), bytea: columns.filter((c) => c.bytea).map((c) => c.name) });
+    infos.push({ oid, name, columns: columns.map((c) => c.name), key: key.map((k) => k.name), bytea: columns.filter((c) => c.bytea).map((c) => c.name),
+      generated: columns.length < all.length });
   }
   return infos;
 }
@@ -294,7 +297,7 @@ async function dumpTable(tx: Queryable, table: TableInfo, out: LineWriter): Prom
         `WITH page AS (SELECT ${key} AS k, ${size} AS size FROM ${name} t ${last === undefined ? '' : `WHERE ${key} > $1`} ORDER BY ${key} LIMIT ${ROWS_PER_BATCH}),
               chosen AS (SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n, sum(size) OVER (ORDER BY k) AS running FROM page) p
                           WHERE n = 1 OR running <= ${STORED_BYTES_PER_PAGE})
-         SELECT to_jsonb(t)::text AS r, ${key}::text AS k FROM ${name} t WHERE ${key} IN (SELECT k FROM chosen) ORDER BY ${key}`,
+         SELECT ${plainJson(table)} AS r, ${key}::text AS k FROM ${name} t WHERE ${key} IN (SELECT k FROM chosen) ORDER BY ${key}`,
         last === undefined ? [] : [last]);
       if (page.length === 0) break;
       for (const { r } of page) await write(r);
@@ -302,7 +305,7 @@ async function dumpTable(tx: Queryable, table: TableInfo, out: LineWriter): Prom
     }
   } else {
     const order = table.key.length > 0 ? ` ORDER BY ${table.key.map((k) => `t.${quote(k)}`).join(', ')}` : '';
-    await tx.query(`DECLARE backup_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t)::text AS r FROM ${name} t${order}`);
+    await tx.query(`DECLARE backup_rows NO SCROLL CURSOR FOR SELECT ${plainJson(table)} AS r FROM ${name} t${order}`);
     for (;;) {
       const batch = await tx.query<{ r: string }>(`FETCH ${ROWS_PER_BATCH} FROM backup_rows`);
       for (const { r } of batch) await write(r);
@@ -358,13 +361,22 @@ export async function stateSummary(q: Queryable): Promise<StateSummary> {
 }
 
 /**
+ * A row's to_jsonb text, without its generated columns (the same text: jsonb orders its keys itself).
+ * Bytea columns rendered by the server (PGlite's pages and cursor; see rowJson for COPY).
+ */
+function plainJson(table: TableInfo): string {
+  if (!table.generated) return 'to_jsonb(t)::text';
+  return `to_jsonb((SELECT s FROM (SELECT ${table.columns.map((c) => `t.${quote(c)}`).join(', ')}) s))::text`;
+}
+
+/**
  * A row's to_jsonb text. A bytea column (messages.bytes: whole files) is to_jsonb'd as a placeholder
  * and its hex spliced in after: to_jsonb would JSON-escape the hex text character by character, which
  * was most of a backup's time on the server, and hex needs no escaping — the text is the same
  * (`"\\x…"`, bytea_output hex, the default). Each placeholder holds a random UUID: no value can be it.
  */
 function rowJson(table: TableInfo): string {
-  if (table.bytea.length === 0) return 'to_jsonb(t)::text';
+  if (table.bytea.length === 0) return plainJson(table);
   const nonce = randomUUID();
   const placeholder = (c: string): string => `'clearhouse-backup-${nonce}-${table.bytea.indexOf(c)}'`;
   const columns = table.columns.map((c) => (table.bytea.includes(c)

@@ -75,8 +75,13 @@ for (const backend of backends) {
         const [m] = await db.transaction(async (tx) => {
           await tx.query("SET LOCAL TimeZone = 'UTC'");
           await tx.query("SET LOCAL DateStyle = 'ISO, YMD'");
+          // The whole row as written: generated columns (payments.pending_state, migration 032) are
+          // computed from the others and were not part of the row when 022 digested it.
+          const [stored] = await tx.query<{ columns: string }>(`SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS columns FROM pg_attribute
+            WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`, [t.name]);
           return tx.query<{ n: bigint; differ: bigint }>(
-            `SELECT count(*) AS n, count(*) FILTER (WHERE ${contentSql(t)} <> ${legacySql(t)}) AS differ FROM ${quoteIdent(t.name)} r`);
+            `SELECT count(*) AS n, count(*) FILTER (WHERE ${contentSql(t)} <> ${legacySql(t)}) AS differ
+               FROM (SELECT ${stored!.columns} FROM ${quoteIdent(t.name)}) r`);
         });
         assert.ok(m!.n >= 2n, `${t.name} has rows`);
         assert.equal(m!.differ, 0n, `${t.name}: the declared columns print as the whole row did`);

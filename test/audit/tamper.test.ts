@@ -115,7 +115,10 @@ const tamperings = {
     const copy = `CREATE TEMPORARY TABLE tamper_copy ON COMMIT DROP AS SELECT * FROM ${quoteIdent(table.name)} r WHERE ${where(table)}`;
     await tx.query(copy, [key]);
     await tx.query(`UPDATE tamper_copy SET ${patch}`);
-    await tx.query(`INSERT INTO ${quoteIdent(table.name)} SELECT * FROM tamper_copy`);
+    // Generated columns (payments.pending_state) are computed by the insert, never given.
+    const [stored] = await tx.query<{ columns: string }>(`SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS columns FROM pg_attribute
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''`, [table.name]);
+    await tx.query(`INSERT INTO ${quoteIdent(table.name)} (${stored!.columns}) SELECT ${stored!.columns} FROM tamper_copy`);
     const [inserted] = await tx.query<{ k: string }>(`SELECT ${keySql(table)} AS k FROM tamper_copy r`);
     await tx.query('DROP TABLE tamper_copy');
     return inserted!.k;

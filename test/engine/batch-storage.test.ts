@@ -6,7 +6,9 @@
  *  - acceptance is recorded once per file, netting and settlement once per cycle, and every payment's
  *    history still lists them with cause and time (paymentHistory and the payment_history view agree);
  *  - the migration moves the XML of payments not yet delivered, keeps the references between payments,
- *    transitions and XML checked, and leaves the indexes usable by the queries that need them.
+ *    transitions and XML checked, and leaves the indexes usable by the queries that need them;
+ *  - no index of payments names `state` (migration 032), so netting's and settlement's updates of a
+ *    cycle's batch payments are HOT: no index entry written.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08
 import { formatAmount } from '../../switch/iso/amount.ts';
 import { forwardedCreditTransfer } from '../../switch/engine/outbound.ts';
 import { paymentHistory } from '../../switch/engine/cycles/index.ts';
+import { transitionPayments } from '../../switch/engine/transitions.ts';
 import { openDatabase, errorCode, type Database } from '../../switch/store/database.ts';
 import { migrate, migrations, splitStatements } from '../../switch/store/migrate.ts';
 import { backends, BANKS, freshPostgresUrl, harness, schemeConfig, SWITCH, type Backend, type Harness } from './support.ts';
@@ -143,6 +146,54 @@ for (const backend of backends) {
       }
     });
 
+    it('netting and settlement change no indexed value of a batch payment: no index of payments names state, the netting update is all HOT', async () => {
+      const h = await harness(backend, schemeConfig(), xsd);
+      try {
+        const db = h.engine.storeForTests();
+        // Migration 032: no index of payments has `state` in its keys, expressions or predicate
+        // (pending_state stands for the waiting states), and its pages keep room for a new row version.
+        const indexes = await db.query<{ name: string; def: string }>(
+          `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = 'payments'::regclass ORDER BY c.relname`);
+        assert.ok(indexes.some((i) => i.name === 'payments_queue') && indexes.some((i) => i.name === 'payments_held'));
+        for (const i of indexes) assert.doesNotMatch(i.def, /(?<![a-z_])state\b/, `${i.name} names state: ${i.def}`);
+        const [table] = await db.query<{ options: string[] | null }>("SELECT reloptions AS options FROM pg_class WHERE oid = 'payments'::regclass");
+        assert.deepEqual(table!.options, ['fillfactor=50']);
+
+        // The netting step's update of a cycle's 300 batch payments, counted inside its transaction
+        // (then rolled back): every row updated HOT, no index entry written.
+        await submitted(h, 0, bulk(0, 300, 71, [1, 2]));
+        const [cycle] = await db.query<{ id: bigint }>('SELECT DISTINCT cycle_id AS id FROM payments');
+        const rollback = new Error('rollback');
+        let counted: { upd: number; hot: number } | undefined;
+        await assert.rejects(db.transaction(async (tx) => {
+          const moved = await transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { cycleId: cycle!.id, mode: 'batch' }, cause: 'test', record: 'set' });
+          assert.equal(moved.get('ACCEPTED'), 300);
+          [counted] = await tx.query<{ upd: number; hot: number }>(
+            "SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_xact_user_tables WHERE relid = 'payments'::regclass");
+          throw rollback;
+        }), (e) => e === rollback);
+        assert.deepEqual(counted, { upd: 300, hot: 300 });
+
+        // The waiting states still read through their partial indexes, by pending_state.
+        await db.transaction(async (tx) => {
+          await tx.query('SET LOCAL enable_seqscan = off');
+          const plan = async (sql: string): Promise<string> => (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`)).map((r) => r['QUERY PLAN']).join('\n');
+          assert.match(await plan("SELECT id FROM payments WHERE debtor_agent = 'B' AND currency = 'EUR' AND pending_state = 'QUEUED' ORDER BY sequence"), /payments_queue/);
+          assert.match(await plan("SELECT id FROM payments WHERE pending_state = 'HELD' AND mode = 'realtime' AND confirm_by < now()"), /payments_held/);
+        });
+        const [consistent] = await db.query<{ n: number }>(
+          "SELECT COUNT(*)::int AS n FROM payments WHERE pending_state IS DISTINCT FROM (CASE WHEN state IN ('RECEIVED', 'HELD', 'RESERVED', 'QUEUED') THEN state END)");
+        assert.equal(consistent!.n, 0);
+        await h.closeAndSettle();
+        const states = await db.query<{ state: string; pending: string | null; n: number }>(
+          'SELECT state, pending_state AS pending, COUNT(*)::int AS n FROM payments GROUP BY 1, 2');
+        assert.deepEqual(states, [{ state: 'SETTLED', pending: null, n: 300 }]);
+      } finally {
+        await h.close();
+      }
+    });
+
     it('migration 005: moves the XML of payments still to deliver, checks references per statement, keeps indexes usable', async () => {
       const db = await openMigratedTo4(backend);
       try {
@@ -178,8 +229,8 @@ for (const backend of backends) {
         await db.transaction(async (tx) => {
           await tx.query('SET LOCAL enable_seqscan = off');
           const plan = async (sql: string): Promise<string> => (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`)).map((r) => r['QUERY PLAN']).join('\n');
-          assert.match(await plan("SELECT id FROM payments WHERE state = 'RESERVED' AND confirm_by < now()"), /payments_state/);
-          assert.match(await plan("SELECT id FROM payments WHERE state = 'QUEUED' ORDER BY sequence"), /payments_(state|queue)/);
+          assert.match(await plan("SELECT id FROM payments WHERE pending_state = 'RESERVED' AND confirm_by < now()"), /payments_state/);
+          assert.match(await plan("SELECT id FROM payments WHERE pending_state = 'QUEUED' ORDER BY sequence"), /payments_(state|queue)/);
           assert.match(await plan("SELECT id FROM payments WHERE forwarded_message_id = 'M1' AND creditor_agent = 'B' AND state = 'RESERVED'"), /payments_forwarded/);
           assert.match(await plan("SELECT id FROM payments WHERE uetr = 'u'"), /payments_by_uetr/);
         });
