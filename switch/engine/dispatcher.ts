@@ -10,7 +10,8 @@ import type { EngineContext } from './context.ts';
 import { crashPoint } from './crash.ts';
 import { raiseEvent } from './alerts.ts';
 import type { Deliver } from './transport.ts';
-import { storedContent } from './message-bytes.ts';
+import { inboundSources, storedContent } from './message-bytes.ts';
+import type { InboundSources } from './cycles/bulk-files.ts';
 
 /** Messages delivered per dispatcher pass; bounded so one pass holds its row locks briefly. */
 export const DISPATCH_BATCH_MAX = 200;
@@ -46,7 +47,9 @@ export async function dispatchOnce(ctx: EngineContext, deliver: Deliver, limit =
         WHERE o.state = 'PENDING' AND o.next_attempt_at <= $1
         ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED`, [ctx.clock.now(), limit]);
     let delivered = 0;
-    for (const row of due) if (await tryDelivery(ctx, tx, row, deliver)) delivered++;
+    // One set of inbound files for the pass: a cycle's bulk files are composed from the same ones.
+    const sources = inboundSources(tx);
+    for (const row of due) if (await tryDelivery(ctx, tx, row, deliver, sources)) delivered++;
     return delivered;
   });
 }
@@ -75,10 +78,10 @@ export async function dueOutbox(ctx: EngineContext, limit = DISPATCH_BATCH_MAX):
 }
 
 /** One delivery attempt of a locked row, recorded; true when delivered. */
-async function tryDelivery(ctx: EngineContext, tx: Queryable, row: DueRow, deliver: Deliver): Promise<boolean> {
+async function tryDelivery(ctx: EngineContext, tx: Queryable, row: DueRow, deliver: Deliver, sources?: InboundSources): Promise<boolean> {
   const attempt = row.attempts + 1;
   try {
-    const content = await storedContent(tx, { id: row.row_id, sha256: row.sha256, size: row.size_bytes, bytesBase64: row.bytes_base64 });
+    const content = await storedContent(tx, { id: row.row_id, sha256: row.sha256, size: row.size_bytes, bytesBase64: row.bytes_base64 }, sources);
     await deliver({
       outboxId: row.id, recipient: row.recipient, messageType: row.message_type, messageId: row.message_id, content,
       fileName: `${row.message_type}_${row.message_id}.xml`,

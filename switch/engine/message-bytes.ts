@@ -18,6 +18,11 @@ import { InboundSources } from './cycles/bulk-files.ts';
 const CHUNK_BYTES = 1 << 20;
 const NEWLINE = Buffer.from('\n', 'utf8');
 
+/** Inbound files for composing messages (held up to limits.bulkSourceBytesMax; their spans are not read). */
+export function inboundSources(db: Queryable): InboundSources {
+  return new InboundSources(db, undefined, false);
+}
+
 /** A composition as stored (migration 033): element k is bytes [starts[k], ends[k]) of inbound message sources[k]. */
 export interface Composition {
   readonly head: Uint8Array;
@@ -44,9 +49,12 @@ export async function messageBytes(db: Queryable, messageRowId: bigint): Promise
 
 /**
  * A message row's content, its bytes already read (`bytesBase64`, NULL for a composed message, whose
- * composition is read here). Stored bytes are checked against the sha256 too when read.
+ * composition is read here). Stored bytes are checked against the sha256 too when read. `sources`: the
+ * inbound files already read, shared by the messages of one dispatcher pass (a cycle's bulk files all
+ * draw on the same inbound files: each is then read once per pass, not once per bulk file).
  */
-export async function storedContent(db: Queryable, row: { id: bigint; sha256: string; size: number; bytesBase64: string | null }): Promise<OutboundContent> {
+export async function storedContent(db: Queryable, row: { id: bigint; sha256: string; size: number; bytesBase64: string | null },
+  sources?: InboundSources): Promise<OutboundContent> {
   if (row.bytesBase64 !== null) {
     const bytes = Buffer.from(row.bytesBase64, 'base64');
     return checkedContent(row, async function* () { yield bytes; });
@@ -54,11 +62,11 @@ export async function storedContent(db: Queryable, row: { id: bigint; sha256: st
   const [composition] = await db.query<Composition>(
     'SELECT head, tail, sources, starts, ends, plain FROM message_compositions WHERE message_id = $1', [row.id]);
   if (composition === undefined) throw new Error(`message ${row.id} has neither bytes nor a composition`);
-  return checkedContent(row, () => composedChunks(db, composition));
+  return checkedContent(row, () => composedChunks(db, composition, sources));
 }
 
 /** The bytes a composition stands for, in chunks of about CHUNK_BYTES (the inbound files read through InboundSources). */
-export async function* composedChunks(db: Queryable, composition: Composition, sources: InboundSources = new InboundSources(db, undefined, false)): AsyncGenerator<Uint8Array> {
+export async function* composedChunks(db: Queryable, composition: Composition, sources: InboundSources = inboundSources(db)): AsyncGenerator<Uint8Array> {
   let parts: Uint8Array[] = [Buffer.from(composition.head)];
   let held = composition.head.length;
   for (let k = 0; k < composition.sources.length; k++) {
