@@ -45,6 +45,7 @@ import { bulkCreditTransfer, type Bank } from '../switch/demo/generate.ts';
 import { build } from '../switch/iso/messages/pacs.008.001.08/index.ts';
 import { SettlementAgentSimulator } from '../switch/demo/simulators.ts';
 import { DirectoryMailboxes } from '../connectors/directory.ts';
+import type { OutboundMessage } from '../switch/engine/transport.ts';
 import { XsdValidator } from '../switch/validation/xsd-pool.ts';
 import { validateFile } from '../switch/validation/pipeline.ts';
 import type { Row } from './validation.ts';
@@ -546,7 +547,7 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
     const agent = new SettlementAgentSimulator(engine, mailboxes, AGENT);
     let lastBulkAt = 0;
     let bulkFiles = 0;
-    const deliver = async (m: Parameters<DirectoryMailboxes['deliver']>[0]): Promise<void> => {
+    const deliver = async (m: OutboundMessage): Promise<void> => {
       await mailboxes.deliver(m);
       if (m.messageType === 'pacs.008.001.08') { bulkFiles++; lastBulkAt = performance.now(); }
     };

@@ -8,6 +8,8 @@
  * transport (archive on SFTP, ack on a queue). A crash between the two delivers the file again, and
  * intake answers it as a replay.
  */
+import type { FileBody } from '../switch/engine/transport.ts';
+
 export interface InboundFile {
   /** The participant the transport authenticated (SFTP account, queue credentials, directory owner). */
   readonly sender: string;
@@ -19,14 +21,18 @@ export interface InboundFile {
   readonly handle: unknown;
 }
 
-export interface OutboundFile {
+/**
+ * A file to deliver: its bytes whole (`bytes`) or as content to stream (`content`: a bulk file composed
+ * while it is read, whose reading throws at the end when the bytes are not the ones recorded — the
+ * connector makes the file final only after the content was read to its end without an error).
+ */
+export type OutboundFile = {
   readonly recipient: string;
   /** Deterministic: the same message always has the same name, so a retry never makes a second copy. */
   readonly fileName: string;
-  readonly bytes: Uint8Array;
-  /** The switch's detached CMS signature over `bytes` (DER), delivered beside the file. */
+  /** The switch's detached CMS signature over the bytes (DER), delivered beside the file. */
   readonly signature?: Uint8Array;
-}
+} & FileBody;
 
 export interface Connector {
   /** Files waiting for the switch from one participant (complete files only, in name order). */

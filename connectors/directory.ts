@@ -10,7 +10,8 @@
  */
 import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutboundMessage } from '../switch/engine/transport.ts';
+import { open, rm } from 'node:fs/promises';
+import { bodyChunks, type FileBody } from '../switch/engine/transport.ts';
 
 /** Directories the switch creates: the owner's only. */
 export const PRIVATE_DIRECTORY_MODE = 0o700;
@@ -26,14 +27,29 @@ export class DirectoryMailboxes {
     return path;
   }
 
-  /** Deliver an outbound message into the recipient's outbound/ (atomic, idempotent). */
-  async deliver(message: OutboundMessage): Promise<void> {
+  /**
+   * Deliver an outbound message into the recipient's outbound/ (atomic, idempotent, durable): its bytes
+   * (whole, or streamed from its content chunk by chunk) are written to a temporary name and fsynced,
+   * then renamed and the directory fsynced. The rename happens only after the content was read to its
+   * end without an error (a composed bulk file whose bytes are not the recorded ones never appears).
+   */
+  async deliver(message: { readonly recipient: string; readonly fileName: string } & FileBody): Promise<void> {
     const directory = this.box(message.recipient, 'outbound');
     const final = join(directory, message.fileName);
     if (existsSync(final)) return;
     const temporary = join(directory, `.${message.fileName}.part`);
-    writeFileSync(temporary, message.bytes, { mode: PRIVATE_FILE_MODE });
+    const file = await open(temporary, 'w', PRIVATE_FILE_MODE);
+    try {
+      for await (const chunk of bodyChunks(message)) await file.write(chunk);
+      await file.sync();
+    } catch (error) {
+      await file.close();
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    await file.close();
     renameSync(temporary, final);
+    await syncDirectory(directory);
   }
 
   /** A bank (or simulator) puts a file for the switch into its inbound/. */
@@ -106,6 +122,21 @@ export class DirectoryMailboxes {
   /** Files the switch delivered to a participant, oldest name first. */
   outbound(bic: string): string[] {
     return regularFiles(this.box(bic, 'outbound'));
+  }
+}
+
+/** fsync a directory (a rename in it made durable); a platform that cannot open a directory skips it. */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(directory, 'r');
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch { /* not supported for directories here */ } finally {
+    await handle.close();
   }
 }
 

@@ -8,7 +8,7 @@
  * differs only in its signingTime and is just as valid for the same bytes.
  */
 import type { Connector } from './connector.ts';
-import { signDetached } from './signing/cms.ts';
+import { signDetachedDigest } from './signing/cms.ts';
 import type { KeyAndCertificate } from './signing/pki.ts';
 import type { Deliver, OutboundMessage } from '../switch/engine/transport.ts';
 import { systemClock, type Clock } from '../switch/clock.ts';
@@ -17,7 +17,10 @@ import { systemClock, type Clock } from '../switch/clock.ts';
  * switch's clock), deliver data + signature. */
 export function signingDeliver(connector: Connector, signer: KeyAndCertificate, clock: Clock = systemClock): Deliver {
   return async (message: OutboundMessage): Promise<void> => {
-    const signature = signDetached(message.bytes, { ...signer, signingTime: clock.now() });
-    await connector.deliver({ recipient: message.recipient, fileName: message.fileName, bytes: message.bytes, signature });
+    // Signed over the recorded SHA-256 of the bytes (the SignedData signDetached makes of the bytes
+    // themselves); the connector streams the bytes and their reading fails, before the file is made
+    // final, if they are not the ones that digest stands for.
+    const signature = signDetachedDigest(Buffer.from(message.content.sha256, 'hex'), { ...signer, signingTime: clock.now() });
+    await connector.deliver({ recipient: message.recipient, fileName: message.fileName, content: message.content, signature });
   };
 }

@@ -31,6 +31,7 @@ import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, ty
 import { limits } from '../switch/limits.ts';
 import { isBic } from '../switch/iso/bic.ts';
 import type { Connector, InboundFile, OutboundFile } from './connector.ts';
+import { bodyBytes } from '../switch/engine/transport.ts';
 
 /** Limits of the queue transport, named once with their reasons. */
 export const queueLimits = {
@@ -287,7 +288,9 @@ export class QueueConnector implements Connector {
   /** Adds the file to the recipient's out-queue; a second delivery of the same file name is a no-op. */
   async deliver(file: OutboundFile): Promise<void> {
     this.assertOpen();
-    const payload = encodePayload(file);
+    // A job carries the whole file (base64): a streamed body is read whole here, and checked as it is read.
+    if (file.content && file.content.size > queueLimits.fileSizeBytesMax) throw new Error(`queue connector: ${file.fileName} is larger than ${queueLimits.fileSizeBytesMax} bytes`);
+    const payload = encodePayload({ fileName: file.fileName, bytes: await bodyBytes(file), ...(file.signature ? { signature: file.signature } : {}) });
     await this.outboundQueue(file.recipient).add(FILE_JOB, payload, fileJobOptions(file.fileName, this.retries.attempts, this.retries.backoffMs));
   }
 

@@ -92,11 +92,11 @@ export class DirectoryConnector implements Connector {
 
   async deliver(file: OutboundFile): Promise<void> {
     const { mailboxes, box, writeSignatures } = this.mailbox(file.recipient);
-    const base = { outboxId: 0n, recipient: box, messageType: '', messageId: '' };
     if (file.signature && writeSignatures) {
-      await mailboxes.deliver({ ...base, fileName: `${file.fileName}${SIGNATURE_SUFFIX}`, bytes: file.signature });
+      await mailboxes.deliver({ recipient: box, fileName: `${file.fileName}${SIGNATURE_SUFFIX}`, bytes: file.signature });
     }
-    await mailboxes.deliver({ ...base, fileName: file.fileName, bytes: file.bytes });
+    await mailboxes.deliver(file.content ? { recipient: box, fileName: file.fileName, content: file.content }
+      : { recipient: box, fileName: file.fileName, bytes: file.bytes });
   }
 
   async close(): Promise<void> { /* nothing held open */ }

@@ -25,8 +25,10 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import type { Connector, InboundFile, OutboundFile } from './connector.ts';
+import type { FileBody } from '../switch/engine/transport.ts';
 import { limits } from '../switch/limits.ts';
 import { silentLogger, toLogger, type LogSink, type Logger } from '../switch/log.ts';
 
@@ -57,6 +59,11 @@ export interface SftpConnectorOptions {
 /** A transient transport failure (connection lost, timeout, short upload): the step is retried. */
 export class SftpTransientError extends Error {
   override readonly name = 'SftpTransientError';
+}
+
+/** The bytes streamed to a mailbox were not the ones recorded for the message: never retried here. */
+export class SftpContentError extends Error {
+  override readonly name = 'SftpContentError';
 }
 
 /** The mailbox could not be reached within the bounded attempts, or its circuit is open. */
@@ -165,8 +172,8 @@ export class SftpConnector implements Connector {
   async deliver(file: OutboundFile): Promise<void> {
     const box = this.mailbox(file.recipient);
     checkName(file.fileName);
-    await this.upload(box, file.fileName, file.bytes);
-    if (file.signature) await this.upload(box, `${file.fileName}.p7s`, file.signature);
+    await this.upload(box, file.fileName, file);
+    if (file.signature) await this.upload(box, `${file.fileName}.p7s`, { bytes: file.signature });
   }
 
   async close(): Promise<void> {
@@ -179,15 +186,40 @@ export class SftpConnector implements Connector {
 
   // --- steps ------------------------------------------------------------------------------------
 
-  private async upload(box: SftpMailbox, name: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * A body given whole is put from its buffer; content is streamed (each attempt reads it anew), and a
+   * failure of the content itself (bytes other than recorded) fails the delivery at once, never retried
+   * and without opening the circuit: the `.part` is left, never renamed.
+   */
+  private async upload(box: SftpMailbox, name: string, body: FileBody): Promise<void> {
     const outbound = this.path(box, 'outbound');
     const temporary = posix.join(outbound, `${name}.part`);
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const content = body.content;
+    const size = content ? content.size : body.bytes!.byteLength;
     await this.step(box, `upload ${name}`, async (c) => {
-      await c.put(buffer, temporary);
+      if (content) {
+        let failed: Error | undefined;
+        const source = Readable.from((async function* () {
+          try {
+            for await (const chunk of content.chunks()) yield chunk;
+          } catch (error) {
+            failed = error as Error;
+            throw error;
+          }
+        })(), { objectMode: false });
+        try {
+          await c.put(source, temporary);
+        } catch (error) {
+          throw failed ? new SftpContentError(failed.message, { cause: failed }) : error;
+        }
+        if (failed) throw new SftpContentError(failed.message, { cause: failed });
+      } else {
+        const bytes = body.bytes!;
+        await c.put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), temporary);
+      }
       const stat = await c.stat(temporary);
-      if (stat.size !== buffer.length) {
-        throw new SftpTransientError(`${temporary} has ${stat.size} bytes on the server, ${buffer.length} were sent`);
+      if (stat.size !== size) {
+        throw new SftpTransientError(`${temporary} has ${stat.size} bytes on the server, ${size} were sent`);
       }
       await c.posixRename(temporary, posix.join(outbound, name));
     });
@@ -394,7 +426,7 @@ function isServerStatus(error: unknown): boolean {
  */
 function isTransient(error: unknown): boolean {
   if (error instanceof SftpTransientError) return true;
-  if (error instanceof HostKeyMismatchError || error instanceof SftpUnavailableError) return false;
+  if (error instanceof HostKeyMismatchError || error instanceof SftpUnavailableError || error instanceof SftpContentError) return false;
   if (!(error instanceof Error) || isServerStatus(error)) return false;
   if (/authentication methods failed|not a deliverable file name|no SFTP mailbox/i.test(error.message)) return false;
   const code = (error as { code?: unknown }).code;

@@ -25,7 +25,7 @@
  * DS0E "IncorrectSignerCertificate: the signer certificate is not present" covers the wrong signer:
  * the certificate of the participant that sent the file is not the one that signed it.
  */
-import { createHash, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { createHash, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { REASON } from '../../switch/iso/reason-codes.ts';
 import { limits } from '../../switch/limits.ts';
@@ -100,6 +100,38 @@ export function signDetached(bytes: Uint8Array, signer: KeyAndCertificate & { si
   });
   p7.sign({ detached: true });
   return new Uint8Array(Buffer.from(asn1.toDer(p7.toAsn1()).getBytes(), 'latin1'));
+}
+
+/**
+ * The same SignedData as signDetached(bytes, signer) for bytes whose SHA-256 is `sha256` (32 bytes),
+ * without the bytes: for a file streamed to its connector (a bulk file composed while it is written),
+ * whose digest is recorded with the message and checked against the bytes as they stream. forge
+ * always digests the content itself, so the SignedData is made over empty content and then given the
+ * file's digest: the messageDigest attribute's value is replaced and the signed attributes (DER SET OF,
+ * as forge signs them) signed again — RSA PKCS#1 v1.5 is deterministic, so the DER is byte for byte
+ * what signDetached makes of the bytes (test/connectors/signing.test.ts holds the two equal).
+ */
+export function signDetachedDigest(sha256: Uint8Array, signer: KeyAndCertificate & { signingTime?: Date }): Uint8Array {
+  if (sha256.length !== 32) throw new Error('signDetachedDigest: a SHA-256 digest is 32 bytes');
+  const signingTime = signer.signingTime ?? systemClock.now();
+  const der = signDetached(new Uint8Array(0), { ...signer, signingTime });
+  const contentInfo = asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('latin1')));
+  const signedData = (contentInfo.value as Asn1[])[1]!.value[0] as Asn1;
+  const signerInfos = (signedData.value as Asn1[])[(signedData.value as Asn1[]).length - 1]!;
+  const signerInfo = (signerInfos.value as Asn1[])[0]!;
+  const fields = signerInfo.value as Asn1[];
+  const attributesAt = fields.findIndex((f) => f.tagClass === asn1.Class.CONTEXT_SPECIFIC && f.type === 0);
+  if (attributesAt < 0) throw new Error('signDetachedDigest: forge made no signed attributes');
+  const attributes = fields[attributesAt]!;
+  const digestAttribute = (attributes.value as Asn1[]).find((a) => asn1.derToOid((a.value as Asn1[])[0]!.value as string) === OID.messageDigest);
+  if (!digestAttribute) throw new Error('signDetachedDigest: forge made no messageDigest attribute');
+  ((digestAttribute.value as Asn1[])[1]!.value as Asn1[])[0]!.value = Buffer.from(sha256).toString('latin1');
+  // What is signed: the attributes as a SET OF (RFC 5652 5.4), the same children as the [0] IMPLICIT field.
+  const signedAttributes = asn1.toDer(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, attributes.value as Asn1[])).getBytes();
+  const signature = cryptoSign('sha256', Buffer.from(signedAttributes, 'latin1'), signer.keyPem);
+  // The encryptedDigest follows the digestEncryptionAlgorithm, which follows the signed attributes.
+  fields[attributesAt + 2]!.value = signature.toString('latin1');
+  return new Uint8Array(Buffer.from(asn1.toDer(contentInfo).getBytes(), 'latin1'));
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Database, Queryable } from '../store/database.ts';
 import { limits } from '../limits.ts';
+import { messageContent } from '../engine/message-bytes.ts';
 import { checkpointDocument, type CheckpointKind } from './checkpoint.ts';
 import { chainHash, entryText, leafHash, merkleRoot } from './merkle.ts';
 import { AUDITED_TABLES, contentSql, keySql, quoteIdent, type AuditedTable } from './tables.ts';
@@ -264,9 +265,25 @@ async function verifyTables(tx: Queryable, tables: readonly AuditedTable[]): Pro
   return rows;
 }
 
-/** messages.bytes is out of the canonical content; its sha256 column is in, and must match it. */
+/**
+ * messages.bytes is out of the canonical content; its sha256 column is in, and must match it. A bulk
+ * file stored as its composition (migration 033, bytes NULL) is composed from the inbound files it
+ * refers to and hashed as it streams: a changed composition or a changed inbound file is a modification.
+ */
 async function verifyMessageBytes(tx: Queryable): Promise<void> {
   const [m] = await tx.query<{ id: bigint }>(
-    `SELECT id FROM messages WHERE NOT bytes_truncated AND encode(sha256(bytes), 'hex') <> sha256 ORDER BY id LIMIT 1`);
-  if (m) throw new Broken({ kind: 'modified', table: 'messages', key: String(m.id), detail: `messages ${m.id}: its bytes no longer have their recorded sha256: modified` });
+    `SELECT id FROM messages WHERE NOT bytes_truncated AND bytes IS NOT NULL AND encode(sha256(bytes), 'hex') <> sha256 ORDER BY id LIMIT 1`);
+  const modified = (id: bigint): Broken =>
+    new Broken({ kind: 'modified', table: 'messages', key: String(id), detail: `messages ${id}: its bytes no longer have their recorded sha256: modified` });
+  if (m) throw modified(m.id);
+  const composed = await tx.query<{ id: bigint }>('SELECT id FROM messages WHERE bytes IS NULL AND NOT bytes_truncated ORDER BY id');
+  for (const { id } of composed) {
+    try {
+      const content = await messageContent(tx, id);
+      if (content === undefined) throw new Error('not stored');
+      for await (const chunk of content.chunks()) void chunk; // the last step checks length and sha256
+    } catch {
+      throw modified(id);
+    }
+  }
 }

@@ -162,7 +162,7 @@ export function serveCommand(options: ServeOptions): Promise<number> {
       // The signer in force now: a rotated switch certificate is used from the next delivery on.
       const current = watcher.current().signer;
       if (current) await signingDeliver(connector, current, engine.clock)(m);
-      else await connector.deliver({ recipient: m.recipient, fileName: m.fileName, bytes: m.bytes });
+      else await connector.deliver({ recipient: m.recipient, fileName: m.fileName, content: m.content });
       outboundLog.info({ participant: m.recipient, msgId: m.messageId, messageType: m.messageType, fileName: m.fileName,
         outboxId: m.outboxId }, 'delivered');
     };

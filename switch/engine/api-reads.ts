@@ -8,6 +8,7 @@ import { headroom } from '../clearing/realtime.ts';
 import type { Queryable } from '../store/database.ts';
 import { paymentHistory, type PaymentTransition } from './cycles/index.ts';
 import { storedTransactionElement } from './cycles/bulk-files.ts';
+import { messageBytes as storedMessageBytes } from './message-bytes.ts';
 import { dateText } from './date-column.ts';
 
 export interface PaymentFilter {
@@ -300,9 +301,12 @@ export async function settlementInstructions(db: Queryable, cycleId: bigint, vis
  * message, the recipient of an outbound one.
  */
 export async function messageBytes(db: Queryable, id: bigint, visibleTo?: string): Promise<{ messageType: string | null; bytes: Uint8Array } | undefined> {
-  const [row] = await db.query<{ message_type: string | null; bytes: Uint8Array }>(
+  const [row] = await db.query<{ message_type: string | null; bytes: Uint8Array | null }>(
     'SELECT message_type, bytes FROM messages WHERE id = $1 AND ($2::text IS NULL OR participant = $2)', [id, visibleTo ?? null]);
-  return row && { messageType: row.message_type, bytes: row.bytes };
+  if (row === undefined) return undefined;
+  // A bulk file is stored as its composition (migration 033): composed here, checked against its sha256.
+  const bytes = row.bytes ?? await storedMessageBytes(db, id);
+  return bytes && { messageType: row.message_type, bytes };
 }
 
 /** The store answers (readiness). */

@@ -10,6 +10,8 @@ import type { EngineContext } from './context.ts';
 import { crashPoint } from './crash.ts';
 import { raiseEvent } from './alerts.ts';
 import type { Deliver } from './transport.ts';
+import { inboundSources, storedContent } from './message-bytes.ts';
+import type { InboundSources } from './cycles/bulk-files.ts';
 
 /** Messages delivered per dispatcher pass; bounded so one pass holds its row locks briefly. */
 export const DISPATCH_BATCH_MAX = 200;
@@ -24,12 +26,18 @@ interface DueRow {
   readonly attempts: number;
   readonly message_type: string;
   readonly message_id: string;
-  readonly bytes_base64: string;
+  readonly row_id: bigint;
+  readonly sha256: string;
+  readonly size_bytes: number;
+  /** NULL for a message stored as its composition (a bulk file: message-bytes.ts streams it). */
+  readonly bytes_base64: string | null;
 }
 
 // The bytes travel as base64 text: node-postgres reads bytea in hex text format, which doubles the
-// volume and decodes slowly (seconds for a cycle's bulk files); base64 is exact and twice as fast.
-const DUE_COLUMNS = `o.id, o.recipient, o.attempts, m.message_type, m.message_id, encode(m.bytes, 'base64') AS bytes_base64`;
+// volume and decodes slowly; base64 is exact and twice as fast. A bulk file has no stored bytes: it is
+// composed from the inbound files while the connector writes it, and checked against its sha256.
+const DUE_COLUMNS = `o.id, o.recipient, o.attempts, m.message_type, m.message_id, m.id AS row_id, m.sha256, m.size_bytes,
+                     encode(m.bytes, 'base64') AS bytes_base64`;
 
 export async function dispatchOnce(ctx: EngineContext, deliver: Deliver, limit = DISPATCH_BATCH_MAX): Promise<number> {
   return ctx.db.transaction(async (tx) => {
@@ -39,7 +47,9 @@ export async function dispatchOnce(ctx: EngineContext, deliver: Deliver, limit =
         WHERE o.state = 'PENDING' AND o.next_attempt_at <= $1
         ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED`, [ctx.clock.now(), limit]);
     let delivered = 0;
-    for (const row of due) if (await tryDelivery(ctx, tx, row, deliver)) delivered++;
+    // One set of inbound files for the pass: a cycle's bulk files are composed from the same ones.
+    const sources = inboundSources(tx);
+    for (const row of due) if (await tryDelivery(ctx, tx, row, deliver, sources)) delivered++;
     return delivered;
   });
 }
@@ -68,11 +78,12 @@ export async function dueOutbox(ctx: EngineContext, limit = DISPATCH_BATCH_MAX):
 }
 
 /** One delivery attempt of a locked row, recorded; true when delivered. */
-async function tryDelivery(ctx: EngineContext, tx: Queryable, row: DueRow, deliver: Deliver): Promise<boolean> {
+async function tryDelivery(ctx: EngineContext, tx: Queryable, row: DueRow, deliver: Deliver, sources?: InboundSources): Promise<boolean> {
   const attempt = row.attempts + 1;
   try {
+    const content = await storedContent(tx, { id: row.row_id, sha256: row.sha256, size: row.size_bytes, bytesBase64: row.bytes_base64 }, sources);
     await deliver({
-      outboxId: row.id, recipient: row.recipient, messageType: row.message_type, messageId: row.message_id, bytes: Buffer.from(row.bytes_base64, 'base64'),
+      outboxId: row.id, recipient: row.recipient, messageType: row.message_type, messageId: row.message_id, content,
       fileName: `${row.message_type}_${row.message_id}.xml`,
     });
     crashPoint('dispatch.after-deliver');

@@ -96,7 +96,9 @@ export interface ReportReads {
   agentMessages(agentBic: string, cycleIds: readonly bigint[], each: (rows: MessageRow[]) => void): Promise<void>;
   /**
    * Outbound pacs.008 messages that are not a real-time payment's forward (the bulk files), created
-   * after the scope's first payment, with the first limits.reportHeaderBytes of their bytes, through a cursor.
+   * after the scope's first payment, with the first limits.reportHeaderBytes of their bytes, through a cursor
+   * (of a bulk file stored as its composition, migration 033, the first of its own header's bytes: the
+   * group header whole, without the first transaction).
    */
   bulkFileHeads(scope: ReportScope, each: (rows: MessageRow[]) => void): Promise<void>;
   /** Real-time payments of the scope accepted by their creditor agent, per creditor and currency, whose forward was delivered. */
@@ -262,9 +264,10 @@ export function reportReads(db: Database): ReportReads {
 
     bulkFileHeads(scope, each) {
       return cursor<Parameters<typeof messageRow>[0]>(
-        `SELECT m.id, m.direction, m.participant, m.message_type, m.message_id, substring(m.bytes FROM 1 FOR ${limits.reportHeaderBytes}) AS bytes,
+        `SELECT m.id, m.direction, m.participant, m.message_type, m.message_id,
+                COALESCE(substring(m.bytes FROM 1 FOR ${limits.reportHeaderBytes}), substring(c.head FROM 1 FOR ${limits.reportHeaderBytes})) AS bytes,
                 ${outboxColumns}
-           FROM messages m LEFT JOIN outbox o ON o.message_id = m.id
+           FROM messages m LEFT JOIN outbox o ON o.message_id = m.id LEFT JOIN message_compositions c ON c.message_id = m.id
           WHERE m.direction = 'out' AND m.message_type = 'pacs.008.001.08'
             AND m.id > COALESCE((SELECT MIN(p.message_id) FROM payments p WHERE p.cycle_id = ANY ($1::bigint[])), 0)
             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.forwarded_message_id = m.message_id AND p.creditor_agent = m.participant)

@@ -13,7 +13,7 @@ import { checkConfig, type SchemeConfig } from '../config.ts';
 import { Engine } from '../engine/engine.ts';
 import { ManualClock } from '../clock.ts';
 import { DirectoryMailboxes } from '../../connectors/directory.ts';
-import type { OutboundMessage } from '../engine/transport.ts';
+import { contentBytes, type OutboundMessage } from '../engine/transport.ts';
 import { BankSimulator, type BankAnswer } from '../demo/simulators.ts';
 import { bulkCreditTransfer, DEMO_BANKS, random, type Bank } from '../demo/generate.ts';
 import { build as buildPacs008, parseXml as parsePacs008, type Pacs008 } from '../iso/messages/pacs.008.001.08/index.ts';
@@ -129,7 +129,7 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
     // The log holds what the recipient sees: a message delivered again while its first copy still waits in the
     // recipient's outbound/ (a dispatcher that died before it recorded the delivery) is the same file, written once.
     if (mailboxes.outbound(m.recipient).includes(m.fileName)) { count('deliveries repeated onto the waiting file'); return; }
-    deliveries.push({ phase, recipient: m.recipient, fileName: m.fileName, sha256: createHash('sha256').update(m.bytes).digest('hex') });
+    deliveries.push({ phase, recipient: m.recipient, fileName: m.fileName, sha256: createHash('sha256').update(await contentBytes(m.content)).digest('hex') });
     await mailboxes.deliver(m);
   };
   const dispatch = async (): Promise<void> => {

@@ -17,7 +17,7 @@
 import { Engine } from '../engine/engine.ts';
 import { ManualClock } from '../clock.ts';
 import type { SchemeConfig } from '../config.ts';
-import type { OutboundMessage } from '../engine/transport.ts';
+import { contentBytes, type OutboundMessage } from '../engine/transport.ts';
 import { waitForSessionsGone } from '../store/scratch.ts';
 
 /** What the parent gives the child (the first message). */
@@ -53,7 +53,10 @@ export type ChildMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'result'; readonly id: number; readonly value: unknown }
   | { readonly type: 'error'; readonly id: number; readonly message: string }
-  | { readonly type: 'deliver'; readonly id: number; readonly message: OutboundMessage };
+  | { readonly type: 'deliver'; readonly id: number; readonly message: RelayedMessage };
+
+/** An outbound message as it crosses to the parent: its bytes whole (content, being functions, cannot cross). */
+export type RelayedMessage = Omit<OutboundMessage, 'content'> & { readonly bytes: Uint8Array; readonly sha256: string };
 
 function send(message: ChildMessage): void {
   process.send!(message);
@@ -67,11 +70,15 @@ async function main(options: ChildOptions): Promise<void> {
   let deliveryNumber = 0;
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   // The connector is the parent's: a delivery is done when the parent says so (the mailbox file written, logged).
-  const deliver = (message: OutboundMessage): Promise<void> => new Promise((resolve, reject) => {
-    const id = ++deliveryNumber;
-    waiting.set(id, { resolve, reject });
-    send({ type: 'deliver', id, message });
-  });
+  const deliver = async (message: OutboundMessage): Promise<void> => {
+    const { content, ...rest } = message;
+    const relayed: RelayedMessage = { ...rest, bytes: await contentBytes(content), sha256: content.sha256 };
+    return new Promise((resolve, reject) => {
+      const id = ++deliveryNumber;
+      waiting.set(id, { resolve, reject });
+      send({ type: 'deliver', id, message: relayed });
+    });
+  };
   const call = async (method: RemoteMethod, args: readonly unknown[]): Promise<unknown> => {
     switch (method) {
       case 'submit': return engine.submit(args[0] as Parameters<Engine['submit']>[0]);

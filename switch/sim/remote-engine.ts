@@ -19,8 +19,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../clock.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Deliver, OutboundMessage } from '../engine/transport.ts';
-import type { ChildMessage, ChildOptions, RemoteMethod } from './engine-child.ts';
+import { bytesContent, type Deliver, type OutboundMessage } from '../engine/transport.ts';
+import type { ChildMessage, ChildOptions, RelayedMessage, RemoteMethod } from './engine-child.ts';
 import type { CrashPoint } from '../engine/crash.ts';
 
 const CHILD = fileURLToPath(new URL('./engine-child.ts', import.meta.url));
@@ -112,8 +112,10 @@ export class RemoteEngine implements DayEngine {
   }
 
   /** A delivery the child's dispatcher makes through the parent's connector. */
-  private async relay(id: number, message: OutboundMessage): Promise<void> {
+  private async relay(id: number, relayed: RelayedMessage): Promise<void> {
     let error: string | undefined;
+    const { bytes, sha256, ...rest } = relayed;
+    const message: OutboundMessage = { ...rest, content: bytesContent(bytes, sha256) };
     try {
       await this.deliverNow!(message);
       this.crash.lastDelivery = message;

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { DELIVERY_ATTEMPTS_MAX } from '../../switch/engine/dispatcher.ts';
+import type { OutboundMessage } from '../../switch/engine/transport.ts';
 import { backends, harness } from './support.ts';
 
 let xsd: XsdValidator;
@@ -20,7 +21,7 @@ for (const backend of backends) {
         const pending = await h.engine.storeForTests().query<{ id: bigint; recipient: string }>("SELECT id, recipient FROM outbox WHERE state = 'PENDING' ORDER BY id");
         assert.ok(pending.length > 0, 'opening the engine broadcast the cycle opening');
         const refused = pending[0]!.recipient;
-        const deliverAllBut = async (message: { recipient: string; fileName: string; bytes: Uint8Array; outboxId: bigint; messageType: string; messageId: string }) => {
+        const deliverAllBut = async (message: OutboundMessage) => {
           if (message.recipient === refused) throw new Error(`${refused} mailbox unavailable`);
           await h.mailboxes.deliver(message);
         };

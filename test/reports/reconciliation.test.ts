@@ -221,7 +221,7 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
       await client.connect();
       try {
         const rows = await client.query(`SELECT m.message_id, m.participant FROM messages m JOIN outbox o ON o.message_id = m.id
-          WHERE m.direction = 'out' AND m.message_type = 'pacs.008.001.08' AND position('<IntrBkSttlmDt>${DAY}' in convert_from(m.bytes, 'UTF8')) > 0
+          WHERE m.direction = 'out' AND m.message_type = 'pacs.008.001.08' AND position('<IntrBkSttlmDt>${DAY}' in convert_from(COALESCE(m.bytes, (SELECT c.head FROM message_compositions c WHERE c.message_id = m.id)), 'UTF8')) > 0
             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.forwarded_message_id = m.message_id) ORDER BY m.id LIMIT 1`);
         return rows.rows[0] as { message_id: string; participant: string };
       } finally {
@@ -285,7 +285,7 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
       // A bulk file's delivery record (not a real-time forward's), as the test above.
       const [removed] = (await client.query(`DELETE FROM deliveries WHERE id = (SELECT min(d.id) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
         JOIN messages m ON m.id = o.message_id WHERE m.direction = 'out' AND m.message_type = 'pacs.008.001.08' AND d.ok
-          AND position('<IntrBkSttlmDt>${DAY}' in convert_from(m.bytes, 'UTF8')) > 0
+          AND position('<IntrBkSttlmDt>${DAY}' in convert_from(COALESCE(m.bytes, (SELECT c.head FROM message_compositions c WHERE c.message_id = m.id)), 'UTF8')) > 0
           AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.forwarded_message_id = m.message_id)) RETURNING *`)).rows as Array<Record<string, unknown>>;
       assert.ok(removed, 'a delivery record to delete');
       try {

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import forge from 'node-forge';
 import fc from 'fast-check';
-import { signDetached, SigningConfigError, verifyDetached, type VerifyOptions } from '../../connectors/signing/cms.ts';
+import { createHash } from 'node:crypto';
+import { signDetached, signDetachedDigest, SigningConfigError, verifyDetached, type VerifyOptions } from '../../connectors/signing/cms.ts';
 import { createCrl } from '../../connectors/signing/pki.ts';
 import { REASON } from '../../switch/iso/reason-codes.ts';
 import { limits } from '../../switch/limits.ts';
@@ -63,6 +64,25 @@ describe('verifyDetached accepts', () => {
   it('a signature whose certificate is on a CRL with a revocation date still ahead', () => {
     const crl = createCrl({ ca: scheme, revoked: [{ serial: bank.serial, date: at(20) }], thisUpdate: at(5), nextUpdate: at(12) });
     assert.equal(verifyDetached(file, signature, { ...trust, crls: [crl] }).ok, true);
+  });
+});
+
+describe('signDetachedDigest (a streamed file signed over its recorded SHA-256)', () => {
+  const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
+
+  it('makes byte for byte the SignedData signDetached makes of the bytes themselves', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 3_000 }), fc.integer({ min: 0, max: 2_000_000_000 }), (bytes, seconds) => {
+      const signingTime = new Date(Date.UTC(2026, 0, 1) + seconds * 1000);
+      assert.deepEqual(Buffer.from(signDetachedDigest(sha256(bytes), { ...bank, signingTime })), Buffer.from(signDetached(bytes, { ...bank, signingTime })));
+    }), { numRuns: 25 });
+  });
+
+  it('verifies over the bytes and only over them', () => {
+    const bytes = new TextEncoder().encode('<Document>bulk</Document>\n'.repeat(1_000));
+    const signed = signDetachedDigest(sha256(bytes), { ...bank, signingTime: now });
+    assert.equal(verifyDetached(bytes, signed, trust).ok, true);
+    assert.equal(refusal(bytes.subarray(1), signed), REASON.signatureDoesNotMatch);
+    assert.throws(() => signDetachedDigest(new Uint8Array(20), bank), /32 bytes/);
   });
 });
 

@@ -20,9 +20,11 @@ import { forwardedCreditTransfer } from '../outbound.ts';
  * span validation found, copied as bytes when it is plain, else rewritten as forwardableElement does
  * at intake. The bytes are the UTF-8 of the group header built here, the transactions in acceptance
  * order joined by newlines, and the trailer: the same document forwardedCreditTransfer returns for
- * them. Each file is built in node and stored, one at a time, as emit() stores a message (the database
- * no longer assembles 11 MB of text per file out of a table of copies: docs/decisions.md). The
- * inbound files are read once each while they fit in limits.bulkSourceBytesMax. The group header's
+ * them. Each file is stored as its composition (migration 033, switch/engine/message-bytes.ts): the
+ * header and trailer bytes and each transaction's inbound message and span, with the length and
+ * SHA-256 of the bytes, computed here as they stream by; its bytes are never stored, and the dispatcher
+ * composes them again while the connector writes them (docs/decisions.md). The inbound files are read
+ * once each while they fit in limits.bulkSourceBytesMax. The group header's
  * IntrBkSttlmDt is the cycle's business date: the day the cycle settled for.
  */
 export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint, businessDate: string): Promise<void> {
@@ -45,19 +47,34 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
       instructingAgent: ctx.switchBic, instructedAgent: file.creditor_agent,
     }, [TRANSACTIONS_MARK]).split(TRANSACTIONS_MARK);
     invariant(head !== undefined && tail !== undefined && rest.length === 0, 'bulk file template without a single place for its transactions');
-    const parts: Uint8Array[] = [Buffer.from(head, 'utf8')];
+    // Stored as its composition (migration 033): the header and trailer built here and, per
+    // transaction, where its element sits in its inbound file; the bytes are hashed as they would be
+    // delivered (never joined into one buffer) for the length and SHA-256 every message records.
+    const headBytes = Buffer.from(head, 'utf8'), tailBytes = Buffer.from(tail, 'utf8');
+    const sourceIds: string[] = [], starts: number[] = [], ends: number[] = [], plain: boolean[] = [];
+    const hash = createHash('sha256').update(headBytes);
+    let size = headBytes.length + tailBytes.length + Math.max(file.count - 1, 0);
     for (let i = 0; i < file.count; i++) {
-      if (i > 0) parts.push(NEWLINE);
-      parts.push(await sources.element(BigInt(file.messages[i]!), file.indexes[i]!));
+      if (i > 0) hash.update(NEWLINE);
+      const messageRowId = BigInt(file.messages[i]!);
+      const span = await sources.spanOf(messageRowId, file.indexes[i]!);
+      const element = await sources.span(messageRowId, span);
+      hash.update(element);
+      size += element.length;
+      sourceIds.push(messageRowId.toString());
+      starts.push(span.start);
+      ends.push(span.end);
+      plain.push(span.plain);
     }
-    parts.push(Buffer.from(tail, 'utf8'));
-    const bytes = Buffer.concat(parts);
-    parts.length = 0;
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    // Stored and queued as emit() does.
+    hash.update(tailBytes);
+    const sha256 = hash.digest('hex');
+    // Stored and queued as emit() does, the bytes left NULL: message_compositions determines them.
     const [stored] = await tx.query<{ id: bigint }>(
       `INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
-       VALUES ('out', $1, 'pacs.008.001.08', $2, $3, $4, $5) RETURNING id`, [file.creditor_agent, messageId, sha256, bytes.length, bytes]);
+       VALUES ('out', $1, 'pacs.008.001.08', $2, $3, $4, NULL) RETURNING id`, [file.creditor_agent, messageId, sha256, size]);
+    await tx.query(`INSERT INTO message_compositions (message_id, head, tail, sources, starts, ends, plain)
+                    VALUES ($1, $2, $3, $4::bigint[], $5::int[], $6::int[], $7::boolean[])`,
+    [stored!.id, headBytes, tailBytes, sourceIds, starts, ends, plain]);
     await tx.query("INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity')",
       [stored!.id, file.creditor_agent]);
   }
@@ -98,31 +115,48 @@ export class InboundSources {
   /** Inbound files read so far (each read once while they fit in the budget). */
   reads = 0;
 
-  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax) {}
+  /** `withSpans` false: only span() is used (a composition names its spans), the recorded spans are not read. */
+  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax, private readonly withSpans = true) {}
 
   /** The bytes of transaction `index` of inbound message `messageRowId`, as forwarded. */
   async element(messageRowId: bigint, index: number): Promise<Uint8Array> {
-    let source = this.held.get(messageRowId);
-    if (source) {
-      this.held.delete(messageRowId);
-      this.held.set(messageRowId, source);
-    } else {
-      source = await this.read(messageRowId);
-    }
-    const span = source.spans[index];
+    return this.span(messageRowId, await this.spanOf(messageRowId, index));
+  }
+
+  /** Where transaction `index` of inbound message `messageRowId` sits in its bytes. */
+  async spanOf(messageRowId: bigint, index: number): Promise<Span> {
+    const span = (await this.source(messageRowId)).spans[index];
     invariant(span !== undefined, `inbound message ${messageRowId} has no transaction ${index}`);
+    return span;
+  }
+
+  /** The element at `span` of inbound message `messageRowId`, as forwarded (copied when plain, else rewritten). */
+  async span(messageRowId: bigint, span: Span): Promise<Uint8Array> {
+    const source = await this.source(messageRowId);
+    invariant(span.start >= 0 && span.start < span.end && span.end <= source.bytes.length, `inbound message ${messageRowId} has no element at [${span.start}, ${span.end})`);
     return span.plain ? source.bytes.subarray(span.start, span.end) : Buffer.from(forwardableElement(source.bytes, span), 'utf8');
+  }
+
+  private async source(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
+    const source = this.held.get(messageRowId);
+    if (!source) return this.read(messageRowId);
+    this.held.delete(messageRowId);
+    this.held.set(messageRowId, source);
+    return source;
   }
 
   private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
     const [row] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
-      `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated, s.starts, s.ends, s.plain
-         FROM messages m LEFT JOIN transaction_spans s ON s.message_id = m.id WHERE m.id = $1 AND m.direction = 'in'`, [messageRowId]);
+      this.withSpans
+        ? `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated, s.starts, s.ends, s.plain
+             FROM messages m LEFT JOIN transaction_spans s ON s.message_id = m.id WHERE m.id = $1 AND m.direction = 'in'`
+        : `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated FROM messages m WHERE m.id = $1 AND m.direction = 'in'`,
+      [messageRowId]);
     invariant(row !== undefined && !row.truncated, `inbound message ${messageRowId} of a settled payment is not stored whole`);
     const bytes = Buffer.from(row.bytes_base64, 'base64');
     this.reads++;
     // Spans recorded at intake; a message stored before migration 027 is scanned as validation did.
-    const spans = row.starts && row.ends && row.plain
+    const spans = !this.withSpans ? [] : row.starts && row.ends && row.plain
       ? row.starts.map((start, k) => (start < 0 ? undefined : { start, end: row.ends![k]!, plain: row.plain![k]! }))
       : transactionElementSpans(bytes);
     const source = { bytes, spans };
