@@ -131,6 +131,8 @@ export class XsdValidator {
 
   /** Validate one small document, batched adaptively with others for the same schema (see top). */
   validateOne(messageId: string, contents: Uint8Array): Promise<XsdError[]> {
+    // Refused at once: a job with a non-byte file would fail in the worker, far from its caller.
+    if (!(contents instanceof Uint8Array)) return Promise.reject(new TypeError(`validateOne(${messageId}): contents must be bytes`));
     let lane = this.lanes.get(messageId);
     if (!lane) {
       lane = { waiting: undefined, inFlight: 0, sentAt: -Infinity, sentCount: 0, scheduled: false };
