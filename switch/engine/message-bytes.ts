@@ -12,25 +12,14 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
 import { contentBytes, type OutboundContent } from './transport.ts';
-import { InboundSources } from './cycles/bulk-files.ts';
+import { compositionPieces, InboundSources, type Composition } from './cycles/bulk-files.ts';
 
 /** Chunks a composed message is streamed in: elements gathered up to about this many bytes. */
 const CHUNK_BYTES = 1 << 20;
-const NEWLINE = Buffer.from('\n', 'utf8');
 
 /** Inbound files for composing messages (held up to limits.bulkSourceBytesMax; their spans are not read). */
 export function inboundSources(db: Queryable): InboundSources {
   return new InboundSources(db, undefined, false);
-}
-
-/** A composition as stored (migration 033): element k is bytes [starts[k], ends[k]) of inbound message sources[k]. */
-export interface Composition {
-  readonly head: Uint8Array;
-  readonly tail: Uint8Array;
-  readonly sources: readonly (bigint | string)[];
-  readonly starts: readonly number[];
-  readonly ends: readonly number[];
-  readonly plain: readonly boolean[];
 }
 
 /** The stored message `messageRowId`'s content, or undefined if there is no such message or its bytes were not stored whole (refused storage). */
@@ -65,23 +54,20 @@ export async function storedContent(db: Queryable, row: { id: bigint; sha256: st
   return checkedContent(row, () => composedChunks(db, composition, sources));
 }
 
-/** The bytes a composition stands for, in chunks of about CHUNK_BYTES (the inbound files read through InboundSources). */
+/** The bytes a composition stands for (compositionPieces), in chunks of about CHUNK_BYTES (the inbound files read through InboundSources). */
 export async function* composedChunks(db: Queryable, composition: Composition, sources: InboundSources = inboundSources(db)): AsyncGenerator<Uint8Array> {
-  let parts: Uint8Array[] = [Buffer.from(composition.head)];
-  let held = composition.head.length;
-  for (let k = 0; k < composition.sources.length; k++) {
-    if (k > 0) parts.push(NEWLINE);
-    const element = await sources.span(BigInt(composition.sources[k]!), { start: composition.starts[k]!, end: composition.ends[k]!, plain: composition.plain[k]! });
-    parts.push(element);
-    held += element.length + 1;
+  let parts: Uint8Array[] = [];
+  let held = 0;
+  for await (const piece of compositionPieces(composition, sources)) {
+    parts.push(piece);
+    held += piece.length;
     if (held >= CHUNK_BYTES) {
       yield Buffer.concat(parts);
       parts = [];
       held = 0;
     }
   }
-  parts.push(Buffer.from(composition.tail));
-  yield Buffer.concat(parts);
+  if (parts.length > 0) yield Buffer.concat(parts);
 }
 
 /** Content whose chunks are hashed as they go; after the last one, a length or SHA-256 other than recorded throws. */

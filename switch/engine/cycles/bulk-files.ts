@@ -52,21 +52,19 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
     // delivered (never joined into one buffer) for the length and SHA-256 every message records.
     const headBytes = Buffer.from(head, 'utf8'), tailBytes = Buffer.from(tail, 'utf8');
     const sourceIds: string[] = [], starts: number[] = [], ends: number[] = [], plain: boolean[] = [];
-    const hash = createHash('sha256').update(headBytes);
-    let size = headBytes.length + tailBytes.length + Math.max(file.count - 1, 0);
     for (let i = 0; i < file.count; i++) {
-      if (i > 0) hash.update(NEWLINE);
-      const messageRowId = BigInt(file.messages[i]!);
-      const span = await sources.spanOf(messageRowId, file.indexes[i]!);
-      const element = await sources.span(messageRowId, span);
-      hash.update(element);
-      size += element.length;
-      sourceIds.push(messageRowId.toString());
+      const span = await sources.spanOf(BigInt(file.messages[i]!), file.indexes[i]!);
+      sourceIds.push(file.messages[i]!.toString());
       starts.push(span.start);
       ends.push(span.end);
       plain.push(span.plain);
     }
-    hash.update(tailBytes);
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const piece of compositionPieces({ head: headBytes, tail: tailBytes, sources: sourceIds, starts, ends, plain }, sources)) {
+      hash.update(piece);
+      size += piece.length;
+    }
     const sha256 = hash.digest('hex');
     // Stored and queued as emit() does, the bytes left NULL: message_compositions determines them.
     const [stored] = await tx.query<{ id: bigint }>(
@@ -82,11 +80,30 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
 
 const NEWLINE = Buffer.from('\n', 'utf8');
 
+/** A bulk file as stored (migration 033): element k is bytes [starts[k], ends[k]) of inbound message sources[k]. */
+export interface Composition {
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+  readonly sources: readonly (bigint | string)[];
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  readonly plain: readonly boolean[];
+}
+
 /**
- * The inbound files bulk files are built from, read when first needed (base64: node-postgres reads
- * bytea as hex text, twice the volume and slower to decode) with their transaction elements' spans,
- * and kept while their total stays within limits.bulkSourceBytesMax (least recently used dropped).
+ * The bytes a composition stands for, piece by piece: its head, the transaction elements separated by
+ * newlines, its tail. The one definition of a bulk file's layout: settlement hashes these pieces, and
+ * every reader composes them (message-bytes.ts).
  */
+export async function* compositionPieces(composition: Composition, sources: InboundSources): AsyncGenerator<Uint8Array> {
+  yield composition.head;
+  for (let k = 0; k < composition.sources.length; k++) {
+    if (k > 0) yield NEWLINE;
+    yield await sources.span(BigInt(composition.sources[k]!), { start: composition.starts[k]!, end: composition.ends[k]!, plain: composition.plain[k]! });
+  }
+  yield composition.tail;
+}
+
 /** Where a transaction element sits in its inbound file, and whether it is copied as is. */
 type Span = Pick<ElementSpan, 'start' | 'end' | 'plain'>;
 
@@ -109,6 +126,11 @@ export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint
     [messageRowId, starts, ends, plain]);
 }
 
+/**
+ * The inbound files bulk files are built from, read when first needed (base64: node-postgres reads
+ * bytea as hex text, twice the volume and slower to decode) with their transaction elements' spans,
+ * and kept while their total stays within limits.bulkSourceBytesMax (least recently used dropped).
+ */
 export class InboundSources {
   private readonly held = new Map<bigint, { bytes: Buffer; spans: readonly (Span | undefined)[] }>();
   private heldBytes = 0;
