@@ -6,7 +6,7 @@
  */
 import type { Database, Queryable } from '../store/database.ts';
 import { limits } from '../limits.ts';
-import { messageContent } from '../engine/message-bytes.ts';
+import { inboundSources, storedContent } from '../engine/message-bytes.ts';
 import { checkpointDocument, type CheckpointKind } from './checkpoint.ts';
 import { chainHash, entryText, leafHash, merkleRoot } from './merkle.ts';
 import { AUDITED_TABLES, contentSql, keySql, quoteIdent, type AuditedTable } from './tables.ts';
@@ -276,11 +276,13 @@ async function verifyMessageBytes(tx: Queryable): Promise<void> {
   const modified = (id: bigint): Broken =>
     new Broken({ kind: 'modified', table: 'messages', key: String(id), detail: `messages ${id}: its bytes no longer have their recorded sha256: modified` });
   if (m) throw modified(m.id);
-  const composed = await tx.query<{ id: bigint }>('SELECT id FROM messages WHERE bytes IS NULL AND NOT bytes_truncated ORDER BY id');
-  for (const { id } of composed) {
+  const composed = await tx.query<{ id: bigint; sha256: string; size_bytes: number }>(
+    'SELECT id, sha256, size_bytes FROM messages WHERE bytes IS NULL AND NOT bytes_truncated ORDER BY id');
+  // One set of inbound files for all of them, as the dispatcher's pass: a cycle's bulk files draw on the same files.
+  const sources = inboundSources(tx);
+  for (const { id, sha256, size_bytes: size } of composed) {
     try {
-      const content = await messageContent(tx, id);
-      if (content === undefined) throw new Error('not stored');
+      const content = await storedContent(tx, { id, sha256, size, bytesBase64: null }, sources);
       for await (const chunk of content.chunks()) void chunk; // the last step checks length and sha256
     } catch {
       throw modified(id);

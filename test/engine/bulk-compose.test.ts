@@ -14,6 +14,7 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { messageBytes, messageContent } from '../../switch/engine/message-bytes.ts';
 import { contentBytes } from '../../switch/engine/transport.ts';
+import { verifyAudit } from '../../switch/audit/verify.ts';
 import { backends, harness, type Harness } from './support.ts';
 
 const encoder = new TextEncoder();
@@ -70,6 +71,7 @@ for (const backend of backends) {
         await submit(h, 0, 30, 73, [1]);
         await h.closeAndSettle();
         const db = h.engine.storeForTests();
+        assert.equal((await verifyAudit(db)).ok, true, 'audit verify composes the genuine bulk files and finds them whole');
         const [real] = await db.query<{ id: bigint; participant: string; size_bytes: number }>(
           "SELECT id, participant, size_bytes FROM messages WHERE direction = 'out' AND message_type = 'pacs.008.001.08' AND bytes IS NULL");
         // The same composition under a new message whose recorded SHA-256 is another one's.
@@ -87,6 +89,9 @@ for (const backend of backends) {
         assert.match(row!.last_error, /sha256/);
         assert.ok(!h.mailboxes.outbound(real!.participant).includes('pacs.008.001.08_FORGED-1.xml'), 'never delivered under its name');
         await assert.rejects(messageBytes(db, forged!.id), /sha256/, 'nor read');
+        const verdict = await verifyAudit(db);
+        assert.ok(!verdict.ok && verdict.broken.table === 'messages' && verdict.broken.key === String(forged!.id),
+          `audit verify names the composed message whose bytes are not the recorded ones: ${JSON.stringify(verdict, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
         await assert.rejects(db.query('UPDATE message_compositions SET tail = head WHERE message_id = $1', [real!.id]), /immutable/);
       } finally {
         await h.close();
