@@ -70,3 +70,8 @@ export function isPermission(value: unknown): value is Permission {
 export function allows(permission: Permission, role: Role): boolean {
   return permission !== 'public' && (GRANTS[permission] as readonly Role[]).includes(role);
 }
+
+/** Every permission `role` holds, in GRANTS' order: what GET /me tells the console it may show. */
+export function permissionsOf(role: Role): Exclude<Permission, 'public'>[] {
+  return (Object.keys(GRANTS) as (keyof typeof GRANTS)[]).filter((permission) => allows(permission, role));
+}

@@ -14,7 +14,7 @@ import type { PendingKind } from '../engine/approvals.ts';
 import { limits } from '../limits.ts';
 import type { Clock } from '../clock.ts';
 import { login, SESSION_COOKIE, type IdentityOptions, type Principal } from './identity.ts';
-import { allows, type Permission } from './permissions.ts';
+import { allows, permissionsOf, type Permission } from './permissions.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { EventStreams } from './events.ts';
 import { problem } from './problem.ts';
@@ -235,8 +235,8 @@ export const routes: readonly ApiRoute[] = [
     },
   },
   {
-    method: 'GET', url: '/me', permission: 'session', summary: 'Who the credentials identify',
-    handler: async (context) => ({ name: context.principal!.name, role: context.principal!.role }),
+    method: 'GET', url: '/me', permission: 'session', summary: 'Who the credentials identify, and the permissions their role holds',
+    handler: async (context) => ({ name: context.principal!.name, role: context.principal!.role, permissions: permissionsOf(context.principal!.role) }),
   },
   {
     method: 'POST', url: '/messages', permission: 'message.submit', bodyLimit: limits.api.submitBytesMax,

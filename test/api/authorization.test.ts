@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { buildApi } from '../../switch/api/server.ts';
 import { routes, type ApiRoute } from '../../switch/api/routes.ts';
 import { permissionMatrix } from '../../switch/api/matrix.ts';
-import { allows, ROLES, type Role } from '../../switch/api/permissions.ts';
+import { allows, GRANTS, ROLES, type Role } from '../../switch/api/permissions.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
@@ -94,6 +94,16 @@ describe('permission matrix (every route × every role, over HTTPS)', () => {
   it('every route of the table has an example here', () => {
     const missing = routes.map(key).filter((k) => !(k in examples));
     assert.deepEqual(missing, [], 'routes without an authorization example');
+  });
+
+  it('GET /me lists, for every role, exactly the permissions the table grants it (the console shows what it lists)', async () => {
+    for (const role of ROLES) {
+      const me = await a.call('GET', '/me', role === 'participant' ? { bank: 'BANKDEFFXXX' } : { token: tokens.get(role)! });
+      assert.equal(me.status, 200, me.text);
+      assert.equal(me.json.role, role);
+      const granted = Object.entries(GRANTS).filter(([, roles]) => (roles as readonly Role[]).includes(role)).map(([permission]) => permission);
+      assert.deepEqual(me.json.permissions, granted, role);
+    }
   });
 
   // Logging out ends the session the rest of the matrix uses: it goes last.

@@ -9,11 +9,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { base32Decode, totp } from '../../switch/api/credentials.ts';
-import { GRANTS } from '../../switch/api/permissions.ts';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
@@ -30,7 +29,6 @@ const LISTED = 'Shell Front Trading Ltd';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = join(new URL('../..', import.meta.url).pathname, 'test-results');
-const CONSOLE_JS = new URL('../../switch/api/console/console.js', import.meta.url);
 
 /** Waits until `condition` holds, checked from here (the page's CSP forbids the string evaluation waitForFunction would need). */
 async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -40,16 +38,6 @@ async function until(what: string, condition: () => Promise<boolean>, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
-
-describe('the console mirrors the server\'s permissions', () => {
-  it('GRANTS in console.js is the table of switch/api/permissions.ts', () => {
-    const source = readFileSync(CONSOLE_JS, 'utf8');
-    const literal = /const GRANTS = (\{[\s\S]*?\n\});/.exec(source)?.[1];
-    assert.ok(literal, 'console.js declares GRANTS');
-    const parsed = JSON.parse(literal.replace(/'/g, '"').replace(/,(\s*[}\]])/g, '$1')) as Record<string, string[]>;
-    assert.deepEqual(parsed, JSON.parse(JSON.stringify(GRANTS)));
-  });
-});
 
 describe('web console in Chromium', { skip: skipOption(!existsSync(CHROMIUM) && `${CHROMIUM} not installed (apt-get install chromium)`) }, () => {
   let a: ApiHarness;

@@ -3,38 +3,11 @@
 //
 // Who you are: a person logs in (password + TOTP) and the bearer token lives in this tab's sessionStorage;
 // a bank opens the page with its scheme client certificate and is recognised by GET /me (no login).
-// What you see: the pages your role may read; the buttons of the changes your role may make (GRANTS below
-// mirrors switch/api/permissions.ts, checked by test/api/console.test.ts). The API decides anyway: a page
-// or a change it refuses shows its refusal. Amounts are minor units as decimal strings, formatted by
-// string arithmetic, never as floating-point numbers. Everything from the API is escaped before display.
-
-/** Which roles hold each permission: a copy of GRANTS in switch/api/permissions.ts (test/api/console.test.ts compares them). */
-const GRANTS = {
-  'session': ['participant', 'operator', 'supervisor', 'regulator', 'auditor'],
-  'message.submit': ['participant'],
-  'payment.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  'position.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  'cycle.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  'cycle.operate': ['operator'],
-  'participant.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  'events.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  'metrics.read': ['operator', 'supervisor', 'regulator'],
-  'participant.operate': ['operator'],
-  'deadletter.read': ['operator', 'supervisor', 'regulator'],
-  'audit.read': ['auditor', 'regulator'],
-  'change.propose': ['operator', 'supervisor'],
-  'change.read': ['operator', 'supervisor', 'regulator', 'auditor'],
-  'change.decide': ['supervisor'],
-  'risk.read': ['operator', 'supervisor', 'regulator'],
-  'risk.operate': ['operator'],
-  'risk.events': ['operator', 'supervisor', 'regulator', 'auditor'],
-  'report.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  'notify.read': ['participant', 'operator', 'supervisor', 'auditor'],
-  'notify.manage': ['participant', 'operator'],
-  'risk.profiles.read': ['participant', 'operator', 'supervisor', 'regulator'],
-  'risk.profiles.load': ['participant'],
-  'risk.lists.load': ['operator'],
-};
+// What you see: the pages your role may read; the buttons of the changes your role may make, from the
+// permissions GET /me lists for you (the server's own table, switch/api/permissions.ts: no copy here).
+// The API decides anyway: a page or a change it refuses shows its refusal. Amounts are minor units as
+// decimal strings, formatted by string arithmetic, never as floating-point numbers. Everything from the
+// API is escaped before display.
 
 /** The pages in the navigation: hash route, title, the `g` key that opens it, the permission its main read needs. */
 const PAGES = [
@@ -64,12 +37,14 @@ const state = {
   token: sessionStorage.getItem('clearhouse.token'),
   role: sessionStorage.getItem('clearhouse.role'),
   name: sessionStorage.getItem('clearhouse.name'),
+  /** The permissions GET /me listed for this role (empty until it answered). */
+  permissions: new Set(),
   /** True for a bank recognised by its client certificate. */
   certificate: false,
 };
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
-const can = (permission) => Boolean(state.role && GRANTS[permission]?.includes(state.role));
+const can = (permission) => Boolean(state.role && state.permissions.has(permission));
 
 class ApiError extends Error {
   constructor(status, message) {
@@ -963,7 +938,7 @@ function show() {
 function endSession(message) {
   stopLive();
   sessionStorage.clear();
-  Object.assign(state, { token: null, role: null, name: null, certificate: false });
+  Object.assign(state, { token: null, role: null, name: null, permissions: new Set(), certificate: false });
   show();
   if (message) $('#login-error').textContent = message;
 }
@@ -982,6 +957,7 @@ $('#login').addEventListener('submit', async (event) => {
     sessionStorage.setItem('clearhouse.token', session.token);
     sessionStorage.setItem('clearhouse.role', session.role);
     sessionStorage.setItem('clearhouse.name', form.name);
+    state.permissions = new Set((await api('GET', '/me')).permissions);
     event.target.reset();
     $('#login-error').textContent = '';
     show();
@@ -1021,14 +997,20 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
-/** At start: a session of this tab, else a bank's client certificate (GET /me answers without a token), else the login form. */
+/**
+ * At start: a session of this tab, else a bank's client certificate (GET /me answers without a token),
+ * else the login form. GET /me also says what the role may do, so it is asked for a session too.
+ */
 async function start() {
-  if (!state.token) {
-    try {
-      const me = await api('GET', '/me');
-      if (me.role === 'participant') Object.assign(state, { role: 'participant', name: me.name, certificate: true });
-    } catch {
-      // No certificate (or not a participant's): people log in.
+  try {
+    const me = await api('GET', '/me');
+    if (state.token) state.permissions = new Set(me.permissions);
+    else if (me.role === 'participant') Object.assign(state, { role: 'participant', name: me.name, permissions: new Set(me.permissions), certificate: true });
+  } catch {
+    // No certificate (or not a participant's): people log in. A session that has ended: log in again.
+    if (state.token) {
+      endSession('Your session has ended: log in again.');
+      return;
     }
   }
   show();
