@@ -86,6 +86,8 @@ export interface EngineOptions {
   readonly events?: EngineEventSink;
   /** The risk stage's screening and scoring ports (docs/risk.md); none: no screening or scoring. */
   readonly risk?: RiskPorts;
+  /** Test-only: the in-memory PGlite store starts from this migrated data directory (DatabaseOptions.startFrom). */
+  readonly startFrom?: Blob | undefined;
 }
 
 /** A method that changes something was called on an engine opened with `readOnly`. */
@@ -161,7 +163,8 @@ export class Engine {
     const fileConfig = clearingConfig(options.config);
     const readOnly = options.readOnly ?? false;
     const clock = options.clock ?? systemClock;
-    const db = await openDatabase({ url: options.databaseUrl, directory: options.dataDirectory, readOnly });
+    const db = await openDatabase({ url: options.databaseUrl, directory: options.dataDirectory, readOnly,
+      ...(options.startFrom ? { startFrom: options.startFrom } : {}) });
     let engine: Engine;
     try {
       if (readOnly) await requireCurrentSchema(db);

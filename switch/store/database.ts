@@ -69,6 +69,13 @@ export interface DatabaseOptions {
    * works with a role that has only SELECT and USAGE, and cannot change anything even by mistake.
    */
   readonly readOnly?: boolean;
+  /**
+   * Test-only (test/support/store-template.ts): an in-memory PGlite store starts from this data
+   * directory (a PGlite dumpDataDir tarball of a migrated store) instead of an empty cluster made by
+   * initdb, which costs most of opening one. Ignored for PostgreSQL and for a data directory; the
+   * product never sets it.
+   */
+  readonly startFrom?: Blob | undefined;
 }
 
 const INT8_OID = 20;
@@ -80,7 +87,7 @@ pg.types.setTypeParser(DATE_OID, (value: string) => value);
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options.poolSize ?? 10, options.readOnly ?? false)
-    : openPglite(options.directory, options.readOnly ?? false);
+    : openPglite(options.directory, options.readOnly ?? false, options.directory === undefined ? options.startFrom : undefined);
 }
 
 function openPostgres(url: string, poolSize: number, readOnly: boolean): Database {
@@ -156,7 +163,7 @@ function readOnlyUrl(url: string): string {
   }
 }
 
-async function openPglite(directory: string | undefined, readOnly: boolean): Promise<Database> {
+async function openPglite(directory: string | undefined, readOnly: boolean, startFrom: Blob | undefined): Promise<Database> {
   // Owner only: the store holds every message and position (docs/operations.md "File permissions").
   if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
   // One process at a time on a data directory (switch/store/embedded-lock.ts).
@@ -165,7 +172,7 @@ async function openPglite(directory: string | undefined, readOnly: boolean): Pro
   const { PGlite } = await import('@electric-sql/pglite');
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(directory, { parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
+    db = await PGlite.create(directory, { ...(startFrom ? { loadDataDir: startFrom } : {}), parsers: { [INT8_OID]: (value: string) => BigInt(value), [DATE_OID]: (value: string) => value } });
     // PGlite unpacks its initial cluster with world-writable modes (0666); PostgreSQL itself insists
     // on an owner-only data directory, and so do we.
     if (directory !== undefined) ownerOnly(directory);

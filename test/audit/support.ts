@@ -5,12 +5,14 @@
  */
 import { openDatabase, type Database, type Queryable } from '../../switch/store/database.ts';
 import { migrate } from '../../switch/store/migrate.ts';
+import { migratedTemplate } from '../support/store-template.ts';
 import { freshPostgresUrl, type Backend } from '../engine/support.ts';
 
 export { backends, type Backend } from '../engine/support.ts';
 
 export async function openAuditStore(backend: Backend): Promise<Database> {
-  const db = await openDatabase(backend === 'postgres' ? { url: await freshPostgresUrl(), poolSize: 3 } : {});
+  // PGlite: from the run's migrated template (test/support/store-template.ts); migrate() checks it is current.
+  const db = await openDatabase(backend === 'postgres' ? { url: await freshPostgresUrl(), poolSize: 3 } : { startFrom: await migratedTemplate() });
   await migrate(db);
   return db;
 }

@@ -13,6 +13,7 @@ import { DELIVERY_ATTEMPTS_MAX } from '../../switch/engine/dispatcher.ts';
 import { cli, root, sharedClock } from '../support/cli-workspace.ts';
 import { CLOCK_VARIABLE } from '../../switch/clock.ts';
 import { backends, freshPostgresUrl, schemeConfig, TestClock } from './support.ts';
+import { migratedTemplate } from '../support/store-template.ts';
 
 let xsd: XsdValidator;
 before(() => { xsd = new XsdValidator(); });
@@ -25,7 +26,7 @@ for (const backend of backends) {
     it('FAILED outbox rows are listed, retried (recorded) and delivered', async () => {
       const clock = new TestClock();
       const databaseUrl = backend === 'postgres' ? await freshPostgresUrl() : undefined;
-      const engine = await Engine.open({ config: schemeConfig(), clock, xsd, ...(databaseUrl ? { databaseUrl } : {}) });
+      const engine = await Engine.open({ config: schemeConfig(), clock, xsd, ...(databaseUrl ? { databaseUrl } : { startFrom: await migratedTemplate() }) });
       try {
         // The cycle opened (COPN) and a bank suspended (PSUS): admi.004s for every participant.
         await engine.suspendParticipant('BANKFRPPXXX', who);

@@ -14,6 +14,7 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { limits } from '../../switch/limits.ts';
 import { backends, freshPostgresUrl, schemeConfig, TestClock } from './support.ts';
+import { migratedTemplate } from '../support/store-template.ts';
 
 const encoder = new TextEncoder();
 const QUOTA = 3 * limits.refusedFilePrefixBytes;
@@ -46,7 +47,7 @@ for (const backend of backends) {
       const clock = new TestClock();
       const engine = await Engine.open({
         config: schemeConfig(), clock, xsd, refusedBytesPerSenderPerDayMax: QUOTA,
-        ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : {}),
+        ...(backend === 'postgres' ? { databaseUrl: await freshPostgresUrl() } : { startFrom: await migratedTemplate() }),
       });
       try {
         const submit = (bytes: Uint8Array, sender = 0) => engine.submit({ bytes, sender: DEMO_BANKS[sender]!.bic });

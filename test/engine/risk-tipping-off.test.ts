@@ -17,6 +17,7 @@ import { checkConfig } from '../../switch/config.ts';
 import { Engine } from '../../switch/engine/engine.ts';
 import type { PaymentRiskFacts, RiskScore, Screener, ScreeningHit } from '../../switch/risk/types.ts';
 import { backends, freshPostgresUrl, schemeConfig, TestClock } from './support.ts';
+import { migratedTemplate } from '../support/store-template.ts';
 
 const encoder = new TextEncoder();
 let xsd: XsdValidator;
@@ -81,7 +82,7 @@ for (const backend of backends) {
           Promise.resolve({ score: facts.debtor.name === SCORED_NAME ? 60 : 0, features: [] }),
         record: () => Promise.resolve(),
       };
-      const engine = await Engine.open({ config, clock: new TestClock(), xsd, ...(url ? { databaseUrl: url } : {}), risk: { screener: new FixedList(), scorer } });
+      const engine = await Engine.open({ config, clock: new TestClock(), xsd, ...(url ? { databaseUrl: url } : { startFrom: await migratedTemplate() }), risk: { screener: new FixedList(), scorer } });
       try {
         const submit = (model: Pacs008) => engine.submit({ bytes: encoder.encode(buildPacs008(model)), sender: 'BANKDEFFXXX' });
         // 1. An exact match: rejected by the stage.

@@ -23,6 +23,7 @@ import type { PaymentRiskFacts, Screener, ScreeningHit } from '../../switch/risk
 import { ProfileFileError } from '../../switch/risk/profiles.ts';
 import { limits } from '../../switch/limits.ts';
 import { backends, freshPostgresUrl, harness, schemeConfig, TestClock } from './support.ts';
+import { migratedTemplate } from '../support/store-template.ts';
 
 const encoder = new TextEncoder();
 let xsd: XsdValidator;
@@ -200,7 +201,7 @@ for (const backend of backends) {
       await h.close();
       const url = backend === 'postgres' ? await freshPostgresUrl() : undefined;
       const clock = new TestClock();
-      const engine = await Engine.open({ config, clock, xsd, ...(url ? { databaseUrl: url } : {}), risk: { screener: new NameList(['Ivan Sanctioned']) } });
+      const engine = await Engine.open({ config, clock, xsd, ...(url ? { databaseUrl: url } : { startFrom: await migratedTemplate() }), risk: { screener: new NameList(['Ivan Sanctioned']) } });
       try {
         assert.equal((await submit(engine, message(30, ['50.00'], { inst: true, debtorName: 'IVAN SANCTIONED' }))).status, 'ACCP');
         assert.equal((await submit(engine, message(31, ['60.00'], { inst: true, debtorName: 'Ivan Sanctioned' }))).status, 'ACCP');
@@ -229,7 +230,7 @@ for (const backend of backends) {
     it('batch: a held payment stays out of netting; released, it nets in the open cycle; an operator may reject one (told MS03: a screening hold, no tipping-off)', async () => {
       const config = riskScheme({ limits: [] });
       const url = backend === 'postgres' ? await freshPostgresUrl() : undefined;
-      const engine = await Engine.open({ config, clock: new TestClock(), xsd, ...(url ? { databaseUrl: url } : {}), risk: { screener: new NameList(['Ivan Sanctioned']) } });
+      const engine = await Engine.open({ config, clock: new TestClock(), xsd, ...(url ? { databaseUrl: url } : { startFrom: await migratedTemplate() }), risk: { screener: new NameList(['Ivan Sanctioned']) } });
       try {
         const result = await submit(engine, message(40, ['10.00', '20.00', '30.00'], { debtorName: 'Ivan Sanctioned' }));
         assert.equal(result.status, 'ACCP');

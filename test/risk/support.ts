@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { openDatabase, type Database } from '../../switch/store/database.ts';
 import { migrate } from '../../switch/store/migrate.ts';
+import { migratedTemplate } from '../support/store-template.ts';
 import type { PaymentRiskFacts } from '../../switch/risk/types.ts';
 
 export type Backend = 'pglite' | 'postgres';
@@ -17,7 +18,8 @@ let counter = 0;
 /** A migrated store; `close` also drops the PostgreSQL schema. */
 export async function openStore(backend: Backend, poolSize = 10): Promise<Database> {
   if (backend === 'pglite') {
-    const db = await openDatabase({});
+    // From the run's migrated template (test/support/store-template.ts); migrate() checks it is current.
+    const db = await openDatabase({ startFrom: await migratedTemplate() });
     await migrate(db);
     return db;
   }
