@@ -166,19 +166,29 @@ export function settingsText(settings: PostgresSettings): string {
 
 /** Which PostgreSQL processes serve a client (a backend's title shows it: "127.0.0.1(55528)" or "[local]"); read once per process. */
 const clientProcesses = new Map<number, boolean>();
+/**
+ * Processes seen not to be PostgreSQL's, not read again until the set is forgotten (every 5 s, in case a
+ * pid is reused: a backend first seen late still counts from zero, so nothing of it is lost). Reading
+ * every process's stat five times a second cost this process about 0.5 CPU s per 15 s (3–4 % of a
+ * core, counted as the engine's node CPU).
+ */
+const otherProcesses = new Set<number>();
+let otherProcessesSince = Date.now();
 
 /** utime + stime, in seconds, of every local PostgreSQL server process (Linux /proc), and whether it serves a client. */
 function postgresTicks(): Map<number, { cpuS: number; client: boolean }> | undefined {
   const ticks = new Map<number, { cpuS: number; client: boolean }>();
+  if (Date.now() - otherProcessesSince > 5_000) { otherProcesses.clear(); otherProcessesSince = Date.now(); }
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const pid = Number(entry);
+      if (otherProcesses.has(pid)) continue;
       let stat: string;
       let client = clientProcesses.get(pid);
       try {
         stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (!stat.includes('(postgres)')) continue;
+        if (!stat.includes('(postgres)')) { otherProcesses.add(pid); continue; }
         if (client === undefined) {
           client = /\(\d+\)|\[local\]/.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8'));
           clientProcesses.set(pid, client);

@@ -314,7 +314,20 @@ async function claimAllNew(tx: Queryable, claims: KeyClaims, messageRowId: bigin
 export function acceptedTransactions(report: FileReport, collected: readonly CollectedTransaction[], bytes: Uint8Array): AcceptedTransaction[] {
   const accepted = new Set(report.transactions.filter((t) => t.status === 'ACCP').map((t) => t.index));
   return collected.filter((c) => accepted.has(c.facts.index) && c.span)
-    .map((c) => ({ facts: c.facts, xml: forwardableElement(bytes, c.span!) }));
+    .map((c) => new ElementText(c.facts, bytes, c.span!));
+}
+
+/**
+ * A transaction's element as text, made when first read and then kept. A batch payment's XML is not
+ * stored (it stays in the inbound file): only a held one's is read (risk-holds.ts), so a bulk file no
+ * longer makes 10,000 strings of about 1 KB each that nothing reads and the collector must move.
+ */
+class ElementText implements AcceptedTransaction {
+  private text: string | undefined;
+  constructor(readonly facts: TransactionFacts, private readonly bytes: Uint8Array, private readonly span: ElementSpan) {}
+  get xml(): string {
+    return (this.text ??= forwardableElement(this.bytes, this.span));
+  }
 }
 
 /**
@@ -448,18 +461,40 @@ export interface PaymentRow {
  */
 export function paymentRows(report: FileReport, accepted: readonly AcceptedTransaction[], sender: string,
   directory: Pick<SchemeDirectory, 'canonical'>): PaymentRow[] {
-  return accepted.map(({ facts, xml }) => {
+  return accepted.map((transaction) => {
+    const { facts } = transaction;
     const amount = parseAmount(facts.amount!.value, facts.amount!.currency);
     if (!amount.ok) throw new Error(`accepted transaction ${facts.index} has an invalid amount`);
     invariant(facts.debtorAgent !== undefined && sameInstitution(facts.debtorAgent, sender),
       `accepted transaction ${facts.index}: debtor agent ${facts.debtorAgent} is not its sender ${sender}`);
-    return {
-      index: facts.index, transactionId: facts.transactionId ?? null, endToEndId: facts.endToEndId ?? null, uetr: facts.uetr ?? null,
-      instructingAgent: sender, debtorAgent: sender,
-      creditorAgent: directory.canonical(facts.creditorAgent!), currency: facts.amount!.currency, amountMinor: amount.minor,
-      settlementDate: facts.settlementDate ?? report.group!.settlementDate ?? null, xml,
-      ...(facts.leaves === undefined ? {} : { riskLeaves: facts.leaves }),
-    };
+    return new Payment(facts, transaction, sender, directory.canonical(facts.creditorAgent!), amount.minor,
+      facts.settlementDate ?? report.group!.settlementDate ?? null);
   });
+}
+
+/** A PaymentRow whose `xml` is its transaction's, read only when asked for (ElementText). */
+class Payment implements PaymentRow {
+  readonly index: number;
+  readonly transactionId: string | null;
+  readonly endToEndId: string | null;
+  readonly uetr: string | null;
+  readonly instructingAgent: string;
+  readonly debtorAgent: string;
+  readonly currency: string;
+  readonly riskLeaves?: ReadonlyMap<string, string>;
+  constructor(facts: TransactionFacts, private readonly transaction: AcceptedTransaction, sender: string, readonly creditorAgent: string,
+    readonly amountMinor: bigint, readonly settlementDate: string | null) {
+    this.index = facts.index;
+    this.transactionId = facts.transactionId ?? null;
+    this.endToEndId = facts.endToEndId ?? null;
+    this.uetr = facts.uetr ?? null;
+    this.instructingAgent = sender;
+    this.debtorAgent = sender;
+    this.currency = facts.amount!.currency;
+    if (facts.leaves !== undefined) this.riskLeaves = facts.leaves;
+  }
+  get xml(): string {
+    return this.transaction.xml;
+  }
 }
 

@@ -208,7 +208,8 @@ export class MessageChecker {
     }
     if (group.totalAmount !== undefined) this.checkTotal(group.totalAmount, at);
     if (group.settlementDate !== undefined) {
-      checkDate(group.settlementDate, options, (code, message) => at('GrpHdr/IntrBkSttlmDt', code, message), this.firstInstant === true);
+      const problem = checkDate(group.settlementDate, options, this.firstInstant === true);
+      if (problem) at('GrpHdr/IntrBkSttlmDt', problem.code, problem.message);
     }
     if (this.moneyMessage) this.finishMoney(at);
     this.checkSender(group, at);
@@ -284,19 +285,19 @@ export class MessageChecker {
   }
 }
 
+/**
+ * One transaction's rules. No closure is made per transaction: the switch runs under tsx, whose
+ * keepNames wraps every function expression in a naming call (Object.defineProperty), a measurable
+ * cost when a bulk file makes four of them per transaction.
+ */
 export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Finding[] {
   const findings: Finding[] = [];
   const line = options.transactionLine?.(tx);
-  const at = (relative: string, code: string, message: string): void => {
-    findings.push({
-      code, path: `${options.rootPath}/${tx.path}${relative ? '/' + relative : ''}`, line, message,
-      transactionId: tx.transactionId, transactionIndex: tx.index,
-    });
-  };
+  const at = new TransactionFindings(findings, options, tx, line);
   if (tx.amount) {
     const parsed = parseAmount(tx.amount.value, tx.amount.currency);
     if (!parsed.ok) {
-      at(tx.amountElement ?? 'IntrBkSttlmAmt', parsed.reason === 'decimals' ? REASON.decimalsInvalid
+      at.add(tx.amountElement ?? 'IntrBkSttlmAmt', parsed.reason === 'decimals' ? REASON.decimalsInvalid
         : parsed.reason === 'currency' ? REASON.currencyInvalid : REASON.amountInvalid,
         parsed.reason === 'decimals'
           ? `amount ${tx.amount.value} has more decimals than ${tx.amount.currency} allows`
@@ -304,13 +305,13 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
     } else if (isReportMessage(options.messageId)) {
       // A booked entry: its amount is what it is (zero-amount entries and settlement totals included).
     } else if (parsed.minor <= 0n) {
-      at(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.zeroAmount, 'amount must be greater than zero');
+      at.add(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.zeroAmount, 'amount must be greater than zero');
     } else if (parsed.minor > limits.amounts.paymentMinorMax) {
-      at(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.amountOverMaximum,
+      at.add(tx.amountElement ?? 'IntrBkSttlmAmt', REASON.amountOverMaximum,
         `amount of ${parsed.minor} minor units exceeds the clearing system's ceiling of ${limits.amounts.paymentMinorMax} per payment`);
     } else if (options.directory) {
       const problem = options.directory.checkAmount(tx.amount.currency, parsed.minor, tx.localInstrument);
-      if (problem) at(tx.amountElement ?? 'IntrBkSttlmAmt', problem.code, problem.message);
+      if (problem) at.add(tx.amountElement ?? 'IntrBkSttlmAmt', problem.code, problem.message);
     }
   }
   for (const bic of tx.bics) {
@@ -327,7 +328,8 @@ export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Fi
     }
   }
   if (tx.settlementDate !== undefined) {
-    checkDate(tx.settlementDate, options, (code, message) => at('IntrBkSttlmDt', code, message), tx.localInstrument === 'INST');
+    const problem = checkDate(tx.settlementDate, options, tx.localInstrument === 'INST');
+    if (problem) at.add('IntrBkSttlmDt', problem.code, problem.message);
   }
   if (!isReportMessage(options.messageId)) checkParties(tx, options, at, findings);
   return findings;
@@ -343,17 +345,12 @@ export function isReportMessage(messageId: string | undefined): boolean {
  * of a payment are participants in good standing configured for its currency (never the switch or
  * the settlement agent); an instructed agent is a party of the scheme.
  */
-function checkParties(tx: TransactionFacts, options: RuleOptions, at: (relative: string, code: string, message: string) => void,
-  findings: Finding[]): void {
+function checkParties(tx: TransactionFacts, options: RuleOptions, at: TransactionFindings, findings: Finding[]): void {
   const { sender, directory, messageId } = options;
-  const valid = (bic: string | undefined): bic is string => bic !== undefined && BIC.test(bic);
   const currency = tx.amount?.currency;
   if (sender !== undefined) {
-    const bound = (relative: string, role: string, bic: string | undefined): void => {
-      if (valid(bic) && !sameInstitution(bic, sender)) at(relative, REASON.senderMismatch, `${role} ${bic} is not the authenticated sender ${sender}`);
-    };
-    if (!CASE_MESSAGES.has(messageId ?? '')) bound('InstgAgt/FinInstnId/BICFI', 'instructing agent', tx.instructingAgent);
-    bound('DbtrAgt/FinInstnId/BICFI', 'debtor agent', tx.debtorAgent);
+    if (!CASE_MESSAGES.has(messageId ?? '')) bound(at, sender, 'InstgAgt/FinInstnId/BICFI', 'instructing agent', tx.instructingAgent);
+    bound(at, sender, 'DbtrAgt/FinInstnId/BICFI', 'debtor agent', tx.debtorAgent);
     const pattern = SENDER_PARTIES[messageId ?? ''];
     for (const bic of pattern ? tx.bics : []) {
       if (!pattern!.test(bic.path) || !BIC.test(bic.value) || sameInstitution(bic.value, sender)) continue;
@@ -362,43 +359,63 @@ function checkParties(tx: TransactionFacts, options: RuleOptions, at: (relative:
     }
   }
   if (!directory) return;
-  if (valid(tx.debtorAgent) && (sender === undefined || sameInstitution(tx.debtorAgent, sender))) {
+  if (validBic(tx.debtorAgent) && (sender === undefined || sameInstitution(tx.debtorAgent, sender))) {
     const problem = directory.checkAgent(tx.debtorAgent, 'debtor', currency);
     // With a sender, its own standing is checked once for the whole message.
-    if (problem && (sender === undefined || !problem.standing)) at('DbtrAgt/FinInstnId/BICFI', problem.code, problem.message);
+    if (problem && (sender === undefined || !problem.standing)) at.add('DbtrAgt/FinInstnId/BICFI', problem.code, problem.message);
   }
-  if (valid(tx.creditorAgent)) {
+  if (validBic(tx.creditorAgent)) {
     const problem = directory.checkAgent(tx.creditorAgent, 'creditor', currency);
-    if (problem) at('CdtrAgt/FinInstnId/BICFI', problem.code, problem.message);
+    if (problem) at.add('CdtrAgt/FinInstnId/BICFI', problem.code, problem.message);
   }
-  if (valid(tx.instructedAgent)) {
+  if (validBic(tx.instructedAgent)) {
     const problem = directory.checkParticipant(tx.instructedAgent);
-    if (problem) at('InstdAgt/FinInstnId/BICFI', problem.code, problem.message);
+    if (problem) at.add('InstdAgt/FinInstnId/BICFI', problem.code, problem.message);
   }
 }
 
-function checkDate(date: string, options: RuleOptions, report: (code: string, message: string) => void, instant: boolean): void {
+/** A transaction's findings, each at a path relative to the transaction element. */
+class TransactionFindings {
+  constructor(private readonly findings: Finding[], private readonly options: RuleOptions, private readonly tx: TransactionFacts,
+    private readonly line: number | undefined) {}
+  add(relative: string, code: string, message: string): void {
+    const { tx } = this;
+    this.findings.push({
+      code, path: `${this.options.rootPath}/${tx.path}${relative ? '/' + relative : ''}`, line: this.line, message,
+      transactionId: tx.transactionId, transactionIndex: tx.index,
+    });
+  }
+}
+
+function validBic(bic: string | undefined): bic is string {
+  return bic !== undefined && BIC.test(bic);
+}
+
+/** A party bound to the sender: it must name the sender. */
+function bound(at: TransactionFindings, sender: string, relative: string, role: string, bic: string | undefined): void {
+  if (validBic(bic) && !sameInstitution(bic, sender)) at.add(relative, REASON.senderMismatch, `${role} ${bic} is not the authenticated sender ${sender}`);
+}
+
+/** The settlement-date rules: the first problem, if any. */
+function checkDate(date: string, options: RuleOptions, instant: boolean): { readonly code: string; readonly message: string } | undefined {
   const match = DATE.exec(date);
   const valid = match !== null && isCalendarDate(Number(match[1]), Number(match[2]), Number(match[3]));
-  if (!valid) {
-    report(REASON.invalidDate, `${date} is not a calendar date`);
-    return;
-  }
+  if (!valid) return { code: REASON.invalidDate, message: `${date} is not a calendar date` };
   if (options.businessDate !== undefined && date < options.businessDate) {
-    report(REASON.settlementDatePast, `settlement date ${date} is before the current business date ${options.businessDate}`);
-    return;
+    return { code: REASON.settlementDatePast, message: `settlement date ${date} is before the current business date ${options.businessDate}` };
   }
   const rules = options.futureDates;
-  if (rules === undefined || options.businessDate === undefined || date <= options.businessDate || options.messageId !== 'pacs.008.001.08') return;
+  if (rules === undefined || options.businessDate === undefined || date <= options.businessDate || options.messageId !== 'pacs.008.001.08') return undefined;
   if (instant && rules.realtime) {
-    report(REASON.settlementDateTooFarAhead, `a real-time payment settles on the business date it is accepted (${options.businessDate}); ` +
-      `settlement date ${date} is in the future`);
+    return { code: REASON.settlementDateTooFarAhead, message: `a real-time payment settles on the business date it is accepted (${options.businessDate}); ` +
+      `settlement date ${date} is in the future` };
   } else if (date > rules.latest) {
-    report(REASON.settlementDateTooFarAhead, `settlement date ${date} is beyond the scheme's horizon for future-dated payments ` +
-      `(the latest accepted now is ${rules.latest})`);
+    return { code: REASON.settlementDateTooFarAhead, message: `settlement date ${date} is beyond the scheme's horizon for future-dated payments ` +
+      `(the latest accepted now is ${rules.latest})` };
   } else if (!rules.isBusinessDay(date)) {
-    report(REASON.settlementDateNotBusinessDay, `settlement date ${date} is not a business day (weekend or holiday)`);
+    return { code: REASON.settlementDateNotBusinessDay, message: `settlement date ${date} is not a business day (weekend or holiday)` };
   }
+  return undefined;
 }
 
 function isCalendarDate(year: number, month: number, day: number): boolean {

@@ -342,31 +342,32 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
       }
       if (k === nameStart) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `malformed attribute in <${utf8(bytes, i + 1, nameEnd)}>`);
       const attributeNameEnd = k;
-      const attributeName = (): string => ascii(bytes, nameStart, attributeNameEnd); // only on error paths
+      // The attribute's name is decoded where a refusal needs it, inline: a closure made here would cost a
+      // naming call per attribute under tsx (keepNames).
       if (attributeColon === nameStart || attributeColon === attributeNameEnd - 1) {
-        refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `malformed attribute name ${attributeName()}`);
+        refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `malformed attribute name ${ascii(bytes, nameStart, attributeNameEnd)}`);
       }
       while (k < n && isSpace(bytes[k]!)) { if (bytes[k] === NL) line++; k++; }
-      if (bytes[k] !== EQ) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `attribute ${attributeName()} without a value in <${name}>`);
+      if (bytes[k] !== EQ) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `attribute ${ascii(bytes, nameStart, attributeNameEnd)} without a value in <${name}>`);
       k++;
       while (k < n && isSpace(bytes[k]!)) { if (bytes[k] === NL) line++; k++; }
       const quote = bytes[k];
-      if (quote !== QUOT && quote !== APOS) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `unquoted attribute ${attributeName()} in <${name}>`);
+      if (quote !== QUOT && quote !== APOS) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `unquoted attribute ${ascii(bytes, nameStart, attributeNameEnd)} in <${name}>`);
       const valueEnd = bytes.indexOf(quote!, k + 1);
-      if (valueEnd < 0) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `unterminated attribute ${attributeName()} in <${name}>`);
+      if (valueEnd < 0) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `unterminated attribute ${ascii(bytes, nameStart, attributeNameEnd)} in <${name}>`);
       const declaration = isNamespaceDeclaration(bytes, nameStart, attributeNameEnd);
       // Values the switch reads (unprefixed attributes, namespace URIs) have no whitespace to normalise.
       const valueRead = declaration || attributeColon < 0;
       for (let v = k + 1; v < valueEnd; v++) {
         const b = bytes[v]!;
         if (b === NL) line++;
-        if (b === LT) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `'<' in attribute ${attributeName()} of <${name}>`);
+        if (b === LT) refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `'<' in attribute ${ascii(bytes, nameStart, attributeNameEnd)} of <${name}>`);
         if (b === AMP) {
-          refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.outsideLexicalProfile, `reference in the value of attribute ${attributeName()}: ` +
+          refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.outsideLexicalProfile, `reference in the value of attribute ${ascii(bytes, nameStart, attributeNameEnd)}: ` +
             'the lexical profile has attribute values written literally');
         }
         if (valueRead && isSpace(b)) {
-          refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.outsideLexicalProfile, `whitespace in the value of attribute ${attributeName()}`);
+          refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.outsideLexicalProfile, `whitespace in the value of attribute ${ascii(bytes, nameStart, attributeNameEnd)}`);
         }
       }
       if (++attributeCount > limits.attributesPerElementMax) {
@@ -380,7 +381,7 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
         lastImpurity = i;
       }
       if (attributeCount > 1 && repeatsAttribute(bytes, i, nameStart, attributeNameEnd)) {
-        refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `attribute ${attributeName()} appears twice in <${name}>`);
+        refuseInTag(bytes, stack, i + 1, nameEnd, line, REASON.notWellFormed, `attribute ${ascii(bytes, nameStart, attributeNameEnd)} appears twice in <${name}>`);
       }
       k = valueEnd + 1;
     }
