@@ -28,7 +28,7 @@
  * Investigating: `node [--cpu-prof] --import tsx bench/engine.ts batch 20 10000 2` (or `realtime 60
  * 100,200`, the ladder searched, or `realtime 20 2000 only`, just that step) runs one part alone; BENCH_CPU_PROF=1 profiles the children of `npm run bench` into
  * .bench/profiles/; BENCH_PG_OPTIONS adds session settings (e.g. auto_explain) to every connection;
- * BENCH_SQL_TIMING=1 prints, per batch phase, the statements that took the most time. The batch part
+ * BENCH_SQL_TIMING=1 prints, per batch phase (and per step of `risk`), the statements that took the most time. The batch part
  * also reports the WAL each phase wrote and the size of each table at the end.
  */
 import { spawn } from 'node:child_process';
@@ -1001,8 +1001,10 @@ async function riskChild(seconds: number, rate: number, profiles: number, names:
   const paths = datedInboundFiles(files, perFile, settlementDate());
   const xsd = new XsdValidator();
   const loadStart = (await import('node:os')).loadavg()[0]!;
+  const sqlTimings = SqlTimings.install();
   try {
     await warmUp(xsd, banks);
+    sqlTimings?.report('warm-up');
     const open = async (risk: boolean): Promise<OpenedStore> => {
       const schema = await freshSchema(risk ? 'bench_risk_on' : 'bench_risk_off');
       const config = risk ? checkConfig({ ...JSON.parse(JSON.stringify(benchScheme(banks))), risk: RISK_BENCH }) : benchScheme(banks);
@@ -1013,8 +1015,10 @@ async function riskChild(seconds: number, rate: number, profiles: number, names:
     let off: RealtimeStep, batchOff: BatchIntakeStep;
     try {
       off = await realtimeStep(rate, seconds, xsd, banks, messages, undefined, without);
+      sqlTimings?.report('risk off, real time');
       console.error(`  risk off ${rate}/s: achieved ${off.achieved}/s, p99 ${off.p99Ms.toFixed(1)} ms, CPU ms/payment ${off.nodeCpuMsPerPayment} node / ${off.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
       batchOff = await batchIntakeStep(without, banks, paths);
+      sqlTimings?.report('risk off, batch');
       console.error(`  risk off batch: ${batchOff.paymentsPerSecond}/s, CPU ms/payment ${batchOff.nodeCpuMsPerPayment} node / ${batchOff.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
     } finally {
       await close(without);
@@ -1025,11 +1029,14 @@ async function riskChild(seconds: number, rate: number, profiles: number, names:
       profileLoad = await loadBenchProfiles(withRisk.engine, banks, messages, profiles);
       console.error(`  ${profileLoad.profiles} profiles loaded in ${profileLoad.seconds} s`);
       listLoad = await loadBenchList(withRisk.engine, names);
+      sqlTimings?.report('risk on, loading');
       console.error(`  ${names} names listed and in force in ${listLoad.seconds} s`);
       on = await realtimeStep(rate, seconds, xsd, banks, messages, { profiles }, withRisk);
+      sqlTimings?.report('risk on, real time');
       console.error(`  risk on  ${rate}/s: achieved ${on.achieved}/s, p99 ${on.p99Ms.toFixed(1)} ms, CPU ms/payment ${on.nodeCpuMsPerPayment} node / ${on.postgresCpuMsPerPayment ?? '?'} PostgreSQL` +
         `${on.firstError ? `, first error: ${on.firstError}` : ''}`);
       batchOn = await batchIntakeStep(withRisk, banks, paths);
+      sqlTimings?.report('risk on, batch');
       console.error(`  risk on  batch: ${batchOn.paymentsPerSecond}/s, CPU ms/payment ${batchOn.nodeCpuMsPerPayment} node / ${batchOn.postgresCpuMsPerPayment ?? '?'} PostgreSQL`);
     } finally {
       await close(withRisk);

@@ -269,6 +269,11 @@ export const limits = {
      * 50,000 words (a few hundred bytes each: some 10 to 20 MB per list version) hold the everyday
      * vocabulary of payers' names; when full, the memory is emptied and fills again. */
     tokenMemoMax: 50_000,
+    /** Screened values (whole names, BICs, IBANs, countries) whose matches the screener of a list
+     * version remembers (docs/risk.md "The index"): names and agents repeat from payment to payment,
+     * so most payments' screening is a few Map look-ups. 100,000 values (most with no match: a few
+     * hundred bytes each); when full, the memory is emptied and fills again. */
+    screenedValueMemoMax: 100_000,
     /** Largest list file: the UN consolidated list is about 2 MB, OFAC's sdn.csv about 5 MB; 1 GiB holds
      * a synthetic list of ten million names, and is streamed, never held whole. */
     listFileBytesMax: 1024 * 1024 * 1024,

@@ -262,8 +262,11 @@ async function riskStage(ctx: EngineContext, tx: Queryable, accepted: readonly S
   const assessed = await assessPayments(ctx, tx, payments.map((p) => p.row), 'realtime');
   if (assessed === undefined) return undefined;
   const heldIds: (bigint | undefined)[] = payments.map(() => undefined);
+  // Each member's payments with their place in the group, in one pass (not a pass over the group per member).
+  const byMember = new Map<Stored, { member: Stored; row: PaymentRow; i: number }[]>(accepted.map((m) => [m, []]));
+  payments.forEach((p, i) => byMember.get(p.member)!.push({ ...p, i }));
   for (const member of accepted) {
-    const mine = payments.map((p, i) => ({ ...p, i })).filter((p) => p.member === member);
+    const mine = byMember.get(member)!;
     const refused = await refuseRiskRejected(tx, member.rowId, member.outcome, mine.map((p) => p.row), mine.map((p) => assessed[p.i]!));
     if (refused !== undefined) member.outcome = refused;
     const held = mine.filter((p) => assessed[p.i]!.disposal.kind === 'hold');

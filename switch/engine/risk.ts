@@ -36,6 +36,8 @@ interface Take {
   readonly currency: string;
   readonly amount: bigint;
   readonly limit: MinorDaily;
+  /** scope, key and currency as one string: the counter's identity in the stage's maps. */
+  readonly id: string;
 }
 
 /** The stage's outcome for one payment. */
@@ -130,7 +132,9 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     const takes: Take[] = [];
     if (disposal.kind !== 'reject') {
       const add = (scope: CounterScope, key: string | undefined, limit: MinorDaily): void => {
-        if (key !== undefined && (limit.amount !== undefined || limit.count !== undefined)) takes.push({ scope, key, currency: f.currency, amount: f.amount, limit });
+        if (key !== undefined && (limit.amount !== undefined || limit.count !== undefined)) {
+          takes.push({ scope, key, currency: f.currency, amount: f.amount, limit, id: `${scope}\u0000${key}\u0000${f.currency}` });
+        }
       };
       add('debtor-account', f.debtorAccount === undefined ? undefined : `${f.debtorAgent}/${f.debtorAccount}`, limits.debtorAccountDaily);
       add('creditor-account', f.creditorAccount === undefined ? undefined : `${f.creditorAgent}/${f.creditorAccount}`, limits.creditorAccountDaily);
@@ -141,7 +145,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
 
   // 5. The daily counters, on locked rows.
   const counterKeys = new Map<string, { scope: CounterScope; key: string; currency: string }>();
-  for (const j of judged) for (const t of j.takes) counterKeys.set(`${t.scope}\u0000${t.key}\u0000${t.currency}`, t);
+  for (const j of judged) for (const t of j.takes) counterKeys.set(t.id, t);
   if (counterKeys.size === 0) return judged.map((j) => ({ ...j, took: [] }));
   const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
     : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
@@ -158,7 +162,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   for (const j of judged) {
     let breach: string | undefined;
     for (const t of j.takes) {
-      const u = used.get(`${t.scope}\u0000${t.key}\u0000${t.currency}`)!;
+      const u = used.get(t.id)!;
       if (t.limit.amount !== undefined && u.amount + t.amount > t.limit.amount) breach = counterBreachText(t.scope, t.key, 'amount', t.limit, t.currency, u);
       else if (t.limit.count !== undefined && u.count + 1 > t.limit.count) breach = counterBreachText(t.scope, t.key, 'count', t.limit, t.currency, u);
       if (breach !== undefined) break;
@@ -169,7 +173,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
       continue;
     }
     for (const t of j.takes) {
-      const u = used.get(`${t.scope}\u0000${t.key}\u0000${t.currency}`)!;
+      const u = used.get(t.id)!;
       u.amount += t.amount;
       u.count += 1;
     }
@@ -264,6 +268,9 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
       usage.creditor.push(creditor);
       usage.participant.push(participant);
     }
+    if (a.disposal.kind === 'pass' && paymentId !== undefined) accepted.push(a.facts);
+    // The events' details only for a payment with events (most have none).
+    if (a.findings.length === 0 && a.disposal.kind === 'pass') continue;
     const details = {
       ...(transactionIds[i] ? { transactionId: transactionIds[i] } : {}), amount: a.facts.amount.toString(), currency: a.facts.currency,
       debtorAccount: a.facts.debtorAccount, creditorAccount: a.facts.creditorAccount,
@@ -273,7 +280,6 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
     for (const f of a.findings) events.push({ ...base, kind: f.kind, reason: f.text, details });
     if (a.disposal.kind === 'hold') events.push({ ...base, kind: 'hold', reason: a.disposal.reasons.join('; '), details });
     if (a.disposal.kind === 'reject') events.push({ ...base, kind: 'reject', reason: `${a.disposal.code}: ${a.disposal.text}`, details: { ...details, code: a.disposal.code } });
-    if (a.disposal.kind === 'pass' && paymentId !== undefined) accepted.push(a.facts);
   }
   // The accepted payments into the scoring statistics: in one statement when the scorer can (recordAll).
   const scorer = ctx.risk?.scorer;

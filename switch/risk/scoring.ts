@@ -154,6 +154,17 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** Minutes after local midnight of `at` in `timeZone` (0..1439). */
 export function localMinutes(at: Date, timeZone: string): number {
+  // The payments of a group or file share their receivedAt: the last answer is kept (formatToParts is the dear part).
+  const t = at.getTime();
+  if (lastLocal.t === t && lastLocal.timeZone === timeZone) return lastLocal.minutes;
+  const minutes = formatLocalMinutes(at, timeZone);
+  lastLocal = { t, timeZone, minutes };
+  return minutes;
+}
+
+let lastLocal = { t: Number.NaN, timeZone: '', minutes: 0 };
+
+function formatLocalMinutes(at: Date, timeZone: string): number {
   let format = formatters.get(timeZone);
   if (format === undefined) {
     format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });

@@ -132,33 +132,36 @@ function statisticsOf(row: StatisticsRow): ScoringStatistics {
  */
 export async function readScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<ScoringStatistics[]> {
   if (facts.length === 0) return [];
-  const columns = { debtor: [] as (string | null)[], creditor: [] as (string | null)[], currency: [] as string[], at: [] as Date[],
-    hour: [] as Date[], day: [] as Date[], fanIn: [] as Date[] };
+  // Per payment its two keys, currency and receivedAt (epoch milliseconds: a number is sent as its digits, a
+  // Date as a formatted local time); the windows are computed in SQL from the receivedAt, as the statement
+  // for one payment computes them here. ms / 1000.0 is within 1e-7 s of the exact second, so to_timestamp's
+  // rounding to the microsecond gives back the very instant (both stores).
+  const columns = { debtor: [] as (string | null)[], creditor: [] as (string | null)[], currency: [] as string[], at: [] as number[] };
   for (const f of facts) {
     const { debtor, creditor } = keys(f);
-    const velocityBucket = bucketStart(f.receivedAt, limits.scoring.velocityBucketMs).getTime();
     columns.debtor.push(debtor);
     columns.creditor.push(creditor);
     columns.currency.push(f.currency);
-    columns.at.push(f.receivedAt);
-    columns.hour.push(new Date(velocityBucket - HOUR_MS));
-    columns.day.push(new Date(velocityBucket - DAY_MS));
-    columns.fanIn.push(new Date(bucketStart(f.receivedAt, limits.scoring.fanInBucketMs).getTime() - DAY_MS));
+    columns.at.push(f.receivedAt.getTime());
   }
+  // The debtor's velocity buckets of the last day read once for both windows (one range scan, not two).
   const rows = await tx.query<StatisticsRow & { n: bigint | number }>(`
     SELECT q.n, d.payment_count, d.log_amount_mean, d.log_amount_m2,
       (SELECT first_seen_at FROM scoring_account_pairs WHERE debtor_account = q.debtor AND creditor_account = q.creditor) AS pair_first_seen_at,
       (SELECT first_seen_at FROM scoring_creditor_accounts WHERE creditor_account = q.creditor) AS creditor_first_seen_at,
-      (SELECT coalesce(sum(payment_count) FILTER (WHERE bucket_start > q.hour_from), 0) FROM scoring_debtor_velocity
-        WHERE debtor_account = q.debtor AND bucket_start > q.day_from AND bucket_start <= q.at) AS payments_last_hour,
-      (SELECT coalesce(sum(payment_count), 0) FROM scoring_debtor_velocity
-        WHERE debtor_account = q.debtor AND bucket_start > q.day_from AND bucket_start <= q.at) AS payments_last_day,
+      v.payments_last_hour, v.payments_last_day,
       (SELECT coalesce(sum(debtor_count), 0) FROM scoring_creditor_new_debtors
         WHERE creditor_account = q.creditor AND bucket_start > q.fan_in_from AND bucket_start <= q.at) AS new_debtors_last_day
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
-         WITH ORDINALITY AS q(debtor, creditor, currency, at, hour_from, day_from, fan_in_from, n)
+    FROM (SELECT u.debtor, u.creditor, u.currency, u.n, to_timestamp(u.ms / 1000.0) AS at,
+            to_timestamp((floor(u.ms / $5::float8) * $5::float8 - ${HOUR_MS}) / 1000.0) AS hour_from,
+            to_timestamp((floor(u.ms / $5::float8) * $5::float8 - ${DAY_MS}) / 1000.0) AS day_from,
+            to_timestamp((floor(u.ms / $6::float8) * $6::float8 - ${DAY_MS}) / 1000.0) AS fan_in_from
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) WITH ORDINALITY AS u(debtor, creditor, currency, ms, n)) AS q
+    CROSS JOIN LATERAL (SELECT coalesce(sum(payment_count) FILTER (WHERE bucket_start > q.hour_from), 0) AS payments_last_hour,
+        coalesce(sum(payment_count), 0) AS payments_last_day
+      FROM scoring_debtor_velocity WHERE debtor_account = q.debtor AND bucket_start > q.day_from AND bucket_start <= q.at) AS v
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = q.debtor AND d.currency = q.currency`,
-  [columns.debtor, columns.creditor, columns.currency, columns.at, columns.hour, columns.day, columns.fanIn]);
+  [columns.debtor, columns.creditor, columns.currency, columns.at, limits.scoring.velocityBucketMs, limits.scoring.fanInBucketMs]);
   const out: ScoringStatistics[] = new Array<ScoringStatistics>(facts.length);
   for (const row of rows) out[Number(row.n) - 1] = statisticsOf(row);
   return out;
@@ -223,7 +226,8 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
   await tx.query(`
     WITH amounts AS (
       INSERT INTO scoring_debtor_amounts AS s (debtor_account, currency, payment_count, log_amount_mean, log_amount_m2, first_seen_at, last_seen_at)
-      SELECT d, c, n, m, q, f, l FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[], $6::timestamptz[], $7::timestamptz[])
+      SELECT d, c, n, m, q, to_timestamp(f / 1000.0), to_timestamp(l / 1000.0)
+        FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
         WITH ORDINALITY AS t(d, c, n, m, q, f, l, o) ORDER BY o
       ON CONFLICT (debtor_account, currency) DO UPDATE SET
         payment_count = s.payment_count + EXCLUDED.payment_count,
@@ -237,20 +241,20 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       RETURNING 1
     ), velocity AS (
       INSERT INTO scoring_debtor_velocity AS v (debtor_account, bucket_start, payment_count)
-      SELECT d, b, n FROM unnest($8::text[], $9::timestamptz[], $10::int[]) WITH ORDINALITY AS t(d, b, n, o) ORDER BY o
+      SELECT d, to_timestamp(b / 1000.0), n FROM unnest($8::text[], $9::float8[], $10::int[]) WITH ORDINALITY AS t(d, b, n, o) ORDER BY o
       ON CONFLICT (debtor_account, bucket_start) DO UPDATE SET payment_count = v.payment_count + EXCLUDED.payment_count
       RETURNING 1
     ), velocity_pruned AS (
       DELETE FROM scoring_debtor_velocity WHERE debtor_account = ANY($11::text[]) AND bucket_start < $18 RETURNING 1
     ), pair AS (
       INSERT INTO scoring_account_pairs (debtor_account, creditor_account, first_seen_at)
-      SELECT d, c, f FROM unnest($12::text[], $13::text[], $14::timestamptz[]) AS t(d, c, f)
+      SELECT d, c, to_timestamp(f / 1000.0) FROM unnest($12::text[], $13::text[], $14::float8[]) AS t(d, c, f)
       ON CONFLICT (debtor_account, creditor_account) DO NOTHING
       RETURNING debtor_account, creditor_account
     ), fan_in AS (
       INSERT INTO scoring_creditor_new_debtors AS f (creditor_account, bucket_start, debtor_count)
-      SELECT pair.creditor_account, t.b, count(*) FROM pair
-        JOIN unnest($12::text[], $13::text[], $15::timestamptz[]) AS t(d, c, b) ON t.d = pair.debtor_account AND t.c = pair.creditor_account
+      SELECT pair.creditor_account, to_timestamp(t.b / 1000.0), count(*) FROM pair
+        JOIN unnest($12::text[], $13::text[], $15::float8[]) AS t(d, c, b) ON t.d = pair.debtor_account AND t.c = pair.creditor_account
        GROUP BY pair.creditor_account, t.b ORDER BY pair.creditor_account, t.b
       ON CONFLICT (creditor_account, bucket_start) DO UPDATE SET debtor_count = f.debtor_count + EXCLUDED.debtor_count
       RETURNING 1
@@ -258,16 +262,16 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY($16::text[]) AND bucket_start < $18 RETURNING 1
     ), creditor AS (
       INSERT INTO scoring_creditor_accounts (creditor_account, first_seen_at)
-      SELECT c, f FROM unnest($16::text[], $17::timestamptz[]) AS t(c, f)
+      SELECT c, to_timestamp(f / 1000.0) FROM unnest($16::text[], $17::float8[]) AS t(c, f)
       ON CONFLICT (creditor_account) DO NOTHING
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM amounts) + (SELECT count(*) FROM velocity) + (SELECT count(*) FROM velocity_pruned)
       + (SELECT count(*) FROM fan_in) + (SELECT count(*) FROM fan_in_pruned) + (SELECT count(*) FROM creditor) AS changed`,
-  [a.map((x) => x.debtor), a.map((x) => x.currency), a.map((x) => x.n), a.map((x) => x.mean), a.map((x) => x.m2), a.map((x) => x.first), a.map((x) => x.last),
-    v.map((x) => x.debtor), v.map((x) => x.bucket), v.map((x) => x.n), debtors,
-    p.map((x) => x.debtor), p.map((x) => x.creditor), p.map((x) => x.at), p.map((x) => x.fanIn),
-    creditorKeys, c.map(([, at]) => at), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
+  [a.map((x) => x.debtor), a.map((x) => x.currency), a.map((x) => x.n), a.map((x) => x.mean), a.map((x) => x.m2), a.map((x) => x.first.getTime()),
+    a.map((x) => x.last.getTime()), v.map((x) => x.debtor), v.map((x) => x.bucket.getTime()), v.map((x) => x.n), debtors,
+    p.map((x) => x.debtor), p.map((x) => x.creditor), p.map((x) => x.at.getTime()), p.map((x) => x.fanIn.getTime()),
+    creditorKeys, c.map(([, at]) => at.getTime()), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
 }
 
 /**

@@ -109,6 +109,18 @@ describe('the screener on the test lists', async () => {
   it('does not take a low-quality alias or a listed country name as a hit', () => {
     assert.deepEqual(screener.screen(facts({ debtor: { name: 'Vanya' }, creditor: { name: 'Yemen' } })), []);
   });
+
+  it('answers a value screened before (remembered) as the first time, in whatever field it comes', () => {
+    const fresh = new ListScreener([un, scheme]);
+    const first = fresh.screen(facts({ debtor: { name: 'Sidorov Ivan' }, debtorAgent: 'FAKEDEFF', creditor: { name: 'Kim', country: 'kp' } }));
+    assert.deepEqual(fresh.screen(facts({ debtor: { name: 'Sidorov Ivan' }, debtorAgent: 'FAKEDEFF', creditor: { name: 'Kim', country: 'kp' } })), first);
+    // The same values in other fields: the hits name those fields; close but different values are screened anew.
+    const moved = fresh.screen(facts({ creditor: { name: 'Sidorov Ivan' }, creditorAgent: 'FAKEDEFF', debtor: { name: 'Kim', country: 'kp' } }));
+    assert.deepEqual(moved.map((h) => `${h.entryId} ${h.field} ${h.kind}`).sort(),
+      ['6908001 creditor name', 'S-002 creditorAgent bic', 'S-003 debtor country']);
+    assert.deepEqual(fresh.screen(facts({ debtor: { name: 'Sidorov Ivanovich Petrov' }, debtorAgent: 'FAKEDEFG' })), []);
+    assert.deepEqual(fresh.screenName('Sidorov Ivan'), screener.screenName('Sidorov Ivan'));
+  });
 });
 
 // ---- property tests on generated names ----

@@ -32,6 +32,9 @@ export interface ScreenerOptions {
 export class ListScreener implements Screener {
   private readonly nameMin: number;
   private readonly tokenMin: number;
+  /** Matches of values already screened (key: kind and value), for these lists only: a new list version is a new screener. */
+  private readonly memo = new Map<string, readonly { list: string; match: IndexMatch }[]>();
+  private readonly exactMemo = new Map<string, readonly IndexMatch[]>();
 
   constructor(readonly lists: readonly ListIndex[], options: ScreenerOptions = {}) {
     this.nameMin = options.nameSimilarityMin ?? limits.screening.nameSimilarityMin;
@@ -40,6 +43,34 @@ export class ListScreener implements Screener {
 
   /** Entries whose names are close to `name` (every normalised form), best first, in every list. */
   screenName(name: string): { list: string; match: IndexMatch }[] {
+    return [...this.remembered(`n\u0000${name}`, () => this.searchName(name))];
+  }
+
+  /** What `find` returns for `key`, computed once per screener (bounded: limits.screening.screenedValueMemoMax). */
+  private remembered(key: string, find: () => readonly { list: string; match: IndexMatch }[]): readonly { list: string; match: IndexMatch }[] {
+    let found = this.memo.get(key);
+    if (found === undefined) {
+      found = find();
+      if (this.memo.size >= limits.screening.screenedValueMemoMax) this.memo.clear();
+      this.memo.set(key, found);
+    }
+    return found;
+  }
+
+  /** Exact matches of one BIC or country in the list at `at`, remembered (accounts are too many and too distinct to be worth it). */
+  private exact(at: number, kind: 'bic' | 'country', value: string): readonly IndexMatch[] {
+    const key = `${kind}\u0000${at}\u0000${value}`;
+    let found = this.exactMemo.get(key);
+    if (found === undefined) {
+      const index = this.lists[at]!;
+      found = kind === 'bic' ? index.matchBic(value) : index.matchCountry(value);
+      if (this.exactMemo.size >= limits.screening.screenedValueMemoMax) this.exactMemo.clear();
+      this.exactMemo.set(key, found);
+    }
+    return found;
+  }
+
+  private searchName(name: string): { list: string; match: IndexMatch }[] {
     const forms = normaliseName(name);
     const out: { list: string; match: IndexMatch }[] = [];
     for (const index of this.lists) {
@@ -58,30 +89,33 @@ export class ListScreener implements Screener {
         hits.set(key, { list, entryId: match.entryId, matched: match.matched, field, kind, similarity: match.similarity });
       }
     };
+    const lists = this.lists.length;
     for (const field of PARTY_FIELDS) {
       const party: RiskParty | undefined = facts[field];
       if (party === undefined) continue;
       if (party.name !== undefined && party.name.trim().length > 0) {
-        for (const { list, match } of this.screenName(party.name)) add(list, field, 'name', match);
+        for (const { list, match } of this.remembered(`n\u0000${party.name}`, () => this.searchName(party.name!))) add(list, field, 'name', match);
       }
-      for (const index of this.lists) {
-        if (party.bic !== undefined) for (const m of index.matchBic(party.bic)) add(index.label, field, 'bic', m);
-        if (party.country !== undefined) for (const m of index.matchCountry(party.country)) add(index.label, field, 'country', m);
+      for (let at = 0; at < lists; at++) {
+        const label = this.lists[at]!.label;
+        if (party.bic !== undefined) for (const m of this.exact(at, 'bic', party.bic)) add(label, field, 'bic', m);
+        if (party.country !== undefined) for (const m of this.exact(at, 'country', party.country)) add(label, field, 'country', m);
       }
     }
     const agents: [Field, string][] = [['debtorAgent', facts.debtorAgent], ['creditorAgent', facts.creditorAgent]];
     const accounts: [Field, string | undefined][] = [['debtorAccount', facts.debtorAccount], ['creditorAccount', facts.creditorAccount]];
-    for (const index of this.lists) {
+    for (let at = 0; at < lists; at++) {
+      const label = this.lists[at]!.label;
       for (const [field, bic] of agents) {
-        for (const m of index.matchBic(bic)) add(index.label, field, 'bic', m);
+        for (const m of this.exact(at, 'bic', bic)) add(label, field, 'bic', m);
         const country = BIC_COUNTRY.exec(bic)?.[1];
-        if (country !== undefined) for (const m of index.matchCountry(country)) add(index.label, field, 'country', m);
+        if (country !== undefined) for (const m of this.exact(at, 'country', country)) add(label, field, 'country', m);
       }
       for (const [field, account] of accounts) {
         if (account === undefined) continue;
-        for (const m of index.matchIban(account)) add(index.label, field, 'iban', m);
-        const country = IBAN_COUNTRY.exec(account.replace(/\s+/g, '').toUpperCase())?.[1];
-        if (country !== undefined) for (const m of index.matchCountry(country)) add(index.label, field, 'country', m);
+        for (const m of this.lists[at]!.matchIban(account)) add(label, field, 'iban', m);
+        const country = IBAN_COUNTRY.exec(/\s/.test(account) ? account.replace(/\s+/g, '').toUpperCase() : account.toUpperCase())?.[1];
+        if (country !== undefined) for (const m of this.exact(at, 'country', country)) add(label, field, 'country', m);
       }
     }
     return [...hits.values()].sort((a, b) => b.similarity - a.similarity || a.field.localeCompare(b.field));
