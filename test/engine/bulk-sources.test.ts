@@ -5,7 +5,8 @@
  * a file is read once while the files fit in the budget, and the least recently used one is dropped
  * (and read again when needed) when they do not, so memory stays bounded; a truncated (refused) file
  * is never used; the detail of one payment rebuilds its element from its file; spans recorded at
- * intake (migration 027) are used instead of scanning the file again.
+ * intake (migration 027) are used instead of scanning the file again. On PostgreSQL, in a transaction,
+ * the files are read by a binary COPY (their stored bytes as they are) and give the same elements.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { openDatabase, type Database } from '../../switch/store/database.ts';
 import { migrate } from '../../switch/store/migrate.ts';
 import { forwardableElement } from '../../switch/validation/forward.ts';
 import { transactionElementSpans } from '../../switch/validation/pipeline.ts';
+import { freshPostgresUrl } from './support.ts';
 
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
@@ -122,6 +124,42 @@ describe('bulk file sources: transaction elements from the stored inbound files'
       await assert.rejects(new InboundSources(db).element(truncated, 0), /not stored whole/);
       assert.equal(await storedTransactionElement(db, truncated, 0), undefined);
       assert.equal(await storedTransactionElement(db, ids[2]!, 7), expectedElements(xml[2]!)[7]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('on PostgreSQL in a transaction, reads each file by a binary COPY: the same elements, the recorded spans, never a truncated or outbound message', async () => {
+    const db = await openDatabase({ url: await freshPostgresUrl() });
+    try {
+      await migrate(db);
+      const plainXml = message(7, 25);
+      const prefixedPlain = message(8, 9);
+      const a = await store(db, plainXml);
+      const b = await store(db, prefixed(prefixedPlain));
+      const truncated = await store(db, plainXml, true);
+      const bytes = Buffer.from(plainXml, 'utf8');
+      await recordTransactionSpans(db, a, transactionElementSpans(bytes).map((span, k) => ({ facts: { index: k }, span })));
+      const [outbound] = await db.query<{ id: bigint }>(
+        `INSERT INTO messages (direction, participant, message_type, sha256, size_bytes, bytes) VALUES ('out', 'BANKDEFFXXX', 'pacs.008.001.08', $1, $2, $3) RETURNING id`,
+        [createHash('sha256').update(bytes).digest('hex'), bytes.length, bytes]);
+      await db.transaction(async (tx) => {
+        let copies = 0;
+        const counted = { query: tx.query.bind(tx), copyTo: (sql: string) => { copies++; return tx.copyTo!(sql); } };
+        const sources = new InboundSources(counted);
+        const wantA = expectedElements(plainXml), wantB = expectedElements(prefixedPlain);
+        for (const [id, index, want] of [[a, 24, wantA[24]], [b, 0, wantB[0]], [a, 0, wantA[0]], [b, 8, wantB[8]]] as const) {
+          assert.equal(text(await sources.element(id, index)), want, `message ${id} transaction ${index}`);
+        }
+        assert.equal(copies, 2, 'each file read once, by COPY');
+        assert.equal(sources.reads, 2);
+        // Composing (spans given, none read) gives the stored bytes exactly, the whole file included.
+        const composing = new InboundSources(counted, undefined, false);
+        assert.deepEqual(Buffer.from(await composing.span(a, { start: 0, end: bytes.length, plain: true })), bytes);
+        await assert.rejects(new InboundSources(counted).element(truncated, 0), /not stored whole/);
+        await assert.rejects(new InboundSources(counted).element(outbound!.id, 0), /not stored whole/);
+        await assert.rejects(new InboundSources(counted).element(999_999n, 0), /not stored whole/);
+      });
     } finally {
       await db.close();
     }

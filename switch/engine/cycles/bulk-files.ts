@@ -127,9 +127,12 @@ export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint
 }
 
 /**
- * The inbound files bulk files are built from, read when first needed (base64: node-postgres reads
- * bytea as hex text, twice the volume and slower to decode) with their transaction elements' spans,
- * and kept while their total stays within limits.bulkSourceBytesMax (least recently used dropped).
+ * The inbound files bulk files are built from, read when first needed with their transaction elements'
+ * spans, and kept while their total stays within limits.bulkSourceBytesMax (least recently used
+ * dropped). On PostgreSQL inside a transaction (settlement, the dispatcher) a file's bytes come by a
+ * binary COPY, as stored; elsewhere (PGlite, a query outside a transaction) as base64 text
+ * (node-postgres reads bytea as hex text, twice the volume and slower to decode). Reading 200,000
+ * transactions' files as base64 took most of the settlement phase's CPU on both sides (docs/performance.md).
  */
 export class InboundSources {
   private readonly held = new Map<bigint, { bytes: Buffer; spans: readonly (Span | undefined)[] }>();
@@ -168,17 +171,30 @@ export class InboundSources {
   }
 
   private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
-    const [row] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
-      this.withSpans
-        ? `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated, s.starts, s.ends, s.plain
-             FROM messages m LEFT JOIN transaction_spans s ON s.message_id = m.id WHERE m.id = $1 AND m.direction = 'in'`
-        : `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated FROM messages m WHERE m.id = $1 AND m.direction = 'in'`,
-      [messageRowId]);
-    invariant(row !== undefined && !row.truncated, `inbound message ${messageRowId} of a settled payment is not stored whole`);
-    const bytes = Buffer.from(row.bytes_base64, 'base64');
+    let bytes: Buffer | undefined;
+    let spanRow: { starts: number[] | null; ends: number[] | null; plain: boolean[] | null } | undefined;
+    if (this.tx.copyTo) {
+      // PostgreSQL in a transaction: the bytes as they are stored, by a binary COPY (no base64 text made
+      // by the server and decoded here: that was most of the CPU of reading an inbound file).
+      bytes = await copyBinaryBytea(this.tx.copyTo(
+        `COPY (SELECT bytes FROM messages WHERE id = ${BigInt(messageRowId)} AND direction = 'in' AND NOT bytes_truncated) TO STDOUT (FORMAT binary)`));
+      if (this.withSpans) [spanRow] = await this.tx.query<{ starts: number[]; ends: number[]; plain: boolean[] }>(
+        'SELECT starts, ends, plain FROM transaction_spans WHERE message_id = $1', [messageRowId]);
+    } else {
+      const [row] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
+        this.withSpans
+          ? `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated, s.starts, s.ends, s.plain
+               FROM messages m LEFT JOIN transaction_spans s ON s.message_id = m.id WHERE m.id = $1 AND m.direction = 'in'`
+          : `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated FROM messages m WHERE m.id = $1 AND m.direction = 'in'`,
+        [messageRowId]);
+      if (row !== undefined && !row.truncated) bytes = Buffer.from(row.bytes_base64, 'base64');
+      spanRow = row;
+    }
+    invariant(bytes !== undefined, `inbound message ${messageRowId} of a settled payment is not stored whole`);
+    const row = spanRow;
     this.reads++;
     // Spans recorded at intake; a message stored before migration 027 is scanned as validation did.
-    const spans = !this.withSpans ? [] : row.starts && row.ends && row.plain
+    const spans = !this.withSpans ? [] : row?.starts && row.ends && row.plain
       ? row.starts.map((start, k) => (start < 0 ? undefined : { start, end: row.ends![k]!, plain: row.plain![k]! }))
       : transactionElementSpans(bytes);
     const source = { bytes, spans };
@@ -191,6 +207,32 @@ export class InboundSources {
     this.heldBytes += bytes.length;
     return source;
   }
+}
+
+/** PGCOPY signature, flags and header extension length of a binary COPY (PostgreSQL's COPY documentation). */
+const COPY_BINARY_HEADER = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+/**
+ * The one bytea value of a binary `COPY (SELECT <one bytea column> …) TO STDOUT (FORMAT binary)` of at
+ * most one row; undefined when there is no row or the value is NULL. The stream's chunks are gathered
+ * into one buffer and the value is a view of it (the header, field count and length around it are 25
+ * bytes).
+ */
+export async function copyBinaryBytea(stream: AsyncIterable<Buffer>): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  invariant(all.length >= 19 && all.subarray(0, 11).equals(COPY_BINARY_HEADER), 'binary COPY without its header');
+  let at = 15 + 4 + all.readUInt32BE(15);
+  const fields = all.readInt16BE(at);
+  at += 2;
+  if (fields === -1) return undefined;
+  invariant(fields === 1, `binary COPY of ${fields} columns, one expected`);
+  const length = all.readInt32BE(at);
+  at += 4;
+  if (length === -1) return undefined;
+  invariant(at + length + 2 <= all.length && all.readInt16BE(at + length) === -1, 'binary COPY of more than one row, or cut short');
+  return all.subarray(at, at + length);
 }
 
 /**

@@ -29,8 +29,12 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
         WHERE cycle_id = $1 AND mode = 'realtime' AND state = 'COMMITTED') t
      GROUP BY bic, currency ORDER BY bic, currency`, [cycleId]);
   // SETTLED, and the transition recorded once per state left (NETTED batch, COMMITTED real-time) for
-  // the whole set of payments it moved.
-  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', select: { cycleId }, cause: `cycle ${cycleId} settled`, record: 'set' });
+  // the whole set of payments it moved. One statement per mode: NETTED payments are all batch (NET moves
+  // only batch payments) and COMMITTED ones all real-time (CREDITOR_ACCEPTED), so each statement reads
+  // only its mode's rows of the cycle (payments_cycle is on (cycle_id, mode)); one statement per state
+  // over the whole cycle read a 200,000-payment batch cycle twice to find its few committed payments.
+  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['NETTED'], select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} settled`, record: 'set' });
+  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['COMMITTED'], select: { cycleId, mode: 'realtime' }, cause: `cycle ${cycleId} settled`, record: 'set' });
   await deliverBulkFiles(ctx, tx, cycleId, businessDate);
   // Returns settled in this cycle: the originals' returned amounts change now, and the pacs.004s go out with the bulk files.
   await settleReturns(ctx, tx, cycleId);
