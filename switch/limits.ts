@@ -29,17 +29,21 @@ export const limits = {
   xsdWindowTransactionCount: 2_000,
   /** Small messages queued for one batched XSD call. One call parses the schema once for the batch. */
   xsdBatchMessageCountMax: 256,
-  /** Shortest time between two XSD jobs of single messages of one schema. A job costs about 5 ms
-   * (fresh WebAssembly instance, schema compiled) plus about 0.13 ms per message: back-to-back jobs of
-   * a few messages would spend most of a core on the fixed part. Under load a job starts at most once
-   * per window with everything that arrived meanwhile (at 2,000 messages/s: 40 per job, 0.25 ms each
-   * instead of 1 ms or more); after a quiet spell, or when the previous job held a single message (a
-   * lone sender waiting for each answer), a message still goes at once. Adds at most this much to a
-   * message's latency, against a real-time p99 budget of 250 ms. */
+  /** Shortest time between two XSD jobs of single messages of one schema (xsd-pool.ts). Since a lane's
+   * worker keeps one xmllint run across jobs (xsd-worker.cjs), a job no longer pays the 5–6 ms of a
+   * fresh instance and schema compilation, only passing the messages between threads and waking the
+   * worker; under load a job still starts at most once per window with everything that arrived
+   * meanwhile; after a quiet spell, or when the previous job held a single message (a lone sender
+   * waiting for each answer), a message goes at once. Adds at most this much to a message's latency
+   * (twice for a real-time payment: its head, then its message), against a p99 budget of 250 ms. */
   xsdBatchWindowMs: 20,
   /** Worker threads running XSD validation: one per core of the reference machine (2). Windows of a
    * large file are spread over them while the main thread scans and extracts facts. */
   xsdWorkerCount: 2,
+  /** Largest single document validated on its schema's lane (a long xmllint run shared with other
+   * messages, see xsd-worker.cjs); larger ones (a whole file in one window) get a job of their own,
+   * so a lane's WebAssembly memory stays at the size of small messages. */
+  xsdLaneMessageBytesMax: 256 * 1024,
   /** WebAssembly memory ceiling per XSD call, in 64 KiB pages (512 MiB): a window plus the schema
    * never comes near it; it only stops a pathological input from taking the machine. */
   xsdMemoryPagesMax: 8192,

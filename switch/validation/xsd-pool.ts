@@ -1,17 +1,20 @@
 /**
- * XSD validation service: a small pool of warm xmllint-wasm worker threads (xsd-worker.cjs) and a
- * batcher in front of it.
+ * XSD validation service: a small pool of warm xmllint-wasm worker threads (xsd-worker.cjs) for the
+ * windows of large files, and per schema a lane with a worker of its own for single messages.
  *
- * Why batch: one xmllint run compiles the schema (several milliseconds for pacs.008) and then validates
- * every file it is given. Single messages are batched per schema: a message that finds no job of its
- * schema running, a worker idle and the schema's last job started at least limits.xsdBatchWindowMs
- * ago (or holding a single message) goes at once (with whatever arrived in the same turn of the event
- * loop); otherwise it waits,
- * and the next job of the schema takes everything waiting (up to limits.xsdBatchMessageCountMax) once
- * the window has passed and a worker is free. Light load gets the lowest latency; heavy load gets
- * jobs at most once per window, as large as the backlog, so the schema cost per message falls as the
- * load rises instead of using the cores for back-to-back jobs of a few messages. Large files arrive
- * already cut into windows and go as one job.
+ * Large files arrive already cut into windows and go as jobs of their own to the pool: one xmllint run
+ * per job (fresh instance, schema compiled, several milliseconds for pacs.008, then every file).
+ *
+ * Single messages (validateOne, up to limits.xsdLaneMessageBytesMax) go to their schema's lane. The
+ * lane's worker keeps one xmllint run going across jobs, so the schema is compiled once per run of
+ * many messages, not once per job: that fixed part (about 6 ms of CPU per job) was most of the XSD
+ * CPU of a real-time payment (two lanes, head.001 and the message, one job each per window). Messages
+ * are still batched per lane: a message that finds no job of its lane in flight and the lane's last
+ * job started at least limits.xsdBatchWindowMs ago (or holding a single message) goes at once (with
+ * whatever arrived in the same turn of the event loop); otherwise it waits, and the lane's next job
+ * takes everything waiting (up to limits.xsdBatchMessageCountMax). Light load gets the lowest
+ * latency; under load a lane's jobs start at most once per window, which bounds the wake-ups of its
+ * worker and the messages passed between threads.
  */
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
@@ -53,6 +56,8 @@ export class XsdValidator {
   /** Per worker, the schemas it already holds: each is sent to a worker once, not with every job. */
   private readonly sentSchemas: Set<string>[] = [];
   private readonly lanes = new Map<string, Lane>();
+  /** Per schema, the worker that validates its single messages in one long xmllint run (see top). */
+  private readonly laneWorkers = new Map<string, LaneWorker>();
   private nextId = 1;
   private closed = false;
 
@@ -67,8 +72,6 @@ export class XsdValidator {
         this.pending.delete(reply.id);
         if (--this.busy[w]! === 0) worker.unref();
         waiter?.resolve(reply);
-        // A worker is free: hand it the messages that waited while every worker was busy.
-        if (this.busy[w] === 0) this.pumpAll();
       });
       worker.on('error', (error) => {
         for (const waiter of this.pending.values()) waiter.reject(error);
@@ -133,6 +136,12 @@ export class XsdValidator {
   validateOne(messageId: string, contents: Uint8Array): Promise<XsdError[]> {
     // Refused at once: a job with a non-byte file would fail in the worker, far from its caller.
     if (!(contents instanceof Uint8Array)) return Promise.reject(new TypeError(`validateOne(${messageId}): contents must be bytes`));
+    if (this.closed) return Promise.reject(new Error('XsdValidator is closed'));
+    // A large document (a whole file of one window) goes to a job of its own on the shared workers:
+    // a lane's long run would keep its WebAssembly memory grown to that size.
+    if (contents.byteLength > limits.xsdLaneMessageBytesMax) {
+      return this.validateFiles(messageId, [{ fileName: 'm0.xml', contents }]).then((r) => r.errors.get('m0.xml') ?? []);
+    }
     let lane = this.lanes.get(messageId);
     if (!lane) {
       lane = { waiting: undefined, inFlight: 0, sentAt: -Infinity, sentCount: 0, scheduled: false };
@@ -155,7 +164,7 @@ export class XsdValidator {
    * window, each with everything that arrived meanwhile.
    */
   private pump(messageId: string, lane: Lane): void {
-    if (!lane.waiting || lane.inFlight > 0 || lane.scheduled || this.closed || !this.busy.some((b) => b === 0)) return;
+    if (!lane.waiting || lane.inFlight > 0 || lane.scheduled || this.closed) return;
     lane.scheduled = true;
     const go = (): void => {
       lane.scheduled = false;
@@ -175,8 +184,8 @@ export class XsdValidator {
     lane.inFlight++;
     lane.sentAt = performance.now();
     lane.sentCount = batch.files.length;
-    this.validateFiles(messageId, batch.files).then(
-      (result) => { for (const w of batch.waiters) w.resolve(result.errors.get(w.fileName) ?? []); },
+    this.validateOnLane(messageId, batch.files).then(
+      (errors) => { for (const w of batch.waiters) w.resolve(errors.get(w.fileName) ?? []); },
       (error: Error) => { for (const w of batch.waiters) w.reject(error); },
     ).finally(() => {
       lane.inFlight--;
@@ -184,10 +193,53 @@ export class XsdValidator {
     });
   }
 
-  /** A worker became free: lanes that waited for one may go (the fullest first). */
-  private pumpAll(): void {
-    const waiting = [...this.lanes].filter(([, lane]) => lane.waiting).sort(([, a], [, b]) => b.waiting!.files.length - a.waiting!.files.length);
-    for (const [id, lane] of waiting) this.pump(id, lane);
+  /** A lane's job, for its worker's long xmllint run: woken through the shared signal (see xsd-worker.cjs). */
+  private async validateOnLane(messageId: string, files: readonly XsdFile[]): Promise<Map<string, XsdError[]>> {
+    const schema = this.schema(messageId);
+    const lw = this.laneWorker(messageId);
+    const id = this.nextId++;
+    const reply = await new Promise<WorkerReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      lw.ids.add(id);
+      if (lw.ids.size === 1) lw.worker.ref();
+      lw.worker.postMessage({
+        id, schemaName: `${messageId}.xsd`, persistent: true, ...(lw.schemaSent ? {} : { schema }),
+        files: files.map((f) => ({ fileName: f.fileName, contents: f.contents })),
+        maxMemoryPages: limits.xsdMemoryPagesMax,
+      });
+      lw.schemaSent = true;
+      // After the post: the worker looks for jobs, then waits only while the signal is unchanged.
+      Atomics.add(lw.signal, 0, 1);
+      Atomics.notify(lw.signal, 0);
+    });
+    return parseXmllintOutput(reply, files);
+  }
+
+  private laneWorker(messageId: string): LaneWorker {
+    const existing = this.laneWorkers.get(messageId);
+    if (existing) return existing;
+    const shared = new SharedArrayBuffer(4);
+    const worker = new Worker(new URL('./xsd-worker.cjs', import.meta.url), { workerData: { signal: shared } });
+    const lw: LaneWorker = { worker, signal: new Int32Array(shared), ids: new Set(), schemaSent: false };
+    worker.on('message', (reply: WorkerReply) => {
+      const waiter = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      lw.ids.delete(reply.id);
+      if (lw.ids.size === 0) worker.unref();
+      waiter?.resolve(reply);
+    });
+    worker.on('error', (error) => {
+      // The lane's next job starts a new worker; the jobs this one held fail.
+      if (this.laneWorkers.get(messageId) === lw) this.laneWorkers.delete(messageId);
+      for (const id of lw.ids) {
+        this.pending.get(id)?.reject(error);
+        this.pending.delete(id);
+      }
+      lw.ids.clear();
+    });
+    worker.unref();
+    this.laneWorkers.set(messageId, lw);
+    return lw;
   }
 
   private leastBusy(): number {
@@ -199,13 +251,21 @@ export class XsdValidator {
   async close(): Promise<void> {
     for (const [id, lane] of this.lanes) this.send(id, lane);
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all([...this.workers, ...[...this.laneWorkers.values()].map((lw) => lw.worker)].map((w) => w.terminate()));
   }
 }
 
 interface Batch {
   files: XsdFile[];
   waiters: { fileName: string; resolve: (e: XsdError[]) => void; reject: (e: Error) => void }[];
+}
+
+/** A lane's worker: its jobs in flight, and the signal it waits on between them. */
+interface LaneWorker {
+  readonly worker: Worker;
+  readonly signal: Int32Array;
+  readonly ids: Set<number>;
+  schemaSent: boolean;
 }
 
 /** Single messages of one schema: the batch gathering, and the lane's job in flight. */

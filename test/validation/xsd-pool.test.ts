@@ -5,8 +5,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
+import { XsdValidator, type XsdError } from '../../switch/validation/xsd-pool.ts';
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 
 let xsd: XsdValidator;
 before(() => { xsd = new XsdValidator(); });
@@ -19,5 +20,97 @@ describe('XSD pool', () => {
     }
     const valid = readFileSync(new URL('../fixtures/pacs.008.001.08/valid-minimal.xml', import.meta.url));
     assert.deepEqual(await xsd.validateOne('pacs.008.001.08', valid), []);
+  });
+});
+
+/**
+ * A lane's worker keeps one xmllint run across many jobs (xsd-worker.cjs): each message must get the
+ * verdict, and exactly the errors, that a job of its own gives it — across the run's end (a run takes
+ * 500 files, so 1,300 messages cross two), with valid, schema-invalid and malformed messages mixed in
+ * jobs of varied sizes, and two schemas' lanes in flight together.
+ */
+describe('XSD lanes (one xmllint run across jobs)', () => {
+  const fixture = (name: string): Uint8Array => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+  const valid = fixture('pacs.008.001.08/valid-minimal.xml');
+  const text = new TextDecoder().decode(valid);
+  const kinds: Record<string, Uint8Array> = {
+    valid,
+    invalid: new TextEncoder().encode(text.replace('<GrpHdr>', '<GrpHdr><Foo/>')),
+    malformed: new TextEncoder().encode(text.replace('</GrpHdr>', '</GrpHdx>')),
+    empty: new Uint8Array(0),
+  };
+  const strip = (errors: readonly XsdError[]): { line: number | undefined; message: string }[] =>
+    errors.map((e) => ({ line: e.line, message: e.message }));
+
+  it('gives every message the errors a job of its own gives it', async () => {
+    const expected = new Map<string, ReturnType<typeof strip>>();
+    for (const [kind, bytes] of Object.entries(kinds)) {
+      const alone = await xsd.validateFiles('pacs.008.001.08', [{ fileName: 'alone.xml', contents: bytes }]);
+      expected.set(kind, strip(alone.errors.get('alone.xml')!));
+    }
+    assert.deepEqual(expected.get('valid'), []);
+    for (const kind of ['invalid', 'malformed', 'empty']) assert.ok(expected.get(kind)!.length > 0, kind);
+    const head = fixture('head.001.001.02/valid-minimal.xml');
+    const headInvalid = fixture('head.001.001.02/invalid-fr-orgid.xml');
+    const headExpected = strip((await xsd.validateFiles('head.001.001.02', [{ fileName: 'h.xml', contents: headInvalid }])).errors.get('h.xml')!);
+
+    const order = Object.keys(kinds);
+    let sent = 0;
+    for (let wave = 0; sent < 1300; wave++) {
+      const size = 1 + (wave * 7) % 23;
+      const calls = Array.from({ length: size }, (_, i) => {
+        const kind = order[(sent + i) % 5 === 4 ? 0 : (sent + i) % 4]!;
+        return xsd.validateOne('pacs.008.001.08', kinds[kind]!).then((errors) => ({ kind, errors }));
+      });
+      const heads = [xsd.validateOne('head.001.001.02', head), xsd.validateOne('head.001.001.02', headInvalid)];
+      sent += size;
+      for (const { kind, errors } of await Promise.all(calls)) {
+        assert.deepEqual(strip(errors), expected.get(kind), `${kind} message in wave ${wave}`);
+      }
+      const [headErrors, headInvalidErrors] = await Promise.all(heads);
+      assert.deepEqual(headErrors, []);
+      assert.deepEqual(strip(headInvalidErrors!), headExpected);
+    }
+  });
+});
+
+/**
+ * The worker itself, given what the pool never sends one lane's worker: persistent jobs of two schemas
+ * and a job of its own in turn. Each must end the run in progress (xsd-worker.cjs: an empty file, then
+ * 'unwind' from the device's close hook) and be answered by the next one.
+ */
+describe('XSD worker: a run ends for a job it cannot serve', () => {
+  it('answers jobs of another schema and jobs of their own between persistent ones', async () => {
+    const signalBuffer = new SharedArrayBuffer(4);
+    const signal = new Int32Array(signalBuffer);
+    const worker = new Worker(new URL('../../switch/validation/xsd-worker.cjs', import.meta.url), { workerData: { signal: signalBuffer } });
+    const replies = new Map<number, (r: { exitCode: number; stderr: string }) => void>();
+    worker.on('message', (r: { id: number; exitCode: number; stderr: string }) => replies.get(r.id)?.(r));
+    const schemaBytes = (id: string): Uint8Array => readFileSync(new URL(`../../schemas/${id}.xsd`, import.meta.url));
+    const pacs = readFileSync(new URL('../fixtures/pacs.008.001.08/valid-minimal.xml', import.meta.url));
+    const head = readFileSync(new URL('../fixtures/head.001.001.02/valid-minimal.xml', import.meta.url));
+    const job = (id: number, schemaName: string, contents: Uint8Array, persistent: boolean): Promise<string> => {
+      const answered = new Promise<string>((resolve) => replies.set(id, (r) => resolve(r.stderr)));
+      const schemaId = schemaName.replace(/\.xsd$/, '');
+      worker.postMessage({ id, schemaName, schema: schemaBytes(schemaId), persistent,
+        files: [{ fileName: 'a.xml', contents }, { fileName: 'b.xml', contents }], maxMemoryPages: 8192 });
+      Atomics.add(signal, 0, 1);
+      Atomics.notify(signal, 0);
+      return answered;
+    };
+    try {
+      const sequence: [string, Uint8Array, boolean][] = [
+        ['pacs.008.001.08.xsd', pacs, true], ['head.001.001.02.xsd', head, true], ['head.001.001.02.xsd', head, false],
+        ['pacs.008.001.08.xsd', pacs, true], ['pacs.008.001.08.xsd', head, true], ['pacs.008.001.08.xsd', pacs, false],
+      ];
+      for (const [round, [schemaName, contents, persistent]] of sequence.entries()) {
+        const stderr = await job(round + 1, schemaName, contents, persistent);
+        const verdicts = stderr.split('\n').filter((l) => /^[ab]\.xml (validates|fails to validate)$/.test(l));
+        const expected = contents === head && schemaName.startsWith('pacs') ? 'fails to validate' : 'validates';
+        assert.deepEqual(verdicts, [`a.xml ${expected}`, `b.xml ${expected}`], `job ${round + 1}: ${stderr}`);
+      }
+    } finally {
+      await worker.terminate();
+    }
   });
 });
