@@ -1,6 +1,6 @@
 /**
  * An in-memory PGlite store opened and migrated from empty, against one opened from the tests' migrated
- * template (test/support/store-template.ts, decision 600), in one process, alternating: CPU seconds
+ * template (test/support/store-template.ts, decision 84), in one process, alternating: CPU seconds
  * (process.cpuUsage) min / median / max. Not a test: figures go to docs/performance.md "Test suite".
  * Run: `node --import tsx bench/store-open.ts [--rounds N]`.
  */
