@@ -694,6 +694,8 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
 
     const latencies: number[] = [];
     const fromSchedule: number[] = [];
+    // BENCH_RT_TRACE=1: latency by second of the step on stderr (when the tail happens, not only how long it is).
+    const trace: [number, number][] | undefined = process.env.BENCH_RT_TRACE ? [] : undefined;
     let inFlight = 0, maxInFlight = 0, accepted = 0, refused = 0, errors = 0, shed = 0, lastDone = 0;
     let firstError: string | undefined;
     const interval = 1000 / rate;
@@ -712,6 +714,7 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
         const done = performance.now();
         latencies.push(done - sent);
         fromSchedule.push(done - due);
+        trace?.push([sent - start, done - sent]);
         if (r.status === 'ACCP') accepted++;
         else { refused++; firstError ??= `${r.status} ${JSON.stringify(r.report.findings[0])}`; }
       }, (error: unknown) => {
@@ -747,6 +750,7 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     const elapsed = (lastDone - start) / 1000;
     latencies.sort((a, b) => a - b);
     fromSchedule.sort((a, b) => a - b);
+    if (trace) printTrace(rate, trace);
     const groups = engine.realtimeGroups();
     // Accepted: reserved, or held by the risk stage for review (a screening hit of the generated names).
     const after = await countStates(engine);
@@ -772,6 +776,21 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
       await engine.close();
       await schema.drop();
     }
+  }
+}
+
+/** Per second of the step (by send time): messages sent, p50, p99 and max latency in ms, on stderr. */
+function printTrace(rate: number, trace: readonly [number, number][]): void {
+  const seconds = new Map<number, number[]>();
+  for (const [at, latency] of trace) {
+    const s = Math.floor(at / 1000);
+    const list = seconds.get(s) ?? [];
+    list.push(latency);
+    seconds.set(s, list);
+  }
+  for (const [s, list] of [...seconds].sort((a, b) => a[0] - b[0])) {
+    list.sort((a, b) => a - b);
+    process.stderr.write(`trace ${rate}/s second ${s}: ${list.length} sent, p50 ${percentile(list, 0.5).toFixed(0)} p99 ${percentile(list, 0.99).toFixed(0)} max ${list.at(-1)!.toFixed(0)} ms\n`);
   }
 }
 
