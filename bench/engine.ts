@@ -681,7 +681,10 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
   risk?: { readonly profiles: number; loaded?: ProfileLoadFigures }, opened?: OpenedStore): Promise<RealtimeStep> {
   const total = rate * seconds;
   const load = Array.from({ length: total }, () => messages.next());
-  const warm = Array.from({ length: 300 }, () => messages.next());
+  // BENCH_RT_WARM_SECONDS=N: the warm-up is N seconds at the step's own rate, open loop (a switch that
+  // has been running), instead of 300 messages in a closed loop of 20 (a switch just started).
+  const warmSeconds = Number(process.env.BENCH_RT_WARM_SECONDS ?? 0);
+  const warm = Array.from({ length: warmSeconds > 0 ? Math.round(rate * warmSeconds) : 300 }, () => messages.next());
   const schema = opened?.schema ?? await freshSchema('bench_rt');
   const config = risk === undefined ? benchScheme(banks) : checkConfig({ ...JSON.parse(JSON.stringify(benchScheme(banks))), risk: RISK_BENCH });
   const engine = opened?.engine ?? await Engine.open({ config, databaseUrl: schema.url, xsd });
@@ -690,7 +693,19 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     if (risk !== undefined && opened === undefined) risk.loaded = await loadBenchProfiles(engine, banks, messages, risk.profiles);
     // Warm-up on this engine (pool connections, JIT), closed loop, not measured.
     let w = 0;
-    await Promise.all(Array.from({ length: 20 }, async () => { while (w < warm.length) await engine.submit(warm[w++]!); }));
+    if (warmSeconds > 0) {
+      const warmStart = performance.now();
+      const sent: Promise<unknown>[] = [];
+      while (w < warm.length) {
+        const due = warmStart + w * (1000 / rate);
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(4, wait)));
+        while (w < warm.length && warmStart + w * (1000 / rate) <= performance.now()) sent.push(engine.submit(warm[w++]!));
+      }
+      await Promise.all(sent);
+    } else {
+      await Promise.all(Array.from({ length: 20 }, async () => { while (w < warm.length) await engine.submit(warm[w++]!); }));
+    }
 
     const latencies: number[] = [];
     const fromSchedule: number[] = [];
