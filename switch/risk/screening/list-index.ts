@@ -17,6 +17,7 @@ import type { ListValueKind } from './list.ts';
 import { normaliseBic, normaliseCountry, normaliseIban } from './normalise.ts';
 import { normaliseName, type NormalisedName } from '../names.ts';
 import { nameSimilarity, tokenSimilarity } from './similarity.ts';
+import { BoundedMemo } from './memo.ts';
 
 /** One match of the index: which entry, which of its values, how close. */
 export interface IndexMatch {
@@ -219,7 +220,7 @@ export class ListIndex {
   private readonly boundBoth: Float64Array;
   private readonly boundListed: Float64Array;
   private readonly touched: Int32Array;
-  private readonly memo = new Map<string, ReadonlyMap<number, number>>();
+  private readonly memo = new BoundedMemo<ReadonlyMap<number, number>>(limits.screening.tokenMemoMax);
 
   constructor(readonly label: string, private readonly data: IndexData) {
     const names = data.nameEntry.length;
@@ -251,7 +252,6 @@ export class ListIndex {
     const known = this.memo.get(key);
     if (known !== undefined) return known;
     const found = this.lookUpSimilarTokens(token, tokenMin);
-    if (this.memo.size >= limits.screening.tokenMemoMax) this.memo.clear();
     this.memo.set(key, found);
     return found;
   }

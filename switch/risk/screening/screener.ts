@@ -16,6 +16,7 @@ import type { PaymentRiskFacts, RiskParty, Screener, ScreeningHit } from '../typ
 import { limits } from '../../limits.ts';
 import type { IndexMatch, ListIndex } from './list-index.ts';
 import { normaliseName } from '../names.ts';
+import { BoundedMemo } from './memo.ts';
 
 type Field = ScreeningHit['field'];
 type PartyField = 'debtor' | 'creditor' | 'ultimateDebtor' | 'ultimateCreditor';
@@ -33,8 +34,8 @@ export class ListScreener implements Screener {
   private readonly nameMin: number;
   private readonly tokenMin: number;
   /** Matches of values already screened (key: kind and value), for these lists only: a new list version is a new screener. */
-  private readonly memo = new Map<string, readonly { list: string; match: IndexMatch }[]>();
-  private readonly exactMemo = new Map<string, readonly IndexMatch[]>();
+  private readonly memo = new BoundedMemo<readonly { list: string; match: IndexMatch }[]>(limits.screening.screenedValueMemoMax);
+  private readonly exactMemo = new BoundedMemo<readonly IndexMatch[]>(limits.screening.screenedValueMemoMax);
 
   constructor(readonly lists: readonly ListIndex[], options: ScreenerOptions = {}) {
     this.nameMin = options.nameSimilarityMin ?? limits.screening.nameSimilarityMin;
@@ -43,16 +44,15 @@ export class ListScreener implements Screener {
 
   /** Entries whose names are close to `name` (every normalised form), best first, in every list. */
   screenName(name: string): { list: string; match: IndexMatch }[] {
-    return [...this.remembered(`n\u0000${name}`, () => this.searchName(name))];
+    return [...this.rememberedName(name)];
   }
 
-  /** What `find` returns for `key`, computed once per screener (bounded: limits.screening.screenedValueMemoMax). */
-  private remembered(key: string, find: () => readonly { list: string; match: IndexMatch }[]): readonly { list: string; match: IndexMatch }[] {
-    let found = this.memo.get(key);
+  /** searchName's answer for `name`, computed once per screener (bounded: limits.screening.screenedValueMemoMax). */
+  private rememberedName(name: string): readonly { list: string; match: IndexMatch }[] {
+    let found = this.memo.get(name);
     if (found === undefined) {
-      found = find();
-      if (this.memo.size >= limits.screening.screenedValueMemoMax) this.memo.clear();
-      this.memo.set(key, found);
+      found = this.searchName(name);
+      this.memo.set(name, found);
     }
     return found;
   }
@@ -64,7 +64,6 @@ export class ListScreener implements Screener {
     if (found === undefined) {
       const index = this.lists[at]!;
       found = kind === 'bic' ? index.matchBic(value) : index.matchCountry(value);
-      if (this.exactMemo.size >= limits.screening.screenedValueMemoMax) this.exactMemo.clear();
       this.exactMemo.set(key, found);
     }
     return found;
@@ -94,7 +93,7 @@ export class ListScreener implements Screener {
       const party: RiskParty | undefined = facts[field];
       if (party === undefined) continue;
       if (party.name !== undefined && party.name.trim().length > 0) {
-        for (const { list, match } of this.remembered(`n\u0000${party.name}`, () => this.searchName(party.name!))) add(list, field, 'name', match);
+        for (const { list, match } of this.rememberedName(party.name)) add(list, field, 'name', match);
       }
       for (let at = 0; at < lists; at++) {
         const label = this.lists[at]!.label;
