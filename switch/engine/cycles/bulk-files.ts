@@ -7,6 +7,7 @@ import { formatAmount } from '../../iso/amount.ts';
 import { invariant } from '../../clearing/invariant.ts';
 import { limits } from '../../limits.ts';
 import type { Queryable } from '../../store/database.ts';
+import { copyBinaryBytea } from '../../store/copy-binary.ts';
 import { forwardableElement } from '../../validation/forward.ts';
 import { transactionElementSpans } from '../../validation/pipeline.ts';
 import type { ElementSpan } from '../../validation/scan.ts';
@@ -172,26 +173,25 @@ export class InboundSources {
 
   private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
     let bytes: Buffer | undefined;
-    let spanRow: { starts: number[] | null; ends: number[] | null; plain: boolean[] | null } | undefined;
+    let row: { starts: number[] | null; ends: number[] | null; plain: boolean[] | null } | undefined;
     if (this.tx.copyTo) {
       // PostgreSQL in a transaction: the bytes as they are stored, by a binary COPY (no base64 text made
       // by the server and decoded here: that was most of the CPU of reading an inbound file).
       bytes = await copyBinaryBytea(this.tx.copyTo(
         `COPY (SELECT bytes FROM messages WHERE id = ${BigInt(messageRowId)} AND direction = 'in' AND NOT bytes_truncated) TO STDOUT (FORMAT binary)`));
-      if (this.withSpans) [spanRow] = await this.tx.query<{ starts: number[]; ends: number[]; plain: boolean[] }>(
+      if (this.withSpans) [row] = await this.tx.query<{ starts: number[]; ends: number[]; plain: boolean[] }>(
         'SELECT starts, ends, plain FROM transaction_spans WHERE message_id = $1', [messageRowId]);
     } else {
-      const [row] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
+      const [stored] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
         this.withSpans
           ? `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated, s.starts, s.ends, s.plain
                FROM messages m LEFT JOIN transaction_spans s ON s.message_id = m.id WHERE m.id = $1 AND m.direction = 'in'`
           : `SELECT encode(m.bytes, 'base64') AS bytes_base64, m.bytes_truncated AS truncated FROM messages m WHERE m.id = $1 AND m.direction = 'in'`,
         [messageRowId]);
-      if (row !== undefined && !row.truncated) bytes = Buffer.from(row.bytes_base64, 'base64');
-      spanRow = row;
+      if (stored !== undefined && !stored.truncated) bytes = Buffer.from(stored.bytes_base64, 'base64');
+      row = stored;
     }
     invariant(bytes !== undefined, `inbound message ${messageRowId} of a settled payment is not stored whole`);
-    const row = spanRow;
     this.reads++;
     // Spans recorded at intake; a message stored before migration 027 is scanned as validation did.
     const spans = !this.withSpans ? [] : row?.starts && row.ends && row.plain
@@ -207,32 +207,6 @@ export class InboundSources {
     this.heldBytes += bytes.length;
     return source;
   }
-}
-
-/** PGCOPY signature, flags and header extension length of a binary COPY (PostgreSQL's COPY documentation). */
-const COPY_BINARY_HEADER = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-
-/**
- * The one bytea value of a binary `COPY (SELECT <one bytea column> …) TO STDOUT (FORMAT binary)` of at
- * most one row; undefined when there is no row or the value is NULL. The stream's chunks are gathered
- * into one buffer and the value is a view of it (the header, field count and length around it are 25
- * bytes).
- */
-export async function copyBinaryBytea(stream: AsyncIterable<Buffer>): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  invariant(all.length >= 19 && all.subarray(0, 11).equals(COPY_BINARY_HEADER), 'binary COPY without its header');
-  let at = 15 + 4 + all.readUInt32BE(15);
-  const fields = all.readInt16BE(at);
-  at += 2;
-  if (fields === -1) return undefined;
-  invariant(fields === 1, `binary COPY of ${fields} columns, one expected`);
-  const length = all.readInt32BE(at);
-  at += 4;
-  if (length === -1) return undefined;
-  invariant(at + length + 2 <= all.length && all.readInt16BE(at + length) === -1, 'binary COPY of more than one row, or cut short');
-  return all.subarray(at, at + length);
 }
 
 /**
