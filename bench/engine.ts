@@ -694,14 +694,8 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     // Warm-up on this engine (pool connections, JIT), closed loop, not measured.
     let w = 0;
     if (warmSeconds > 0) {
-      const warmStart = performance.now();
       const sent: Promise<unknown>[] = [];
-      while (w < warm.length) {
-        const due = warmStart + w * (1000 / rate);
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(4, wait)));
-        while (w < warm.length && warmStart + w * (1000 / rate) <= performance.now()) sent.push(engine.submit(warm[w++]!));
-      }
+      await onSchedule(warm.length, rate, performance.now(), (i) => sent.push(engine.submit(warm[i]!)));
       await Promise.all(sent);
     } else {
       await Promise.all(Array.from({ length: 20 }, async () => { while (w < warm.length) await engine.submit(warm[w++]!); }));
@@ -713,7 +707,6 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     const trace: [number, number][] | undefined = process.env.BENCH_RT_TRACE ? [] : undefined;
     let inFlight = 0, maxInFlight = 0, accepted = 0, refused = 0, errors = 0, shed = 0, lastDone = 0;
     let firstError: string | undefined;
-    const interval = 1000 / rate;
     // Only this engine's sessions count (the server may be shared while the benchmark runs).
     const meter = await CpuMeter.start(schema.applicationName);
     // Stalls of the event loop hold every message in flight: p99 latency is made of them and of queueing.
@@ -742,21 +735,10 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
       });
       pending.add(p);
     };
-    await new Promise<void>((resolveSchedule) => {
-      let next = 0;
-      const tick = (): void => {
-        const now = performance.now();
-        while (next < total && start + next * interval <= now) {
-          const due = start + next * interval;
-          if (inFlight >= MAX_IN_FLIGHT) shed++;
-          else launch(next, due);
-          load[next] = undefined as never; // let the bytes go once sent
-          next++;
-        }
-        if (next < total) setTimeout(tick, Math.max(0, Math.min(4, start + next * interval - now)));
-        else resolveSchedule();
-      };
-      setTimeout(tick, Math.max(0, start - performance.now()));
+    await onSchedule(total, rate, start, (i, due) => {
+      if (inFlight >= MAX_IN_FLIGHT) shed++;
+      else launch(i, due);
+      load[i] = undefined as never; // let the bytes go once sent
     });
     await Promise.all([...pending]);
     const cpu = meter.lap();
@@ -792,6 +774,24 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
       await schema.drop();
     }
   }
+}
+
+/** Calls `fire(i, due)` for i = 0 … count-1 at `start` + i / `rate` s (open loop: whatever the completions); resolves after the last. */
+function onSchedule(count: number, rate: number, start: number, fire: (i: number, due: number) => void): Promise<void> {
+  const interval = 1000 / rate;
+  return new Promise<void>((resolveSchedule) => {
+    let next = 0;
+    const tick = (): void => {
+      const now = performance.now();
+      while (next < count && start + next * interval <= now) {
+        fire(next, start + next * interval);
+        next++;
+      }
+      if (next < count) setTimeout(tick, Math.max(0, Math.min(4, start + next * interval - now)));
+      else resolveSchedule();
+    };
+    setTimeout(tick, Math.max(0, start - performance.now()));
+  });
 }
 
 /** Per second of the step (by send time): messages sent, p50, p99 and max latency in ms, on stderr. */
