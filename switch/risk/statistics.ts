@@ -132,17 +132,22 @@ function statisticsOf(row: StatisticsRow): ScoringStatistics {
  */
 export async function readScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<ScoringStatistics[]> {
   if (facts.length === 0) return [];
-  // Per payment its two keys, currency and receivedAt (epoch milliseconds: a number is sent as its digits, a
-  // Date as a formatted local time); the windows are computed in SQL from the receivedAt, as the statement
-  // for one payment computes them here. ms / 1000.0 is within 1e-7 s of the exact second, so to_timestamp's
-  // rounding to the microsecond gives back the very instant (both stores).
-  const columns = { debtor: [] as (string | null)[], creditor: [] as (string | null)[], currency: [] as string[], at: [] as number[] };
+  // Per payment its two keys, currency, receivedAt and the windows' starts, as the statement for one
+  // payment computes them (bucketStart), in epoch milliseconds: a number is sent as its digits, a Date as
+  // a formatted local time. ms / 1000.0 is within 1e-7 s of the exact second, so to_timestamp's rounding
+  // to the microsecond gives back the very instant (both stores).
+  const columns = { debtor: [] as (string | null)[], creditor: [] as (string | null)[], currency: [] as string[], at: [] as number[],
+    hour: [] as number[], day: [] as number[], fanIn: [] as number[] };
   for (const f of facts) {
     const { debtor, creditor } = keys(f);
+    const velocityBucket = bucketStart(f.receivedAt, limits.scoring.velocityBucketMs).getTime();
     columns.debtor.push(debtor);
     columns.creditor.push(creditor);
     columns.currency.push(f.currency);
     columns.at.push(f.receivedAt.getTime());
+    columns.hour.push(velocityBucket - HOUR_MS);
+    columns.day.push(velocityBucket - DAY_MS);
+    columns.fanIn.push(bucketStart(f.receivedAt, limits.scoring.fanInBucketMs).getTime() - DAY_MS);
   }
   // The debtor's velocity buckets of the last day read once for both windows (one range scan, not two).
   const rows = await tx.query<StatisticsRow & { n: bigint | number }>(`
@@ -152,16 +157,15 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
       v.payments_last_hour, v.payments_last_day,
       (SELECT coalesce(sum(debtor_count), 0) FROM scoring_creditor_new_debtors
         WHERE creditor_account = q.creditor AND bucket_start > q.fan_in_from AND bucket_start <= q.at) AS new_debtors_last_day
-    FROM (SELECT u.debtor, u.creditor, u.currency, u.n, to_timestamp(u.ms / 1000.0) AS at,
-            to_timestamp((floor(u.ms / $5::float8) * $5::float8 - ${HOUR_MS}) / 1000.0) AS hour_from,
-            to_timestamp((floor(u.ms / $5::float8) * $5::float8 - ${DAY_MS}) / 1000.0) AS day_from,
-            to_timestamp((floor(u.ms / $6::float8) * $6::float8 - ${DAY_MS}) / 1000.0) AS fan_in_from
-          FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) WITH ORDINALITY AS u(debtor, creditor, currency, ms, n)) AS q
+    FROM (SELECT u.debtor, u.creditor, u.currency, u.n, to_timestamp(u.ms / 1000.0) AS at, to_timestamp(u.hour_ms / 1000.0) AS hour_from,
+            to_timestamp(u.day_ms / 1000.0) AS day_from, to_timestamp(u.fan_in_ms / 1000.0) AS fan_in_from
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
+               WITH ORDINALITY AS u(debtor, creditor, currency, ms, hour_ms, day_ms, fan_in_ms, n)) AS q
     CROSS JOIN LATERAL (SELECT coalesce(sum(payment_count) FILTER (WHERE bucket_start > q.hour_from), 0) AS payments_last_hour,
         coalesce(sum(payment_count), 0) AS payments_last_day
       FROM scoring_debtor_velocity WHERE debtor_account = q.debtor AND bucket_start > q.day_from AND bucket_start <= q.at) AS v
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = q.debtor AND d.currency = q.currency`,
-  [columns.debtor, columns.creditor, columns.currency, columns.at, limits.scoring.velocityBucketMs, limits.scoring.fanInBucketMs]);
+  [columns.debtor, columns.creditor, columns.currency, columns.at, columns.hour, columns.day, columns.fanIn]);
   const out: ScoringStatistics[] = new Array<ScoringStatistics>(facts.length);
   for (const row of rows) out[Number(row.n) - 1] = statisticsOf(row);
   return out;
