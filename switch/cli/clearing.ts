@@ -5,6 +5,7 @@
  * PGlite in <dataDirectory>/db (one process at a time: stop `serve` before running other commands
  * against the same directory). Scheduler: BullMQ on REDIS_URL when set, otherwise in-process timers.
  */
+import type { Command } from 'commander';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type SchemeConfig } from '../config.ts';
@@ -22,6 +23,19 @@ export interface CommonOptions {
   readonly config?: string;
   readonly json?: boolean;
 }
+
+/** A command that changes something: who and why are required and recorded (reading never writes). */
+export interface OperatorOptions extends CommonOptions {
+  readonly operator: string;
+  readonly reason: string;
+}
+
+/** The options of a changing command; `who` says what the operator does and where it is recorded. */
+export const operatorOptions = (command: Command, who: string): Command => command
+  .requiredOption('--operator <name>', who)
+  .requiredOption('--reason <text>', 'why (recorded; a ticket reference and what it asks for)')
+  .option('--config <file>', 'scheme configuration (the store and the settings read at start)')
+  .option('--json', 'print JSON');
 
 
 export function readConfig(options: CommonOptions): SchemeConfig {

@@ -22,18 +22,11 @@ import { describeChange } from '../engine/register.ts';
 import { openDatabase, StoreLockedError } from '../store/database.ts';
 import { migrate, migrations } from '../store/migrate.ts';
 import { limits } from '../limits.ts';
-import { openEngine, openReadOnly, print, readConfig, withEngine, type CommonOptions } from './clearing.ts';
+import { openEngine, openReadOnly, print, readConfig, withEngine, operatorOptions, type CommonOptions, type OperatorOptions } from './clearing.ts';
 
-interface OperatorOptions extends CommonOptions {
-  readonly operator: string;
-  readonly reason: string;
-}
 
-const operatorOptions = (command: Command): Command => command
-  .requiredOption('--operator <name>', 'who makes the change (recorded in operator_actions)')
-  .requiredOption('--reason <text>', 'why (recorded; a ticket reference and what it asks for)')
-  .option('--config <file>', 'scheme configuration (the store and the settings read at start)')
-  .option('--json', 'print JSON');
+/** A changing command of this group: the operator and the reason are recorded. */
+const changing = (command: Command): Command => operatorOptions(command, 'who makes the change (recorded in operator_actions)');
 
 export function registerParticipantCommands(program: Command): void {
   program
@@ -46,7 +39,7 @@ export function registerParticipantCommands(program: Command): void {
     });
 
   const config = program.command('config').description('the scheme register: participants, caps, services, currencies (docs/operations.md)');
-  operatorOptions(config
+  changing(config
     .command('apply')
     .description('show how FILE\'s participants, caps, services and currencies differ from those in force, and apply them (recorded)')
     .argument('<file>', 'the scheme configuration to apply')
@@ -69,24 +62,24 @@ export function registerParticipantCommands(program: Command): void {
         return 0;
       }, openReadOnly);
     });
-  operatorOptions(participant.command('suspend').description('suspend: admi.004 to every participant, its traffic refused (AG10)').argument('<bic>'))
+  changing(participant.command('suspend').description('suspend: admi.004 to every participant, its traffic refused (AG10)').argument('<bic>'))
     .action(async (bic: string, options: OperatorOptions) => {
       process.exitCode = await change(options, (engine, who) => engine.suspendParticipant(bic, who));
     });
-  operatorOptions(participant.command('resume').description('resume a suspended participant (admi.004 to every participant)').argument('<bic>'))
+  changing(participant.command('resume').description('resume a suspended participant (admi.004 to every participant)').argument('<bic>'))
     .action(async (bic: string, options: OperatorOptions) => {
       process.exitCode = await change(options, (engine, who) => engine.resumeParticipant(bic, who));
     });
-  operatorOptions(participant.command('retire').description('retire a participant: it leaves the register (its payments refused RC02)').argument('<bic>'))
+  changing(participant.command('retire').description('retire a participant: it leaves the register (its payments refused RC02)').argument('<bic>'))
     .action(async (bic: string, options: OperatorOptions) => {
       process.exitCode = await change(options, (engine, who) => engine.retireParticipant(bic, who));
     });
-  operatorOptions(participant.command('cap').description('set a net debit cap, e.g. `participant cap BANKDEFFXXX EUR 250000.00`')
+  changing(participant.command('cap').description('set a net debit cap, e.g. `participant cap BANKDEFFXXX EUR 250000.00`')
     .argument('<bic>').argument('<currency>').argument('<amount>'))
     .action(async (bic: string, currency: string, amount: string, options: OperatorOptions) => {
       process.exitCode = await change(options, (engine, who) => engine.setNetDebitCap(bic, currency, amount, who));
     });
-  operatorOptions(participant.command('add').description('add a participant (active, directory mailbox under the data directory unless --mailbox)')
+  changing(participant.command('add').description('add a participant (active, directory mailbox under the data directory unless --mailbox)')
     .argument('<bic>')
     .requiredOption('--name <name>', 'the participant\'s name')
     .requiredOption('--currency <list>', 'currencies it clears, comma separated')

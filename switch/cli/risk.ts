@@ -28,22 +28,15 @@ import { ProfileFileError } from '../risk/profiles.ts';
 import { formatAmount } from '../iso/amount.ts';
 import { isReasonCode } from '../iso/reason-codes.ts';
 import { RegisterChangeError } from '../engine/engine.ts';
-import { openEngine, openReadOnly, print, withEngine, type CommonOptions } from './clearing.ts';
+import { openEngine, openReadOnly, print, withEngine, operatorOptions, type CommonOptions, type OperatorOptions } from './clearing.ts';
 import { registerRiskEvaluateCommand } from './risk-evaluate.ts';
 import { registerRiskListCommands } from './risk-lists.ts';
 
 export const RISK_DESCRIPTION = 'the risk stage: review queue, freezes, profiles, events, screening lists, score evaluation (docs/risk.md)';
 
-interface OperatorOptions extends CommonOptions {
-  readonly operator: string;
-  readonly reason: string;
-}
 
-const operatorOptions = (command: Command): Command => command
-  .requiredOption('--operator <name>', 'who decides (recorded in operator_actions and risk_events)')
-  .requiredOption('--reason <text>', 'why (recorded)')
-  .option('--config <file>', 'scheme configuration')
-  .option('--json', 'print JSON');
+/** A changing command of this group: the operator and the reason are recorded. */
+const changing = (command: Command): Command => operatorOptions(command, 'who decides (recorded in operator_actions and risk_events)');
 
 const readOptions = (command: Command): Command => command
   .option('--config <file>', 'scheme configuration')
@@ -85,11 +78,11 @@ export function registerRiskCommands(program: Command): void {
         return 0;
       }, openReadOnly);
     });
-  operatorOptions(risk.command('release').description('release a held payment (batch: into the open cycle; real-time: reserved and forwarded)').argument('<id>'))
+  changing(risk.command('release').description('release a held payment (batch: into the open cycle; real-time: reserved and forwarded)').argument('<id>'))
     .action(async (id: string, options: OperatorOptions) => {
       process.exitCode = await decide(options, async (engine, who) => `payment ${id} released: ${(await engine.releaseHeldPayment(paymentId(id), who)).state}`);
     });
-  operatorOptions(risk.command('reject').description('reject a held payment (pacs.002 RJCT to its sender)').argument('<id>')
+  changing(risk.command('reject').description('reject a held payment (pacs.002 RJCT to its sender)').argument('<id>')
     .option('--code <code>', 'ISO reason code (default RR04)'))
     .action(async (id: string, options: OperatorOptions & { code?: string }) => {
       process.exitCode = await decide(options, async (engine, who) => {
@@ -98,23 +91,23 @@ export function registerRiskCommands(program: Command): void {
         return `payment ${id} rejected`;
       });
     });
-  operatorOptions(risk.command('freeze-account').description('freeze an account: every payment from or to it refused AC06').argument('<bic>').argument('<account>'))
+  changing(risk.command('freeze-account').description('freeze an account: every payment from or to it refused AC06').argument('<bic>').argument('<account>'))
     .action(async (bic: string, account: string, options: OperatorOptions) => {
       process.exitCode = await decide(options, async (engine, who) => { await engine.freezeAccount(bic, account, who); return `account ${bic}/${account} frozen`; });
     });
-  operatorOptions(risk.command('unfreeze-account').description('lift an account\'s freeze').argument('<bic>').argument('<account>'))
+  changing(risk.command('unfreeze-account').description('lift an account\'s freeze').argument('<bic>').argument('<account>'))
     .action(async (bic: string, account: string, options: OperatorOptions) => {
       process.exitCode = await decide(options, async (engine, who) => { await engine.unfreezeAccount(bic, account, who); return `account ${bic}/${account} unfrozen`; });
     });
-  operatorOptions(risk.command('freeze-participant').description('freeze a participant: suspended in the register, and refused AC06 by the risk stage').argument('<bic>'))
+  changing(risk.command('freeze-participant').description('freeze a participant: suspended in the register, and refused AC06 by the risk stage').argument('<bic>'))
     .action(async (bic: string, options: OperatorOptions) => {
       process.exitCode = await decide(options, async (engine, who) => { await engine.freezeParticipant(bic, who); return `participant ${bic} frozen and suspended`; });
     });
-  operatorOptions(risk.command('unfreeze-participant').description('lift a participant\'s freeze and resume it').argument('<bic>'))
+  changing(risk.command('unfreeze-participant').description('lift a participant\'s freeze and resume it').argument('<bic>'))
     .action(async (bic: string, options: OperatorOptions) => {
       process.exitCode = await decide(options, async (engine, who) => { await engine.unfreezeParticipant(bic, who); return `participant ${bic} unfrozen and resumed`; });
     });
-  operatorOptions(risk.command('load-profiles').description('load a participant\'s account and customer risk profiles (CSV or JSON Lines) as a new version')
+  changing(risk.command('load-profiles').description('load a participant\'s account and customer risk profiles (CSV or JSON Lines) as a new version')
     .argument('<bic>').argument('<file>')
     .requiredOption('--effective-from <time>', 'ISO date-time from which the version is in force')
     .option('--format <format>', 'csv or jsonl (default: by the file name: .csv, else jsonl)'))
