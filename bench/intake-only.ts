@@ -5,7 +5,7 @@
  * and prints one JSON line: wall s, CPU s node (all threads) and PostgreSQL (this run's sessions and the
  * server's background processes), each per payment, and the load average. PROFILE=file.cpuprofile writes a
  * main-thread CPU profile of the intake window only; PGSQLCPU=1 prints each statement's PostgreSQL backend
- * CPU (bench/sql-cpu.ts). Compare two trees by running it in each, alternating (docs/performance.md).
+ * CPU (bench/sql-cpu.ts); KEEP=1 keeps the schema. Compare two trees by running it in each, alternating (docs/performance.md).
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -64,5 +64,6 @@ try {
 } finally {
   await engine.close();
   await xsd.close();
-  await schema.drop();
+  // KEEP=1: the schema is kept (its name printed) for bench/payments-index-cost.ts.
+  if (process.env.KEEP) console.error(`kept schema ${schema.applicationName}`); else await schema.drop();
 }

@@ -23,6 +23,9 @@ export const limits = {
   attributesPerElementMax: 16,
   /** Length of one element or attribute name; ISO tags are short (the longest is under 40). */
   nameLengthMax: 128,
+  /** Distinct element names the fact walk keeps as strings for one message (validation/facts.ts
+   * LocalNames): a message module has a few hundred at most; names past this are made each time met. */
+  factWalkNamesRememberedMax: 1_024,
   /** Transactions per XSD validation window. Each window is validated as its own document (group
    * header + window + trailer); 2,000 pacs.008 transactions are about 2 MB, so the WebAssembly heap
    * of one window stays near 30 MB while the per-call cost is amortised. */

@@ -15,6 +15,7 @@ import { REASON } from '../iso/reason-codes.ts';
 import { parseAmount } from '../iso/amount.ts';
 import { errorCode, type Queryable } from '../store/database.ts';
 import { copyField } from '../store/copy-text.ts';
+import { copyBinaryRow } from '../store/copy-binary.ts';
 import type { FileReport, TransactionStatus } from '../validation/pipeline.ts';
 import type { ElementSpan } from '../validation/scan.ts';
 import type { EngineContext } from './context.ts';
@@ -150,11 +151,23 @@ export async function findReplay(ctx: EngineContext, sender: string, sha256: str
 /** Store the inbound bytes (the first `keptBytes` of them: a refused file past its sender's quota, refused-storage.ts). */
 async function storeInbound(tx: Queryable, submission: Submission, sha256: string, report: FileReport, keptBytes: number): Promise<bigint> {
   const { bytes } = submission;
+  const kept = keptBytes < bytes.length ? bytes.subarray(0, keptBytes) : bytes;
+  if (tx.copyFrom) {
+    // On PostgreSQL by a binary COPY with its id from the sequence: the bytes go to the socket as they
+    // are, where a bind parameter copied them twice into node-postgres' buffers (decisions.md #91).
+    const [allocated] = await tx.query<{ id: string }>("SELECT nextval('messages_id_seq')::text AS id");
+    const id = BigInt(allocated!.id);
+    await tx.copyFrom(`COPY messages (id, direction, participant, message_type, message_id, business_message_id, file_name, sha256,
+        size_bytes, bytes, bytes_truncated) FROM STDIN (FORMAT binary)`,
+    copyBinaryRow([{ int8: id }, 'in', submission.sender, report.messageId ?? null, report.group?.messageId ?? null,
+      report.header?.businessMessageId ?? null, submission.fileName ?? null, sha256, { int4: bytes.length }, kept, kept !== bytes]));
+    return id;
+  }
   const [row] = await tx.query<{ id: bigint }>(
     `INSERT INTO messages (direction, participant, message_type, message_id, business_message_id, file_name, sha256, size_bytes, bytes, bytes_truncated)
      VALUES ('in', $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
     [submission.sender, report.messageId ?? null, report.group?.messageId ?? null, report.header?.businessMessageId ?? null,
-      submission.fileName ?? null, sha256, bytes.length, keptBytes < bytes.length ? bytes.subarray(0, keptBytes) : bytes, keptBytes < bytes.length]);
+      submission.fileName ?? null, sha256, bytes.length, kept, kept !== bytes]);
   return row!.id;
 }
 

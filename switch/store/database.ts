@@ -27,11 +27,12 @@ export interface Queryable {
   copyTo?(sql: string): Readable;
   /**
    * PostgreSQL only, inside a transaction (batch intake, switch/engine/intake.ts): a `COPY … FROM STDIN`
-   * of `data` (text format, already escaped: switch/store/copy-text.ts), on the transaction's own
-   * connection. Fails as the COPY does (a unique violation is the caller's to handle, inside a
-   * savepoint). Absent on PGlite and outside transactions.
+   * of `data` (text format, already escaped: switch/store/copy-text.ts; or binary format as chunks
+   * written in order, switch/store/copy-binary.ts copyBinaryRow), on the transaction's own connection.
+   * Fails as the COPY does (a unique violation is the caller's to handle). Absent on PGlite and outside
+   * transactions.
    */
-  copyFrom?(sql: string, data: string): Promise<void>;
+  copyFrom?(sql: string, data: string | readonly Uint8Array[]): Promise<void>;
 }
 
 export interface Database extends Queryable {
@@ -128,11 +129,16 @@ function openPostgres(url: string, poolSize: number, readOnly: boolean): Databas
             query: async <R>(sql: string, params?: readonly unknown[]) =>
               (await client.query(sql, params as unknown[])).rows as R[],
             copyTo: (sql: string) => client.query(copyTo(sql)),
-            copyFrom: (sql: string, data: string) => new Promise<void>((resolveCopy, rejectCopy) => {
+            copyFrom: (sql: string, data: string | readonly Uint8Array[]) => new Promise<void>((resolveCopy, rejectCopy) => {
               const stream = client.query(copyFromStream(sql));
               stream.on('error', rejectCopy);
               stream.on('finish', () => resolveCopy());
-              stream.end(data);
+              if (typeof data === 'string') {
+                stream.end(data);
+              } else {
+                for (const chunk of data) stream.write(chunk);
+                stream.end();
+              }
             }),
           });
           await client.query('COMMIT');

@@ -17,6 +17,7 @@
  */
 import type { AmountText, FactSpec, GroupFacts, Located, MessageFacts, TransactionFacts } from '../iso/message.ts';
 import type { ElementSpan } from './scan.ts';
+import { limits } from '../limits.ts';
 
 const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, QUOT = 0x22, APOS = 0x27, EQ = 0x3d;
 const decoder = new TextDecoder('utf-8');
@@ -34,7 +35,8 @@ interface Leaf {
  * then references replaced) and CDATA sections (line ends normalised) in order; comments and
  * processing instructions end a run and add nothing.
  */
-function walkLeaves(bytes: Uint8Array, from: number, to: number, names: ReadonlySet<string>, visit: (leaf: Leaf) => void): void {
+function walkLeaves(bytes: Uint8Array, from: number, to: number, names: ReadonlySet<string>, visit: (leaf: Leaf) => void,
+  localNames: LocalNames = new LocalNames()): void {
   const stack: string[] = [];
   let i = bytes.indexOf(LT, from);
   let textStart = -1;
@@ -76,7 +78,7 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
       if (bytes[k] === 0x3a) colon = k;
       k++;
     }
-    const local = ascii(bytes, colon >= 0 ? colon + 1 : i + 1, k);
+    const local = localNames.get(bytes, colon >= 0 ? colon + 1 : i + 1, k);
     const selfClosing = bytes[close - 1] === SLASH;
     stack.push(local);
     text = '';
@@ -165,6 +167,29 @@ function indexOf2(bytes: Uint8Array, from: number, a: number, b: number): number
   return bytes.length;
 }
 
+/**
+ * Element local names as strings, each made once per walk of a message: a bulk file has some 50 elements
+ * per transaction but only a few dozen distinct names, and making each name's string again (one
+ * allocation per character) was a large share of the walk's garbage. A name is found by a hash of its
+ * bytes and its string compared with them, so a collision is never a wrong name (it is made anew).
+ */
+class LocalNames {
+  private readonly byHash = new Map<number, string>();
+  get(bytes: Uint8Array, from: number, to: number): string {
+    let h = to - from;
+    for (let k = from; k < to; k++) h = (Math.imul(h, 31) + bytes[k]!) | 0;
+    const known = this.byHash.get(h);
+    if (known !== undefined && known.length === to - from) {
+      let same = true;
+      for (let k = from; k < to && same; k++) same = known.charCodeAt(k - from) === bytes[k];
+      if (same) return known;
+    }
+    const made = ascii(bytes, from, to);
+    if (known === undefined && this.byHash.size < limits.factWalkNamesRememberedMax) this.byHash.set(h, made);
+    return made;
+  }
+}
+
 function ascii(bytes: Uint8Array, from: number, to: number): string {
   let s = '';
   for (let k = from; k < to; k++) s += String.fromCharCode(bytes[k]!);
@@ -219,6 +244,7 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
   const excludedPrefixes = (spec.excludeUnder ?? []).map((prefix) => `${prefix}/`);
   const excluded = (leafPath: string): boolean => excludedPrefixes.some((prefix) => leafPath.startsWith(prefix));
   const out: TransactionFacts[] = [];
+  const localNames = new LocalNames();
   // One visitor for every transaction, over the current one's state: a closure made per transaction
   // costs a naming call each under tsx (keepNames), 10,000 per bulk file.
   let path = '';
@@ -242,7 +268,7 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
     ibans = [];
     bics = [];
     leaves = extraLeaves === undefined ? undefined : new Map<string, string>();
-    walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, visitTransaction);
+    walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, visitTransaction, localNames);
     const tx = ({ index, path, ...fields, ...(spec.transaction.amount && spec.transaction.amount !== 'IntrBkSttlmAmt' && fields.amount ? { amountElement: spec.transaction.amount } : {}), ibans, bics,
       ...(leaves === undefined ? {} : { leaves }) } as TransactionFacts);
     // With a visitor, facts are handed over one by one and not kept (bulk files).

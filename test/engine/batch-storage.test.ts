@@ -234,6 +234,9 @@ for (const backend of backends) {
           assert.match(await plan("SELECT id FROM payments WHERE forwarded_message_id = 'M1' AND creditor_agent = 'B' AND state = 'RESERVED'"), /payments_forwarded/);
           assert.match(await plan("SELECT id FROM payments WHERE uetr = 'u'"), /payments_by_uetr/);
         });
+        // UETRs are random: a hash index takes each payment's entry without a b-tree's random leaf (migration 038).
+        const [uetrIndex] = await db.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'payments_by_uetr'");
+        assert.match(uetrIndex!.indexdef, /USING hash \(uetr\) WHERE \(uetr IS NOT NULL\)/);
 
         // lz4 for message bytes where the server has it (PostgreSQL built with lz4); pglz otherwise (PGlite).
         const [lz4] = await db.query<{ available: boolean }>(
