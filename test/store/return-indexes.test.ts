@@ -1,7 +1,8 @@
 /**
- * Returns are found by index (migration 040), on PostgreSQL: accepting a pacs.004 sums the pending
+ * Returns are found by index (migrations 040, 041), on PostgreSQL: accepting a pacs.004 sums the pending
  * returns of its original, and settling a cycle reads the cycle's settled returns. Before, the first read
- * every payment (no index named original_payment_id) and the second every payment of the cycle. The plans
+ * every payment (no index named original_payment_id) and the second every payment of the cycle. A return
+ * or a recall naming its original by transaction id alone found no index either (instructing_agent led it). The plans
  * are read from EXPLAIN over a cycle of 20,000 credit transfers and three returns, with statistics, as the
  * planner would see a real cycle.
  */
@@ -23,6 +24,7 @@ before(async () => {
     await tx.query(`INSERT INTO payments (${columns})
       SELECT 1, i, 'CREDIT', 'batch', 'BANKAAAAXXX', 'BANKAAAAXXX', 'BANKBBBBXXX', 'EUR', 100, 'SETTLED', 7, NULL, NULL
         FROM generate_series(1, 20000) i`);
+    await tx.query("UPDATE payments SET instructing_agent = 'BANK' || (transaction_index % 20), transaction_id = 'BANK' || (transaction_index % 20) || '-TX-' || transaction_index WHERE kind = 'CREDIT'");
     await tx.query(`INSERT INTO payments (${columns})
       SELECT 2, i, 'RETURN', 'batch', 'BANKBBBBXXX', 'BANKBBBBXXX', 'BANKAAAAXXX', 'EUR', 50, 'SETTLED', 7, i * 10, '<TxInf/>'
         FROM generate_series(1, 3) i`);
@@ -54,4 +56,19 @@ test("settling a cycle finds its returns by index, not by reading the cycle's ev
   assert.deepEqual(await indexesUsed(
     `SELECT p.id FROM payments p WHERE p.cycle_id = $1 AND p.kind = 'RETURN' AND p.state = 'SETTLED' ORDER BY p.sequence`, [7]),
   ['payments_returns_by_cycle']);
+});
+
+test("a return or a recall naming its original by transaction id alone finds it by index", async () => {
+  // exceptions.ts findOriginal (pacs.004) and the camt.056 lookup, with only OrgnlTxId given.
+  const [row] = await db.query<{ 'QUERY PLAN': unknown }>(
+    `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT id FROM payments
+      WHERE kind = 'CREDIT' AND creditor_agent = $1
+        AND (($2::text IS NOT NULL AND uetr = $2) OR ($3::text IS NOT NULL AND transaction_id = $3) OR ($4::text IS NOT NULL AND $2::text IS NULL AND $3::text IS NULL AND end_to_end_id = $4))`,
+    ['BANKBBBBXXX', null, 'BANK17-TX-777', null]);
+  const plan = row!['QUERY PLAN'];
+  const top = (typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan as Record<string, number>;
+  assert.equal(top['Actual Rows'], 1);
+  // Found by the index's leading column: a few pages. Without it: every page of the table or of the index.
+  const pages = top['Shared Hit Blocks']! + top['Shared Read Blocks']!;
+  assert.ok(pages < 10, `${pages} pages read to find one payment by its transaction id`);
 });
