@@ -267,6 +267,9 @@ export class CpuMeter {
     let total = 0;
     for (const [pid, { base, last, client }] of this.seen) {
       if (this.applicationName && client && !this.own.has(pid)) continue;
+      // BENCH_PG_CLIENTS_ONLY=1: this engine's sessions only, without the server's background processes
+      // (on a server shared with other work their WAL writing and checkpoints are not this run's alone).
+      if (this.applicationName && !client && process.env.BENCH_PG_CLIENTS_ONLY) continue;
       total += last - base;
     }
     return total;

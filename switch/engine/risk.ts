@@ -9,12 +9,16 @@
  *      come from memory (risk-reference.ts: refreshed within the register's poll period);
  *   3. screening and scoring through the engine's optional ports (context.risk);
  *   4. the decision before the counters (switch/risk/limits.ts `judge`);
- *   5. the daily counters of every payment not rejected, taken on locked rows: the counter rows are
- *      created if missing and locked in (date, scope, key, currency) order (so two groups or two serve
- *      processes never deadlock and never both take the last room), in one upsert, decided in memory in
- *      arrival order, and written back, with what each payment took (risk_payment_usage), in one
- *      statement once the payments exist (recordAssessed). What each payment took is recorded
- *      and given back by transitions.ts when the payment is later rejected, released or cancelled.
+ *   5. the daily counters of every payment not rejected, taken on locked rows: the existing counter
+ *      rows are locked in (date, scope, key, currency) order by one SELECT … FOR UPDATE (so two groups or
+ *      two serve processes never deadlock and never both take the last room; no row version is written
+ *      to lock), decided in memory in arrival order with a missing counter at zero; the counters that
+ *      did not exist are then inserted with their final values (in key order; one created meanwhile by
+ *      another transaction makes this one fail as a serialization failure, and it is run again), and
+ *      the existing ones that moved are written back, with what each payment took
+ *      (risk_payment_usage), in one statement once the payments exist (recordAssessed). What each
+ *      payment took is recorded and given back by transitions.ts when the payment is later rejected,
+ *      released or cancelled.
  *
  * With no `risk` section in the configuration the stage does nothing and costs nothing.
  */
@@ -150,14 +154,18 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
     : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
   const params = [businessDate, sorted.map((k) => k.scope), sorted.map((k) => k.key), sorted.map((k) => k.currency)];
-  // Created if missing and locked in one statement, in key order: the upsert locks each row it meets
-  // (a conflicting row after waiting for its holder, then its committed values are returned).
+  // The counters that exist locked in key order, without a new row version (FOR UPDATE waits for a
+  // holder, then returns the row as it committed). One that does not exist counts from zero: it is
+  // inserted with its final value once decided (insertCounters), or the transaction is run again.
   const locked = await tx.query<{ scope: string; key: string; currency: string; amount_minor: bigint; count: number }>(
-    `INSERT INTO risk_counters AS r (business_date, scope, key, currency)
-     SELECT $1::date, s, k, c FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(s, k, c, n) ORDER BY n
-     ON CONFLICT (business_date, scope, key, currency) DO UPDATE SET count = r.count
-     RETURNING r.scope, r.key, r.currency, r.amount_minor, r.count`, params);
-  const used = new Map(locked.map((r) => [`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count) }]));
+    `SELECT r.scope, r.key, r.currency, r.amount_minor, r.count
+       FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(s, k, c, n)
+       JOIN risk_counters r ON r.business_date = $1::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c
+      ORDER BY t.n FOR UPDATE OF r`, params);
+  const used = new Map<string, { amount: bigint; count: number; stored: boolean }>();
+  for (const r of locked) used.set(`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count), stored: true });
+  for (const [id] of counterKeys) if (!used.has(id)) used.set(id, { amount: 0n, count: 0, stored: false });
+  const before = new Map([...used].map(([id, u]) => [id, u.count]));
   const results: Assessed[] = [];
   for (const j of judged) {
     let breach: string | undefined;
@@ -179,12 +187,49 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     }
     results.push({ ...j, took: j.takes });
   }
-  const changed = sorted.map((k) => used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)!);
-  // Written back with the usage rows, once the payments exist (recordAssessed): the rows stay locked until then.
+  // Counters that moved: the new ones inserted now, with their values (a counter nothing was taken from
+  // is not created); the existing ones written back with the usage rows once the payments exist
+  // (recordAssessed): their rows stay locked until then.
+  const inserted: typeof sorted = [];
+  const changed: typeof sorted = [];
+  for (const k of sorted) {
+    const id = `${k.scope}\u0000${k.key}\u0000${k.currency}`;
+    const u = used.get(id)!;
+    if (u.count === before.get(id)) continue;
+    (u.stored ? changed : inserted).push(k);
+  }
+  await insertCounters(tx, businessDate, inserted.map((k) => ({ ...k, ...used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)! })));
+  const value = (k: { scope: string; key: string; currency: string }): { amount: bigint; count: number } =>
+    used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)!;
   return Object.assign(results, {
-    counterWrite: { businessDate, scope: params[1] as string[], key: params[2] as string[], currency: params[3] as string[],
-      amount: changed.map((u) => u.amount.toString()), count: changed.map((u) => u.count) },
+    counterWrite: { businessDate, scope: changed.map((k) => k.scope), key: changed.map((k) => k.key), currency: changed.map((k) => k.currency),
+      amount: changed.map((k) => value(k).amount.toString()), count: changed.map((k) => value(k).count) },
   });
+}
+
+/**
+ * Create the counters the group took from that did not exist when it locked the others, with their
+ * final values, in key order. A counter another transaction created in between (it found none either)
+ * is not overwritten: its row conflicts, and this transaction is refused as a serialization failure
+ * (SQLSTATE 40001), which the intake transactions (retryable) run again from the start, then finding
+ * and locking that row. Two serve processes therefore never both count a new counter from zero.
+ */
+async function insertCounters(tx: Queryable, businessDate: string,
+  counters: readonly { scope: string; key: string; currency: string; amount: bigint; count: number }[]): Promise<void> {
+  if (counters.length === 0) return;
+  const rows = await tx.query<{ n: number }>(
+    `WITH created AS (
+       INSERT INTO risk_counters (business_date, scope, key, currency, amount_minor, count)
+       SELECT $1::date, s, k, c, a::bigint, n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) WITH ORDINALITY AS t(s, k, c, a, n, o)
+        ORDER BY o
+       ON CONFLICT (business_date, scope, key, currency) DO NOTHING RETURNING 1)
+     SELECT COUNT(*)::int AS n FROM created`,
+    [businessDate, counters.map((c) => c.scope), counters.map((c) => c.key), counters.map((c) => c.currency),
+      counters.map((c) => c.amount.toString()), counters.map((c) => c.count)]);
+  if (rows[0]!.n !== counters.length) {
+    throw Object.assign(new Error(`risk counters: ${counters.length - rows[0]!.n} of ${counters.length} new counters were created by a concurrent transaction`),
+      { code: '40001' });
+  }
 }
 
 /** The counters' new values (on rows locked by the stage), written by recordAssessed. */

@@ -337,6 +337,29 @@ describe('two engines on one PostgreSQL race for the last room of a daily limit'
       await second.close();
     }
   });
+
+  it('exactly one wins when the counter does not exist yet: the two racers meet on its creation', async () => {
+    // Each engine finds no counter row and counts from zero; the one whose insert finds the other's row
+    // is run again and then locks that row (a lost race must not leave two payments of 60.00 accepted).
+    const url = await freshPostgresUrl();
+    const config = riskScheme({ limits: [{ currency: 'EUR', debtorAccountDaily: { amount: '100.00' } }] });
+    const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const account = ['DE72500105170137075031', 'DE72100100100006820102', 'DE72300209000106531066', 'DE72200505501015871394', 'DE72370502990000684713'][round]!;
+        const results = await Promise.all([
+          submit(first, message(300 + 2 * round, ['60.00'], { inst: true, debtorAccount: account })),
+          submit(second, message(301 + 2 * round, ['60.00'], { inst: true, debtorAccount: account })),
+        ]);
+        assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
+        assert.deepEqual(await counter(first, 'debtor-account', `BANKDEFFXXX/${account}`), { amount: 6_000n, count: 1 });
+      }
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
 });
 
 describe('two engines on one PostgreSQL: a freeze made in one is in force in the other within the poll period', () => {
