@@ -345,8 +345,8 @@ async function storeAndClaim(tx: Queryable, group: readonly Validated[]): Promis
        ON CONFLICT (participant, sha256) WHERE direction = 'in' DO NOTHING
        RETURNING id, participant, sha256),
      claimed AS (
-       INSERT INTO idempotency_keys (kind, scope, key, message_id, sha256)
-       SELECT k.kind, k.scope, k.key, s.id, s.sha256
+       INSERT INTO idempotency_keys (kind, scope, key, message_id)
+       SELECT k.kind, k.scope, k.key, s.id
          FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS k(kind, scope, key, p, h, n)
          JOIN stored s ON s.participant = k.p AND s.sha256 = k.h
         ORDER BY k.n
