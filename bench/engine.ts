@@ -413,6 +413,8 @@ export async function benchmarkEngineRealtime(seconds: number, rates?: readonly 
     'CPU ms/payment node / PostgreSQL': `${s.nodeCpuMsPerPayment ?? '?'} / ${s.postgresCpuMsPerPayment ?? '?'}`,
     'messages per group: mean / largest': `${s.meanGroup ?? '?'} / ${s.largestGroup ?? '?'}`,
     'event-loop delay ms: p99 / max': `${s.loopDelayP99Ms ?? '?'} / ${s.loopDelayMaxMs ?? '?'}`,
+    // The server's WAL (other users of a shared server count too) and the checkpoints it requested.
+    'server WAL kB/payment': s.walKBPerPayment ?? '?', 'checkpoints requested': s.checkpointsRequested ?? '?',
     [`held (p99 < ${TARGETS.p99Ms} ms)`]: s.held ? 'yes' : 'no',
   }));
   return { rows, steps, highestHeld: result.highestHeld as number, p99AtHighestMs: result.p99AtHighestMs as number | null };
