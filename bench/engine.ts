@@ -393,6 +393,12 @@ export interface RealtimeStep {
   readonly firstError?: string; readonly skipped?: string;
   /** Payments the risk stage held for review (accepted, answered PDNG). */
   readonly riskHeld?: number;
+  /**
+   * WAL the server wrote during the measured part, per payment accepted (kB), and the checkpoints it
+   * requested meanwhile (pg_stat_bgwriter.checkpoints_req: WAL past max_wal_size). The WAL position
+   * is the server's: other users of a shared server count too.
+   */
+  readonly walKBPerPayment?: number; readonly checkpointsRequested?: number;
 }
 
 /**
@@ -410,6 +416,8 @@ export async function benchmarkEngineRealtime(seconds: number, rates?: readonly 
     'CPU ms/payment node / PostgreSQL': `${s.nodeCpuMsPerPayment ?? '?'} / ${s.postgresCpuMsPerPayment ?? '?'}`,
     'messages per group: mean / largest': `${s.meanGroup ?? '?'} / ${s.largestGroup ?? '?'}`,
     'event-loop delay ms: p99 / max': `${s.loopDelayP99Ms ?? '?'} / ${s.loopDelayMaxMs ?? '?'}`,
+    // The server's WAL (other users of a shared server count too) and the checkpoints it requested.
+    'server WAL kB/payment': s.walKBPerPayment ?? '?', 'checkpoints requested': s.checkpointsRequested ?? '?',
     [`held (p99 < ${TARGETS.p99Ms} ms)`]: s.held ? 'yes' : 'no',
   }));
   return { rows, steps, highestHeld: result.highestHeld as number, p99AtHighestMs: result.p99AtHighestMs as number | null };
@@ -712,6 +720,7 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     let firstError: string | undefined;
     // Only this engine's sessions count (the server may be shared while the benchmark runs).
     const meter = await CpuMeter.start(schema.applicationName);
+    const walFrom = await walPosition(engine);
     // Stalls of the event loop hold every message in flight: p99 latency is made of them and of queueing.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
@@ -746,6 +755,8 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
     await Promise.all([...pending]);
     const cpu = meter.lap();
     meter.stop();
+    const walTo = await walPosition(engine);
+    if (process.env.BENCH_RT_WAL) await printWalByRelation(engine, walFrom.lsn, walTo.lsn, accepted);
     loopDelay.disable();
     const elapsed = (lastDone - start) / 1000;
     latencies.sort((a, b) => a - b);
@@ -768,6 +779,8 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
       meanGroup: Math.round(groups.members / Math.max(1, groups.groups) * 10) / 10, largestGroup: groups.largest, failedGroups: groups.failed,
       loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10, loopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10,
       ...(after.held > before.held ? { riskHeld: after.held - before.held } : {}),
+      walKBPerPayment: Math.round(Number(walTo.lsnBytes - walFrom.lsnBytes) / Math.max(1, accepted) / 102.4) / 10,
+      checkpointsRequested: walTo.checkpointsRequested - walFrom.checkpointsRequested,
       ...(firstError ? { firstError } : {}),
     };
     return step;
@@ -777,6 +790,65 @@ async function realtimeStep(rate: number, seconds: number, xsd: XsdValidator, ba
       await schema.drop();
     }
   }
+}
+
+/** The server's WAL position (as a number of bytes too) and the checkpoints it has requested so far. */
+async function walPosition(engine: Engine): Promise<{ lsn: string; lsnBytes: bigint; checkpointsRequested: number }> {
+  const [row] = await engine.storeForTests().query<{ lsn: string; bytes: string; req: number }>(
+    `SELECT pg_current_wal_lsn()::text AS lsn, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes,
+            (SELECT checkpoints_req FROM pg_stat_bgwriter)::int AS req`);
+  return { lsn: row!.lsn, lsnBytes: BigInt(row!.bytes), checkpointsRequested: row!.req };
+}
+
+/**
+ * BENCH_RT_WAL=1 (needs `CREATE EXTENSION pg_walinspect` in the bench's database, PostgreSQL 15+, and
+ * a superuser or pg_read_server_files): the measured part's WAL records by relation of this run's
+ * schema (table, its indexes, its TOAST), per payment accepted, on stderr. A record is counted against
+ * the relation of its first block reference; records without one (commits, …) are in "(no relation)",
+ * and other users' records of a shared server in "(elsewhere)".
+ */
+async function printWalByRelation(engine: Engine, from: string, to: string, payments: number): Promise<void> {
+  const rows = await engine.storeForTests().query<{ relation: string; kind: string; type: string; records: string; bytes: string; fpi: string }>(
+    `WITH ours AS (
+       SELECT c.relfilenode, c.relname::text AS relation, CASE c.relkind WHEN 'i' THEN 'index' ELSE 'heap' END AS kind
+         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relfilenode <> 0
+       UNION ALL
+       SELECT t.relfilenode, c.relname || ' (TOAST)', 'toast' FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid
+        WHERE c.relnamespace = current_schema()::regnamespace
+       UNION ALL
+       SELECT i.relfilenode, c.relname || ' (TOAST index)', 'toast' FROM pg_class c JOIN pg_index x ON x.indrelid = c.reltoastrelid
+         JOIN pg_class i ON i.oid = x.indexrelid WHERE c.relnamespace = current_schema()::regnamespace),
+     records AS (
+       SELECT (regexp_match(block_ref, 'rel [0-9]+/([0-9]+)/([0-9]+)')) AS ref, record_type, record_length, fpi_length
+         FROM public.pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn))
+     SELECT COALESCE(o.relation, CASE WHEN r.ref IS NULL THEN '(no relation)' ELSE '(elsewhere)' END) AS relation,
+            COALESCE(o.kind, '') AS kind, r.record_type AS type,
+            COUNT(*)::text AS records, SUM(r.record_length)::text AS bytes, SUM(r.fpi_length)::text AS fpi
+       FROM records r
+       LEFT JOIN ours o ON r.ref IS NOT NULL AND r.ref[1]::oid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        AND o.relfilenode = r.ref[2]::oid
+      GROUP BY 1, 2, 3`, [from, to]);
+  const n = Math.max(1, payments);
+  const byRelation = new Map<string, { kind: string; records: number; bytes: number; fpi: number; types: string[] }>();
+  for (const r of rows) {
+    const sum = byRelation.get(r.relation) ?? { kind: r.kind, records: 0, bytes: 0, fpi: 0, types: [] };
+    sum.records += Number(r.records);
+    sum.bytes += Number(r.bytes);
+    sum.fpi += Number(r.fpi);
+    if (Number(r.records) / n >= 0.01) sum.types.push(`${r.type} ${(Number(r.records) / n).toFixed(2)}`);
+    byRelation.set(r.relation, sum);
+  }
+  const ours = [...byRelation].filter(([name]) => !name.startsWith('('));
+  process.stderr.write(`WAL by relation, ${payments} payments (per payment: records, bytes, of which full-page images; record types):\n`);
+  for (const [name, r] of [...byRelation].sort((x, y) => y[1].bytes - x[1].bytes)) {
+    process.stderr.write(`  ${name.padEnd(44)} ${r.kind.padEnd(6)} ${(r.records / n).toFixed(2).padStart(7)} rec ${(r.bytes / n).toFixed(0).padStart(6)} B` +
+      ` (fpi ${(r.fpi / n).toFixed(0)} B)  ${r.types.join(', ')}\n`);
+  }
+  const total = (kind: string): string => {
+    const list = ours.filter(([, r]) => kind === '' || r.kind === kind);
+    return `${(list.reduce((a, [, r]) => a + r.records, 0) / n).toFixed(1)} records, ${(list.reduce((a, [, r]) => a + r.bytes, 0) / n).toFixed(0)} B`;
+  };
+  process.stderr.write(`  this schema: ${total('')} per payment (heap ${total('heap')}, index ${total('index')}, TOAST ${total('toast')})\n`);
 }
 
 /** Calls `fire(i, due)` for i = 0 … count-1 at `start` + i / `rate` s (open loop: whatever the completions); resolves after the last. */
@@ -846,7 +918,8 @@ async function realtimeChild(seconds: number, rates: number[], only = false): Pr
     console.error(`  realtime ${rate}/s: achieved ${step.achieved}/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, shed ${step.shed}, ` +
       `${step.held ? 'held' : 'not held'}, CPU ms/payment ${step.nodeCpuMsPerPayment} node / ${step.postgresCpuMsPerPayment ?? '?'} PostgreSQL, ` +
       `group mean ${step.meanGroup} max ${step.largestGroup}${step.failedGroups ? ` (${step.failedGroups} failed)` : ''}, ` +
-      `event-loop delay p99 ${step.loopDelayP99Ms} max ${step.loopDelayMaxMs} ms` +
+      `event-loop delay p99 ${step.loopDelayP99Ms} max ${step.loopDelayMaxMs} ms, ` +
+      `WAL ${step.walKBPerPayment} kB/payment, checkpoints requested ${step.checkpointsRequested}` +
       `${step.firstError ? `, first error: ${step.firstError}` : ''}, load ${loadavg()[0]!.toFixed(1)}`);
     steps.push(step);
     return step;

@@ -110,7 +110,7 @@ export interface MessageSummary {
 
 export interface PaymentDetail {
   readonly payment: PaymentSummary;
-  /** The transaction element as forwarded; a batch credit transfer's is read from its stored inbound file (null if that was not kept whole). */
+  /** The transaction element as forwarded; a credit transfer's (batch, or real-time since migration 036) is read from its stored inbound message (null if that was not kept whole). */
   readonly transactionXml: string | null;
   readonly history: PaymentTransition[];
   /** The message that carried it in, and the one that forwarded it to the creditor agent (real-time). */
@@ -125,8 +125,9 @@ export async function paymentDetail(db: Queryable, id: bigint, visibleTo?: strin
        FROM payments WHERE ${VISIBLE} AND id = $2`,
     [visibleTo ?? null, id]);
   if (!row) return undefined;
-  // A batch credit transfer's element stays in the inbound file it came in (cycles/bulk-files.ts).
-  const transactionXml = row.transaction_xml ?? (row.mode === 'batch' && row.kind === 'CREDIT'
+  // A credit transfer's element stays in the inbound message it came in (cycles/bulk-files.ts; real-time
+  // ones since migration 036).
+  const transactionXml = row.transaction_xml ?? (row.kind === 'CREDIT'
     ? await storedTransactionElement(db, BigInt(row.message_id), row.transaction_index) ?? null : null);
   const messages = await db.query<{ id: bigint; direction: string; participant: string; message_type: string | null; message_id: string | null;
     file_name: string | null; size_bytes: number; created_at: Date }>(

@@ -77,7 +77,7 @@ export async function intakeAlone(ctx: EngineContext, validated: Validated): Pro
       : bytes.length);
     let outcome = report;
     if (outcome.status !== 'RJCT' && outcome.group) {
-      outcome = await claimKeys(tx, messageRowId, sha256, sender, outcome, transactions.map((t) => t.facts));
+      outcome = await claimKeys(tx, messageRowId, sender, outcome, transactions.map((t) => t.facts));
     }
     if (outcome.status !== 'RJCT' && outcome.messageId === 'pacs.008.001.08') {
       const accepted = acceptedTransactions(outcome, transactions, bytes);
@@ -273,15 +273,15 @@ export function claimOutcome(report: FileReport, facts: readonly TransactionFact
 }
 
 /** Claim the message's idempotency keys (unique constraints) and return its outcome (see `claimOutcome`). */
-async function claimKeys(tx: Queryable, messageRowId: bigint, sha256: string, sender: string, report: FileReport,
+async function claimKeys(tx: Queryable, messageRowId: bigint, sender: string, report: FileReport,
   facts: readonly TransactionFacts[]): Promise<FileReport> {
   const claims = idempotencyClaims(report, facts, sender);
-  if (await claimAllNew(tx, claims, messageRowId, sha256)) return report;
+  if (await claimAllNew(tx, claims, messageRowId)) return report;
   // Some key was taken: the precise path, which finds out which ones (claimOutcome).
   const claimed = await tx.query<{ kind: string; scope: string; key: string }>(
-    `INSERT INTO idempotency_keys (kind, scope, key, message_id, sha256)
-     SELECT k, s, v, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, s, v)
-     ON CONFLICT DO NOTHING RETURNING kind, scope, key`, [claims.kinds, claims.scopes, claims.keys, messageRowId, sha256]);
+    `INSERT INTO idempotency_keys (kind, scope, key, message_id)
+     SELECT k, s, v, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, s, v)
+     ON CONFLICT DO NOTHING RETURNING kind, scope, key`, [claims.kinds, claims.scopes, claims.keys, messageRowId]);
   if (claimed.length === claims.kinds.length) return report;
   const outcome = claimOutcome(report, facts, sender, claims, new Set(claimed.map((c) => claimId(c.kind, c.scope, c.key))));
   if (outcome.messageRejected) {
@@ -297,19 +297,19 @@ async function claimKeys(tx: Queryable, messageRowId: bigint, sha256: string, se
  * unique violation, the savepoint undoes it, and the caller takes the precise path. Returns whether
  * every key was claimed.
  */
-async function claimAllNew(tx: Queryable, claims: KeyClaims, messageRowId: bigint, sha256: string): Promise<boolean> {
+async function claimAllNew(tx: Queryable, claims: KeyClaims, messageRowId: bigint): Promise<boolean> {
   const { kinds, scopes, keys } = claims;
   await tx.query('SAVEPOINT claim_keys');
   try {
     if (tx.copyFrom) {
-      const tail = `\t${messageRowId}\t${sha256}\n`;
+      const tail = `\t${messageRowId}\n`;
       let data = '';
       for (let i = 0; i < kinds.length; i++) data += `${kinds[i]}\t${copyField(scopes[i])}\t${copyField(keys[i])}${tail}`;
-      await tx.copyFrom('COPY idempotency_keys (kind, scope, key, message_id, sha256) FROM STDIN', data);
+      await tx.copyFrom('COPY idempotency_keys (kind, scope, key, message_id) FROM STDIN', data);
     } else {
-      await tx.query(`INSERT INTO idempotency_keys (kind, scope, key, message_id, sha256)
-                      SELECT k, s, v, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, s, v)`,
-      [kinds, scopes, keys, messageRowId, sha256]);
+      await tx.query(`INSERT INTO idempotency_keys (kind, scope, key, message_id)
+                      SELECT k, s, v, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, s, v)`,
+      [kinds, scopes, keys, messageRowId]);
     }
   } catch (error) {
     if (errorCode(error) !== UNIQUE_VIOLATION) throw error;

@@ -345,8 +345,8 @@ async function storeAndClaim(tx: Queryable, group: readonly Validated[]): Promis
        ON CONFLICT (participant, sha256) WHERE direction = 'in' DO NOTHING
        RETURNING id, participant, sha256),
      claimed AS (
-       INSERT INTO idempotency_keys (kind, scope, key, message_id, sha256)
-       SELECT k.kind, k.scope, k.key, s.id, s.sha256
+       INSERT INTO idempotency_keys (kind, scope, key, message_id)
+       SELECT k.kind, k.scope, k.key, s.id
          FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS k(kind, scope, key, p, h, n)
          JOIN stored s ON s.participant = k.p AND s.sha256 = k.h
         ORDER BY k.n
@@ -483,11 +483,11 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
 
   // 7. One statement: the reservations (the UPDATE re-checks each headroom on the locked row), the
   // payments in their resulting state, their transitions, and the messages they cause with their
-  // outbox rows. The transaction XML travels like the inbound bytes, cut from one bytea parameter.
+  // outbox rows. A payment's transaction element is not copied: it stays in the stored inbound message
+  // (migration 036), read from there by whoever needs it again.
   const reserved = [...reservedByLane.values()];
   const reservedOnly = (value: string, i: number): string | null => (admissions[i] === 'RESERVED' ? value : null);
-  const xml = blob(payments.map(({ row }) => Buffer.from(row.xml, 'utf8')));
-  const emitted = outboundRows(outbound, 25);
+  const emitted = outboundRows(outbound, 22);
   const [applied] = await tx.query<{ lanes: number; transitions: number; emitted: number }>(
     `WITH reserved AS (
        UPDATE exposures e SET reserved_minor = e.reserved_minor + r.amount, debits_minor = e.debits_minor + r.amount
@@ -497,18 +497,16 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
         RETURNING e.bic),
      created AS (
        INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
-           debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, reason_code, forwarded_message_id, confirm_by,
-           transaction_xml)
-       SELECT m::bigint, i, 'CREDIT', 'realtime', t, e, u, ia, da, ca, c, a::bigint, d::date, s, rc, f, cb::timestamptz,
-              convert_from(substring($21::bytea FROM xo FOR xl), 'UTF8')
+           debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, reason_code, forwarded_message_id, confirm_by)
+       SELECT m::bigint, i, 'CREDIT', 'realtime', t, e, u, ia, da, ca, c, a::bigint, d::date, s, rc, f, cb::timestamptz
          FROM unnest($4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                     $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::int[], $20::int[])
-              WITH ORDINALITY AS p(m, i, t, e, u, ia, da, ca, c, a, d, s, rc, f, cb, xo, xl, n)
+                     $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+              WITH ORDINALITY AS p(m, i, t, e, u, ia, da, ca, c, a, d, s, rc, f, cb, n)
         ORDER BY n
        RETURNING id, state, reason_code),
      moved AS (
        INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code)
-       SELECT id, 'RECEIVED', state, CASE state WHEN 'RESERVED' THEN $22 WHEN 'QUEUED' THEN $23 ELSE $24 END, reason_code
+       SELECT id, 'RECEIVED', state, CASE state WHEN 'RESERVED' THEN $19 WHEN 'QUEUED' THEN $20 ELSE $21 END, reason_code
          FROM created ORDER BY id
        RETURNING 1),
      ${emitted.ctes}
@@ -520,7 +518,7 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
       payments.map(({ row }) => row.instructingAgent), payments.map(({ row }) => row.debtorAgent), payments.map(({ row }) => row.creditorAgent),
       payments.map(({ row }) => row.currency), payments.map(({ row }) => row.amountMinor.toString()), payments.map(({ row }) => row.settlementDate),
       admissions, admissions.map((a: Admission) => (a === 'REJECTED' ? REASON.insufficientFunds : null)),
-      messageIds.map(reservedOnly), messageIds.map((_, i) => reservedOnly(confirmBy, i)), xml.offsets, xml.lengths, xml.blob,
+      messageIds.map(reservedOnly), messageIds.map((_, i) => reservedOnly(confirmBy, i)),
       ADMISSION_CAUSE.RESERVED, ADMISSION_CAUSE.QUEUED, ADMISSION_CAUSE.REJECTED, ...emitted.params]);
   // The decisions were made on rows this transaction holds locked, so every lane's UPDATE must have
   // found its headroom; anything else is a bug, and the group is retried member by member.

@@ -24,6 +24,8 @@ import { currentBusinessDate } from './business-date.ts';
 import type { PaymentEvent, PaymentState } from '../clearing/payment-state.ts';
 import { transitionPayments } from './transitions.ts';
 import type { Admission } from '../clearing/realtime.ts';
+import { invariant } from '../clearing/invariant.ts';
+import { storedTransactionElement } from './cycles/bulk-files.ts';
 
 /** Default confirmation timeout when the service does not name one (SCT Inst / FedNow maximum). */
 const CONFIRMATION_TIMEOUT_MS_DEFAULT = 20_000;
@@ -38,14 +40,28 @@ interface RealtimePayment {
   readonly transaction_id: string | null;
   readonly end_to_end_id: string | null;
   readonly uetr: string | null;
-  readonly transaction_xml: string;
+  readonly transaction_index: number;
+  /** Null for a credit transfer stored since migration 036: its element is in its inbound message (transactionElement). */
+  readonly transaction_xml: string | null;
   readonly settlement_date: string | Date | null;
   readonly state: string;
   readonly forwarded_message_id: string | null;
 }
 
 const PAYMENT_COLUMNS = `p.id, p.message_id, p.debtor_agent, p.creditor_agent, p.currency, p.amount_minor, p.transaction_id,
-  p.end_to_end_id, p.uetr, p.transaction_xml, p.settlement_date, p.state, p.forwarded_message_id`;
+  p.end_to_end_id, p.uetr, p.transaction_index, p.transaction_xml, p.settlement_date, p.state, p.forwarded_message_id`;
+
+/**
+ * A payment's transaction element as forwarded: its own copy when it has one (stored before migration
+ * 036, or held by the risk stage), else read from its stored inbound message, which an accepted
+ * message always has whole.
+ */
+async function transactionElement(tx: Queryable, payment: RealtimePayment): Promise<string> {
+  if (payment.transaction_xml !== null) return payment.transaction_xml;
+  const xml = await storedTransactionElement(tx, BigInt(payment.message_id), payment.transaction_index);
+  invariant(xml !== undefined, `payment ${payment.id}: transaction ${payment.transaction_index} of inbound message ${payment.message_id} is not stored whole`);
+  return xml;
+}
 
 async function transition(tx: Queryable, id: bigint, event: PaymentEvent, from: PaymentState, to: PaymentState, cause: string, reason?: string): Promise<void> {
   // The state machine (switch/clearing/payment-state.ts) is the only authority on what may follow what.
@@ -147,7 +163,7 @@ export function forwardedPaymentXml(ctx: EngineContext, payment: {
 async function forward(ctx: EngineContext, tx: Queryable, payment: RealtimePayment): Promise<void> {
   const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
   const now = ctx.clock.now();
-  const xml = forwardedPaymentXml(ctx, payment, messageId, now);
+  const xml = forwardedPaymentXml(ctx, { ...payment, transaction_xml: await transactionElement(tx, payment) }, messageId, now);
   await emit(tx, { recipient: payment.creditor_agent, messageType: 'pacs.008.001.08', messageId, xml });
   await tx.query('UPDATE payments SET forwarded_message_id = $2, confirm_by = $3 WHERE id = $1',
     [payment.id, messageId, new Date(now.getTime() + confirmationTimeoutMs(ctx))]);

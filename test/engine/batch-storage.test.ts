@@ -219,9 +219,14 @@ for (const backend of backends) {
         await rejectsWith(db.query("INSERT INTO payment_xml (payment_id, transaction_xml) VALUES (99, '<x/>')"), '23503');
         await rejectsWith(db.query('DELETE FROM payments WHERE id = 1'), '23503');
         await rejectsWith(db.query('UPDATE payments SET id = 7 WHERE id = 2'), '23503');
-        // Only a batch credit transfer may keep its XML elsewhere.
+        // Only a credit transfer may keep its XML elsewhere (in its inbound message: batch since 005, real-time since 036); a return keeps its own.
         await rejectsWith(db.query(`INSERT INTO payments (message_id, transaction_index, kind, mode, instructing_agent, debtor_agent, creditor_agent,
-          currency, amount_minor, state) VALUES (1, 9, 'CREDIT', 'realtime', 'BANKDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX', 'EUR', 1, 'RECEIVED')`), '23514');
+          currency, amount_minor, state) VALUES (1, 9, 'RETURN', 'batch', 'BANKDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX', 'EUR', 1, 'RECEIVED')`), '23514');
+        await assert.rejects(db.transaction(async (tx) => {
+          await tx.query(`INSERT INTO payments (id, message_id, transaction_index, kind, mode, instructing_agent, debtor_agent, creditor_agent,
+            currency, amount_minor, state) VALUES (100, 1, 9, 'CREDIT', 'realtime', 'BANKDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX', 'EUR', 1, 'RECEIVED')`);
+          throw new Error('accepted, rolled back');
+        }), /accepted, rolled back/);
         await db.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, cause) VALUES (2, 'ACCEPTED', 'NETTED', 'ok')");
         await db.query("UPDATE payments SET state = 'NETTED' WHERE id = 2");
 

@@ -191,6 +191,33 @@ for (const backend of backends) {
       }
     });
 
+    it('a grouped payment keeps no copy of its element: its forward, from the queue too, and its detail read it from the inbound message', async () => {
+      const h = await harness(backend, schemeConfig({ caps: { BANKDEFFXXX: '100.00' }, overCap: 'queue' }), xsd);
+      try {
+        const first = buildPacs008(single(700, 0, 1, '80.00'));
+        const queued = buildPacs008(single(701, 0, 2, '50.00'));
+        for (const xml of [first, queued]) assert.equal((await h.engine.submit({ bytes: encoder.encode(xml), sender: 'BANKDEFFXXX' })).status, 'ACCP');
+        const store = h.engine.storeForTests();
+        const rows = await store.query<{ id: bigint; state: string; transaction_xml: string | null }>('SELECT id, state, transaction_xml FROM payments ORDER BY sequence');
+        assert.deepEqual(rows.map((r) => [r.state, r.transaction_xml]), [['RESERVED', null], ['QUEUED', null]]);
+        // The 80.00 refused by its creditor agent: the queued 50.00 is reserved and forwarded now.
+        await h.dispatch();
+        await h.bank('BANKFRPPXXX', () => 'reject').answerRealtime();
+        await h.dispatch();
+        const element = (xml: string): string => xml.slice(xml.indexOf('<CdtTrfTxInf>'), xml.indexOf('</CdtTrfTxInf>') + '</CdtTrfTxInf>'.length);
+        const forwards = await store.query<{ state: string; xml: string }>(
+          `SELECT p.state, convert_from(m.bytes, 'UTF8') AS xml FROM payments p
+             JOIN messages m ON m.direction = 'out' AND m.message_id = p.forwarded_message_id AND m.participant = p.creditor_agent ORDER BY p.sequence`);
+        assert.deepEqual(forwards.map((f) => f.state), ['RELEASED', 'RESERVED']);
+        assert.deepEqual(forwards.map((f) => element(f.xml)), [element(first), element(queued)]);
+        for (const [i, row] of rows.entries()) {
+          assert.equal((await h.engine.paymentDetail(row.id))?.transactionXml, element([first, queued][i]!));
+        }
+      } finally {
+        await h.close();
+      }
+    });
+
     it('duplicates within one group and across groups: DU01 (MsgId), AM05 (TxId), DUPL (UETR), as one after the other', async () => {
       const h = await harness(backend, schemeConfig(), xsd);
       try {
