@@ -32,6 +32,12 @@ export function admittedState(event: PaymentEvent): PaymentState {
   return rule.to;
 }
 
+/**
+ * The states a batch payment's effective state can differ from its stored one in: stored ACCEPTED, it
+ * reads NETTED or SETTLED from its cycle (payment_effective_state, migration 037).
+ */
+const DERIVED_STATES: ReadonlySet<PaymentState> = new Set<PaymentState>(['ACCEPTED', 'NETTED', 'SETTLED']);
+
 /** Which payments a transition moves. */
 export type PaymentSelection =
   /** Exactly these payments; every one must be in an allowed from-state, or the transition throws. */
@@ -72,6 +78,11 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
   if (request.record === 'set' && !('cycleId' in select)) throw new Error('transitionPayments: a set record needs a cycle selection');
   const moved = new Map<PaymentState, number>();
   for (const state of from) {
+    // A batch payment stored ACCEPTED may be NETTED or SETTLED by its cycle's state (migration 037,
+    // decision 300): moving a payment out of one of those states compares its effective state.
+    const inState = DERIVED_STATES.has(state)
+      ? 'payment_effective_state(state, mode, (SELECT c.state FROM cycles c WHERE c.id = payments.cycle_id)) = $1'
+      : 'state = $1';
     const where = 'ids' in select
       ? 'id = ANY($5::bigint[])'
       : `cycle_id = $5 AND ($6::text IS NULL OR mode = $6) AND NOT (id = ANY($7::bigint[]))`;
@@ -89,7 +100,7 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
     const rows = await tx.query<{ n: number }>(
       `WITH moved AS (
          UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
-          WHERE ${where} AND state = $1 RETURNING id${notify ? ', debtor_agent, creditor_agent, mode' : ''}),${undo}${notify}
+          WHERE ${where} AND ${inState} RETURNING id${notify ? ', debtor_agent, creditor_agent, mode' : ''}),${undo}${notify}
        recorded AS (${record})
        SELECT ${request.record === 'each' ? 'COUNT(*)::int' : 'COALESCE(SUM(n), 0)::int'} AS n FROM recorded`,
       [state, request.to, request.cause, request.reasonCode ?? null, ...selection]);
@@ -100,7 +111,7 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
     const expected = new Set(select.ids.map(String)).size;
     const total = [...moved.values()].reduce((sum, n) => sum + n, 0);
     if (total !== expected) {
-      const found = await tx.query<{ id: bigint; state: string }>('SELECT id, state FROM payments WHERE id = ANY($1::bigint[]) ORDER BY id', [select.ids]);
+      const found = await tx.query<{ id: bigint; state: string }>('SELECT id, state FROM payments_effective WHERE id = ANY($1::bigint[]) ORDER BY id', [select.ids]);
       const wrong = found.filter((f) => !from.includes(f.state as PaymentState)).map((f) => `${f.id} ${f.state}`);
       throw new IllegalTransitionError(`${request.event} → ${request.to} needs ${from.join(' or ')}: moved ${total} of ${expected} ` +
         `(not allowed: ${wrong.join(', ') || 'payments missing'})`);
