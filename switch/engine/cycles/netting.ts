@@ -80,12 +80,13 @@ export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigin
     const result = unwind(payments.map(obligationOf), caps, 'LATEST_FIRST');
     removedIds = result.removed.map((r) => BigInt(r.obligation.id));
   }
-  // NETTED, every batch payment of the cycle, recorded once for the whole set; those over a cap are
-  // then unwound (NETTED → UNWOUND → REJECTED), as the state machine has it.
-  await transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} netted`, record: 'set' });
+  // NETTED, every batch payment of the cycle, recorded once for the whole set: the cycle's state
+  // stands for theirs (derived, migration 037), so the cycle is NETTED first; those over a cap are then
+  // unwound (NETTED → UNWOUND → REJECTED, their rows written), as the state machine has it.
+  await transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} netted`, record: 'set', derived: true });
+  await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await rejectUnwound(tx, removedIds, REASON.settlementLimitExceeded, `unwound from cycle ${cycleId}: net debit cap exceeded`);
   await storePositions(tx, cycleId, removedIds.length === 0 ? pairs : await nettingPairs(tx, cycleId, 'NETTED'));
-  await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await reportNetting(ctx, tx, cycleId);
   await broadcastEvent(ctx, tx, 'CYCLE_NETTED', [cycleId.toString()], cycleId);
   if (removedIds.length > 0) ctx.events?.({ event: 'cycle.unwind', cycle: cycleId, payments: removedIds.length, reason: REASON.settlementLimitExceeded });

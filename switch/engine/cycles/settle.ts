@@ -33,7 +33,8 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
   // only batch payments) and COMMITTED ones all real-time (CREDITOR_ACCEPTED), so each statement reads
   // only its mode's rows of the cycle (payments_cycle is on (cycle_id, mode)); one statement per state
   // over the whole cycle read a 200,000-payment batch cycle twice to find its few committed payments.
-  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['NETTED'], select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} settled`, record: 'set' });
+  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['NETTED'], select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} settled`, record: 'set',
+    derived: true });
   await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['COMMITTED'], select: { cycleId, mode: 'realtime' }, cause: `cycle ${cycleId} settled`, record: 'set' });
   await deliverBulkFiles(ctx, tx, cycleId, businessDate);
   // Returns settled in this cycle: the originals' returned amounts change now, and the pacs.004s go out with the bulk files.
