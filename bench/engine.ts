@@ -615,7 +615,7 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
       `SELECT c.relname AS name, round(pg_total_relation_size(c.oid) / 1e6)::int AS mb FROM pg_class c
         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND pg_total_relation_size(c.oid) > 1e6 ORDER BY mb DESC`))
       .map((r) => [r.name, r.mb]));
-    const [settled] = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+    const [settled] = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments_effective WHERE state = 'SETTLED'");
     const [cycle] = await engine.storeForTests().query<{ state: string }>('SELECT state FROM cycles WHERE id = $1', [cycleId]);
     const payments = files * perFile;
     if (settled!.n !== payments || cycle!.state !== 'SETTLED') throw new Error(`expected ${payments} settled payments, found ${settled!.n} (cycle ${cycle!.state})`);

@@ -83,8 +83,8 @@ async function generate(url: string, payments: number): Promise<void> {
                          WHERE creditor_agent = debtor_agent`);
     await client.query(`INSERT INTO cycle_positions (cycle_id, bic, currency, net_minor)
        SELECT cycle_id, bic, currency, SUM(net) FROM (
-         SELECT cycle_id, creditor_agent AS bic, currency, amount_minor AS net FROM payments WHERE state = 'SETTLED'
-         UNION ALL SELECT cycle_id, debtor_agent, currency, -amount_minor FROM payments WHERE state = 'SETTLED') f
+         SELECT cycle_id, creditor_agent AS bic, currency, amount_minor AS net FROM payments_effective WHERE state = 'SETTLED'
+         UNION ALL SELECT cycle_id, debtor_agent, currency, -amount_minor FROM payments_effective WHERE state = 'SETTLED') f
         GROUP BY 1, 2, 3`);
     await client.query('ANALYZE');
   } finally {
@@ -127,8 +127,8 @@ async function statementChild(url: string, file: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const [largest] = (await client.query<{ bic: string; currency: string }>(
-    `SELECT bic, currency FROM (SELECT debtor_agent AS bic, currency FROM payments WHERE state = 'SETTLED'
-                                UNION ALL SELECT creditor_agent, currency FROM payments WHERE state = 'SETTLED') e
+    `SELECT bic, currency FROM (SELECT debtor_agent AS bic, currency FROM payments_effective WHERE state = 'SETTLED'
+                                UNION ALL SELECT creditor_agent, currency FROM payments_effective WHERE state = 'SETTLED') e
       GROUP BY bic, currency ORDER BY COUNT(*) DESC LIMIT 1`)).rows;
   await client.end();
   const started = performance.now();

@@ -82,6 +82,7 @@ export async function verifyAuditIn(tx: Queryable, range: VerifyRange = {}, tabl
     await verifyJournalSealed(tx);
     const checkpoints = await verifyCheckpoints(tx, range);
     const rows = await verifyTables(tx, tables);
+    await verifyDerivedStates(tx);
     await verifyMessageBytes(tx);
     return { ok: true as const, positions, checkpoints, rows, signatures: range.trust ? checkpoints : null };
   } catch (error) {
@@ -270,6 +271,31 @@ async function verifyTables(tx: Queryable, tables: readonly AuditedTable[]): Pro
  * file stored as its composition (migration 033, bytes NULL) is composed from the inbound files it
  * refers to and hashed as it streams: a changed composition or a changed inbound file is a modification.
  */
+/**
+ * A batch payment stored ACCEPTED whose cycle is netted or settled takes its state from the cycle
+ * (migration 037, decision 94): its row is not written at netting or settlement, so the journal's
+ * record of that step is the cycle's row change and, in the same transaction, the step's
+ * payment_transition_sets row listing every payment it moved (its payment_ids digested with the row).
+ * Each such payment must be listed in its cycle's journaled set of the step that gave it its state:
+ * a payment that reads NETTED or SETTLED without having been moved so (its cycle or the set row
+ * changed, a row slipped into a cycle) is broken. (The rows themselves are compared with the journal
+ * by verifyTables.)
+ */
+async function verifyDerivedStates(tx: Queryable): Promise<void> {
+  const [p] = await tx.query<{ id: bigint; cycle_id: bigint; state: string }>(
+    `WITH listed AS (
+       SELECT s.cycle_id, s.to_state, m.id FROM payment_transition_sets s CROSS JOIN LATERAL unnest(s.payment_ids) AS m(id)
+        WHERE s.to_state IN ('NETTED', 'SETTLED'))
+     SELECT p.id, p.cycle_id, p.state FROM payments_effective p
+      WHERE p.mode = 'batch' AND p.stored_state = 'ACCEPTED' AND p.state IN ('NETTED', 'SETTLED')
+        AND NOT EXISTS (SELECT 1 FROM listed l WHERE l.cycle_id = p.cycle_id AND l.to_state = p.state AND l.id = p.id)
+      ORDER BY p.id LIMIT 1`);
+  if (p) {
+    throw new Broken({ kind: 'modified', table: 'payments', key: String(p.id),
+      detail: `payments ${p.id}: reads ${p.state} from cycle ${p.cycle_id}, but the cycle's journaled ${p.state} step does not list it: modified` });
+  }
+}
+
 async function verifyMessageBytes(tx: Queryable): Promise<void> {
   const [m] = await tx.query<{ id: bigint }>(
     `SELECT id FROM messages WHERE NOT bytes_truncated AND bytes IS NOT NULL AND encode(sha256(bytes), 'hex') <> sha256 ORDER BY id LIMIT 1`);

@@ -49,7 +49,7 @@ export async function intradayPosition(tx: Queryable, bic: string, currency: str
   const [net] = await tx.query<{ net: bigint }>(
     `SELECT COALESCE(SUM(CASE WHEN p.creditor_agent = $1 THEN p.amount_minor ELSE 0 END)
                    - SUM(CASE WHEN p.debtor_agent = $1 THEN p.amount_minor ELSE 0 END), 0)::bigint AS net
-       FROM payments p JOIN cycles c ON c.id = p.cycle_id
+       FROM payments_effective p JOIN cycles c ON c.id = p.cycle_id
       WHERE c.state <> 'SETTLED' AND p.currency = $2 AND p.state IN ('ACCEPTED', 'NETTED', 'COMMITTED')
         AND (p.debtor_agent = $1 OR p.creditor_agent = $1)`, [bic, currency]);
   const [exposure] = await tx.query<{ cap_minor: bigint; net_minor: bigint; reserved_minor: bigint }>(

@@ -80,7 +80,7 @@ function summary(r: PaymentRow): PaymentSummary {
 /** Payments matching every given filter, newest first, one page; `next` pages on when there may be more. */
 export async function searchPayments(db: Queryable, filter: PaymentFilter): Promise<{ payments: PaymentSummary[]; next?: bigint }> {
   const rows = await db.query<PaymentRow>(
-    `SELECT ${SUMMARY_COLUMNS} FROM payments
+    `SELECT ${SUMMARY_COLUMNS} FROM payments_effective
       WHERE ${VISIBLE}
         AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR debtor_agent = $3) AND ($4::text IS NULL OR creditor_agent = $4)
         AND ($5::text IS NULL OR currency = $5) AND ($6::bigint IS NULL OR cycle_id = $6) AND ($7::text IS NULL OR uetr = $7)
@@ -121,8 +121,8 @@ export interface PaymentDetail {
 export async function paymentDetail(db: Queryable, id: bigint, visibleTo?: string): Promise<PaymentDetail | undefined> {
   const [row] = await db.query<PaymentRow>(
     `SELECT ${SUMMARY_COLUMNS}, message_id, forwarded_message_id, transaction_index,
-            COALESCE(transaction_xml, (SELECT x.transaction_xml FROM payment_xml x WHERE x.payment_id = payments.id)) AS transaction_xml
-       FROM payments WHERE ${VISIBLE} AND id = $2`,
+            COALESCE(transaction_xml, (SELECT x.transaction_xml FROM payment_xml x WHERE x.payment_id = p.id)) AS transaction_xml
+       FROM payments_effective p WHERE ${VISIBLE} AND id = $2`,
     [visibleTo ?? null, id]);
   if (!row) return undefined;
   // A credit transfer's element stays in the inbound message it came in (cycles/bulk-files.ts; real-time
@@ -331,7 +331,7 @@ export interface MetricsSnapshot {
 /** What GET /metrics shows from the store: grouped counts, one statement each (reading only). */
 export async function metricsSnapshot(db: Queryable): Promise<MetricsSnapshot> {
   const payments = await db.query<{ kind: string; mode: string; state: string; reason_code: string | null; count: number }>(
-    'SELECT kind, mode, state, reason_code, count(*)::int AS count FROM payments GROUP BY kind, mode, state, reason_code');
+    'SELECT kind, mode, state, reason_code, count(*)::int AS count FROM payments_effective GROUP BY kind, mode, state, reason_code');
   const cycles = await db.query<{ state: string; count: number }>('SELECT state, count(*)::int AS count FROM cycles GROUP BY state');
   const [open] = await db.query<{ id: bigint }>("SELECT max(id) AS id FROM cycles WHERE state = 'OPEN'");
   const outbox = await db.query<{ state: string; count: number }>("SELECT state, count(*)::int AS count FROM outbox WHERE state <> 'DELIVERED' GROUP BY state");

@@ -48,10 +48,12 @@ interface OriginalPayment {
 async function findOriginal(tx: Queryable, ids: { uetr?: string; transactionId?: string; endToEndId?: string }, creditor: string):
   Promise<OriginalPayment | undefined> {
   const [row] = await tx.query<OriginalPayment>(
-    `SELECT id, state, debtor_agent, creditor_agent, currency, amount_minor, returned_minor FROM payments
-      WHERE kind = 'CREDIT' AND creditor_agent = $1
-        AND (($2::text IS NOT NULL AND uetr = $2) OR ($3::text IS NOT NULL AND transaction_id = $3) OR ($4::text IS NOT NULL AND $2::text IS NULL AND $3::text IS NULL AND end_to_end_id = $4))
-      ORDER BY id DESC LIMIT 1 FOR UPDATE`, [creditor, ids.uetr ?? null, ids.transactionId ?? null, ids.endToEndId ?? null]);
+    `SELECT p.id, payment_effective_state(p.state, p.mode, c.state) AS state, p.debtor_agent, p.creditor_agent, p.currency, p.amount_minor,
+            p.returned_minor
+       FROM payments p LEFT JOIN cycles c ON c.id = p.cycle_id
+      WHERE p.kind = 'CREDIT' AND p.creditor_agent = $1
+        AND (($2::text IS NOT NULL AND p.uetr = $2) OR ($3::text IS NOT NULL AND p.transaction_id = $3) OR ($4::text IS NOT NULL AND $2::text IS NULL AND $3::text IS NULL AND p.end_to_end_id = $4))
+      ORDER BY p.id DESC LIMIT 1 FOR UPDATE OF p`, [creditor, ids.uetr ?? null, ids.transactionId ?? null, ids.endToEndId ?? null]);
   return row;
 }
 
@@ -76,7 +78,7 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
     // What is left of the original: its amount less what returns settled and what returns still in a
     // cycle would return (an unwound return counts for nothing: the original can be returned again).
     const [pending] = await tx.query<{ minor: bigint }>(
-      `SELECT COALESCE(SUM(amount_minor), 0)::bigint AS minor FROM payments
+      `SELECT COALESCE(SUM(amount_minor), 0)::bigint AS minor FROM payments_effective
         WHERE original_payment_id = $1 AND kind = 'RETURN' AND state IN ('ACCEPTED', 'NETTED')`, [original.id]);
     if (!amount.ok || t.returnedInterbankSettlementAmount.currency !== original.currency ||
       original.returned_minor + pending!.minor + amount.minor > original.amount_minor) {
@@ -118,13 +120,14 @@ export async function handleReturn(ctx: EngineContext, tx: Queryable, inbound: P
  */
 export async function settleReturns(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   const returns = await tx.query<{ id: bigint; original_payment_id: bigint; amount_minor: bigint; currency: string; recipient: string; transaction_xml: string }>(
-    `SELECT p.id, p.original_payment_id, p.amount_minor, p.currency, p.creditor_agent AS recipient, p.transaction_xml FROM payments p
+    `SELECT p.id, p.original_payment_id, p.amount_minor, p.currency, p.creditor_agent AS recipient, p.transaction_xml FROM payments_effective p
       WHERE p.cycle_id = $1 AND p.kind = 'RETURN' AND p.state = 'SETTLED' ORDER BY p.sequence`, [cycleId]);
   if (returns.length === 0) return;
   const full: bigint[] = [];
   for (const r of returns) {
     const [original] = await tx.query<{ returned_minor: bigint; amount_minor: bigint; state: string }>(
-      'UPDATE payments SET returned_minor = returned_minor + $2, updated_at = now() WHERE id = $1 RETURNING returned_minor, amount_minor, state',
+      `UPDATE payments p SET returned_minor = returned_minor + $2, updated_at = now() WHERE id = $1
+        RETURNING returned_minor, amount_minor, payment_effective_state(p.state, p.mode, (SELECT c.state FROM cycles c WHERE c.id = p.cycle_id)) AS state`,
       [r.original_payment_id, r.amount_minor]);
     if (original!.returned_minor === original!.amount_minor && original!.state === 'SETTLED') full.push(r.original_payment_id);
   }
@@ -206,7 +209,8 @@ export async function handleRecall(ctx: EngineContext, tx: Queryable, inbound: P
     for (const t of underlying.transactions) {
       const [payment] = await tx.query<{ id: bigint; creditor_agent: string; state: string; mode: string; cycle_id: bigint | null;
         cycle_state: string | null; currency: string; amount_minor: bigint }>(
-        `SELECT p.id, p.creditor_agent, p.state, p.mode, p.cycle_id, c.state AS cycle_state, p.currency, p.amount_minor
+        `SELECT p.id, p.creditor_agent, payment_effective_state(p.state, p.mode, c.state) AS state, p.mode, p.cycle_id, c.state AS cycle_state,
+                p.currency, p.amount_minor
            FROM payments p LEFT JOIN cycles c ON c.id = p.cycle_id
           WHERE p.kind = 'CREDIT' AND p.debtor_agent = $1
             AND (($2::text IS NOT NULL AND p.uetr = $2) OR ($3::text IS NOT NULL AND p.transaction_id = $3))
@@ -299,7 +303,7 @@ async function forwardRecall(ctx: EngineContext, tx: Queryable, assignee: string
 export async function forwardHeldRecalls(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   const cases = await tx.query<{ id: bigint; case_id: string; assigner: string; bytes: Uint8Array; payment_state: string }>(
     `SELECT r.id, r.case_id, r.assigner, m.bytes, p.state AS payment_state FROM recall_cases r
-       JOIN messages m ON m.id = r.request_message_id JOIN payments p ON p.id = r.payment_id
+       JOIN messages m ON m.id = r.request_message_id JOIN payments_effective p ON p.id = r.payment_id
       WHERE r.held_for_cycle = $1 AND r.state = 'OPEN' ORDER BY r.id FOR UPDATE OF r`, [cycleId]);
   for (const c of cases) {
     if (c.payment_state !== 'SETTLED') {

@@ -106,7 +106,7 @@ async function handleStatusRequest(ctx: EngineContext, tx: Queryable, inbound: P
   const lines: PaymentStatusLine[] = [];
   for (const t of request.transactions) {
     const [payment] = await tx.query<{ state: string; reason_code: string | null; transaction_id: string | null; end_to_end_id: string | null; uetr: string | null }>(
-      `SELECT state, reason_code, transaction_id, end_to_end_id, uetr FROM payments
+      `SELECT state, reason_code, transaction_id, end_to_end_id, uetr FROM payments_effective
         WHERE (debtor_agent = $1 OR creditor_agent = $1)
           AND (($2::text IS NOT NULL AND transaction_id = $2 AND instructing_agent = $1) OR ($3::text IS NOT NULL AND uetr = $3))
         ORDER BY id DESC LIMIT 1`, [inbound.sender, t.originalTransactionId ?? null, t.originalUetr ?? null]);

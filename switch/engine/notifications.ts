@@ -182,7 +182,7 @@ export function notificationStore(db: Database, clock: Clock): NotificationStore
                   p.id AS payment_id, p.kind AS p_kind, p.mode, p.transaction_id, p.end_to_end_id, p.uetr, p.debtor_agent, p.creditor_agent,
                   p.currency, p.amount_minor, p.state AS p_state, p.cycle_id, p.settlement_date::text AS settlement_date
              FROM notifications n JOIN notification_subscriptions s ON s.id = n.subscription_id
-             LEFT JOIN payments p ON p.id = n.payment_id
+             LEFT JOIN payments_effective p ON p.id = n.payment_id
             WHERE n.state = 'PENDING' AND (n.next_attempt_at IS NULL OR n.next_attempt_at <= $1) AND (n.lease_until IS NULL OR n.lease_until <= $1)
             ORDER BY n.id LIMIT $2 FOR UPDATE OF n SKIP LOCKED`, [now, limit]);
         if (due.length === 0) return due;

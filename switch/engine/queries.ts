@@ -11,7 +11,7 @@ export function unwoundByDebtor(db: Queryable, cycleId: bigint): Promise<{ n: nu
 
 /** Payments per state. */
 export function paymentStateCounts(db: Queryable): Promise<{ state: string; n: number }[]> {
-  return db.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state ORDER BY state');
+  return db.query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments_effective GROUP BY state ORDER BY state');
 }
 
 /** Stored messages per direction (in, out). */
@@ -23,10 +23,10 @@ export function messageDirectionCounts(db: Queryable): Promise<{ direction: stri
 export async function realtimeOutcomes(db: Queryable): Promise<{ committed: number; rejectedByCreditor: number; timedOut: number; refused: number }> {
   const count = async (sql: string) => (await db.query<{ n: number }>(sql))[0]!.n;
   return {
-    committed: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'COMMITTED'"),
-    rejectedByCreditor: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'RELEASED' AND reason_code = 'AC04'"),
+    committed: await count("SELECT COUNT(*)::int AS n FROM payments_effective WHERE mode = 'realtime' AND state = 'COMMITTED'"),
+    rejectedByCreditor: await count("SELECT COUNT(*)::int AS n FROM payments_effective WHERE mode = 'realtime' AND state = 'RELEASED' AND reason_code = 'AC04'"),
     timedOut: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND reason_code = 'AB05'"),
-    refused: await count("SELECT COUNT(*)::int AS n FROM payments WHERE mode = 'realtime' AND state = 'REJECTED'"),
+    refused: await count("SELECT COUNT(*)::int AS n FROM payments_effective WHERE mode = 'realtime' AND state = 'REJECTED'"),
   };
 }
 
@@ -42,7 +42,7 @@ export interface SettledPayment {
 /** The first settled batch payment `debtor` sent, if any. */
 export async function firstSettledBatchPayment(db: Queryable, debtor: string): Promise<SettledPayment | undefined> {
   const [settled] = await db.query<SettledPayment>(
-    "SELECT transaction_id, uetr, end_to_end_id, creditor_agent, amount_minor, currency FROM payments WHERE state = 'SETTLED' AND mode = 'batch' AND debtor_agent = $1 ORDER BY sequence LIMIT 1",
+    "SELECT transaction_id, uetr, end_to_end_id, creditor_agent, amount_minor, currency FROM payments_effective WHERE state = 'SETTLED' AND mode = 'batch' AND debtor_agent = $1 ORDER BY sequence LIMIT 1",
     [debtor]);
   return settled;
 }
@@ -50,7 +50,7 @@ export async function firstSettledBatchPayment(db: Queryable, debtor: string): P
 /** How many of `transactionIds` are warehoused: accepted, future-dated, in no cycle yet (demo). */
 export async function warehousedCount(db: Queryable, transactionIds: readonly string[]): Promise<number> {
   const [row] = await db.query<{ n: number | string }>(
-    "SELECT COUNT(*) AS n FROM payments WHERE state = 'ACCEPTED' AND cycle_id IS NULL AND transaction_id = ANY($1::text[])", [[...transactionIds]]);
+    "SELECT COUNT(*) AS n FROM payments_effective WHERE state = 'ACCEPTED' AND cycle_id IS NULL AND transaction_id = ANY($1::text[])", [[...transactionIds]]);
   return Number(row?.n ?? 0);
 }
 

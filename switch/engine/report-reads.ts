@@ -124,7 +124,7 @@ function scoped(extra = ''): string {
   return `scoped AS (
     SELECT p.id, p.kind, p.mode, p.debtor_agent, p.creditor_agent, p.currency, p.amount_minor, p.state, p.reason_code, p.cycle_id,
            p.created_at, p.message_id, c.state AS cycle_state, COALESCE(c.business_date, p.settlement_date) AS business_date${extra}
-      FROM payments p LEFT JOIN cycles c ON c.id = p.cycle_id
+      FROM payments_effective p LEFT JOIN cycles c ON c.id = p.cycle_id
      WHERE (p.cycle_id = ANY ($1::bigint[])
             OR (p.cycle_id IS NULL AND $2::date IS NOT NULL AND p.settlement_date BETWEEN $2::date AND $3::date))
        AND ($4::text IS NULL OR p.debtor_agent = $4 OR p.creditor_agent = $4))`;

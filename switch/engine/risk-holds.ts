@@ -130,9 +130,10 @@ interface HeldRow {
 
 async function lockHeld(ctx: EngineContext, tx: Queryable, id: bigint): Promise<HeldRow> {
   const [p] = await tx.query<HeldRow & { state: string }>(
-    `SELECT p.id, p.mode, p.state, p.debtor_agent, p.creditor_agent, p.instructing_agent, p.currency, p.amount_minor, p.transaction_id,
-            p.end_to_end_id, p.uetr, p.confirm_by, m.participant AS sender, m.message_id AS original_message_id, m.message_type
-       FROM payments p JOIN messages m ON m.id = p.message_id WHERE p.id = $1 FOR UPDATE OF p`, [id]);
+    `SELECT p.id, p.mode, payment_effective_state(p.state, p.mode, c.state) AS state, p.debtor_agent, p.creditor_agent, p.instructing_agent,
+            p.currency, p.amount_minor, p.transaction_id, p.end_to_end_id, p.uetr, p.confirm_by, m.participant AS sender,
+            m.message_id AS original_message_id, m.message_type
+       FROM payments p JOIN messages m ON m.id = p.message_id LEFT JOIN cycles c ON c.id = p.cycle_id WHERE p.id = $1 FOR UPDATE OF p`, [id]);
   if (!p) throw new RiskDecisionError(`payment ${id} does not exist`);
   if (p.state !== 'HELD') throw new RiskDecisionError(`payment ${id} is ${p.state}, not held`);
   if (p.mode === 'realtime' && p.confirm_by !== null && p.confirm_by.getTime() < ctx.clock.now().getTime()) {
@@ -167,7 +168,7 @@ export async function releaseHeldIn(ctx: EngineContext, tx: Queryable, id: bigin
     await reserveNewRealtimePayments(ctx, tx, [id], 'HELD');
   }
   await recordRiskEvents(ctx, tx, [{ kind: 'release', actor, reason, paymentId: id, participant: p.debtor_agent }]);
-  const [after] = await tx.query<{ state: string }>('SELECT state FROM payments WHERE id = $1', [id]);
+  const [after] = await tx.query<{ state: string }>('SELECT state FROM payments_effective WHERE id = $1', [id]);
   await recordReleasedForScoring(ctx, tx, p);
   return { state: after!.state };
 }

@@ -52,7 +52,7 @@ export async function statementTotals(db: Queryable, businessDate: string, bic: 
             COALESCE(SUM(p.amount_minor) FILTER (WHERE p.creditor_agent = $2), 0)::bigint AS cm,
             COUNT(*) FILTER (WHERE p.debtor_agent = $2)::bigint AS dc,
             COALESCE(SUM(p.amount_minor) FILTER (WHERE p.debtor_agent = $2), 0)::bigint AS dm
-       FROM cycles c JOIN payments p ON p.cycle_id = c.id
+       FROM cycles c JOIN payments_effective p ON p.cycle_id = c.id
       WHERE c.business_date = $1::date AND p.state IN ('SETTLED', 'RETURNED') AND p.currency = $3
         AND (p.debtor_agent = $2 OR p.creditor_agent = $2)`, [businessDate, bic, currency]);
   const [s] = await db.query<{ cc: bigint; cm: bigint; dc: bigint; dm: bigint }>(
@@ -182,7 +182,7 @@ async function* positionedPaymentEntries(db: Queryable, options: { readonly cycl
   let after = resume === undefined ? 0n : resume.half === 0 ? resume.id - 1n : resume.id;
   for (;;) {
     const rows = await db.query<PaymentRow>(
-      `SELECT id, kind, transaction_id, end_to_end_id, uetr, debtor_agent, creditor_agent, amount_minor FROM payments
+      `SELECT id, kind, transaction_id, end_to_end_id, uetr, debtor_agent, creditor_agent, amount_minor FROM payments_effective
         WHERE cycle_id = $1 AND state IN ('SETTLED', 'RETURNED') AND id > $2 AND currency = $3
           AND (debtor_agent = $4 OR creditor_agent = $4)
         ORDER BY id LIMIT $5`, [cycleId, after, currency, bic, batch]);

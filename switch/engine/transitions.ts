@@ -32,6 +32,12 @@ export function admittedState(event: PaymentEvent): PaymentState {
   return rule.to;
 }
 
+/**
+ * The states a batch payment's effective state can differ from its stored one in: stored ACCEPTED, it
+ * reads NETTED or SETTLED from its cycle (payment_effective_state, migration 037).
+ */
+const DERIVED_STATES: ReadonlySet<PaymentState> = new Set<PaymentState>(['ACCEPTED', 'NETTED', 'SETTLED']);
+
 /** Which payments a transition moves. */
 export type PaymentSelection =
   /** Exactly these payments; every one must be in an allowed from-state, or the transition throws. */
@@ -50,6 +56,14 @@ export interface TransitionRequest {
   readonly reasonCode?: string;
   /** 'each': a `payment_transitions` row per payment; 'set': one `payment_transition_sets` row per from-state (cycle selections only). */
   readonly record: 'each' | 'set';
+  /**
+   * The cycle's state stands for this step of its batch payments (migration 037, decision 94): NET
+   * (ACCEPTED → NETTED) or SETTLE (NETTED → SETTLED) of a cycle's batch payments, recorded as a set,
+   * where the caller changes the cycle's state in the same transaction. The payments stored ACCEPTED
+   * are not written: they are listed in the set row (and notified) as moved. Rows stored NETTED (written
+   * before migration 037) are still updated by SETTLE.
+   */
+  readonly derived?: boolean;
 }
 
 /** Thrown when a selected payment was not in a state the event may leave. */
@@ -70,8 +84,20 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
   const select = request.select;
   if ('ids' in select && select.ids.length === 0) return new Map();
   if (request.record === 'set' && !('cycleId' in select)) throw new Error('transitionPayments: a set record needs a cycle selection');
+  if (request.derived === true && !('cycleId' in select && select.mode === 'batch' && request.record === 'set' &&
+      ((request.event === 'NET' && from.every((f) => f === 'ACCEPTED')) || (request.event === 'SETTLE' && from.every((f) => f === 'NETTED'))))) {
+    throw new Error('transitionPayments: a derived step is NET or SETTLE of a cycle\'s batch payments, recorded as a set');
+  }
+  if (request.derived === true && request.reasonCode !== undefined) {
+    throw new Error('transitionPayments: a derived step writes no payment row, so it carries no reason code');
+  }
   const moved = new Map<PaymentState, number>();
   for (const state of from) {
+    // A batch payment stored ACCEPTED may be NETTED or SETTLED by its cycle's state (migration 037,
+    // decision 94): moving a payment out of one of those states compares its effective state.
+    const inState = DERIVED_STATES.has(state)
+      ? 'payment_effective_state(state, mode, (SELECT c.state FROM cycles c WHERE c.id = payments.cycle_id)) = $1'
+      : 'state = $1';
     const where = 'ids' in select
       ? 'id = ANY($5::bigint[])'
       : `cycle_id = $5 AND ($6::text IS NULL OR mode = $6) AND NOT (id = ANY($7::bigint[]))`;
@@ -86,10 +112,20 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
     // The participants' payment events (received, settled, returned) are queued in the same statement
     // for their subscriptions (switch/engine/notifications.ts, docs/notifications.md).
     const notify = notifyCtes(request.to);
+    const returned = `id${notify ? ', debtor_agent, creditor_agent, mode' : ''}`;
+    const update = `UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
+          WHERE ${where} AND ${inState} RETURNING ${returned}`;
+    // Derived: the batch payments stored ACCEPTED move with their cycle's state and are only listed;
+    // SETTLE still writes rows stored NETTED (from before migration 037).
+    // (A derived step carries no reason code: $4 is NULL, checked above.)
+    const stayed = `SELECT ${returned} FROM payments WHERE ${where} AND state = 'ACCEPTED' AND $4::text IS NULL`;
+    const movedCte = request.derived !== true ? `moved AS (${update})`
+      : state === 'ACCEPTED' ? `moved AS (${stayed})`
+        : `written AS (UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
+          WHERE ${where} AND state = $1 RETURNING ${returned}),
+       moved AS (SELECT ${returned} FROM written UNION ALL ${stayed})`;
     const rows = await tx.query<{ n: number }>(
-      `WITH moved AS (
-         UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
-          WHERE ${where} AND state = $1 RETURNING id${notify ? ', debtor_agent, creditor_agent, mode' : ''}),${undo}${notify}
+      `WITH ${movedCte},${undo}${notify}
        recorded AS (${record})
        SELECT ${request.record === 'each' ? 'COUNT(*)::int' : 'COALESCE(SUM(n), 0)::int'} AS n FROM recorded`,
       [state, request.to, request.cause, request.reasonCode ?? null, ...selection]);
@@ -100,7 +136,7 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
     const expected = new Set(select.ids.map(String)).size;
     const total = [...moved.values()].reduce((sum, n) => sum + n, 0);
     if (total !== expected) {
-      const found = await tx.query<{ id: bigint; state: string }>('SELECT id, state FROM payments WHERE id = ANY($1::bigint[]) ORDER BY id', [select.ids]);
+      const found = await tx.query<{ id: bigint; state: string }>('SELECT id, state FROM payments_effective WHERE id = ANY($1::bigint[]) ORDER BY id', [select.ids]);
       const wrong = found.filter((f) => !from.includes(f.state as PaymentState)).map((f) => `${f.id} ${f.state}`);
       throw new IllegalTransitionError(`${request.event} → ${request.to} needs ${from.join(' or ')}: moved ${total} of ${expected} ` +
         `(not allowed: ${wrong.join(', ') || 'payments missing'})`);

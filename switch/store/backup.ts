@@ -340,7 +340,7 @@ async function sequences(tx: Queryable): Promise<BackupSequence[]> {
 export async function stateSummary(q: Queryable): Promise<StateSummary> {
   const payments = await q.query<{ state: string; mode: string; currency: string; count: bigint; amount: bigint }>(
     `SELECT state, mode, currency, COUNT(*)::bigint AS count, COALESCE(SUM(amount_minor), 0)::bigint AS amount
-       FROM payments GROUP BY state, mode, currency ORDER BY state, mode, currency`);
+       FROM payments_effective GROUP BY state, mode, currency ORDER BY state, mode, currency`);
   const exposures = await q.query<{ bic: string; currency: string; net_minor: bigint; reserved_minor: bigint }>(
     'SELECT bic, currency, net_minor, reserved_minor FROM exposures ORDER BY bic, currency');
   const cycles = await q.query<{ id: bigint; state: string; positions: string | null }>(

@@ -41,7 +41,7 @@ describe('serve delivers notifications', () => {
     await db.connect();
     try {
       const accepted = await waitFor(async () => {
-        const rows = (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE state = 'ACCEPTED'").catch(() => ({ rows: [{ n: 0 }] }))).rows;
+        const rows = (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM payments_effective WHERE state = 'ACCEPTED'").catch(() => ({ rows: [{ n: 0 }] }))).rows;
         return rows[0]!.n === 3 ? true : undefined;
       }, 60_000, 250);
       assert.ok(accepted, `serve took the bank's file: ${serve.stderr().slice(-1500)}`);

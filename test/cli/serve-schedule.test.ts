@@ -47,7 +47,7 @@ describe('serve cuts off on schedule (in-process timers)', () => {
       assert.deepEqual(cycles.map((c) => c.state), ['SETTLED', 'OPEN'], `cycles at ${cutOff.clock.now().toISOString()} (cut-off ${CUT_OFF}):\n${serve.stderr().slice(-1500)}`);
       assert.deepEqual(cycles.map((c) => c.business_date), ['2026-12-07', '2026-12-07'], 'Monday\'s cycles 1 and 2');
       assert.ok(cycles[0]!.closed_at!.getTime() >= cutOff.cutOffAt.getTime(), 'not cut off before its time');
-      const [{ n }] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM payments WHERE state = 'SETTLED'`)).rows as [{ n: number }];
+      const [{ n }] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM payments_effective WHERE state = 'SETTLED'`)).rows as [{ n: number }];
       assert.equal(n, 20);
       for (const receiver of ['BANKFRPPXXX', 'BANKNL2AXXX']) {
         const outbound = join(work, 'data', 'mailboxes', receiver, 'outbound');

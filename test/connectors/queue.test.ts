@@ -132,7 +132,7 @@ describe('queue connector on BullMQ/Redis', () => {
       assert.ok((await engine.closeCycle()) !== undefined, 'a cycle was cut off');
       await dispatchAll(engine, connector, mailboxes);
       for (let round = 0; round < 5 && (await agent.answerAll()) > 0; round++) await dispatchAll(engine, connector, mailboxes);
-      const settled = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+      const settled = await engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments_effective WHERE state = 'SETTLED'");
       assert.equal(settled[0]!.n, 12);
 
       const toB = await bankB.take();

@@ -177,7 +177,7 @@ describe('SFTP connector against OpenSSH', () => {
       await w.dispatchAll();
       for (let round = 0; round < 5 && (await w.agent.answerAll()) > 0; round++) await w.dispatchAll();
 
-      const [settled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+      const [settled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments_effective WHERE state = 'SETTLED'");
       assert.equal(settled!.n, 25);
 
       // Bank B, as a bank would: list and fetch its outbound over SFTP, verify the switch's signature.
@@ -362,7 +362,7 @@ describe('SFTP connector against OpenSSH', () => {
         await w.engine.dispatch(deliver);
         await w.agent.answerAll();
         const [open] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state <> 'DELIVERED'");
-        const [unsettled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state <> 'SETTLED'");
+        const [unsettled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments_effective WHERE state <> 'SETTLED'");
         if (restarted && open!.n === 0 && unsettled!.n === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -375,7 +375,7 @@ describe('SFTP connector against OpenSSH', () => {
       assert.ok(states!.retried > 0, 'some deliveries needed retries');
       const [attempts] = await w.engine.storeForTests().query<{ failed: number }>('SELECT COUNT(*) FILTER (WHERE NOT ok)::int AS failed FROM deliveries');
       assert.ok(attempts!.failed > 0);
-      const [settled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments WHERE state = 'SETTLED'");
+      const [settled] = await w.engine.storeForTests().query<{ n: number }>("SELECT COUNT(*)::int AS n FROM payments_effective WHERE state = 'SETTLED'");
       assert.equal(settled!.n, 40);
 
       for (const bic of [A, B]) {

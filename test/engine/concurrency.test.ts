@@ -34,7 +34,7 @@ describe('real-time headroom under concurrency (PostgreSQL)', () => {
       const results = await Promise.all(messages.map((xml, i) =>
         (i % 2 === 0 ? first : second).submit({ bytes: new TextEncoder().encode(xml), sender: 'BANKDEFFXXX' })));
       assert.ok(results.every((r) => r.status === 'ACCP'), 'every message valid');
-      const states = await first.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state ORDER BY state');
+      const states = await first.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments_effective GROUP BY state ORDER BY state');
       assert.deepEqual(Object.fromEntries(states.map((s) => [s.state, s.n])), { REJECTED: 40, RESERVED: 20 });
       const [exposure] = await first.storeForTests().query<{ reserved_minor: bigint; cap_minor: bigint }>("SELECT reserved_minor, cap_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
       assert.equal(exposure!.reserved_minor, 200_000n);

@@ -114,7 +114,7 @@ describe('business-day close in pieces, on postgres', () => {
     try {
       // A payment between two accounts of one bank is two entries of its statement (DBIT then CRDT): a position can fall between them.
       const [own] = await db.query<{ id: bigint }>(
-        `UPDATE payments SET creditor_agent = debtor_agent WHERE id = (SELECT min(id) FROM payments WHERE state = 'SETTLED' AND currency = 'EUR')
+        `UPDATE payments SET creditor_agent = debtor_agent WHERE id = (SELECT min(id) FROM payments_effective WHERE state = 'SETTLED' AND currency = 'EUR')
          RETURNING id`);
       assert.ok(own);
       for (const bic of DEMO_BANKS.slice(0, 3).map((b) => b.bic)) {

@@ -35,7 +35,7 @@ async function submitModel(h: Harness, senderIndex: number, model: ReturnType<ty
 }
 
 async function states(h: Harness): Promise<Record<string, number>> {
-  const rows = await h.engine.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state');
+  const rows = await h.engine.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments_effective GROUP BY state');
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }
 
@@ -130,8 +130,8 @@ for (const backend of backends) {
         assert.equal(result.status, 'ACCP');
         const cycleId = await h.closeAndSettle();
         const rejected = await h.engine.storeForTests().query<{ sequence: bigint; amount_minor: bigint; reason_code: string }>(
-          "SELECT sequence, amount_minor, reason_code FROM payments WHERE state = 'REJECTED' ORDER BY sequence");
-        const kept = await h.engine.storeForTests().query<{ sequence: bigint; amount_minor: bigint }>("SELECT sequence, amount_minor FROM payments WHERE state = 'SETTLED' ORDER BY sequence");
+          "SELECT sequence, amount_minor, reason_code FROM payments_effective WHERE state = 'REJECTED' ORDER BY sequence");
+        const kept = await h.engine.storeForTests().query<{ sequence: bigint; amount_minor: bigint }>("SELECT sequence, amount_minor FROM payments_effective WHERE state = 'SETTLED' ORDER BY sequence");
         assert.ok(rejected.length > 0);
         assert.ok(rejected.every((r) => r.reason_code === 'AM23'));
         // Latest first: every unwound payment came after every kept one.
@@ -161,7 +161,7 @@ for (const backend of backends) {
         const cycle = (await h.engine.positions(cycleId))!;
         assert.equal(cycle.cycle.state, 'SETTLED');
         const involved = await h.engine.storeForTests().query<{ state: string; reason_code: string | null }>(
-          "SELECT state, reason_code FROM payments WHERE debtor_agent = 'BANKNL2AXXX' OR creditor_agent = 'BANKNL2AXXX'");
+          "SELECT state, reason_code FROM payments_effective WHERE debtor_agent = 'BANKNL2AXXX' OR creditor_agent = 'BANKNL2AXXX'");
         assert.ok(involved.length > 0 && involved.every((p) => p.state === 'REJECTED' && p.reason_code === 'ED05'));
         assert.equal(cycle.positions.find((p) => p.bic === 'BANKNL2AXXX'), undefined);
         const attempts = await h.engine.storeForTests().query<{ attempt: number }>('SELECT DISTINCT attempt FROM settlement_instructions ORDER BY attempt');
@@ -197,7 +197,7 @@ for (const backend of backends) {
         assert.deepEqual(await h.engine.sweep(), { timedOut: 1, expiredCases: 0 });
         await h.dispatch();
         assert.deepEqual(await states(h), { COMMITTED: 1, RELEASED: 2, REJECTED: 1 });
-        const reasons = await h.engine.storeForTests().query<{ reason_code: string }>("SELECT reason_code FROM payments WHERE state IN ('RELEASED', 'REJECTED') ORDER BY sequence");
+        const reasons = await h.engine.storeForTests().query<{ reason_code: string }>("SELECT reason_code FROM payments_effective WHERE state IN ('RELEASED', 'REJECTED') ORDER BY sequence");
         assert.deepEqual(reasons.map((r) => r.reason_code), ['AC04', 'AB05', 'AM04']);
         const [debtor] = await h.engine.storeForTests().query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
         assert.deepEqual(debtor, { net_minor: -40_000n, reserved_minor: 0n });
@@ -235,10 +235,10 @@ for (const backend of backends) {
         await h.bank('BANKFRPPXXX').answerRealtime();
         await h.dispatch();
         const order = await h.engine.storeForTests().query<{ amount_minor: bigint; state: string }>(
-          "SELECT amount_minor, state FROM payments WHERE debtor_agent = 'BANKDEFFXXX' ORDER BY sequence");
+          "SELECT amount_minor, state FROM payments_effective WHERE debtor_agent = 'BANKDEFFXXX' ORDER BY sequence");
         assert.deepEqual(order.map((o) => `${o.amount_minor}:${o.state}`), ['8000:COMMITTED', '5000:RESERVED', '1000:RESERVED', '9000:QUEUED']);
         await h.engine.closeCycle();
-        const expired = await h.engine.storeForTests().query<{ state: string; reason_code: string }>("SELECT state, reason_code FROM payments WHERE amount_minor = 9000");
+        const expired = await h.engine.storeForTests().query<{ state: string; reason_code: string }>("SELECT state, reason_code FROM payments_effective WHERE amount_minor = 9000");
         assert.deepEqual(expired[0], { state: 'RELEASED', reason_code: 'AM04' });
       } finally {
         await h.close();
@@ -272,7 +272,7 @@ for (const backend of backends) {
         // The return settles in the next cycle, in the reverse direction; only then is it forwarded and the original RETURNED.
         const cycleId = await h.closeAndSettle();
         assert.ok(h.mailboxes.outbound('BANKDEFFXXX').some((f) => f.startsWith('pacs.004')), 'return forwarded to the original debtor agent');
-        const [returned] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments WHERE transaction_id = $1 AND kind = $2',
+        const [returned] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments_effective WHERE transaction_id = $1 AND kind = $2',
           [original.paymentIdentification.transactionId, 'CREDIT']);
         assert.equal(returned!.state, 'RETURNED');
         const positions = (await h.engine.positions(cycleId))!.positions;

@@ -99,7 +99,7 @@ for (const backend of backends) {
         assert.equal((await submit(h, 0, model)).status, 'ACCP');
         await h.closeAndSettle();
         const states = await h.engine.storeForTests().query<{ state: string; reason_code: string | null }>(
-          "SELECT state, reason_code FROM payments WHERE kind = 'CREDIT' ORDER BY sequence");
+          "SELECT state, reason_code FROM payments_effective WHERE kind = 'CREDIT' ORDER BY sequence");
         assert.deepEqual(states.map((s) => s.state), ['SETTLED', 'SETTLED', 'SETTLED', 'REJECTED']);
         assert.equal(states[3]!.reason_code, 'AM23');
         assert.ok(statusesTo(h, 'BANKDEFFXXX').some((s) => s.status === 'RJCT' && s.reason === 'AM23'), 'the sender is told of the unwound payment');
@@ -126,7 +126,7 @@ for (const backend of backends) {
         await db.transaction((tx) => transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { ids: [ids[0]!] }, cause: 'test', record: 'each' }));
         await assert.rejects(db.transaction((tx) => transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { ids }, cause: 'test', record: 'each' })),
           (error: Error) => error instanceof IllegalTransitionError && error.message.includes(`${ids[0]} NETTED`));
-        const states = await db.query<{ state: string }>('SELECT state FROM payments ORDER BY id');
+        const states = await db.query<{ state: string }>('SELECT state FROM payments_effective ORDER BY id');
         assert.deepEqual(states.map((s) => s.state), ['NETTED', 'ACCEPTED', 'ACCEPTED']);
       } finally {
         await h.close();
@@ -162,7 +162,7 @@ for (const backend of backends) {
         assert.equal(late[0]!.status, 'RJCT');
         assert.equal(late[0]!.reason, 'AB05');
         assert.match(late[0]!.original, /^BANKFRPP-ANS-/);
-        const [payment] = await h.engine.storeForTests().query<{ state: string; reason_code: string }>('SELECT state, reason_code FROM payments WHERE transaction_id = $1', [txId]);
+        const [payment] = await h.engine.storeForTests().query<{ state: string; reason_code: string }>('SELECT state, reason_code FROM payments_effective WHERE transaction_id = $1', [txId]);
         assert.deepEqual(payment, { state: 'RELEASED', reason_code: 'AB05' });
         const [debtor] = await h.engine.storeForTests().query<{ net_minor: bigint; reserved_minor: bigint }>("SELECT net_minor, reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
         assert.deepEqual(debtor, { net_minor: 0n, reserved_minor: 0n });
@@ -193,7 +193,7 @@ for (const backend of backends) {
         assert.equal((xml.match(/<CdtTrfTxInf>/g) ?? []).length, 1);
         assert.ok(!xml.includes(recalled.paymentIdentification.transactionId!), 'the recalled payment is not delivered');
         assert.equal(h.mailboxes.outbound('BANKFRPPXXX').filter((f) => f.startsWith('camt.056')).length, 0);
-        const [row] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments WHERE transaction_id = $1', [recalled.paymentIdentification.transactionId]);
+        const [row] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments_effective WHERE transaction_id = $1', [recalled.paymentIdentification.transactionId]);
         assert.equal(row!.state, 'CANCELLED');
         const [recallCase] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM recall_cases');
         assert.equal(recallCase!.state, 'ACCEPTED');
@@ -221,7 +221,7 @@ for (const backend of backends) {
         const files = h.mailboxes.outbound('BANKFRPPXXX');
         assert.equal(files.filter((f) => f.startsWith('pacs.008')).length, 1);
         assert.equal(files.filter((f) => f.startsWith('camt.056')).length, 1, 'the recall follows the settled payment');
-        const [row] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments');
+        const [row] = await h.engine.storeForTests().query<{ state: string }>('SELECT state FROM payments_effective');
         assert.equal(row!.state, 'SETTLED');
         await assertHistoryLegal(h);
       } finally {
@@ -237,7 +237,7 @@ for (const backend of backends) {
         await h.closeAndSettle();
         const original = model.transactions[0]!;
         const originalRow = async () => (await h.engine.storeForTests().query<{ state: string; returned_minor: bigint }>(
-          "SELECT state, returned_minor FROM payments WHERE kind = 'CREDIT'"))[0]!;
+          "SELECT state, returned_minor FROM payments_effective WHERE kind = 'CREDIT'"))[0]!;
         const pacs004To = (bic: string) => h.mailboxes.outbound(bic).filter((f) => f.startsWith('pacs.004')).length;
         // The full return is accepted into the open cycle; nothing is returned yet and the debtor's bank hears nothing.
         const full = await h.engine.submit({ bytes: returnOf(original, 'R61', 'BANKFRPPXXX'), sender: 'BANKFRPPXXX' });

@@ -57,7 +57,7 @@ interface StoredPayment {
 
 async function payments(h: Harness): Promise<StoredPayment[]> {
   return h.engine.storeForTests().query<StoredPayment>(
-    'SELECT id, sequence, transaction_id, debtor_agent, amount_minor, state, reason_code, forwarded_message_id FROM payments ORDER BY sequence');
+    'SELECT id, sequence, transaction_id, debtor_agent, amount_minor, state, reason_code, forwarded_message_id FROM payments_effective ORDER BY sequence');
 }
 
 /**
@@ -370,7 +370,7 @@ describe('real-time groups of two engines on one PostgreSQL', () => {
       ]);
       assert.equal(results.slice(0, 6).filter((r) => !r.replay).length, 1);
       assert.ok(results.every((r) => r.status === 'ACCP'));
-      const states = await first.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments GROUP BY state ORDER BY state');
+      const states = await first.storeForTests().query<{ state: string; n: number }>('SELECT state, COUNT(*)::int AS n FROM payments_effective GROUP BY state ORDER BY state');
       assert.deepEqual(Object.fromEntries(states.map((s) => [s.state, s.n])), { REJECTED: 11, RESERVED: 30 });
       const [exposure] = await first.storeForTests().query<{ reserved_minor: bigint }>("SELECT reserved_minor FROM exposures WHERE bic = 'BANKDEFFXXX'");
       assert.equal(exposure!.reserved_minor, 30_000n, 'all of the headroom, not a cent more');

@@ -43,7 +43,7 @@ for (const backend of backends) {
         await h.dispatch();
         for (let round = 0; round < 5 && (await h.agent.answerAll()) > 0; round++) await h.dispatch();
         assert.deepEqual(await state(), ['SETTLED', 'OPEN']);
-        const [{ n }] = await h.engine.storeForTests().query<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE state = 'SETTLED'") as [{ n: number }];
+        const [{ n }] = await h.engine.storeForTests().query<{ n: number }>("SELECT count(*)::int AS n FROM payments_effective WHERE state = 'SETTLED'") as [{ n: number }];
         assert.equal(n, 12);
       } finally {
         await h.close();

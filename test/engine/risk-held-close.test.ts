@@ -60,7 +60,7 @@ for (const backend of backends) {
         await h.dispatch();
 
         const [payment] = await h.engine.storeForTests().query<{ state: string; reason_code: string | null }>(
-          'SELECT state, reason_code FROM payments WHERE transaction_id = $1', [txId]);
+          'SELECT state, reason_code FROM payments_effective WHERE transaction_id = $1', [txId]);
         assert.deepEqual({ ...payment }, { state: 'REJECTED', reason_code: 'AB01' });
         assert.deepEqual(await h.engine.riskHolds(), [], 'the review queue is empty');
         const timeouts = (await h.engine.riskEvents()).filter((e) => e.kind === 'timeout');

@@ -92,7 +92,7 @@ async function told(engine: Engine): Promise<Map<string, { status: string; reaso
 }
 
 async function states(engine: Engine): Promise<Record<string, string>> {
-  const rows = await engine.storeForTests().query<{ transaction_id: string; state: string }>('SELECT transaction_id, state FROM payments ORDER BY id');
+  const rows = await engine.storeForTests().query<{ transaction_id: string; state: string }>('SELECT transaction_id, state FROM payments_effective ORDER BY id');
   return Object.fromEntries(rows.map((r) => [r.transaction_id, r.state]));
 }
 
@@ -238,12 +238,12 @@ for (const backend of backends) {
         assert.deepEqual(Object.values(await states(engine)), ['HELD', 'HELD', 'HELD', 'ACCEPTED']);
         const cycle = await engine.closeCycle();
         const netted = await engine.storeForTests().query<{ state: string; n: number }>(
-          'SELECT state, COUNT(*)::int AS n FROM payments WHERE cycle_id = $1 GROUP BY state', [cycle]);
+          'SELECT state, COUNT(*)::int AS n FROM payments_effective WHERE cycle_id = $1 GROUP BY state', [cycle]);
         assert.deepEqual(netted.map((r) => [r.state, r.n]), [['NETTED', 1]], 'the held payments stayed out');
         const [first, second] = await engine.riskHolds();
         assert.deepEqual(await engine.releaseHeldPayment(first!.id, WHO), { state: 'ACCEPTED' });
         await engine.rejectHeldPayment(second!.id, { actor: 'alice', reason: 'true match' });
-        const [row] = await engine.storeForTests().query<{ cycle_id: bigint; state: string }>('SELECT cycle_id, state FROM payments WHERE id = $1', [first!.id]);
+        const [row] = await engine.storeForTests().query<{ cycle_id: bigint; state: string }>('SELECT cycle_id, state FROM payments_effective WHERE id = $1', [first!.id]);
         assert.ok(row!.cycle_id !== null && row!.cycle_id !== cycle, 'in the open cycle');
         assert.equal((await told(engine)).get(second!.transactionId!)?.reason, 'MS03', 'held on a screening hit: the neutral code');
         await assert.rejects(engine.releaseHeldPayment(second!.id, WHO), /REJECTED, not held/);

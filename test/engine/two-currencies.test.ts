@@ -149,7 +149,7 @@ for (const backend of backends) {
         }
         // The SEK cap breach unwound SEK payments of bank 4 only (rejected AM23 to it), its EUR payments all settled.
         const unwound = await h.engine.storeForTests().query<{ debtor_agent: string; currency: string }>(
-          "SELECT DISTINCT debtor_agent, currency FROM payments WHERE state = 'REJECTED' AND reason_code = 'AM23'");
+          "SELECT DISTINCT debtor_agent, currency FROM payments_effective WHERE state = 'REJECTED' AND reason_code = 'AM23'");
         assert.deepEqual(unwound.map((r) => `${r.debtor_agent} ${r.currency}`), ['BANKBEBBXXX SEK']);
         assert.ok(delivered(h, 'BANKBEBBXXX', 'pacs.002').some((xml) => /<Cd>AM23<\/Cd>/.test(xml)), 'bank 4 told AM23');
         assert.ok(instructed.get('BANKBEBBXXX SEK')! >= -100_000n, 'bank 4 SEK debit within its cap');

@@ -153,7 +153,7 @@ async function assertRecovered(scenario: Scenario): Promise<void> {
 
     // (1) No accepted payment lost, no other payment made up.
     const rows = await db.query<{ id: bigint; debtor_agent: string; instructing_agent: string; transaction_id: string | null; state: string;
-      mode: string; cycle_id: bigint | null }>('SELECT id, debtor_agent, instructing_agent, transaction_id, state, mode, cycle_id FROM payments ORDER BY id');
+      mode: string; cycle_id: bigint | null }>('SELECT id, debtor_agent, instructing_agent, transaction_id, state, mode, cycle_id FROM payments_effective ORDER BY id');
     assert.deepEqual(rows.map((r) => key(r.debtor_agent, r.transaction_id)).sort(),
       payments.map(({ t }) => key(t.debtorAgent, t.paymentIdentification.transactionId)).sort(), 'payments are exactly the generated ones');
 
@@ -258,7 +258,7 @@ async function snapshot(scenario: Scenario): Promise<string> {
   const db = await openDatabase({ url: scenario.databaseUrl, poolSize: 1 });
   try {
     const [p] = await db.query<{ n: number; states: string | null }>(
-      "SELECT COUNT(*)::int AS n, string_agg(DISTINCT state, ',') AS states FROM payments");
+      "SELECT COUNT(*)::int AS n, string_agg(DISTINCT state, ',') AS states FROM payments_effective");
     const cycles = await db.query<{ id: bigint; state: string }>('SELECT id, state FROM cycles ORDER BY id');
     const [o] = await db.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM outbox WHERE state = 'PENDING'");
     const left = BANKS.reduce((n, bic) => n + scenario.mailboxes.inbound(bic).length, 0);

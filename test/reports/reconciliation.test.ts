@@ -203,8 +203,8 @@ describe('reconciliation of a simulated day (PostgreSQL)', () => {
 
   it('a settled payment\'s amount changed is flagged against its cycle\'s position and the bulk file', async () => {
     const report = await tamper(
-      `UPDATE payments SET amount_minor = amount_minor + $1 WHERE id = (SELECT min(id) FROM payments WHERE state = 'SETTLED' AND mode = 'batch')`,
-      [7], `UPDATE payments SET amount_minor = amount_minor - $1 WHERE id = (SELECT min(id) FROM payments WHERE state = 'SETTLED' AND mode = 'batch')`,
+      `UPDATE payments SET amount_minor = amount_minor + $1 WHERE id = (SELECT min(id) FROM payments_effective WHERE state = 'SETTLED' AND mode = 'batch')`,
+      [7], `UPDATE payments SET amount_minor = amount_minor - $1 WHERE id = (SELECT min(id) FROM payments_effective WHERE state = 'SETTLED' AND mode = 'batch')`,
       () => reconcile());
     assert.equal(report.ok, false);
     const identities = new Set(report.mismatches.map((m) => m.identity));

@@ -48,7 +48,7 @@ export async function recordSettlementAnswer(ctx: EngineContext, tx: Queryable, 
  */
 async function unwindDefaulters(ctx: EngineContext, tx: Queryable, cycleId: bigint, defaulters: readonly string[]): Promise<void> {
   const payments = await tx.query<PaymentRow>(
-    `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor, sequence FROM payments
+    `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor, sequence FROM payments_effective
       WHERE cycle_id = $1 AND ((mode = 'batch' AND state = 'NETTED') OR (mode = 'realtime' AND state = 'COMMITTED')) ORDER BY sequence`, [cycleId]);
   const batch = payments.filter((p) => p.mode === 'batch').map(obligationOf);
   const realtime = payments.filter((p) => p.mode === 'realtime').map(obligationOf);

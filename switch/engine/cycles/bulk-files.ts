@@ -35,7 +35,7 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
     messages: (string | bigint)[]; indexes: number[] }>(
     `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor,
             array_agg(message_id ORDER BY sequence) AS messages, array_agg(transaction_index ORDER BY sequence) AS indexes
-       FROM payments WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
+       FROM payments_effective WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
       GROUP BY creditor_agent, currency ORDER BY creditor_agent, currency`, [cycleId]);
   const sources = new InboundSources(tx);
   for (const file of files) {

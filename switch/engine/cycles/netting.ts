@@ -75,17 +75,18 @@ export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigin
   let removedIds: bigint[] = [];
   if (capBreaches(netPositions(batchPairs), caps).length > 0) {
     const payments = await tx.query<PaymentRow>(
-      `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor, sequence FROM payments
+      `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor, sequence FROM payments_effective
         WHERE cycle_id = $1 AND mode = 'batch' AND state = 'ACCEPTED' ORDER BY sequence`, [cycleId]);
     const result = unwind(payments.map(obligationOf), caps, 'LATEST_FIRST');
     removedIds = result.removed.map((r) => BigInt(r.obligation.id));
   }
-  // NETTED, every batch payment of the cycle, recorded once for the whole set; those over a cap are
-  // then unwound (NETTED → UNWOUND → REJECTED), as the state machine has it.
-  await transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} netted`, record: 'set' });
+  // NETTED, every batch payment of the cycle, recorded once for the whole set: the cycle's state
+  // stands for theirs (derived, migration 037), so the cycle is NETTED first; those over a cap are then
+  // unwound (NETTED → UNWOUND → REJECTED, their rows written), as the state machine has it.
+  await transitionPayments(tx, { event: 'NET', to: 'NETTED', select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} netted`, record: 'set', derived: true });
+  await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await rejectUnwound(tx, removedIds, REASON.settlementLimitExceeded, `unwound from cycle ${cycleId}: net debit cap exceeded`);
   await storePositions(tx, cycleId, removedIds.length === 0 ? pairs : await nettingPairs(tx, cycleId, 'NETTED'));
-  await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await reportNetting(ctx, tx, cycleId);
   await broadcastEvent(ctx, tx, 'CYCLE_NETTED', [cycleId.toString()], cycleId);
   if (removedIds.length > 0) ctx.events?.({ event: 'cycle.unwind', cycle: cycleId, payments: removedIds.length, reason: REASON.settlementLimitExceeded });
@@ -96,7 +97,7 @@ export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigin
 /** The payments a cycle nets (batch ones in `batchState`, committed real-time ones), summed per pair. */
 export function nettingPairs(tx: Queryable, cycleId: bigint, batchState: 'ACCEPTED' | 'NETTED'): Promise<PairRow[]> {
   return tx.query<PairRow>(
-    `SELECT mode, debtor_agent, creditor_agent, currency, SUM(amount_minor)::bigint AS amount_minor, COUNT(*)::int AS count FROM payments
+    `SELECT mode, debtor_agent, creditor_agent, currency, SUM(amount_minor)::bigint AS amount_minor, COUNT(*)::int AS count FROM payments_effective
       WHERE cycle_id = $1 AND ((mode = 'batch' AND state = $2) OR (mode = 'realtime' AND state = 'COMMITTED'))
       GROUP BY mode, debtor_agent, creditor_agent, currency ORDER BY mode, debtor_agent, creditor_agent, currency`, [cycleId, batchState]);
 }
@@ -156,12 +157,12 @@ export async function storePositions(tx: Queryable, cycleId: bigint, pairs: read
 async function reportNetting(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   const counted = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string; total: number; rejected: number }>(
     `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.total, g.rejected
-       FROM (SELECT message_id, COUNT(*)::int AS total, (COUNT(*) FILTER (WHERE state = 'REJECTED'))::int AS rejected FROM payments
+       FROM (SELECT message_id, COUNT(*)::int AS total, (COUNT(*) FILTER (WHERE state = 'REJECTED'))::int AS rejected FROM payments_effective
               WHERE cycle_id = $1 AND mode = 'batch' AND state IN ('NETTED', 'REJECTED') GROUP BY message_id) g
        JOIN messages m ON m.id = g.message_id ORDER BY g.message_id`, [cycleId]);
   const rejected = await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; reason_code: string | null }>(
     `SELECT m.message_id, m.participant AS sender, p.transaction_id, p.end_to_end_id, p.reason_code
-       FROM payments p JOIN messages m ON m.id = p.message_id
+       FROM payments_effective p JOIN messages m ON m.id = p.message_id
       WHERE p.cycle_id = $1 AND p.mode = 'batch' AND p.state = 'REJECTED' ORDER BY p.message_id, p.transaction_index`, [cycleId]);
   const linesOf = new Map(groupBy(rejected, (r) => `${r.sender}|${r.message_id}`).map((g) => [`${g[0]!.sender}|${g[0]!.message_id}`, g]));
   // One report per sender and MsgId, as the payments group (two stored messages can share both).

@@ -63,7 +63,7 @@ async function defaultersOf(tx: Queryable, cycleId: bigint, attempt: number): Pr
 async function unwindDefaulterFully(ctx: EngineContext, tx: Queryable, cycleId: bigint, defaulters: readonly string[]): Promise<void> {
   if (defaulters.length === 0) throw new SettlementResolutionError(`cycle ${cycleId} has no rejected instruction in its latest attempt`);
   const payments = await tx.query<{ id: bigint; mode: string; debtor_agent: string; creditor_agent: string; currency: string; amount_minor: bigint }>(
-    `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor FROM payments
+    `SELECT id, mode, debtor_agent, creditor_agent, currency, amount_minor FROM payments_effective
       WHERE cycle_id = $1 AND (debtor_agent = ANY($2::text[]) OR creditor_agent = ANY($2::text[]))
         AND ((mode = 'batch' AND state = 'NETTED') OR (mode = 'realtime' AND state = 'COMMITTED')) ORDER BY id`, [cycleId, defaulters]);
   const ids = payments.map((p) => p.id);

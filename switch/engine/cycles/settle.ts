@@ -33,7 +33,8 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
   // only batch payments) and COMMITTED ones all real-time (CREDITOR_ACCEPTED), so each statement reads
   // only its mode's rows of the cycle (payments_cycle is on (cycle_id, mode)); one statement per state
   // over the whole cycle read a 200,000-payment batch cycle twice to find its few committed payments.
-  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['NETTED'], select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} settled`, record: 'set' });
+  await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['NETTED'], select: { cycleId, mode: 'batch' }, cause: `cycle ${cycleId} settled`, record: 'set',
+    derived: true });
   await transitionPayments(tx, { event: 'SETTLE', to: 'SETTLED', from: ['COMMITTED'], select: { cycleId, mode: 'realtime' }, cause: `cycle ${cycleId} settled`, record: 'set' });
   await deliverBulkFiles(ctx, tx, cycleId, businessDate);
   // Returns settled in this cycle: the originals' returned amounts change now, and the pacs.004s go out with the bulk files.
@@ -46,7 +47,7 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
   const positions = await tx.query<{ bic: string; currency: string; net_minor: bigint; count: number }>(
     `SELECT cp.bic, cp.currency, cp.net_minor, COALESCE(c.count, 0)::int AS count
        FROM cycle_positions cp
-       LEFT JOIN (SELECT v.bic, COUNT(v.bic) AS count FROM payments p
+       LEFT JOIN (SELECT v.bic, COUNT(v.bic) AS count FROM payments_effective p
                     CROSS JOIN LATERAL (VALUES (p.debtor_agent), (NULLIF(p.creditor_agent, p.debtor_agent))) AS v(bic)
                    WHERE p.cycle_id = $1 AND p.state = 'SETTLED' GROUP BY v.bic) c ON c.bic = cp.bic
       WHERE cp.cycle_id = $1 AND cp.net_minor <> 0 ORDER BY cp.currency, cp.bic`, [cycleId]);
@@ -81,7 +82,7 @@ export async function finishSettlement(ctx: EngineContext, tx: Queryable, cycle:
 async function reportSettled(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   const messages = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string; mode: string }>(
     `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.mode
-       FROM (SELECT message_id, mode, MIN(transaction_index) AS first FROM payments WHERE cycle_id = $1 AND state = 'SETTLED'
+       FROM (SELECT message_id, mode, MIN(transaction_index) AS first FROM payments_effective WHERE cycle_id = $1 AND state = 'SETTLED'
               GROUP BY message_id, mode) g
        JOIN messages m ON m.id = g.message_id ORDER BY g.message_id, g.first`, [cycleId]);
   // One report per sender and MsgId (as the payments group); its first payment's mode decides the lines.
@@ -89,7 +90,7 @@ async function reportSettled(ctx: EngineContext, tx: Queryable, cycleId: bigint)
   const listed = groups.filter((g) => g[0]!.mode === 'realtime');
   const lines = listed.length === 0 ? [] : await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; uetr: string | null }>(
     `SELECT m.message_id, m.participant AS sender, p.transaction_id, p.end_to_end_id, p.uetr
-       FROM payments p JOIN messages m ON m.id = p.message_id
+       FROM payments_effective p JOIN messages m ON m.id = p.message_id
       WHERE p.cycle_id = $1 AND p.state = 'SETTLED' AND p.message_id = ANY($2::bigint[]) ORDER BY p.message_id, p.transaction_index`,
     [cycleId, listed.flatMap((g) => g.map((r) => r.row_id))]);
   const linesOf = new Map(groupBy(lines, (r) => `${r.sender}|${r.message_id}`).map((g) => [`${g[0]!.sender}|${g[0]!.message_id}`, g]));
