@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ with Node's own test runner (tsx loads TypeScript).
+// Runs every *.test.ts under test/ with Node's own test runner (bin/ts-register.js loads TypeScript;
+// each test file's process inherits the --import).
 // Node 20's runner takes no globs, so the file list is gathered here. Extra arguments filter by path.
 // At the end it counts the tests skipped (and checks left out) for a missing prerequisite, which under
 // CI=true fail instead (test/support/prerequisites.ts), and shows the slowest files.
@@ -51,7 +52,7 @@ const reporters = [
   '--test-reporter=./test/support/timing-reporter.js', `--test-reporter-destination=${timingsFile}`,
 ];
 const started = performance.now();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files], {
+const result = spawnSync(process.execPath, ['--import', join(root, 'bin', 'ts-register.js'), '--test', '--test-concurrency=2', ...reporters, ...files], {
   cwd: root,
   stdio: 'inherit',
   // Work the test files of this run share (test/support/demo-once.ts: one demo for the tests that read its output).
