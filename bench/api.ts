@@ -33,6 +33,7 @@ import { silentLogger } from '../switch/log.ts';
 import { writeSchemePki } from '../test/support/scheme-pki.ts';
 import { serverCertificate } from '../test/api/support.ts';
 import { benchBanks, benchScheme, freshSchema, percentile, settlementDate, SingleMessages } from './engine.ts';
+import { TYPESCRIPT_IMPORT } from '../switch/typescript-import.ts';
 
 export const API_FULL = { submitMessages: 4_000, clients: 16, dashboardSeconds: 30, rate: 1_000, refreshesPerSecond: 2 } as const;
 export const API_QUICK = { submitMessages: 600, clients: 16, dashboardSeconds: 5, rate: 1_000, refreshesPerSecond: 2 } as const;
@@ -197,7 +198,7 @@ function steadyReads(perSecond: number, refresh: () => Promise<void>): { stop():
 
 /** The payment flow in a child process (bench/api-flow.ts): started and warmed now, run by go(). */
 async function startFlow(url: string, rate: number, seconds: number): Promise<{ go(): Promise<FlowResult> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./api-flow.ts', import.meta.url)), JSON.stringify({ url, rate, seconds })],
+  const child = spawn(process.execPath, [...TYPESCRIPT_IMPORT, fileURLToPath(new URL('./api-flow.ts', import.meta.url)), JSON.stringify({ url, rate, seconds })],
     { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));

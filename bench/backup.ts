@@ -22,6 +22,7 @@ import { loadConfig } from '../switch/config.ts';
 import { dropSchema, freshSchemaUrl } from '../switch/store/scratch.ts';
 import { openDatabase } from '../switch/store/database.ts';
 import { restoreBackup, writeBackup } from '../switch/store/backup.ts';
+import { TYPESCRIPT_IMPORT } from '../switch/typescript-import.ts';
 
 const DAY = '2026-11-26';
 const PER_FILE = 10_000;
@@ -101,7 +102,7 @@ async function child(step: string, store: string, file: string): Promise<void> {
 
 function runChild(step: string, store: string, file: string): { ms: number; maxRssKiB: number } {
   // A small V8 heap: a step whose memory grew with the store would fail here rather than pass slowly.
-  const run = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MIB}`, '--import', 'tsx', here, '--child', step, store, file],
+  const run = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MIB}`, ...TYPESCRIPT_IMPORT, here, '--child', step, store, file],
     { encoding: 'utf8', timeout: 3_600_000 });
   if (run.status !== 0) throw new Error(`backup bench child (${step}) failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ms: number; maxRssKiB: number };

@@ -31,6 +31,7 @@ import { signDetached, verifyDetached } from '../connectors/signing/cms.ts';
 import { createCa, issueCertificate } from '../connectors/signing/pki.ts';
 import { startSftpServer, type SftpTestServer } from '../test/support/sftp-server.ts';
 import type { Row } from './validation.ts';
+import { TYPESCRIPT_IMPORT } from '../switch/typescript-import.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const BANK = 'BANKDEFFXXX';
@@ -211,7 +212,7 @@ interface ConsumerOutput { readonly ids: string[]; readonly startedAt: number; r
 
 /** Starts a consumer child; resolves `ready` once it is loaded, `done` with its output after `go()`. */
 function consumerChild(url: string, prefix: string): { ready: Promise<void>; go: () => void; done: Promise<ConsumerOutput> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'queue-consume', url, prefix, BANK],
+  const child = spawn(process.execPath, [...TYPESCRIPT_IMPORT, fileURLToPath(import.meta.url), 'queue-consume', url, prefix, BANK],
     { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   let markReady: () => void = () => {};

@@ -50,6 +50,7 @@ import { XsdValidator } from '../switch/validation/xsd-pool.ts';
 import { validateFile } from '../switch/validation/pipeline.ts';
 import type { Row } from './validation.ts';
 import { copyFloor, floorResult, fsyncFloor, xmllintFloor, type FloorResult } from './floor.ts';
+import { TYPESCRIPT_IMPORT } from '../switch/typescript-import.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const work = join(root, '.bench', 'engine');
@@ -304,7 +305,7 @@ interface ChildOutput { readonly [key: string]: unknown }
 function runChild(args: string[]): Promise<ChildOutput> {
   const flags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(root, '.bench', 'profiles')] : [];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), ...args],
+    const child = spawn(process.execPath, [...flags, ...TYPESCRIPT_IMPORT, fileURLToPath(import.meta.url), ...args],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });

@@ -23,6 +23,7 @@ import { loadConfig } from '../switch/config.ts';
 import { dropSchema, freshSchemaUrl } from '../switch/store/scratch.ts';
 import { reconciliationReport, renderReport, statisticsReport } from '../switch/reports/index.ts';
 import { ManualClock } from '../switch/clock.ts';
+import { TYPESCRIPT_IMPORT } from '../switch/typescript-import.ts';
 
 const DAY = '2026-11-26';
 const NEXT_DAY = '2026-11-27';
@@ -183,7 +184,7 @@ const STEPS = [
 ] as const;
 
 function runChild(flag: string, args: readonly string[]): Measured {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', here, flag, ...args], { encoding: 'utf8', timeout: 3 * 3_600_000 });
+  const run = spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, here, flag, ...args], { encoding: 'utf8', timeout: 3 * 3_600_000 });
   if (run.status !== 0) throw new Error(`reports bench ${flag} failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Measured;
 }

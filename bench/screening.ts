@@ -23,6 +23,7 @@ import { parseUnList } from '../switch/risk/screening/parse-un.ts';
 import { ListScreener } from '../switch/risk/screening/screener.ts';
 import type { PaymentRiskFacts } from '../switch/risk/types.ts';
 import { generatedName, seededRandom } from '../test/support/screening-names.ts';
+import { TYPESCRIPT_IMPORT } from '../switch/typescript-import.ts';
 
 const PAYMENTS = 20_000;
 
@@ -175,7 +176,7 @@ export async function benchmarkScreening(quick: boolean): Promise<ScreeningRow[]
     for (const mode of ['parse', 'store']) {
       const url = mode === 'store' ? await benchDatabaseUrl() : undefined;
       if (mode === 'store' && url === undefined) continue;
-      const result = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', String(count), mode],
+      const result = spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, script, '--child', String(count), mode],
         { encoding: 'utf8', env: { ...process.env, ...(url ? { BENCH_SCREENING_DATABASE_URL: url } : {}) }, maxBuffer: 1 << 24 });
       if (result.status !== 0) throw new Error(`screening bench (${count} ${mode}) failed: ${result.stderr}`);
       rows.push(JSON.parse(result.stdout.trim().split('\n').at(-1)!) as ScreeningRow);

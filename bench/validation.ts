@@ -13,6 +13,7 @@ import { bulkCreditTransfer, DEMO_BANKS } from '../switch/demo/generate.ts';
 import { build, parseXml } from '../switch/iso/messages/pacs.008.001.08/index.ts';
 import { validateFile, validateSchemaOnly } from '../switch/validation/pipeline.ts';
 import { XsdValidator } from '../switch/validation/xsd-pool.ts';
+import { TYPESCRIPT_IMPORT } from '../switch/typescript-import.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const work = join(root, '.bench');
@@ -136,10 +137,10 @@ export async function benchmarkSingles(seconds: number): Promise<Row> {
 export function benchmarkLarge(count: number): Row {
   const path = join(work, `pacs008-${count}.xml`);
   if (!existsSync(path)) {
-    const made = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'make-large.ts'), String(count), path], { stdio: 'inherit' });
+    const made = spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, join(root, 'bench', 'make-large.ts'), String(count), path], { stdio: 'inherit' });
     if (made.status !== 0) throw new Error('could not generate the large file');
   }
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'validate-large.ts'), path], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, join(root, 'bench', 'validate-large.ts'), path], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`large validation failed: ${child.stderr}`);
   const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms: number; status: string; maxRssMB: number; transactions: number };
   const hasNative = spawnSync('xmllint', ['--version']).status === 0;

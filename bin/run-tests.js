@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ with Node's own test runner (tsx loads TypeScript, in main threads only).
+// Runs every *.test.ts under test/ with Node's own test runner (bin/ts-register.js loads TypeScript;
+// each test file's process inherits the --import).
 // Node 20's runner takes no globs, so the file list is gathered here. Extra arguments filter by path.
 // At the end it counts the tests skipped (and checks left out) for a missing prerequisite, which under
 // CI=true fail instead (test/support/prerequisites.ts), and shows the slowest files.
@@ -16,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const filters = process.argv.slice(2);
@@ -51,10 +52,7 @@ const reporters = [
   '--test-reporter=./test/support/timing-reporter.js', `--test-reporter-destination=${timingsFile}`,
 ];
 const started = performance.now();
-// TypeScript through tsx's loader in each test process's main thread only (test/support/tsx-main-thread.mjs
-// says why not `--import tsx`); an absolute URL, so that a child started elsewhere finds it too.
-const tsx = pathToFileURL(join(root, 'test', 'support', 'tsx-main-thread.mjs')).href;
-const result = spawnSync(process.execPath, ['--import', tsx, '--test', '--test-concurrency=2', ...reporters, ...files], {
+const result = spawnSync(process.execPath, ['--import', join(root, 'bin', 'ts-register.js'), '--test', '--test-concurrency=2', ...reporters, ...files], {
   cwd: root,
   stdio: 'inherit',
   // Work the test files of this run share (test/support/demo-once.ts: one demo for the tests that read its output).

@@ -22,6 +22,7 @@ import type { Engine } from '../engine/engine.ts';
 import { bytesContent, type Deliver, type OutboundMessage } from '../engine/transport.ts';
 import type { ChildMessage, ChildOptions, RelayedMessage, RemoteMethod } from './engine-child.ts';
 import type { CrashPoint } from '../engine/crash.ts';
+import { TYPESCRIPT_IMPORT } from '../typescript-import.ts';
 
 const CHILD = fileURLToPath(new URL('./engine-child.ts', import.meta.url));
 /** A child that has not answered one call in this time is taken for hung and the day fails. */
@@ -85,7 +86,7 @@ export class RemoteEngine implements DayEngine {
     delete env.NODE_TEST_CONTEXT;
     if (plan) { env.CLEARHOUSE_CRASH_AT = plan.point; env.CLEARHOUSE_CRASH_AFTER = String(plan.occurrence); }
     this.stderr = '';
-    const child = fork(CHILD, [], { env, execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(CHILD, [], { env, execArgv: [...TYPESCRIPT_IMPORT], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     this.child = child;
     child.stderr!.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000); });
     child.send({ type: 'init', options });

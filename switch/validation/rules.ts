@@ -286,9 +286,9 @@ export class MessageChecker {
 }
 
 /**
- * One transaction's rules. No closure is made per transaction: the switch runs under tsx, whose
- * keepNames wraps every function expression in a naming call (Object.defineProperty), a measurable
- * cost when a bulk file makes four of them per transaction.
+ * One transaction's rules. No closure is made per transaction: under tsx, whose keepNames wrapped every
+ * function expression in a naming call (Object.defineProperty), four per transaction were a measurable
+ * cost (decision 85); bin/ts-hooks.js adds no naming call (decision 97), but each is still an allocation.
  */
 export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Finding[] {
   const findings: Finding[] = [];

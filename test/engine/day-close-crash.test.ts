@@ -18,7 +18,7 @@ import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08
 import { positionedEntries } from '../../switch/engine/statements.ts';
 import { openDatabase } from '../../switch/store/database.ts';
 import { harness, schemeConfig } from './support.ts';
-import { TSX_CHILD_ARGS } from '../support/tsx-child.ts';
+import { TYPESCRIPT_IMPORT } from '../../switch/typescript-import.ts';
 
 const driver = fileURLToPath(new URL('./programs/day-close-driver.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,7 +52,7 @@ function run(url: string, mode: 'close' | 'resume', crashAfter?: number) {
   delete env.CLEARHOUSE_CRASH_AT;
   delete env.CLEARHOUSE_CRASH_AFTER;
   if (crashAfter !== undefined) Object.assign(env, { CLEARHOUSE_CRASH_AT: 'day-close.after-message', CLEARHOUSE_CRASH_AFTER: String(crashAfter) });
-  return spawnSync(process.execPath, [...TSX_CHILD_ARGS, driver, url, mode], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+  return spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, driver, url, mode], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
 }
 
 /** What the close sent, in plan order, with the outbox order and the bytes' digest; and the day's statements. */

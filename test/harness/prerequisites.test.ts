@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TYPESCRIPT_IMPORT } from '../../switch/typescript-import.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,7 +29,7 @@ test('needs a unicorn', (t) => {
     delete env.CI;
     delete env.NODE_TEST_CONTEXT; // a test runner of its own, reporting to stdout, not to this one
     if (ci !== undefined) env.CI = ci;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', file], { cwd: root, env, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, '--test', '--test-reporter=tap', file], { cwd: root, env, encoding: 'utf8' });
     return { status: result.status, stdout: result.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });

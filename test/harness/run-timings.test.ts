@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TYPESCRIPT_IMPORT } from '../../switch/typescript-import.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -24,7 +25,7 @@ describe('test file timings', () => {
       const destination = join(dir, 'timings.jsonl');
       const env = { ...process.env };
       delete env.NODE_TEST_CONTEXT; // a test runner of its own, not reporting to this one
-      const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-reporter-destination=stdout',
+      const result = spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, '--test', '--test-reporter=tap', '--test-reporter-destination=stdout',
         '--test-reporter=./test/support/timing-reporter.js', `--test-reporter-destination=${destination}`, passing, failing],
       { cwd: root, env, encoding: 'utf8' });
       assert.equal(result.status, 1, result.stdout);

@@ -24,7 +24,7 @@ import { ManualClock } from '../../switch/clock.ts';
 import { freshPostgresUrl, schemeConfig } from '../engine/support.ts';
 import { startReceiver } from '../notify/support.ts';
 import { WORKLOAD_TIME, workload } from './driver.ts';
-import { TSX_CHILD_ARGS } from '../support/tsx-child.ts';
+import { TYPESCRIPT_IMPORT } from '../../switch/typescript-import.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const driverPath = join(root, 'test', 'reliability', 'driver.ts');
@@ -46,7 +46,7 @@ function runDriver(databaseUrl: string, mailboxRoot: string, crashAfter?: number
     env.CLEARHOUSE_CRASH_AFTER = String(crashAfter);
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TSX_CHILD_ARGS, driverPath, databaseUrl, mailboxRoot, ...PHASES], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...TYPESCRIPT_IMPORT, driverPath, databaseUrl, mailboxRoot, ...PHASES], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
     child.on('error', reject);

@@ -28,7 +28,7 @@ import { DirectoryMailboxes } from '../../connectors/directory.ts';
 import { parseXml as parsePacs002 } from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import { AGENT, BANKS, freshPostgresUrl } from '../engine/support.ts';
 import { workload } from './driver.ts';
-import { TSX_CHILD_ARGS } from '../support/tsx-child.ts';
+import { TYPESCRIPT_IMPORT } from '../../switch/typescript-import.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const driverPath = join(root, 'test', 'reliability', 'driver.ts');
@@ -68,7 +68,7 @@ function runDriver(databaseUrl: string, mailboxRoot: string, crash?: { at: Crash
     env.CLEARHOUSE_CRASH_AFTER = String(crash.after);
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TSX_CHILD_ARGS, driverPath, databaseUrl, mailboxRoot, ...PHASES],
+    const child = spawn(process.execPath, [...TYPESCRIPT_IMPORT, driverPath, databaseUrl, mailboxRoot, ...PHASES],
       { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { bulkCreditTransfer, DEMO_BANKS } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
 import { limits } from '../../switch/limits.ts';
+import { TYPESCRIPT_IMPORT } from '../../switch/typescript-import.ts';
 
 const TRANSACTIONS = 100_000;
 const child = join(fileURLToPath(import.meta.url), '..', '..', 'support', 'validate-child.ts');
@@ -52,7 +53,7 @@ it(`a refused ${TRANSACTIONS}-transaction file is validated within limits.valida
   const path = join(directory, 'refused.xml');
   const size = writeRefusedFile(path);
   assert.ok(size > 100_000_000, `${size} bytes`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', child, path], { encoding: 'utf8', timeout: 600_000 });
+  const run = spawnSync(process.execPath, [...TYPESCRIPT_IMPORT, child, path], { encoding: 'utf8', timeout: 600_000 });
   assert.equal(run.status, 0, run.stderr);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
     status: string; findings: number; findingsDropped: number; codes: string[]; maxRssBytes: number;
