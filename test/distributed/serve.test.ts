@@ -231,7 +231,7 @@ async function scenario(processes: number, mode: 'rounds' | 'shared' = 'rounds')
       GROUP BY outbox_id HAVING count(*) > 1) d`);
     assert.equal(deliveredTwice.rows[0].n, 0, 'no outbox message delivered twice');
 
-    const payments = await db.query(`SELECT debtor_agent, creditor_agent, transaction_id, amount_minor, state FROM payments
+    const payments = await db.query(`SELECT debtor_agent, creditor_agent, transaction_id, amount_minor, state FROM payments_effective
       WHERE kind = 'CREDIT' ORDER BY instructing_agent, transaction_id`);
     const positions = await db.query(`SELECT c.business_date::text AS d, c.sequence, p.bic, p.currency, p.net_minor FROM cycle_positions p
       JOIN cycles c ON c.id = p.cycle_id ORDER BY c.business_date, c.sequence, p.bic, p.currency`);
