@@ -19,9 +19,9 @@
  * CPU time is counted in clock ticks (10 ms): compare totals, not single statements.
  */
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { openDatabase, type Database, type Queryable } from '../switch/store/database.ts';
 import { migrate } from '../switch/store/migrate.ts';
+import { dropSchema, freshSchemaUrl } from '../switch/store/scratch.ts';
 import { StatisticsScorer } from '../switch/risk/statistics.ts';
 import { SCORING_DEFAULTS } from '../switch/risk/scoring-config.ts';
 import type { PaymentRiskFacts } from '../switch/risk/types.ts';
@@ -44,22 +44,13 @@ function payment(debtor: string, creditor: string, amount: bigint, at: Date): Pa
 
 async function open(): Promise<{ db: Database; drop: () => Promise<void> }> {
   const schema = `riskstmt_${process.pid}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  const db = await openDatabase({ url: url.toString(), poolSize: 1 });
+  const db = await openDatabase({ url: await freshSchemaUrl(baseUrl, schema), poolSize: 1 });
   await migrate(db);
   return {
     db,
     drop: async () => {
       await db.close();
-      const c = new pg.Client({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
+      await dropSchema(baseUrl, schema);
     },
   };
 }
