@@ -8,7 +8,7 @@
 // The transform is otherwise tsx's: esbuild, ESM, the running Node as target, tsconfig.json's
 // compilerOptions (class fields, import elision), inline source maps so that stacks show .ts lines.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -44,6 +44,24 @@ function ownPrivateDirectory(path) {
   }
 }
 
+// Every edit of a file makes a new entry, so the cache is pruned: the first time a process adds an entry
+// (a miss: something changed), entries (and partial files of crashed writers) older than CACHE_MAX_AGE_MS
+// are removed. An entry still in use is only made again on its next load: a hit does not refresh its time.
+const CACHE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+let pruned = false;
+
+function pruneOnce() {
+  if (pruned) return;
+  pruned = true;
+  const oldest = Date.now() - CACHE_MAX_AGE_MS;
+  try {
+    for (const name of readdirSync(cacheDir)) {
+      const file = join(cacheDir, name);
+      try { if (statSync(file).mtimeMs < oldest) unlinkSync(file); } catch { /* gone meanwhile */ }
+    }
+  } catch { /* unreadable: nothing pruned */ }
+}
+
 export async function load(url, context, nextLoad) {
   if (!url.startsWith('file:') || !TS.test(url.split('?')[0])) return nextLoad(url, context);
   const path = fileURLToPath(url);
@@ -56,6 +74,7 @@ export async function load(url, context, nextLoad) {
   }
   const { code } = await transform(source, { ...OPTIONS, sourcefile: path });
   if (cacheUsable) {
+    pruneOnce();
     try {
       const partial = `${cached}.${process.pid}.tmp`;
       writeFileSync(partial, code);
