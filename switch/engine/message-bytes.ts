@@ -12,11 +12,14 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
 import { contentBytes, type OutboundContent } from './transport.ts';
-import { compositionChunks, InboundSources, type Composition } from './cycles/bulk-files.ts';
+import { compositionChunks, InboundSources, type Composition, type HeldFile } from './cycles/bulk-files.ts';
 
-/** Inbound files for composing messages (held up to limits.bulkSourceBytesMax; their spans are not read). */
-export function inboundSources(db: Queryable): InboundSources {
-  return new InboundSources(db, undefined, false);
+/**
+ * Inbound files for composing messages (held up to limits.bulkSourceBytesMax; their spans are not read),
+ * starting from `files` already read (the dispatcher: those settlement handed over, takeInboundFiles).
+ */
+export function inboundSources(db: Queryable, files?: ReadonlyMap<bigint, HeldFile>): InboundSources {
+  return new InboundSources(db, undefined, false, files);
 }
 
 /** The stored message `messageRowId`'s content, or undefined if there is no such message or its bytes were not stored whole (refused storage). */

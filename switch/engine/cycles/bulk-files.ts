@@ -93,6 +93,7 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
     await tx.query("INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity')",
       [stored!.id, file.creditor_agent]);
   }
+  if (files.length > 0) handOverInboundFiles(ctx.db, sources);
 }
 
 /** A bulk file as stored (migration 033): element k is bytes [starts[k], ends[k]) of inbound message sources[k]. */
@@ -182,13 +183,28 @@ export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint
  * transactions' files as base64 took most of the settlement phase's CPU on both sides (docs/performance.md).
  */
 export class InboundSources {
-  private readonly held = new Map<bigint, { bytes: Buffer; spans: readonly (Span | undefined)[] }>();
+  private readonly held = new Map<bigint, HeldFile>();
   private heldBytes = 0;
   /** Inbound files read so far (each read once while they fit in the budget). */
   reads = 0;
 
-  /** `withSpans` false: only span() is used (a composition names its spans), the recorded spans are not read. */
-  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax, private readonly withSpans = true) {}
+  /**
+   * `withSpans` false: only span() is used (a composition names its spans), the recorded spans are not
+   * read. `files`: inbound files already read (handed over by settlement, takeInboundFiles), held from the start.
+   */
+  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax, private readonly withSpans = true,
+    files?: ReadonlyMap<bigint, HeldFile>) {
+    for (const [id, file] of files ?? []) {
+      if (this.heldBytes + file.bytes.length > this.budgetBytes) break;
+      this.held.set(id, file);
+      this.heldBytes += file.bytes.length;
+    }
+  }
+
+  /** The files held now (least recently used first): what handOverInboundFiles keeps for the dispatcher. */
+  heldFiles(): ReadonlyMap<bigint, HeldFile> {
+    return new Map(this.held);
+  }
 
   /** The bytes of transaction `index` of inbound message `messageRowId`, as forwarded. */
   async element(messageRowId: bigint, index: number): Promise<Uint8Array> {
@@ -210,7 +226,7 @@ export class InboundSources {
   }
 
   /** Inbound message `messageRowId`'s bytes and recorded spans (read unless held), made the most recently used. */
-  async file(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
+  async file(messageRowId: bigint): Promise<HeldFile> {
     const source = this.held.get(messageRowId);
     if (!source) return this.read(messageRowId);
     this.held.delete(messageRowId);
@@ -218,7 +234,7 @@ export class InboundSources {
     return source;
   }
 
-  private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
+  private async read(messageRowId: bigint): Promise<HeldFile> {
     let bytes: Buffer | undefined;
     let row: { starts: number[] | null; ends: number[] | null; plain: boolean[] | null } | undefined;
     if (this.tx.copyTo) {
@@ -254,6 +270,40 @@ export class InboundSources {
     this.heldBytes += bytes.length;
     return source;
   }
+}
+
+/** An inbound file as held: its bytes and, when read with them, its transactions' spans. */
+export interface HeldFile {
+  readonly bytes: Buffer;
+  readonly spans: readonly (Span | undefined)[];
+}
+
+/** Per database (an engine's), the inbound files settlement last handed over, until taken or dropped. */
+const handoffs = new WeakMap<object, { readonly files: ReadonlyMap<bigint, HeldFile>; readonly timer: ReturnType<typeof setTimeout> }>();
+
+/**
+ * Settlement has read these inbound files to hash its bulk files; the dispatcher composes the same
+ * files next, and would read them again. Stored messages never change (the messages_immutable trigger),
+ * so the bytes read in the settlement's transaction are the ones a later transaction reads, whether
+ * settlement commits or not: they are kept for the next dispatcher pass of this process on the same
+ * database (`key`: its Database), which takes them once, and dropped after limits.bulkSourcesHandoffMs
+ * if none does. What is delivered is still checked against the recorded length and SHA-256.
+ */
+export function handOverInboundFiles(key: object, sources: InboundSources): void {
+  const previous = handoffs.get(key);
+  if (previous) clearTimeout(previous.timer);
+  const timer = setTimeout(() => handoffs.delete(key), limits.bulkSourcesHandoffMs);
+  timer.unref?.();
+  handoffs.set(key, { files: sources.heldFiles(), timer });
+}
+
+/** The inbound files handed over for `key` (handOverInboundFiles), taken: a second call gets none. */
+export function takeInboundFiles(key: object): ReadonlyMap<bigint, HeldFile> | undefined {
+  const handoff = handoffs.get(key);
+  if (!handoff) return undefined;
+  clearTimeout(handoff.timer);
+  handoffs.delete(key);
+  return handoff.files;
 }
 
 /**
