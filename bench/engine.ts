@@ -327,6 +327,14 @@ export interface BatchResult extends ChildOutput {
   /** Peak RSS reached by the end of each phase (maxRSS is a high-water mark). */
   readonly peakRssMBBy: { readonly beforeIntake: number; readonly intake: number; readonly netting: number; readonly settlement: number };
   readonly cpu: { readonly intake: PhaseCpu; readonly netting: PhaseCpu; readonly settlement: PhaseCpu };
+  /**
+   * The settlement + delivery phase by step, node CPU s (all threads) and wall s: the dispatcher's passes
+   * that deliver the instructions and the cycle's other messages before the bulk files, the engine taking
+   * the agent's answers (the last one settles the cycle and composes the bulk files), the simulator's own
+   * work (reading the pacs.009 files, booking, building the pacs.002: the bench's stand-in for the
+   * settlement agent, an outside party), and the dispatcher's passes after the answers (the bulk files).
+   */
+  readonly settlementSteps: Readonly<Record<'instructions' | 'answersEngine' | 'agentSimulator' | 'delivery', { readonly nodeCpuS: number; readonly wallS: number }>>;
   /** WAL written by the whole server during each phase (MB): meaningful only while nothing else writes to it. */
   readonly walMB: { readonly intake: number; readonly netting: number; readonly settlement: number };
   /** Size of each table of the run's schema over 1 MB, indexes and TOAST included (MB). */
@@ -335,6 +343,11 @@ export interface BatchResult extends ChildOutput {
   readonly loadAverage: { readonly before: number; readonly afterRun: number; readonly afterFloor: number };
   readonly floor: FloorResult;
 }
+
+const SETTLEMENT_STEP_NAMES: Readonly<Record<keyof BatchResult['settlementSteps'], string>> = {
+  instructions: 'pacs.009 instructions delivered', answersEngine: 'engine takes the answers (settles, composes bulk files)',
+  agentSimulator: 'settlement agent simulator (outside party)', delivery: 'bulk files and notices delivered',
+};
 
 function cpuText(c: PhaseCpu): string {
   return `${c.nodeCpuS.toFixed(1)} / ${c.postgresCpuS === null ? '?' : c.postgresCpuS.toFixed(1)}`;
@@ -363,6 +376,8 @@ export async function benchmarkEngineBatch(shape: BatchShape): Promise<{ row: Ro
     { phase: 'settlement + delivery (agent answers, bulk files written)', s: ms(result.settlementDeliveryMs),
       'payments/s': Math.round(result.payments / (result.settlementDeliveryMs / 1000)), 'CPU s node / PostgreSQL': cpuText(result.cpu.settlement),
       'WAL MB': result.walMB.settlement, 'peak RSS MB by then': result.peakRssMBBy.settlement },
+    ...Object.entries(result.settlementSteps).map(([step, v]) => ({ phase: `  settlement step: ${SETTLEMENT_STEP_NAMES[step as keyof BatchResult['settlementSteps']]}`,
+      s: v.wallS.toFixed(2), 'CPU s node / PostgreSQL': `${v.nodeCpuS.toFixed(2)} / –` })),
   ];
   const f = result.floor;
   const cpu = (c: number | null): string => (c === null ? '?' : c.toFixed(2));
@@ -604,8 +619,31 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
     const rssNetting = peakRssMB();
     const walNetting = await wal.lap();
     sqlTimings?.report('cut-off + netting');
-    await dispatchAll();
-    for (let round = 0; round < 5 && (await agent.answerAll()) > 0; round++) await dispatchAll();
+    // Each step's node CPU and wall time (settlementSteps); the engine's submits of the agent's answers are
+    // told from the simulator's own work by timing engine.submit while the simulator runs (it submits one at a time).
+    const steps = { instructions: { cpu: 0, wall: 0 }, answersEngine: { cpu: 0, wall: 0 }, agentSimulator: { cpu: 0, wall: 0 }, delivery: { cpu: 0, wall: 0 } };
+    const timed = async <T>(step: { cpu: number; wall: number }, work: () => Promise<T>): Promise<T> => {
+      const cpu = process.cpuUsage(), wall = performance.now();
+      try {
+        return await work();
+      } finally {
+        const used = process.cpuUsage(cpu);
+        step.cpu += (used.user + used.system) / 1e6;
+        step.wall += (performance.now() - wall) / 1000;
+      }
+    };
+    const submit = engine.submit.bind(engine);
+    engine.submit = (input) => timed(steps.answersEngine, () => submit(input));
+    await timed(steps.instructions, dispatchAll);
+    for (let round = 0; round < 5; round++) {
+      const before = { ...steps.answersEngine };
+      const answered = await timed(steps.agentSimulator, () => agent.answerAll());
+      steps.agentSimulator.cpu -= steps.answersEngine.cpu - before.cpu;
+      steps.agentSimulator.wall -= steps.answersEngine.wall - before.wall;
+      if (answered === 0) break;
+      await timed(steps.delivery, dispatchAll);
+    }
+    engine.submit = submit;
     const finished = performance.now();
     const cpuSettlement = meter.lap();
     meter.stop();
@@ -636,6 +674,7 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
       peakRssMB: ourPeakRssMB,
       peakRssMBBy: { beforeIntake: rssBefore, intake: rssIntake, netting: rssNetting, settlement: ourPeakRssMB },
       cpu: { intake: cpuIntake, netting: cpuNetting, settlement: cpuSettlement },
+      settlementSteps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, { nodeCpuS: Math.round(v.cpu * 100) / 100, wallS: Math.round(v.wall * 100) / 100 }])) as BatchResult['settlementSteps'],
       walMB: { intake: walIntake, netting: walNetting, settlement: walSettlement },
       storageMB: storage,
     };

@@ -385,6 +385,11 @@ export const limits = {
    * bulk file needs them): every bulk file takes transactions from every sender's file, so a cycle whose
    * inbound files fit builds all its bulk files from one read of each; 200,000 transactions are 220 MB. */
   bulkSourceBytesMax: 320 * 2 ** 20,
+  /** The inbound files settlement read for a cycle's bulk files are handed to the next dispatcher pass of the
+   * same process (switch/engine/cycles/bulk-files.ts, handOverInboundFiles), which composes the same files
+   * from them instead of reading them again; dropped after this long if no pass takes them (a dispatcher in
+   * another process, serve's Redis mode), so that they hold no memory for long. */
+  bulkSourcesHandoffMs: 60_000,
   /** Business-day statements (camt.053, switch/engine/statements.ts, docs/reports.md). */
   statements: {
     /** Settled payments read per query while a statement is written: one keyset batch at a time,

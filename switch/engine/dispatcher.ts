@@ -11,7 +11,7 @@ import { crashPoint } from './crash.ts';
 import { raiseEvent } from './alerts.ts';
 import type { Deliver } from './transport.ts';
 import { inboundSources, storedContent } from './message-bytes.ts';
-import type { InboundSources } from './cycles/bulk-files.ts';
+import { takeInboundFiles, type InboundSources } from './cycles/bulk-files.ts';
 
 /** Messages delivered per dispatcher pass; bounded so one pass holds its row locks briefly. */
 export const DISPATCH_BATCH_MAX = 200;
@@ -47,8 +47,10 @@ export async function dispatchOnce(ctx: EngineContext, deliver: Deliver, limit =
         WHERE o.state = 'PENDING' AND o.next_attempt_at <= $1
         ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED`, [ctx.clock.now(), limit]);
     let delivered = 0;
-    // One set of inbound files for the pass: a cycle's bulk files are composed from the same ones.
-    const sources = inboundSources(tx);
+    // One set of inbound files for the pass: a cycle's bulk files are composed from the same ones,
+    // starting from those the cycle's settlement read in this process, if it handed them over (taken
+    // by a pass that composes a message, not by one that delivers only stored bytes).
+    const sources = inboundSources(tx, due.some((row) => row.bytes_base64 === null) ? takeInboundFiles(ctx.db) : undefined);
     for (const row of due) if (await tryDelivery(ctx, tx, row, deliver, sources)) delivered++;
     return delivered;
   });

@@ -12,14 +12,14 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
 import { contentBytes, type OutboundContent } from './transport.ts';
-import { compositionPieces, InboundSources, type Composition } from './cycles/bulk-files.ts';
+import { compositionChunks, InboundSources, type Composition, type HeldFile } from './cycles/bulk-files.ts';
 
-/** Chunks a composed message is streamed in: elements gathered up to about this many bytes. */
-const CHUNK_BYTES = 1 << 20;
-
-/** Inbound files for composing messages (held up to limits.bulkSourceBytesMax; their spans are not read). */
-export function inboundSources(db: Queryable): InboundSources {
-  return new InboundSources(db, undefined, false);
+/**
+ * Inbound files for composing messages (held up to limits.bulkSourceBytesMax; their spans are not read),
+ * starting from `files` already read (the dispatcher: those settlement handed over, takeInboundFiles).
+ */
+export function inboundSources(db: Queryable, files?: ReadonlyMap<bigint, HeldFile>): InboundSources {
+  return new InboundSources(db, undefined, false, files);
 }
 
 /** The stored message `messageRowId`'s content, or undefined if there is no such message or its bytes were not stored whole (refused storage). */
@@ -48,26 +48,21 @@ export async function storedContent(db: Queryable, row: { id: bigint; sha256: st
     const bytes = Buffer.from(row.bytesBase64, 'base64');
     return checkedContent(row, async function* () { yield bytes; });
   }
-  const [composition] = await db.query<Composition>(
-    'SELECT head, tail, sources, starts, ends, plain FROM message_compositions WHERE message_id = $1', [row.id]);
-  if (composition === undefined) throw new Error(`message ${row.id} has neither bytes nor a composition`);
+  // The arrays as comma-separated text, split here: node-postgres parses an array column character by
+  // character, which cost more than composing the file.
+  const [stored] = await db.query<{ head: Uint8Array; tail: Uint8Array; sources: string; starts: string; ends: string; plain: string }>(
+    `SELECT head, tail, array_to_string(sources, ',') AS sources, array_to_string(starts, ',') AS starts,
+            array_to_string(ends, ',') AS ends, array_to_string(plain, ',') AS plain FROM message_compositions WHERE message_id = $1`, [row.id]);
+  if (stored === undefined) throw new Error(`message ${row.id} has neither bytes nor a composition`);
+  const list = (text: string): string[] => (text === '' ? [] : text.split(','));
+  const composition: Composition = { head: stored.head, tail: stored.tail, sources: list(stored.sources), starts: list(stored.starts).map(Number),
+    ends: list(stored.ends).map(Number), plain: list(stored.plain).map((p) => p === 'true' || p === 't') };
   return checkedContent(row, () => composedChunks(db, composition, sources));
 }
 
-/** The bytes a composition stands for (compositionPieces), in chunks of about CHUNK_BYTES (the inbound files read through InboundSources). */
-export async function* composedChunks(db: Queryable, composition: Composition, sources: InboundSources = inboundSources(db)): AsyncGenerator<Uint8Array> {
-  let parts: Uint8Array[] = [];
-  let held = 0;
-  for await (const piece of compositionPieces(composition, sources)) {
-    parts.push(piece);
-    held += piece.length;
-    if (held >= CHUNK_BYTES) {
-      yield Buffer.concat(parts);
-      parts = [];
-      held = 0;
-    }
-  }
-  if (parts.length > 0) yield Buffer.concat(parts);
+/** The bytes a composition stands for (compositionChunks), in chunks of about 1 MiB (the inbound files read through InboundSources). */
+export function composedChunks(db: Queryable, composition: Composition, sources: InboundSources = inboundSources(db)): AsyncGenerator<Uint8Array> {
+  return compositionChunks(composition, sources);
 }
 
 /** Content whose chunks are hashed as they go; after the last one, a length or SHA-256 other than recorded throws. */

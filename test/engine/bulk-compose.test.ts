@@ -4,7 +4,8 @@
  * the spans of the inbound files it is made of, with the length and SHA-256 of the bytes; the file the
  * dispatcher streams to the mailbox, the bytes a download gives and those the composition stands for
  * are the same; a composition whose bytes are not the recorded ones is never delivered (the attempt
- * fails, the file never appears under its name).
+ * fails, the file never appears under its name). On PostgreSQL, the inbound files settlement read are
+ * handed to the dispatcher of the same process, which composes from them without reading them again.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08
 import { messageBytes, messageContent } from '../../switch/engine/message-bytes.ts';
 import { contentBytes } from '../../switch/engine/transport.ts';
 import { verifyAudit } from '../../switch/audit/verify.ts';
+import pg from 'pg';
 import { backends, harness, type Harness } from './support.ts';
 
 const encoder = new TextEncoder();
@@ -97,5 +99,33 @@ for (const backend of backends) {
         await h.close();
       }
     });
+
+    if (backend === 'postgres') {
+      it('settlement hands the inbound files it read to the dispatcher: each is read once for hashing and for delivering', async () => {
+        const h = await harness(backend, undefined, xsd);
+        // Counts the binary COPYs of inbound bytes (InboundSources) every pooled connection sends.
+        const query = pg.Client.prototype.query;
+        let copies = 0;
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          const q = args[0] as { text?: unknown } | undefined;
+          if (typeof q === 'object' && q !== null && typeof q.text === 'string' && q.text.startsWith('COPY (SELECT bytes FROM messages')) copies++;
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof query;
+        try {
+          await submit(h, 0, 60, 81, [1, 2]);
+          await submit(h, 2, 40, 82, [0, 1]);
+          await h.closeAndSettle();
+          const db = h.engine.storeForTests();
+          const bulks = await db.query<{ participant: string; message_id: string; sha256: string }>(
+            "SELECT participant, message_id, sha256 FROM messages WHERE direction = 'out' AND message_type = 'pacs.008.001.08' AND bytes IS NULL");
+          assert.equal(bulks.length, 3, 'one bulk file per receiver');
+          for (const b of bulks) assert.equal(sha256(h.mailboxes.read(b.participant, 'outbound', `pacs.008.001.08_${b.message_id}.xml`)), b.sha256);
+          assert.equal(copies, 2, 'the two inbound files read once each: by settlement, not again by the dispatcher');
+        } finally {
+          pg.Client.prototype.query = query;
+          await h.close();
+        }
+      });
+    }
   });
 }

@@ -31,15 +31,19 @@ import { forwardedCreditTransfer } from '../outbound.ts';
 export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint, businessDate: string): Promise<void> {
   // Per file: its payments' inbound messages and transaction indexes in acceptance order (the order of
   // the file), sorted per group of about 10,000 narrow rows rather than the cycle's 200,000 at once.
+  // The two lists travel as comma-separated text (node-postgres parses an array column character by
+  // character: most of the node time of this query), split here.
   const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint;
-    messages: (string | bigint)[]; indexes: number[] }>(
+    messages: string; indexes: string }>(
     `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor,
-            array_agg(message_id ORDER BY sequence) AS messages, array_agg(transaction_index ORDER BY sequence) AS indexes
+            array_to_string(array_agg(message_id ORDER BY sequence), ',') AS messages,
+            array_to_string(array_agg(transaction_index ORDER BY sequence), ',') AS indexes
        FROM payments_effective WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
       GROUP BY creditor_agent, currency ORDER BY creditor_agent, currency`, [cycleId]);
   const sources = new InboundSources(tx);
   for (const file of files) {
-    invariant(file.messages.length === file.count && file.indexes.length === file.count, `bulk file for ${file.creditor_agent}: payments do not match its count`);
+    const messages = file.messages.split(','), indexes = file.indexes.split(',');
+    invariant(messages.length === file.count && indexes.length === file.count, `bulk file for ${file.creditor_agent}: payments do not match its count`);
     const messageId = await nextMessageId(tx, ctx.clock, ctx.switchBic);
     // The document as forwardedCreditTransfer builds it, cut where its transactions go.
     const [head, tail, ...rest] = forwardedCreditTransfer({
@@ -51,35 +55,46 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
     // Stored as its composition (migration 033): the header and trailer built here and, per
     // transaction, where its element sits in its inbound file; the bytes are hashed as they would be
     // delivered (never joined into one buffer) for the length and SHA-256 every message records.
+    // Consecutive transactions mostly come from the same inbound file (acceptance order): its spans
+    // are looked up once per run of them, not awaited per transaction.
     const headBytes = Buffer.from(head, 'utf8'), tailBytes = Buffer.from(tail, 'utf8');
-    const sourceIds: string[] = [], starts: number[] = [], ends: number[] = [], plain: boolean[] = [];
+    const starts: number[] = new Array<number>(file.count), ends: number[] = new Array<number>(file.count), plain: boolean[] = new Array<boolean>(file.count);
+    let sourceKey: string | undefined, spans: readonly (Span | undefined)[] = [];
     for (let i = 0; i < file.count; i++) {
-      const span = await sources.spanOf(BigInt(file.messages[i]!), file.indexes[i]!);
-      sourceIds.push(file.messages[i]!.toString());
-      starts.push(span.start);
-      ends.push(span.end);
-      plain.push(span.plain);
+      const key = messages[i]!, index = Number(indexes[i]);
+      if (key !== sourceKey) {
+        spans = (await sources.file(BigInt(key))).spans;
+        sourceKey = key;
+      }
+      const span = spans[index];
+      invariant(span !== undefined, `inbound message ${key} has no transaction ${index}`);
+      starts[i] = span.start;
+      ends[i] = span.end;
+      plain[i] = span.plain;
     }
+    const composition: Composition = { head: headBytes, tail: tailBytes, sources: messages, starts, ends, plain };
     const hash = createHash('sha256');
     let size = 0;
-    for await (const piece of compositionPieces({ head: headBytes, tail: tailBytes, sources: sourceIds, starts, ends, plain }, sources)) {
-      hash.update(piece);
-      size += piece.length;
+    for await (const chunk of compositionChunks(composition, sources)) {
+      hash.update(chunk);
+      size += chunk.length;
     }
     const sha256 = hash.digest('hex');
     // Stored and queued as emit() does, the bytes left NULL: message_compositions determines them.
     const [stored] = await tx.query<{ id: bigint }>(
       `INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
        VALUES ('out', $1, 'pacs.008.001.08', $2, $3, $4, NULL) RETURNING id`, [file.creditor_agent, messageId, sha256, size]);
+    // The arrays as their text literals, made here by joins (node-postgres' array serialiser quotes and
+    // escapes every element), and cast by the server as before.
     await tx.query(`INSERT INTO message_compositions (message_id, head, tail, sources, starts, ends, plain)
-                    VALUES ($1, $2, $3, $4::bigint[], $5::int[], $6::int[], $7::boolean[])`,
-    [stored!.id, headBytes, tailBytes, sourceIds, starts, ends, plain]);
+                    VALUES ($1, $2, $3, $4::text::bigint[], $5::text::int[], $6::text::int[], $7::text::boolean[])`,
+    [stored!.id, headBytes, tailBytes, `{${file.messages}}`, `{${starts.join(',')}}`, `{${ends.join(',')}}`,
+      `{${plain.map((p) => (p ? 't' : 'f')).join(',')}}`]);
     await tx.query("INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity')",
       [stored!.id, file.creditor_agent]);
   }
+  if (files.length > 0) handOverInboundFiles(ctx.db, sources);
 }
-
-const NEWLINE = Buffer.from('\n', 'utf8');
 
 /** A bulk file as stored (migration 033): element k is bytes [starts[k], ends[k]) of inbound message sources[k]. */
 export interface Composition {
@@ -91,18 +106,50 @@ export interface Composition {
   readonly plain: readonly boolean[];
 }
 
+/** Chunks a composition's bytes are made in: elements copied into buffers of about this size. */
+export const COMPOSITION_CHUNK_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
+
 /**
- * The bytes a composition stands for, piece by piece: its head, the transaction elements separated by
- * newlines, its tail. The one definition of a bulk file's layout: settlement hashes these pieces, and
- * every reader composes them (message-bytes.ts).
+ * The bytes a composition stands for: its head, the transaction elements separated by newlines, its
+ * tail, copied into chunks of about `chunkBytes` (a larger piece gets a chunk of its own size). The one
+ * definition of a bulk file's layout: settlement hashes these chunks, and every reader composes them
+ * (message-bytes.ts). Each chunk is a new buffer, the reader's to keep. The loop awaits only to read an
+ * inbound file (when the source changes from one element to the next) and to hand over a full chunk:
+ * an await and a view per element made 200,000 transactions cost more than hashing them.
  */
-export async function* compositionPieces(composition: Composition, sources: InboundSources): AsyncGenerator<Uint8Array> {
-  yield composition.head;
-  for (let k = 0; k < composition.sources.length; k++) {
-    if (k > 0) yield NEWLINE;
-    yield await sources.span(BigInt(composition.sources[k]!), { start: composition.starts[k]!, end: composition.ends[k]!, plain: composition.plain[k]! });
+export async function* compositionChunks(composition: Composition, sources: InboundSources, chunkBytes = COMPOSITION_CHUNK_BYTES): AsyncGenerator<Buffer> {
+  const count = composition.sources.length;
+  let chunk = Buffer.allocUnsafe(Math.max(chunkBytes, composition.head.length));
+  chunk.set(composition.head, 0);
+  let at = composition.head.length;
+  let sourceKey: bigint | string | undefined, bytes: Buffer | undefined;
+  for (let k = 0; k < count; k++) {
+    const key = composition.sources[k]!;
+    if (key !== sourceKey || bytes === undefined) {
+      bytes = (await sources.file(BigInt(key))).bytes;
+      sourceKey = key;
+    }
+    const span = { start: composition.starts[k]!, end: composition.ends[k]!, plain: composition.plain[k]! };
+    invariant(span.start >= 0 && span.start < span.end && span.end <= bytes.length, `inbound message ${key} has no element at [${span.start}, ${span.end})`);
+    const rewritten = span.plain ? undefined : Buffer.from(forwardableElement(bytes, span), 'utf8');
+    const length = (k > 0 ? 1 : 0) + (rewritten ? rewritten.length : span.end - span.start);
+    if (at + length > chunk.length) {
+      yield chunk.subarray(0, at);
+      chunk = Buffer.allocUnsafe(Math.max(chunkBytes, length));
+      at = 0;
+    }
+    if (k > 0) chunk[at++] = NEWLINE;
+    at += rewritten ? rewritten.copy(chunk, at) : bytes.copy(chunk, at, span.start, span.end);
   }
-  yield composition.tail;
+  if (at + composition.tail.length > chunk.length) {
+    yield chunk.subarray(0, at);
+    chunk = Buffer.allocUnsafe(Math.max(chunkBytes, composition.tail.length));
+    at = 0;
+  }
+  chunk.set(composition.tail, at);
+  at += composition.tail.length;
+  yield chunk.subarray(0, at);
 }
 
 /** Where a transaction element sits in its inbound file, and whether it is copied as is. */
@@ -136,13 +183,28 @@ export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint
  * transactions' files as base64 took most of the settlement phase's CPU on both sides (docs/performance.md).
  */
 export class InboundSources {
-  private readonly held = new Map<bigint, { bytes: Buffer; spans: readonly (Span | undefined)[] }>();
+  private readonly held = new Map<bigint, HeldFile>();
   private heldBytes = 0;
   /** Inbound files read so far (each read once while they fit in the budget). */
   reads = 0;
 
-  /** `withSpans` false: only span() is used (a composition names its spans), the recorded spans are not read. */
-  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax, private readonly withSpans = true) {}
+  /**
+   * `withSpans` false: only span() is used (a composition names its spans), the recorded spans are not
+   * read. `files`: inbound files already read (handed over by settlement, takeInboundFiles), held from the start.
+   */
+  constructor(private readonly tx: Queryable, private readonly budgetBytes: number = limits.bulkSourceBytesMax, private readonly withSpans = true,
+    files?: ReadonlyMap<bigint, HeldFile>) {
+    for (const [id, file] of files ?? []) {
+      if (this.heldBytes + file.bytes.length > this.budgetBytes) break;
+      this.held.set(id, file);
+      this.heldBytes += file.bytes.length;
+    }
+  }
+
+  /** The files held now (least recently used first): what handOverInboundFiles keeps for the dispatcher. */
+  heldFiles(): ReadonlyMap<bigint, HeldFile> {
+    return new Map(this.held);
+  }
 
   /** The bytes of transaction `index` of inbound message `messageRowId`, as forwarded. */
   async element(messageRowId: bigint, index: number): Promise<Uint8Array> {
@@ -151,19 +213,20 @@ export class InboundSources {
 
   /** Where transaction `index` of inbound message `messageRowId` sits in its bytes. */
   async spanOf(messageRowId: bigint, index: number): Promise<Span> {
-    const span = (await this.source(messageRowId)).spans[index];
+    const span = (await this.file(messageRowId)).spans[index];
     invariant(span !== undefined, `inbound message ${messageRowId} has no transaction ${index}`);
     return span;
   }
 
   /** The element at `span` of inbound message `messageRowId`, as forwarded (copied when plain, else rewritten). */
   async span(messageRowId: bigint, span: Span): Promise<Uint8Array> {
-    const source = await this.source(messageRowId);
+    const source = await this.file(messageRowId);
     invariant(span.start >= 0 && span.start < span.end && span.end <= source.bytes.length, `inbound message ${messageRowId} has no element at [${span.start}, ${span.end})`);
     return span.plain ? source.bytes.subarray(span.start, span.end) : Buffer.from(forwardableElement(source.bytes, span), 'utf8');
   }
 
-  private async source(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
+  /** Inbound message `messageRowId`'s bytes and recorded spans (read unless held), made the most recently used. */
+  async file(messageRowId: bigint): Promise<HeldFile> {
     const source = this.held.get(messageRowId);
     if (!source) return this.read(messageRowId);
     this.held.delete(messageRowId);
@@ -171,7 +234,7 @@ export class InboundSources {
     return source;
   }
 
-  private async read(messageRowId: bigint): Promise<{ bytes: Buffer; spans: readonly (Span | undefined)[] }> {
+  private async read(messageRowId: bigint): Promise<HeldFile> {
     let bytes: Buffer | undefined;
     let row: { starts: number[] | null; ends: number[] | null; plain: boolean[] | null } | undefined;
     if (this.tx.copyTo) {
@@ -207,6 +270,40 @@ export class InboundSources {
     this.heldBytes += bytes.length;
     return source;
   }
+}
+
+/** An inbound file as held: its bytes and, when read with them, its transactions' spans. */
+export interface HeldFile {
+  readonly bytes: Buffer;
+  readonly spans: readonly (Span | undefined)[];
+}
+
+/** Per database (an engine's), the inbound files settlement last handed over, until taken or dropped. */
+const handoffs = new WeakMap<object, { readonly files: ReadonlyMap<bigint, HeldFile>; readonly timer: ReturnType<typeof setTimeout> }>();
+
+/**
+ * Settlement has read these inbound files to hash its bulk files; the dispatcher composes the same
+ * files next, and would read them again. Stored messages never change (the messages_immutable trigger),
+ * so the bytes read in the settlement's transaction are the ones a later transaction reads, whether
+ * settlement commits or not: they are kept for the next dispatcher pass of this process on the same
+ * database (`key`: its Database), which takes them once, and dropped after limits.bulkSourcesHandoffMs
+ * if none does. What is delivered is still checked against the recorded length and SHA-256.
+ */
+export function handOverInboundFiles(key: object, sources: InboundSources): void {
+  const previous = handoffs.get(key);
+  if (previous) clearTimeout(previous.timer);
+  const timer = setTimeout(() => handoffs.delete(key), limits.bulkSourcesHandoffMs);
+  timer.unref?.();
+  handoffs.set(key, { files: sources.heldFiles(), timer });
+}
+
+/** The inbound files handed over for `key` (handOverInboundFiles), taken: a second call gets none. */
+export function takeInboundFiles(key: object): ReadonlyMap<bigint, HeldFile> | undefined {
+  const handoff = handoffs.get(key);
+  if (!handoff) return undefined;
+  clearTimeout(handoff.timer);
+  handoffs.delete(key);
+  return handoff.files;
 }
 
 /**
