@@ -66,11 +66,14 @@ const COPY_LINES = "FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'";
 
 /**
  * Dependencies the catalogue does not show as foreign keys: payment_transitions and payment_xml refer
- * to payments through statement triggers (migration 005), which check on insert that the payment exists.
+ * to payments through statement triggers (migration 005), which check on insert that the payment exists;
+ * payments and idempotency_keys to their message and cycle likewise (migration 044).
  */
 const TRIGGER_REFERENCES: Readonly<Record<string, readonly string[]>> = {
   payment_transitions: ['payments'],
   payment_xml: ['payments'],
+  payments: ['messages', 'cycles'],
+  idempotency_keys: ['messages'],
 };
 
 export interface BackupMigration { readonly version: number; readonly name: string; readonly sha256: string }

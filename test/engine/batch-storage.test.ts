@@ -8,7 +8,9 @@
  *  - the migration moves the XML of payments not yet delivered, keeps the references between payments,
  *    transitions and XML checked, and leaves the indexes usable by the queries that need them;
  *  - no index of payments names `state` (migration 032), so netting's and settlement's updates of a
- *    cycle's batch payments are HOT: no index entry written.
+ *    cycle's batch payments are HOT: no index entry written;
+ *  - payments and idempotency keys refer to their message and cycle through checks per statement
+ *    (migration 044), which refuse what the foreign keys refused.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -250,6 +252,41 @@ for (const backend of backends) {
         const [column] = await db.query<{ compression: string }>(
           "SELECT attcompression::text AS compression FROM pg_attribute WHERE attrelid = 'messages'::regclass AND attname = 'bytes'");
         assert.equal(column!.compression, lz4?.available ? 'l' : '');
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('migration 044: payments and keys refer to their message and cycle through checks per statement, as the foreign keys did per row', async () => {
+      const db = await openDatabase(backend === 'postgres' ? { url: await freshPostgresUrl(), poolSize: 1 } : {});
+      try {
+        await migrate(db);
+        await db.query("INSERT INTO participants (bic, name, status) VALUES ('BANKDEFFXXX', 'A', 'active'), ('BANKFRPPXXX', 'B', 'active')");
+        await db.query("INSERT INTO cycles (id, business_date, sequence, state) VALUES (1, '2026-11-26', 1, 'OPEN')");
+        await db.query("INSERT INTO messages (id, direction, participant, sha256, size_bytes, bytes) VALUES (1, 'in', 'BANKDEFFXXX', 'x', 1, '\\x00'::bytea)");
+        const payment = (id: number, message: number, cycle: number | null): string => `(${id}, ${message}, ${id}, 'CREDIT', 'batch', 'TX${id}',
+          'BANKDEFFXXX', 'BANKDEFFXXX', 'BANKFRPPXXX', 'EUR', 100, 'ACCEPTED', ${cycle ?? 'NULL'})`;
+        const insertPayments = (...rows: string[]): Promise<unknown> => db.query(`INSERT INTO payments (id, message_id, transaction_index, kind, mode,
+          transaction_id, instructing_agent, debtor_agent, creditor_agent, currency, amount_minor, state, cycle_id) VALUES ${rows.join(', ')}`);
+        // The per-row keys are gone (each was an SPI lookup and a KEY SHARE lock per payment and per key).
+        const keys = await db.query<{ name: string }>(`SELECT conname AS name FROM pg_constraint
+          WHERE contype = 'f' AND conrelid IN ('payments'::regclass, 'idempotency_keys'::regclass) AND confrelid IN ('messages'::regclass, 'cycles'::regclass)`);
+        assert.deepEqual(keys, []);
+        // Every row of a statement is checked, not only its first.
+        await rejectsWith(insertPayments(payment(1, 1, 1), payment(2, 99, 1)), '23503');
+        await rejectsWith(insertPayments(payment(1, 1, 1), payment(2, 1, 99)), '23503');
+        await rejectsWith(db.query("INSERT INTO idempotency_keys (kind, scope, key, message_id) VALUES ('TX', 'BANKDEFFXXX', 'a', 1), ('TX', 'BANKDEFFXXX', 'b', 99)"), '23503');
+        await insertPayments(payment(1, 1, 1), payment(2, 1, null));
+        await db.query("INSERT INTO idempotency_keys (kind, scope, key, message_id) VALUES ('TX', 'BANKDEFFXXX', 'TX1', 1), ('TX', 'BANKDEFFXXX', 'TX2', 1)");
+        // A changed reference is checked (a warehoused payment joining a cycle), and so is a cycle's removal or new id (messages are immutable).
+        await rejectsWith(db.query('UPDATE payments SET cycle_id = 99 WHERE id = 2'), '23503');
+        await db.query('UPDATE payments SET cycle_id = 1 WHERE id = 2');
+        await rejectsWith(db.query('UPDATE payments SET message_id = 99 WHERE id = 2'), '23503');
+        await rejectsWith(db.query("UPDATE idempotency_keys SET message_id = 99 WHERE key = 'TX1'"), '23503');
+        await rejectsWith(db.query('DELETE FROM cycles WHERE id = 1'), '23503');
+        await rejectsWith(db.query('UPDATE cycles SET id = 7 WHERE id = 1'), '23503');
+        await db.query('DELETE FROM payments');
+        await db.query('DELETE FROM cycles WHERE id = 1');
       } finally {
         await db.close();
       }
