@@ -13,15 +13,18 @@
  *      each member's outcome (DU01, AM05, DUPL) is worked out from the keys it won by the same
  *      functions as for a message alone (intake.ts);
  *   3. one statement: the intake rows (each member's outcome) and one MsgId per payment;
- *   4. the exposure rows of every debtor and currency involved, locked in one SELECT … FOR UPDATE in
- *      (BIC, currency) order; and, when the scheme queues, which lanes already hold queued payments;
+ *   4. with the risk stage, its daily counters locked in key order (its other steps ran before step 3,
+ *      locking nothing every group needs: docs/risk.md "Counters", decision 200); the exposure rows of
+ *      every debtor and currency involved, locked in one SELECT … FOR UPDATE in (BIC, currency) order;
+ *      and, when the scheme queues, which lanes already hold queued payments;
  *   5. reserve, queue or reject each payment in arrival order, in memory (`admit`, the domain core,
  *      switch/clearing/realtime.ts): what one conditional UPDATE per payment would have decided;
  *   6. the forwarded pacs.008s and the pacs.002s (PDNG / RJCT AM04), built in memory;
  *   7. one statement: the reserved amounts added to the exposures (the UPDATE re-checks each headroom
  *      on the locked row: a count that does not match aborts the group), the payments inserted in
  *      their resulting state with their RECEIVED → state transitions, and the messages they cause
- *      with their outbox rows; then COMMIT.
+ *      with their outbox rows (with the risk stage, the counters' new values and usage rows too, then
+ *      its scoring statistics); then COMMIT.
  *
  * So a group costs six round trips (seven when the scheme queues), BEGIN and COMMIT included,
  * whatever its size; a message alone costs about sixteen.
@@ -66,7 +69,10 @@ import {
 import { answerSender } from './answer-sender.ts';
 import { realtimeService } from './realtime-service.ts';
 import type { IntakeResult } from './transport.ts';
-import { assessPayments, giveBackRiskUsage, recordAssessed } from './risk.ts';
+import {
+  counterLockSql, counterWrites, decideCounters, judgePayments, recordAssessed,
+  type Assessed, type DecidedCounters, type JudgedPayments, type LockedCounter,
+} from './risk.ts';
 import { holdNewPayments, refuseRiskRejected } from './risk-holds.ts';
 
 /** True when the validated message goes through the real-time group rather than its own transaction. */
@@ -227,19 +233,10 @@ async function writeGroup(ctx: EngineContext, tx: Queryable, group: readonly Val
     member.answerRowId = answer.rowId;
     member.answerXml = answer.xml;
   }
-  const risk = await riskStage(ctx, tx, accepted);
-  const admitted = risk === undefined ? accepted : accepted.filter((m) => m.payments.length > 0);
-  for (const member of risk === undefined ? [] : accepted.filter((m) => m.payments.length === 0)) {
-    // Every payment of the member refused or held by the risk stage: answered now (held ones were answered PDNG).
-    if (member.outcome.status === 'RJCT') {
-      const { submission } = member.validated;
-      const answer = await answerSender(ctx, tx, member.outcome, submission.sender, submission.fileName);
-      member.answerRowId = answer.rowId;
-      member.answerXml = answer.xml;
-    }
-  }
-  await createRealtimePayments(ctx, tx, stored, admitted);
-  if (risk !== undefined) await risk.afterCreation();
+  // The risk stage's steps 1–4 (no counter locked): payments it rejects leave their members now; its
+  // counters are taken next to the exposures (createRealtimePayments).
+  const risk = await judgeRealtime(ctx, tx, accepted);
+  await createRealtimePayments(ctx, tx, stored, accepted.filter((m) => m.payments.length > 0), risk);
   for (let i = 0; i < stored.length; i++) crashPoint('intake.before-commit');
 
   const results: (IntakeResult | undefined)[] = group.map(() => undefined);
@@ -251,45 +248,173 @@ async function writeGroup(ctx: EngineContext, tx: Queryable, group: readonly Val
   return results;
 }
 
+/** The risk stage's judgement of the group's payments (steps 1–4), its counters not yet taken. */
+interface RiskGroup {
+  readonly judged: JudgedPayments;
+  /** The group's payments as judged, in the order of `judged.judged`. */
+  readonly payments: readonly { member: Stored; row: PaymentRow }[];
+}
+
 /**
- * The risk stage for the group's payments (docs/risk.md), before any exposure is locked: refused
- * payments leave their member (its outcome RJCT or PART with the stage's code and text), held ones are
- * created HELD and answered PDNG. `afterCreation` records what the admitted payments took of the daily
- * counters once they exist, and gives back the share of those the group then refused over headroom.
+ * The risk stage's steps 1–4 for the group's payments (docs/risk.md), before any hot row is locked:
+ * profiles, screening, scoring and the decision before the counters. Payments it rejects leave their
+ * member (its outcome RJCT or PART with the stage's code and text; a member left without a payment is
+ * answered now). The counters (step 5) are taken with the exposures (createRealtimePayments, step 4).
  */
-async function riskStage(ctx: EngineContext, tx: Queryable, accepted: readonly Stored[]): Promise<{ afterCreation(): Promise<void> } | undefined> {
+async function judgeRealtime(ctx: EngineContext, tx: Queryable, accepted: readonly Stored[]): Promise<RiskGroup | undefined> {
   const payments = accepted.flatMap((member) => member.payments.map((row) => ({ member, row })));
-  const assessed = await assessPayments(ctx, tx, payments.map((p) => p.row), 'realtime');
-  if (assessed === undefined) return undefined;
-  const heldIds: (bigint | undefined)[] = payments.map(() => undefined);
-  // Each member's payments with their place in the group, in one pass (not a pass over the group per member).
-  const byMember = new Map<Stored, { member: Stored; row: PaymentRow; i: number }[]>(accepted.map((m) => [m, []]));
-  payments.forEach((p, i) => byMember.get(p.member)!.push({ ...p, i }));
-  for (const member of accepted) {
-    const mine = byMember.get(member)!;
-    const refused = await refuseRiskRejected(tx, member.rowId, member.outcome, mine.map((p) => p.row), mine.map((p) => assessed[p.i]!));
-    if (refused !== undefined) member.outcome = refused;
-    const held = mine.filter((p) => assessed[p.i]!.disposal.kind === 'hold');
-    if (held.length > 0) {
-      const ids = await insertHeldRealtime(tx, member.rowId, held.map((p) => p.row));
-      held.forEach((p, k) => { heldIds[p.i] = ids[k]!.id; });
-      await holdNewPayments(ctx, tx, 'realtime', ids, [], [], member.validated.submission.sender, member.validated.report);
-    }
-    member.payments = mine.filter((p) => assessed[p.i]!.disposal.kind === 'pass').map((p) => p.row);
+  const judged = await judgePayments(ctx, tx, payments.map((p) => p.row), 'realtime');
+  if (judged === undefined) return undefined;
+  const rejected = (i: number): boolean => judged.judged[i]!.disposal.kind === 'reject';
+  if (payments.some((_, i) => rejected(i))) {
+    await refuseMembers(ctx, tx, accepted, payments, payments.map((_, i) => ({ ...judged.judged[i]!, took: [] })), false);
   }
+  return { judged, payments };
+}
+
+/**
+ * Refuse the payments `assessed` rejects, member by member (their keys given back, the member's outcome
+ * RJCT or PART), and answer a member left without a payment (held ones were answered PDNG). The
+ * members keep the payments not rejected. `recorded`: the members' intake rows exist (written with the
+ * outcome before), so a changed outcome is written over them.
+ */
+async function refuseMembers(ctx: EngineContext, tx: Queryable, members: readonly Stored[], payments: readonly { member: Stored; row: PaymentRow }[],
+  assessed: readonly Assessed[], recorded: boolean): Promise<void> {
+  // Each member's payments with their place in the group, in one pass (not a pass over the group per member).
+  const byMember = new Map<Stored, { row: PaymentRow; i: number }[]>(members.map((m) => [m, []]));
+  payments.forEach((p, i) => byMember.get(p.member)?.push({ row: p.row, i }));
+  for (const member of members) {
+    const mine = byMember.get(member)!;
+    if (!mine.some((p) => assessed[p.i]!.disposal.kind === 'reject')) continue;
+    const refused = await refuseRiskRejected(tx, member.rowId, member.outcome, mine.map((p) => p.row), mine.map((p) => assessed[p.i]!));
+    if (refused === undefined) continue;
+    member.outcome = refused;
+    member.payments = mine.filter((p) => assessed[p.i]!.disposal.kind !== 'reject').map((p) => p.row);
+    if (member.payments.length === 0 && refused.status === 'RJCT') {
+      const { submission } = member.validated;
+      const answer = await answerSender(ctx, tx, member.outcome, submission.sender, submission.fileName);
+      member.answerRowId = answer.rowId;
+      member.answerXml = answer.xml;
+    }
+    if (recorded) {
+      await tx.query('UPDATE intake SET status = $2, report = $3::jsonb, answer_message_id = $4 WHERE message_id = $1',
+        [member.rowId, member.outcome.status, JSON.stringify(member.outcome), member.answerRowId ?? null]);
+    }
+  }
+}
+
+/**
+ * The SQL (CTEs, parameters from `first` on) that writes what the group took of the daily counters
+ * once decided: the new counters inserted with their values in key order (one another transaction
+ * created meanwhile is not overwritten: `new_counters` then counts fewer rows than asked, and the group
+ * fails as a serialization failure), the existing ones written back on their locked rows, and one usage
+ * row per payment that took any (a held payment by its id; a created one, when `created` names the
+ * payments' INSERT … RETURNING id, message_id, transaction_index, by its message and index).
+ */
+function counterWriteCtes(first: number, businessDate: string, writes: ReturnType<typeof counterWrites>,
+  usage: { held: Usage[]; created: (Usage & { messageRowId: bigint; index: number })[] }, created: boolean): { ctes: string; params: unknown[] } {
+  const $ = (k: number): string => `$${first + k}`;
+  const { inserted, changed } = writes;
   return {
-    async afterCreation(): Promise<void> {
-      const passed = payments.map((p, i) => ({ ...p, i })).filter((p) => assessed[p.i]!.disposal.kind === 'pass');
-      const created = passed.length === 0 ? [] : await tx.query<{ id: bigint; message_id: bigint; transaction_index: number; state: string }>(
-        `SELECT p.id, p.message_id, p.transaction_index, p.state FROM payments p
-           JOIN unnest($1::bigint[], $2::int[]) AS k(m, i) ON p.message_id = k.m AND p.transaction_index = k.i`,
-        [passed.map((p) => p.member.rowId.toString()), passed.map((p) => p.row.index)]);
-      const byKey = new Map(created.map((c) => [`${c.message_id} ${c.transaction_index}`, c]));
-      const ids = payments.map((p, i) => heldIds[i] ?? byKey.get(`${p.member.rowId} ${p.row.index}`)?.id);
-      await recordAssessed(ctx, tx, assessed, ids, payments.map((p) => p.row.transactionId));
-      await giveBackRiskUsage(tx, created.filter((c) => c.state === 'REJECTED').map((c) => c.id));
-    },
+    ctes: `new_counters AS (
+       INSERT INTO risk_counters (business_date, scope, key, currency, amount_minor, count)
+       SELECT ${$(0)}::date, s, k, c, a::bigint, n
+         FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::int[]) WITH ORDINALITY AS t(s, k, c, a, n, o)
+        ORDER BY o
+       ON CONFLICT (business_date, scope, key, currency) DO NOTHING RETURNING 1),
+     moved_counters AS (
+       UPDATE risk_counters r SET amount_minor = t.a::bigint, count = t.n
+         FROM unnest(${$(6)}::text[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::text[], ${$(10)}::int[]) AS t(s, k, c, a, n)
+        WHERE r.business_date = ${$(0)}::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c RETURNING 1),
+     usage AS (
+       INSERT INTO risk_payment_usage (payment_id, business_date, debtor_key, creditor_key, participant_key)
+       SELECT i::bigint, ${$(0)}::date, d, k, p FROM unnest(${$(11)}::text[], ${$(12)}::text[], ${$(13)}::text[], ${$(14)}::text[]) AS t(i, d, k, p)
+       ${created ? `UNION ALL
+       SELECT c.id, ${$(0)}::date, t.d, t.k, t.p
+         FROM unnest(${$(15)}::text[], ${$(16)}::int[], ${$(17)}::text[], ${$(18)}::text[], ${$(19)}::text[]) AS t(m, i, d, k, p)
+         JOIN created c ON c.message_id = t.m::bigint AND c.transaction_index = t.i` : ''}
+       RETURNING 1)`,
+    params: [businessDate, inserted.map((c) => c.scope), inserted.map((c) => c.key), inserted.map((c) => c.currency),
+      inserted.map((c) => c.amount.toString()), inserted.map((c) => c.count),
+      changed.map((c) => c.scope), changed.map((c) => c.key), changed.map((c) => c.currency), changed.map((c) => c.amount.toString()),
+      changed.map((c) => c.count),
+      usage.held.map((u) => u.id!.toString()), usage.held.map((u) => u.debtor), usage.held.map((u) => u.creditor), usage.held.map((u) => u.participant),
+      ...(created ? [usage.created.map((u) => u.messageRowId.toString()), usage.created.map((u) => u.index), usage.created.map((u) => u.debtor),
+        usage.created.map((u) => u.creditor), usage.created.map((u) => u.participant)] : [])],
   };
+}
+
+/** The key a payment took in each scope (null: not taken). */
+interface Usage { readonly id?: bigint; readonly debtor: string | null; readonly creditor: string | null; readonly participant: string | null }
+
+function usageOf(took: Assessed['took']): Omit<Usage, 'id'> {
+  let debtor: string | null = null, creditor: string | null = null, participant: string | null = null;
+  for (const t of took) {
+    if (t.scope === 'debtor-account') debtor = t.key;
+    else if (t.scope === 'creditor-account') creditor = t.key;
+    else participant = t.key;
+  }
+  return { debtor, creditor, participant };
+}
+
+/**
+ * What the group took of the daily counters, once its payments are decided: the counters' writes (the
+ * takes of `created` payments refused over headroom given back first, so they never count) and the
+ * usage rows of the held payments and of the created ones that were not refused.
+ */
+function riskWrites(decided: DecidedCounters, heldIds: ReadonlyMap<number, bigint>,
+  created: readonly { member: Stored; row: PaymentRow; i: number; admission: Admission }[]):
+  { writes: ReturnType<typeof counterWrites>; usage: { held: Usage[]; created: (Usage & { messageRowId: bigint; index: number })[] } } {
+  const results = decided.results;
+  const givenBack = created.filter((c) => c.admission === 'REJECTED').flatMap((c) => results[c.i]!.took);
+  const writes = decided.counters === undefined ? { inserted: [], changed: [] } : counterWrites(decided.counters, givenBack);
+  const held: Usage[] = [];
+  for (const [i, id] of heldIds) if (results[i]!.took.length > 0) held.push({ id, ...usageOf(results[i]!.took) });
+  const fresh = created.filter((c) => c.admission !== 'REJECTED' && results[c.i]!.took.length > 0)
+    .map((c) => ({ messageRowId: c.member.rowId, index: c.row.index, ...usageOf(results[c.i]!.took) }));
+  return { writes, usage: { held, created: fresh } };
+}
+
+/**
+ * After the group's payments exist: its counters and usage rows when no payment was created (all held
+ * or refused; otherwise they were written with the payments), then the stage's events and the scoring
+ * statistics of the payments created (recordAssessed).
+ */
+async function recordRisk(ctx: EngineContext, tx: Queryable, risk: RiskGroup, decided: DecidedCounters, heldIds: ReadonlyMap<number, bigint>,
+  created: readonly { messageRowId: bigint; index: number; i: number }[] | undefined): Promise<void> {
+  const results = decided.results;
+  if (created === undefined) {
+    const { writes, usage } = riskWrites(decided, heldIds, []);
+    if (writes.inserted.length > 0 || writes.changed.length > 0 || usage.held.length > 0) {
+      const ctes = counterWriteCtes(1, risk.judged.businessDate, writes, usage, false);
+      const [row] = await tx.query<{ n: number }>(`WITH ${ctes.ctes} SELECT (SELECT COUNT(*) FROM new_counters)::int AS n, (SELECT COUNT(*) FROM usage) AS u`,
+        ctes.params);
+      if (row!.n !== writes.inserted.length) throw newCountersRaced(writes.inserted.length, row!.n);
+    }
+  }
+  const ids: (bigint | undefined)[] = risk.payments.map((_, i) => heldIds.get(i));
+  const made = created ?? [];
+  // A created payment's id is needed only for its events (a passed payment has some only with findings,
+  // e.g. a screening hit below the threshold); the statistics need only that it was created.
+  if (made.some((c) => results[c.i]!.findings.length > 0)) {
+    const rows = await tx.query<{ id: bigint; message_id: bigint; transaction_index: number }>(
+      `SELECT p.id, p.message_id, p.transaction_index FROM payments p
+         JOIN unnest($1::bigint[], $2::int[]) AS k(m, i) ON p.message_id = k.m AND p.transaction_index = k.i`,
+      [made.map((c) => c.messageRowId.toString()), made.map((c) => c.index)]);
+    const byKey = new Map(rows.map((r) => [`${r.message_id} ${r.transaction_index}`, r.id]));
+    for (const c of made) ids[c.i] = byKey.get(`${c.messageRowId} ${c.index}`);
+  } else {
+    for (const c of made) ids[c.i] = CREATED_WITHOUT_ID;
+  }
+  await recordAssessed(ctx, tx, results, ids, risk.payments.map((p) => p.row.transactionId), { usageWritten: true });
+}
+
+/** Stands for a created payment's id where nothing recorded names it (a passed payment without findings has no event). */
+const CREATED_WITHOUT_ID = 0n;
+
+/** Thrown (SQLSTATE 40001, run again) when a counter the group inserts was created by another transaction meanwhile. */
+function newCountersRaced(asked: number, created: number): Error {
+  return Object.assign(new Error(`risk counters: ${asked - created} of ${asked} new counters were created by a concurrent transaction`), { code: '40001' });
 }
 
 /** Real-time payments the risk stage held, inserted HELD (their transitions and answers: holdNewPayments). */
@@ -402,11 +527,17 @@ async function storeAndClaim(tx: Queryable, group: readonly Validated[]): Promis
  * payments, create them in their resulting state, and emit what each one causes (forward, or pacs.002
  * to the sender).
  */
-async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored: readonly Stored[], accepted: readonly Stored[]): Promise<void> {
-  const payments = accepted.flatMap((member) => member.payments.map((row) => ({ member, row })));
-  // 3. The outcomes (they do not depend on headroom) and one MsgId per payment (its forward, or the
-  // pacs.002 telling its sender it waits or is refused), before the exposures are locked: a second
-  // group gets this far while the first holds the locks.
+async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored: readonly Stored[], accepted: readonly Stored[],
+  risk: RiskGroup | undefined): Promise<void> {
+  const all = accepted.flatMap((member) => member.payments.map((row) => ({ member, row })));
+  // With the risk stage, the payments it held (judged so far) are created HELD once their counters are
+  // taken; the others may still be refused by their counters: a number left unused is a gap.
+  const place = risk === undefined ? undefined : new Map(risk.payments.map((p, i) => [p.row, i]));
+  const judgedPass = (row: PaymentRow): boolean => risk!.judged.judged[place!.get(row)!]!.disposal.kind === 'pass';
+  let payments = risk === undefined ? all : all.filter((p) => judgedPass(p.row));
+  // 3. The outcomes (they do not depend on headroom; one the counters change is written again) and one
+  // MsgId per payment (its forward, or the pacs.002 telling its sender it waits or is refused), before
+  // the exposures are locked: a second group gets this far while the first holds the locks.
   const reports = blob(stored.map((m) => Buffer.from(JSON.stringify(m.outcome), 'utf8')));
   const numbers = await tx.query<{ n: bigint; incarnation: string | null }>(
     `WITH recorded AS (
@@ -417,17 +548,27 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
      SELECT nextval('outbound_message_number') AS n, ${INCARNATION_SQL} AS incarnation FROM generate_series(1, $7::int)`,
     [stored.map((m) => m.rowId.toString()), stored.map((m) => m.outcome.status), stored.map((m) => m.answerRowId?.toString() ?? null),
       reports.blob, reports.offsets, reports.lengths, payments.length]);
-  if (payments.length === 0) return;
+  if (all.length === 0) {
+    // Every payment refused by the stage's first steps: nothing took a counter; their events recorded.
+    if (risk !== undefined) await recordRisk(ctx, tx, risk, decideCounters(risk.judged, []), new Map(), undefined);
+    return;
+  }
   const messageIds = formatMessageIds(numbers.map((r) => r.n), numbers[0]?.incarnation ?? null, ctx.clock, ctx.switchBic);
   const service = realtimeService(ctx)!;
   const overCap = service.overCap === 'queue' ? 'queue' : 'reject';
 
-  // 4. Lock the exposures involved, always in (BIC, currency) order, so that groups (and other
-  // engines' groups) never deadlock one another.
+  // 4. The risk stage's daily counters (step 5, docs/risk.md), then the exposures involved, each locked
+  // in key order (counters before exposures, always), so that groups (and other engines' groups, and
+  // messages alone) never deadlock one another. Taken here, next to the exposures, the hot rows every
+  // group touches (a participant's counter) are held only from here to the commit.
+  const counterLock = risk === undefined || risk.judged.counterKeys.length === 0 ? undefined : counterLockSql(risk.judged, 1);
+  const decided = risk === undefined ? undefined
+    : decideCounters(risk.judged, counterLock === undefined ? [] : await tx.query<LockedCounter>(counterLock.sql, counterLock.params));
   const lanes = new Map<string, { bic: string; currency: string }>();
   for (const { row } of payments) lanes.set(laneOf(row.debtorAgent, row.currency), { bic: row.debtorAgent, currency: row.currency });
   const laneList = [...lanes.values()];
-  const locked = await tx.query<{ bic: string; currency: string; cap_minor: bigint; net_minor: bigint; reserved_minor: bigint; debits_minor: bigint }>(
+  const locked = laneList.length === 0 ? [] : await tx.query<{ bic: string; currency: string; cap_minor: bigint; net_minor: bigint; reserved_minor: bigint;
+    debits_minor: bigint }>(
     `SELECT e.bic, e.currency, e.cap_minor, e.net_minor, e.reserved_minor, e.debits_minor
        FROM exposures e JOIN unnest($1::text[], $2::text[]) AS l(bic, currency) ON e.bic = l.bic AND e.currency = l.currency
       ORDER BY e.bic, e.currency FOR UPDATE OF e`, [laneList.map((l) => l.bic), laneList.map((l) => l.currency)]);
@@ -437,6 +578,30 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
     exposures.set(e.currency, byBic.set(e.bic, { capMinor: e.cap_minor, netPositionMinor: e.net_minor, reservedMinor: e.reserved_minor,
       debitsMinor: e.debits_minor }));
   }
+  // The counters' decision: payments over a daily limit refused (their members' outcomes written
+  // again), held ones created HELD and answered PDNG; the others go on to their exposures.
+  const results = decided?.results;
+  const heldIds = new Map<number, bigint>();
+  if (risk !== undefined && results !== undefined) {
+    const live = risk.payments.map((p, i) => ({ p, i })).filter(({ i }) => risk.judged.judged[i]!.disposal.kind !== 'reject');
+    if (live.some(({ i }) => results[i]!.disposal.kind === 'reject')) {
+      await refuseMembers(ctx, tx, accepted, live.map(({ p }) => p), live.map(({ i }) => results[i]!), true);
+    }
+    for (const member of accepted) {
+      const held = live.filter(({ p, i }) => p.member === member && results[i]!.disposal.kind === 'hold');
+      if (held.length === 0) continue;
+      const ids = await insertHeldRealtime(tx, member.rowId, held.map(({ p }) => p.row));
+      held.forEach(({ i }, k) => heldIds.set(i, ids[k]!.id));
+      await holdNewPayments(ctx, tx, 'realtime', ids, [], [], member.validated.submission.sender, member.validated.report);
+      member.payments = member.payments.filter((row) => results[place!.get(row)!]!.disposal.kind !== 'hold');
+    }
+    payments = payments.filter((p) => results[place!.get(p.row)!]!.disposal.kind === 'pass');
+  }
+  if (payments.length === 0) {
+    if (risk !== undefined && decided !== undefined) await recordRisk(ctx, tx, risk, decided, heldIds, undefined);
+    return;
+  }
+
   // First in, first out: a lane that already holds queued payments takes no new reservation. Read
   // after the lock: a queue only moves under its debtor's exposure lock (releaseQueue).
   const waiting = new Set<string>();
@@ -488,7 +653,13 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
   const reserved = [...reservedByLane.values()];
   const reservedOnly = (value: string, i: number): string | null => (admissions[i] === 'RESERVED' ? value : null);
   const emitted = outboundRows(outbound, 22);
-  const [applied] = await tx.query<{ lanes: number; transitions: number; emitted: number }>(
+  // With the risk stage, in the same statement: what the group took of the daily counters (those of the
+  // payments refused over headroom given back before they are written) and each payment's usage row.
+  const riskWrite = risk === undefined || decided === undefined ? undefined
+    : riskWrites(decided, heldIds, payments.map((p, k) => ({ ...p, i: place!.get(p.row)!, admission: admissions[k]! })));
+  const riskCtes = riskWrite === undefined ? undefined
+    : counterWriteCtes(22 + emitted.params.length, risk!.judged.businessDate, riskWrite.writes, riskWrite.usage, true);
+  const [applied] = await tx.query<{ lanes: number; transitions: number; emitted: number; new_counters: number | null; usage: number | null }>(
     `WITH reserved AS (
        UPDATE exposures e SET reserved_minor = e.reserved_minor + r.amount, debits_minor = e.debits_minor + r.amount
          FROM (SELECT b, c, a::bigint AS amount FROM unnest($1::text[], $2::text[], $3::text[]) AS r(b, c, a)) r
@@ -503,26 +674,35 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
                      $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
               WITH ORDINALITY AS p(m, i, t, e, u, ia, da, ca, c, a, d, s, rc, f, cb, n)
         ORDER BY n
-       RETURNING id, state, reason_code),
+       RETURNING id, state, reason_code, message_id, transaction_index),
      moved AS (
        INSERT INTO payment_transitions (payment_id, from_state, to_state, cause, reason_code)
        SELECT id, 'RECEIVED', state, CASE state WHEN 'RESERVED' THEN $19 WHEN 'QUEUED' THEN $20 ELSE $21 END, reason_code
          FROM created ORDER BY id
        RETURNING 1),
-     ${emitted.ctes}
+     ${emitted.ctes}${riskCtes === undefined ? '' : `,
+     ${riskCtes.ctes}`}
      SELECT (SELECT COUNT(*) FROM reserved)::int AS lanes, (SELECT COUNT(*) FROM moved)::int AS transitions,
-            (SELECT COUNT(*) FROM ${emitted.last})::int AS emitted`,
+            (SELECT COUNT(*) FROM ${emitted.last})::int AS emitted,
+            ${riskCtes === undefined ? 'NULL::int AS new_counters, NULL::int AS usage'
+    : '(SELECT COUNT(*) FROM new_counters)::int AS new_counters, (SELECT COUNT(*) FROM usage)::int AS usage'}`,
     [reserved.map((r) => r.bic), reserved.map((r) => r.currency), reserved.map((r) => r.amountMinor.toString()),
       payments.map(({ member }) => member.rowId.toString()), payments.map(({ row }) => row.index),
       payments.map(({ row }) => row.transactionId), payments.map(({ row }) => row.endToEndId), payments.map(({ row }) => row.uetr),
       payments.map(({ row }) => row.instructingAgent), payments.map(({ row }) => row.debtorAgent), payments.map(({ row }) => row.creditorAgent),
       payments.map(({ row }) => row.currency), payments.map(({ row }) => row.amountMinor.toString()), payments.map(({ row }) => row.settlementDate),
       admissions, admissions.map((a: Admission) => (a === 'REJECTED' ? REASON.insufficientFunds : null)),
-      messageIds.map(reservedOnly), messageIds.map((_, i) => reservedOnly(confirmBy, i)),
-      ADMISSION_CAUSE.RESERVED, ADMISSION_CAUSE.QUEUED, ADMISSION_CAUSE.REJECTED, ...emitted.params]);
+      messageIds.slice(0, payments.length).map(reservedOnly), messageIds.slice(0, payments.length).map((_, i) => reservedOnly(confirmBy, i)),
+      ADMISSION_CAUSE.RESERVED, ADMISSION_CAUSE.QUEUED, ADMISSION_CAUSE.REJECTED, ...emitted.params, ...(riskCtes?.params ?? [])]);
   // The decisions were made on rows this transaction holds locked, so every lane's UPDATE must have
   // found its headroom; anything else is a bug, and the group is retried member by member.
   invariant(applied!.lanes === reserved.length, `reserved on ${applied!.lanes} exposures, decided on ${reserved.length}`);
   invariant(applied!.transitions === payments.length, `${applied!.transitions} transitions for ${payments.length} payments`);
   invariant(applied!.emitted === outbound.length, `${applied!.emitted} messages queued for ${outbound.length}`);
+  if (riskWrite !== undefined) {
+    if (applied!.new_counters !== riskWrite.writes.inserted.length) throw newCountersRaced(riskWrite.writes.inserted.length, applied!.new_counters ?? 0);
+    invariant(applied!.usage === riskWrite.usage.held.length + riskWrite.usage.created.length,
+      `${applied!.usage} usage rows for ${riskWrite.usage.held.length + riskWrite.usage.created.length}`);
+    await recordRisk(ctx, tx, risk!, decided!, heldIds, payments.map((p) => ({ messageRowId: p.member.rowId, index: p.row.index, i: place!.get(p.row)! })));
+  }
 }

@@ -82,6 +82,139 @@ const pair = (participant: string, id: string): string => `${participant}\u0000$
 /** Steps 1–5 for the payments of one message or one real-time group, in arrival order. Undefined: no risk stage. */
 export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: readonly RiskPaymentRow[], service: RiskService):
   Promise<AssessedList | undefined> {
+  const judged = await judgePayments(ctx, tx, rows, service);
+  if (judged === undefined) return undefined;
+  const decided = decideCounters(judged, await lockCounters(tx, judged));
+  if (decided.counters === undefined) return decided.results;
+  const { inserted, changed } = counterWrites(decided.counters);
+  await insertCounters(tx, judged.businessDate, inserted);
+  return Object.assign(decided.results, {
+    counterWrite: { businessDate: judged.businessDate, scope: changed.map((k) => k.scope), key: changed.map((k) => k.key),
+      currency: changed.map((k) => k.currency), amount: changed.map((k) => k.amount.toString()), count: changed.map((k) => k.count) },
+  });
+}
+
+/** A payment judged by steps 1–4, with the counters it would take. */
+interface Judged {
+  readonly facts: PaymentRiskFacts;
+  readonly disposal: RiskDisposal;
+  readonly findings: Finding[];
+  readonly score?: RiskScore;
+  readonly takes: Take[];
+}
+
+/** Steps 1–4 for the payments of one call (no counter locked yet), and the counters they would take, in key order. */
+export interface JudgedPayments {
+  readonly businessDate: string;
+  readonly judged: readonly Judged[];
+  /** The counters the payments not rejected would take, sorted by (scope, key, currency): the order they are locked in. */
+  readonly counterKeys: readonly { scope: CounterScope; key: string; currency: string }[];
+}
+
+/** The daily counters' rows found and locked (step 5). */
+export interface LockedCounter { readonly scope: string; readonly key: string; readonly currency: string; readonly amount_minor: bigint | string; readonly count: number }
+
+/**
+ * The SQL that locks the existing counters of `judged` in key order without a new row version (FOR
+ * UPDATE waits for a holder, then returns the row as it committed), with its parameters from `first`
+ * on. One that does not exist counts from zero: it is inserted with its final value once decided, or
+ * the transaction is run again.
+ */
+export function counterLockSql(judged: JudgedPayments, first: number): { sql: string; params: unknown[] } {
+  const k = judged.counterKeys;
+  return {
+    sql: `SELECT r.scope, r.key, r.currency, r.amount_minor, r.count
+       FROM unnest($${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[]) WITH ORDINALITY AS t(s, k, c, n)
+       JOIN risk_counters r ON r.business_date = $${first}::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c
+      ORDER BY t.n FOR UPDATE OF r`,
+    params: [judged.businessDate, k.map((x) => x.scope), k.map((x) => x.key), k.map((x) => x.currency)],
+  };
+}
+
+async function lockCounters(tx: Queryable, judged: JudgedPayments): Promise<LockedCounter[]> {
+  if (judged.counterKeys.length === 0) return [];
+  const { sql, params } = counterLockSql(judged, 1);
+  return tx.query<LockedCounter>(sql, params);
+}
+
+/** A counter's value as decided, and whether its row existed (was locked) or must be inserted. */
+interface CounterValue { amount: bigint; count: number; readonly stored: boolean; readonly before: number }
+
+/** Step 5's decision, in memory, on the locked counters. */
+export interface DecidedCounters {
+  readonly results: Assessed[];
+  /** The counters taken from (undefined: none), in key order, with their values after the decision. */
+  readonly counters?: readonly { scope: CounterScope; key: string; currency: string; value: CounterValue }[];
+}
+
+/**
+ * Decide each judged payment against the daily counters in arrival order (a missing counter counts from
+ * zero): one that would exceed a limit is rejected; the others take their counters.
+ */
+export function decideCounters(judged: JudgedPayments, locked: readonly LockedCounter[]): DecidedCounters {
+  if (judged.counterKeys.length === 0) return { results: judged.judged.map((j) => ({ ...j, took: [] })) };
+  const used = new Map<string, CounterValue>();
+  for (const r of locked) {
+    used.set(`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count), stored: true, before: Number(r.count) });
+  }
+  const counters = judged.counterKeys.map((k) => {
+    const id = `${k.scope}\u0000${k.key}\u0000${k.currency}`;
+    let value = used.get(id);
+    if (value === undefined) used.set(id, value = { amount: 0n, count: 0, stored: false, before: 0 });
+    return { ...k, value };
+  });
+  const results: Assessed[] = [];
+  for (const j of judged.judged) {
+    let breach: string | undefined;
+    for (const t of j.takes) {
+      const u = used.get(t.id)!;
+      if (t.limit.amount !== undefined && u.amount + t.amount > t.limit.amount) breach = counterBreachText(t.scope, t.key, 'amount', t.limit, t.currency, u);
+      else if (t.limit.count !== undefined && u.count + 1 > t.limit.count) breach = counterBreachText(t.scope, t.key, 'count', t.limit, t.currency, u);
+      if (breach !== undefined) break;
+    }
+    if (breach !== undefined) {
+      results.push({ facts: j.facts, disposal: { kind: 'reject', code: REASON.riskDailyLimit, text: breach },
+        findings: [...j.findings, { kind: 'limit-breach', text: breach }], ...(j.score === undefined ? {} : { score: j.score }), took: [] });
+      continue;
+    }
+    for (const t of j.takes) {
+      const u = used.get(t.id)!;
+      u.amount += t.amount;
+      u.count += 1;
+    }
+    results.push({ ...j, took: j.takes });
+  }
+  return { results, counters };
+}
+
+/**
+ * The counters that moved, in key order: the new ones to insert with their values (a counter nothing
+ * was taken from is not created), the existing ones to write back. `givenBack`: takes of payments that
+ * failed after the decision (the real-time group's AM04), subtracted first, as if given back.
+ */
+export function counterWrites(counters: NonNullable<DecidedCounters['counters']>, givenBack: readonly Take[] = []):
+  { inserted: { scope: string; key: string; currency: string; amount: bigint; count: number }[];
+    changed: { scope: string; key: string; currency: string; amount: bigint; count: number }[] } {
+  const back = new Map<string, { amount: bigint; count: number }>();
+  for (const t of givenBack) {
+    const b = back.get(t.id) ?? { amount: 0n, count: 0 };
+    back.set(t.id, { amount: b.amount + t.amount, count: b.count + 1 });
+  }
+  const inserted: { scope: string; key: string; currency: string; amount: bigint; count: number }[] = [];
+  const changed: typeof inserted = [];
+  for (const c of counters) {
+    const b = back.get(`${c.scope}\u0000${c.key}\u0000${c.currency}`);
+    const amount = c.value.amount - (b?.amount ?? 0n);
+    const count = c.value.count - (b?.count ?? 0);
+    if (count === c.value.before) continue;
+    (c.value.stored ? changed : inserted).push({ scope: c.scope, key: c.key, currency: c.currency, amount, count });
+  }
+  return { inserted, changed };
+}
+
+/** Steps 1–4: facts, profiles, screening and scoring, the decision before the counters. Undefined: no risk stage. */
+export async function judgePayments(ctx: EngineContext, tx: Queryable, rows: readonly RiskPaymentRow[], service: RiskService):
+  Promise<JudgedPayments | undefined> {
   const config = riskConfig(ctx);
   if (config === undefined || rows.length === 0) return undefined;
   const now = ctx.clock.now();
@@ -100,7 +233,7 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   const profiles = await lookUpProfiles(tx, (p) => reference.versionAt(p, now), [...accountKeys.values()], [...customerKeys.values()]);
 
   // 3–4. Ports and the decision before the counters.
-  const judged: { facts: PaymentRiskFacts; disposal: RiskDisposal; findings: Finding[]; score?: RiskScore; takes: Take[] }[] = [];
+  const judged: Judged[] = [];
   const resolveLimits = limitResolver(config);
   const prepared = facts.map((f) => {
     const debtorProfile = f.debtorAccount === undefined ? undefined : profiles.accounts.get(pair(f.debtorAgent, f.debtorAccount));
@@ -147,64 +280,11 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     judged.push({ facts: f, disposal, findings: [...findings], ...(score === undefined ? {} : { score }), takes });
   }
 
-  // 5. The daily counters, on locked rows.
   const counterKeys = new Map<string, { scope: CounterScope; key: string; currency: string }>();
-  for (const j of judged) for (const t of j.takes) counterKeys.set(t.id, t);
-  if (counterKeys.size === 0) return judged.map((j) => ({ ...j, took: [] }));
+  for (const j of judged) for (const t of j.takes) counterKeys.set(t.id, { scope: t.scope, key: t.key, currency: t.currency });
   const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
     : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
-  const params = [businessDate, sorted.map((k) => k.scope), sorted.map((k) => k.key), sorted.map((k) => k.currency)];
-  // The counters that exist locked in key order, without a new row version (FOR UPDATE waits for a
-  // holder, then returns the row as it committed). One that does not exist counts from zero: it is
-  // inserted with its final value once decided (insertCounters), or the transaction is run again.
-  const locked = await tx.query<{ scope: string; key: string; currency: string; amount_minor: bigint; count: number }>(
-    `SELECT r.scope, r.key, r.currency, r.amount_minor, r.count
-       FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(s, k, c, n)
-       JOIN risk_counters r ON r.business_date = $1::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c
-      ORDER BY t.n FOR UPDATE OF r`, params);
-  const used = new Map<string, { amount: bigint; count: number; stored: boolean }>();
-  for (const r of locked) used.set(`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count), stored: true });
-  for (const [id] of counterKeys) if (!used.has(id)) used.set(id, { amount: 0n, count: 0, stored: false });
-  const before = new Map([...used].map(([id, u]) => [id, u.count]));
-  const results: Assessed[] = [];
-  for (const j of judged) {
-    let breach: string | undefined;
-    for (const t of j.takes) {
-      const u = used.get(t.id)!;
-      if (t.limit.amount !== undefined && u.amount + t.amount > t.limit.amount) breach = counterBreachText(t.scope, t.key, 'amount', t.limit, t.currency, u);
-      else if (t.limit.count !== undefined && u.count + 1 > t.limit.count) breach = counterBreachText(t.scope, t.key, 'count', t.limit, t.currency, u);
-      if (breach !== undefined) break;
-    }
-    if (breach !== undefined) {
-      results.push({ facts: j.facts, disposal: { kind: 'reject', code: REASON.riskDailyLimit, text: breach },
-        findings: [...j.findings, { kind: 'limit-breach', text: breach }], ...(j.score === undefined ? {} : { score: j.score }), took: [] });
-      continue;
-    }
-    for (const t of j.takes) {
-      const u = used.get(t.id)!;
-      u.amount += t.amount;
-      u.count += 1;
-    }
-    results.push({ ...j, took: j.takes });
-  }
-  // Counters that moved: the new ones inserted now, with their values (a counter nothing was taken from
-  // is not created); the existing ones written back with the usage rows once the payments exist
-  // (recordAssessed): their rows stay locked until then.
-  const inserted: typeof sorted = [];
-  const changed: typeof sorted = [];
-  for (const k of sorted) {
-    const id = `${k.scope}\u0000${k.key}\u0000${k.currency}`;
-    const u = used.get(id)!;
-    if (u.count === before.get(id)) continue;
-    (u.stored ? changed : inserted).push(k);
-  }
-  await insertCounters(tx, businessDate, inserted.map((k) => ({ ...k, ...used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)! })));
-  const value = (k: { scope: string; key: string; currency: string }): { amount: bigint; count: number } =>
-    used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)!;
-  return Object.assign(results, {
-    counterWrite: { businessDate, scope: changed.map((k) => k.scope), key: changed.map((k) => k.key), currency: changed.map((k) => k.currency),
-      amount: changed.map((k) => value(k).amount.toString()), count: changed.map((k) => value(k).count) },
-  });
+  return { businessDate, judged, counterKeys: sorted };
 }
 
 /**
@@ -294,14 +374,14 @@ async function lookUpProfiles(tx: Queryable, versionOf: (participant: string) =>
  * payment not created (rejected by the stage: it lives on only in its message's answer).
  */
 export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed: readonly Assessed[], paymentIds: readonly (bigint | undefined)[],
-  transactionIds: readonly (string | null)[]): Promise<void> {
+  transactionIds: readonly (string | null)[], options: { readonly usageWritten?: boolean } = {}): Promise<void> {
   // One usage row per payment: the key it took in each scope (null: not taken); its amount and currency are the payment's.
   const usage = { id: [] as string[], debtor: [] as (string | null)[], creditor: [] as (string | null)[], participant: [] as (string | null)[] };
   const events: RiskEvent[] = [];
   const accepted: PaymentRiskFacts[] = [];
   for (const [i, a] of assessed.entries()) {
     const paymentId = paymentIds[i];
-    if (paymentId !== undefined && a.took.length > 0) {
+    if (paymentId !== undefined && a.took.length > 0 && options.usageWritten !== true) {
       let debtor: string | null = null, creditor: string | null = null, participant: string | null = null;
       for (const t of a.took) {
         if (t.scope === 'debtor-account') debtor = t.key;

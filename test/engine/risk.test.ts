@@ -152,6 +152,20 @@ for (const backend of backends) {
       }
     });
 
+    it('real-time: a payment the group refuses over headroom (AM04) takes nothing of the daily counters and has no usage row', async () => {
+      const h = await harness(backend, riskScheme(LIMITS, { caps: { BANKDEFFXXX: '1000.00' } }), xsd);
+      try {
+        // One message, one group: 900.00 reserved, then 600.00 over the 100.00 of headroom left.
+        assert.equal((await submit(h.engine, message(7, ['900.00', '600.00'], { inst: true }))).status, 'ACCP');
+        const s = await states(h.engine);
+        assert.deepEqual([s['BANKDEFF-R7-000001'], s['BANKDEFF-R7-000002']], ['RESERVED', 'REJECTED']);
+        assert.deepEqual(await counter(h.engine, 'debtor-account', `BANKDEFFXXX/${ACCOUNT_A}`), { amount: 90_000n, count: 1 });
+        assert.deepEqual((await usage(h.engine)).map((u) => u.tx), ['BANKDEFF-R7-000001']);
+      } finally {
+        await h.close();
+      }
+    });
+
     it('batch: the breaching transactions of a file are refused (PART) and the others accepted; the limit is per business day', async () => {
       const h = await harness(backend, riskScheme(LIMITS), xsd);
       try {
