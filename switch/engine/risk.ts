@@ -23,6 +23,7 @@
  * With no `risk` section in the configuration the stage does nothing and costs nothing.
  */
 import type { Queryable } from '../store/database.ts';
+import { limits as switchLimits } from '../limits.ts';
 import type { RiskConfig } from '../risk/config.ts';
 import { riskFacts, declaredAccountType, type RiskPaymentRow } from '../risk/facts.ts';
 import { counterBreachText, higherLevel, judge, limitResolver, type CounterScope, type Finding, type MinorDaily } from '../risk/limits.ts';
@@ -87,6 +88,8 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   const now = ctx.clock.now();
   const businessDate = currentBusinessDate(ctx);
   const facts = rows.map((row) => riskFacts(row, service, now, businessDate));
+  // A batch file's statements are planned without JIT: compiling costs more than they run (limits.ts).
+  if (rows.length >= switchLimits.riskStage.planWithoutJitFromPayments) await tx.query('SET LOCAL jit = off');
 
   // 2. Profiles in one statement; freezes and the versions in force from the cache (risk-reference.ts).
   const reference = await riskReference(ctx.db, tx, now);
@@ -147,8 +150,9 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
     judged.push({ facts: f, disposal, findings: [...findings], ...(score === undefined ? {} : { score }), takes });
   }
 
-  // 5. The daily counters, on locked rows.
-  const counterKeys = new Map<string, { scope: CounterScope; key: string; currency: string }>();
+  // 5. The daily counters, on locked rows. A counter is known by its take's id everywhere below (the
+  // same string each time: its hash is computed once, not a new key string built per look-up).
+  const counterKeys = new Map<string, Take>();
   for (const j of judged) for (const t of j.takes) counterKeys.set(t.id, t);
   if (counterKeys.size === 0) return judged.map((j) => ({ ...j, took: [] }));
   const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
@@ -157,15 +161,19 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   // The counters that exist locked in key order, without a new row version (FOR UPDATE waits for a
   // holder, then returns the row as it committed). One that does not exist counts from zero: it is
   // inserted with its final value once decided (insertCounters), or the transaction is run again.
-  const locked = await tx.query<{ scope: string; key: string; currency: string; amount_minor: bigint; count: number }>(
-    `SELECT r.scope, r.key, r.currency, r.amount_minor, r.count
+  const locked = await tx.query<{ n: number; amount_minor: bigint; count: number }>(
+    `SELECT t.n, r.amount_minor, r.count
        FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(s, k, c, n)
        JOIN risk_counters r ON r.business_date = $1::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c
       ORDER BY t.n FOR UPDATE OF r`, params);
-  const used = new Map<string, { amount: bigint; count: number; stored: boolean }>();
-  for (const r of locked) used.set(`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count), stored: true });
-  for (const [id] of counterKeys) if (!used.has(id)) used.set(id, { amount: 0n, count: 0, stored: false });
-  const before = new Map([...used].map(([id, u]) => [id, u.count]));
+  // Each counter's value as locked (a missing one at zero), `before` its count then: a counter whose
+  // count did not move is neither inserted nor written back.
+  const used = new Map<string, { amount: bigint; count: number; stored: boolean; before: number }>();
+  for (const r of locked) {
+    const count = Number(r.count);
+    used.set(sorted[Number(r.n) - 1]!.id, { amount: BigInt(r.amount_minor), count, stored: true, before: count });
+  }
+  for (const k of sorted) if (!used.has(k.id)) used.set(k.id, { amount: 0n, count: 0, stored: false, before: 0 });
   const results: Assessed[] = [];
   for (const j of judged) {
     let breach: string | undefined;
@@ -190,20 +198,17 @@ export async function assessPayments(ctx: EngineContext, tx: Queryable, rows: re
   // Counters that moved: the new ones inserted now, with their values (a counter nothing was taken from
   // is not created); the existing ones written back with the usage rows once the payments exist
   // (recordAssessed): their rows stay locked until then.
-  const inserted: typeof sorted = [];
-  const changed: typeof sorted = [];
+  const inserted: { scope: string; key: string; currency: string; amount: bigint; count: number }[] = [];
+  const changed: { scope: string; key: string; currency: string; amount: bigint; count: number }[] = [];
   for (const k of sorted) {
-    const id = `${k.scope}\u0000${k.key}\u0000${k.currency}`;
-    const u = used.get(id)!;
-    if (u.count === before.get(id)) continue;
-    (u.stored ? changed : inserted).push(k);
+    const u = used.get(k.id)!;
+    if (u.count === u.before) continue;
+    (u.stored ? changed : inserted).push({ scope: k.scope, key: k.key, currency: k.currency, amount: u.amount, count: u.count });
   }
-  await insertCounters(tx, businessDate, inserted.map((k) => ({ ...k, ...used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)! })));
-  const value = (k: { scope: string; key: string; currency: string }): { amount: bigint; count: number } =>
-    used.get(`${k.scope}\u0000${k.key}\u0000${k.currency}`)!;
+  await insertCounters(tx, businessDate, inserted);
   return Object.assign(results, {
     counterWrite: { businessDate, scope: changed.map((k) => k.scope), key: changed.map((k) => k.key), currency: changed.map((k) => k.currency),
-      amount: changed.map((k) => value(k).amount.toString()), count: changed.map((k) => value(k).count) },
+      amount: changed.map((k) => k.amount.toString()), count: changed.map((k) => k.count) },
   });
 }
 
@@ -270,15 +275,20 @@ async function lookUpProfiles(tx: Queryable, versionOf: (participant: string) =>
   const a = withVersion(accounts);
   const c = withVersion(customers);
   if (a.v.length === 0 && c.v.length === 0) return result;
+  // Each key found by its primary key, one index probe per key: the LATERAL subqueries' OFFSET 0 keeps
+  // the planner from turning them into a join, which for a batch file's thousands of keys it ran as a hash
+  // join over a sequential scan of the whole version (1,000,000 profiles read per file to find a few
+  // thousand; docs/performance.md "s11-batchrisk"). At most one row per key (the primary keys), as before.
   const rows = await tx.query<{ t: string; p: string; k: string; account_type: AccountType | null; risk_level: RiskLevel; customer_level: RiskLevel | null }>(
-    `SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_level AS customer_level
+    `SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level,
+            (SELECT cp.risk_level FROM risk_customer_profiles cp WHERE cp.version_id = k.v AND cp.customer = ap.customer) AS customer_level
        FROM unnest($1::bigint[], $2::text[], $3::text[]) AS k(v, p, k)
-       JOIN risk_account_profiles ap ON ap.version_id = k.v AND ap.account = k.k
-       LEFT JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = ap.customer
+       CROSS JOIN LATERAL (SELECT a.account_type, a.risk_level, a.customer FROM risk_account_profiles a
+                            WHERE a.version_id = k.v AND a.account = k.k OFFSET 0) ap
      UNION ALL
      SELECT 'c', k.p, k.k, NULL, cp.risk_level, NULL
        FROM unnest($4::bigint[], $5::text[], $6::text[]) AS k(v, p, k)
-       JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = k.k`,
+       CROSS JOIN LATERAL (SELECT c.risk_level FROM risk_customer_profiles c WHERE c.version_id = k.v AND c.customer = k.k OFFSET 0) cp`,
     [a.v, a.p, a.k, c.v, c.p, c.k]);
   for (const r of rows) {
     if (r.t === 'a') {
