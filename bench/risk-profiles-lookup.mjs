@@ -1,7 +1,12 @@
-// Scratch: the profiles look-up's PostgreSQL CPU, old statement vs new, 1,000,000 profiles, 20,000 keys per call.
+// The risk stage's profiles look-up alone (docs/performance.md "s11-batchrisk", decision 300): PostgreSQL
+// CPU of the server process (/proc/<pid>/stat) per call of 20,000 keys against 1,000,000 account profiles
+// on a scratch schema (s11_batchrisk_p, dropped at the end), the join it replaced against the statement in
+// switch/engine/risk.ts (read from the file), jit on and off, alternated; checks both return the same rows.
+// `node bench/risk-profiles-lookup.mjs` from the repository root; DATABASE_URL as bench/risk-statements.ts.
 import pg from 'pg';
 import { readFileSync } from 'node:fs';
-const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+import { fileURLToPath } from 'node:url';
+const c = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
 await c.connect();
 const cpu = async () => { const pid = (await c.query('SELECT pg_backend_pid() AS p')).rows[0].p; const f = readFileSync(`/proc/${pid}/stat`, 'utf8'); const x = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(x[11]) + Number(x[12])) * 10; };
 await c.query('DROP SCHEMA IF EXISTS s11_batchrisk_p CASCADE; CREATE SCHEMA s11_batchrisk_p; SET search_path = s11_batchrisk_p');
@@ -17,7 +22,7 @@ const OLD = `SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_
      SELECT 'c', k.p, k.k, NULL, cp.risk_level, NULL
        FROM unnest($4::bigint[], $5::text[], $6::text[]) AS k(v, p, k)
        JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = k.k`;
-const NEW = readFileSync('switch/engine/risk.ts', 'utf8').match(/`(SELECT 'a' AS t[\s\S]*?)`/)[1];
+const NEW = readFileSync(fileURLToPath(new URL('../switch/engine/risk.ts', import.meta.url)), 'utf8').match(/`(SELECT 'a' AS t[\s\S]*?)`/)[1];
 const n = 20000;
 const params = (i) => [Array(n).fill('1'), Array(n).fill('BANKDEFFXXX'), Array.from({ length: n }, (_, j) => 'DE' + String((j * 53 + i * 7) % 2000000).padStart(20, '0')), [], [], []];
 const same = JSON.stringify((await c.query(OLD, params(0))).rows.sort((a, b) => a.k < b.k ? -1 : 1)) === JSON.stringify((await c.query(NEW, params(0))).rows.sort((a, b) => a.k < b.k ? -1 : 1));
