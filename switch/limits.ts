@@ -326,6 +326,17 @@ export const limits = {
     directoryAccountLengthMax: 34,
   },
 
+  // The risk stage's statements (switch/engine/risk.ts).
+  riskStage: {
+    /** From this many payments in one call (a batch file's), the stage plans its statements without JIT
+     * (`SET LOCAL jit = off` for the rest of the intake transaction): its set-based statements are index
+     * probes per payment whose estimated cost (about 8 per probe) passes PostgreSQL's jit_above_cost
+     * (100,000) from a few thousand payments, and compiling them cost 65–700 ms per file for statements
+     * that run in 70–150 ms without it (docs/performance.md "s11-batchrisk"). Below it no statement is
+     * planned near the threshold, so smaller calls (real-time groups, single messages) send nothing more. */
+    planWithoutJitFromPayments: 1_000,
+  },
+
   // Risk scoring statistics (switch/risk/statistics.ts, docs/risk.md "Scoring").
   scoring: {
     /** Width of a debtor account's velocity bucket: the last hour is the current bucket and the 11 before

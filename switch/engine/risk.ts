@@ -23,6 +23,7 @@
  * With no `risk` section in the configuration the stage does nothing and costs nothing.
  */
 import type { Queryable } from '../store/database.ts';
+import { limits as switchLimits } from '../limits.ts';
 import type { RiskConfig } from '../risk/config.ts';
 import { riskFacts, declaredAccountType, type RiskPaymentRow } from '../risk/facts.ts';
 import { counterBreachText, higherLevel, judge, limitResolver, type CounterScope, type Finding, type MinorDaily } from '../risk/limits.ts';
@@ -108,11 +109,14 @@ export interface JudgedPayments {
   readonly businessDate: string;
   readonly judged: readonly Judged[];
   /** The counters the payments not rejected would take, sorted by (scope, key, currency): the order they are locked in. */
-  readonly counterKeys: readonly { scope: CounterScope; key: string; currency: string }[];
+  readonly counterKeys: readonly CounterKey[];
 }
 
-/** The daily counters' rows found and locked (step 5). */
-export interface LockedCounter { readonly scope: string; readonly key: string; readonly currency: string; readonly amount_minor: bigint | string; readonly count: number }
+/** A daily counter a payment takes from; `id` is its takes' id. */
+interface CounterKey { readonly id: string; readonly scope: CounterScope; readonly key: string; readonly currency: string }
+
+/** The daily counters' rows found and locked (step 5): `n`, the counter's place (from 1) in `counterKeys`. */
+export interface LockedCounter { readonly n: number | string; readonly amount_minor: bigint | string; readonly count: number }
 
 /**
  * The SQL that locks the existing counters of `judged` in key order without a new row version (FOR
@@ -123,7 +127,7 @@ export interface LockedCounter { readonly scope: string; readonly key: string; r
 export function counterLockSql(judged: JudgedPayments, first: number): { sql: string; params: unknown[] } {
   const k = judged.counterKeys;
   return {
-    sql: `SELECT r.scope, r.key, r.currency, r.amount_minor, r.count
+    sql: `SELECT t.n, r.amount_minor, r.count
        FROM unnest($${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[]) WITH ORDINALITY AS t(s, k, c, n)
        JOIN risk_counters r ON r.business_date = $${first}::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c
       ORDER BY t.n FOR UPDATE OF r`,
@@ -144,7 +148,7 @@ interface CounterValue { amount: bigint; count: number; readonly stored: boolean
 export interface DecidedCounters {
   readonly results: Assessed[];
   /** The counters taken from (undefined: none), in key order, with their values after the decision. */
-  readonly counters?: readonly { scope: CounterScope; key: string; currency: string; value: CounterValue }[];
+  readonly counters?: readonly (CounterKey & { value: CounterValue })[];
 }
 
 /**
@@ -155,12 +159,11 @@ export function decideCounters(judged: JudgedPayments, locked: readonly LockedCo
   if (judged.counterKeys.length === 0) return { results: judged.judged.map((j) => ({ ...j, took: [] })) };
   const used = new Map<string, CounterValue>();
   for (const r of locked) {
-    used.set(`${r.scope}\u0000${r.key}\u0000${r.currency}`, { amount: BigInt(r.amount_minor), count: Number(r.count), stored: true, before: Number(r.count) });
+    used.set(judged.counterKeys[Number(r.n) - 1]!.id, { amount: BigInt(r.amount_minor), count: Number(r.count), stored: true, before: Number(r.count) });
   }
   const counters = judged.counterKeys.map((k) => {
-    const id = `${k.scope}\u0000${k.key}\u0000${k.currency}`;
-    let value = used.get(id);
-    if (value === undefined) used.set(id, value = { amount: 0n, count: 0, stored: false, before: 0 });
+    let value = used.get(k.id);
+    if (value === undefined) used.set(k.id, value = { amount: 0n, count: 0, stored: false, before: 0 });
     return { ...k, value };
   });
   const results: Assessed[] = [];
@@ -203,7 +206,7 @@ export function counterWrites(counters: NonNullable<DecidedCounters['counters']>
   const inserted: { scope: string; key: string; currency: string; amount: bigint; count: number }[] = [];
   const changed: typeof inserted = [];
   for (const c of counters) {
-    const b = back.get(`${c.scope}\u0000${c.key}\u0000${c.currency}`);
+    const b = back.get(c.id);
     const amount = c.value.amount - (b?.amount ?? 0n);
     const count = c.value.count - (b?.count ?? 0);
     if (count === c.value.before) continue;
@@ -220,6 +223,8 @@ export async function judgePayments(ctx: EngineContext, tx: Queryable, rows: rea
   const now = ctx.clock.now();
   const businessDate = currentBusinessDate(ctx);
   const facts = rows.map((row) => riskFacts(row, service, now, businessDate));
+  // A batch file's statements are planned without JIT: compiling costs more than they run (limits.ts).
+  if (rows.length >= switchLimits.riskStage.planWithoutJitFromPayments) await tx.query('SET LOCAL jit = off');
 
   // 2. Profiles in one statement; freezes and the versions in force from the cache (risk-reference.ts).
   const reference = await riskReference(ctx.db, tx, now);
@@ -280,8 +285,10 @@ export async function judgePayments(ctx: EngineContext, tx: Queryable, rows: rea
     judged.push({ facts: f, disposal, findings: [...findings], ...(score === undefined ? {} : { score }), takes });
   }
 
-  const counterKeys = new Map<string, { scope: CounterScope; key: string; currency: string }>();
-  for (const j of judged) for (const t of j.takes) counterKeys.set(t.id, { scope: t.scope, key: t.key, currency: t.currency });
+  // A counter is known by its take's id everywhere below (the same string each time: its hash is
+  // computed once, not a new key string built per look-up).
+  const counterKeys = new Map<string, CounterKey>();
+  for (const j of judged) for (const t of j.takes) counterKeys.set(t.id, { id: t.id, scope: t.scope, key: t.key, currency: t.currency });
   const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
     : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
   return { businessDate, judged, counterKeys: sorted };
@@ -350,15 +357,20 @@ async function lookUpProfiles(tx: Queryable, versionOf: (participant: string) =>
   const a = withVersion(accounts);
   const c = withVersion(customers);
   if (a.v.length === 0 && c.v.length === 0) return result;
+  // Each key found by its primary key, one index probe per key: the LATERAL subqueries' OFFSET 0 keeps
+  // the planner from turning them into a join, which for a batch file's thousands of keys it ran as a hash
+  // join over a sequential scan of the whole version (1,000,000 profiles read per file to find a few
+  // thousand; docs/performance.md "s11-batchrisk"). At most one row per key (the primary keys), as before.
   const rows = await tx.query<{ t: string; p: string; k: string; account_type: AccountType | null; risk_level: RiskLevel; customer_level: RiskLevel | null }>(
-    `SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level, cp.risk_level AS customer_level
+    `SELECT 'a' AS t, k.p, k.k, ap.account_type, ap.risk_level,
+            (SELECT cp.risk_level FROM risk_customer_profiles cp WHERE cp.version_id = k.v AND cp.customer = ap.customer) AS customer_level
        FROM unnest($1::bigint[], $2::text[], $3::text[]) AS k(v, p, k)
-       JOIN risk_account_profiles ap ON ap.version_id = k.v AND ap.account = k.k
-       LEFT JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = ap.customer
+       CROSS JOIN LATERAL (SELECT a.account_type, a.risk_level, a.customer FROM risk_account_profiles a
+                            WHERE a.version_id = k.v AND a.account = k.k OFFSET 0) ap
      UNION ALL
      SELECT 'c', k.p, k.k, NULL, cp.risk_level, NULL
        FROM unnest($4::bigint[], $5::text[], $6::text[]) AS k(v, p, k)
-       JOIN risk_customer_profiles cp ON cp.version_id = k.v AND cp.customer = k.k`,
+       CROSS JOIN LATERAL (SELECT c.risk_level FROM risk_customer_profiles c WHERE c.version_id = k.v AND c.customer = k.k OFFSET 0) cp`,
     [a.v, a.p, a.k, c.v, c.p, c.k]);
   for (const r of rows) {
     if (r.t === 'a') {

@@ -186,7 +186,7 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
   if (facts.length === 0) return;
   const amounts = new Map<string, { debtor: string; currency: string; n: number; mean: number; m2: number; first: Date; last: Date }>();
   const velocity = new Map<string, { debtor: string; bucket: Date; n: number }>();
-  const pairs = new Map<string, { debtor: string; creditor: string; at: Date; fanIn: Date }>();
+  const pairs = new Map<string, { debtor: string; creditor: string; at: Date }>();
   const creditors = new Map<string, Date>();
   let latest = facts[0]!.receivedAt;
   for (const f of facts) {
@@ -213,7 +213,7 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       if (v === undefined) velocity.set(vk, { debtor, bucket, n: 1 });
       else v.n += 1;
       if (creditor !== null && !pairs.has(`${debtor}\u0000${creditor}`)) {
-        pairs.set(`${debtor}\u0000${creditor}`, { debtor, creditor, at, fanIn: bucketStart(at, limits.scoring.fanInBucketMs) });
+        pairs.set(`${debtor}\u0000${creditor}`, { debtor, creditor, at });
       }
     }
     if (creditor !== null && !creditors.has(creditor)) creditors.set(creditor, at);
@@ -254,12 +254,14 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       INSERT INTO scoring_account_pairs (debtor_account, creditor_account, first_seen_at)
       SELECT d, c, to_timestamp(f / 1000.0) FROM unnest($12::text[], $13::text[], $14::float8[]) AS t(d, c, f)
       ON CONFLICT (debtor_account, creditor_account) DO NOTHING
-      RETURNING debtor_account, creditor_account
+      RETURNING creditor_account, first_seen_at
     ), fan_in AS (
+      -- Each new pair's fan-in bucket from its first payment as inserted (epoch seconds are exact in
+      -- numeric, so this is bucketStart's floor to the bucket width, as the one-by-one record sends it).
       INSERT INTO scoring_creditor_new_debtors AS f (creditor_account, bucket_start, debtor_count)
-      SELECT pair.creditor_account, to_timestamp(t.b / 1000.0), count(*) FROM pair
-        JOIN unnest($12::text[], $13::text[], $15::float8[]) AS t(d, c, b) ON t.d = pair.debtor_account AND t.c = pair.creditor_account
-       GROUP BY pair.creditor_account, t.b ORDER BY pair.creditor_account, t.b
+      SELECT creditor_account, to_timestamp(b), count(*)
+        FROM (SELECT creditor_account, floor(extract(epoch FROM first_seen_at) / $15::numeric) * $15::numeric AS b FROM pair) AS t
+       GROUP BY creditor_account, b ORDER BY creditor_account, b
       ON CONFLICT (creditor_account, bucket_start) DO UPDATE SET debtor_count = f.debtor_count + EXCLUDED.debtor_count
       RETURNING 1
     ), fan_in_pruned AS (
@@ -274,7 +276,7 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       + (SELECT count(*) FROM fan_in) + (SELECT count(*) FROM fan_in_pruned) + (SELECT count(*) FROM creditor) AS changed`,
   [a.map((x) => x.debtor), a.map((x) => x.currency), a.map((x) => x.n), a.map((x) => x.mean), a.map((x) => x.m2), a.map((x) => x.first.getTime()),
     a.map((x) => x.last.getTime()), v.map((x) => x.debtor), v.map((x) => x.bucket.getTime()), v.map((x) => x.n), debtors,
-    p.map((x) => x.debtor), p.map((x) => x.creditor), p.map((x) => x.at.getTime()), p.map((x) => x.fanIn.getTime()),
+    p.map((x) => x.debtor), p.map((x) => x.creditor), p.map((x) => x.at.getTime()), limits.scoring.fanInBucketMs / 1000,
     creditorKeys, c.map(([, at]) => at.getTime()), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
 }
 
