@@ -1,4 +1,4 @@
-// The risk stage's profiles look-up alone (docs/performance.md "s11-batchrisk", decision 300): PostgreSQL
+// The risk stage's profiles look-up alone (docs/performance.md "s11-batchrisk", decision 101): PostgreSQL
 // CPU of the server process (/proc/<pid>/stat) per call of 20,000 keys against 1,000,000 account profiles
 // on a scratch schema (s11_batchrisk_p, dropped at the end), the join it replaced against the statement in
 // switch/engine/risk.ts (read from the file), jit on and off, alternated; checks both return the same rows.

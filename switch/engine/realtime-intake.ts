@@ -14,7 +14,7 @@
  *      functions as for a message alone (intake.ts);
  *   3. one statement: the intake rows (each member's outcome) and one MsgId per payment;
  *   4. with the risk stage, its daily counters locked in key order (its other steps ran before step 3,
- *      locking nothing every group needs: docs/risk.md "Counters", decision 200); the exposure rows of
+ *      locking nothing every group needs: docs/risk.md "Counters", decision 100); the exposure rows of
  *      every debtor and currency involved, locked in one SELECT … FOR UPDATE in (BIC, currency) order;
  *      and, when the scheme queues, which lanes already hold queued payments;
  *   5. reserve, queue or reject each payment in arrival order, in memory (`admit`, the domain core,
