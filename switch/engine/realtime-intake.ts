@@ -70,7 +70,7 @@ import { answerSender } from './answer-sender.ts';
 import { realtimeService } from './realtime-service.ts';
 import type { IntakeResult } from './transport.ts';
 import {
-  counterLockSql, counterWrites, decideCounters, judgePayments, recordAssessed,
+  counterColumns, counterLockSql, counterWrites, decideCounters, judgePayments, newCountersCte, newCountersRaced, recordAssessed, usageOf,
   type Assessed, type DecidedCounters, type JudgedPayments, type LockedCounter,
 } from './risk.ts';
 import { holdNewPayments, refuseRiskRejected } from './risk-holds.ts';
@@ -316,12 +316,7 @@ function counterWriteCtes(first: number, businessDate: string, writes: ReturnTyp
   const $ = (k: number): string => `$${first + k}`;
   const { inserted, changed } = writes;
   return {
-    ctes: `new_counters AS (
-       INSERT INTO risk_counters (business_date, scope, key, currency, amount_minor, count)
-       SELECT ${$(0)}::date, s, k, c, a::bigint, n
-         FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::int[]) WITH ORDINALITY AS t(s, k, c, a, n, o)
-        ORDER BY o
-       ON CONFLICT (business_date, scope, key, currency) DO NOTHING RETURNING 1),
+    ctes: `${newCountersCte(first)},
      moved_counters AS (
        UPDATE risk_counters r SET amount_minor = t.a::bigint, count = t.n
          FROM unnest(${$(6)}::text[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::text[], ${$(10)}::int[]) AS t(s, k, c, a, n)
@@ -334,28 +329,15 @@ function counterWriteCtes(first: number, businessDate: string, writes: ReturnTyp
          FROM unnest(${$(15)}::text[], ${$(16)}::int[], ${$(17)}::text[], ${$(18)}::text[], ${$(19)}::text[]) AS t(m, i, d, k, p)
          JOIN created c ON c.message_id = t.m::bigint AND c.transaction_index = t.i` : ''}
        RETURNING 1)`,
-    params: [businessDate, inserted.map((c) => c.scope), inserted.map((c) => c.key), inserted.map((c) => c.currency),
-      inserted.map((c) => c.amount.toString()), inserted.map((c) => c.count),
-      changed.map((c) => c.scope), changed.map((c) => c.key), changed.map((c) => c.currency), changed.map((c) => c.amount.toString()),
-      changed.map((c) => c.count),
+    params: [businessDate, ...counterColumns(inserted), ...counterColumns(changed),
       usage.held.map((u) => u.id!.toString()), usage.held.map((u) => u.debtor), usage.held.map((u) => u.creditor), usage.held.map((u) => u.participant),
       ...(created ? [usage.created.map((u) => u.messageRowId.toString()), usage.created.map((u) => u.index), usage.created.map((u) => u.debtor),
         usage.created.map((u) => u.creditor), usage.created.map((u) => u.participant)] : [])],
   };
 }
 
-/** The key a payment took in each scope (null: not taken). */
-interface Usage { readonly id?: bigint; readonly debtor: string | null; readonly creditor: string | null; readonly participant: string | null }
-
-function usageOf(took: Assessed['took']): Omit<Usage, 'id'> {
-  let debtor: string | null = null, creditor: string | null = null, participant: string | null = null;
-  for (const t of took) {
-    if (t.scope === 'debtor-account') debtor = t.key;
-    else if (t.scope === 'creditor-account') creditor = t.key;
-    else participant = t.key;
-  }
-  return { debtor, creditor, participant };
-}
+/** The key a payment took in each scope (null: not taken), and the held payment's id. */
+interface Usage extends ReturnType<typeof usageOf> { readonly id?: bigint }
 
 /**
  * What the group took of the daily counters, once its payments are decided: the counters' writes (the
@@ -412,10 +394,6 @@ async function recordRisk(ctx: EngineContext, tx: Queryable, risk: RiskGroup, de
 /** Stands for a created payment's id where nothing recorded names it (a passed payment without findings has no event). */
 const CREATED_WITHOUT_ID = 0n;
 
-/** Thrown (SQLSTATE 40001, run again) when a counter the group inserts was created by another transaction meanwhile. */
-function newCountersRaced(asked: number, created: number): Error {
-  return Object.assign(new Error(`risk counters: ${asked - created} of ${asked} new counters were created by a concurrent transaction`), { code: '40001' });
-}
 
 /** Real-time payments the risk stage held, inserted HELD (their transitions and answers: holdNewPayments). */
 async function insertHeldRealtime(tx: Queryable, messageRowId: bigint, rows: readonly PaymentRow[]):

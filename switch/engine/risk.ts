@@ -196,15 +196,14 @@ export function decideCounters(judged: JudgedPayments, locked: readonly LockedCo
  * failed after the decision (the real-time group's AM04), subtracted first, as if given back.
  */
 export function counterWrites(counters: NonNullable<DecidedCounters['counters']>, givenBack: readonly Take[] = []):
-  { inserted: { scope: string; key: string; currency: string; amount: bigint; count: number }[];
-    changed: { scope: string; key: string; currency: string; amount: bigint; count: number }[] } {
+  { inserted: CounterRow[]; changed: CounterRow[] } {
   const back = new Map<string, { amount: bigint; count: number }>();
   for (const t of givenBack) {
     const b = back.get(t.id) ?? { amount: 0n, count: 0 };
     back.set(t.id, { amount: b.amount + t.amount, count: b.count + 1 });
   }
-  const inserted: { scope: string; key: string; currency: string; amount: bigint; count: number }[] = [];
-  const changed: typeof inserted = [];
+  const inserted: CounterRow[] = [];
+  const changed: CounterRow[] = [];
   for (const c of counters) {
     const b = back.get(c.id);
     const amount = c.value.amount - (b?.amount ?? 0n);
@@ -294,29 +293,56 @@ export async function judgePayments(ctx: EngineContext, tx: Queryable, rows: rea
   return { businessDate, judged, counterKeys: sorted };
 }
 
+/** A counter's row as decided: its key and its values after the decision. */
+type CounterRow = { scope: string; key: string; currency: string; amount: bigint; count: number };
+
+/** `counters` as the five array parameters of newCountersCte and of a write-back by key: scopes, keys, currencies, amounts (text), counts. */
+export function counterColumns(counters: readonly CounterRow[]): [string[], string[], string[], string[], number[]] {
+  return [counters.map((c) => c.scope), counters.map((c) => c.key), counters.map((c) => c.currency), counters.map((c) => c.amount.toString()),
+    counters.map((c) => c.count)];
+}
+
 /**
- * Create the counters the group took from that did not exist when it locked the others, with their
- * final values, in key order. A counter another transaction created in between (it found none either)
- * is not overwritten: its row conflicts, and this transaction is refused as a serialization failure
- * (SQLSTATE 40001), which the intake transactions (retryable) run again from the start, then finding
- * and locking that row. Two serve processes therefore never both count a new counter from zero.
+ * The CTE `new_counters` (parameters: the business date at `$first`, then counterColumns from `$first + 1`)
+ * that creates the counters taken from that did not exist when the others were locked, with their final
+ * values, in key order. A counter another transaction created in between (it found none either) is not
+ * overwritten: its row conflicts, `new_counters` counts fewer rows than asked, and the caller refuses its
+ * transaction as a serialization failure (newCountersRaced), which the intake transactions (retryable)
+ * run again from the start, then finding and locking that row. Two serve processes therefore never both
+ * count a new counter from zero.
  */
-async function insertCounters(tx: Queryable, businessDate: string,
-  counters: readonly { scope: string; key: string; currency: string; amount: bigint; count: number }[]): Promise<void> {
-  if (counters.length === 0) return;
-  const rows = await tx.query<{ n: number }>(
-    `WITH created AS (
+export function newCountersCte(first: number): string {
+  const $ = (k: number): string => `$${first + k}`;
+  return `new_counters AS (
        INSERT INTO risk_counters (business_date, scope, key, currency, amount_minor, count)
-       SELECT $1::date, s, k, c, a::bigint, n FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) WITH ORDINALITY AS t(s, k, c, a, n, o)
+       SELECT ${$(0)}::date, s, k, c, a::bigint, n
+         FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::int[]) WITH ORDINALITY AS t(s, k, c, a, n, o)
         ORDER BY o
-       ON CONFLICT (business_date, scope, key, currency) DO NOTHING RETURNING 1)
-     SELECT COUNT(*)::int AS n FROM created`,
-    [businessDate, counters.map((c) => c.scope), counters.map((c) => c.key), counters.map((c) => c.currency),
-      counters.map((c) => c.amount.toString()), counters.map((c) => c.count)]);
-  if (rows[0]!.n !== counters.length) {
-    throw Object.assign(new Error(`risk counters: ${counters.length - rows[0]!.n} of ${counters.length} new counters were created by a concurrent transaction`),
-      { code: '40001' });
+       ON CONFLICT (business_date, scope, key, currency) DO NOTHING RETURNING 1)`;
+}
+
+/** Thrown (SQLSTATE 40001, run again) when `asked - created` of the counters new_counters inserts were created by another transaction meanwhile. */
+export function newCountersRaced(asked: number, created: number): Error {
+  return Object.assign(new Error(`risk counters: ${asked - created} of ${asked} new counters were created by a concurrent transaction`), { code: '40001' });
+}
+
+/** Create the counters that did not exist when the others were locked (newCountersCte). */
+async function insertCounters(tx: Queryable, businessDate: string, counters: readonly CounterRow[]): Promise<void> {
+  if (counters.length === 0) return;
+  const [row] = await tx.query<{ n: number }>(`WITH ${newCountersCte(1)} SELECT COUNT(*)::int AS n FROM new_counters`,
+    [businessDate, ...counterColumns(counters)]);
+  if (row!.n !== counters.length) throw newCountersRaced(counters.length, row!.n);
+}
+
+/** The key a payment took in each scope (null: not taken): its usage row. */
+export function usageOf(took: readonly Take[]): { debtor: string | null; creditor: string | null; participant: string | null } {
+  let debtor: string | null = null, creditor: string | null = null, participant: string | null = null;
+  for (const t of took) {
+    if (t.scope === 'debtor-account') debtor = t.key;
+    else if (t.scope === 'creditor-account') creditor = t.key;
+    else participant = t.key;
   }
+  return { debtor, creditor, participant };
 }
 
 /** The counters' new values (on rows locked by the stage), written by recordAssessed. */
@@ -394,12 +420,7 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
   for (const [i, a] of assessed.entries()) {
     const paymentId = paymentIds[i];
     if (paymentId !== undefined && a.took.length > 0 && options.usageWritten !== true) {
-      let debtor: string | null = null, creditor: string | null = null, participant: string | null = null;
-      for (const t of a.took) {
-        if (t.scope === 'debtor-account') debtor = t.key;
-        else if (t.scope === 'creditor-account') creditor = t.key;
-        else participant = t.key;
-      }
+      const { debtor, creditor, participant } = usageOf(a.took);
       usage.id.push(paymentId.toString());
       usage.debtor.push(debtor);
       usage.creditor.push(creditor);
@@ -487,9 +508,3 @@ export const RISK_UNDO_CTES = `
           WHERE r.business_date = g.business_date AND r.scope = g.scope AND r.key = g.key AND r.currency = g.currency
           RETURNING 1),`;
 
-/** Give back what these payments took of the counters (a payment created already failed: the real-time group's AM04). */
-export async function giveBackRiskUsage(tx: Queryable, ids: readonly bigint[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.query(`WITH moved AS (SELECT unnest($1::bigint[]) AS id),${RISK_UNDO_CTES.replace(/,\s*$/, '')}
-                  SELECT (SELECT COUNT(*) FROM given_back) AS n`, [ids]);
-}
