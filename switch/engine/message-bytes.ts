@@ -57,12 +57,7 @@ export async function storedContent(db: Queryable, row: { id: bigint; sha256: st
   const list = (text: string): string[] => (text === '' ? [] : text.split(','));
   const composition: Composition = { head: stored.head, tail: stored.tail, sources: list(stored.sources), starts: list(stored.starts).map(Number),
     ends: list(stored.ends).map(Number), plain: list(stored.plain).map((p) => p === 'true' || p === 't') };
-  return checkedContent(row, () => composedChunks(db, composition, sources));
-}
-
-/** The bytes a composition stands for (compositionChunks), in chunks of about 1 MiB (the inbound files read through InboundSources). */
-export function composedChunks(db: Queryable, composition: Composition, sources: InboundSources = inboundSources(db)): AsyncGenerator<Uint8Array> {
-  return compositionChunks(composition, sources);
+  return checkedContent(row, () => compositionChunks(composition, sources ?? inboundSources(db)));
 }
 
 /** Content whose chunks are hashed as they go; after the last one, a length or SHA-256 other than recorded throws. */

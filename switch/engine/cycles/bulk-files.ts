@@ -66,8 +66,7 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
         spans = (await sources.file(BigInt(key))).spans;
         sourceKey = key;
       }
-      const span = spans[index];
-      invariant(span !== undefined, `inbound message ${key} has no transaction ${index}`);
+      const span = spanAt(spans, key, index);
       starts[i] = span.start;
       ends[i] = span.end;
       plain[i] = span.plain;
@@ -131,7 +130,7 @@ export async function* compositionChunks(composition: Composition, sources: Inbo
       sourceKey = key;
     }
     const span = { start: composition.starts[k]!, end: composition.ends[k]!, plain: composition.plain[k]! };
-    invariant(span.start >= 0 && span.start < span.end && span.end <= bytes.length, `inbound message ${key} has no element at [${span.start}, ${span.end})`);
+    checkSpan(bytes, key, span);
     const rewritten = span.plain ? undefined : Buffer.from(forwardableElement(bytes, span), 'utf8');
     const length = (k > 0 ? 1 : 0) + (rewritten ? rewritten.length : span.end - span.start);
     if (at + length > chunk.length) {
@@ -213,15 +212,13 @@ export class InboundSources {
 
   /** Where transaction `index` of inbound message `messageRowId` sits in its bytes. */
   async spanOf(messageRowId: bigint, index: number): Promise<Span> {
-    const span = (await this.file(messageRowId)).spans[index];
-    invariant(span !== undefined, `inbound message ${messageRowId} has no transaction ${index}`);
-    return span;
+    return spanAt((await this.file(messageRowId)).spans, messageRowId, index);
   }
 
   /** The element at `span` of inbound message `messageRowId`, as forwarded (copied when plain, else rewritten). */
   async span(messageRowId: bigint, span: Span): Promise<Uint8Array> {
     const source = await this.file(messageRowId);
-    invariant(span.start >= 0 && span.start < span.end && span.end <= source.bytes.length, `inbound message ${messageRowId} has no element at [${span.start}, ${span.end})`);
+    checkSpan(source.bytes, messageRowId, span);
     return span.plain ? source.bytes.subarray(span.start, span.end) : Buffer.from(forwardableElement(source.bytes, span), 'utf8');
   }
 
@@ -270,6 +267,18 @@ export class InboundSources {
     this.heldBytes += bytes.length;
     return source;
   }
+}
+
+/** Where transaction `index` of inbound message `messageRowId` sits, from its recorded `spans`. */
+function spanAt(spans: HeldFile['spans'], messageRowId: bigint | string, index: number): Span {
+  const span = spans[index];
+  invariant(span !== undefined, `inbound message ${messageRowId} has no transaction ${index}`);
+  return span;
+}
+
+/** A span a composition names lies within its inbound message's `bytes`. */
+function checkSpan(bytes: Uint8Array, messageRowId: bigint | string, span: Span): void {
+  invariant(span.start >= 0 && span.start < span.end && span.end <= bytes.length, `inbound message ${messageRowId} has no element at [${span.start}, ${span.end})`);
 }
 
 /** An inbound file as held: its bytes and, when read with them, its transactions' spans. */
