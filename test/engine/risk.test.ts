@@ -328,13 +328,22 @@ for (const backend of backends) {
   });
 }
 
+/** Two engines with `config` on one fresh PostgreSQL database, each on its own clock (two serve processes), both closed after `use`. */
+async function withTwoEngines(config: SchemeConfig, use: (first: Engine, second: Engine) => Promise<void>): Promise<void> {
+  const url = await freshPostgresUrl();
+  const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+  const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
+  try {
+    await use(first, second);
+  } finally {
+    await first.close();
+    await second.close();
+  }
+}
+
 describe('two engines on one PostgreSQL race for the last room of a daily limit', () => {
   it('exactly one of two payments that each fit alone wins, whichever engine takes it', async () => {
-    const url = await freshPostgresUrl();
-    const config = riskScheme({ limits: [{ currency: 'EUR', debtorAccountDaily: { amount: '100.00' } }] });
-    const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
-    const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
-    try {
+    await withTwoEngines(riskScheme({ limits: [{ currency: 'EUR', debtorAccountDaily: { amount: '100.00' } }] }), async (first, second) => {
       for (let round = 0; round < 5; round++) {
         const account = ['DE02500105170137075030', 'DE02100100100006820101', 'DE02300209000106531065', 'DE02200505501015871393', 'DE02370502990000684712'][round]!;
         // The counter row exists already (a first payment), so the two racers meet on it, not on its creation.
@@ -346,20 +355,13 @@ describe('two engines on one PostgreSQL race for the last room of a daily limit'
         assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
         assert.deepEqual(await counter(first, 'debtor-account', `BANKDEFFXXX/${account}`), { amount: 7_000n, count: 2 });
       }
-    } finally {
-      await first.close();
-      await second.close();
-    }
+    });
   });
 
   it('exactly one wins when the counter does not exist yet: the two racers meet on its creation', async () => {
     // Each engine finds no counter row and counts from zero; the one whose insert finds the other's row
     // is run again and then locks that row (a lost race must not leave two payments of 60.00 accepted).
-    const url = await freshPostgresUrl();
-    const config = riskScheme({ limits: [{ currency: 'EUR', debtorAccountDaily: { amount: '100.00' } }] });
-    const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
-    const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
-    try {
+    await withTwoEngines(riskScheme({ limits: [{ currency: 'EUR', debtorAccountDaily: { amount: '100.00' } }] }), async (first, second) => {
       for (let round = 0; round < 5; round++) {
         const account = ['DE72500105170137075031', 'DE72100100100006820102', 'DE72300209000106531066', 'DE72200505501015871394', 'DE72370502990000684713'][round]!;
         const results = await Promise.all([
@@ -369,21 +371,14 @@ describe('two engines on one PostgreSQL race for the last room of a daily limit'
         assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
         assert.deepEqual(await counter(first, 'debtor-account', `BANKDEFFXXX/${account}`), { amount: 6_000n, count: 1 });
       }
-    } finally {
-      await first.close();
-      await second.close();
-    }
+    });
   });
 });
 
 describe('two engines on one PostgreSQL: a freeze made in one is in force in the other within the poll period', () => {
   it('refused at once in the engine that froze, in the other once a poll period has passed; the unfreeze likewise', async () => {
-    const url = await freshPostgresUrl();
-    const config = riskScheme(LIMITS);
-    const first = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
-    const second = await Engine.open({ config, databaseUrl: url, clock: new TestClock(), xsd });
     const pollPeriod = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, limits.registerPollIntervalMs + 50));
-    try {
+    await withTwoEngines(riskScheme(LIMITS), async (first, second) => {
       // Both engines have read the freezes in force (none) and keep them.
       assert.equal((await submit(first, message(300, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
       assert.equal((await submit(second, message(301, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
@@ -395,9 +390,6 @@ describe('two engines on one PostgreSQL: a freeze made in one is in force in the
       assert.equal((await submit(second, message(304, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
       await pollPeriod();
       assert.equal((await submit(first, message(305, ['1.00'], { inst: true, debtorAccount: ACCOUNT_B }))).status, 'ACCP');
-    } finally {
-      await first.close();
-      await second.close();
-    }
+    });
   });
 });
