@@ -305,8 +305,10 @@ export async function judgePayments(ctx: EngineContext, tx: Queryable, rows: rea
   // computed once, not a new key string built per look-up).
   const counterKeys = new Map<string, CounterKey>();
   for (const j of judged) for (const t of j.takes) counterKeys.set(t.id, { id: t.id, scope: t.scope, key: t.key, currency: t.currency });
-  const sorted = [...counterKeys.values()].sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1
-    : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
+  // Sorted by the id alone: scope, key and currency joined by U+0000, which none of them holds and which
+  // sorts before every other character, so the ids sort as the (scope, key, currency) triples do (one
+  // comparison per pair instead of up to three; a file has ~20,000 counters).
+  const sorted = [...counterKeys.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { businessDate, judged, counterKeys: sorted };
 }
 
