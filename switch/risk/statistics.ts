@@ -8,6 +8,7 @@
  */
 import { limits } from '../limits.ts';
 import type { Queryable } from '../store/database.ts';
+import { packColumn, unpackedColumn as u } from '../store/packed-columns.ts';
 import type { PaymentRiskFacts, RiskLevel, RiskScore, Scorer } from './types.ts';
 import type { ScoringConfig } from './scoring-config.ts';
 import { accountKey, logAmount, scorePayment, type AccountRiskLevels, type ScoringStatistics } from './scoring.ts';
@@ -159,13 +160,15 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
         WHERE creditor_account = q.creditor AND bucket_start > q.fan_in_from AND bucket_start <= q.at) AS new_debtors_last_day
     FROM (SELECT u.debtor, u.creditor, u.currency, u.n, to_timestamp(u.ms / 1000.0) AS at, to_timestamp(u.hour_ms / 1000.0) AS hour_from,
             to_timestamp(u.day_ms / 1000.0) AS day_from, to_timestamp(u.fan_in_ms / 1000.0) AS fan_in_from
-          FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
+          FROM unnest(${u('$1', 'text')}, ${u('$2', 'text')}, ${u('$3', 'text')}, ${u('$4', 'float8')}, ${u('$5', 'float8')},
+                      ${u('$6', 'float8')}, ${u('$7', 'float8')})
                WITH ORDINALITY AS u(debtor, creditor, currency, ms, hour_ms, day_ms, fan_in_ms, n)) AS q
     CROSS JOIN LATERAL (SELECT coalesce(sum(payment_count) FILTER (WHERE bucket_start > q.hour_from), 0) AS payments_last_hour,
         coalesce(sum(payment_count), 0) AS payments_last_day
       FROM scoring_debtor_velocity WHERE debtor_account = q.debtor AND bucket_start > q.day_from AND bucket_start <= q.at) AS v
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = q.debtor AND d.currency = q.currency`,
-  [columns.debtor, columns.creditor, columns.currency, columns.at, columns.hour, columns.day, columns.fanIn]);
+  [packColumn(columns.debtor), packColumn(columns.creditor), packColumn(columns.currency), packColumn(columns.at), packColumn(columns.hour),
+    packColumn(columns.day), packColumn(columns.fanIn)]);
   const out: ScoringStatistics[] = new Array<ScoringStatistics>(facts.length);
   for (const row of rows) out[Number(row.n) - 1] = statisticsOf(row);
   return out;
@@ -231,7 +234,8 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
     WITH amounts AS (
       INSERT INTO scoring_debtor_amounts AS s (debtor_account, currency, payment_count, log_amount_mean, log_amount_m2, first_seen_at, last_seen_at)
       SELECT d, c, n, m, q, to_timestamp(f / 1000.0), to_timestamp(l / 1000.0)
-        FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
+        FROM unnest(${u('$1', 'text')}, ${u('$2', 'text')}, ${u('$3', 'int')}, ${u('$4', 'float8')}, ${u('$5', 'float8')}, ${u('$6', 'float8')},
+                    ${u('$7', 'float8')})
         WITH ORDINALITY AS t(d, c, n, m, q, f, l, o) ORDER BY o
       ON CONFLICT (debtor_account, currency) DO UPDATE SET
         payment_count = s.payment_count + EXCLUDED.payment_count,
@@ -245,14 +249,14 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       RETURNING 1
     ), velocity AS (
       INSERT INTO scoring_debtor_velocity AS v (debtor_account, bucket_start, payment_count)
-      SELECT d, to_timestamp(b / 1000.0), n FROM unnest($8::text[], $9::float8[], $10::int[]) WITH ORDINALITY AS t(d, b, n, o) ORDER BY o
+      SELECT d, to_timestamp(b / 1000.0), n FROM unnest(${u('$8', 'text')}, ${u('$9', 'float8')}, ${u('$10', 'int')}) WITH ORDINALITY AS t(d, b, n, o) ORDER BY o
       ON CONFLICT (debtor_account, bucket_start) DO UPDATE SET payment_count = v.payment_count + EXCLUDED.payment_count
       RETURNING 1
     ), velocity_pruned AS (
-      DELETE FROM scoring_debtor_velocity WHERE debtor_account = ANY($11::text[]) AND bucket_start < $18 RETURNING 1
+      DELETE FROM scoring_debtor_velocity WHERE debtor_account = ANY(${u('$11', 'text')}) AND bucket_start < $18 RETURNING 1
     ), pair AS (
       INSERT INTO scoring_account_pairs (debtor_account, creditor_account, first_seen_at)
-      SELECT d, c, to_timestamp(f / 1000.0) FROM unnest($12::text[], $13::text[], $14::float8[]) AS t(d, c, f)
+      SELECT d, c, to_timestamp(f / 1000.0) FROM unnest(${u('$12', 'text')}, ${u('$13', 'text')}, ${u('$14', 'float8')}) AS t(d, c, f)
       ON CONFLICT (debtor_account, creditor_account) DO NOTHING
       RETURNING creditor_account, first_seen_at
     ), fan_in AS (
@@ -265,19 +269,20 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       ON CONFLICT (creditor_account, bucket_start) DO UPDATE SET debtor_count = f.debtor_count + EXCLUDED.debtor_count
       RETURNING 1
     ), fan_in_pruned AS (
-      DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY($16::text[]) AND bucket_start < $18 RETURNING 1
+      DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY(${u('$16', 'text')}) AND bucket_start < $18 RETURNING 1
     ), creditor AS (
       INSERT INTO scoring_creditor_accounts (creditor_account, first_seen_at)
-      SELECT c, to_timestamp(f / 1000.0) FROM unnest($16::text[], $17::float8[]) AS t(c, f)
+      SELECT c, to_timestamp(f / 1000.0) FROM unnest(${u('$16', 'text')}, ${u('$17', 'float8')}) AS t(c, f)
       ON CONFLICT (creditor_account) DO NOTHING
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM amounts) + (SELECT count(*) FROM velocity) + (SELECT count(*) FROM velocity_pruned)
       + (SELECT count(*) FROM fan_in) + (SELECT count(*) FROM fan_in_pruned) + (SELECT count(*) FROM creditor) AS changed`,
-  [a.map((x) => x.debtor), a.map((x) => x.currency), a.map((x) => x.n), a.map((x) => x.mean), a.map((x) => x.m2), a.map((x) => x.first.getTime()),
-    a.map((x) => x.last.getTime()), v.map((x) => x.debtor), v.map((x) => x.bucket.getTime()), v.map((x) => x.n), debtors,
-    p.map((x) => x.debtor), p.map((x) => x.creditor), p.map((x) => x.at.getTime()), limits.scoring.fanInBucketMs / 1000,
-    creditorKeys, c.map(([, at]) => at.getTime()), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
+  [packColumn(a.map((x) => x.debtor)), packColumn(a.map((x) => x.currency)), packColumn(a.map((x) => x.n)), packColumn(a.map((x) => x.mean)),
+    packColumn(a.map((x) => x.m2)), packColumn(a.map((x) => x.first.getTime())), packColumn(a.map((x) => x.last.getTime())),
+    packColumn(v.map((x) => x.debtor)), packColumn(v.map((x) => x.bucket.getTime())), packColumn(v.map((x) => x.n)), packColumn(debtors),
+    packColumn(p.map((x) => x.debtor)), packColumn(p.map((x) => x.creditor)), packColumn(p.map((x) => x.at.getTime())), limits.scoring.fanInBucketMs / 1000,
+    packColumn(creditorKeys), packColumn(c.map(([, at]) => at.getTime())), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
 }
 
 /**

@@ -55,8 +55,8 @@ function riskScheme(risk: unknown, overrides: Parameters<typeof schemeConfig>[0]
 /** `count` payments of bank 0 in one message (INST: real-time), each from `debtorAccount`, of `value` (or the values). */
 function message(seed: number, values: readonly string[],
   options: { inst?: boolean; debtorAccount?: string; creditorAccount?: string; debtorName?: string; receiver?: number; date?: string;
-    transactionIds?: readonly string[]; } = {}): Pacs008 {
-  const from = DEMO_BANKS[0]!;
+    transactionIds?: readonly string[]; sender?: number } = {}): Pacs008 {
+  const from = DEMO_BANKS[options.sender ?? 0]!;
   const model = bulkCreditTransfer({
     seed, sender: from, receivers: [DEMO_BANKS[options.receiver ?? 1]!], transactionCount: values.length, settlementDate: options.date ?? '2026-11-26',
     createdAt: '2026-11-26T09:00:00Z', messageId: `BANKDEFF-R${seed}`, ...(options.inst ? { localInstrument: 'INST' } : {}),
@@ -71,8 +71,8 @@ function message(seed: number, values: readonly string[],
   return { groupHeader: { ...model.groupHeader, controlSum: undefined, totalInterbankSettlementAmount: undefined }, transactions };
 }
 
-function submit(engine: Engine, model: Pacs008): Promise<IntakeResult> {
-  return engine.submit({ bytes: encoder.encode(buildPacs008(model)), sender: 'BANKDEFFXXX' });
+function submit(engine: Engine, model: Pacs008, sender = 'BANKDEFFXXX'): Promise<IntakeResult> {
+  return engine.submit({ bytes: encoder.encode(buildPacs008(model)), sender });
 }
 
 /** What BANKDEFFXXX was told, per TxId: the last pacs.002 status and reason (code and AddtlInf). */
@@ -370,6 +370,44 @@ describe('two engines on one PostgreSQL race for the last room of a daily limit'
         ]);
         assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
         assert.deepEqual(await counter(first, 'debtor-account', `BANKDEFFXXX/${account}`), { amount: 6_000n, count: 1 });
+      }
+    });
+  });
+});
+
+describe('two engines on one PostgreSQL: batch messages race for the last room of a daily limit', () => {
+  // Batch messages take their counters in their own intake transaction (assessPayments: the existing ones
+  // locked by probes, the new ones created by COPY on PostgreSQL, the usage rows by COPY), not in the
+  // real-time group's. Two batch messages of one sender wait for each other on its cycle debits row, so
+  // the racers are two senders paying one creditor account (its fan-in counter).
+  const CREDITOR_LIMIT = { limits: [{ currency: 'EUR', creditorAccountDaily: { amount: '100.00' } }] };
+  const race = (first: Engine, second: Engine, seed: number, account: string): Promise<IntakeResult[]> => Promise.all([
+    submit(first, message(seed, ['60.00'], { creditorAccount: account })),
+    submit(second, message(seed + 1, ['60.00'], { creditorAccount: account, sender: 2 }), 'BANKNL2AXXX'),
+  ]);
+
+  it('exactly one wins when the counter does not exist yet: the loser\'s COPY meets the winner\'s row and is run again', async () => {
+    await withTwoEngines(riskScheme(CREDITOR_LIMIT), async (first, second) => {
+      for (let round = 0; round < 5; round++) {
+        const account = ['DE52500105170137075100', 'DE25500105170137075101', 'DE95500105170137075102', 'DE68500105170137075103',
+          'DE41500105170137075104'][round]!;
+        const results = await race(first, second, 500 + 2 * round, account);
+        assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
+        assert.deepEqual(await counter(first, 'creditor-account', `BANKFRPPXXX/${account}`), { amount: 6_000n, count: 1 });
+      }
+      assert.deepEqual((await usage(first)).map((r) => r.creditor?.slice(0, 12)), Array(5).fill('BANKFRPPXXX/'), 'one usage row per accepted payment');
+    });
+  });
+
+  it('exactly one of two payments that each fit alone wins on an existing counter (locked by its probe)', async () => {
+    await withTwoEngines(riskScheme(CREDITOR_LIMIT), async (first, second) => {
+      for (let round = 0; round < 5; round++) {
+        const account = ['DE68500105170137075200', 'DE41500105170137075201', 'DE14500105170137075202', 'DE84500105170137075203',
+          'DE57500105170137075204'][round]!;
+        assert.equal((await submit(first, message(600 + round, ['10.00'], { creditorAccount: account }))).status, 'ACCP');
+        const results = await race(first, second, 610 + 2 * round, account);
+        assert.deepEqual(results.map((r) => r.status).sort(), ['ACCP', 'RJCT'], `round ${round}`);
+        assert.deepEqual(await counter(first, 'creditor-account', `BANKFRPPXXX/${account}`), { amount: 7_000n, count: 2 });
       }
     });
   });
