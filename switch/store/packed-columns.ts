@@ -6,8 +6,10 @@
  * stage's Node CPU (docs/performance.md "s12-batchrisk"). A join is one pass and needs no escaping.
  *
  * The separator (U+001F) and the null mark (U+001E) are control characters that no XML 1.0 document can
- * carry, so no value read from a message (keys, accounts, BICs, currencies) holds them; a value that does,
- * or an empty string (a column of one empty string would split into no element), is refused.
+ * carry (the hardening scan refuses them even as character references), so no value read from a message
+ * (keys, accounts, BICs, currencies) holds them; a value that does is refused. Every value is preceded by
+ * the separator and the statement drops the first (empty) element, so an empty string is a value like any
+ * other: a column of one empty string reads back as one empty string, an empty column as no element.
  * The same SQL runs on PostgreSQL and PGlite.
  */
 const SEPARATOR = '\u001f';
@@ -29,14 +31,14 @@ export function packColumn(values: readonly (string | number | null)[]): string 
       }
       parts[i] = lastText;
     } else {
-      if (v.length === 0 || v.includes(SEPARATOR) || v.includes(NULL_MARK)) throw new Error(`packColumn: value ${JSON.stringify(v)} cannot be packed`);
+      if (v.includes(SEPARATOR) || v.includes(NULL_MARK)) throw new Error(`packColumn: value ${JSON.stringify(v)} cannot be packed`);
       parts[i] = v;
     }
   }
-  return parts.join(SEPARATOR);
+  return parts.length === 0 ? '' : SEPARATOR + parts.join(SEPARATOR);
 }
 
 /** The SQL that reads a packed column (the parameter `placeholder`, e.g. `$3`) as an array of `type`. */
 export function unpackedColumn(placeholder: string, type: 'text' | 'int' | 'bigint' | 'float8'): string {
-  return `string_to_array(${placeholder}::text, E'\\x1F', E'\\x1E')::${type}[]`;
+  return `(string_to_array(${placeholder}::text, E'\\x1F', E'\\x1E'))[2:]::${type}[]`;
 }

@@ -1,8 +1,8 @@
 /**
  * Packed columns (switch/store/packed-columns.ts): a column of values sent as one text parameter and
  * split by the statement reads back exactly the values given, in order, nulls as NULL, numbers as the
- * same doubles, on PostgreSQL and PGlite; a value that holds the separator or the null mark (or is
- * empty) is refused rather than split.
+ * same doubles, empty strings as empty strings (a column of one included), on PostgreSQL and PGlite;
+ * a value that holds the separator or the null mark is refused rather than split.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../../switch/store/database.ts';
 import { packColumn, unpackedColumn } from '../../switch/store/packed-columns.ts';
 import { freshPostgresUrl } from '../engine/support.ts';
 
-const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '/', ',', '"', '\\', '{', '}', ' ', '\t', '\n', '\u00e9', '\u4e2d', 'N', 'U', 'L'), minLength: 1 });
+const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '/', ',', '"', '\\', '{', '}', ' ', '\t', '\n', '\u00e9', '\u4e2d', 'N', 'U', 'L'), minLength: 0 });
 
 for (const backend of ['pglite', 'postgres'] as const) {
   describe(`packed columns (${backend})`, () => {
@@ -28,13 +28,21 @@ for (const backend of ['pglite', 'postgres'] as const) {
           assert.deepEqual(back.map((r) => [r.t, Number(r.x)]), rows.map(([t, x]) => [t, Object.is(x, -0) ? 0 : x]));
         }), { numRuns: 60 });
     });
+
+    it('a column of one empty string is one empty string; an empty column is no element', async () => {
+      const one = await db.query<{ t: string | null }>(`SELECT t FROM unnest(${unpackedColumn('$1', 'text')}) AS u(t)`, [packColumn([''])]);
+      assert.deepEqual(one.map((r) => r.t), ['']);
+      const none = await db.query<{ t: string | null }>(`SELECT t FROM unnest(${unpackedColumn('$1', 'text')}) AS u(t)`, [packColumn([])]);
+      assert.deepEqual(none, []);
+    });
   });
 }
 
 describe('packColumn refuses what it cannot pack', () => {
-  it('a value holding the separator or the null mark, or an empty one', () => {
-    for (const bad of ['a\u001fb', '\u001e', 'x\u001e', '']) assert.throws(() => packColumn(['ok', bad]), /cannot be packed/);
+  it('a value holding the separator or the null mark; an empty one is packed', () => {
+    for (const bad of ['a\u001fb', '\u001e', 'x\u001e']) assert.throws(() => packColumn(['ok', bad]), /cannot be packed/);
     assert.equal(packColumn([]), '');
-    assert.equal(packColumn([1, 1, 2.5, null, 'k']), '1\u001f1\u001f2.5\u001f\u001e\u001fk');
+    assert.equal(packColumn(['']), '\u001f');
+    assert.equal(packColumn([1, 1, 2.5, null, 'k']), '\u001f1\u001f1\u001f2.5\u001f\u001e\u001fk');
   });
 });
