@@ -215,6 +215,33 @@ function lastSegment(path: string): string {
 export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
   transactions: readonly ElementSpan[], spec: FactSpec, onTransaction?: (tx: TransactionFacts) => void,
   extraLeaves?: ReadonlySet<string>): MessageFacts {
+  const steps = factSteps(bytes, messageRoot, transactionElement, transactions, spec, onTransaction, extraLeaves, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `extractFacts`, giving the event loop a turn after every `transactionsPerTurn` transactions: a bulk
+ * file's walk is some 100 ms of the main thread, during which another file's statements and the XSD
+ * workers' answers would wait (decisions.md, block 300). The same facts, handed over in the same order.
+ */
+export async function extractFactsInTurns(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
+  transactions: readonly ElementSpan[], spec: FactSpec, onTransaction: ((tx: TransactionFacts) => void) | undefined,
+  extraLeaves: ReadonlySet<string> | undefined, transactionsPerTurn: number): Promise<MessageFacts> {
+  const steps = factSteps(bytes, messageRoot, transactionElement, transactions, spec, onTransaction, extraLeaves, transactionsPerTurn);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The walk of `extractFacts`, pausing (yield) after every `transactionsPerStep` transactions. */
+function* factSteps(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
+  transactions: readonly ElementSpan[], spec: FactSpec, onTransaction: ((tx: TransactionFacts) => void) | undefined,
+  extraLeaves: ReadonlySet<string> | undefined, transactionsPerStep: number): Generator<void, MessageFacts> {
   // Group: everything in the root outside the transactions.
   const groupPaths = new Map<string, keyof GroupFacts>();
   for (const [key, path] of Object.entries(spec.group)) groupPaths.set(path!, key as keyof GroupFacts);
@@ -274,6 +301,7 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
     // With a visitor, facts are handed over one by one and not kept (bulk files).
     if (onTransaction) onTransaction(tx);
     else out.push(tx);
+    if ((index + 1) % transactionsPerStep === 0 && index + 1 < transactions.length) yield;
   }
   return { group: group as unknown as GroupFacts, transactions: out };
 }
