@@ -117,6 +117,10 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   const windows = makeWindows(bytes, document, transactionSpans, inheritedNamespaces(scan, document),
     options.windowTransactionCount ?? limits.xsdWindowTransactionCount);
   const xsdPromise = validateWindows(options.xsd, messageId, windows);
+  // Both are awaited after the fact walk, which gives the event loop turns meanwhile: a failure of
+  // either (a worker lost) is thrown there, not reported as an unhandled rejection during the walk.
+  xsdPromise.catch(() => {});
+  headerCheck?.catch(() => {});
   // (d) rules run on each transaction's facts as they are read, so a bulk file's facts are never all
   // held at once; the outcome needs only each transaction's id and reason codes.
   const ruleOptions: RuleOptions = {
