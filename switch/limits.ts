@@ -26,6 +26,9 @@ export const limits = {
   /** Distinct element names the fact walk keeps as strings for one message (validation/facts.ts
    * LocalNames): a message module has a few hundred at most; names past this are made each time met. */
   factWalkNamesRememberedMax: 1_024,
+  /** Transactions the fact walk reads between two turns of the event loop (validation/facts.ts
+   * extractFactsInTurns): 1,000 pacs.008 transactions are about 10 ms of the main thread. */
+  factWalkTransactionsPerTurn: 1_000,
   /** Transactions per XSD validation window. Each window is validated as its own document (group
    * header + window + trailer); 2,000 pacs.008 transactions are about 2 MB, so the WebAssembly heap
    * of one window stays near 30 MB while the per-call cost is amortised. */

@@ -22,11 +22,15 @@ import { limits } from '../limits.ts';
 const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, QUOT = 0x22, APOS = 0x27, EQ = 0x3d;
 const decoder = new TextDecoder('utf-8');
 
-interface Leaf {
+/** An element's place below the walk's start: its path ('Dbtr/Nm') and local name, each made once per walk. */
+interface PathNode {
   readonly path: string;
-  readonly text: string;
-  readonly currency?: string;
+  readonly local: string;
+  readonly children: Map<string, PathNode>;
 }
+
+/** What a walk calls for each wanted element: its place, its character data and its Ccy attribute. */
+type LeafVisitor = (node: PathNode, text: string, currency: string | undefined) => void;
 
 /**
  * Walk bytes[from, to) (a well-formed run of sibling elements, as the hardening scan established),
@@ -35,9 +39,9 @@ interface Leaf {
  * then references replaced) and CDATA sections (line ends normalised) in order; comments and
  * processing instructions end a run and add nothing.
  */
-function walkLeaves(bytes: Uint8Array, from: number, to: number, names: ReadonlySet<string>, visit: (leaf: Leaf) => void,
-  localNames: LocalNames = new LocalNames()): void {
-  const stack: string[] = [];
+function walkLeaves(bytes: Uint8Array, from: number, to: number, names: ReadonlySet<string>, visit: LeafVisitor,
+  localNames: LocalNames = new LocalNames(), paths: Paths = new Paths()): void {
+  const stack: PathNode[] = [];
   let i = bytes.indexOf(LT, from);
   let textStart = -1;
   let wanted: string | undefined;
@@ -62,7 +66,7 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
     if (next === SLASH) {
       if (wanted !== undefined) {
         text += characterData(bytes, textStart, i);
-        visit({ path: stack.join('/'), text, currency });
+        visit(stack[stack.length - 1]!, text, currency);
         wanted = undefined;
         currency = undefined;
         text = '';
@@ -80,13 +84,14 @@ function walkLeaves(bytes: Uint8Array, from: number, to: number, names: Readonly
     }
     const local = localNames.get(bytes, colon >= 0 ? colon + 1 : i + 1, k);
     const selfClosing = bytes[close - 1] === SLASH;
-    stack.push(local);
+    const node = paths.child(stack.length === 0 ? paths.root : stack[stack.length - 1]!, local);
+    stack.push(node);
     text = '';
     if (names.has(local)) {
       wanted = local;
       currency = k < close ? attributeValue(bytes, k, close, 'Ccy') : undefined;
       if (selfClosing) {
-        visit({ path: stack.join('/'), text: '', currency });
+        visit(node, '', currency);
         wanted = undefined;
       }
     } else {
@@ -190,6 +195,26 @@ class LocalNames {
   }
 }
 
+/**
+ * Element paths as strings, each made once per walk of a message: a transaction's wanted leaves had
+ * their path joined from the stack at each visit (some 20 strings per transaction). Bounded like the
+ * names (limits.factWalkNamesRememberedMax): past it, a path is made each time met.
+ */
+class Paths {
+  readonly root: PathNode = { path: '', local: '', children: new Map() };
+  private remembered = 0;
+  child(parent: PathNode, local: string): PathNode {
+    const known = parent.children.get(local);
+    if (known !== undefined) return known;
+    const node: PathNode = { path: parent === this.root ? local : `${parent.path}/${local}`, local, children: new Map() };
+    if (this.remembered < limits.factWalkNamesRememberedMax) {
+      parent.children.set(local, node);
+      this.remembered++;
+    }
+    return node;
+  }
+}
+
 function ascii(bytes: Uint8Array, from: number, to: number): string {
   let s = '';
   for (let k = from; k < to; k++) s += String.fromCharCode(bytes[k]!);
@@ -215,15 +240,42 @@ function lastSegment(path: string): string {
 export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
   transactions: readonly ElementSpan[], spec: FactSpec, onTransaction?: (tx: TransactionFacts) => void,
   extraLeaves?: ReadonlySet<string>): MessageFacts {
+  const steps = factSteps(bytes, messageRoot, transactionElement, transactions, spec, onTransaction, extraLeaves, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `extractFacts`, giving the event loop a turn after every `transactionsPerTurn` transactions: a bulk
+ * file's walk is some 100 ms of the main thread, during which another file's statements and the XSD
+ * workers' answers would wait (decisions.md, block 300). The same facts, handed over in the same order.
+ */
+export async function extractFactsInTurns(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
+  transactions: readonly ElementSpan[], spec: FactSpec, onTransaction: ((tx: TransactionFacts) => void) | undefined,
+  extraLeaves: ReadonlySet<string> | undefined, transactionsPerTurn: number): Promise<MessageFacts> {
+  const steps = factSteps(bytes, messageRoot, transactionElement, transactions, spec, onTransaction, extraLeaves, transactionsPerTurn);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The walk of `extractFacts`, pausing (yield) after every `transactionsPerStep` transactions. */
+function* factSteps(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
+  transactions: readonly ElementSpan[], spec: FactSpec, onTransaction: ((tx: TransactionFacts) => void) | undefined,
+  extraLeaves: ReadonlySet<string> | undefined, transactionsPerStep: number): Generator<void, MessageFacts> {
   // Group: everything in the root outside the transactions.
   const groupPaths = new Map<string, keyof GroupFacts>();
   for (const [key, path] of Object.entries(spec.group)) groupPaths.set(path!, key as keyof GroupFacts);
   const groupNames = new Set([...groupPaths.keys()].map(lastSegment));
   const group: Record<string, string | AmountText> = {};
-  const visitGroup = (leaf: Leaf): void => {
-    const key = groupPaths.get(leaf.path);
+  const visitGroup: LeafVisitor = (node, text, currency) => {
+    const key = groupPaths.get(node.path);
     if (key === undefined || group[key] !== undefined) return;
-    group[key] = key === 'totalAmount' ? { currency: leaf.currency ?? '', value: leaf.text } : leaf.text;
+    group[key] = key === 'totalAmount' ? { currency: currency ?? '', value: text } : text;
   };
   const contentStart = tagEnd(bytes, messageRoot.start) + 1;
   const contentEnd = closingTagStart(bytes, messageRoot.end);
@@ -245,6 +297,7 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
   const excluded = (leafPath: string): boolean => excludedPrefixes.some((prefix) => leafPath.startsWith(prefix));
   const out: TransactionFacts[] = [];
   const localNames = new LocalNames();
+  const paths = new Paths();
   // One visitor for every transaction, over the current one's state: a closure made per transaction is
   // 10,000 allocations per bulk file (and cost a naming call each under tsx's keepNames, decision 85).
   let path = '';
@@ -252,14 +305,14 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
   let ibans: Located[] = [];
   let bics: Located[] = [];
   let leaves: Map<string, string> | undefined;
-  const visitTransaction = (leaf: Leaf): void => {
-    const local = lastSegment(leaf.path);
-    if (local === spec.ibanElement && !excluded(leaf.path)) ibans.push({ path: `${path}/${leaf.path}`, value: leaf.text });
-    if (local === spec.bicElement && !excluded(leaf.path)) bics.push({ path: `${path}/${leaf.path}`, value: leaf.text });
-    if (leaves !== undefined && extraLeaves!.has(leaf.path) && !leaves.has(leaf.path)) leaves.set(leaf.path, leaf.text);
-    const key = txPaths.get(leaf.path);
+  const visitTransaction: LeafVisitor = (node, text, currency) => {
+    const { local, path: leafPath } = node;
+    if (local === spec.ibanElement && !excluded(leafPath)) ibans.push({ path: `${path}/${leafPath}`, value: text });
+    if (local === spec.bicElement && !excluded(leafPath)) bics.push({ path: `${path}/${leafPath}`, value: text });
+    if (leaves !== undefined && extraLeaves!.has(leafPath) && !leaves.has(leafPath)) leaves.set(leafPath, text);
+    const key = txPaths.get(leafPath);
     if (key === undefined || fields[key] !== undefined) return;
-    fields[key] = key === 'amount' ? { currency: leaf.currency ?? '', value: leaf.text } : leaf.text;
+    fields[key] = key === 'amount' ? { currency: currency ?? '', value: text } : text;
   };
   for (let index = 0; index < transactions.length; index++) {
     const span = transactions[index]!;
@@ -268,12 +321,13 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
     ibans = [];
     bics = [];
     leaves = extraLeaves === undefined ? undefined : new Map<string, string>();
-    walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, visitTransaction, localNames);
+    walkLeaves(bytes, tagEnd(bytes, span.start) + 1, closingTagStart(bytes, span.end), txNames, visitTransaction, localNames, paths);
     const tx = ({ index, path, ...fields, ...(spec.transaction.amount && spec.transaction.amount !== 'IntrBkSttlmAmt' && fields.amount ? { amountElement: spec.transaction.amount } : {}), ibans, bics,
       ...(leaves === undefined ? {} : { leaves }) } as TransactionFacts);
     // With a visitor, facts are handed over one by one and not kept (bulk files).
     if (onTransaction) onTransaction(tx);
     else out.push(tx);
+    if ((index + 1) % transactionsPerStep === 0 && index + 1 < transactions.length) yield;
   }
   return { group: group as unknown as GroupFacts, transactions: out };
 }
@@ -295,5 +349,5 @@ export function walkElementLeaves(bytes: Uint8Array, names: ReadonlySet<string>,
   if (start < 0) return;
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] !== GT) end--;
-  walkLeaves(bytes, tagEnd(bytes, start) + 1, closingTagStart(bytes, end), names, (leaf) => visit(leaf.path, leaf.text));
+  walkLeaves(bytes, tagEnd(bytes, start) + 1, closingTagStart(bytes, end), names, (node, text) => visit(node.path, text));
 }

@@ -19,7 +19,7 @@ import { REASON } from '../iso/reason-codes.ts';
 import { limits } from '../limits.ts';
 import { MessageChecker, type FutureDateRules, type RuleOptions } from './rules.ts';
 import { scanXml, type ElementSpan, type ScanResult } from './scan.ts';
-import { extractFacts } from './facts.ts';
+import { extractFactsInTurns } from './facts.ts';
 import { invariant } from '../clearing/invariant.ts';
 import type { XsdError, XsdFile, XsdValidator } from './xsd-pool.ts';
 import type { SchemeDirectory } from './directory.ts';
@@ -117,6 +117,10 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   const windows = makeWindows(bytes, document, transactionSpans, inheritedNamespaces(scan, document),
     options.windowTransactionCount ?? limits.xsdWindowTransactionCount);
   const xsdPromise = validateWindows(options.xsd, messageId, windows);
+  // Both are awaited after the fact walk, which gives the event loop turns meanwhile: a failure of
+  // either (a worker lost) is thrown there, not reported as an unhandled rejection during the walk.
+  xsdPromise.catch(() => {});
+  headerCheck?.catch(() => {});
   // (d) rules run on each transaction's facts as they are read, so a bulk file's facts are never all
   // held at once; the outcome needs only each transaction's id and reason codes.
   const ruleOptions: RuleOptions = {
@@ -153,7 +157,8 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     }
   };
   const parsed = module.factSpec && !options.onModel
-    ? { group: extractFacts(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec, check, options.extraLeaves).group }
+    ? { group: (await extractFactsInTurns(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec, check,
+      options.extraLeaves, limits.factWalkTransactionsPerTurn)).group }
     : parseWindows(module, windows, options.onModel, check);
 
   if (headerCheck) {
@@ -481,14 +486,22 @@ interface MappedXsdError extends XsdError {
 
 /**
  * Windows go to the workers in jobs of at most XSD_JOB_BYTES_MAX bytes (in practice one window of
- * 2,000 pacs.008 transactions, about 2.2 MB: a job holds at least one window), at most one job per
- * worker in flight, so the WebAssembly heaps stay small. Each worker's WebAssembly memory keeps the
+ * 2,000 pacs.008 transactions, about 2.2 MB: a job holds at least one window), at most
+ * XSD_JOBS_PER_WORKER of a file per worker in flight (a worker runs one at a time), so the windows made
+ * and not yet validated stay few. Each worker's WebAssembly memory keeps the
  * largest size a job needed, so the job size bounds it: 4 MB jobs of a file refused in every
  * transaction (libxml2 keeps every error) peaked at 513–523 MiB for a 100 MB file on a busy machine,
  * 2 MB jobs at about 470 MiB (limits.validationMemoryBytesMax is 512 MiB), for the same throughput
  * (schema compiled once per job: 20,000 transactions validated in 550 ms either way).
  */
 const XSD_JOB_BYTES_MAX = 2 * 1024 * 1024;
+/**
+ * A file's jobs in flight per worker: the one it runs and the next, waiting in the worker. With one, a
+ * worker that finished a job sat idle until the main thread took the answer and sent the next job, and
+ * the main thread is often busy for 100 ms and more at a time (another file's fact walk, its rows and
+ * statements): 2 MB more per worker in flight (decisions.md, block 300).
+ */
+const XSD_JOBS_PER_WORKER = 2;
 
 async function validateWindows(xsd: XsdValidator, messageId: string, windows: readonly Window[]):
   Promise<{ errors: MappedXsdError[]; dropped: number }> {
@@ -540,7 +553,7 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(xsd.workerCount, jobs.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(xsd.workerCount * XSD_JOBS_PER_WORKER, jobs.length) }, lane));
   return { errors: out, dropped };
 }
 

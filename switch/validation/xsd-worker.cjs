@@ -24,14 +24,23 @@ const INITIAL_PAGES = 256; // 16 MiB
 /**
  * Each run builds an in-memory file system (MEMFS) holding copies of the job's files as JavaScript
  * typed arrays. Little else allocates in this thread, so its garbage collector would let many runs'
- * copies pile up (hundreds of MB over a 100 MB file). A full collection after each job that handled
- * more than a few MB keeps the thread's footprint at one job's worth.
+ * copies pile up (hundreds of MB over a 100 MB file). A full collection once the jobs since the last
+ * one handled COLLECT_AFTER_BYTES keeps the thread's footprint at a few jobs' worth. After every job of
+ * more than 1 MB (a bulk file's 2.2 MB windows: five jobs per 10,000 transactions), the collections
+ * were about a sixth of the thread's CPU; every 8 MB, about four jobs, they cost a quarter of that for
+ * some 20 MB more resident memory (decisions.md, block 300). A job that printed a lot (a refused window,
+ * an error per transaction) is still followed by one: without it, a 100 MB file refused everywhere
+ * peaked 40–50 MiB higher (485–504 MiB, limits.validationMemoryBytesMax being 512).
  */
 const v8 = require('node:v8');
 const vm = require('node:vm');
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc');
-const COLLECT_AFTER_BYTES = 1024 * 1024;
+const COLLECT_AFTER_BYTES = 8 * 1024 * 1024;
+/** A job that printed this much (a refused window: an error per transaction) is followed by a collection. */
+const COLLECT_AFTER_ANSWER_CHARS = 64 * 1024;
+/** Bytes of the jobs' files handled since the last collection. */
+let handledSinceCollection = 0;
 
 /**
  * One WebAssembly memory per worker, reused by every job. A fresh memory per job would be freed only
@@ -262,7 +271,11 @@ async function drain() {
     const answer = await run(job);
     parentPort.postMessage(answer);
     const bytes = job.files.reduce((sum, f) => sum + f.contents.byteLength, 0);
-    if (bytes > COLLECT_AFTER_BYTES) collectGarbage();
+    handledSinceCollection += bytes;
+    if (handledSinceCollection >= COLLECT_AFTER_BYTES || answer.stderr.length >= COLLECT_AFTER_ANSWER_CHARS) {
+      handledSinceCollection = 0;
+      collectGarbage();
+    }
   }
   draining = false;
 }

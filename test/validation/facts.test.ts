@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { formatAmount } from '../../switch/iso/amount.ts';
-import type { MessageFacts, MessageModule } from '../../switch/iso/message.ts';
+import type { MessageFacts, MessageModule, TransactionFacts } from '../../switch/iso/message.ts';
 import type { Account, Party } from '../../switch/iso/messages/common.ts';
 import * as pacs002 from '../../switch/iso/messages/pacs.002.001.10/index.ts';
 import * as pacs004 from '../../switch/iso/messages/pacs.004.001.09/index.ts';
@@ -23,7 +23,7 @@ import * as pacs028 from '../../switch/iso/messages/pacs.028.001.03/index.ts';
 import { messageModules } from '../../switch/iso/registry.ts';
 import { child, createParser, type XmlElement } from '../../switch/iso/xml.ts';
 import { samples } from '../../switch/demo/samples.ts';
-import { extractFacts } from '../../switch/validation/facts.ts';
+import { extractFacts, extractFactsInTurns } from '../../switch/validation/facts.ts';
 import { scanXml, type ElementSpan } from '../../switch/validation/scan.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import {
@@ -44,6 +44,12 @@ const withSpec = messageModules.filter((m) => m.factSpec !== undefined);
 
 /** Facts read by the streaming extractor, with the spans found as the pipeline finds them. */
 function streamed(module: MessageModule<unknown>, xml: string): MessageFacts {
+  const { bytes, messageRoot, transactions } = located(module, xml);
+  return extractFacts(bytes, messageRoot, module.transactionElement, transactions, module.factSpec!);
+}
+
+/** The bytes, message root and transaction spans of a document, found as the pipeline finds them. */
+function located(module: MessageModule<unknown>, xml: string): { bytes: Uint8Array; messageRoot: ElementSpan; transactions: ElementSpan[] } {
   const bytes = encoder.encode(xml);
   const scan = scanXml(bytes);
   assert.deepEqual(scan.findings, [], 'the hardening scan accepts the document');
@@ -61,7 +67,7 @@ function streamed(module: MessageModule<unknown>, xml: string): MessageFacts {
   assert.equal(messageRoot.localName, module.rootElement);
   const transactions = level.filter((e) =>
     e.localName === module.transactionElement && e.start > messageRoot.start && e.end <= messageRoot.end);
-  return extractFacts(bytes, messageRoot, module.transactionElement, transactions, module.factSpec!);
+  return { bytes, messageRoot, transactions };
 }
 
 /** Facts read through fast-xml-parser and the typed model (what the pipeline does without a factSpec). */
@@ -213,6 +219,36 @@ test('pacs.008 property: streamed facts equal the parsed facts on generated mess
     }),
     { numRuns: 50, ...(seed === undefined ? {} : { seed }) },
   );
+});
+
+test('extractFactsInTurns: the facts of extractFacts, in the same order, with a turn of the event loop every N transactions', async () => {
+  const module = pacs008.module as MessageModule<unknown>;
+  const [a, b] = pacs008Facts.transactions;
+  const transactions = Array.from({ length: 7 }, (_, i) => {
+    const t = i % 2 === 0 ? a! : b!;
+    return { ...t, paymentIdentification: { ...t.paymentIdentification, transactionId: `TX-${i}`, endToEndId: `E2E-${i}` } };
+  });
+  const xml = pacs008.build({ ...pacs008Facts, groupHeader: { ...pacs008Facts.groupHeader, numberOfTransactions: '7' }, transactions });
+  const { bytes, messageRoot, transactions: spans } = located(module, xml);
+  const whole = extractFacts(bytes, messageRoot, module.transactionElement, spans, module.factSpec!);
+  assert.equal(whole.transactions.length, 7);
+  const seen: TransactionFacts[] = [];
+  // How many transactions had been handed over at each turn of the event loop during the walk.
+  const turns: number[] = [];
+  let walking = true;
+  const turn = (): void => {
+    if (!walking) return;
+    turns.push(seen.length);
+    setImmediate(turn);
+  };
+  setImmediate(turn);
+  const inTurns = await extractFactsInTurns(bytes, messageRoot, module.transactionElement, spans, module.factSpec!,
+    (tx) => seen.push(tx), undefined, 3);
+  walking = false;
+  assert.deepStrictEqual(seen, whole.transactions, 'the same facts, in the same order');
+  assert.deepStrictEqual(inTurns.group, whole.group);
+  assert.deepEqual(inTurns.transactions, [], 'handed over, not kept');
+  assert.deepEqual(turns, [3, 6], 'the event loop had a turn after every 3 transactions, and none after the last');
 });
 
 // ---------------------------------------------------------------- XML spellings

@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateSchemaOnly } from '../../switch/validation/pipeline.ts';
+import { validateFile, validateSchemaOnly } from '../../switch/validation/pipeline.ts';
 import { XsdValidator } from '../../switch/validation/xsd-pool.ts';
 import { bulkCreditTransfer, DEMO_BANKS, random } from '../../switch/demo/generate.ts';
 import { build as buildPacs008 } from '../../switch/iso/messages/pacs.008.001.08/index.ts';
@@ -166,4 +166,44 @@ it('the premise of windows: every transaction element is one repeated particle (
     assert.match(particle, /minOccurs="[01]"/, module.id);
     assert.doesNotMatch(xsdText, /<xs:(unique|key|keyref)\b/, module.id);
   }
+});
+
+it("a large file's XSD jobs: two per worker in flight (a worker has its next job while the main thread is busy), answers placed in file order", async () => {
+  // 2,000-transaction windows of about 2.2 MB are a job each: 9,000 transactions make five jobs.
+  const bytes = encoder.encode(bulk(9_000, 11));
+  let inFlight = 0;
+  let most = 0;
+  const started: string[][] = [];
+  const counting = {
+    workerCount: 2,
+    async validateFiles(_messageId: string, files: readonly { fileName: string }[]) {
+      started.push(files.map((f) => f.fileName));
+      most = Math.max(most, ++inFlight);
+      // A later job answers first: the findings must still come out in file order.
+      await new Promise((resolve) => setTimeout(resolve, 40 - 5 * started.length));
+      inFlight--;
+      return { errors: new Map(files.map((f) => [f.fileName, [{ fileName: f.fileName, line: 3, message: `Element 'GrpHdr': ${f.fileName}` }]])) };
+    },
+  } as unknown as XsdValidator;
+  const findings = await validateSchemaOnly(bytes, counting);
+  assert.equal(started.length, 5, 'five jobs');
+  assert.equal(most, 4, 'two jobs per worker in flight');
+  // The head's line is repeated in every window: its errors are reported once each, in window order.
+  assert.deepEqual(findings.map((f) => f.message), ['w0.xml', 'w1.xml', 'w2.xml', 'w3.xml', 'w4.xml'].map((w) => `Element 'GrpHdr': ${w}`));
+});
+
+it('a worker lost while the fact walk gives the event loop its turns: validateFile rejects with its error, no unhandled rejection', async () => {
+  // 2,500 transactions: the walk pauses twice (limits.factWalkTransactionsPerTurn), the XSD jobs fail at once.
+  const bytes = encoder.encode(bulk(2_500, 12));
+  const unhandled: unknown[] = [];
+  const note = (reason: unknown): void => { unhandled.push(reason); };
+  process.on('unhandledRejection', note);
+  try {
+    const failing = { workerCount: 2, validateFiles: () => Promise.reject(new Error('worker gone')) } as unknown as XsdValidator;
+    await assert.rejects(validateFile(bytes, { xsd: failing, windowTransactionCount: 500 }), /worker gone/);
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', note);
+  }
+  assert.deepEqual(unhandled, []);
 });
