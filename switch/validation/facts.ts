@@ -250,7 +250,7 @@ export function extractFacts(bytes: Uint8Array, messageRoot: ElementSpan, transa
 /**
  * `extractFacts`, giving the event loop a turn after every `transactionsPerTurn` transactions: a bulk
  * file's walk is some 100 ms of the main thread, during which another file's statements and the XSD
- * workers' answers would wait (decisions.md, block 300). The same facts, handed over in the same order.
+ * workers' answers would wait (decision 103). The same facts, handed over in the same order.
  */
 export async function extractFactsInTurns(bytes: Uint8Array, messageRoot: ElementSpan, transactionElement: string | undefined,
   transactions: readonly ElementSpan[], spec: FactSpec, onTransaction: ((tx: TransactionFacts) => void) | undefined,

@@ -499,7 +499,7 @@ const XSD_JOB_BYTES_MAX = 2 * 1024 * 1024;
  * A file's jobs in flight per worker: the one it runs and the next, waiting in the worker. With one, a
  * worker that finished a job sat idle until the main thread took the answer and sent the next job, and
  * the main thread is often busy for 100 ms and more at a time (another file's fact walk, its rows and
- * statements): 2 MB more per worker in flight (decisions.md, block 300).
+ * statements): 2 MB more per worker in flight (decision 103).
  */
 const XSD_JOBS_PER_WORKER = 2;
 
