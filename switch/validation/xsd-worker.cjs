@@ -28,7 +28,7 @@ const INITIAL_PAGES = 256; // 16 MiB
  * one handled COLLECT_AFTER_BYTES keeps the thread's footprint at a few jobs' worth. After every job of
  * more than 1 MB (a bulk file's 2.2 MB windows: five jobs per 10,000 transactions), the collections
  * were about a sixth of the thread's CPU; every 8 MB, about four jobs, they cost a quarter of that for
- * some 20 MB more resident memory (decisions.md, block 300). A job that printed a lot (a refused window,
+ * some 20 MB more resident memory (decision 103). A job that printed a lot (a refused window,
  * an error per transaction) is still followed by one: without it, a 100 MB file refused everywhere
  * peaked 40–50 MiB higher (485–504 MiB, limits.validationMemoryBytesMax being 512).
  */
