@@ -33,6 +33,18 @@ export const limits = {
    * header + window + trailer); 2,000 pacs.008 transactions are about 2 MB, so the WebAssembly heap
    * of one window stays near 30 MB while the per-call cost is amortised. */
   xsdWindowTransactionCount: 2_000,
+  /** Largest XSD job of a large file's windows (validation/pipeline.ts validateWindows; in practice one
+   * window of 2,000 pacs.008 transactions, about 2.2 MB: a job holds at least one window). Each worker's
+   * WebAssembly memory keeps the largest size a job needed, so the job size bounds it: 4 MB jobs of a
+   * file refused in every transaction (libxml2 keeps every error) peaked at 513–523 MiB for a 100 MB file
+   * on a busy machine, 2 MB jobs at about 470 MiB (validationMemoryBytesMax is 512 MiB), for the same
+   * throughput (schema compiled once per job: 20,000 transactions validated in 550 ms either way). */
+  xsdJobBytesMax: 2 * 1024 * 1024,
+  /** A file's XSD jobs in flight per worker: the one it runs and the next, waiting in the worker. With
+   * one, a worker that finished a job sat idle until the main thread took the answer and sent the next
+   * job, and the main thread is often busy for 100 ms and more at a time (another file's fact walk, its
+   * rows and statements): 2 MB more per worker in flight (docs/decisions.md, decision 103). */
+  xsdJobsPerWorker: 2,
   /** Small messages queued for one batched XSD call. One call parses the schema once for the batch. */
   xsdBatchMessageCountMax: 256,
   /** Shortest time between two XSD jobs of single messages of one schema (xsd-pool.ts). Since a lane's

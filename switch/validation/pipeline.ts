@@ -485,23 +485,10 @@ interface MappedXsdError extends XsdError {
 }
 
 /**
- * Windows go to the workers in jobs of at most XSD_JOB_BYTES_MAX bytes (in practice one window of
- * 2,000 pacs.008 transactions, about 2.2 MB: a job holds at least one window), at most
- * XSD_JOBS_PER_WORKER of a file per worker in flight (a worker runs one at a time), so the windows made
- * and not yet validated stay few. Each worker's WebAssembly memory keeps the
- * largest size a job needed, so the job size bounds it: 4 MB jobs of a file refused in every
- * transaction (libxml2 keeps every error) peaked at 513–523 MiB for a 100 MB file on a busy machine,
- * 2 MB jobs at about 470 MiB (limits.validationMemoryBytesMax is 512 MiB), for the same throughput
- * (schema compiled once per job: 20,000 transactions validated in 550 ms either way).
+ * Windows go to the workers in jobs of at most limits.xsdJobBytesMax bytes (a job holds at least one
+ * window), at most limits.xsdJobsPerWorker of a file per worker in flight (a worker runs one at a time):
+ * the reasons and the figures are with the limits (switch/limits.ts).
  */
-const XSD_JOB_BYTES_MAX = 2 * 1024 * 1024;
-/**
- * A file's jobs in flight per worker: the one it runs and the next, waiting in the worker. With one, a
- * worker that finished a job sat idle until the main thread took the answer and sent the next job, and
- * the main thread is often busy for 100 ms and more at a time (another file's fact walk, its rows and
- * statements): 2 MB more per worker in flight (decision 103).
- */
-const XSD_JOBS_PER_WORKER = 2;
 
 async function validateWindows(xsd: XsdValidator, messageId: string, windows: readonly Window[]):
   Promise<{ errors: MappedXsdError[]; dropped: number }> {
@@ -530,7 +517,7 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
   const jobs: Window[][] = [[]];
   let size = 0;
   for (const w of windows) {
-    if (size + w.byteLength > XSD_JOB_BYTES_MAX && jobs[jobs.length - 1]!.length > 0) {
+    if (size + w.byteLength > limits.xsdJobBytesMax && jobs[jobs.length - 1]!.length > 0) {
       jobs.push([]);
       size = 0;
     }
@@ -553,7 +540,7 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(xsd.workerCount * XSD_JOBS_PER_WORKER, jobs.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(xsd.workerCount * limits.xsdJobsPerWorker, jobs.length) }, lane));
   return { errors: out, dropped };
 }
 
