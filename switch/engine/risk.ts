@@ -125,37 +125,33 @@ export interface LockedCounter { readonly n: number | string; readonly amount_mi
 /**
  * The SQL that locks the existing counters of `judged` in key order without a new row version (FOR
  * UPDATE waits for a holder, then returns the row as it committed), with its parameters from `first`
- * on. One that does not exist counts from zero: it is inserted with its final value once decided, or
- * the transaction is run again.
+ * on; the real-time group runs it next to its exposures, a message alone or a batch file through
+ * lockCounters. One that does not exist counts from zero: it is inserted with its final value once
+ * decided, or the transaction is run again.
+ *
+ * Each key is found by its primary key, in key order, by a LATERAL probe that locks the row it finds
+ * (the subquery's FOR UPDATE keeps the planner from turning it into a join: for a file's ~20,000 keys,
+ * most of them new, it chose a hash join over a scan of all of the day's counters while the table's
+ * statistics were stale, as the profiles' look-up did: decision 101). The probes run in the order of the
+ * keys' ordinality, so the rows are locked in key order.
  */
 export function counterLockSql(judged: JudgedPayments, first: number): { sql: string; params: unknown[] } {
   const k = judged.counterKeys;
+  const $ = (i: number): string => `$${first + i}`;
   return {
     sql: `SELECT t.n, r.amount_minor, r.count
-       FROM unnest($${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[]) WITH ORDINALITY AS t(s, k, c, n)
-       JOIN risk_counters r ON r.business_date = $${first}::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c
-      ORDER BY t.n FOR UPDATE OF r`,
-    params: [judged.businessDate, k.map((x) => x.scope), k.map((x) => x.key), k.map((x) => x.currency)],
+       FROM unnest(${u($(1), 'text')}, ${u($(2), 'text')}, ${u($(3), 'text')}) WITH ORDINALITY AS t(s, k, c, n)
+       CROSS JOIN LATERAL (SELECT r.amount_minor, r.count FROM risk_counters r
+                            WHERE r.business_date = ${$(0)}::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c FOR UPDATE) r`,
+    params: [judged.businessDate, packColumn(k.map((x) => x.scope)), packColumn(k.map((x) => x.key)), packColumn(k.map((x) => x.currency))],
   };
 }
 
-/**
- * Lock the existing counters of a message alone or a batch file (the real-time group locks its own with
- * counterLockSql, next to its exposures): each key found by its primary key, in key order, by a LATERAL
- * probe that locks the row it finds (the subquery's FOR UPDATE keeps the planner from turning it into a
- * join: for a file's ~20,000 keys, most of them new, it chose a hash join over a scan of all of the
- * day's counters while the table's statistics were stale, as the profiles' look-up did: decision 101).
- * The probes run in the order of the keys' ordinality, so the rows are locked in key order, as before.
- */
+/** Lock the existing counters of a message alone or a batch file (counterLockSql). */
 async function lockCounters(tx: Queryable, judged: JudgedPayments): Promise<LockedCounter[]> {
-  const k = judged.counterKeys;
-  if (k.length === 0) return [];
-  return tx.query<LockedCounter>(
-    `SELECT t.n, r.amount_minor, r.count
-       FROM unnest(${u('$2', 'text')}, ${u('$3', 'text')}, ${u('$4', 'text')}) WITH ORDINALITY AS t(s, k, c, n)
-       CROSS JOIN LATERAL (SELECT r.amount_minor, r.count FROM risk_counters r
-                            WHERE r.business_date = $1::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c FOR UPDATE) r`,
-    [judged.businessDate, packColumn(k.map((x) => x.scope)), packColumn(k.map((x) => x.key)), packColumn(k.map((x) => x.currency))]);
+  if (judged.counterKeys.length === 0) return [];
+  const { sql, params } = counterLockSql(judged, 1);
+  return tx.query<LockedCounter>(sql, params);
 }
 
 /** A counter's value as decided, and whether its row existed (was locked) or must be inserted. */
