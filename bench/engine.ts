@@ -29,7 +29,8 @@
  * 100,200`, the ladder searched, or `realtime 20 2000 only`, just that step) runs one part alone; BENCH_CPU_PROF=1 profiles the children of `npm run bench` into
  * .bench/profiles/; BENCH_PG_OPTIONS adds session settings (e.g. auto_explain) to every connection;
  * BENCH_SQL_TIMING=1 prints, per batch phase (and per step of `risk`), the statements that took the most time. The batch part
- * also reports the WAL each phase wrote and the size of each table at the end.
+ * also reports the WAL each phase wrote and the size of each table at the end; BENCH_KEEP_SCHEMA=1 leaves its store
+ * (schema printed) for EXPLAIN, to be dropped by hand.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -681,7 +682,9 @@ async function batchChild(files: number, perFile: number, concurrency: number): 
   } finally {
     await engine.close();
     await xsd.close();
-    await schema.drop();
+    // BENCH_KEEP_SCHEMA=1: leave the batch run's store for investigation (EXPLAIN of settlement's reads); drop it by hand.
+    if (process.env.BENCH_KEEP_SCHEMA) console.error(`-- kept schema ${schema.applicationName}`);
+    else await schema.drop();
   }
 }
 

@@ -416,6 +416,13 @@ export const limits = {
    * from them instead of reading them again; dropped after this long if no pass takes them (a dispatcher in
    * another process, serve's Redis mode), so that they hold no memory for long. */
   bulkSourcesHandoffMs: 60_000,
+  /** Recipients a dispatcher pass delivers to at a time (switch/engine/dispatcher.ts), each recipient's messages
+   * one after another in outbox order. While one delivery waits on its connector (a write, an fsync, the
+   * network) another is composed: the batch bench's 20 bulk files, one per recipient, are written with
+   * their composition overlapping the others' writes (docs/performance.md, "s13-settle"). Small, because a
+   * pass is one transaction and the files composed at the same time share the main thread and the
+   * inbound files held (limits.bulkSourceBytesMax). */
+  dispatchRecipientsAtOnce: 4,
   /** Business-day statements (camt.053, switch/engine/statements.ts, docs/reports.md). */
   statements: {
     /** Settled payments read per query while a statement is written: one keyset batch at a time,

@@ -119,11 +119,14 @@ export async function transitionPayments(tx: Queryable, request: TransitionReque
     // SETTLE still writes rows stored NETTED (from before migration 037).
     // (A derived step carries no reason code: $4 is NULL, checked above.)
     const stayed = `SELECT ${returned} FROM payments WHERE ${where} AND state = 'ACCEPTED' AND $4::text IS NULL`;
+    // SETTLE reads the cycle's batch payments once (`found`: those stored ACCEPTED or NETTED) and updates
+    // the few stored NETTED by id; an UPDATE by the selection then a SELECT by it scanned them twice.
     const movedCte = request.derived !== true ? `moved AS (${update})`
       : state === 'ACCEPTED' ? `moved AS (${stayed})`
-        : `written AS (UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
-          WHERE ${where} AND state = $1 RETURNING ${returned}),
-       moved AS (SELECT ${returned} FROM written UNION ALL ${stayed})`;
+        : `found AS (SELECT ${returned}, state FROM payments WHERE ${where} AND state IN ($1, 'ACCEPTED')),
+       written AS (UPDATE payments SET state = $2, reason_code = COALESCE($4, reason_code), updated_at = now()
+          WHERE id = ANY(ARRAY(SELECT id FROM found WHERE state = $1)) AND state = $1 RETURNING ${returned}),
+       moved AS (SELECT ${returned} FROM written UNION ALL SELECT ${returned} FROM found WHERE state = 'ACCEPTED' AND $4::text IS NULL)`;
     const rows = await tx.query<{ n: number }>(
       `WITH ${movedCte},${undo}${notify}
        recorded AS (${record})

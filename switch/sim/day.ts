@@ -295,9 +295,13 @@ export async function simulateDay(options: SimulationOptions): Promise<Simulatio
   }
   if (remote?.crash.restarted) count('crash restarts');
   writeFileSync(join(options.out, 'agent-books.txt'), agent.toText());
-  writeFileSync(join(options.out, 'deliveries.txt'), deliveries.map((d) => `${d.phase} ${d.recipient} ${d.fileName} ${d.sha256}`).join('\n') + '\n');
+  // A dispatcher pass delivers to several recipients at a time (limits.dispatchRecipientsAtOnce), each one's
+  // messages in outbox order: the log lists per cycle each recipient's deliveries in the order it got them,
+  // recipients in BIC order, so that it does not depend on how the recipients' deliveries interleaved.
+  const log = [...deliveries].sort((a, b) => a.phase - b.phase || (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
+  writeFileSync(join(options.out, 'deliveries.txt'), log.map((d) => `${d.phase} ${d.recipient} ${d.fileName} ${d.sha256}`).join('\n') + '\n');
   const judged: JudgeInput = { root: join(options.out, 'mailboxes'), banks: banks.map((b) => b.bic), switchBic: SWITCH_BIC, agentBic: AGENT_BIC,
-    ledger: agent.ledger, deliveries, phaseCycles, creditorToldOfFailure: on('late-accept'), businessDate: DAY };
+    ledger: agent.ledger, deliveries: log, phaseCycles, creditorToldOfFailure: on('late-accept'), businessDate: DAY };
   return { seed: options.seed, verdict: judge(judged), counts, digest: digestOf(options.out), judged, ...(remote ? { crash: remote.crash } : {}) };
 }
 

@@ -252,6 +252,13 @@ for (const backend of backends) {
         const [column] = await db.query<{ compression: string }>(
           "SELECT attcompression::text AS compression FROM pg_attribute WHERE attrelid = 'messages'::regclass AND attname = 'bytes'");
         assert.equal(column!.compression, lz4?.available ? 'l' : '');
+        // And the long arrays written once per cycle (migration 045): a step's set of payment ids, a bulk file's composition.
+        const arrays = await db.query<{ name: string; compression: string }>(
+          `SELECT attrelid::regclass::text || '.' || attname AS name, attcompression::text AS compression FROM pg_attribute
+            WHERE (attrelid = 'payment_transition_sets'::regclass AND attname = 'payment_ids')
+               OR (attrelid = 'message_compositions'::regclass AND attname IN ('sources', 'starts', 'ends', 'plain')) ORDER BY 1`);
+        assert.deepEqual(arrays.map((a) => [a.name, a.compression]), ['message_compositions.ends', 'message_compositions.plain', 'message_compositions.sources',
+          'message_compositions.starts', 'payment_transition_sets.payment_ids'].map((name) => [name, lz4?.available ? 'l' : '']));
       } finally {
         await db.close();
       }

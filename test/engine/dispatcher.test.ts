@@ -1,6 +1,7 @@
 /**
  * The outbox dispatcher's failure path: a refused delivery is recorded, retried with exponential
- * backoff, and given up (FAILED) after the last attempt; a later success delivers exactly once.
+ * backoff, and given up (FAILED) after the last attempt; a later success delivers exactly once. A pass
+ * delivers to several recipients at a time and records what happened in outbox order.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,6 +47,49 @@ for (const backend of backends) {
         await h.engine.storeForTests().query("UPDATE outbox SET state = 'PENDING', attempts = 0, next_attempt_at = '-infinity' WHERE id = $1", [pending[0]!.id]);
         assert.equal(await h.engine.dispatch((m) => h.mailboxes.deliver(m)), 1);
         assert.equal(h.mailboxes.outbound(refused).length, 1);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('delivers to several recipients at a time, each one\'s messages in outbox order, and records the outcomes in outbox order', async () => {
+      const h = await harness(backend, undefined, xsd);
+      try {
+        const store = h.engine.storeForTests();
+        const opening = await store.query<{ id: bigint; recipient: string; message_id: bigint }>("SELECT id, recipient, message_id FROM outbox WHERE state = 'PENDING' ORDER BY id");
+        assert.ok(new Set(opening.map((r) => r.recipient)).size >= 3, 'the cycle opening went to three participants or more');
+        // A second message for the first recipient, after all the others in the outbox.
+        const first = opening[0]!.recipient;
+        const [copy] = await store.query<{ id: bigint }>(`INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
+          SELECT direction, participant, message_type, message_id || '-2', sha256, size_bytes, bytes FROM messages WHERE id = $1 RETURNING id`, [opening[0]!.message_id]);
+        await store.query("INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity')", [copy!.id, first]);
+        const pending = await store.query<{ id: bigint; recipient: string }>("SELECT id, recipient FROM outbox WHERE state = 'PENDING' ORDER BY id");
+        const refused = opening[1]!.recipient;
+        // The first recipient's first delivery ends only once another recipient's delivery has started (it would
+        // time out, and fail, if the pass delivered one message after another); the refused recipient's fails.
+        const started: string[] = [];
+        let otherStarted: () => void = () => {};
+        const other = new Promise<void>((resolve) => { otherStarted = resolve; });
+        const deliver = async (message: OutboundMessage): Promise<void> => {
+          started.push(`${message.recipient} ${message.outboxId}`);
+          if (message.recipient !== first) otherStarted();
+          if (message.recipient === first && message.outboxId === pending[0]!.id) {
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            await Promise.race([other, new Promise<void>((_, reject) => { timer = setTimeout(() => reject(new Error('delivered alone')), 5_000); })]);
+            clearTimeout(timer);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            started.push(`${first} ${message.outboxId} ended`);
+          }
+          if (message.recipient === refused) throw new Error(`${refused} mailbox unavailable`);
+        };
+        assert.equal(await h.engine.dispatch(deliver), pending.length - 1);
+        // One recipient's messages one after another, in outbox order: the second starts after the first ended.
+        assert.deepEqual(started.filter((s) => s.startsWith(`${first} `)), [`${first} ${pending[0]!.id}`, `${first} ${pending[0]!.id} ended`, `${first} ${pending.at(-1)!.id}`]);
+        assert.ok(started.indexOf(`${first} ${pending[0]!.id} ended`) > 1, 'other recipients were delivered to meanwhile');
+        // Recorded in outbox order, whatever order the deliveries ended in: the deliveries rows' ids follow the outbox ids.
+        const recorded = await store.query<{ outbox_id: bigint; ok: boolean }>('SELECT outbox_id, ok FROM deliveries ORDER BY id');
+        assert.deepEqual(recorded.map((r) => r.outbox_id), pending.map((p) => p.id));
+        assert.deepEqual(recorded.filter((r) => !r.ok).map((r) => r.outbox_id), pending.filter((p) => p.recipient === refused).map((p) => p.id));
       } finally {
         await h.close();
       }

@@ -28,18 +28,7 @@ import { forwardedCreditTransfer } from '../outbound.ts';
  * once each while they fit in limits.bulkSourceBytesMax. The group header's
  * IntrBkSttlmDt is the cycle's business date: the day the cycle settled for.
  */
-export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleId: bigint, businessDate: string): Promise<void> {
-  // Per file: its payments' inbound messages and transaction indexes in acceptance order (the order of
-  // the file), sorted per group of about 10,000 narrow rows rather than the cycle's 200,000 at once.
-  // The two lists travel as comma-separated text (node-postgres parses an array column character by
-  // character: most of the node time of this query), split here.
-  const files = await tx.query<{ creditor_agent: string; currency: string; count: number; total_minor: bigint;
-    messages: string; indexes: string }>(
-    `SELECT creditor_agent, currency, COUNT(*)::int AS count, SUM(amount_minor)::bigint AS total_minor,
-            array_to_string(array_agg(message_id ORDER BY sequence), ',') AS messages,
-            array_to_string(array_agg(transaction_index ORDER BY sequence), ',') AS indexes
-       FROM payments_effective WHERE cycle_id = $1 AND mode = 'batch' AND kind = 'CREDIT' AND state = 'SETTLED'
-      GROUP BY creditor_agent, currency ORDER BY creditor_agent, currency`, [cycleId]);
+export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, businessDate: string, files: readonly SettledFile[]): Promise<void> {
   const sources = new InboundSources(tx);
   for (const file of files) {
     const messages = file.messages.split(','), indexes = file.indexes.split(',');
@@ -93,6 +82,17 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, cycleI
       [stored!.id, file.creditor_agent]);
   }
   if (files.length > 0) handOverInboundFiles(ctx.db, sources);
+}
+
+/** A bulk file's payments (settle.ts settledGroups): its recipient and currency, and its payments' inbound messages and indexes in acceptance order. */
+export interface SettledFile {
+  readonly creditor_agent: string;
+  readonly currency: string;
+  readonly count: number;
+  readonly total_minor: bigint;
+  /** Comma-separated row ids of the inbound messages, and the transactions' indexes in them. */
+  readonly messages: string;
+  readonly indexes: string;
 }
 
 /** A bulk file as stored (migration 033): element k is bytes [starts[k], ends[k]) of inbound message sources[k]. */
@@ -183,6 +183,7 @@ export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint
  */
 export class InboundSources {
   private readonly held = new Map<bigint, HeldFile>();
+  private readonly reading = new Map<bigint, Promise<HeldFile>>();
   private heldBytes = 0;
   /** Inbound files read so far (each read once while they fit in the budget). */
   reads = 0;
@@ -225,7 +226,12 @@ export class InboundSources {
   /** Inbound message `messageRowId`'s bytes and recorded spans (read unless held), made the most recently used. */
   async file(messageRowId: bigint): Promise<HeldFile> {
     const source = this.held.get(messageRowId);
-    if (!source) return this.read(messageRowId);
+    if (!source) {
+      // One read of a file however many compositions wait for it (a dispatcher pass composes several at a time).
+      const reading = this.reading.get(messageRowId) ?? this.read(messageRowId).finally(() => this.reading.delete(messageRowId));
+      this.reading.set(messageRowId, reading);
+      return reading;
+    }
     this.held.delete(messageRowId);
     this.held.set(messageRowId, source);
     return source;
@@ -239,8 +245,13 @@ export class InboundSources {
       // by the server and decoded here: that was most of the CPU of reading an inbound file).
       bytes = await copyBinaryBytea(this.tx.copyTo(
         `COPY (SELECT bytes FROM messages WHERE id = ${BigInt(messageRowId)} AND direction = 'in' AND NOT bytes_truncated) TO STDOUT (FORMAT binary)`));
-      if (this.withSpans) [row] = await this.tx.query<{ starts: number[]; ends: number[]; plain: boolean[] }>(
-        'SELECT starts, ends, plain FROM transaction_spans WHERE message_id = $1', [messageRowId]);
+      // The spans as comma-separated text, split here (node-postgres' array parser took most of the time).
+      if (this.withSpans) {
+        const [text] = await this.tx.query<{ starts: string; ends: string; plain: string }>(
+          `SELECT array_to_string(starts, ',') AS starts, array_to_string(ends, ',') AS ends, array_to_string(plain, ',') AS plain
+             FROM transaction_spans WHERE message_id = $1`, [messageRowId]);
+        if (text !== undefined) row = { starts: numbers(text.starts), ends: numbers(text.ends), plain: text.plain === '' ? [] : text.plain.split(',').map((p) => p === 't' || p === 'true') };
+      }
     } else {
       const [stored] = await this.tx.query<{ bytes_base64: string; truncated: boolean; starts: number[] | null; ends: number[] | null; plain: boolean[] | null }>(
         this.withSpans
@@ -267,6 +278,11 @@ export class InboundSources {
     this.heldBytes += bytes.length;
     return source;
   }
+}
+
+/** A comma-separated list of integers (array_to_string of an int[]). */
+function numbers(text: string): number[] {
+  return text === '' ? [] : text.split(',').map(Number);
 }
 
 /** Where transaction `index` of inbound message `messageRowId` sits, from its recorded `spans`. */
