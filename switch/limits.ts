@@ -88,6 +88,12 @@ export const limits = {
    * single real-time messages above all, skip that round trip: a replay is still caught when it is
    * stored (unique index messages_inbound_once) and answered as one; it only costs a validation. */
   replayCheckBeforeValidationBytesMin: 64 * 1024,
+  /** work_mem of the transaction that stores an inbound file of more than 2 MiB on PostgreSQL (intake.ts
+   * storeInbound): the file's bytes plus 2 MiB, up to this. The journal's statement trigger on messages
+   * keeps the inserted row, bytes included, in its transition table, which spilled an 11 MB bulk file
+   * to a temporary file at the default 4 MB (about 10 ms of PostgreSQL per file, docs/performance.md
+   * "s13-intake"). Larger files spill as before: a backend holds at most this much more per file. */
+  inboundStoreWorkMemBytesMax: 32 * 1024 * 1024,
 
   // Real-time intake (switch/engine/realtime-intake.ts).
   /** Real-time messages committed in one database transaction at most. Concurrent submissions join

@@ -13,6 +13,7 @@ import type { Finding } from '../iso/finding.ts';
 import type { Located, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
 import { parseAmount } from '../iso/amount.ts';
+import { limits } from '../limits.ts';
 import { errorCode, type Queryable } from '../store/database.ts';
 import { copyField } from '../store/copy-text.ts';
 import { copyBinaryRow } from '../store/copy-binary.ts';
@@ -59,6 +60,7 @@ export interface Validated {
 }
 
 const decoder = new TextDecoder('utf-8');
+const MIB = 1024 * 1024;
 /** Intake never reads a transaction's IBANs and BICs (the rules did): not keeping them spares a bulk
  * file's worth of small objects while the file is validated. */
 export const NONE: readonly Located[] = [];
@@ -155,7 +157,13 @@ async function storeInbound(tx: Queryable, submission: Submission, sha256: strin
   if (tx.copyFrom) {
     // On PostgreSQL by a binary COPY with its id from the sequence: the bytes go to the socket as they
     // are, where a bind parameter copied them twice into node-postgres' buffers (decisions.md #91).
-    const [allocated] = await tx.query<{ id: string }>("SELECT nextval('messages_id_seq')::text AS id");
+    // A large file's row fits in the journal trigger's transition table (limits.inboundStoreWorkMemBytesMax),
+    // set in the same round trip; transaction-local, and never lowered below the server's setting.
+    const workMem = kept.length > 2 * MIB ? Math.min(kept.length + 2 * MIB, limits.inboundStoreWorkMemBytesMax) : 0;
+    const [allocated] = await tx.query<{ id: string }>(workMem > 0
+      ? `SELECT nextval('messages_id_seq')::text AS id, CASE WHEN pg_size_bytes(current_setting('work_mem')) < $1::bigint
+           THEN set_config('work_mem', ($1::bigint / 1024)::text || 'kB', true) END AS work_mem`
+      : "SELECT nextval('messages_id_seq')::text AS id", workMem > 0 ? [workMem] : undefined);
     const id = BigInt(allocated!.id);
     await tx.copyFrom(`COPY messages (id, direction, participant, message_type, message_id, business_message_id, file_name, sha256,
         size_bytes, bytes, bytes_truncated) FROM STDIN (FORMAT binary)`,

@@ -123,6 +123,10 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
   headerCheck?.catch(() => {});
   // (d) rules run on each transaction's facts as they are read, so a bulk file's facts are never all
   // held at once; the outcome needs only each transaction's id and reason codes.
+  // The fact walk gives transaction element k the index k (its path is `${element}[k]`); the parsed
+  // windows may give several facts per element, whose element is read from the path.
+  const walked = module.factSpec !== undefined && !options.onModel;
+  const elementOf = (tx: TransactionFacts): number | undefined => (walked ? tx.index : containerIndex(tx.path));
   const ruleOptions: RuleOptions = {
     rootPath: rootPath(document, messageRoot),
     businessDate: options.businessDate,
@@ -131,7 +135,7 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     directory: options.directory,
     messageId,
     transactionLine: (tx) => {
-      const container = containerIndex(tx.path);
+      const container = elementOf(tx);
       return container === undefined ? messageRoot.line : transactionSpans[container]?.line;
     },
     groupLine: messageRoot.line,
@@ -152,11 +156,11 @@ export async function validateFile(bytes: Uint8Array, options: ValidateOptions):
     }
     outcomes.push({ index: tx.index, id: tx.transactionId, reasons });
     if (options.onTransaction) {
-      const container = containerIndex(tx.path);
+      const container = elementOf(tx);
       options.onTransaction(tx, container === undefined ? undefined : transactionSpans[container]);
     }
   };
-  const parsed = module.factSpec && !options.onModel
+  const parsed = walked
     ? { group: (await extractFactsInTurns(bytes, messageRoot, module.transactionElement, transactionSpans, module.factSpec, check,
       options.extraLeaves, limits.factWalkTransactionsPerTurn)).group }
     : parseWindows(module, windows, options.onModel, check);
@@ -387,7 +391,9 @@ function makeWindows(bytes: Uint8Array, document: ElementSpan, transactions: rea
     // Synthetic line headLines + 1 is shared by the head's last line and the body's first line;
     // the body's last line is shared with the tail's first line.
     const bodyStartLine = transactions[from]!.line;
-    const bodyLastLine = headLines + 1 + countNewlines(body);
+    // The body's newlines: the scan's lines of the transactions it starts at and runs to tell them.
+    const bodyEndLine = to + 1 < transactions.length ? transactions[to + 1]!.line : tailStartLine;
+    const bodyLastLine = headLines + 1 + (bodyEndLine - bodyStartLine);
     windows.push({
       fileName: `w${w}.xml`, materialize, byteLength: headBytes.length + body.length + tailBytes.length,
       firstTransaction: from, transactionCount: to - from + 1,

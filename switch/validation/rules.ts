@@ -13,7 +13,7 @@
  * Rules run in a fixed order, so a message gets the same findings in the same order every time.
  */
 import { validIban } from './iban.ts';
-import { parseAmount, parseDecimalScaled } from '../iso/amount.ts';
+import { parseAmount, parseDecimalScaled, type AmountResult } from '../iso/amount.ts';
 import type { Finding } from '../iso/finding.ts';
 import type { AmountText, GroupFacts, MessageFacts, TransactionFacts } from '../iso/message.ts';
 import { REASON } from '../iso/reason-codes.ts';
@@ -133,7 +133,9 @@ export class MessageChecker {
   /** Check one transaction; returns its findings (transaction rules, then duplicates). */
   add(tx: TransactionFacts): Finding[] {
     this.count++;
-    if (this.moneyMessage) this.addMoney(tx);
+    // Parsed once for the sums and the transaction's own rules (three parses per transaction before).
+    const amount = tx.amount ? parseAmount(tx.amount.value, tx.amount.currency) : undefined;
+    if (this.moneyMessage) this.addMoney(tx, amount);
     if (tx.amount) {
       const scaled = parseDecimalScaled(tx.amount.value, CONTROL_SUM_SCALE);
       this.controlSum = this.controlSum === null || scaled === null ? null : this.controlSum + scaled;
@@ -142,13 +144,12 @@ export class MessageChecker {
         if (tx.amount.currency !== this.totalCurrency) {
           this.totalProblem = { kind: 'currency', index: tx.index, currency: tx.amount.currency };
         } else {
-          const parsed = parseAmount(tx.amount.value, tx.amount.currency);
-          if (parsed.ok) this.totalMinor += parsed.minor;
+          if (amount!.ok) this.totalMinor += amount!.minor;
           else this.totalProblem = { kind: 'unparseable' };
         }
       }
     }
-    const findings = checkTransaction(tx, this.options);
+    const findings = checkTransaction(tx, this.options, amount);
     if (isReportMessage(this.options.messageId)) return findings;
     this.checkDuplicate(tx, 'TxId', tx.transactionId, this.seenTransactionIds, findings);
     this.checkDuplicate(tx, 'UETR', tx.uetr, this.seenUetrs, findings);
@@ -156,15 +157,14 @@ export class MessageChecker {
   }
 
   /** One currency, one service and a bounded sum per money message. */
-  private addMoney(tx: TransactionFacts): void {
+  private addMoney(tx: TransactionFacts, amount: AmountResult | undefined): void {
     const instant = tx.localInstrument === 'INST';
     this.firstInstant ??= instant;
     if (instant !== this.firstInstant) this.otherService ??= tx;
     if (!tx.amount) return;
     this.firstCurrency ??= tx.amount.currency;
     if (tx.amount.currency !== this.firstCurrency) this.otherCurrency ??= tx;
-    const parsed = parseAmount(tx.amount.value, tx.amount.currency);
-    if (parsed.ok) this.sumMinor += parsed.minor;
+    if (amount!.ok) this.sumMinor += amount!.minor;
   }
 
   private checkDuplicate(tx: TransactionFacts, kind: 'TxId' | 'UETR', value: string | undefined,
@@ -290,12 +290,14 @@ export class MessageChecker {
  * function expression in a naming call (Object.defineProperty), four per transaction were a measurable
  * cost (decision 85); bin/ts-hooks.js adds no naming call (decision 97), but each is still an allocation.
  */
-export function checkTransaction(tx: TransactionFacts, options: RuleOptions): Finding[] {
+export function checkTransaction(tx: TransactionFacts, options: RuleOptions,
+  parsedAmount?: AmountResult): Finding[] {
   const findings: Finding[] = [];
   const line = options.transactionLine?.(tx);
   const at = new TransactionFindings(findings, options, tx, line);
   if (tx.amount) {
-    const parsed = parseAmount(tx.amount.value, tx.amount.currency);
+    // `parsedAmount`: the same amount already parsed by the caller (MessageChecker.add).
+    const parsed = parsedAmount ?? parseAmount(tx.amount.value, tx.amount.currency);
     if (!parsed.ok) {
       at.add(tx.amountElement ?? 'IntrBkSttlmAmt', parsed.reason === 'decimals' ? REASON.decimalsInvalid
         : parsed.reason === 'currency' ? REASON.currencyInvalid : REASON.amountInvalid,

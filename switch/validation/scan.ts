@@ -79,9 +79,15 @@ const XSI_NAMESPACE = 'http://www.w3.org/2001/XMLSchema-instance';
 const SCHEMA_LOCATION_ATTRIBUTES = new Set(['schemaLocation', 'noNamespaceSchemaLocation']);
 const XML_DECLARATION = /^<\?xml\s+version\s*=\s*(["'])1\.0\1(?:\s+encoding\s*=\s*(["'])[A-Za-z][\w.-]*\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\3)?\s*$/;
 
+/** Bytes that may stand in a name (as the scan reads names: any byte of a multi-byte character, ASCII letters,
+ * digits, '_', ':', '-', '.'), as a table: the test runs for every byte of every tag name of a bulk file. */
+const NAME_BYTES = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  NAME_BYTES[c] = c > 0x7f || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
+    c === 0x5f || c === COLON || c === DASH || c === 0x2e ? 1 : 0;
+}
 function isNameChar(c: number): boolean {
-  return c > 0x7f || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
-    c === 0x5f || c === COLON || c === DASH || c === 0x2e;
+  return NAME_BYTES[c] === 1;
 }
 function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09 || c === NL || c === CR;
@@ -150,6 +156,7 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
   let line = 1;
   let root: ElementSpan | undefined;
   const stack: OpenElement[] = [];
+  const openAtDepth: OpenElement[] = [];
   // A bare Document's transactions are at depth 3, an envelope's at depth 4: record no deeper.
   let recordedDepth = RECORDED_DEPTH_MAX;
   let rootIsDocument = false;
@@ -177,6 +184,18 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
 
   while (i < n) {
     const c = bytes[i]!;
+    if (c !== LT && c !== AMP && stack.length > 0) {
+      // Text inside the root element (indentation, values): only '<', '&' and line ends matter, so they
+      // are looked for in a loop of their own, not by a turn of the whole loop for every byte.
+      let k = i;
+      for (; k < n; k++) {
+        const d = bytes[k]!;
+        if (d === LT || d === AMP) break;
+        if (d === NL) line++;
+      }
+      i = k;
+      continue;
+    }
     if (c === NL) { line++; i++; continue; }
     if (c === AMP) {
       // Entity or character reference in text.
@@ -445,10 +464,24 @@ function walk(bytes: Uint8Array, rootChildren: ElementSpan[], depth3: ElementSpa
         }
       }
     }
-    const open: OpenElement = {
-      nameStart: i + 1, nameEnd, name, start: i, line: startLine, namespaces, namespace,
-      contentStart: k, hasChild: false, restore,
-    };
+    // One OpenElement per depth, reused by the next element opened there (nothing keeps it once its
+    // element closed: close() copies what a span needs): a bulk file opens some 300,000 elements.
+    let open = openAtDepth[depthIndex];
+    if (open === undefined) {
+      open = { nameStart: i + 1, nameEnd, name, start: i, line: startLine, namespaces, namespace, contentStart: k, hasChild: false, restore };
+      openAtDepth[depthIndex] = open;
+    } else {
+      open.nameStart = i + 1;
+      open.nameEnd = nameEnd;
+      open.name = name;
+      open.start = i;
+      open.line = startLine;
+      open.namespaces = namespaces;
+      open.namespace = namespace;
+      open.contentStart = k;
+      open.hasChild = false;
+      open.restore = restore;
+    }
     if (stack.length + 1 > limits.nestingDepthMax) {
       stack.push(open);
       refuse(bytes, stack, line, REASON.nestingTooDeep, `element nesting deeper than ${limits.nestingDepthMax} levels`);
