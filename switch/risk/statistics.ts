@@ -31,8 +31,8 @@ export class StatisticsScorer implements Scorer {
   constructor(private readonly options: StatisticsScorerOptions) {}
 
   async score(tx: Queryable, facts: PaymentRiskFacts): Promise<RiskScore> {
-    const [statistics, levels] = await Promise.all([readScoringStatistics(tx, facts), this.levels(facts)]);
-    return scorePayment(facts, statistics, levels, this.options.config, this.options.timeZone);
+    const [row, levels] = await Promise.all([readStatisticsRow(tx, facts), this.levels(facts)]);
+    return { ...scorePayment(facts, statisticsOf(row), levels, this.options.config, this.options.timeZone), creditorNeverPaid: creditorNeverPaid(facts, row) };
   }
 
   record(tx: Queryable, facts: PaymentRiskFacts): Promise<void> {
@@ -41,13 +41,17 @@ export class StatisticsScorer implements Scorer {
 
   /** The scores of a real-time group's or a batch file's payments, each against the statistics before them all: one statement. */
   async scoreAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<RiskScore[]> {
-    const [statistics, levels] = await Promise.all([readScoringStatisticsAll(tx, facts), Promise.all(facts.map((f) => this.levels(f)))]);
-    return facts.map((f, i) => scorePayment(f, statistics[i]!, levels[i]!, this.options.config, this.options.timeZone));
+    const [rows, levels] = await Promise.all([readStatisticsRows(tx, facts), Promise.all(facts.map((f) => this.levels(f)))]);
+    return facts.map((f, i) => ({ ...scorePayment(f, statisticsOf(rows[i]!), levels[i]!, this.options.config, this.options.timeZone),
+      creditorNeverPaid: creditorNeverPaid(f, rows[i]!) }));
   }
 
-  /** Record the accepted payments of a group or file, in their order: one statement. */
-  recordAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void> {
-    return recordScoringStatisticsAll(tx, facts);
+  /**
+   * Record the accepted payments of a group or file, in their order: one statement. With the scores
+   * scoreAll gave them, the creditor accounts it found never paid are not searched for old buckets.
+   */
+  recordAll(tx: Queryable, facts: readonly PaymentRiskFacts[], scores?: readonly (RiskScore | undefined)[]): Promise<void> {
+    return recordScoringStatisticsAll(tx, facts, scores?.map((s) => s?.creditorNeverPaid === true));
   }
 
   private async levels(facts: PaymentRiskFacts): Promise<AccountRiskLevels> {
@@ -94,6 +98,15 @@ interface StatisticsRow {
  * fan-in buckets, each read by its primary key's range.
  */
 export async function readScoringStatistics(tx: Queryable, facts: PaymentRiskFacts): Promise<ScoringStatistics> {
+  return statisticsOf(await readStatisticsRow(tx, facts));
+}
+
+/** Whether the payment's creditor account had never been paid (StatisticsRow as read before it). */
+function creditorNeverPaid(facts: PaymentRiskFacts, row: StatisticsRow): boolean {
+  return facts.creditorAccount !== undefined && row.creditor_first_seen_at === null;
+}
+
+async function readStatisticsRow(tx: Queryable, facts: PaymentRiskFacts): Promise<StatisticsRow> {
   const { debtor, creditor } = keys(facts);
   const at = facts.receivedAt;
   const velocityBucket = bucketStart(at, limits.scoring.velocityBucketMs).getTime();
@@ -111,7 +124,7 @@ export async function readScoringStatistics(tx: Queryable, facts: PaymentRiskFac
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = $1 AND d.currency = $3`,
   [debtor, creditor, facts.currency, at, new Date(velocityBucket - HOUR_MS), new Date(velocityBucket - DAY_MS), new Date(fanInBucket - DAY_MS)]);
   if (row === undefined) throw new Error('readScoringStatistics: the statement returned no row');
-  return statisticsOf(row);
+  return row;
 }
 
 function statisticsOf(row: StatisticsRow): ScoringStatistics {
@@ -132,6 +145,10 @@ function statisticsOf(row: StatisticsRow): ScoringStatistics {
  * payments' keys and windows): each row as that payment alone would read it in the same snapshot.
  */
 export async function readScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<ScoringStatistics[]> {
+  return (await readStatisticsRows(tx, facts)).map(statisticsOf);
+}
+
+async function readStatisticsRows(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<StatisticsRow[]> {
   if (facts.length === 0) return [];
   // Per payment its two keys, currency, receivedAt and the windows' starts, as the statement for one
   // payment computes them (bucketStart), in epoch milliseconds: a number is sent as its digits, a Date as
@@ -139,16 +156,19 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
   // to the microsecond gives back the very instant (both stores).
   const columns = { debtor: [] as (string | null)[], creditor: [] as (string | null)[], currency: [] as string[], at: [] as number[],
     hour: [] as number[], day: [] as number[], fanIn: [] as number[] };
+  const velocityWidth = limits.scoring.velocityBucketMs;
+  const fanInWidth = limits.scoring.fanInBucketMs;
   for (const f of facts) {
-    const { debtor, creditor } = keys(f);
-    const velocityBucket = bucketStart(f.receivedAt, limits.scoring.velocityBucketMs).getTime();
-    columns.debtor.push(debtor);
-    columns.creditor.push(creditor);
+    const at = f.receivedAt.getTime();
+    // bucketStart's arithmetic on the epoch milliseconds (no Date made per payment).
+    const velocityBucket = Math.floor(at / velocityWidth) * velocityWidth;
+    columns.debtor.push(f.debtorAccount === undefined ? null : accountKey(f.debtorAgent, f.debtorAccount));
+    columns.creditor.push(f.creditorAccount === undefined ? null : accountKey(f.creditorAgent, f.creditorAccount));
     columns.currency.push(f.currency);
-    columns.at.push(f.receivedAt.getTime());
+    columns.at.push(at);
     columns.hour.push(velocityBucket - HOUR_MS);
     columns.day.push(velocityBucket - DAY_MS);
-    columns.fanIn.push(bucketStart(f.receivedAt, limits.scoring.fanInBucketMs).getTime() - DAY_MS);
+    columns.fanIn.push(Math.floor(at / fanInWidth) * fanInWidth - DAY_MS);
   }
   // The debtor's velocity buckets of the last day read once for both windows (one range scan, not two).
   const rows = await tx.query<StatisticsRow & { n: bigint | number }>(`
@@ -169,9 +189,138 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = q.debtor AND d.currency = q.currency`,
   [packColumn(columns.debtor), packColumn(columns.creditor), packColumn(columns.currency), packColumn(columns.at), packColumn(columns.hour),
     packColumn(columns.day), packColumn(columns.fanIn)]);
-  const out: ScoringStatistics[] = new Array<ScoringStatistics>(facts.length);
-  for (const row of rows) out[Number(row.n) - 1] = statisticsOf(row);
+  const out: StatisticsRow[] = new Array<StatisticsRow>(facts.length);
+  for (const row of rows) out[Number(row.n) - 1] = row;
   return out;
+}
+
+/** A debtor account's Welford in one currency over a group's payments (in their order), its first and last payment (epoch ms). */
+interface AmountRecord { readonly currency: string; n: number; mean: number; m2: number; first: number; last: number }
+
+/**
+ * A debtor account's part of a group's record: its Welford per currency, its payments per velocity
+ * bucket, and the creditor accounts it paid (each with its first payment in the group's order). A
+ * group holds one currency and one bucket per account almost always (a batch file's payments share
+ * their receipt), so those are short lists searched in place; the creditors after the first in a Map.
+ */
+interface DebtorRecord {
+  readonly debtor: string;
+  readonly amounts: AmountRecord[];
+  readonly buckets: { readonly start: number; n: number }[];
+  creditor: string | undefined;
+  creditorAt: number;
+  moreCreditors: Map<string, number> | undefined;
+}
+
+/** recordScoringStatisticsAll's parameters: each column packed (packColumn), in the order the statement's rows are locked in. */
+interface RecordColumns {
+  readonly amountDebtor: string; readonly amountCurrency: string; readonly amountCount: string; readonly amountMean: string;
+  readonly amountM2: string; readonly amountFirst: string; readonly amountLast: string;
+  readonly velocityDebtor: string; readonly velocityBucket: string; readonly velocityCount: string;
+  readonly debtors: string;
+  /** The creditor accounts whose buckets older than the retention may exist (the others were never paid: none to delete). */
+  readonly creditorsToPrune: string;
+  readonly pairDebtor: string; readonly pairCreditor: string; readonly pairAt: string;
+  readonly creditors: string; readonly creditorAt: string;
+  /** The group's latest payment (epoch ms): the retention is counted back from it. */
+  readonly latestMs: number;
+}
+
+/**
+ * The record's columns for a group, in one pass over its payments and one sort of its debtor accounts,
+ * times as epoch milliseconds throughout (no Date per payment, no key string built per look-up: the
+ * accounts' own keys are the maps' keys). Amount and velocity rows come in (debtor, currency) and (debtor,
+ * bucket) order, so two groups upserting the same rows lock them in the same order; pairs in debtor order.
+ */
+function recordColumns(facts: readonly PaymentRiskFacts[], creditorsNeverPaid: readonly boolean[] | undefined): RecordColumns {
+  const velocityWidth = limits.scoring.velocityBucketMs;
+  const byDebtor = new Map<string, DebtorRecord>();
+  const creditorFirst = new Map<string, number>();
+  const creditorsNeverPaidSet = new Set<string>();
+  let latestMs = facts[0]!.receivedAt.getTime();
+  for (const [i, f] of facts.entries()) {
+    const at = f.receivedAt.getTime();
+    if (at > latestMs) latestMs = at;
+    const creditor = f.creditorAccount === undefined ? null : accountKey(f.creditorAgent, f.creditorAccount);
+    if (creditor !== null && !creditorFirst.has(creditor)) creditorFirst.set(creditor, at);
+    if (creditor !== null && creditorsNeverPaid?.[i] === true) creditorsNeverPaidSet.add(creditor);
+    if (f.debtorAccount === undefined) continue;
+    const debtor = accountKey(f.debtorAgent, f.debtorAccount);
+    let d = byDebtor.get(debtor);
+    if (d === undefined) {
+      d = { debtor, amounts: [], buckets: [], creditor: undefined, creditorAt: 0, moreCreditors: undefined };
+      byDebtor.set(debtor, d);
+    }
+    const x = logAmount(f.amount);
+    let a: AmountRecord | undefined;
+    for (const candidate of d.amounts) if (candidate.currency === f.currency) a = candidate;
+    if (a === undefined) d.amounts.push({ currency: f.currency, n: 1, mean: x, m2: 0, first: at, last: at });
+    else {
+      // Welford, as recordScoringStatistics's SQL computes it.
+      const delta = x - a.mean;
+      a.n += 1;
+      a.m2 = a.m2 + delta * (delta - delta / a.n);
+      a.mean = a.mean + delta / a.n;
+      if (at < a.first) a.first = at;
+      if (at > a.last) a.last = at;
+    }
+    const start = Math.floor(at / velocityWidth) * velocityWidth;
+    // Searched from the newest: a group's times move forward.
+    let bucket: { readonly start: number; n: number } | undefined;
+    for (let k = d.buckets.length - 1; k >= 0 && bucket === undefined; k--) if (d.buckets[k]!.start === start) bucket = d.buckets[k];
+    if (bucket === undefined) d.buckets.push({ start, n: 1 });
+    else bucket.n += 1;
+    if (creditor === null || creditor === d.creditor) continue;
+    if (d.creditor === undefined) {
+      d.creditor = creditor;
+      d.creditorAt = at;
+    } else if (d.moreCreditors === undefined) d.moreCreditors = new Map([[creditor, at]]);
+    else if (!d.moreCreditors.has(creditor)) d.moreCreditors.set(creditor, at);
+  }
+  const debtors = [...byDebtor.values()].sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : 0));
+  const amount = { debtor: [] as string[], currency: [] as string[], n: [] as number[], mean: [] as number[], m2: [] as number[],
+    first: [] as number[], last: [] as number[] };
+  const velocity = { debtor: [] as string[], bucket: [] as number[], n: [] as number[] };
+  const pair = { debtor: [] as string[], creditor: [] as string[], at: [] as number[] };
+  for (const d of debtors) {
+    if (d.amounts.length > 1) d.amounts.sort((x, y) => (x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
+    for (const a of d.amounts) {
+      amount.debtor.push(d.debtor);
+      amount.currency.push(a.currency);
+      amount.n.push(a.n);
+      amount.mean.push(a.mean);
+      amount.m2.push(a.m2);
+      amount.first.push(a.first);
+      amount.last.push(a.last);
+    }
+    if (d.buckets.length > 1) d.buckets.sort((x, y) => x.start - y.start);
+    for (const b of d.buckets) {
+      velocity.debtor.push(d.debtor);
+      velocity.bucket.push(b.start);
+      velocity.n.push(b.n);
+    }
+    if (d.creditor === undefined) continue;
+    pair.debtor.push(d.debtor);
+    pair.creditor.push(d.creditor);
+    pair.at.push(d.creditorAt);
+    if (d.moreCreditors !== undefined) {
+      for (const [creditor, at] of d.moreCreditors) {
+        pair.debtor.push(d.debtor);
+        pair.creditor.push(creditor);
+        pair.at.push(at);
+      }
+    }
+  }
+  return {
+    amountDebtor: packColumn(amount.debtor), amountCurrency: packColumn(amount.currency), amountCount: packColumn(amount.n),
+    amountMean: packColumn(amount.mean), amountM2: packColumn(amount.m2), amountFirst: packColumn(amount.first), amountLast: packColumn(amount.last),
+    velocityDebtor: packColumn(velocity.debtor), velocityBucket: packColumn(velocity.bucket), velocityCount: packColumn(velocity.n),
+    debtors: packColumn(debtors.map((d) => d.debtor)),
+    creditorsToPrune: packColumn(creditorsNeverPaidSet.size === 0 ? [...creditorFirst.keys()] : [...creditorFirst.keys()].filter((c) => !creditorsNeverPaidSet.has(c))),
+    pairDebtor: packColumn(pair.debtor), pairCreditor: packColumn(pair.creditor), pairAt: packColumn(pair.at),
+    creditors: packColumn([...creditorFirst.keys()]), creditorAt: packColumn([...creditorFirst.values()]),
+    latestMs,
+  };
 }
 
 /**
@@ -183,53 +332,16 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
  * account in one group they agree to rounding, about 1e-15 relative); velocity buckets incremented by the
  * group's count; each new pair inserted once (at its first payment) and counted once in its creditor's
  * new-debtor bucket; each creditor's first payment noted; the accounts' buckets older than the
- * retention before the group's latest payment deleted.
+ * retention before the group's latest payment deleted — by primary key, and only for the accounts that
+ * may have some: `creditorsNeverPaid[i]` (from scoreAll's read, RiskScore.creditorNeverPaid) says that
+ * the creditor account of `facts[i]` had never been paid, so it has no bucket to delete and is not searched
+ * (a fan-in bucket is only ever written with its creditor's first-payment row, in the same statement, and
+ * those rows are never deleted).
  */
-export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void> {
+export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[],
+  creditorsNeverPaid?: readonly boolean[]): Promise<void> {
   if (facts.length === 0) return;
-  const amounts = new Map<string, { debtor: string; currency: string; n: number; mean: number; m2: number; first: Date; last: Date }>();
-  const velocity = new Map<string, { debtor: string; bucket: Date; n: number }>();
-  const pairs = new Map<string, { debtor: string; creditor: string; at: Date }>();
-  const creditors = new Map<string, Date>();
-  let latest = facts[0]!.receivedAt;
-  for (const f of facts) {
-    const { debtor, creditor } = keys(f);
-    const at = f.receivedAt;
-    if (at > latest) latest = at;
-    if (debtor !== null) {
-      const x = logAmount(f.amount);
-      const k = `${debtor}\u0000${f.currency}`;
-      const a = amounts.get(k);
-      if (a === undefined) amounts.set(k, { debtor, currency: f.currency, n: 1, mean: x, m2: 0, first: at, last: at });
-      else {
-        // Welford, as recordScoringStatistics's SQL computes it.
-        const delta = x - a.mean;
-        a.n += 1;
-        a.m2 = a.m2 + delta * (delta - delta / a.n);
-        a.mean = a.mean + delta / a.n;
-        if (at < a.first) a.first = at;
-        if (at > a.last) a.last = at;
-      }
-      const bucket = bucketStart(at, limits.scoring.velocityBucketMs);
-      const vk = `${debtor}\u0000${bucket.getTime()}`;
-      const v = velocity.get(vk);
-      if (v === undefined) velocity.set(vk, { debtor, bucket, n: 1 });
-      else v.n += 1;
-      if (creditor !== null && !pairs.has(`${debtor}\u0000${creditor}`)) {
-        pairs.set(`${debtor}\u0000${creditor}`, { debtor, creditor, at });
-      }
-    }
-    if (creditor !== null && !creditors.has(creditor)) creditors.set(creditor, at);
-  }
-  const a = [...amounts.values()];
-  const v = [...velocity.values()];
-  const p = [...pairs.values()];
-  const c = [...creditors.entries()];
-  const debtors = [...new Set(a.map((x) => x.debtor))];
-  const creditorKeys = c.map(([k]) => k);
-  // Sorted keys: two groups upserting the same rows lock them in the same order.
-  a.sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
-  v.sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : x.bucket.getTime() - y.bucket.getTime()));
+  const columns = recordColumns(facts, creditorsNeverPaid);
   await tx.query(`
     WITH amounts AS (
       INSERT INTO scoring_debtor_amounts AS s (debtor_account, currency, payment_count, log_amount_mean, log_amount_m2, first_seen_at, last_seen_at)
@@ -269,7 +381,7 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       ON CONFLICT (creditor_account, bucket_start) DO UPDATE SET debtor_count = f.debtor_count + EXCLUDED.debtor_count
       RETURNING 1
     ), fan_in_pruned AS (
-      DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY(${u('$16', 'text')}) AND bucket_start < $18 RETURNING 1
+      DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY(${u('$19', 'text')}) AND bucket_start < $18 RETURNING 1
     ), creditor AS (
       INSERT INTO scoring_creditor_accounts (creditor_account, first_seen_at)
       SELECT c, to_timestamp(f / 1000.0) FROM unnest(${u('$16', 'text')}, ${u('$17', 'float8')}) AS t(c, f)
@@ -278,11 +390,10 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
     )
     SELECT (SELECT count(*) FROM amounts) + (SELECT count(*) FROM velocity) + (SELECT count(*) FROM velocity_pruned)
       + (SELECT count(*) FROM fan_in) + (SELECT count(*) FROM fan_in_pruned) + (SELECT count(*) FROM creditor) AS changed`,
-  [packColumn(a.map((x) => x.debtor)), packColumn(a.map((x) => x.currency)), packColumn(a.map((x) => x.n)), packColumn(a.map((x) => x.mean)),
-    packColumn(a.map((x) => x.m2)), packColumn(a.map((x) => x.first.getTime())), packColumn(a.map((x) => x.last.getTime())),
-    packColumn(v.map((x) => x.debtor)), packColumn(v.map((x) => x.bucket.getTime())), packColumn(v.map((x) => x.n)), packColumn(debtors),
-    packColumn(p.map((x) => x.debtor)), packColumn(p.map((x) => x.creditor)), packColumn(p.map((x) => x.at.getTime())), limits.scoring.fanInBucketMs / 1000,
-    packColumn(creditorKeys), packColumn(c.map(([, at]) => at.getTime())), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
+  [columns.amountDebtor, columns.amountCurrency, columns.amountCount, columns.amountMean, columns.amountM2, columns.amountFirst, columns.amountLast,
+    columns.velocityDebtor, columns.velocityBucket, columns.velocityCount, columns.debtors,
+    columns.pairDebtor, columns.pairCreditor, columns.pairAt, limits.scoring.fanInBucketMs / 1000,
+    columns.creditors, columns.creditorAt, new Date(columns.latestMs - limits.scoring.bucketRetentionMs), columns.creditorsToPrune]);
 }
 
 /**
