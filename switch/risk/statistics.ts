@@ -201,7 +201,8 @@ interface AmountRecord { readonly currency: string; n: number; mean: number; m2:
  * A debtor account's part of a group's record: its Welford per currency, its payments per velocity
  * bucket, and the creditor accounts it paid (each with its first payment in the group's order). A
  * group holds one currency and one bucket per account almost always (a batch file's payments share
- * their receipt), so those are short lists searched in place; the creditors after the first in a Map.
+ * their receipt), so those are short lists searched in place (at most the scheme's currencies, and the
+ * 5-minute buckets the group's times span); the creditors after the first in a Map.
  */
 interface DebtorRecord {
   readonly debtor: string;
@@ -238,7 +239,8 @@ function recordColumns(facts: readonly PaymentRiskFacts[], creditorsNeverPaid: r
   const creditorFirst = new Map<string, number>();
   const creditorsNeverPaidSet = new Set<string>();
   let latestMs = facts[0]!.receivedAt.getTime();
-  for (const [i, f] of facts.entries()) {
+  for (let i = 0; i < facts.length; i++) {
+    const f = facts[i]!;
     const at = f.receivedAt.getTime();
     if (at > latestMs) latestMs = at;
     const creditor = f.creditorAccount === undefined ? null : accountKey(f.creditorAgent, f.creditorAccount);
