@@ -64,9 +64,9 @@ async function measure(db: Database, groups: Iterable<PaymentRiskFacts[]>): Prom
     await db.transaction(async (tx: Queryable) => {
       const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid') as [{ pid: number }];
       const t0 = backendCpuS(pid);
-      const scores = await scorer.scoreAll(tx, group);
+      await scorer.scoreAll(tx, group);
       const t1 = backendCpuS(pid);
-      await scorer.recordAll(tx, group, scores);
+      await scorer.recordAll(tx, group);
       const t2 = backendCpuS(pid);
       totals.score += t1 - t0;
       totals.record += t2 - t1;

@@ -142,7 +142,7 @@ function productRiskPorts(config: () => SchemeConfig, lists: () => ScreeningList
       score: (tx, facts) => scorerOf()?.score(tx, facts) ?? Promise.resolve({ score: 0, features: [] }),
       record: (tx, facts) => scorerOf()?.record(tx, facts) ?? Promise.resolve(),
       scoreAll: (tx, facts) => scorerOf()?.scoreAll(tx, facts) ?? Promise.resolve(facts.map(() => ({ score: 0, features: [] }))),
-      recordAll: (tx, facts, scores) => scorerOf()?.recordAll(tx, facts, scores) ?? Promise.resolve(),
+      recordAll: (tx, facts) => scorerOf()?.recordAll(tx, facts) ?? Promise.resolve(),
     },
   };
 }

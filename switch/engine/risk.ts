@@ -446,7 +446,6 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
   const usage = { id: [] as string[], debtor: [] as (string | null)[], creditor: [] as (string | null)[], participant: [] as (string | null)[] };
   const events: RiskEvent[] = [];
   const accepted: PaymentRiskFacts[] = [];
-  const acceptedScores: (RiskScore | undefined)[] = [];
   for (const [i, a] of assessed.entries()) {
     const paymentId = paymentIds[i];
     if (paymentId !== undefined && a.took.length > 0 && options.usageWritten !== true) {
@@ -456,10 +455,7 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
       usage.creditor.push(creditor);
       usage.participant.push(participant);
     }
-    if (a.disposal.kind === 'pass' && paymentId !== undefined) {
-      accepted.push(a.facts);
-      acceptedScores.push(a.score);
-    }
+    if (a.disposal.kind === 'pass' && paymentId !== undefined) accepted.push(a.facts);
     // The events' details only for a payment with events (most have none).
     if (a.findings.length === 0 && a.disposal.kind === 'pass') continue;
     const details = {
@@ -475,7 +471,7 @@ export async function recordAssessed(ctx: EngineContext, tx: Queryable, assessed
   // The accepted payments into the scoring statistics: in one statement when the scorer can (recordAll).
   const scorer = ctx.risk?.scorer;
   if (scorer !== undefined && accepted.length > 0) {
-    if (scorer.recordAll) await scorer.recordAll(tx, accepted, acceptedScores);
+    if (scorer.recordAll) await scorer.recordAll(tx, accepted);
     else for (const f of accepted) await scorer.record(tx, f);
   }
   const counters = (assessed as AssessedList).counterWrite;

@@ -31,8 +31,8 @@ export class StatisticsScorer implements Scorer {
   constructor(private readonly options: StatisticsScorerOptions) {}
 
   async score(tx: Queryable, facts: PaymentRiskFacts): Promise<RiskScore> {
-    const [row, levels] = await Promise.all([readStatisticsRow(tx, facts), this.levels(facts)]);
-    return { ...scorePayment(facts, statisticsOf(row), levels, this.options.config, this.options.timeZone), creditorNeverPaid: creditorNeverPaid(facts, row) };
+    const [statistics, levels] = await Promise.all([readScoringStatistics(tx, facts), this.levels(facts)]);
+    return scorePayment(facts, statistics, levels, this.options.config, this.options.timeZone);
   }
 
   record(tx: Queryable, facts: PaymentRiskFacts): Promise<void> {
@@ -41,17 +41,13 @@ export class StatisticsScorer implements Scorer {
 
   /** The scores of a real-time group's or a batch file's payments, each against the statistics before them all: one statement. */
   async scoreAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<RiskScore[]> {
-    const [rows, levels] = await Promise.all([readStatisticsRows(tx, facts), Promise.all(facts.map((f) => this.levels(f)))]);
-    return facts.map((f, i) => ({ ...scorePayment(f, statisticsOf(rows[i]!), levels[i]!, this.options.config, this.options.timeZone),
-      creditorNeverPaid: creditorNeverPaid(f, rows[i]!) }));
+    const [statistics, levels] = await Promise.all([readScoringStatisticsAll(tx, facts), Promise.all(facts.map((f) => this.levels(f)))]);
+    return facts.map((f, i) => scorePayment(f, statistics[i]!, levels[i]!, this.options.config, this.options.timeZone));
   }
 
-  /**
-   * Record the accepted payments of a group or file, in their order: one statement. With the scores
-   * scoreAll gave them, the creditor accounts it found never paid are not searched for old buckets.
-   */
-  recordAll(tx: Queryable, facts: readonly PaymentRiskFacts[], scores?: readonly (RiskScore | undefined)[]): Promise<void> {
-    return recordScoringStatisticsAll(tx, facts, scores?.map((s) => s?.creditorNeverPaid === true));
+  /** Record the accepted payments of a group or file, in their order: one statement. */
+  recordAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void> {
+    return recordScoringStatisticsAll(tx, facts);
   }
 
   private async levels(facts: PaymentRiskFacts): Promise<AccountRiskLevels> {
@@ -98,15 +94,6 @@ interface StatisticsRow {
  * fan-in buckets, each read by its primary key's range.
  */
 export async function readScoringStatistics(tx: Queryable, facts: PaymentRiskFacts): Promise<ScoringStatistics> {
-  return statisticsOf(await readStatisticsRow(tx, facts));
-}
-
-/** Whether the payment's creditor account had never been paid (StatisticsRow as read before it). */
-function creditorNeverPaid(facts: PaymentRiskFacts, row: StatisticsRow): boolean {
-  return facts.creditorAccount !== undefined && row.creditor_first_seen_at === null;
-}
-
-async function readStatisticsRow(tx: Queryable, facts: PaymentRiskFacts): Promise<StatisticsRow> {
   const { debtor, creditor } = keys(facts);
   const at = facts.receivedAt;
   const velocityBucket = bucketStart(at, limits.scoring.velocityBucketMs).getTime();
@@ -124,7 +111,7 @@ async function readStatisticsRow(tx: Queryable, facts: PaymentRiskFacts): Promis
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = $1 AND d.currency = $3`,
   [debtor, creditor, facts.currency, at, new Date(velocityBucket - HOUR_MS), new Date(velocityBucket - DAY_MS), new Date(fanInBucket - DAY_MS)]);
   if (row === undefined) throw new Error('readScoringStatistics: the statement returned no row');
-  return row;
+  return statisticsOf(row);
 }
 
 function statisticsOf(row: StatisticsRow): ScoringStatistics {
@@ -145,10 +132,6 @@ function statisticsOf(row: StatisticsRow): ScoringStatistics {
  * payments' keys and windows): each row as that payment alone would read it in the same snapshot.
  */
 export async function readScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<ScoringStatistics[]> {
-  return (await readStatisticsRows(tx, facts)).map(statisticsOf);
-}
-
-async function readStatisticsRows(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<StatisticsRow[]> {
   if (facts.length === 0) return [];
   // Per payment its two keys, currency, receivedAt and the windows' starts, as the statement for one
   // payment computes them (bucketStart), in epoch milliseconds: a number is sent as its digits, a Date as
@@ -189,8 +172,8 @@ async function readStatisticsRows(tx: Queryable, facts: readonly PaymentRiskFact
     LEFT JOIN scoring_debtor_amounts d ON d.debtor_account = q.debtor AND d.currency = q.currency`,
   [packColumn(columns.debtor), packColumn(columns.creditor), packColumn(columns.currency), packColumn(columns.at), packColumn(columns.hour),
     packColumn(columns.day), packColumn(columns.fanIn)]);
-  const out: StatisticsRow[] = new Array<StatisticsRow>(facts.length);
-  for (const row of rows) out[Number(row.n) - 1] = row;
+  const out: ScoringStatistics[] = new Array<ScoringStatistics>(facts.length);
+  for (const row of rows) out[Number(row.n) - 1] = statisticsOf(row);
   return out;
 }
 
@@ -219,8 +202,6 @@ interface RecordColumns {
   readonly amountM2: string; readonly amountFirst: string; readonly amountLast: string;
   readonly velocityDebtor: string; readonly velocityBucket: string; readonly velocityCount: string;
   readonly debtors: string;
-  /** The creditor accounts whose buckets older than the retention may exist (the others were never paid: none to delete). */
-  readonly creditorsToPrune: string;
   readonly pairDebtor: string; readonly pairCreditor: string; readonly pairAt: string;
   readonly creditors: string; readonly creditorAt: string;
   /** The group's latest payment (epoch ms): the retention is counted back from it. */
@@ -233,11 +214,10 @@ interface RecordColumns {
  * accounts' own keys are the maps' keys). Amount and velocity rows come in (debtor, currency) and (debtor,
  * bucket) order, so two groups upserting the same rows lock them in the same order; pairs in debtor order.
  */
-function recordColumns(facts: readonly PaymentRiskFacts[], creditorsNeverPaid: readonly boolean[] | undefined): RecordColumns {
+function recordColumns(facts: readonly PaymentRiskFacts[]): RecordColumns {
   const velocityWidth = limits.scoring.velocityBucketMs;
   const byDebtor = new Map<string, DebtorRecord>();
   const creditorFirst = new Map<string, number>();
-  const creditorsNeverPaidSet = new Set<string>();
   let latestMs = facts[0]!.receivedAt.getTime();
   for (let i = 0; i < facts.length; i++) {
     const f = facts[i]!;
@@ -245,7 +225,6 @@ function recordColumns(facts: readonly PaymentRiskFacts[], creditorsNeverPaid: r
     if (at > latestMs) latestMs = at;
     const creditor = f.creditorAccount === undefined ? null : accountKey(f.creditorAgent, f.creditorAccount);
     if (creditor !== null && !creditorFirst.has(creditor)) creditorFirst.set(creditor, at);
-    if (creditor !== null && creditorsNeverPaid?.[i] === true) creditorsNeverPaidSet.add(creditor);
     if (f.debtorAccount === undefined) continue;
     const debtor = accountKey(f.debtorAgent, f.debtorAccount);
     let d = byDebtor.get(debtor);
@@ -318,7 +297,6 @@ function recordColumns(facts: readonly PaymentRiskFacts[], creditorsNeverPaid: r
     amountMean: packColumn(amount.mean), amountM2: packColumn(amount.m2), amountFirst: packColumn(amount.first), amountLast: packColumn(amount.last),
     velocityDebtor: packColumn(velocity.debtor), velocityBucket: packColumn(velocity.bucket), velocityCount: packColumn(velocity.n),
     debtors: packColumn(debtors.map((d) => d.debtor)),
-    creditorsToPrune: packColumn(creditorsNeverPaidSet.size === 0 ? [...creditorFirst.keys()] : [...creditorFirst.keys()].filter((c) => !creditorsNeverPaidSet.has(c))),
     pairDebtor: packColumn(pair.debtor), pairCreditor: packColumn(pair.creditor), pairAt: packColumn(pair.at),
     creditors: packColumn([...creditorFirst.keys()]), creditorAt: packColumn([...creditorFirst.values()]),
     latestMs,
@@ -334,16 +312,11 @@ function recordColumns(facts: readonly PaymentRiskFacts[], creditorsNeverPaid: r
  * account in one group they agree to rounding, about 1e-15 relative); velocity buckets incremented by the
  * group's count; each new pair inserted once (at its first payment) and counted once in its creditor's
  * new-debtor bucket; each creditor's first payment noted; the accounts' buckets older than the
- * retention before the group's latest payment deleted — by primary key, and only for the accounts that
- * may have some: `creditorsNeverPaid[i]` (from scoreAll's read, RiskScore.creditorNeverPaid) says that
- * the creditor account of `facts[i]` had never been paid, so it has no bucket to delete and is not searched
- * (a fan-in bucket is only ever written with its creditor's first-payment row, in the same statement, and
- * those rows are never deleted).
+ * retention before the group's latest payment deleted.
  */
-export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[],
-  creditorsNeverPaid?: readonly boolean[]): Promise<void> {
+export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void> {
   if (facts.length === 0) return;
-  const columns = recordColumns(facts, creditorsNeverPaid);
+  const columns = recordColumns(facts);
   await tx.query(`
     WITH amounts AS (
       INSERT INTO scoring_debtor_amounts AS s (debtor_account, currency, payment_count, log_amount_mean, log_amount_m2, first_seen_at, last_seen_at)
@@ -383,7 +356,7 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
       ON CONFLICT (creditor_account, bucket_start) DO UPDATE SET debtor_count = f.debtor_count + EXCLUDED.debtor_count
       RETURNING 1
     ), fan_in_pruned AS (
-      DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY(${u('$19', 'text')}) AND bucket_start < $18 RETURNING 1
+      DELETE FROM scoring_creditor_new_debtors WHERE creditor_account = ANY(${u('$16', 'text')}) AND bucket_start < $18 RETURNING 1
     ), creditor AS (
       INSERT INTO scoring_creditor_accounts (creditor_account, first_seen_at)
       SELECT c, to_timestamp(f / 1000.0) FROM unnest(${u('$16', 'text')}, ${u('$17', 'float8')}) AS t(c, f)
@@ -395,7 +368,7 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
   [columns.amountDebtor, columns.amountCurrency, columns.amountCount, columns.amountMean, columns.amountM2, columns.amountFirst, columns.amountLast,
     columns.velocityDebtor, columns.velocityBucket, columns.velocityCount, columns.debtors,
     columns.pairDebtor, columns.pairCreditor, columns.pairAt, limits.scoring.fanInBucketMs / 1000,
-    columns.creditors, columns.creditorAt, new Date(columns.latestMs - limits.scoring.bucketRetentionMs), columns.creditorsToPrune]);
+    columns.creditors, columns.creditorAt, new Date(columns.latestMs - limits.scoring.bucketRetentionMs)]);
 }
 
 /**

@@ -82,12 +82,6 @@ export interface RiskScore {
   readonly score: number;
   /** Largest contributions first. */
   readonly features: readonly ScoreFeature[];
-  /**
-   * Set by a scorer that keeps statistics per account (switch/risk/statistics.ts): the payment's creditor
-   * account had never been paid when it was scored, so recording it has no old bucket of that account's
-   * to delete.
-   */
-  readonly creditorNeverPaid?: boolean;
 }
 
 /**
@@ -99,11 +93,8 @@ export interface Scorer {
   record(tx: Queryable, facts: PaymentRiskFacts): Promise<void>;
   /** Optional, set-based: the scores of many payments, each as `score` alone would give it against the same statistics. */
   scoreAll?(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<RiskScore[]>;
-  /**
-   * Optional, set-based: record many accepted payments, with the effect of `record` for each in turn;
-   * `scores[i]`, when given, is the score `scoreAll` gave `facts[i]` in the same transaction.
-   */
-  recordAll?(tx: Queryable, facts: readonly PaymentRiskFacts[], scores?: readonly (RiskScore | undefined)[]): Promise<void>;
+  /** Optional, set-based: record many accepted payments, with the effect of `record` for each in turn. */
+  recordAll?(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void>;
 }
 
 /** What the stage decided for one payment. */
