@@ -139,16 +139,19 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
   // to the microsecond gives back the very instant (both stores).
   const columns = { debtor: [] as (string | null)[], creditor: [] as (string | null)[], currency: [] as string[], at: [] as number[],
     hour: [] as number[], day: [] as number[], fanIn: [] as number[] };
+  const velocityWidth = limits.scoring.velocityBucketMs;
+  const fanInWidth = limits.scoring.fanInBucketMs;
   for (const f of facts) {
-    const { debtor, creditor } = keys(f);
-    const velocityBucket = bucketStart(f.receivedAt, limits.scoring.velocityBucketMs).getTime();
-    columns.debtor.push(debtor);
-    columns.creditor.push(creditor);
+    const at = f.receivedAt.getTime();
+    // bucketStart's arithmetic on the epoch milliseconds (no Date made per payment).
+    const velocityBucket = Math.floor(at / velocityWidth) * velocityWidth;
+    columns.debtor.push(f.debtorAccount === undefined ? null : accountKey(f.debtorAgent, f.debtorAccount));
+    columns.creditor.push(f.creditorAccount === undefined ? null : accountKey(f.creditorAgent, f.creditorAccount));
     columns.currency.push(f.currency);
-    columns.at.push(f.receivedAt.getTime());
+    columns.at.push(at);
     columns.hour.push(velocityBucket - HOUR_MS);
     columns.day.push(velocityBucket - DAY_MS);
-    columns.fanIn.push(bucketStart(f.receivedAt, limits.scoring.fanInBucketMs).getTime() - DAY_MS);
+    columns.fanIn.push(Math.floor(at / fanInWidth) * fanInWidth - DAY_MS);
   }
   // The debtor's velocity buckets of the last day read once for both windows (one range scan, not two).
   const rows = await tx.query<StatisticsRow & { n: bigint | number }>(`
@@ -174,6 +177,132 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
   return out;
 }
 
+/** A debtor account's Welford in one currency over a group's payments (in their order), its first and last payment (epoch ms). */
+interface AmountRecord { readonly currency: string; n: number; mean: number; m2: number; first: number; last: number }
+
+/**
+ * A debtor account's part of a group's record: its Welford per currency, its payments per velocity
+ * bucket, and the creditor accounts it paid (each with its first payment in the group's order). A
+ * group holds one currency and one bucket per account almost always (a batch file's payments share
+ * their receipt), so those are short lists searched in place (at most the scheme's currencies, and the
+ * 5-minute buckets the group's times span); the creditors after the first in a Map.
+ */
+interface DebtorRecord {
+  readonly debtor: string;
+  readonly amounts: AmountRecord[];
+  readonly buckets: { readonly start: number; n: number }[];
+  creditor: string | undefined;
+  creditorAt: number;
+  moreCreditors: Map<string, number> | undefined;
+}
+
+/** recordScoringStatisticsAll's parameters: each column packed (packColumn), in the order the statement's rows are locked in. */
+interface RecordColumns {
+  readonly amountDebtor: string; readonly amountCurrency: string; readonly amountCount: string; readonly amountMean: string;
+  readonly amountM2: string; readonly amountFirst: string; readonly amountLast: string;
+  readonly velocityDebtor: string; readonly velocityBucket: string; readonly velocityCount: string;
+  readonly debtors: string;
+  readonly pairDebtor: string; readonly pairCreditor: string; readonly pairAt: string;
+  readonly creditors: string; readonly creditorAt: string;
+  /** The group's latest payment (epoch ms): the retention is counted back from it. */
+  readonly latestMs: number;
+}
+
+/**
+ * The record's columns for a group, in one pass over its payments and one sort of its debtor accounts,
+ * times as epoch milliseconds throughout (no Date per payment, no key string built per look-up: the
+ * accounts' own keys are the maps' keys). Amount and velocity rows come in (debtor, currency) and (debtor,
+ * bucket) order, so two groups upserting the same rows lock them in the same order; pairs in debtor order.
+ */
+function recordColumns(facts: readonly PaymentRiskFacts[]): RecordColumns {
+  const velocityWidth = limits.scoring.velocityBucketMs;
+  const byDebtor = new Map<string, DebtorRecord>();
+  const creditorFirst = new Map<string, number>();
+  let latestMs = facts[0]!.receivedAt.getTime();
+  for (let i = 0; i < facts.length; i++) {
+    const f = facts[i]!;
+    const at = f.receivedAt.getTime();
+    if (at > latestMs) latestMs = at;
+    const creditor = f.creditorAccount === undefined ? null : accountKey(f.creditorAgent, f.creditorAccount);
+    if (creditor !== null && !creditorFirst.has(creditor)) creditorFirst.set(creditor, at);
+    if (f.debtorAccount === undefined) continue;
+    const debtor = accountKey(f.debtorAgent, f.debtorAccount);
+    let d = byDebtor.get(debtor);
+    if (d === undefined) {
+      d = { debtor, amounts: [], buckets: [], creditor: undefined, creditorAt: 0, moreCreditors: undefined };
+      byDebtor.set(debtor, d);
+    }
+    const x = logAmount(f.amount);
+    let a: AmountRecord | undefined;
+    for (const candidate of d.amounts) if (candidate.currency === f.currency) a = candidate;
+    if (a === undefined) d.amounts.push({ currency: f.currency, n: 1, mean: x, m2: 0, first: at, last: at });
+    else {
+      // Welford, as recordScoringStatistics's SQL computes it.
+      const delta = x - a.mean;
+      a.n += 1;
+      a.m2 = a.m2 + delta * (delta - delta / a.n);
+      a.mean = a.mean + delta / a.n;
+      if (at < a.first) a.first = at;
+      if (at > a.last) a.last = at;
+    }
+    const start = Math.floor(at / velocityWidth) * velocityWidth;
+    // Searched from the newest: a group's times move forward.
+    let bucket: { readonly start: number; n: number } | undefined;
+    for (let k = d.buckets.length - 1; k >= 0 && bucket === undefined; k--) if (d.buckets[k]!.start === start) bucket = d.buckets[k];
+    if (bucket === undefined) d.buckets.push({ start, n: 1 });
+    else bucket.n += 1;
+    if (creditor === null || creditor === d.creditor) continue;
+    if (d.creditor === undefined) {
+      d.creditor = creditor;
+      d.creditorAt = at;
+    } else if (d.moreCreditors === undefined) d.moreCreditors = new Map([[creditor, at]]);
+    else if (!d.moreCreditors.has(creditor)) d.moreCreditors.set(creditor, at);
+  }
+  const debtors = [...byDebtor.values()].sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : 0));
+  const amount = { debtor: [] as string[], currency: [] as string[], n: [] as number[], mean: [] as number[], m2: [] as number[],
+    first: [] as number[], last: [] as number[] };
+  const velocity = { debtor: [] as string[], bucket: [] as number[], n: [] as number[] };
+  const pair = { debtor: [] as string[], creditor: [] as string[], at: [] as number[] };
+  for (const d of debtors) {
+    if (d.amounts.length > 1) d.amounts.sort((x, y) => (x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
+    for (const a of d.amounts) {
+      amount.debtor.push(d.debtor);
+      amount.currency.push(a.currency);
+      amount.n.push(a.n);
+      amount.mean.push(a.mean);
+      amount.m2.push(a.m2);
+      amount.first.push(a.first);
+      amount.last.push(a.last);
+    }
+    if (d.buckets.length > 1) d.buckets.sort((x, y) => x.start - y.start);
+    for (const b of d.buckets) {
+      velocity.debtor.push(d.debtor);
+      velocity.bucket.push(b.start);
+      velocity.n.push(b.n);
+    }
+    if (d.creditor === undefined) continue;
+    pair.debtor.push(d.debtor);
+    pair.creditor.push(d.creditor);
+    pair.at.push(d.creditorAt);
+    if (d.moreCreditors !== undefined) {
+      for (const [creditor, at] of d.moreCreditors) {
+        pair.debtor.push(d.debtor);
+        pair.creditor.push(creditor);
+        pair.at.push(at);
+      }
+    }
+  }
+  return {
+    amountDebtor: packColumn(amount.debtor), amountCurrency: packColumn(amount.currency), amountCount: packColumn(amount.n),
+    amountMean: packColumn(amount.mean), amountM2: packColumn(amount.m2), amountFirst: packColumn(amount.first), amountLast: packColumn(amount.last),
+    velocityDebtor: packColumn(velocity.debtor), velocityBucket: packColumn(velocity.bucket), velocityCount: packColumn(velocity.n),
+    debtors: packColumn(debtors.map((d) => d.debtor)),
+    pairDebtor: packColumn(pair.debtor), pairCreditor: packColumn(pair.creditor), pairAt: packColumn(pair.at),
+    creditors: packColumn([...creditorFirst.keys()]), creditorAt: packColumn([...creditorFirst.values()]),
+    latestMs,
+  };
+}
+
 /**
  * Add accepted payments to the statistics, in the caller's transaction, in one statement with the same
  * effect as recordScoringStatistics for each in turn: per debtor account and currency the group's own
@@ -187,49 +316,7 @@ export async function readScoringStatisticsAll(tx: Queryable, facts: readonly Pa
  */
 export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly PaymentRiskFacts[]): Promise<void> {
   if (facts.length === 0) return;
-  const amounts = new Map<string, { debtor: string; currency: string; n: number; mean: number; m2: number; first: Date; last: Date }>();
-  const velocity = new Map<string, { debtor: string; bucket: Date; n: number }>();
-  const pairs = new Map<string, { debtor: string; creditor: string; at: Date }>();
-  const creditors = new Map<string, Date>();
-  let latest = facts[0]!.receivedAt;
-  for (const f of facts) {
-    const { debtor, creditor } = keys(f);
-    const at = f.receivedAt;
-    if (at > latest) latest = at;
-    if (debtor !== null) {
-      const x = logAmount(f.amount);
-      const k = `${debtor}\u0000${f.currency}`;
-      const a = amounts.get(k);
-      if (a === undefined) amounts.set(k, { debtor, currency: f.currency, n: 1, mean: x, m2: 0, first: at, last: at });
-      else {
-        // Welford, as recordScoringStatistics's SQL computes it.
-        const delta = x - a.mean;
-        a.n += 1;
-        a.m2 = a.m2 + delta * (delta - delta / a.n);
-        a.mean = a.mean + delta / a.n;
-        if (at < a.first) a.first = at;
-        if (at > a.last) a.last = at;
-      }
-      const bucket = bucketStart(at, limits.scoring.velocityBucketMs);
-      const vk = `${debtor}\u0000${bucket.getTime()}`;
-      const v = velocity.get(vk);
-      if (v === undefined) velocity.set(vk, { debtor, bucket, n: 1 });
-      else v.n += 1;
-      if (creditor !== null && !pairs.has(`${debtor}\u0000${creditor}`)) {
-        pairs.set(`${debtor}\u0000${creditor}`, { debtor, creditor, at });
-      }
-    }
-    if (creditor !== null && !creditors.has(creditor)) creditors.set(creditor, at);
-  }
-  const a = [...amounts.values()];
-  const v = [...velocity.values()];
-  const p = [...pairs.values()];
-  const c = [...creditors.entries()];
-  const debtors = [...new Set(a.map((x) => x.debtor))];
-  const creditorKeys = c.map(([k]) => k);
-  // Sorted keys: two groups upserting the same rows lock them in the same order.
-  a.sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
-  v.sort((x, y) => (x.debtor < y.debtor ? -1 : x.debtor > y.debtor ? 1 : x.bucket.getTime() - y.bucket.getTime()));
+  const columns = recordColumns(facts);
   await tx.query(`
     WITH amounts AS (
       INSERT INTO scoring_debtor_amounts AS s (debtor_account, currency, payment_count, log_amount_mean, log_amount_m2, first_seen_at, last_seen_at)
@@ -278,11 +365,10 @@ export async function recordScoringStatisticsAll(tx: Queryable, facts: readonly 
     )
     SELECT (SELECT count(*) FROM amounts) + (SELECT count(*) FROM velocity) + (SELECT count(*) FROM velocity_pruned)
       + (SELECT count(*) FROM fan_in) + (SELECT count(*) FROM fan_in_pruned) + (SELECT count(*) FROM creditor) AS changed`,
-  [packColumn(a.map((x) => x.debtor)), packColumn(a.map((x) => x.currency)), packColumn(a.map((x) => x.n)), packColumn(a.map((x) => x.mean)),
-    packColumn(a.map((x) => x.m2)), packColumn(a.map((x) => x.first.getTime())), packColumn(a.map((x) => x.last.getTime())),
-    packColumn(v.map((x) => x.debtor)), packColumn(v.map((x) => x.bucket.getTime())), packColumn(v.map((x) => x.n)), packColumn(debtors),
-    packColumn(p.map((x) => x.debtor)), packColumn(p.map((x) => x.creditor)), packColumn(p.map((x) => x.at.getTime())), limits.scoring.fanInBucketMs / 1000,
-    packColumn(creditorKeys), packColumn(c.map(([, at]) => at.getTime())), new Date(latest.getTime() - limits.scoring.bucketRetentionMs)]);
+  [columns.amountDebtor, columns.amountCurrency, columns.amountCount, columns.amountMean, columns.amountM2, columns.amountFirst, columns.amountLast,
+    columns.velocityDebtor, columns.velocityBucket, columns.velocityCount, columns.debtors,
+    columns.pairDebtor, columns.pairCreditor, columns.pairAt, limits.scoring.fanInBucketMs / 1000,
+    columns.creditors, columns.creditorAt, new Date(columns.latestMs - limits.scoring.bucketRetentionMs)]);
 }
 
 /**
