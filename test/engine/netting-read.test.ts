@@ -4,7 +4,7 @@
  * counted with its own scan before (batch payments to net or REJECTED, per message, those REJECTED
  * apart), on a cycle holding every kind of row the two reads tell apart: batch payments ACCEPTED and
  * REJECTED (a message with some, one with all of them rejected), real-time ones COMMITTED (counted in
- * the pairs, not per message) and one not committed (in neither).
+ * the pairs, not per message; a message of only those has no count) and one not committed (in neither).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ for (const backend of backends) {
     it('gives nettingPairs\' pairs and reportNetting\'s counts per message from one statement', async () => {
       const h = await harness(backend, schemeConfig());
       try {
-        for (const [i, seed] of [[0, 1], [1, 2], [2, 3], [0, 4]] as const) {
+        for (const [i, seed] of [[0, 1], [1, 2], [2, 3], [0, 4], [3, 5]] as const) {
           const result = await h.engine.submit({ bytes: encoder.encode(buildPacs008(bulk(i, 12, seed))), sender: DEMO_BANKS[i]!.bic });
           assert.equal(result.status, 'ACCP');
         }
@@ -37,7 +37,7 @@ for (const backend of backends) {
         const cycleId = ids[0]!.cycle_id;
         assert.ok(ids.every((p) => p.cycle_id === cycleId));
         const messages = [...new Set(ids.map((p) => p.message_id))];
-        assert.equal(messages.length, 4);
+        assert.equal(messages.length, 5);
         const of = (m: bigint) => ids.filter((p) => p.message_id === m).map((p) => p.id);
         // Message 1: three payments REJECTED; message 2: all of them; message 3: two real-time COMMITTED
         // and one real-time RESERVED (rows set directly: only what the reads select on matters here).
@@ -45,6 +45,8 @@ for (const backend of backends) {
         await db.query("UPDATE payments SET state = 'REJECTED', reason_code = 'AM23' WHERE id = ANY($1::bigint[])", [of(messages[2]!)]);
         await db.query("UPDATE payments SET mode = 'realtime', state = 'COMMITTED' WHERE id = ANY($1::bigint[])", [of(messages[3]!).slice(0, 2)]);
         await db.query("UPDATE payments SET mode = 'realtime', state = 'RESERVED' WHERE id = $1", [of(messages[3]!)[2]!]);
+        // Message 4: real-time only (no batch payment: no netting report, so no count).
+        await db.query("UPDATE payments SET mode = 'realtime', state = 'COMMITTED' WHERE id = ANY($1::bigint[])", [of(messages[4]!)]);
 
         const read = await nettingRead(db, cycleId);
         assert.deepEqual(read.pairs, await nettingPairs(db, cycleId, 'ACCEPTED'));
