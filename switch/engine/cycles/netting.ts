@@ -68,7 +68,7 @@ function pairObligation(p: PairRow, index: number): Obligation {
 export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.state !== 'CUT_OFF') return;
-  const pairs = await nettingPairs(tx, cycleId, 'ACCEPTED');
+  const { pairs, messages } = await nettingRead(tx, cycleId);
   const realtimePairs = pairs.map(pairObligation).filter((_, i) => pairs[i]!.mode === 'realtime');
   const batchPairs = pairs.map(pairObligation).filter((_, i) => pairs[i]!.mode === 'batch');
   const caps = await batchCaps(tx, realtimePairs);
@@ -87,7 +87,9 @@ export async function netCycle(ctx: EngineContext, tx: Queryable, cycleId: bigin
   await tx.query("UPDATE cycles SET state = 'NETTED', netted_at = now() WHERE id = $1", [cycleId]);
   await rejectUnwound(tx, removedIds, REASON.settlementLimitExceeded, `unwound from cycle ${cycleId}: net debit cap exceeded`);
   await storePositions(tx, cycleId, removedIds.length === 0 ? pairs : await nettingPairs(tx, cycleId, 'NETTED'));
-  await reportNetting(ctx, tx, cycleId);
+  // Without an unwind no batch payment of the cycle changed since the read: its counts per message
+  // stand (the payments read ACCEPTED are the NETTED ones now); after one, they are counted again.
+  await reportNetting(ctx, tx, cycleId, removedIds.length === 0 ? messages : undefined);
   await broadcastEvent(ctx, tx, 'CYCLE_NETTED', [cycleId.toString()], cycleId);
   if (removedIds.length > 0) ctx.events?.({ event: 'cycle.unwind', cycle: cycleId, payments: removedIds.length, reason: REASON.settlementLimitExceeded });
   ctx.events?.({ event: 'cycle.netted', cycle: cycleId, unwound: removedIds.length });
@@ -100,6 +102,42 @@ export function nettingPairs(tx: Queryable, cycleId: bigint, batchState: 'ACCEPT
     `SELECT mode, debtor_agent, creditor_agent, currency, SUM(amount_minor)::bigint AS amount_minor, COUNT(*)::int AS count FROM payments_effective
       WHERE cycle_id = $1 AND ((mode = 'batch' AND state = $2) OR (mode = 'realtime' AND state = 'COMMITTED'))
       GROUP BY mode, debtor_agent, creditor_agent, currency ORDER BY mode, debtor_agent, creditor_agent, currency`, [cycleId, batchState]);
+}
+
+/** A message with batch payments in the cycle: its row id, how many of them are to net or REJECTED, how many REJECTED. */
+export interface MessageCount {
+  readonly message_row: bigint;
+  readonly total: number;
+  readonly rejected: number;
+}
+
+/**
+ * Netting's read of the cycle (issue 15, decision 600): the pairs of nettingPairs(…, 'ACCEPTED') and,
+ * from the same scan, the cycle's batch payments counted per message as reportNetting counts them
+ * (ACCEPTED, which NET makes NETTED, or REJECTED). Two grouping sets of one aggregate: the cycle's
+ * 200,000 payments read once, where the pairs and the counts per message were two scans (and the
+ * rejected lines a third, skipped when no message has one). Rows REJECTED count only per message;
+ * a pair row only from the payments to net, as nettingPairs sums them.
+ */
+export async function nettingRead(tx: Queryable, cycleId: bigint): Promise<{ pairs: PairRow[]; messages: MessageCount[] }> {
+  const rows = await tx.query<{ per_message: number; mode: 'batch' | 'realtime'; debtor_agent: string; creditor_agent: string; currency: string;
+    amount_minor: bigint; count: number; message_row: bigint; total: number; rejected: number }>(
+    `SELECT GROUPING(message_id) AS per_message, mode, debtor_agent, creditor_agent, currency,
+            (SUM(amount_minor) FILTER (WHERE state <> 'REJECTED'))::bigint AS amount_minor, (COUNT(*) FILTER (WHERE state <> 'REJECTED'))::int AS count,
+            message_id AS message_row, (COUNT(*) FILTER (WHERE mode = 'batch'))::int AS total,
+            (COUNT(*) FILTER (WHERE mode = 'batch' AND state = 'REJECTED'))::int AS rejected
+       FROM payments_effective
+      WHERE cycle_id = $1 AND ((mode = 'batch' AND state IN ('ACCEPTED', 'REJECTED')) OR (mode = 'realtime' AND state = 'COMMITTED'))
+      GROUP BY GROUPING SETS ((mode, debtor_agent, creditor_agent, currency), (message_id))
+     HAVING CASE WHEN GROUPING(message_id) = 1 THEN COUNT(*) FILTER (WHERE state <> 'REJECTED') > 0 ELSE COUNT(*) FILTER (WHERE mode = 'batch') > 0 END
+      ORDER BY GROUPING(message_id) DESC, mode, debtor_agent, creditor_agent, currency, message_id`, [cycleId]);
+  const pairs: PairRow[] = [], messages: MessageCount[] = [];
+  for (const r of rows) {
+    if (r.per_message === 1) {
+      pairs.push({ mode: r.mode, debtor_agent: r.debtor_agent, creditor_agent: r.creditor_agent, currency: r.currency, amount_minor: r.amount_minor, count: r.count });
+    } else messages.push({ message_row: r.message_row, total: r.total, rejected: r.rejected });
+  }
+  return { pairs, messages };
 }
 
 /** Unwind netted payments and reject them (not rolled over: docs/scheme-rules.md, "Positions, caps and unwind"). */
@@ -154,13 +192,25 @@ export async function storePositions(tx: Queryable, cycleId: bigint, pairs: read
  * After netting: a pacs.002 to each sender of batch payments in the cycle (ACCP, or PART/RJCT listing
  * the unwound). Counted per message in the database; only the unwound payments are read one by one.
  */
-async function reportNetting(ctx: EngineContext, tx: Queryable, cycleId: bigint): Promise<void> {
-  const counted = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string; total: number; rejected: number }>(
-    `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.total, g.rejected
-       FROM (SELECT message_id, COUNT(*)::int AS total, (COUNT(*) FILTER (WHERE state = 'REJECTED'))::int AS rejected FROM payments_effective
-              WHERE cycle_id = $1 AND mode = 'batch' AND state IN ('NETTED', 'REJECTED') GROUP BY message_id) g
-       JOIN messages m ON m.id = g.message_id ORDER BY g.message_id`, [cycleId]);
-  const rejected = await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; reason_code: string | null }>(
+async function reportNetting(ctx: EngineContext, tx: Queryable, cycleId: bigint, counts?: readonly MessageCount[]): Promise<void> {
+  type Counted = { row_id: bigint; message_id: string; sender: string; message_type: string; total: number; rejected: number };
+  let counted: Counted[];
+  if (counts === undefined) {
+    counted = await tx.query<Counted>(
+      `SELECT g.message_id AS row_id, m.message_id, m.participant AS sender, m.message_type, g.total, g.rejected
+         FROM (SELECT message_id, COUNT(*)::int AS total, (COUNT(*) FILTER (WHERE state = 'REJECTED'))::int AS rejected FROM payments_effective
+                WHERE cycle_id = $1 AND mode = 'batch' AND state IN ('NETTED', 'REJECTED') GROUP BY message_id) g
+         JOIN messages m ON m.id = g.message_id ORDER BY g.message_id`, [cycleId]);
+  } else {
+    // Counted by netting's read (nettingRead, no unwind since): only the messages' own columns are read here.
+    const byRow = new Map(counts.map((c) => [c.message_row.toString(), c]));
+    const rows = await tx.query<{ row_id: bigint; message_id: string; sender: string; message_type: string }>(
+      'SELECT id AS row_id, message_id, participant AS sender, message_type FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id',
+      [counts.map((c) => c.message_row.toString())]);
+    counted = rows.map((m) => ({ ...m, total: byRow.get(m.row_id.toString())!.total, rejected: byRow.get(m.row_id.toString())!.rejected }));
+  }
+  // The rejected lines: none to read when every count says so (the usual case, no scan of the cycle).
+  const rejected = counts !== undefined && counts.every((c) => c.rejected === 0) ? [] : await tx.query<{ message_id: string; sender: string; transaction_id: string | null; end_to_end_id: string | null; reason_code: string | null }>(
     `SELECT m.message_id, m.participant AS sender, p.transaction_id, p.end_to_end_id, p.reason_code
        FROM payments_effective p JOIN messages m ON m.id = p.message_id
       WHERE p.cycle_id = $1 AND p.mode = 'batch' AND p.state = 'REJECTED' ORDER BY p.message_id, p.transaction_index`, [cycleId]);
