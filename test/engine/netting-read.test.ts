@@ -1,5 +1,5 @@
 /**
- * Netting's one read of the cycle (switch/engine/cycles/netting.ts nettingRead, decision 600): its pairs
+ * Netting's one read of the cycle (switch/engine/cycles/netting.ts nettingRead, decision 107): its pairs
  * are nettingPairs(…, 'ACCEPTED') row for row, and its counts per message are what reportNetting
  * counted with its own scan before (batch payments to net or REJECTED, per message, those REJECTED
  * apart), on a cycle holding every kind of row the two reads tell apart: batch payments ACCEPTED and

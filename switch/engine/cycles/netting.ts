@@ -112,7 +112,7 @@ export interface MessageCount {
 }
 
 /**
- * Netting's read of the cycle (issue 15, decision 600): the pairs of nettingPairs(…, 'ACCEPTED') and,
+ * Netting's read of the cycle (issue 15, decision 107): the pairs of nettingPairs(…, 'ACCEPTED') and,
  * from the same scan, the cycle's batch payments counted per message as reportNetting counts them
  * (ACCEPTED, which NET makes NETTED, or REJECTED). Two grouping sets of one aggregate: the cycle's
  * 200,000 payments read once, where the pairs and the counts per message were two scans (and the
