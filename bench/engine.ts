@@ -507,7 +507,7 @@ class SqlTimings {
   }
 
   report(phase: string): void {
-    const top = [...this.totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
+    const top = [...this.totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.BENCH_SQL_TIMING_TOP ?? 14));
     console.error(`-- ${phase}: SQL time by statement (ms, calls)`);
     for (const [key, { ms, n }] of top) console.error(`${ms.toFixed(0).padStart(8)} ${String(n).padStart(7)}  ${key}`);
     this.totals.clear();
@@ -956,8 +956,11 @@ async function realtimeChild(seconds: number, rates: number[], only = false): Pr
   const messages = new SingleMessages(banks, settlementDate());
   const xsd = new XsdValidator();
   const steps: RealtimeStep[] = [];
+  const sqlTimings = SqlTimings.install();
   const run = async (rate: number): Promise<RealtimeStep> => {
+    sqlTimings?.report('real-time warm-up or previous step');
     const step = await realtimeStep(rate, seconds, xsd, banks, messages);
+    sqlTimings?.report(`real time ${rate}/s`);
     console.error(`  realtime ${rate}/s: achieved ${step.achieved}/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, shed ${step.shed}, ` +
       `${step.held ? 'held' : 'not held'}, CPU ms/payment ${step.nodeCpuMsPerPayment} node / ${step.postgresCpuMsPerPayment ?? '?'} PostgreSQL, ` +
       `group mean ${step.meanGroup} max ${step.largestGroup}${step.failedGroups ? ` (${step.failedGroups} failed)` : ''}, ` +

@@ -198,15 +198,28 @@ export class XsdValidator {
     const schema = this.schema(messageId);
     const lw = this.laneWorker(messageId);
     const id = this.nextId++;
+    // The job's messages packed into one buffer that is handed over, not cloned: each message's bytes
+    // are usually a view of a larger buffer (the submission, Node's pooled slab), and cloning a view
+    // copies its whole buffer, one allocation per message on both threads (docs/performance.md,
+    // "Session 14"). One copy here, none in between.
+    let size = 0;
+    for (const f of files) size += f.contents.byteLength;
+    const packed = new Uint8Array(size);
+    let at = 0;
+    const sent = files.map((f) => {
+      packed.set(f.contents, at);
+      const contents = packed.subarray(at, at + f.contents.byteLength);
+      at += f.contents.byteLength;
+      return { fileName: f.fileName, contents };
+    });
     const reply = await new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       lw.ids.add(id);
       if (lw.ids.size === 1) lw.worker.ref();
       lw.worker.postMessage({
         id, schemaName: `${messageId}.xsd`, persistent: true, ...(lw.schemaSent ? {} : { schema }),
-        files: files.map((f) => ({ fileName: f.fileName, contents: f.contents })),
-        maxMemoryPages: limits.xsdMemoryPagesMax,
-      });
+        files: sent, maxMemoryPages: limits.xsdMemoryPagesMax,
+      }, [packed.buffer]);
       lw.schemaSent = true;
       // After the post: the worker looks for jobs, then waits only while the signal is unchanged.
       Atomics.add(lw.signal, 0, 1);

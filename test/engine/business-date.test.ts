@@ -6,10 +6,10 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { businessDateOf } from '../../batch/calendar.ts';
+import { addDays, businessDateOf, nextBusinessDay } from '../../batch/calendar.ts';
 import type { CalendarConfig } from '../../switch/config.ts';
 import type { EngineContext } from '../../switch/engine/context.ts';
-import { currentBusinessDate } from '../../switch/engine/business-date.ts';
+import { currentBusinessDate, futureDateRules } from '../../switch/engine/business-date.ts';
 
 const calendars: CalendarConfig[] = [
   { timeZone: 'Europe/Berlin', cycleDayRollTime: '16:00', holidays: ['2026-03-30', '2026-10-26', '2026-12-25'], weekendDays: [6, 0] },
@@ -47,4 +47,30 @@ it('exactly at the roll instant and one millisecond before it', () => {
   assert.equal(currentBusinessDate(ctx), '2026-11-25');
   now -= 1;
   assert.equal(currentBusinessDate(ctx), '2026-11-24');
+});
+
+it('the reused future-date rules equal the horizon walked afresh, whatever the order of dates, horizons and calendars', () => {
+  // Kept per calendar and worked out again when the business date, the horizon or the real-time
+  // service differs: a stale entry would show here as another latest date or another realtime flag.
+  const services = [[], [{ messageType: 'pacs.008', mode: 'realtime' }]];
+  fc.assert(fc.property(
+    fc.array(fc.record({
+      calendar: fc.constantFrom(...calendars), offset: fc.integer({ min: 0, max: 400 }),
+      horizon: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }), realtime: fc.boolean(),
+    }), { minLength: 1, maxLength: 60 }),
+    (asks) => {
+      for (const { calendar, offset, horizon, realtime } of asks) {
+        const businessDate = nextBusinessDay(addDays('2026-01-01', offset), calendar);
+        const ctx = { config: { calendar, services: services[realtime ? 1 : 0], ...(horizon === undefined ? {} : { futureDatedHorizonBusinessDays: horizon }) } } as unknown as EngineContext;
+        let latest = businessDate;
+        for (let i = 0; i < (horizon ?? 5); i++) latest = nextBusinessDay(latest, calendar);
+        const rules = futureDateRules(ctx, businessDate);
+        assert.equal(rules.latest, latest, `${calendar.timeZone} ${businessDate} horizon ${horizon}`);
+        assert.equal(rules.realtime, realtime);
+        assert.equal(rules.isBusinessDay(latest), true);
+        // The same date and horizon with the real-time service switched (a configuration reload).
+        const switched = { config: { ...ctx.config, services: services[realtime ? 0 : 1] } } as unknown as EngineContext;
+        assert.equal(futureDateRules(switched, businessDate).realtime, !realtime);
+      }
+    }), { numRuns: 200, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
 });
