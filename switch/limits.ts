@@ -62,6 +62,10 @@ export const limits = {
    * messages, see xsd-worker.cjs); larger ones (a whole file in one window) get a job of their own,
    * so a lane's WebAssembly memory stays at the size of small messages. */
   xsdLaneMessageBytesMax: 256 * 1024,
+  /** Largest wrapper document a lane's job validates its messages in first (xsd-pool.ts
+   * validateOnLane): about 300 single-transaction pacs.008, so the lane's WebAssembly memory stays
+   * near its 16 MiB start; a job with more is validated in several. */
+  xsdLaneWrapperBytesMax: 1024 * 1024,
   /** WebAssembly memory ceiling per XSD call, in 64 KiB pages (512 MiB): a window plus the schema
    * never comes near it; it only stops a pathological input from taking the machine. */
   xsdMemoryPagesMax: 8192,

@@ -53,6 +53,8 @@ export class XsdValidator {
   private readonly busy: number[] = [];
   private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private readonly schemas = new Map<string, Uint8Array>();
+  /** Per message id, its lane's wrapper schema (laneSchema). */
+  private readonly laneSchemas = new Map<string, Uint8Array | undefined>();
   /** Per worker, the schemas it already holds: each is sent to a worker once, not with every job. */
   private readonly sentSchemas: Set<string>[] = [];
   private readonly lanes = new Map<string, Lane>();
@@ -193,9 +195,37 @@ export class XsdValidator {
     });
   }
 
-  /** A lane's job, for its worker's long xmllint run: woken through the shared signal (see xsd-worker.cjs). */
+  /**
+   * A lane's job, for its worker's long xmllint run: woken through the shared signal (see xsd-worker.cjs).
+   *
+   * Several messages are validated first as ONE document (laneWrappers): libxml2 spends about as much
+   * per document (a parser and a validation context set up and freed, ~70 µs natively, ~90 µs in
+   * WebAssembly) as on a whole single-transaction message, so a job of 50 messages cost 50 of those.
+   * Each message stands in its own wrapper element whose content is exactly one element of the
+   * message schema's namespace, validated strictly against that schema's global declarations: what
+   * a document of its own is validated against. The wrapper is only a fast path for the common case:
+   * when every wrapper validates, every message does; when anything in it fails (an invalid or
+   * ill-formed message, or anything the wrapper might read differently), the messages are validated
+   * one document each, as before, and their verdicts and errors are those (docs/validation.md,
+   * "XSD lanes").
+   */
   private async validateOnLane(messageId: string, files: readonly XsdFile[]): Promise<Map<string, XsdError[]>> {
-    const schema = this.schema(messageId);
+    if (files.length >= 2) {
+      const wrapped = this.laneSchema(messageId) === undefined ? undefined : laneWrappers(files, limits.xsdLaneWrapperBytesMax);
+      if (wrapped !== undefined) {
+        const errors = await this.runOnLane(messageId, true, wrapped);
+        let valid = true;
+        for (const e of errors.values()) if (e.length > 0) valid = false;
+        if (valid) return new Map(files.map((f) => [f.fileName, []]));
+      }
+    }
+    return this.runOnLane(messageId, false, files);
+  }
+
+  private async runOnLane(messageId: string, wrapped: boolean, files: readonly XsdFile[]): Promise<Map<string, XsdError[]>> {
+    const plainName = `${messageId}.xsd`;
+    const schemaName = wrapped ? `${messageId}.lane.xsd` : plainName;
+    const schema = wrapped ? this.laneSchema(messageId)! : this.schema(messageId);
     const lw = this.laneWorker(messageId);
     const id = this.nextId++;
     // The job's messages packed into one buffer that is handed over, not cloned: each message's bytes
@@ -212,15 +242,18 @@ export class XsdValidator {
       at += f.contents.byteLength;
       return { fileName: f.fileName, contents };
     });
+    // Each schema travels to the lane's worker once; the wrapper's run also needs the message schema it imports.
+    const imports = wrapped ? [{ name: plainName, ...(lw.schemasSent.has(plainName) ? {} : { contents: this.schema(messageId) }) }] : undefined;
     const reply = await new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       lw.ids.add(id);
       if (lw.ids.size === 1) lw.worker.ref();
       lw.worker.postMessage({
-        id, schemaName: `${messageId}.xsd`, persistent: true, ...(lw.schemaSent ? {} : { schema }),
+        id, schemaName, persistent: true, ...(lw.schemasSent.has(schemaName) ? {} : { schema }), ...(imports ? { imports } : {}),
         files: sent, maxMemoryPages: limits.xsdMemoryPagesMax,
       }, [packed.buffer]);
-      lw.schemaSent = true;
+      lw.schemasSent.add(schemaName);
+      if (wrapped) lw.schemasSent.add(plainName);
       // After the post: the worker looks for jobs, then waits only while the signal is unchanged.
       Atomics.add(lw.signal, 0, 1);
       Atomics.notify(lw.signal, 0);
@@ -228,12 +261,43 @@ export class XsdValidator {
     return parseXmllintOutput(reply, files);
   }
 
+  /**
+   * The wrapper schema of a lane (see validateOnLane): a Lane of elements M0, M1, … (one per message,
+   * each named after its place), each holding exactly one element of the message schema's target
+   * namespace, validated strictly (so it must be one of that schema's global elements, as a document's
+   * root must). Undefined when the message schema has no target namespace (never for ISO 20022
+   * messages): those are validated one document each.
+   */
+  private laneSchema(messageId: string): Uint8Array | undefined {
+    if (this.laneSchemas.has(messageId)) return this.laneSchemas.get(messageId);
+    const target = /\stargetNamespace="([^"]+)"/.exec(new TextDecoder().decode(this.schema(messageId)))?.[1];
+    const bytes = target === undefined ? undefined : new TextEncoder().encode(
+      `<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:l="${LANE_NAMESPACE}" targetNamespace="${LANE_NAMESPACE}" elementFormDefault="qualified">
+  <xs:import namespace="${target}" schemaLocation="${messageId}.xsd"/>
+  <xs:complexType name="M">
+    <xs:sequence>
+      <xs:any namespace="${target}" processContents="strict"/>
+    </xs:sequence>
+  </xs:complexType>
+  <xs:element name="Lane">
+    <xs:complexType>
+      <xs:sequence>
+${Array.from({ length: limits.xsdBatchMessageCountMax }, (_, i) => `        <xs:element name="M${i}" type="l:M" minOccurs="0"/>\n`).join('')}      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+`);
+    this.laneSchemas.set(messageId, bytes);
+    return bytes;
+  }
+
   private laneWorker(messageId: string): LaneWorker {
     const existing = this.laneWorkers.get(messageId);
     if (existing) return existing;
     const shared = new SharedArrayBuffer(4);
     const worker = new Worker(new URL('./xsd-worker.cjs', import.meta.url), { workerData: { signal: shared } });
-    const lw: LaneWorker = { worker, signal: new Int32Array(shared), ids: new Set(), schemaSent: false };
+    const lw: LaneWorker = { worker, signal: new Int32Array(shared), ids: new Set(), schemasSent: new Set() };
     worker.on('message', (reply: WorkerReply) => {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
@@ -278,7 +342,8 @@ interface LaneWorker {
   readonly worker: Worker;
   readonly signal: Int32Array;
   readonly ids: Set<number>;
-  schemaSent: boolean;
+  /** The schemas this worker already holds (each is sent once). */
+  readonly schemasSent: Set<string>;
 }
 
 /** Single messages of one schema: the batch gathering, and the lane's job in flight. */
@@ -327,4 +392,86 @@ export function parseXmllintOutput(reply: WorkerReply, files: readonly XsdFile[]
     }
   }
   return errors;
+}
+
+/** The namespace of a lane's wrapper elements (validateOnLane); no message uses it. */
+const LANE_NAMESPACE = 'urn:clearhouse:xsd-lane:1';
+const LANE_OPEN = new TextEncoder().encode(`<clhl:Lane xmlns:clhl="${LANE_NAMESPACE}">`);
+const LANE_CLOSE = new TextEncoder().encode('</clhl:Lane>\n');
+/** The wrapper elements' prefix: a message that contains it anywhere is never wrapped (laneWrappers). */
+const LANE_PREFIX = new TextEncoder().encode('clhl:');
+
+/**
+ * The messages of a lane's job as wrapper documents (validateOnLane) of at most `bytesMax` and
+ * limits.xsdBatchMessageCountMax messages each (a larger message alone in one), or undefined when some
+ * message cannot stand in a wrapper unchanged.
+ *
+ * A wrapper that validates must mean that each message, alone, would. So:
+ * - message k of a wrapper stands in an element named Mk: a message that leaves a comment, processing
+ *   instruction, CDATA section, tag or attribute value open swallows its own closing tag and the next
+ *   one's opening tag, and the next closing tag then names another element: not well-formed;
+ * - no message may contain the wrappers' prefix at all (so none can close or open a wrapper element);
+ * - each Mk takes exactly one element and no text: a message with two roots, text around its root or
+ *   no root fails its Mk;
+ * - a message's XML declaration (and byte order mark) is left out; one that names an encoding other
+ *   than UTF-8 (whose bytes a wrapper would read as UTF-8) or does not end, is not wrapped;
+ * - the wrapper declares no default namespace, so a message's elements keep the namespaces it gives
+ *   them (a root without one stays without one, and is refused as alone).
+ */
+export function laneWrappers(files: readonly XsdFile[], bytesMax: number): XsdFile[] | undefined {
+  const bodies: Uint8Array[] = [];
+  for (const f of files) {
+    const body = withoutXmlDeclaration(f.contents);
+    if (body === undefined || Buffer.from(body.buffer, body.byteOffset, body.byteLength).indexOf(LANE_PREFIX) >= 0) return undefined;
+    bodies.push(body);
+  }
+  const wrappers: XsdFile[] = [];
+  let group: Uint8Array[] = [];
+  let groupBytes = 0;
+  const flush = (): void => {
+    if (group.length === 0) return;
+    const tags = group.map((_, k) => laneTags(k));
+    const size = LANE_OPEN.length + LANE_CLOSE.length + group.reduce((sum, b, k) => sum + b.length + tags[k]![0].length + tags[k]![1].length, 0);
+    const out = new Uint8Array(size);
+    let at = 0;
+    const put = (b: Uint8Array): void => { out.set(b, at); at += b.length; };
+    put(LANE_OPEN);
+    group.forEach((b, k) => { put(tags[k]![0]); put(b); put(tags[k]![1]); });
+    put(LANE_CLOSE);
+    wrappers.push({ fileName: `lane${wrappers.length}.xml`, contents: out });
+    group = [];
+    groupBytes = 0;
+  };
+  for (const body of bodies) {
+    if (group.length > 0 && (groupBytes + body.length > bytesMax || group.length === limits.xsdBatchMessageCountMax)) flush();
+    group.push(body);
+    groupBytes += body.length;
+  }
+  flush();
+  return wrappers;
+}
+
+const encoder = new TextEncoder();
+/** Per place k, the opening and closing tags of Mk, encoded once. */
+const laneTagCache: (readonly [Uint8Array, Uint8Array])[] = [];
+function laneTags(k: number): readonly [Uint8Array, Uint8Array] {
+  return laneTagCache[k] ??= [encoder.encode(`<clhl:M${k}>`), encoder.encode(`</clhl:M${k}>\n`)];
+}
+const XML_DECLARATION_START = new TextEncoder().encode('<?xml');
+
+/** The bytes after a leading byte order mark and XML declaration; undefined if that declaration names another encoding than UTF-8 or does not end. */
+function withoutXmlDeclaration(bytes: Uint8Array): Uint8Array | undefined {
+  const at = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let declaration = bytes.length >= at + 6;
+  for (let i = 0; declaration && i < XML_DECLARATION_START.length; i++) if (bytes[at + i] !== XML_DECLARATION_START[i]) declaration = false;
+  // '<?xml' must be followed by whitespace to be the declaration ('<?xml-stylesheet' is a processing instruction).
+  const next = bytes[at + 5];
+  if (!declaration || !(next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d)) return at === 0 ? bytes : bytes.subarray(at);
+  let end = -1;
+  for (let i = at + 5; i + 1 < bytes.length; i++) if (bytes[i] === 0x3f && bytes[i + 1] === 0x3e) { end = i; break; }
+  if (end < 0) return undefined;
+  const text = new TextDecoder().decode(bytes.subarray(at, end));
+  const encoding = /\sencoding\s*=\s*["']([^"']*)["']/.exec(text)?.[1];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') return undefined;
+  return bytes.subarray(end + 2);
 }

@@ -138,9 +138,21 @@ let currentIndex = -1;
 /** What xmllint printed for the current job's files so far. */
 let currentStderr = '';
 
+/** Per schema, the schemas it imports (a lane's wrapper schema imports its message schema): in its runs' file system too. */
+const importsOf = new Map();
+
 function accept(job) {
   if (job.schema) schemas.set(job.schemaName, job.schema);
+  if (job.imports) {
+    for (const imported of job.imports) if (imported.contents) schemas.set(imported.name, imported.contents);
+    importsOf.set(job.schemaName, job.imports.map((imported) => imported.name));
+  }
   queue.push(job);
+}
+
+/** A run's schema files: the schema and what it imports. */
+function schemaFiles(schemaName) {
+  return [schemaName, ...(importsOf.get(schemaName) || [])].map((name) => ({ fileName: name, contents: schemas.get(name) }));
 }
 
 function takeWaiting() {
@@ -152,7 +164,6 @@ function reply(job, exitCode, stderr) {
 }
 
 function persistentRun(schemaName) {
-  const schema = schemas.get(schemaName);
   return new Promise((resolve) => {
     let device;        // the device xmllint reads now
     let bytes;         // what it serves (undefined: an empty file, to end the run)
@@ -231,7 +242,7 @@ function persistentRun(schemaName) {
     const args = ['--schema', schemaName, '--noout', '--nonet'];
     for (let i = 0; i < RUN_FILES; i++) args.push(DEVICES[i % 2]);
     createXmllint({
-      inputFiles: [{ fileName: schemaName, contents: schema }],
+      inputFiles: schemaFiles(schemaName),
       arguments: args,
       wasmMemory: memoryFor(persistentMemoryPages),
       onRuntimeInitialized() {
@@ -263,7 +274,7 @@ async function drain() {
     const job = queue[0];
     if (job.persistent) {
       persistentMemoryPages = job.maxMemoryPages;
-      if (!schemas.has(job.schemaName)) { queue.shift(); reply(job, -3, `worker error: no schema ${job.schemaName}\n`); continue; }
+      if (schemaFiles(job.schemaName).some((f) => !f.contents)) { queue.shift(); reply(job, -3, `worker error: no schema ${job.schemaName}\n`); continue; }
       await persistentRun(job.schemaName);
       continue;
     }

@@ -5,7 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { XsdValidator, type XsdError } from '../../switch/validation/xsd-pool.ts';
+import { laneWrappers, XsdValidator, type XsdError } from '../../switch/validation/xsd-pool.ts';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
@@ -112,5 +113,79 @@ describe('XSD worker: a run ends for a job it cannot serve', () => {
     } finally {
       await worker.terminate();
     }
+  });
+});
+
+/**
+ * A lane validates a job's messages first as one wrapper document (xsd-pool.ts validateOnLane): that
+ * fast path must never pass a message that fails alone. Generated groups mix valid messages with
+ * messages built to escape or fool a wrapper — an open comment, processing instruction, CDATA section,
+ * tag or attribute value that would swallow the next message's wrapper tags, the wrappers' own tags,
+ * two roots, text around the root, a root in another or no namespace, a declaration in another
+ * encoding with a non-ASCII byte, a byte order mark, nothing at all — and every message must get exactly
+ * what a job of its own gives it.
+ */
+describe('XSD lanes: a wrapper passes only what passes alone', () => {
+  const valid = new TextDecoder().decode(readFileSync(new URL('../fixtures/pacs.008.001.08/valid-minimal.xml', import.meta.url)));
+  const declaration = '<?xml version="1.0" encoding="UTF-8"?>';
+  const body = valid.slice(valid.indexOf('?>') + 2);
+  const text = (t: string): Uint8Array => new TextEncoder().encode(t);
+  const latin1 = (t: string): Uint8Array => Uint8Array.from(t, (c) => c.charCodeAt(0));
+  const kinds: Record<string, Uint8Array> = {
+    valid: text(valid),
+    noDeclaration: text(body.trimStart()),
+    bom: new Uint8Array([0xef, 0xbb, 0xbf, ...text(valid)]),
+    commentsAround: text(`${declaration}<!-- before -->${body}<!-- after --><?pi after?>`),
+    openComment: text(`${valid}<!--`),
+    bareOpenComment: text('<!--'),
+    bareOpenPi: text('<?pi '),
+    bareOpenTag: text('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08" a="'),
+    closeComment: text(`-->${body}`),
+    openPi: text(`${valid}<?pi `),
+    closePi: text(`?>${body}`),
+    openCdata: text(`${valid}<![CDATA[`),
+    closeCdata: text(`]]>${body}`),
+    openAttribute: text(`${declaration}<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08" a="`),
+    closeAttribute: text(`"${body}`),
+    wrapperTags: text(`${valid}</clhl:M1><clhl:M2>`),
+    wrapperClose: text(`${body}</clhl:M0></clhl:Lane><clhl:Lane xmlns:clhl="urn:clearhouse:xsd-lane:1"><clhl:M0>`),
+    twoRoots: text(`${valid}${body}`),
+    textAfter: text(`${valid}x`),
+    textBefore: text(`x${body}`),
+    noNamespace: text(valid.replace(' xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"', '')),
+    otherNamespace: text(valid.replace('pacs.008.001.08"', 'pacs.008.001.09"')),
+    latin1Declared: latin1(valid.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace('<MsgId>BANKDEFF', '<MsgId>BANK\u00e9EFF')),
+    utf8NonAscii: text(valid.replace('<MsgId>BANKDEFF', '<MsgId>BANK\u00e9EFF')),
+    unendedDeclaration: text('<?xml version="1.0" encoding="UTF-8"'),
+    onlyComment: text('<!-- nothing -->'),
+    empty: new Uint8Array(0),
+  };
+  const strip = (errors: readonly XsdError[]): { line: number | undefined; message: string }[] =>
+    errors.map((e) => ({ line: e.line, message: e.message }));
+
+  it('gives every message of every generated group the errors a job of its own gives it', async () => {
+    const alone = new Map<string, ReturnType<typeof strip>>();
+    for (const [kind, bytes] of Object.entries(kinds)) {
+      alone.set(kind, strip((await xsd.validateFiles('pacs.008.001.08', [{ fileName: 'alone.xml', contents: bytes }])).errors.get('alone.xml')!));
+    }
+    // The valid kinds pass alone; the others fail alone (or the generation would test nothing).
+    for (const kind of ['valid', 'noDeclaration', 'bom', 'commentsAround', 'utf8NonAscii', 'latin1Declared']) assert.deepEqual(alone.get(kind), [], kind);
+    for (const kind of Object.keys(kinds)) if (!['valid', 'noDeclaration', 'bom', 'commentsAround', 'utf8NonAscii', 'latin1Declared'].includes(kind)) assert.ok(alone.get(kind)!.length > 0, kind);
+    let wrapped = 0;
+    await fc.assert(fc.asyncProperty(
+      // Singles, and the pairs that open something in one message and close it in the next.
+      fc.array(fc.oneof(
+        { weight: 3, arbitrary: fc.constant(['valid']) },
+        { weight: 4, arbitrary: fc.constantFrom(...Object.keys(kinds)).map((k) => [k]) },
+        { weight: 2, arbitrary: fc.constantFrom(['bareOpenComment', 'closeComment'], ['openComment', 'closeComment'], ['bareOpenPi', 'closePi'],
+          ['openPi', 'closePi'], ['bareOpenTag', 'closeAttribute'], ['openAttribute', 'closeAttribute'], ['openCdata', 'closeCdata']) },
+      ), { minLength: 1, maxLength: 25 }).map((parts) => parts.flat()).filter((group) => group.length >= 2),
+      async (group) => {
+        if (laneWrappers(group.map((kind, i) => ({ fileName: `m${i}.xml`, contents: kinds[kind]! })), 1 << 20) !== undefined) wrapped++;
+        const results = await Promise.all(group.map((kind) => xsd.validateOne('pacs.008.001.08', kinds[kind]!)));
+        results.forEach((errors, i) => assert.deepEqual(strip(errors), alone.get(group[i]!), `${group[i]} in [${group.join(', ')}]`));
+      }), { numRuns: 150, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined });
+    // Most groups went through a wrapper first (the others hold a message no wrapper takes).
+    assert.ok(wrapped > 50, `${wrapped} groups wrapped`);
   });
 });
