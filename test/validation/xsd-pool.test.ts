@@ -11,6 +11,9 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 let xsd: XsdValidator;
+/** What a verdict says, without the file name it was given. */
+const strip = (errors: readonly XsdError[]): { line: number | undefined; message: string }[] =>
+  errors.map((e) => ({ line: e.line, message: e.message }));
 before(() => { xsd = new XsdValidator(); });
 after(async () => { await xsd.close(); });
 
@@ -40,8 +43,6 @@ describe('XSD lanes (one xmllint run across jobs)', () => {
     malformed: new TextEncoder().encode(text.replace('</GrpHdr>', '</GrpHdx>')),
     empty: new Uint8Array(0),
   };
-  const strip = (errors: readonly XsdError[]): { line: number | undefined; message: string }[] =>
-    errors.map((e) => ({ line: e.line, message: e.message }));
 
   it('gives every message the errors a job of its own gives it', async () => {
     const expected = new Map<string, ReturnType<typeof strip>>();
@@ -160,8 +161,6 @@ describe('XSD lanes: a wrapper passes only what passes alone', () => {
     onlyComment: text('<!-- nothing -->'),
     empty: new Uint8Array(0),
   };
-  const strip = (errors: readonly XsdError[]): { line: number | undefined; message: string }[] =>
-    errors.map((e) => ({ line: e.line, message: e.message }));
 
   it('gives every message of every generated group the errors a job of its own gives it', async () => {
     const alone = new Map<string, ReturnType<typeof strip>>();
