@@ -214,9 +214,7 @@ export class XsdValidator {
       const wrapped = this.laneSchema(messageId) === undefined ? undefined : laneWrappers(files, limits.xsdLaneWrapperBytesMax);
       if (wrapped !== undefined) {
         const errors = await this.runOnLane(messageId, true, wrapped);
-        let valid = true;
-        for (const e of errors.values()) if (e.length > 0) valid = false;
-        if (valid) return new Map(files.map((f) => [f.fileName, []]));
+        if ([...errors.values()].every((e) => e.length === 0)) return new Map(files.map((f) => [f.fileName, []]));
       }
     }
     return this.runOnLane(messageId, false, files);
@@ -271,7 +269,7 @@ export class XsdValidator {
   private laneSchema(messageId: string): Uint8Array | undefined {
     if (this.laneSchemas.has(messageId)) return this.laneSchemas.get(messageId);
     const target = /\stargetNamespace="([^"]+)"/.exec(new TextDecoder().decode(this.schema(messageId)))?.[1];
-    const bytes = target === undefined ? undefined : new TextEncoder().encode(
+    const bytes = target === undefined ? undefined : encoder.encode(
       `<?xml version="1.0" encoding="UTF-8"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:l="${LANE_NAMESPACE}" targetNamespace="${LANE_NAMESPACE}" elementFormDefault="qualified">
   <xs:import namespace="${target}" schemaLocation="${messageId}.xsd"/>
@@ -394,12 +392,13 @@ export function parseXmllintOutput(reply: WorkerReply, files: readonly XsdFile[]
   return errors;
 }
 
+const encoder = new TextEncoder();
 /** The namespace of a lane's wrapper elements (validateOnLane); no message uses it. */
 const LANE_NAMESPACE = 'urn:clearhouse:xsd-lane:1';
-const LANE_OPEN = new TextEncoder().encode(`<clhl:Lane xmlns:clhl="${LANE_NAMESPACE}">`);
-const LANE_CLOSE = new TextEncoder().encode('</clhl:Lane>\n');
+const LANE_OPEN = encoder.encode(`<clhl:Lane xmlns:clhl="${LANE_NAMESPACE}">`);
+const LANE_CLOSE = encoder.encode('</clhl:Lane>\n');
 /** The wrapper elements' prefix: a message that contains it anywhere is never wrapped (laneWrappers). */
-const LANE_PREFIX = new TextEncoder().encode('clhl:');
+const LANE_PREFIX = encoder.encode('clhl:');
 
 /**
  * The messages of a lane's job as wrapper documents (validateOnLane) of at most `bytesMax` and
@@ -413,8 +412,9 @@ const LANE_PREFIX = new TextEncoder().encode('clhl:');
  * - no message may contain the wrappers' prefix at all (so none can close or open a wrapper element);
  * - each Mk takes exactly one element and no text: a message with two roots, text around its root or
  *   no root fails its Mk;
- * - a message's XML declaration (and byte order mark) is left out; one that names an encoding other
- *   than UTF-8 (whose bytes a wrapper would read as UTF-8) or does not end, is not wrapped;
+ * - a message's plain XML declaration (PLAIN_XML_DECLARATION) and byte order mark are left out; a
+ *   message with any other declaration (another encoding, whose bytes a wrapper would read as UTF-8;
+ *   version 1.1; one libxml2 would refuse) is not wrapped;
  * - the wrapper declares no default namespace, so a message's elements keep the namespaces it gives
  *   them (a root without one stays without one, and is refused as alone).
  */
@@ -451,27 +451,26 @@ export function laneWrappers(files: readonly XsdFile[], bytesMax: number): XsdFi
   return wrappers;
 }
 
-const encoder = new TextEncoder();
 /** Per place k, the opening and closing tags of Mk, encoded once. */
 const laneTagCache: (readonly [Uint8Array, Uint8Array])[] = [];
 function laneTags(k: number): readonly [Uint8Array, Uint8Array] {
   return laneTagCache[k] ??= [encoder.encode(`<clhl:M${k}>`), encoder.encode(`</clhl:M${k}>\n`)];
 }
-const XML_DECLARATION_START = new TextEncoder().encode('<?xml');
+/**
+ * An XML declaration that a wrapper may leave out: version 1.0 (a 1.1 document reads line ends and
+ * control characters otherwise), UTF-8 or no encoding, standalone yes or no, in the grammar's order.
+ * Any other declaration, well-formed or not, keeps its message out of a wrapper, so that its verdict is
+ * libxml2's reading of it alone.
+ */
+const PLAIN_XML_DECLARATION = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.0\1([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[Uu][Tt][Ff]-8\3)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\5)?[ \t\r\n]*\?>/;
 
-/** The bytes after a leading byte order mark and XML declaration; undefined if that declaration names another encoding than UTF-8 or does not end. */
+/** The bytes after a leading byte order mark and XML declaration; undefined when that declaration is not a plain one (PLAIN_XML_DECLARATION). */
 function withoutXmlDeclaration(bytes: Uint8Array): Uint8Array | undefined {
   const at = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  let declaration = bytes.length >= at + 6;
-  for (let i = 0; declaration && i < XML_DECLARATION_START.length; i++) if (bytes[at + i] !== XML_DECLARATION_START[i]) declaration = false;
-  // '<?xml' must be followed by whitespace to be the declaration ('<?xml-stylesheet' is a processing instruction).
-  const next = bytes[at + 5];
-  if (!declaration || !(next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d)) return at === 0 ? bytes : bytes.subarray(at);
-  let end = -1;
-  for (let i = at + 5; i + 1 < bytes.length; i++) if (bytes[i] === 0x3f && bytes[i + 1] === 0x3e) { end = i; break; }
-  if (end < 0) return undefined;
-  const text = new TextDecoder().decode(bytes.subarray(at, end));
-  const encoding = /\sencoding\s*=\s*["']([^"']*)["']/.exec(text)?.[1];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') return undefined;
-  return bytes.subarray(end + 2);
+  // Whatever starts as a declaration would ('<?xml', '<?XML', …, then whitespace or its end) must be a
+  // plain one; anything else (a processing instruction such as '<?xml-stylesheet', or none) stays.
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset + at, Math.min(bytes.length - at, 200)).toString('latin1');
+  if (!/^<\?[xX][mM][lL](?:[ \t\r\n?]|$)/.test(head)) return bytes.subarray(at);
+  const declaration = PLAIN_XML_DECLARATION.exec(head);
+  return declaration === null ? undefined : bytes.subarray(at + declaration[0].length);
 }
