@@ -539,7 +539,8 @@ async function validateWindows(xsd: XsdValidator, messageId: string, windows: re
       const job = jobs[index]!;
       // Windows of a large file are built here for this job alone, so their buffers can be handed over.
       const files = job.map((w): XsdFile => ({ fileName: w.fileName, contents: w.materialize(), transfer: true }));
-      results[index] = (await xsd.validateFiles(messageId, files)).errors;
+      // The windows passed the hardening scan: read first without a tree (xsd-worker.cjs runJob).
+      results[index] = (await xsd.validateFiles(messageId, files, 'stream-first')).errors;
       for (; placed < jobs.length && results[placed] !== undefined; placed++) {
         for (const w of jobs[placed]!) take(w, results[placed]!.get(w.fileName) ?? []);
         results[placed] = undefined;

@@ -3,7 +3,8 @@
  * windows of large files, and per schema a lane with a worker of its own for single messages.
  *
  * Large files arrive already cut into windows and go as jobs of their own to the pool: one xmllint run
- * per job (fresh instance, schema compiled, several milliseconds for pacs.008, then every file).
+ * per job (fresh instance, schema compiled, several milliseconds for pacs.008, then every file); a
+ * scanned file's windows are read first without building their trees (validateFiles 'stream-first').
  *
  * Single messages (validateOne, up to limits.xsdLaneMessageBytesMax) go to their schema's lane. The
  * lane's worker keeps one xmllint run going across jobs, so the schema is compiled once per run of
@@ -31,6 +32,9 @@ export interface XsdFile {
    */
   readonly transfer?: boolean;
 }
+
+/** How xmllint reads a job's files (validateFiles). */
+export type XsdReading = 'tree' | 'stream' | 'stream-first';
 
 export interface XsdError {
   readonly fileName: string;
@@ -110,8 +114,13 @@ export class XsdValidator {
     return bytes;
   }
 
-  /** Validate several files against one schema in one xmllint run. */
-  async validateFiles(messageId: string, files: readonly XsdFile[]): Promise<XsdResult> {
+  /**
+   * Validate several files against one schema in one xmllint run. `reading` (xsd-worker.cjs runJob):
+   * 'tree' (the default) parses each file into a document and validates it; 'stream' validates the
+   * parser's events without a tree; 'stream-first', for input that passed the hardening scan only, takes
+   * the streaming run's answer when it found every file valid, and the tree run's otherwise.
+   */
+  async validateFiles(messageId: string, files: readonly XsdFile[], reading?: XsdReading): Promise<XsdResult> {
     if (this.closed) throw new Error('XsdValidator is closed');
     const schema = this.schema(messageId);
     const id = this.nextId++;
@@ -126,7 +135,7 @@ export class XsdValidator {
       const firstTime = !sent.has(schemaName);
       sent.add(schemaName);
       this.workers[worker]!.postMessage({
-        id, schemaName, ...(firstTime ? { schema } : {}),
+        id, schemaName, ...(firstTime ? { schema } : {}), ...(reading ? { reading } : {}),
         files: files.map((f) => ({ fileName: f.fileName, contents: f.contents })),
         maxMemoryPages: limits.xsdMemoryPagesMax,
       }, transfer);

@@ -65,7 +65,8 @@ function memoryFor(maximumPages) {
 const schemas = new Map();
 
 /**
- * Job: { id, schemaName, schema?: Uint8Array, files: [{ fileName, contents: Uint8Array }], maxMemoryPages }
+ * Job: { id, schemaName, schema?: Uint8Array, files: [{ fileName, contents: Uint8Array }], maxMemoryPages,
+ *        reading?: 'tree' (the default) | 'stream' | 'stream-first' (see runJob) }
  * (schema: only the first time this worker sees schemaName)
  * Reply: { id, exitCode, stderr }
  */
@@ -265,6 +266,42 @@ function persistentRun(schemaName) {
   });
 }
 
+/**
+ * Readings (job.reading). 'tree', the default: xmllint parses each file into a document and validates
+ * the tree. 'stream': `xmllint --sax --schema` feeds the parser's events straight to libxml2's schema
+ * validator (xmlSchemaValidateStream), the same validator and schema without the tree (about 30 MB for
+ * a 2 MB window): less CPU and memory. 'stream-first' (the windows of a large file that passed the
+ * hardening scan, validation/pipeline.ts): the streaming reading, and the tree reading again unless it
+ * found every file valid (docs/validation.md "XSD jobs without a tree").
+ *
+ * Only the streaming verdict "every file validates" is taken, and only when it is all that run printed:
+ * exactly one "<name> validates" line per file, in order, and exit code 0. Anything else — an invalid or
+ * ill-formed window, an internal error, one stray line — runs the job again as a tree, and that run's
+ * output is the answer: a refused window's errors, lines and verdict are the ones the tree reading gives
+ * (what native xmllint prints, which the tests compare against). Why only for scanned input: the
+ * streaming run prints no parser warnings (xmllint gives it a SAX handler without a warning callback),
+ * and the pool counts a warning as an error (an XML 1.1 declaration, a namespace name that is not an
+ * absolute URI); the hardening scan refuses what draws those warnings (test/validation/xsd-streaming).
+ */
+async function runJob(job) {
+  if (job.reading === 'stream') return run({ ...job, extra: [...(job.extra || []), '--sax'] });
+  if (job.reading === 'stream-first' && job.files.length > 0) return runStreamingFirst(job);
+  return run(job);
+}
+
+async function runStreamingFirst(job) {
+  const streamed = await run({ ...job, extra: [...(job.extra || []), '--sax'] });
+  if (streamed.exitCode === 0 && onlyValidates(streamed.stderr, job.files)) return streamed;
+  return run(job);
+}
+
+/** True when `stderr` is exactly "<name> validates" for each file, in order, and nothing else. */
+function onlyValidates(stderr, files) {
+  const lines = stderr.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.length === files.length && files.every((f, i) => lines[i] === `${f.fileName} validates`);
+}
+
 let persistentMemoryPages = 8192;
 let draining = false;
 async function drain() {
@@ -279,7 +316,7 @@ async function drain() {
       continue;
     }
     queue.shift();
-    const answer = await run(job);
+    const answer = await runJob(job);
     parentPort.postMessage(answer);
     const bytes = job.files.reduce((sum, f) => sum + f.contents.byteLength, 0);
     handledSinceCollection += bytes;
