@@ -169,8 +169,10 @@ export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint
     ends[t.facts.index] = t.span.end;
     plain[t.facts.index] = t.span.plain;
   }
-  await tx.query('INSERT INTO transaction_spans (message_id, starts, ends, plain) VALUES ($1, $2::int[], $3::int[], $4::boolean[])',
-    [messageRowId, starts, ends, plain]);
+  // Array literals made here, as for the compositions: node-postgres formats an array parameter element
+  // by element (quotes and two regular-expression escapes each), 30,000 per 10,000-transaction file.
+  await tx.query('INSERT INTO transaction_spans (message_id, starts, ends, plain) VALUES ($1, $2::text::int[], $3::text::int[], $4::text::boolean[])',
+    [messageRowId, `{${starts.join(',')}}`, `{${ends.join(',')}}`, `{${plain.map((p) => (p ? 't' : 'f')).join(',')}}`]);
 }
 
 /**

@@ -17,8 +17,9 @@ import { dateText } from '../date-column.ts';
 export async function acceptBatchPayments(tx: Queryable, cycleId: bigint, payments: readonly { id: bigint; transaction_index: number }[]): Promise<void> {
   if (payments.length === 0) return;
   await tx.query(`INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
-                  SELECT $1, 'RECEIVED', 'ACCEPTED', $2, array_agg(id ORDER BY id) FROM unnest($3::bigint[]) AS t(id)`,
-  [cycleId, `accepted into cycle ${cycleId}`, payments.map((p) => p.id)]);
+                  SELECT $1, 'RECEIVED', 'ACCEPTED', $2, array_agg(id ORDER BY id) FROM unnest($3::text::bigint[]) AS t(id)`,
+  // The ids as an array literal made here (node-postgres would quote and escape each of a file's 10,000).
+  [cycleId, `accepted into cycle ${cycleId}`, `{${payments.map((p) => p.id).join(',')}}`]);
 }
 
 /**
