@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
+import { packColumn, unpackedColumn as u } from '../store/packed-columns.ts';
 
 export interface Emitted {
   readonly messageRowId: bigint;
@@ -45,7 +46,7 @@ export function outboundRows(messages: readonly OutboundMessage[], first: number
     ctes: `emitted AS (
        INSERT INTO messages (direction, participant, message_type, message_id, sha256, size_bytes, bytes)
        SELECT 'out', r, t, i, h, l, substring(${$(6)}::bytea FROM o FOR l)
-         FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::int[], ${$(5)}::int[])
+         FROM unnest(${u($(0), 'text')}, ${u($(1), 'text')}, ${u($(2), 'text')}, ${u($(3), 'text')}, ${u($(4), 'int')}, ${u($(5), 'int')})
               WITH ORDINALITY AS m(r, t, i, h, o, l, n)
         ORDER BY n
        RETURNING id, participant),
@@ -54,8 +55,10 @@ export function outboundRows(messages: readonly OutboundMessage[], first: number
        SELECT id, participant, 'PENDING', '-infinity' FROM emitted ORDER BY id
        RETURNING id)`,
     last: 'outboxed',
-    params: [messages.map((m) => m.recipient), messages.map((m) => m.messageType), messages.map((m) => m.messageId),
-      bytes.parts.map((b) => createHash('sha256').update(b).digest('hex')), bytes.offsets, bytes.lengths, bytes.blob],
+    // Packed columns, not array parameters: node-postgres quotes and escapes every element of an array
+    // (store/packed-columns.ts); a recipient is a BIC, a type and an id the switch's own.
+    params: [packColumn(messages.map((m) => m.recipient)), packColumn(messages.map((m) => m.messageType)), packColumn(messages.map((m) => m.messageId)),
+      packColumn(bytes.parts.map((b) => createHash('sha256').update(b).digest('hex'))), packColumn(bytes.offsets), packColumn(bytes.lengths), bytes.blob],
   };
 }
 

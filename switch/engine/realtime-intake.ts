@@ -50,6 +50,7 @@
  * decided, and may release its queue), and messages whose transactions are not all INST.
  */
 import type { Queryable } from '../store/database.ts';
+import { packColumn, unpackedColumn as u } from '../store/packed-columns.ts';
 import type { FileReport } from '../validation/pipeline.ts';
 import { limits } from '../limits.ts';
 import { REASON } from '../iso/reason-codes.ts';
@@ -319,20 +320,20 @@ function counterWriteCtes(first: number, businessDate: string, writes: ReturnTyp
     ctes: `${newCountersCte(first)},
      moved_counters AS (
        UPDATE risk_counters r SET amount_minor = t.a::bigint, count = t.n
-         FROM unnest(${$(6)}::text[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::text[], ${$(10)}::int[]) AS t(s, k, c, a, n)
+         FROM unnest(${u($(6), 'text')}, ${u($(7), 'text')}, ${u($(8), 'text')}, ${u($(9), 'text')}, ${u($(10), 'int')}) AS t(s, k, c, a, n)
         WHERE r.business_date = ${$(0)}::date AND r.scope = t.s AND r.key = t.k AND r.currency = t.c RETURNING 1),
      usage AS (
        INSERT INTO risk_payment_usage (payment_id, business_date, debtor_key, creditor_key, participant_key)
-       SELECT i::bigint, ${$(0)}::date, d, k, p FROM unnest(${$(11)}::text[], ${$(12)}::text[], ${$(13)}::text[], ${$(14)}::text[]) AS t(i, d, k, p)
+       SELECT i::bigint, ${$(0)}::date, d, k, p FROM unnest(${u($(11), 'text')}, ${u($(12), 'text')}, ${u($(13), 'text')}, ${u($(14), 'text')}) AS t(i, d, k, p)
        ${created ? `UNION ALL
        SELECT c.id, ${$(0)}::date, t.d, t.k, t.p
-         FROM unnest(${$(15)}::text[], ${$(16)}::int[], ${$(17)}::text[], ${$(18)}::text[], ${$(19)}::text[]) AS t(m, i, d, k, p)
+         FROM unnest(${u($(15), 'text')}, ${u($(16), 'int')}, ${u($(17), 'text')}, ${u($(18), 'text')}, ${u($(19), 'text')}) AS t(m, i, d, k, p)
          JOIN created c ON c.message_id = t.m::bigint AND c.transaction_index = t.i` : ''}
        RETURNING 1)`,
     params: [businessDate, ...counterColumns(inserted), ...counterColumns(changed),
-      usage.held.map((u) => u.id!.toString()), usage.held.map((u) => u.debtor), usage.held.map((u) => u.creditor), usage.held.map((u) => u.participant),
-      ...(created ? [usage.created.map((u) => u.messageRowId.toString()), usage.created.map((u) => u.index), usage.created.map((u) => u.debtor),
-        usage.created.map((u) => u.creditor), usage.created.map((u) => u.participant)] : [])],
+      ...[usage.held.map((h) => h.id!.toString()), usage.held.map((h) => h.debtor), usage.held.map((h) => h.creditor), usage.held.map((h) => h.participant)].map(packColumn),
+      ...(created ? [usage.created.map((c) => c.messageRowId.toString()), usage.created.map((c) => c.index), usage.created.map((c) => c.debtor),
+        usage.created.map((c) => c.creditor), usage.created.map((c) => c.participant)].map(packColumn) : [])],
   };
 }
 
@@ -442,7 +443,7 @@ async function storeAndClaim(tx: Queryable, group: readonly Validated[]): Promis
     `WITH stored AS (
        INSERT INTO messages (direction, participant, message_type, message_id, business_message_id, file_name, sha256, size_bytes, bytes)
        SELECT 'in', p, t, i, b, f, h, l, substring($9::bytea FROM o FOR l)
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[])
+         FROM unnest(${u('$1', 'text')}, ${u('$2', 'text')}, ${u('$3', 'text')}, ${u('$4', 'text')}, $5::text[], ${u('$6', 'text')}, ${u('$7', 'int')}, ${u('$8', 'int')})
               WITH ORDINALITY AS m(p, t, i, b, f, h, o, l, n)
         ORDER BY n
        ON CONFLICT (participant, sha256) WHERE direction = 'in' DO NOTHING
@@ -450,16 +451,20 @@ async function storeAndClaim(tx: Queryable, group: readonly Validated[]): Promis
      claimed AS (
        INSERT INTO idempotency_keys (kind, scope, key, message_id)
        SELECT k.kind, k.scope, k.key, s.id
-         FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS k(kind, scope, key, p, h, n)
+         FROM unnest(${u('$10', 'text')}, ${u('$11', 'text')}, ${u('$12', 'text')}, ${u('$13', 'text')}, ${u('$14', 'text')}) WITH ORDINALITY AS k(kind, scope, key, p, h, n)
          JOIN stored s ON s.participant = k.p AND s.sha256 = k.h
         ORDER BY k.n
        ON CONFLICT DO NOTHING RETURNING kind, scope, key, message_id)
      SELECT 'm' AS t, id AS message_id, participant AS a, sha256 AS b, NULL AS c FROM stored
      UNION ALL SELECT 'k', message_id, kind, scope, key FROM claimed`,
-    [candidates.map((i) => group[i]!.submission.sender), candidates.map((i) => group[i]!.report.messageId ?? null),
-      candidates.map((i) => group[i]!.report.group?.messageId ?? null), candidates.map((i) => group[i]!.report.header?.businessMessageId ?? null),
-      candidates.map((i) => group[i]!.submission.fileName ?? null), candidates.map((i) => group[i]!.sha256), bytes.offsets, bytes.lengths, bytes.blob,
-      keys.kind, keys.scope, keys.key, keys.participant, keys.sha256]);
+    // Packed columns (store/packed-columns.ts: node-postgres quotes and escapes every element of an array
+    // parameter, about a tenth of the real-time main thread): each value is a BIC, a message's identifier
+    // or key (XML, which cannot carry the separators), a hash or a number. The file name, which a
+    // connector gives, stays an array.
+    [packColumn(candidates.map((i) => group[i]!.submission.sender)), packColumn(candidates.map((i) => group[i]!.report.messageId ?? null)),
+      packColumn(candidates.map((i) => group[i]!.report.group?.messageId ?? null)), packColumn(candidates.map((i) => group[i]!.report.header?.businessMessageId ?? null)),
+      candidates.map((i) => group[i]!.submission.fileName ?? null), packColumn(candidates.map((i) => group[i]!.sha256)), packColumn(bytes.offsets),
+      packColumn(bytes.lengths), bytes.blob, packColumn(keys.kind), packColumn(keys.scope), packColumn(keys.key), packColumn(keys.participant), packColumn(keys.sha256)]);
 
   const stored: Stored[] = [];
   const wonBy = new Map<string, bigint>();
@@ -521,11 +526,11 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
     `WITH recorded AS (
        INSERT INTO intake (message_id, status, report, answer_message_id)
        SELECT m::bigint, s, convert_from(substring($4::bytea FROM o FOR l), 'UTF8')::jsonb, a::bigint
-         FROM unnest($1::text[], $2::text[], $3::text[], $5::int[], $6::int[]) AS i(m, s, a, o, l)
+         FROM unnest(${u('$1', 'text')}, ${u('$2', 'text')}, ${u('$3', 'text')}, ${u('$5', 'int')}, ${u('$6', 'int')}) AS i(m, s, a, o, l)
        RETURNING 1)
      SELECT nextval('outbound_message_number') AS n, ${INCARNATION_SQL} AS incarnation FROM generate_series(1, $7::int)`,
-    [stored.map((m) => m.rowId.toString()), stored.map((m) => m.outcome.status), stored.map((m) => m.answerRowId?.toString() ?? null),
-      reports.blob, reports.offsets, reports.lengths, payments.length]);
+    [packColumn(stored.map((m) => m.rowId.toString())), packColumn(stored.map((m) => m.outcome.status)), packColumn(stored.map((m) => m.answerRowId?.toString() ?? null)),
+      reports.blob, packColumn(reports.offsets), packColumn(reports.lengths), payments.length]);
   if (all.length === 0) {
     // Every payment refused by the stage's first steps: nothing took a counter; their events recorded.
     if (risk !== undefined) await recordRisk(ctx, tx, risk, decideCounters(risk.judged, []), new Map(), undefined);
@@ -640,7 +645,7 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
   const [applied] = await tx.query<{ lanes: number; transitions: number; emitted: number; new_counters: number | null; usage: number | null }>(
     `WITH reserved AS (
        UPDATE exposures e SET reserved_minor = e.reserved_minor + r.amount, debits_minor = e.debits_minor + r.amount
-         FROM (SELECT b, c, a::bigint AS amount FROM unnest($1::text[], $2::text[], $3::text[]) AS r(b, c, a)) r
+         FROM (SELECT b, c, a::bigint AS amount FROM unnest(${u('$1', 'text')}, ${u('$2', 'text')}, ${u('$3', 'text')}) AS r(b, c, a)) r
         WHERE e.bic = r.b AND e.currency = r.c AND e.cap_minor + e.net_minor - e.reserved_minor >= r.amount
           AND e.debits_minor + r.amount <= ${limits.amounts.participantRealtimeDebitsMinorMax}
         RETURNING e.bic),
@@ -648,8 +653,7 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
        INSERT INTO payments (message_id, transaction_index, kind, mode, transaction_id, end_to_end_id, uetr, instructing_agent,
            debtor_agent, creditor_agent, currency, amount_minor, settlement_date, state, reason_code, forwarded_message_id, confirm_by)
        SELECT m::bigint, i, 'CREDIT', 'realtime', t, e, u, ia, da, ca, c, a::bigint, d::date, s, rc, f, cb::timestamptz
-         FROM unnest($4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                     $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+         FROM unnest(${u('$4', 'text')}, ${u('$5', 'int')}, ${[6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18].map((k) => u(`$${k}`, 'text')).join(', ')})
               WITH ORDINALITY AS p(m, i, t, e, u, ia, da, ca, c, a, d, s, rc, f, cb, n)
         ORDER BY n
        RETURNING id, state, reason_code, message_id, transaction_index),
@@ -664,13 +668,14 @@ async function createRealtimePayments(ctx: EngineContext, tx: Queryable, stored:
             (SELECT COUNT(*) FROM ${emitted.last})::int AS emitted,
             ${riskCtes === undefined ? 'NULL::int AS new_counters, NULL::int AS usage'
     : '(SELECT COUNT(*) FROM new_counters)::int AS new_counters, (SELECT COUNT(*) FROM usage)::int AS usage'}`,
-    [reserved.map((r) => r.bic), reserved.map((r) => r.currency), reserved.map((r) => r.amountMinor.toString()),
+    // Packed columns, as in storeAndClaim.
+    [...[reserved.map((r) => r.bic), reserved.map((r) => r.currency), reserved.map((r) => r.amountMinor.toString()),
       payments.map(({ member }) => member.rowId.toString()), payments.map(({ row }) => row.index),
       payments.map(({ row }) => row.transactionId), payments.map(({ row }) => row.endToEndId), payments.map(({ row }) => row.uetr),
       payments.map(({ row }) => row.instructingAgent), payments.map(({ row }) => row.debtorAgent), payments.map(({ row }) => row.creditorAgent),
       payments.map(({ row }) => row.currency), payments.map(({ row }) => row.amountMinor.toString()), payments.map(({ row }) => row.settlementDate),
       admissions, admissions.map((a: Admission) => (a === 'REJECTED' ? REASON.insufficientFunds : null)),
-      messageIds.slice(0, payments.length).map(reservedOnly), messageIds.slice(0, payments.length).map((_, i) => reservedOnly(confirmBy, i)),
+      messageIds.slice(0, payments.length).map(reservedOnly), messageIds.slice(0, payments.length).map((_, i) => reservedOnly(confirmBy, i))].map(packColumn),
       ADMISSION_CAUSE.RESERVED, ADMISSION_CAUSE.QUEUED, ADMISSION_CAUSE.REJECTED, ...emitted.params, ...(riskCtes?.params ?? [])]);
   // The decisions were made on rows this transaction holds locked, so every lane's UPDATE must have
   // found its headroom; anything else is a bug, and the group is retried member by member.

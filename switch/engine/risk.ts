@@ -311,10 +311,14 @@ export async function judgePayments(ctx: EngineContext, tx: Queryable, rows: rea
 /** A counter's row as decided: its key and its values after the decision. */
 type CounterRow = { scope: string; key: string; currency: string; amount: bigint; count: number };
 
-/** `counters` as the five array parameters of newCountersCte and of a write-back by key: scopes, keys, currencies, amounts (text), counts. */
-export function counterColumns(counters: readonly CounterRow[]): [string[], string[], string[], string[], number[]] {
-  return [counters.map((c) => c.scope), counters.map((c) => c.key), counters.map((c) => c.currency), counters.map((c) => c.amount.toString()),
-    counters.map((c) => c.count)];
+/**
+ * `counters` as the five packed columns (store/packed-columns.ts) of newCountersCte and of a write-back by
+ * key: scopes, keys, currencies, amounts, counts. A counter's key is an account or party identifier read
+ * from a message, which cannot carry the separators.
+ */
+export function counterColumns(counters: readonly CounterRow[]): [string, string, string, string, string] {
+  return [packColumn(counters.map((c) => c.scope)), packColumn(counters.map((c) => c.key)), packColumn(counters.map((c) => c.currency)),
+    packColumn(counters.map((c) => c.amount.toString())), packColumn(counters.map((c) => c.count))];
 }
 
 /**
@@ -331,7 +335,7 @@ export function newCountersCte(first: number): string {
   return `new_counters AS (
        INSERT INTO risk_counters (business_date, scope, key, currency, amount_minor, count)
        SELECT ${$(0)}::date, s, k, c, a::bigint, n
-         FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::int[]) WITH ORDINALITY AS t(s, k, c, a, n, o)
+         FROM unnest(${u($(1), 'text')}, ${u($(2), 'text')}, ${u($(3), 'text')}, ${u($(4), 'text')}, ${u($(5), 'int')}) WITH ORDINALITY AS t(s, k, c, a, n, o)
         ORDER BY o
        ON CONFLICT (business_date, scope, key, currency) DO NOTHING RETURNING 1)`;
 }
