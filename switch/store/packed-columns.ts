@@ -38,6 +38,15 @@ export function packColumn(values: readonly (string | number | null)[]): string 
   return parts.length === 0 ? '' : SEPARATOR + parts.join(SEPARATOR);
 }
 
+/**
+ * Numbers or booleans as the text of a PostgreSQL array literal (`{1,2,3}`, `{t,f}`), for a parameter cast
+ * `::text::int[]` (or bigint[], boolean[]): a join, where node-postgres' array serialiser quotes and
+ * escapes every element. Such values need no quoting; strings go through packColumn.
+ */
+export function arrayLiteral(values: readonly (number | bigint | boolean)[]): string {
+  return `{${values.map((v) => (v === true ? 't' : v === false ? 'f' : v)).join(',')}}`;
+}
+
 /** The SQL that reads a packed column (the parameter `placeholder`, e.g. `$3`) as an array of `type`. */
 export function unpackedColumn(placeholder: string, type: 'text' | 'int' | 'bigint' | 'float8'): string {
   return `(string_to_array(${placeholder}::text, E'\\x1F', E'\\x1E'))[2:]::${type}[]`;

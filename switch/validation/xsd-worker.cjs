@@ -284,15 +284,20 @@ function persistentRun(schemaName) {
  * absolute URI); the hardening scan refuses what draws those warnings (test/validation/xsd-streaming).
  */
 async function runJob(job) {
-  if (job.reading === 'stream') return run({ ...job, extra: [...(job.extra || []), '--sax'] });
+  if (job.reading === 'stream') return run(streaming(job));
   if (job.reading === 'stream-first' && job.files.length > 0) return runStreamingFirst(job);
   return run(job);
 }
 
 async function runStreamingFirst(job) {
-  const streamed = await run({ ...job, extra: [...(job.extra || []), '--sax'] });
+  const streamed = await run(streaming(job));
   if (streamed.exitCode === 0 && onlyValidates(streamed.stderr, job.files)) return streamed;
   return run(job);
+}
+
+/** The job as the streaming reading runs it. */
+function streaming(job) {
+  return { ...job, extra: [...(job.extra || []), '--sax'] };
 }
 
 /** True when `stderr` is exactly "<name> validates" for each file, in order, and nothing else. */

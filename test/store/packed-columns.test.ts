@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { openDatabase, type Database } from '../../switch/store/database.ts';
-import { packColumn, unpackedColumn } from '../../switch/store/packed-columns.ts';
+import { arrayLiteral, packColumn, unpackedColumn } from '../../switch/store/packed-columns.ts';
 import { freshPostgresUrl } from '../engine/support.ts';
 
 const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '/', ',', '"', '\\', '{', '}', ' ', '\t', '\n', '\u00e9', '\u4e2d', 'N', 'U', 'L'), minLength: 0 });
@@ -27,6 +27,16 @@ for (const backend of ['pglite', 'postgres'] as const) {
             [packColumn(rows.map(([t]) => t)), packColumn(rows.map(([, x]) => x))]);
           assert.deepEqual(back.map((r) => [r.t, Number(r.x)]), rows.map(([t, x]) => [t, Object.is(x, -0) ? 0 : x]));
         }), { numRuns: 60 });
+    });
+
+    it('array literals read back the integers, bigints and booleans given, in order', async () => {
+      await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.integer(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.boolean()), { maxLength: 30 }),
+        async (rows) => {
+          const [back] = await db.query<{ i: number[]; b: string[]; t: boolean[] }>(
+            'SELECT $1::text::int[] AS i, $2::text::bigint[]::text[] AS b, $3::text::boolean[] AS t',
+            [arrayLiteral(rows.map(([i]) => i)), arrayLiteral(rows.map(([, b]) => b)), arrayLiteral(rows.map(([, , t]) => t))]);
+          assert.deepEqual([back!.i, back!.b.map(BigInt), back!.t], [rows.map(([i]) => i), rows.map(([, b]) => b), rows.map(([, , t]) => t)]);
+        }), { numRuns: 40 });
     });
 
     it('a column of one empty string is one empty string; an empty column is no element', async () => {

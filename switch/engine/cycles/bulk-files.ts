@@ -8,6 +8,7 @@ import { invariant } from '../../clearing/invariant.ts';
 import { limits } from '../../limits.ts';
 import type { Queryable } from '../../store/database.ts';
 import { copyBinaryBytea } from '../../store/copy-binary.ts';
+import { arrayLiteral } from '../../store/packed-columns.ts';
 import { forwardableElement } from '../../validation/forward.ts';
 import { transactionElementSpans } from '../../validation/pipeline.ts';
 import type { ElementSpan } from '../../validation/scan.ts';
@@ -76,8 +77,7 @@ export async function deliverBulkFiles(ctx: EngineContext, tx: Queryable, busine
     // escapes every element), and cast by the server as before.
     await tx.query(`INSERT INTO message_compositions (message_id, head, tail, sources, starts, ends, plain)
                     VALUES ($1, $2, $3, $4::text::bigint[], $5::text::int[], $6::text::int[], $7::text::boolean[])`,
-    [stored!.id, headBytes, tailBytes, `{${file.messages}}`, `{${starts.join(',')}}`, `{${ends.join(',')}}`,
-      `{${plain.map((p) => (p ? 't' : 'f')).join(',')}}`]);
+    [stored!.id, headBytes, tailBytes, `{${file.messages}}`, arrayLiteral(starts), arrayLiteral(ends), arrayLiteral(plain)]);
     await tx.query("INSERT INTO outbox (message_id, recipient, state, next_attempt_at) VALUES ($1, $2, 'PENDING', '-infinity')",
       [stored!.id, file.creditor_agent]);
   }
@@ -169,10 +169,9 @@ export async function recordTransactionSpans(tx: Queryable, messageRowId: bigint
     ends[t.facts.index] = t.span.end;
     plain[t.facts.index] = t.span.plain;
   }
-  // Array literals made here, as for the compositions: node-postgres formats an array parameter element
-  // by element (quotes and two regular-expression escapes each), 30,000 per 10,000-transaction file.
+  // Array literals, as for the compositions: 30,000 elements per 10,000-transaction file.
   await tx.query('INSERT INTO transaction_spans (message_id, starts, ends, plain) VALUES ($1, $2::text::int[], $3::text::int[], $4::text::boolean[])',
-    [messageRowId, `{${starts.join(',')}}`, `{${ends.join(',')}}`, `{${plain.map((p) => (p ? 't' : 'f')).join(',')}}`]);
+    [messageRowId, arrayLiteral(starts), arrayLiteral(ends), arrayLiteral(plain)]);
 }
 
 /**

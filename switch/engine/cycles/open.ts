@@ -8,6 +8,7 @@ import type { EngineContext } from '../context.ts';
 import { broadcastEvent } from '../notices.ts';
 import { cycleFor } from '../../../batch/calendar.ts';
 import { dateText } from '../date-column.ts';
+import { arrayLiteral } from '../../store/packed-columns.ts';
 
 /**
  * New batch payments of one message, just inserted ACCEPTED into `cycleId`: their acceptance (RECEIVED →
@@ -18,8 +19,8 @@ export async function acceptBatchPayments(tx: Queryable, cycleId: bigint, paymen
   if (payments.length === 0) return;
   await tx.query(`INSERT INTO payment_transition_sets (cycle_id, from_state, to_state, cause, payment_ids)
                   SELECT $1, 'RECEIVED', 'ACCEPTED', $2, array_agg(id ORDER BY id) FROM unnest($3::text::bigint[]) AS t(id)`,
-  // The ids as an array literal made here (node-postgres would quote and escape each of a file's 10,000).
-  [cycleId, `accepted into cycle ${cycleId}`, `{${payments.map((p) => p.id).join(',')}}`]);
+  // The ids as an array literal (node-postgres would quote and escape each of a file's 10,000).
+  [cycleId, `accepted into cycle ${cycleId}`, arrayLiteral(payments.map((p) => p.id))]);
 }
 
 /**
